@@ -1,0 +1,20 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifndef __GST_ARCLYRTSP_ELEMENTS_H__
+#define __GST_ARCLYRTSP_ELEMENTS_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (arclyrtsp_debug);
+
+/* ARCLY-ELEMENT-DECLS-BEGIN */
+/* ARCLY-ELEMENT-DECLS-END */
+
+G_END_DECLS
+
+#endif /* __GST_ARCLYRTSP_ELEMENTS_H__ */

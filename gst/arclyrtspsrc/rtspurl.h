@@ -1,0 +1,52 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * rtsp:// URL splitting, credential extraction and redaction, and control
+ * URL resolution (RFC 2326 §C.1.1).  Pure code: no GStreamer element code,
+ * no I/O.  Credentials taken out of a URL are percent-decoded; every URL this
+ * module returns for display has its userinfo removed.
+ */
+
+#ifndef __ARCLY_RTSP_URL_H__
+#define __ARCLY_RTSP_URL_H__
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  gchar *scheme;      /* "rtsp" or "rtsps" (lower case) */
+  gchar *host;        /* without brackets for IPv6 literals */
+  guint16 port;       /* 554 when absent (322 for rtsps) */
+  gchar *path;        /* absolute path + query, at least "/" */
+  gchar *user;        /* percent-decoded, NULL when absent */
+  gchar *password;    /* percent-decoded, NULL when absent */
+} ArclyRtspUrl;
+
+/* Parses @url; on failure returns FALSE with a G_URI_ERROR whose message
+ * never contains the credentials. */
+gboolean arcly_rtsp_url_parse (const gchar * url, ArclyRtspUrl * out,
+                               GError ** error);
+void     arcly_rtsp_url_clear (ArclyRtspUrl * url);
+
+/* "rtsp://host:port/path" — the request URI, never with userinfo
+ * (IPv6 hosts in brackets; the port always written). */
+gchar *  arcly_rtsp_url_to_request_uri (const ArclyRtspUrl * url);
+
+/* Any string that may hold a URL with userinfo → the same text with every
+ * "scheme://user:pass@" turned into "scheme://" (for logs and messages). */
+gchar *  arcly_rtsp_url_redact (const gchar * text);
+
+/* Resolves an SDP a=control value against @base (Content-Base,
+ * Content-Location or the request URI, in that order of preference):
+ * "*" or empty → @base; an absolute rtsp:// URL → itself without userinfo;
+ * otherwise relative per RFC 3986 with the base treated as a directory
+ * (a '/' is inserted when missing, as cameras expect). */
+gchar *  arcly_rtsp_url_resolve_control (const gchar * base,
+                                         const gchar * control);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,334 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * arcly-testcam: a live test camera served over RTSP by gst-rtsp-server.
+ *
+ * H.264 (x264enc, zerolatency, fixed GOP) and AAC (voaacenc), TCP transport
+ * allowed, optional Basic or Digest auth.  When it listens it prints exactly
+ * one line "READY rtsp://127.0.0.1:PORT/PATH" on stdout (credentials are never
+ * printed) and it exits with status 0 on SIGINT/SIGTERM.  Tests, the demo and
+ * the benchmarks use it as the camera.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <gst/rtsp-server/rtsp-server.h>
+
+typedef struct
+{
+  gint port;
+  gchar *path;
+  gchar *auth;
+  gchar *user;
+  gchar *password;
+  gint gop;
+  gboolean no_audio;
+  gboolean no_video;
+  gint bitrate;
+  gchar *size;
+  gint fps;
+  gboolean shared;
+  gint session_timeout;
+  gchar *address;
+  gboolean udp;
+  gboolean overlay;
+} CamOptions;
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  GMainLoop *loop = user_data;
+
+  g_main_loop_quit (loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_new_session (GstRTSPClient * client, GstRTSPSession * session,
+    gpointer user_data)
+{
+  const CamOptions *opts = user_data;
+
+  gst_rtsp_session_set_timeout (session, opts->session_timeout);
+}
+
+static void
+on_client_connected (GstRTSPServer * server, GstRTSPClient * client,
+    gpointer user_data)
+{
+  g_signal_connect (client, "new-session", G_CALLBACK (on_new_session),
+      user_data);
+}
+
+static gchar *
+build_launch (const CamOptions * opts, gint width, gint height)
+{
+  GString *s = g_string_new ("( ");
+  gint pt = 0;
+
+  if (!opts->no_video) {
+    /* I420 is forced: without it x264enc picks 4:4:4 High, which browsers
+     * and hardware decoders refuse.  scenecut=0 keeps the GOP at --gop:
+     * zerolatency on a busy pattern otherwise inserts IDRs every few frames. */
+    g_string_append_printf (s,
+        "videotestsrc is-live=true pattern=smpte ! "
+        "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! ",
+        width, height, opts->fps);
+    if (opts->overlay)
+      g_string_append (s, "timeoverlay halignment=left valignment=top "
+          "time-mode=running-time font-desc=\"Sans 24\" ! ");
+    g_string_append_printf (s,
+        "x264enc tune=zerolatency speed-preset=ultrafast bitrate=%d "
+        "key-int-max=%d option-string=scenecut=0 ! "
+        "video/x-h264,profile=constrained-baseline ! "
+        "rtph264pay name=pay%d pt=96 config-interval=-1 ",
+        opts->bitrate, opts->gop, pt);
+    pt++;
+  }
+  if (!opts->no_audio) {
+    g_string_append_printf (s,
+        "audiotestsrc is-live=true wave=sine freq=440 volume=0.3 "
+        "samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! "
+        "audioconvert ! voaacenc bitrate=128000 ! "
+        "rtpmp4gpay name=pay%d pt=97 ", pt);
+  }
+  g_string_append (s, ")");
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+parse_size (const gchar * size, gint * w, gint * h)
+{
+  gchar *end = NULL;
+  gint64 a, b;
+
+  a = g_ascii_strtoll (size, &end, 10);
+  if (end == size || (*end != 'x' && *end != 'X'))
+    return FALSE;
+  size = end + 1;
+  b = g_ascii_strtoll (size, &end, 10);
+  if (end == size || *end != '\0')
+    return FALSE;
+  if (a < 16 || b < 16 || a > 7680 || b > 4320 || (a % 2) || (b % 2))
+    return FALSE;
+  *w = a;
+  *h = b;
+  return TRUE;
+}
+
+static gboolean
+check_elements (const CamOptions * opts, GError ** error)
+{
+  const gchar *need[] = { "videotestsrc", "x264enc", "rtph264pay",
+    "audiotestsrc", "voaacenc", "rtpmp4gpay", "audioconvert",
+    opts->overlay ? "timeoverlay" : NULL
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (need); i++) {
+    GstElementFactory *f;
+
+    if (need[i] == NULL)
+      continue;
+    f = gst_element_factory_find (need[i]);
+    if (f == NULL) {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+          "GStreamer element '%s' is missing (install the GStreamer "
+          "plugins packages listed in README.md)", need[i]);
+      return FALSE;
+    }
+    gst_object_unref (f);
+  }
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  CamOptions opts = {
+    .port = 8554,
+    .gop = 60,
+    .bitrate = 2000,
+    .fps = 30,
+    .session_timeout = 60,
+  };
+  GOptionEntry entries[] = {
+    {"port", 0, 0, G_OPTION_ARG_INT, &opts.port,
+        "TCP port to listen on (0 = any free port; default 8554)", "PORT"},
+    {"address", 0, 0, G_OPTION_ARG_STRING, &opts.address,
+        "Address to bind (default 127.0.0.1)", "ADDR"},
+    {"path", 0, 0, G_OPTION_ARG_STRING, &opts.path,
+        "Mount path (default /cam)", "PATH"},
+    {"auth", 0, 0, G_OPTION_ARG_STRING, &opts.auth,
+        "Authentication: none, basic or digest (default none)", "MODE"},
+    {"user", 0, 0, G_OPTION_ARG_STRING, &opts.user,
+        "User name for --auth (default 'user')", "NAME"},
+    {"password", 0, 0, G_OPTION_ARG_STRING, &opts.password,
+        "Password for --auth (default 'pass')", "PASSWORD"},
+    {"gop", 0, 0, G_OPTION_ARG_INT, &opts.gop,
+        "Frames between keyframes (default 60)", "FRAMES"},
+    {"fps", 0, 0, G_OPTION_ARG_INT, &opts.fps,
+        "Frames per second (default 30)", "FPS"},
+    {"no-audio", 0, 0, G_OPTION_ARG_NONE, &opts.no_audio,
+        "Serve video only", NULL},
+    {"no-video", 0, 0, G_OPTION_ARG_NONE, &opts.no_video,
+        "Serve audio only", NULL},
+    {"bitrate", 0, 0, G_OPTION_ARG_INT, &opts.bitrate,
+        "Video bitrate in kbit/s (default 2000)", "KBPS"},
+    {"size", 0, 0, G_OPTION_ARG_STRING, &opts.size,
+        "Video size WxH (default 640x360)", "WxH"},
+    {"overlay", 0, 0, G_OPTION_ARG_NONE, &opts.overlay,
+        "Burn the running time into the picture", NULL},
+    {"shared", 0, 0, G_OPTION_ARG_NONE, &opts.shared,
+        "Share one running media between all clients (an already-live "
+        "camera, as with real cameras)", NULL},
+    {"session-timeout", 0, 0, G_OPTION_ARG_INT, &opts.session_timeout,
+        "RTSP session timeout in seconds (default 60)", "SECONDS"},
+    {"udp", 0, 0, G_OPTION_ARG_NONE, &opts.udp,
+        "Also allow UDP transport (default: TCP interleaved only)", NULL},
+    {NULL}
+  };
+  GOptionContext *ctx;
+  GError *error = NULL;
+  GMainLoop *loop;
+  GstRTSPServer *server;
+  GstRTSPMountPoints *mounts;
+  GstRTSPMediaFactory *factory;
+  gchar *launch, *service, *path;
+  gint width = 640, height = 360;
+  guint server_id;
+
+  ctx = g_option_context_new ("- serve a live RTSP test camera");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("arcly-testcam: %s\n", error->message);
+    return 2;
+  }
+  g_option_context_free (ctx);
+
+  if (opts.path == NULL)
+    opts.path = g_strdup ("/cam");
+  if (opts.auth == NULL)
+    opts.auth = g_strdup ("none");
+  if (opts.user == NULL)
+    opts.user = g_strdup ("user");
+  if (opts.password == NULL)
+    opts.password = g_strdup ("pass");
+  if (opts.address == NULL)
+    opts.address = g_strdup ("127.0.0.1");
+
+  if (opts.path[0] != '/') {
+    path = g_strconcat ("/", opts.path, NULL);
+    g_free (opts.path);
+    opts.path = path;
+  }
+  if (opts.size && !parse_size (opts.size, &width, &height)) {
+    g_printerr ("arcly-testcam: --size must be WxH with even sizes, "
+        "e.g. 1280x720\n");
+    return 2;
+  }
+  if (opts.port < 0 || opts.port > 65535 || opts.gop < 1 || opts.fps < 1
+      || opts.fps > 240 || opts.bitrate < 16 || opts.session_timeout < 1) {
+    g_printerr ("arcly-testcam: --port, --gop, --fps, --bitrate or "
+        "--session-timeout out of range\n");
+    return 2;
+  }
+  if (opts.no_audio && opts.no_video) {
+    g_printerr ("arcly-testcam: --no-audio and --no-video leave nothing to "
+        "serve\n");
+    return 2;
+  }
+  if (strcmp (opts.auth, "none") && strcmp (opts.auth, "basic")
+      && strcmp (opts.auth, "digest")) {
+    g_printerr ("arcly-testcam: --auth must be none, basic or digest\n");
+    return 2;
+  }
+  if (!check_elements (&opts, &error)) {
+    g_printerr ("arcly-testcam: %s\n", error->message);
+    return 3;
+  }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  server = gst_rtsp_server_new ();
+  gst_rtsp_server_set_address (server, opts.address);
+  service = g_strdup_printf ("%d", opts.port);
+  gst_rtsp_server_set_service (server, service);
+  g_free (service);
+  g_signal_connect (server, "client-connected",
+      G_CALLBACK (on_client_connected), &opts);
+
+  factory = gst_rtsp_media_factory_new ();
+  launch = build_launch (&opts, width, height);
+  gst_rtsp_media_factory_set_launch (factory, launch);
+  g_free (launch);
+  gst_rtsp_media_factory_set_shared (factory, opts.shared);
+  gst_rtsp_media_factory_set_protocols (factory, GST_RTSP_LOWER_TRANS_TCP |
+      (opts.udp ? GST_RTSP_LOWER_TRANS_UDP : 0));
+
+  if (strcmp (opts.auth, "none") != 0) {
+    GstRTSPAuth *auth = gst_rtsp_auth_new ();
+    GstRTSPToken *token;
+
+    token = gst_rtsp_token_new (GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE,
+        G_TYPE_STRING, "viewer", NULL);
+    if (strcmp (opts.auth, "basic") == 0) {
+      gchar *basic = gst_rtsp_auth_make_basic (opts.user, opts.password);
+
+      gst_rtsp_auth_add_basic (auth, basic, token);
+      g_free (basic);
+      gst_rtsp_auth_set_supported_methods (auth, GST_RTSP_AUTH_BASIC);
+    } else {
+      gst_rtsp_auth_add_digest (auth, opts.user, opts.password, token);
+      gst_rtsp_auth_set_supported_methods (auth, GST_RTSP_AUTH_DIGEST);
+    }
+    gst_rtsp_token_unref (token);
+    gst_rtsp_media_factory_add_role (factory, "viewer",
+        GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+        GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
+    gst_rtsp_server_set_auth (server, auth);
+    g_object_unref (auth);
+  }
+
+  mounts = gst_rtsp_server_get_mount_points (server);
+  gst_rtsp_mount_points_add_factory (mounts, opts.path, factory);
+  g_object_unref (mounts);
+
+  server_id = gst_rtsp_server_attach (server, NULL);
+  if (server_id == 0) {
+    g_printerr ("arcly-testcam: cannot listen on %s:%d (port in use?)\n",
+        opts.address, opts.port);
+    return 1;
+  }
+
+  g_unix_signal_add (SIGINT, on_signal, loop);
+  g_unix_signal_add (SIGTERM, on_signal, loop);
+
+  /* The one line tests wait for; never with credentials in it. */
+  printf ("READY rtsp://%s:%d%s\n", opts.address,
+      gst_rtsp_server_get_bound_port (server), opts.path);
+  fflush (stdout);
+
+  g_main_loop_run (loop);
+
+  g_source_remove (server_id);
+  g_object_unref (server);
+  g_main_loop_unref (loop);
+  g_free (opts.path);
+  g_free (opts.auth);
+  g_free (opts.user);
+  g_free (opts.password);
+  g_free (opts.size);
+  g_free (opts.address);
+  return 0;
+}
