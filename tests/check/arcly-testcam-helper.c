@@ -25,6 +25,7 @@ struct _ArclyTestCam
   guint port;
   gchar *url;                   /* without credentials */
   GPtrArray *args;              /* extra args, without --port */
+  gchar **program;              /* NULL: arcly-testcam; else argv prefix */
 };
 
 /* Every running camera of this process, so an exit path we did not plan for
@@ -133,7 +134,12 @@ spawn (ArclyTestCam * cam, guint port, GError ** error)
   gboolean ok = FALSE;
   const gchar *p;
 
-  g_ptr_array_add (argv, g_strdup (arcly_test_cam_binary ()));
+  if (cam->program) {
+    for (i = 0; cam->program[i]; i++)
+      g_ptr_array_add (argv, g_strdup (cam->program[i]));
+  } else {
+    g_ptr_array_add (argv, g_strdup (arcly_test_cam_binary ()));
+  }
   port_str = g_strdup_printf ("%u", port);
   g_ptr_array_add (argv, g_strdup ("--port"));
   g_ptr_array_add (argv, port_str);
@@ -142,7 +148,7 @@ spawn (ArclyTestCam * cam, guint port, GError ** error)
   g_ptr_array_add (argv, NULL);
 
   if (!g_spawn_async_with_pipes (NULL, (gchar **) argv->pdata, NULL,
-          G_SPAWN_DO_NOT_REAP_CHILD, child_setup, NULL, &cam->pid, NULL,
+          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH, child_setup, NULL, &cam->pid, NULL,
           &out_fd, NULL, error))
     goto out;
 
@@ -160,13 +166,16 @@ spawn (ArclyTestCam * cam, guint port, GError ** error)
     arcly_test_cam_stop (cam);
     goto out;
   }
-  if (!g_str_has_prefix (line, "READY rtsp://127.0.0.1:")) {
+  p = g_str_has_prefix (line, "READY ") ? strstr (line, "://127.0.0.1:") :
+      NULL;
+  if (p == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "unexpected first line from arcly-testcam");
+        "unexpected first line from the server: READY "
+        "<scheme>://127.0.0.1:PORT/... expected");
     arcly_test_cam_stop (cam);
     goto out;
   }
-  p = line + strlen ("READY rtsp://127.0.0.1:");
+  p += strlen ("://127.0.0.1:");
   cam->port = (guint) g_ascii_strtoull (p, NULL, 10);
   g_free (cam->url);
   cam->url = g_strdup (line + strlen ("READY "));
@@ -186,11 +195,13 @@ out:
 }
 
 ArclyTestCam *
-arcly_test_cam_start (const gchar * const *args, GError ** error)
+arcly_test_server_start (const gchar * const *program,
+    const gchar * const *args, GError ** error)
 {
   ArclyTestCam *cam = g_new0 (ArclyTestCam, 1);
   guint port = 0;
 
+  cam->program = g_strdupv ((gchar **) program);
   cam->args = g_ptr_array_new_with_free_func (g_free);
   for (; args && *args; args++) {
     if (strcmp (*args, "--port") == 0 && args[1]) {
@@ -206,6 +217,12 @@ arcly_test_cam_start (const gchar * const *args, GError ** error)
     return NULL;
   }
   return cam;
+}
+
+ArclyTestCam *
+arcly_test_cam_start (const gchar * const *args, GError ** error)
+{
+  return arcly_test_server_start (NULL, args, error);
 }
 
 gboolean
@@ -276,6 +293,7 @@ arcly_test_cam_free (ArclyTestCam * cam)
   running = g_list_remove (running, cam);
   g_mutex_unlock (&running_lock);
   g_ptr_array_unref (cam->args);
+  g_strfreev (cam->program);
   g_free (cam->url);
   g_free (cam);
 }

@@ -22,6 +22,16 @@ typedef struct _ArclyTestCam ArclyTestCam;
  * --port 0 is added unless @args has --port.  Waits up to 20 s for READY. */
 ArclyTestCam * arcly_test_cam_start (const gchar * const * args, GError ** error);
 
+/* The same for any server program that follows the testcam's conventions:
+ * accepts "--port N" (0 = any free port), prints "READY
+ * <scheme>://127.0.0.1:PORT/..." on stdout as its first line, and exits on
+ * SIGTERM.  @program is the argv prefix, e.g. { "python3", "/path/script.py",
+ * NULL } (searched in PATH); @args and --port as above.  All functions below
+ * work on such servers too (stop, restart on the same port, wait). */
+ArclyTestCam * arcly_test_server_start (const gchar * const * program,
+                                        const gchar * const * args,
+                                        GError ** error);
+
 /* Start again with the same arguments on the same port (after a stop). */
 gboolean       arcly_test_cam_restart (ArclyTestCam * cam, GError ** error);
 
