@@ -1,0 +1,993 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * arcly-restream: cameras in, Low-Latency HLS out to a browser.
+ *
+ * One pipeline per camera:
+ *
+ *   arclyrtspsrc ─video_0→ arclyh264depay → arclybus(v) ─src_0→ arclyhlssink.video
+ *                └audio_0→ arclyaacdepay  → arclybus(a) ─src_0→ arclyhlssink.audio
+ *                                                         └src_1→ splitmuxsink (--record)
+ *
+ * The buses are the point: subscribers (the HLS sink, the recorder) are
+ * request pads added and removed while the camera keeps streaming, and a
+ * slow subscriber never holds the camera back.
+ *
+ * An HTTP server (libsoup 3) serves the playlists and segments and an index
+ * page playing every camera in hls.js.  It is a Low-Latency HLS origin:
+ * playlist requests with _HLS_msn/_HLS_part are held until that part exists
+ * (RFC 8216bis §6.2.5.2), and a request for the part named in
+ * EXT-X-PRELOAD-HINT is held until the part is written.
+ *
+ * Threads: the GLib main loop (HTTP, bus watches, status, signals) is the
+ * only thread that touches Camera and Waiter state; GStreamer streaming
+ * threads only post messages.  No locks are needed for that reason.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <libsoup/soup.h>
+
+#include "restream-playlist.h"
+
+#define DEFAULT_HTTP_PORT 8080
+#define DEFAULT_TARGET_DURATION 2
+#define DEFAULT_PART_MS 300
+#define STATUS_INTERVAL_S 5
+
+typedef struct _App App;
+
+typedef struct
+{
+  App *app;
+  gchar *name;
+  gchar *url;                   /* with credentials: never print it */
+  gchar *display_url;           /* without */
+  gchar *dir;                   /* output folder of this camera */
+  GstElement *pipeline;
+  GstElement *src;
+  GstElement *vbus, *abus;
+  GstElement *hls;
+  GstElement *recorder;
+  gboolean have_video, have_audio;
+  gboolean linked;              /* hls sink added */
+  gboolean eos;
+  guint bus_watch;
+  GList *waiters;               /* held HTTP requests (Waiter) */
+  gint64 last_part_time;        /* monotonic us of the last part/segment */
+  gdouble hls_latency;          /* s, from the sink's messages, -1 unknown */
+  guint reconnects;
+  gchar *state;
+} Camera;
+
+typedef struct
+{
+  Camera *cam;
+  SoupServerMessage *msg;
+  gchar *path;                  /* file path to serve when ready */
+  gint64 msn;                   /* -1: a part-file wait */
+  gint64 part;                  /* -1: whole segment */
+  guint timeout_id;
+} Waiter;
+
+struct _App
+{
+  GMainLoop *loop;
+  GPtrArray *cameras;
+  SoupServer *server;
+  gchar *out_dir;
+  gchar *web_dir;
+  gchar *record_dir;
+  gint http_port;
+  gchar *bind;
+  gint target_duration;
+  gint part_ms;
+  GPid testcam_pid;
+  guint shutting_down;
+  gint exit_code;
+};
+
+static void camera_wake_waiters (Camera * cam);
+
+/* ---------------------------------------------------------------- helpers */
+
+static gchar *
+redact_url (const gchar * url)
+{
+  const gchar *scheme_end = strstr (url, "://");
+  const gchar *at, *slash;
+
+  if (scheme_end == NULL)
+    return g_strdup (url);
+  slash = strchr (scheme_end + 3, '/');
+  at = strchr (scheme_end + 3, '@');
+  if (at == NULL || (slash && at > slash))
+    return g_strdup (url);
+  return g_strdup_printf ("%.*s%s", (int) (scheme_end + 3 - url), url, at + 1);
+}
+
+static gboolean
+valid_camera_url (const gchar * url)
+{
+  GUri *uri;
+  gboolean ok;
+
+  uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED,
+      NULL);
+  if (uri == NULL)
+    return FALSE;
+  ok = (g_strcmp0 (g_uri_get_scheme (uri), "rtsp") == 0 ||
+      g_strcmp0 (g_uri_get_scheme (uri), "rtsps") == 0) &&
+      g_uri_get_host (uri) && *g_uri_get_host (uri);
+  g_uri_unref (uri);
+  return ok;
+}
+
+static gboolean
+valid_camera_name (const gchar * name)
+{
+  const gchar *p;
+
+  if (*name == '\0' || strlen (name) > 64)
+    return FALSE;
+  for (p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+ensure_writable_dir (const gchar * dir, GError ** error)
+{
+  gchar *probe;
+  gboolean ok;
+
+  if (g_mkdir_with_parents (dir, 0755) != 0) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+        "cannot create %s: %s", dir, g_strerror (errno));
+    return FALSE;
+  }
+  probe = g_build_filename (dir, ".arcly-write-test", NULL);
+  ok = g_file_set_contents (probe, "", 0, error);
+  g_unlink (probe);
+  g_free (probe);
+  return ok;
+}
+
+/* -------------------------------------------------------------- pipeline */
+
+static GstElement *
+make (const gchar * factory, const gchar * name)
+{
+  GstElement *e = gst_element_factory_make (factory, name);
+
+  if (e == NULL)
+    g_printerr ("arcly-restream: element %s is missing (is GST_PLUGIN_PATH "
+        "set to the build, or gst-arcly installed?)\n", factory);
+  return e;
+}
+
+static gboolean
+link_bus_to (GstElement * bus, GstElement * sink, const gchar * sink_pad_tmpl)
+{
+  GstPad *src = gst_element_request_pad_simple (bus, "src_%u");
+  GstPad *dst = gst_element_request_pad_simple (sink, sink_pad_tmpl);
+  gboolean ok = src && dst && gst_pad_link (src, dst) == GST_PAD_LINK_OK;
+
+  if (src)
+    gst_object_unref (src);
+  if (dst)
+    gst_object_unref (dst);
+  return ok;
+}
+
+static void
+camera_add_subscribers (Camera * cam)
+{
+  App *app = cam->app;
+  gchar *seg, *init, *playlist;
+
+  if (cam->linked || (!cam->have_video && !cam->have_audio))
+    return;
+  cam->linked = TRUE;
+
+  cam->hls = make ("arclyhlssink", NULL);
+  if (cam->hls == NULL)
+    return;
+  seg = g_build_filename (cam->dir, "segment%05d.m4s", NULL);
+  init = g_build_filename (cam->dir, "init%d.mp4", NULL);
+  playlist = g_build_filename (cam->dir, "playlist.m3u8", NULL);
+  g_object_set (cam->hls, "location", seg, "init-location", init,
+      "playlist-location", playlist, "target-duration", app->target_duration,
+      "part-duration", app->part_ms, "playlist-length", 6, "max-files", 12,
+      "blocking-reload", app->part_ms > 0, NULL);
+  g_free (seg);
+  g_free (init);
+  g_free (playlist);
+  gst_bin_add (GST_BIN (cam->pipeline), cam->hls);
+  if (cam->have_video && !link_bus_to (cam->vbus, cam->hls, "video"))
+    g_printerr ("[%s] cannot link the video bus to the HLS sink\n", cam->name);
+  if (cam->have_audio && !link_bus_to (cam->abus, cam->hls, "audio"))
+    g_printerr ("[%s] cannot link the audio bus to the HLS sink\n", cam->name);
+  gst_element_sync_state_with_parent (cam->hls);
+
+  if (app->record_dir) {
+    gchar *loc;
+
+    cam->recorder = make ("splitmuxsink", NULL);
+    if (cam->recorder == NULL)
+      return;
+    loc = g_strdup_printf ("%s/%s-%%05d.ts", app->record_dir, cam->name);
+    g_object_set (cam->recorder, "location", loc, "muxer-factory",
+        "arclytsmux", "max-size-time", (guint64) 3600 * GST_SECOND,
+        "send-keyframe-requests", FALSE, NULL);
+    g_free (loc);
+    gst_bin_add (GST_BIN (cam->pipeline), cam->recorder);
+    if (cam->have_video)
+      link_bus_to (cam->vbus, cam->recorder, "video");
+    if (cam->have_audio)
+      link_bus_to (cam->abus, cam->recorder, "audio_%u");
+    gst_element_sync_state_with_parent (cam->recorder);
+  }
+}
+
+static void
+on_pad_added (GstElement * src, GstPad * pad, Camera * cam)
+{
+  const gchar *name = GST_PAD_NAME (pad);
+  gboolean video = g_str_has_prefix (name, "video_");
+  GstElement *depay, *bus;
+  GstPad *sinkpad;
+
+  if ((video && cam->have_video) || (!video && cam->have_audio)
+      || (!video && !g_str_has_prefix (name, "audio_")))
+    return;                     /* one track of each kind is enough here */
+
+  depay = make (video ? "arclyh264depay" : "arclyaacdepay", NULL);
+  bus = make ("arclybus", video ? "vbus" : "abus");
+  if (depay == NULL || bus == NULL)
+    return;
+  gst_bin_add_many (GST_BIN (cam->pipeline), depay, bus, NULL);
+  gst_element_link (depay, bus);
+  gst_element_sync_state_with_parent (bus);
+  gst_element_sync_state_with_parent (depay);
+  sinkpad = gst_element_get_static_pad (depay, "sink");
+  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+    g_printerr ("[%s] cannot link %s\n", cam->name, name);
+  gst_object_unref (sinkpad);
+
+  if (video) {
+    cam->vbus = bus;
+    cam->have_video = TRUE;
+  } else {
+    cam->abus = bus;
+    cam->have_audio = TRUE;
+  }
+}
+
+static void
+on_no_more_pads (GstElement * src, Camera * cam)
+{
+  /* Streaming thread: add the subscribers from the main loop. */
+  g_idle_add_full (G_PRIORITY_HIGH, (GSourceFunc) (void (*)(void))
+      camera_add_subscribers, cam, NULL);
+}
+
+static const gchar *
+structure_string (const GstStructure * s, const gchar * field)
+{
+  const gchar *v = gst_structure_get_string (s, field);
+
+  return v ? v : "";
+}
+
+static gboolean
+on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Camera *cam = user_data;
+  App *app = cam->app;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ELEMENT:{
+      const GstStructure *s = gst_message_get_structure (msg);
+
+      if (s == NULL)
+        break;
+      if (gst_structure_has_name (s, "arcly-hls-part")
+          || gst_structure_has_name (s, "arcly-hls-segment")) {
+        cam->last_part_time = g_get_monotonic_time ();
+        camera_wake_waiters (cam);
+      } else if (gst_structure_has_name (s, "arcly-rtsp-connected")) {
+        g_free (cam->state);
+        cam->state = g_strdup ("streaming");
+        g_print ("[%s] connected to %s\n", cam->name,
+            structure_string (s, "url"));
+      } else if (gst_structure_has_name (s, "arcly-rtsp-reconnecting")) {
+        guint attempt = 0;
+
+        gst_structure_get_uint (s, "attempt", &attempt);
+        cam->reconnects++;
+        g_free (cam->state);
+        cam->state = g_strdup ("reconnecting");
+        g_print ("[%s] reconnecting (attempt %u): %s\n", cam->name, attempt,
+            structure_string (s, "reason"));
+      }
+      break;
+    }
+    case GST_MESSAGE_ERROR:{
+      GError *err = NULL;
+      gchar *dbg = NULL, *safe;
+
+      gst_message_parse_error (msg, &err, &dbg);
+      safe = redact_url (err->message);
+      g_printerr ("[%s] error from %s: %s\n", cam->name,
+          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), safe);
+      g_free (safe);
+      g_free (dbg);
+      g_error_free (err);
+      /* One bad camera never stops the others: this one stops. */
+      g_free (cam->state);
+      cam->state = g_strdup ("failed");
+      gst_element_set_state (cam->pipeline, GST_STATE_NULL);
+      cam->eos = TRUE;
+      camera_wake_waiters (cam);
+      if (app->shutting_down)
+        g_main_loop_quit (app->loop);
+      break;
+    }
+    case GST_MESSAGE_EOS:{
+      guint i;
+      gboolean all = TRUE;
+
+      cam->eos = TRUE;
+      g_free (cam->state);
+      cam->state = g_strdup ("ended");
+      camera_wake_waiters (cam);
+      for (i = 0; i < app->cameras->len; i++)
+        all &= ((Camera *) g_ptr_array_index (app->cameras, i))->eos;
+      if (app->shutting_down && all)
+        g_main_loop_quit (app->loop);
+      break;
+    }
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+camera_start (Camera * cam, GError ** error)
+{
+  GstBus *bus;
+
+  cam->pipeline = gst_pipeline_new (cam->name);
+  cam->src = make ("arclyrtspsrc", "src");
+  if (cam->src == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "arclyrtspsrc missing");
+    return FALSE;
+  }
+  g_object_set (cam->src, "location", cam->url, NULL);
+  gst_bin_add (GST_BIN (cam->pipeline), cam->src);
+  g_signal_connect (cam->src, "pad-added", G_CALLBACK (on_pad_added), cam);
+  g_signal_connect (cam->src, "no-more-pads", G_CALLBACK (on_no_more_pads),
+      cam);
+  bus = gst_pipeline_get_bus (GST_PIPELINE (cam->pipeline));
+  cam->bus_watch = gst_bus_add_watch (bus, on_bus_message, cam);
+  gst_object_unref (bus);
+  cam->state = g_strdup ("connecting");
+  if (gst_element_set_state (cam->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "camera %s does not start", cam->name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+camera_free (Camera * cam)
+{
+  GList *l;
+
+  for (l = cam->waiters; l; l = l->next) {
+    Waiter *w = l->data;
+
+    g_source_remove (w->timeout_id);
+    soup_server_message_set_status (w->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        NULL);
+    soup_server_message_unpause (w->msg);
+    g_object_unref (w->msg);
+    g_free (w->path);
+    g_free (w);
+  }
+  g_list_free (cam->waiters);
+  if (cam->pipeline) {
+    gst_element_set_state (cam->pipeline, GST_STATE_NULL);
+    if (cam->bus_watch)
+      g_source_remove (cam->bus_watch);
+    gst_object_unref (cam->pipeline);
+  }
+  g_free (cam->name);
+  g_free (cam->url);
+  g_free (cam->display_url);
+  g_free (cam->dir);
+  g_free (cam->state);
+  g_free (cam);
+}
+
+/* ------------------------------------------------------------------ HTTP */
+
+static const gchar *
+mime_for (const gchar * path)
+{
+  if (g_str_has_suffix (path, ".m3u8"))
+    return "application/vnd.apple.mpegurl";
+  if (g_str_has_suffix (path, ".m4s"))
+    return "video/iso.segment";
+  if (g_str_has_suffix (path, ".mp4"))
+    return "video/mp4";
+  if (g_str_has_suffix (path, ".ts"))
+    return "video/mp2t";
+  if (g_str_has_suffix (path, ".js"))
+    return "text/javascript";
+  if (g_str_has_suffix (path, ".html"))
+    return "text/html; charset=utf-8";
+  return "application/octet-stream";
+}
+
+static void
+serve_file (SoupServerMessage * msg, const gchar * path)
+{
+  gchar *data = NULL;
+  gsize len = 0;
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+
+  if (!g_file_get_contents (path, &data, &len, NULL)) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  if (g_str_has_suffix (path, ".m3u8"))
+    soup_message_headers_replace (h, "Cache-Control", "no-cache, no-store");
+  else
+    soup_message_headers_replace (h, "Cache-Control", "max-age=60");
+  soup_message_headers_replace (h, "Access-Control-Allow-Origin", "*");
+  soup_server_message_set_response (msg, mime_for (path), SOUP_MEMORY_TAKE,
+      data, len);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+static gboolean
+waiter_ready (Waiter * w)
+{
+  gchar *text = NULL;
+  gboolean ready;
+  RestreamPlaylistInfo info;
+
+  if (w->msn < 0)               /* a preload-hinted part file */
+    return g_file_test (w->path, G_FILE_TEST_EXISTS);
+  if (!g_file_get_contents (w->path, &text, NULL, NULL))
+    return FALSE;
+  ready = restream_playlist_parse (text, &info) &&
+      restream_playlist_has (&info, w->msn, w->part);
+  g_free (text);
+  return ready;
+}
+
+static void
+waiter_finish (Waiter * w, gboolean ok)
+{
+  Camera *cam = w->cam;
+
+  cam->waiters = g_list_remove (cam->waiters, w);
+  if (w->timeout_id)
+    g_source_remove (w->timeout_id);
+  if (ok)
+    serve_file (w->msg, w->path);
+  else
+    soup_server_message_set_status (w->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        NULL);
+  soup_server_message_unpause (w->msg);
+  g_object_unref (w->msg);
+  g_free (w->path);
+  g_free (w);
+}
+
+static gboolean
+waiter_timeout (gpointer user_data)
+{
+  Waiter *w = user_data;
+
+  w->timeout_id = 0;
+  waiter_finish (w, waiter_ready (w));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+camera_wake_waiters (Camera * cam)
+{
+  GList *l = cam->waiters, *next;
+
+  for (; l; l = next) {
+    Waiter *w = l->data;
+
+    next = l->next;
+    if (cam->eos)
+      waiter_finish (w, waiter_ready (w));
+    else if (waiter_ready (w))
+      waiter_finish (w, TRUE);
+  }
+}
+
+static void
+hold_request (Camera * cam, SoupServerMessage * msg, const gchar * path,
+    gint64 msn, gint64 part)
+{
+  Waiter *w = g_new0 (Waiter, 1);
+
+  w->cam = cam;
+  w->msg = g_object_ref (msg);
+  w->path = g_strdup (path);
+  w->msn = msn;
+  w->part = part;
+  /* RFC 8216bis: a server holding a blocking request answers 503 after
+   * three target durations. */
+  w->timeout_id = g_timeout_add (3 * cam->app->target_duration * 1000,
+      waiter_timeout, w);
+  cam->waiters = g_list_append (cam->waiters, w);
+  soup_server_message_pause (msg);
+}
+
+static Camera *
+find_camera (App * app, const gchar * name)
+{
+  guint i;
+
+  for (i = 0; i < app->cameras->len; i++) {
+    Camera *cam = g_ptr_array_index (app->cameras, i);
+
+    if (strcmp (cam->name, name) == 0)
+      return cam;
+  }
+  return NULL;
+}
+
+static void
+serve_index (App * app, SoupServerMessage * msg)
+{
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  g_string_append (s, "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+      "<title>arcly-restream</title>\n"
+      "<style>body{font-family:sans-serif;background:#111;color:#eee}"
+      ".cam{display:inline-block;margin:8px}video{width:480px;"
+      "background:#000}</style>\n"
+      "<script src=\"/hls.js\"></script></head><body>\n"
+      "<h1>arcly-restream</h1>\n");
+  for (i = 0; i < app->cameras->len; i++) {
+    Camera *cam = g_ptr_array_index (app->cameras, i);
+    gchar *name = g_markup_escape_text (cam->name, -1);
+
+    g_string_append_printf (s, "<div class=\"cam\"><h2>%s</h2>"
+        "<video id=\"v-%s\" data-src=\"/cam/%s/playlist.m3u8\" muted autoplay "
+        "playsinline controls></video>"
+        "<div id=\"s-%s\" class=\"status\"></div></div>\n", name, name, name,
+        name);
+    g_free (name);
+  }
+  g_string_append (s, "<script>\n"
+      "window.arclyPlayers = {};\n"
+      "document.querySelectorAll('video[data-src]').forEach(function (v) {\n"
+      "  var src = v.dataset.src, name = v.id.slice(2);\n"
+      "  var st = { fatal: null, hls: null };\n"
+      "  window.arclyPlayers[name] = { video: v, state: st };\n"
+      "  if (window.Hls && Hls.isSupported()) {\n"
+      "    var hls = new Hls({ lowLatencyMode: true });\n"
+      "    st.hls = hls;\n"
+      "    hls.on(Hls.Events.ERROR, function (e, d) {\n"
+      "      if (d.fatal) st.fatal = d.type + ':' + d.details; });\n"
+      "    hls.loadSource(src); hls.attachMedia(v);\n"
+      "  } else { v.src = src; }\n"
+      "  v.play().catch(function () {});\n"
+      "});\n"
+      "</script></body></html>\n");
+  soup_server_message_set_response (msg, "text/html; charset=utf-8",
+      SOUP_MEMORY_TAKE, s->str, s->len);
+  g_string_free (s, FALSE);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+static void
+http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  App *app = user_data;
+  gchar **parts = NULL;
+  Camera *cam;
+  gchar *file = NULL;
+
+  if (strcmp (soup_server_message_get_method (msg), "GET") != 0 &&
+      strcmp (soup_server_message_get_method (msg), "HEAD") != 0) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    return;
+  }
+  if (strcmp (path, "/") == 0 || strcmp (path, "/index.html") == 0) {
+    serve_index (app, msg);
+    return;
+  }
+  if (strcmp (path, "/hls.js") == 0) {
+    gchar *js = g_build_filename (app->web_dir, "node_modules", "hls.js",
+        "dist", "hls.min.js", NULL);
+
+    serve_file (msg, js);
+    g_free (js);
+    return;
+  }
+  /* /cam/NAME/FILE, FILE a plain name (no traversal). */
+  parts = g_strsplit (path, "/", -1);
+  if (g_strv_length (parts) != 4 || strcmp (parts[1], "cam") != 0 ||
+      (cam = find_camera (app, parts[2])) == NULL || parts[3][0] == '\0' ||
+      parts[3][0] == '.' || strchr (parts[3], '\\')) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    g_strfreev (parts);
+    return;
+  }
+  file = g_build_filename (cam->dir, parts[3], NULL);
+
+  if (g_str_has_suffix (parts[3], ".m3u8") && query &&
+      g_hash_table_contains (query, "_HLS_msn")) {
+    const gchar *msn_s = g_hash_table_lookup (query, "_HLS_msn");
+    const gchar *part_s = g_hash_table_lookup (query, "_HLS_part");
+    gint64 msn = g_ascii_strtoll (msn_s ? msn_s : "", NULL, 10);
+    gint64 part = part_s ? g_ascii_strtoll (part_s, NULL, 10) : -1;
+    Waiter probe = { cam, msg, file, msn, part, 0 };
+
+    RestreamPlaylistInfo info;
+    gchar *text = NULL;
+    gboolean too_far = FALSE;
+
+    /* §6.2.5.2: a request more than two segments ahead is a 400. */
+    if (g_file_get_contents (file, &text, NULL, NULL) &&
+        restream_playlist_parse (text, &info))
+      too_far = msn > restream_playlist_next_msn (&info) + 2;
+    g_free (text);
+
+    if (msn < 0 || (part_s && part < 0) || too_far) {
+      soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+    } else if (waiter_ready (&probe) || cam->eos) {
+      serve_file (msg, file);
+    } else {
+      hold_request (cam, msg, file, msn, part);
+    }
+  } else if (!g_file_test (file, G_FILE_TEST_EXISTS) && !cam->eos &&
+      !g_str_has_suffix (parts[3], ".m3u8")) {
+    /* Most likely the part of EXT-X-PRELOAD-HINT: hold it until written. */
+    hold_request (cam, msg, file, -1, -1);
+  } else {
+    serve_file (msg, file);
+  }
+  g_free (file);
+  g_strfreev (parts);
+}
+
+/* ----------------------------------------------------------------- status */
+
+static gboolean
+print_status (gpointer user_data)
+{
+  App *app = user_data;
+  guint i;
+
+  for (i = 0; i < app->cameras->len; i++) {
+    Camera *cam = g_ptr_array_index (app->cameras, i);
+    GstStructure *stats = NULL;
+    guint64 bitrate = 0;
+    gdouble fps = 0;
+    guint subscribers = 0;
+    gdouble since = -1;
+
+    if (cam->vbus) {
+      g_object_get (cam->vbus, "stats", &stats, NULL);
+      if (stats) {
+        gst_structure_get_uint64 (stats, "bitrate", &bitrate);
+        gst_structure_get_double (stats, "fps", &fps);
+        gst_structure_get_uint (stats, "subscribers", &subscribers);
+        gst_structure_free (stats);
+      }
+    }
+    if (cam->last_part_time)
+      since = (g_get_monotonic_time () - cam->last_part_time) / 1e6;
+    g_print ("[%s] %s  %.0f kbit/s  %.1f fps  reconnects %u  subscribers %u"
+        "  last HLS part %.1f s ago\n", cam->name, cam->state,
+        bitrate / 1000.0, fps, cam->reconnects, subscribers, since);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------ shutdown */
+
+static gboolean
+force_quit (gpointer user_data)
+{
+  App *app = user_data;
+
+  g_printerr ("arcly-restream: EOS did not complete in time, stopping\n");
+  app->exit_code = 1;
+  g_main_loop_quit (app->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  App *app = user_data;
+  guint i;
+  gboolean any = FALSE;
+
+  if (app->shutting_down++) {
+    g_main_loop_quit (app->loop);
+    return G_SOURCE_CONTINUE;
+  }
+  g_print ("arcly-restream: stopping, finishing the playlists\n");
+  for (i = 0; i < app->cameras->len; i++) {
+    Camera *cam = g_ptr_array_index (app->cameras, i);
+
+    if (cam->eos || cam->pipeline == NULL)
+      continue;
+    any = TRUE;
+    gst_element_send_event (cam->pipeline, gst_event_new_eos ());
+  }
+  if (!any)
+    g_main_loop_quit (app->loop);
+  else
+    g_timeout_add_seconds (10, force_quit, app);
+  return G_SOURCE_CONTINUE;
+}
+
+/* -------------------------------------------------------- test camera */
+
+static gchar *
+start_test_camera (App * app, GError ** error)
+{
+  const gchar *bin = g_getenv ("ARCLY_TESTCAM");
+  gchar *user = g_strdup ("demo");
+  gchar *password = g_strdup_printf ("%08x", g_random_int ());
+  const gchar *argv[] = { bin ? bin : ARCLY_TESTCAM_PATH, "--port", "0",
+    "--auth", "digest", "--user", user, "--password", password,
+    "--gop", "30", "--overlay", "--shared", NULL
+  };
+  gint out_fd = -1;
+  gchar buf[512];
+  gsize len = 0;
+  gchar *url = NULL;
+  gint64 deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+
+  if (!g_spawn_async_with_pipes (NULL, (gchar **) argv, NULL,
+          G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &app->testcam_pid, NULL,
+          &out_fd, NULL, error))
+    goto out;
+  while (len < sizeof (buf) - 1 && g_get_monotonic_time () < deadline) {
+    gssize n = read (out_fd, buf + len, 1);
+
+    if (n <= 0)
+      break;
+    len += n;
+    if (buf[len - 1] == '\n')
+      break;
+  }
+  buf[len] = '\0';
+  if (!g_str_has_prefix (buf, "READY rtsp://")) {
+    g_set_error (error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
+        "the bundled test camera did not start");
+    goto out;
+  }
+  g_strchomp (buf);
+  url = g_strdup_printf ("rtsp://%s:%s@%s", user, password,
+      buf + strlen ("READY rtsp://"));
+out:
+  if (out_fd >= 0)
+    close (out_fd);
+  g_free (user);
+  g_free (password);
+  return url;
+}
+
+/* ----------------------------------------------------------------- main */
+
+int
+main (int argc, char **argv)
+{
+  App app = { 0, };
+  gchar **camera_args = NULL;
+  gchar *out_dir = NULL, *web_dir = NULL, *record_dir = NULL, *bind = NULL;
+  gint http_port = DEFAULT_HTTP_PORT, target = DEFAULT_TARGET_DURATION;
+  gint part_ms = DEFAULT_PART_MS;
+  GOptionEntry entries[] = {
+    {"camera", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
+        "A camera, NAME=rtsp://[user:pass@]host[:port]/path (repeatable; "
+          "default: the bundled test camera)", "NAME=URL"},
+    {"http-port", 'p', 0, G_OPTION_ARG_INT, &http_port,
+        "HTTP port (default 8080; 0 = any free port)", "PORT"},
+    {"bind", 0, 0, G_OPTION_ARG_STRING, &bind,
+        "HTTP bind address (default 127.0.0.1)", "ADDR"},
+    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
+        "Folder for playlists and segments (default ./arcly-out)", "DIR"},
+    {"record", 'r', 0, G_OPTION_ARG_FILENAME, &record_dir,
+        "Also record each camera as hourly MPEG-TS files in DIR", "DIR"},
+    {"target-duration", 0, 0, G_OPTION_ARG_INT, &target,
+        "HLS segment target duration in seconds (default 2)", "S"},
+    {"part-duration", 0, 0, G_OPTION_ARG_INT, &part_ms,
+        "LL-HLS part duration in ms (default 300; 0 = plain HLS)", "MS"},
+    {"web-dir", 0, 0, G_OPTION_ARG_FILENAME, &web_dir,
+        "Folder holding node_modules/hls.js (default: the source tree's web/)",
+        "DIR"},
+    {NULL}
+  };
+  GOptionContext *ctx;
+  GError *error = NULL;
+  GSocketAddress *addr = NULL;
+  guint i;
+  gchar **c;
+
+  ctx = g_option_context_new ("- restream RTSP cameras as Low-Latency HLS");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("arcly-restream: %s\n", error->message);
+    return 2;
+  }
+  g_option_context_free (ctx);
+
+  app.out_dir = out_dir ? out_dir : g_strdup ("arcly-out");
+  app.web_dir = web_dir ? web_dir : g_strdup (ARCLY_WEB_DIR);
+  app.record_dir = record_dir;
+  app.bind = bind ? bind : g_strdup ("127.0.0.1");
+  app.http_port = http_port;
+  app.target_duration = target;
+  app.part_ms = part_ms;
+  app.cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) camera_free);
+  app.loop = g_main_loop_new (NULL, FALSE);
+
+  if (http_port < 0 || http_port > 65535 || target < 1 || target > 30 ||
+      part_ms < 0 || (part_ms > 0 && (part_ms < 100
+              || part_ms > target * 1000))) {
+    g_printerr ("arcly-restream: --http-port, --target-duration or "
+        "--part-duration out of range\n");
+    return 2;
+  }
+  if (!ensure_writable_dir (app.out_dir, &error) ||
+      (app.record_dir && !ensure_writable_dir (app.record_dir, &error))) {
+    g_printerr ("arcly-restream: output folder not writable: %s\n",
+        error->message);
+    return 1;
+  }
+
+  /* Cameras, validated before anything starts. */
+  for (c = camera_args; c && *c; c++) {
+    gchar *eq = strchr (*c, '=');
+    Camera *cam;
+
+    if (eq == NULL) {
+      g_printerr ("arcly-restream: --camera wants NAME=URL\n");
+      return 2;
+    }
+    *eq = '\0';
+    if (!valid_camera_name (*c) || find_camera (&app, *c)) {
+      g_printerr ("arcly-restream: bad or duplicate camera name '%s' "
+          "(letters, digits, - and _)\n", *c);
+      return 2;
+    }
+    if (!valid_camera_url (eq + 1)) {
+      gchar *safe = redact_url (eq + 1);
+
+      g_printerr ("arcly-restream: camera %s: not an rtsp:// URL: %s\n", *c,
+          safe);
+      g_free (safe);
+      return 2;
+    }
+    cam = g_new0 (Camera, 1);
+    cam->app = &app;
+    cam->name = g_strdup (*c);
+    cam->url = g_strdup (eq + 1);
+    cam->display_url = redact_url (cam->url);
+    g_ptr_array_add (app.cameras, cam);
+  }
+  g_strfreev (camera_args);
+
+  if (app.cameras->len == 0) {
+    Camera *cam = g_new0 (Camera, 1);
+
+    cam->url = start_test_camera (&app, &error);
+    if (cam->url == NULL) {
+      g_printerr ("arcly-restream: %s\n", error->message);
+      g_free (cam);
+      return 1;
+    }
+    cam->app = &app;
+    cam->name = g_strdup ("testcam");
+    cam->display_url = redact_url (cam->url);
+    g_ptr_array_add (app.cameras, cam);
+    g_print ("arcly-restream: no --camera given: serving the bundled test "
+        "camera (Digest auth) at %s\n", cam->display_url);
+  }
+
+  /* HTTP first: a port in use is a configuration error, before any camera
+   * starts. */
+  app.server = soup_server_new ("server-header", "arcly-restream ", NULL);
+  soup_server_add_handler (app.server, NULL, http_handler, &app, NULL);
+  addr = g_inet_socket_address_new_from_string (app.bind, app.http_port);
+  if (addr == NULL) {
+    g_printerr ("arcly-restream: --bind %s is not an IP address\n", app.bind);
+    return 2;
+  }
+  if (!soup_server_listen (app.server, addr, 0, &error)) {
+    g_printerr ("arcly-restream: cannot listen on %s:%d: %s\n", app.bind,
+        app.http_port, error->message);
+    g_object_unref (addr);
+    if (app.testcam_pid)
+      kill (app.testcam_pid, SIGTERM);
+    return 1;
+  }
+  g_object_unref (addr);
+  {
+    GSList *uris = soup_server_get_uris (app.server);
+
+    if (uris) {
+      gchar *u = g_uri_to_string (uris->data);
+
+      g_print ("arcly-restream: open %s in a browser (HLS in %s)\n", u,
+          app.out_dir);
+      g_free (u);
+    }
+    g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  }
+
+  for (i = 0; i < app.cameras->len; i++) {
+    Camera *cam = g_ptr_array_index (app.cameras, i);
+
+    cam->dir = g_build_filename (app.out_dir, cam->name, NULL);
+    if (!ensure_writable_dir (cam->dir, &error) || !camera_start (cam, &error)) {
+      g_printerr ("arcly-restream: camera %s: %s\n", cam->name,
+          error->message);
+      g_clear_error (&error);
+      cam->eos = TRUE;
+      g_free (cam->state);
+      cam->state = g_strdup ("failed");
+    }
+  }
+
+  g_unix_signal_add (SIGINT, on_signal, &app);
+  g_unix_signal_add (SIGTERM, on_signal, &app);
+  g_timeout_add_seconds (STATUS_INTERVAL_S, print_status, &app);
+
+  g_main_loop_run (app.loop);
+
+  g_ptr_array_unref (app.cameras);
+  g_object_unref (app.server);
+  if (app.testcam_pid) {
+    kill (app.testcam_pid, SIGTERM);
+    waitpid (app.testcam_pid, NULL, 0);
+    g_spawn_close_pid (app.testcam_pid);
+  }
+  g_main_loop_unref (app.loop);
+  g_free (app.out_dir);
+  g_free (app.web_dir);
+  g_free (app.record_dir);
+  g_free (app.bind);
+  return app.exit_code;
+}
