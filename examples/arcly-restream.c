@@ -852,6 +852,9 @@ main (int argc, char **argv)
     return 2;
   }
   g_option_context_free (ctx);
+  /* Line-buffered even into a pipe: the READY and status lines are read by
+   * other programs. */
+  setvbuf (stdout, NULL, _IOLBF, 0);
 
   app.out_dir = out_dir ? out_dir : g_strdup ("arcly-out");
   app.web_dir = web_dir ? web_dir : g_strdup (ARCLY_WEB_DIR);
@@ -922,8 +925,6 @@ main (int argc, char **argv)
     cam->name = g_strdup ("testcam");
     cam->display_url = redact_url (cam->url);
     g_ptr_array_add (app.cameras, cam);
-    g_print ("arcly-restream: no --camera given: serving the bundled test "
-        "camera (Digest auth) at %s\n", cam->display_url);
   }
 
   /* HTTP first: a port in use is a configuration error, before any camera
@@ -950,12 +951,19 @@ main (int argc, char **argv)
     if (uris) {
       gchar *u = g_uri_to_string (uris->data);
 
-      g_print ("arcly-restream: open %s in a browser (HLS in %s)\n", u,
+      /* First line: where to look (tests wait for "READY <url>"). */
+      g_print ("READY %s\n", u);
+      g_print ("arcly-restream: open %s in a browser (HLS files in %s)\n", u,
           app.out_dir);
       g_free (u);
     }
     g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   }
+
+  if (app.testcam_pid)
+    g_print ("arcly-restream: no --camera given: serving the bundled test "
+        "camera (Digest auth) at %s\n",
+        ((Camera *) g_ptr_array_index (app.cameras, 0))->display_url);
 
   for (i = 0; i < app.cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app.cameras, i);

@@ -26,7 +26,31 @@ struct _ArclyTestCam
   gchar *url;                   /* without credentials */
   GPtrArray *args;              /* extra args, without --port */
   gchar **program;              /* NULL: arcly-testcam; else argv prefix */
+  gchar *port_flag;             /* "--port" unless the server names it else */
 };
+
+/* After READY the server may keep printing (arcly-restream prints status
+ * lines): its stdout is drained to our stderr until it closes, so the server
+ * never blocks on a full pipe or dies of SIGPIPE. */
+static gpointer
+drain_thread (gpointer data)
+{
+  gint fd = GPOINTER_TO_INT (data);
+  gchar buf[4096];
+  gssize n;
+
+  while ((n = read (fd, buf, sizeof (buf))) != 0) {
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    if (write (STDERR_FILENO, buf, n) < 0)
+      break;
+  }
+  close (fd);
+  return NULL;
+}
 
 /* Every running camera of this process, so an exit path we did not plan for
  * (a failed assertion that calls exit()) still stops them. */
@@ -141,7 +165,8 @@ spawn (ArclyTestCam * cam, guint port, GError ** error)
     g_ptr_array_add (argv, g_strdup (arcly_test_cam_binary ()));
   }
   port_str = g_strdup_printf ("%u", port);
-  g_ptr_array_add (argv, g_strdup ("--port"));
+  g_ptr_array_add (argv, g_strdup (cam->port_flag ? cam->port_flag :
+          "--port"));
   g_ptr_array_add (argv, port_str);
   for (i = 0; i < cam->args->len; i++)
     g_ptr_array_add (argv, g_strdup (g_ptr_array_index (cam->args, i)));
@@ -180,7 +205,11 @@ spawn (ArclyTestCam * cam, guint port, GError ** error)
   g_free (cam->url);
   cam->url = g_strdup (line + strlen ("READY "));
   ok = cam->port > 0;
-  if (!ok) {
+  if (ok) {
+    g_thread_unref (g_thread_new ("server-stdout", drain_thread,
+            GINT_TO_POINTER (out_fd)));
+    out_fd = -1;
+  } else {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "arcly-testcam READY line has no port");
     arcly_test_cam_stop (cam);
@@ -195,16 +224,17 @@ out:
 }
 
 ArclyTestCam *
-arcly_test_server_start (const gchar * const *program,
-    const gchar * const *args, GError ** error)
+arcly_test_server_start_full (const gchar * const *program,
+    const gchar * port_flag, const gchar * const *args, GError ** error)
 {
   ArclyTestCam *cam = g_new0 (ArclyTestCam, 1);
   guint port = 0;
 
   cam->program = g_strdupv ((gchar **) program);
+  cam->port_flag = g_strdup (port_flag ? port_flag : "--port");
   cam->args = g_ptr_array_new_with_free_func (g_free);
   for (; args && *args; args++) {
-    if (strcmp (*args, "--port") == 0 && args[1]) {
+    if (strcmp (*args, cam->port_flag) == 0 && args[1]) {
       port = (guint) g_ascii_strtoull (args[1], NULL, 10);
       args++;
       continue;
@@ -217,6 +247,13 @@ arcly_test_server_start (const gchar * const *program,
     return NULL;
   }
   return cam;
+}
+
+ArclyTestCam *
+arcly_test_server_start (const gchar * const *program,
+    const gchar * const *args, GError ** error)
+{
+  return arcly_test_server_start_full (program, NULL, args, error);
 }
 
 ArclyTestCam *
@@ -294,6 +331,7 @@ arcly_test_cam_free (ArclyTestCam * cam)
   g_mutex_unlock (&running_lock);
   g_ptr_array_unref (cam->args);
   g_strfreev (cam->program);
+  g_free (cam->port_flag);
   g_free (cam->url);
   g_free (cam);
 }

@@ -32,6 +32,12 @@ ArclyTestCam * arcly_test_server_start (const gchar * const * program,
                                         const gchar * const * args,
                                         GError ** error);
 
+/* The same with another name for the port option (e.g. "--http-port"). */
+ArclyTestCam * arcly_test_server_start_full (const gchar * const * program,
+                                             const gchar * port_flag,
+                                             const gchar * const * args,
+                                             GError ** error);
+
 /* Start again with the same arguments on the same port (after a stop). */
 gboolean       arcly_test_cam_restart (ArclyTestCam * cam, GError ** error);
 
