@@ -1,0 +1,80 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * libFuzzer target for rtspurl: the input is split at the first NUL into a
+ * URL / base and a control string.  Every entry point runs; results are
+ * checked for the invariants the element relies on (no userinfo in request
+ * URIs or resolved controls, no CR/LF on a request line).
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+
+#include "rtspurl.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
+
+static void
+check_request_line_safe (const gchar * s)
+{
+  const gchar *p;
+
+  for (p = s; *p; p++)
+    if ((guchar) * p <= 0x20 || *p == 0x7f)
+      abort ();
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
+{
+  const guint8 *nul = memchr (data, 0, size);
+  gsize first_len = nul ? (gsize) (nul - data) : size;
+  gchar *first = g_strndup ((const gchar *) data, first_len);
+  gchar *second = nul ? g_strndup ((const gchar *) nul + 1,
+      size - first_len - 1) : NULL;
+  ArclyRtspUrl u;
+  gchar *s;
+
+  if (arcly_rtsp_url_parse (first, &u, NULL)) {
+    gchar *req = arcly_rtsp_url_to_request_uri (&u);
+    ArclyRtspUrl again;
+
+    if (u.host == NULL || u.path == NULL || u.path[0] != '/' || u.port == 0)
+      abort ();
+    check_request_line_safe (req);
+    /* A request URI parses again to the same place, without credentials. */
+    if (!arcly_rtsp_url_parse (req, &again, NULL))
+      abort ();
+    if (again.user != NULL || again.password != NULL
+        || again.port != u.port || strcmp (again.path, u.path) != 0
+        || strcmp (again.host, u.host) != 0)
+      abort ();
+    arcly_rtsp_url_clear (&again);
+
+    s = arcly_rtsp_url_resolve_control (req, second);
+    if (s)
+      check_request_line_safe (s);
+    g_free (s);
+    g_free (req);
+    arcly_rtsp_url_clear (&u);
+  }
+
+  s = arcly_rtsp_url_redact (first);
+  g_free (s);
+  if (second) {
+    s = arcly_rtsp_url_redact (second);
+    g_free (s);
+  }
+
+  s = arcly_rtsp_url_resolve_control (first, second);
+  if (s)
+    check_request_line_safe (s);
+  g_free (s);
+
+  g_free (first);
+  g_free (second);
+  return 0;
+}
