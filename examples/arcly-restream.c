@@ -873,13 +873,6 @@ main (int argc, char **argv)
         "--part-duration out of range\n");
     return 2;
   }
-  if (!ensure_writable_dir (app.out_dir, &error) ||
-      (app.record_dir && !ensure_writable_dir (app.record_dir, &error))) {
-    g_printerr ("arcly-restream: output folder not writable: %s\n",
-        error->message);
-    return 1;
-  }
-
   /* Cameras, validated before anything starts. */
   for (c = camera_args; c && *c; c++) {
     gchar *eq = strchr (*c, '=');
@@ -911,6 +904,13 @@ main (int argc, char **argv)
     g_ptr_array_add (app.cameras, cam);
   }
   g_strfreev (camera_args);
+
+  if (!ensure_writable_dir (app.out_dir, &error) ||
+      (app.record_dir && !ensure_writable_dir (app.record_dir, &error))) {
+    g_printerr ("arcly-restream: output folder not writable: %s\n",
+        error->message);
+    return 1;
+  }
 
   if (app.cameras->len == 0) {
     Camera *cam = g_new0 (Camera, 1);
