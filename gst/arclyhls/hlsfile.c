@@ -1,0 +1,158 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Crash-safe file writing: temporary file in the same folder (rename(2) is
+ * only atomic within one file system), fsync(2) before rename so that after
+ * a power cut the new name never points at missing data.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "hlsfile.h"
+
+struct _ArclyHlsFileWriter {
+  gchar *path;
+  gchar *tmp_path;
+  gint fd;
+  guint64 size;
+};
+
+static void
+set_errno_error (GError ** error, gint err, const gchar * path)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s",
+      path, g_strerror (err));
+}
+
+ArclyHlsFileWriter *
+arcly_hls_file_writer_open (const gchar * path, GError ** error)
+{
+  ArclyHlsFileWriter *w;
+  gchar *dir, *base;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  w = g_new0 (ArclyHlsFileWriter, 1);
+  w->path = g_strdup (path);
+  dir = g_path_get_dirname (path);
+  base = g_path_get_basename (path);
+  /* A dot name: directory listings and globbing web servers skip it. */
+  w->tmp_path = g_strdup_printf ("%s/.%s.tmp-XXXXXX", dir, base);
+  g_free (dir);
+  g_free (base);
+
+  w->fd = g_mkstemp_full (w->tmp_path, O_WRONLY | O_CLOEXEC, 0644);
+  if (w->fd < 0) {
+    gint err = errno;
+
+    set_errno_error (error, err, path);
+    g_free (w->tmp_path);
+    g_free (w->path);
+    g_free (w);
+    return NULL;
+  }
+  return w;
+}
+
+gboolean
+arcly_hls_file_writer_append (ArclyHlsFileWriter * w, const guint8 * data,
+    gsize len, GError ** error)
+{
+  while (len > 0) {
+    gssize n = write (w->fd, data, len);
+
+    if (n < 0) {
+      gint err = errno;
+
+      if (err == EINTR)
+        continue;
+      set_errno_error (error, err, w->path);
+      return FALSE;
+    }
+    if (n == 0) {
+      set_errno_error (error, ENOSPC, w->path);
+      return FALSE;
+    }
+    data += n;
+    len -= (gsize) n;
+    w->size += (guint64) n;
+  }
+  return TRUE;
+}
+
+guint64
+arcly_hls_file_writer_get_size (ArclyHlsFileWriter * w)
+{
+  return w->size;
+}
+
+static void
+writer_free (ArclyHlsFileWriter * w)
+{
+  g_free (w->tmp_path);
+  g_free (w->path);
+  g_free (w);
+}
+
+gboolean
+arcly_hls_file_writer_commit (ArclyHlsFileWriter * w, GError ** error)
+{
+  gint err = 0;
+
+  /* mkstemp creates 0600; web servers may run as another user. */
+  if (fchmod (w->fd, 0644) < 0)
+    err = errno;
+  if (err == 0 && fsync (w->fd) < 0 && errno != EINVAL)
+    err = errno;
+  if (close (w->fd) < 0 && err == 0)
+    err = errno;
+  w->fd = -1;
+  if (err == 0 && rename (w->tmp_path, w->path) < 0)
+    err = errno;
+  if (err != 0) {
+    set_errno_error (error, err, w->path);
+    (void) g_unlink (w->tmp_path);
+    writer_free (w);
+    return FALSE;
+  }
+  writer_free (w);
+  return TRUE;
+}
+
+void
+arcly_hls_file_writer_abort (ArclyHlsFileWriter * w)
+{
+  if (w == NULL)
+    return;
+  if (w->fd >= 0)
+    close (w->fd);
+  (void) g_unlink (w->tmp_path);
+  writer_free (w);
+}
+
+gboolean
+arcly_hls_file_write_atomic (const gchar * path, const guint8 * data,
+    gsize len, GError ** error)
+{
+  ArclyHlsFileWriter *w = arcly_hls_file_writer_open (path, error);
+
+  if (w == NULL)
+    return FALSE;
+  if (!arcly_hls_file_writer_append (w, data, len, error)) {
+    arcly_hls_file_writer_abort (w);
+    return FALSE;
+  }
+  return arcly_hls_file_writer_commit (w, error);
+}

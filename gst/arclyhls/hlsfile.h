@@ -1,0 +1,46 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Crash-safe file writing for the HLS sink: data goes to a temporary file in
+ * the destination's own folder, is fsync'ed, and is renamed over the
+ * destination, so a reader (an HTTP server, a player) only ever sees the old
+ * complete file or the new complete file.  Errors name the path and the OS
+ * error.  No GStreamer element code.
+ */
+
+#ifndef __ARCLY_HLS_FILE_H__
+#define __ARCLY_HLS_FILE_H__
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _ArclyHlsFileWriter ArclyHlsFileWriter;
+
+/* Create the temporary file next to @path.  GError in the G_IO_ERROR
+ * domain (code from errno), message "PATH: OS error". */
+ArclyHlsFileWriter *arcly_hls_file_writer_open (const gchar * path,
+    GError ** error);
+
+gboolean arcly_hls_file_writer_append (ArclyHlsFileWriter * w,
+    const guint8 * data, gsize len, GError ** error);
+
+/* Bytes appended so far. */
+guint64 arcly_hls_file_writer_get_size (ArclyHlsFileWriter * w);
+
+/* fsync, close, rename over the destination; frees @w in any case (on
+ * error the temporary file is removed and the destination is untouched). */
+gboolean arcly_hls_file_writer_commit (ArclyHlsFileWriter * w,
+    GError ** error);
+
+/* Remove the temporary file and free @w. */
+void arcly_hls_file_writer_abort (ArclyHlsFileWriter * w);
+
+/* One-shot: open + append + commit. */
+gboolean arcly_hls_file_write_atomic (const gchar * path, const guint8 * data,
+    gsize len, GError ** error);
+
+G_END_DECLS
+
+#endif /* __ARCLY_HLS_FILE_H__ */
