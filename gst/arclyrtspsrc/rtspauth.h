@@ -48,7 +48,9 @@ typedef struct
  * may carry several challenges separated by commas; a response may carry
  * several headers).  Unknown schemes and algorithms are skipped.  Returns the
  * challenges in order of preference, strongest first: Digest SHA-256 >
- * Digest MD5 > Basic.  Free with arcly_auth_challenges_free(). */
+ * Digest MD5 > Basic (equally strong ones in the server's order).  Never
+ * NULL (empty when nothing usable was offered).  The array owns its
+ * challenges: free it with g_ptr_array_unref(). */
 GPtrArray * arcly_auth_parse_challenges (const gchar * const * values,
                                          guint n_values);
 void        arcly_auth_challenge_free (ArclyAuthChallenge * challenge);
@@ -64,9 +66,13 @@ void               arcly_auth_session_free (ArclyAuthSession * session);
 /* A 401 arrived with these WWW-Authenticate values.  Chooses the strongest
  * challenge.  Returns TRUE when retrying with credentials makes sense:
  * the first challenge, or a Digest challenge with stale=true (renew the
- * nonce, nc restarts at 1).  Returns FALSE when the same credentials were
- * already refused (a 401 without stale after an authorized try) or nothing
- * usable was offered. */
+ * nonce, nc restarts at 1; at most 3 renewals in a row).  Returns FALSE
+ * when the same credentials were already refused (a 401 without stale after
+ * an authorized try) or nothing usable was offered.  Exception, for cameras
+ * that rotate the nonce without stale=true: a first refusal carrying a
+ * different nonce (or scheme) is retried once, never twice in a row.  Two
+ * arcly_auth_session_authorization() calls without a challenge in between
+ * mean the earlier request succeeded and reset these counters. */
 gboolean arcly_auth_session_challenge (ArclyAuthSession * session,
                                        const gchar * const * values,
                                        guint n_values);
@@ -77,7 +83,8 @@ gboolean arcly_auth_session_active (ArclyAuthSession * session);
 
 /* The Authorization header value for @method on @uri (the request URI,
  * without credentials).  Increments nc for Digest with qop.  NULL when no
- * challenge is active. */
+ * challenge is active, or when @user, @uri or @method hold control
+ * characters (they would inject header lines). */
 gchar *  arcly_auth_session_authorization (ArclyAuthSession * session,
                                            const gchar * method,
                                            const gchar * uri,
