@@ -1,0 +1,557 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/**
+ * SECTION:element-arclyh264depay
+ * @title: arclyh264depay
+ *
+ * Extracts H.264 access units from RTP packets (RFC 6184: single NAL unit,
+ * STAP-A and FU-A packets) without copying the payload where it can be
+ * referenced.  Outputs `stream-format=byte-stream,alignment=au` by default,
+ * `stream-format=avc` with `codec_data` when downstream prefers it.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 arclyrtspsrc location=rtsp://127.0.0.1:8554/cam ! \
+ *     arclyh264depay ! avdec_h264 ! autovideosink
+ * ]|
+ */
+
+/* Locking: one lock, the object lock.  It guards the property values and
+ * the core while the streaming thread feeds it (so `stats` can be read from
+ * any thread); it is never held across gst_pad_push or caps setting. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/rtp/gstrtpbasedepayload.h>
+#include <gst/rtp/gstrtpbuffer.h>
+#include <gst/pbutils/codec-utils.h>
+
+#include "gstarclyrtspelements.h"
+#include "h264depaycore.h"
+#include "arclyh264.h"
+
+GST_DEBUG_CATEGORY_STATIC (arclyh264depay_debug);
+GST_DEBUG_CATEGORY_STATIC (arclyh264depay_dataflow);
+#define GST_CAT_DEFAULT arclyh264depay_debug
+
+#define GST_TYPE_ARCLY_H264_DEPAY (gst_arcly_h264_depay_get_type ())
+G_DECLARE_FINAL_TYPE (GstArclyH264Depay, gst_arcly_h264_depay, GST,
+    ARCLY_H264_DEPAY, GstRTPBaseDepayload);
+
+#define DEFAULT_PROP_INSERT_PARAMETER_SETS TRUE
+#define DEFAULT_PROP_WAIT_FOR_KEYFRAME FALSE
+
+enum
+{
+  PROP_0,
+  PROP_INSERT_PARAMETER_SETS,
+  PROP_WAIT_FOR_KEYFRAME,
+  PROP_STATS,
+};
+
+struct _GstArclyH264Depay
+{
+  GstRTPBaseDepayload parent;
+
+  /* object lock */
+  gboolean insert_params;
+  gboolean wait_keyframe;
+  ArclyH264DepayCore *core;
+
+  /* streaming thread only */
+  ArclyH264DepayFormat format;
+  gboolean caps_dirty;
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("application/x-rtp, media = (string) video, "
+        "clock-rate = (int) 90000, encoding-name = (string) H264"));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/x-h264, "
+        "stream-format = (string) byte-stream, alignment = (string) au; "
+        "video/x-h264, stream-format = (string) avc, alignment = (string) au"));
+
+#define gst_arcly_h264_depay_parent_class parent_class
+G_DEFINE_TYPE (GstArclyH264Depay, gst_arcly_h264_depay,
+    GST_TYPE_RTP_BASE_DEPAYLOAD);
+GST_ELEMENT_REGISTER_DEFINE (arclyh264depay, "arclyh264depay",
+    GST_RANK_MARGINAL, GST_TYPE_ARCLY_H264_DEPAY);
+
+static void gst_arcly_h264_depay_finalize (GObject * object);
+static void gst_arcly_h264_depay_set_property (GObject * object,
+    guint prop_id, const GValue * value, GParamSpec * pspec);
+static void gst_arcly_h264_depay_get_property (GObject * object,
+    guint prop_id, GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_arcly_h264_depay_change_state (GstElement *
+    element, GstStateChange transition);
+static gboolean gst_arcly_h264_depay_set_caps (GstRTPBaseDepayload * depay,
+    GstCaps * caps);
+static GstBuffer *gst_arcly_h264_depay_process (GstRTPBaseDepayload * depay,
+    GstRTPBuffer * rtp);
+static gboolean gst_arcly_h264_depay_handle_event (GstRTPBaseDepayload *
+    depay, GstEvent * event);
+
+static void
+gst_arcly_h264_depay_class_init (GstArclyH264DepayClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstRTPBaseDepayloadClass *depay_class = GST_RTP_BASE_DEPAYLOAD_CLASS (klass);
+
+  gobject_class->finalize = gst_arcly_h264_depay_finalize;
+  gobject_class->set_property = gst_arcly_h264_depay_set_property;
+  gobject_class->get_property = gst_arcly_h264_depay_get_property;
+
+  g_object_class_install_property (gobject_class, PROP_INSERT_PARAMETER_SETS,
+      g_param_spec_boolean ("insert-parameter-sets", "Insert parameter sets",
+          "Put the last known SPS and PPS in front of every IDR access unit "
+          "that lacks them, so decoding can start at any keyframe",
+          DEFAULT_PROP_INSERT_PARAMETER_SETS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_WAIT_FOR_KEYFRAME,
+      g_param_spec_boolean ("wait-for-keyframe", "Wait for keyframe",
+          "After start-up or packet loss, drop access units until the next "
+          "IDR (decoders usually prefer to get them and conceal)",
+          DEFAULT_PROP_WAIT_FOR_KEYFRAME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /* Replaces the base class "stats"; its fields are kept in ours. */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Counters: packets, packets-dropped, gaps, aus-pushed, aus-dropped, "
+          "aus-waiting, keyframes, params-inserted, bytes-out, bytes-copied "
+          "(plus the RTP base depayloader's fields)",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Arcly RTP H.264 depayloader", "Codec/Depayloader/Network/RTP",
+      "Extracts H.264 access units from RTP packets (RFC 6184) without "
+      "copying the payload", "gst-arcly developers");
+
+  element_class->change_state = gst_arcly_h264_depay_change_state;
+  depay_class->set_caps = gst_arcly_h264_depay_set_caps;
+  depay_class->process_rtp_packet = gst_arcly_h264_depay_process;
+  depay_class->handle_event = gst_arcly_h264_depay_handle_event;
+
+  GST_DEBUG_CATEGORY_INIT (arclyh264depay_debug, "arclyh264depay", 0,
+      "Arcly RTP H.264 depayloader");
+  GST_DEBUG_CATEGORY_INIT (arclyh264depay_dataflow, "arclyh264depay_dataflow",
+      0, "Arcly RTP H.264 depayloader, per access unit");
+}
+
+static void
+gst_arcly_h264_depay_init (GstArclyH264Depay * self)
+{
+  self->insert_params = DEFAULT_PROP_INSERT_PARAMETER_SETS;
+  self->wait_keyframe = DEFAULT_PROP_WAIT_FOR_KEYFRAME;
+  self->core = arcly_h264_depay_core_new ();
+  arcly_h264_depay_core_set_insert_params (self->core, self->insert_params);
+  arcly_h264_depay_core_set_wait_keyframe (self->core, self->wait_keyframe);
+  self->format = ARCLY_H264_DEPAY_FORMAT_BYTE_STREAM;
+}
+
+static void
+gst_arcly_h264_depay_finalize (GObject * object)
+{
+  GstArclyH264Depay *self = GST_ARCLY_H264_DEPAY (object);
+
+  arcly_h264_depay_core_free (self->core);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static GstStructure *
+create_stats (GstArclyH264Depay * self)
+{
+  GObjectClass *pclass = G_OBJECT_CLASS (parent_class);
+  GParamSpec *ppspec = g_object_class_find_property (pclass, "stats");
+  GstStructure *s = gst_structure_new_empty ("arclyh264depay-stats");
+  ArclyH264DepayStats st;
+
+  /* the base class's own fields first (seqnum, timestamp, clock-rate...) */
+  if (ppspec && ppspec->owner_type != GST_TYPE_ARCLY_H264_DEPAY) {
+    GValue v = G_VALUE_INIT;
+    const GstStructure *ps;
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    pclass->get_property (G_OBJECT (self), ppspec->param_id, &v, ppspec);
+    ps = gst_value_get_structure (&v);
+    if (ps) {
+      guint i;
+
+      for (i = 0; i < (guint) gst_structure_n_fields (ps); i++) {
+        const gchar *name = gst_structure_nth_field_name (ps, i);
+
+        gst_structure_set_value (s, name, gst_structure_get_value (ps, name));
+      }
+    }
+    g_value_unset (&v);
+  }
+
+  GST_OBJECT_LOCK (self);
+  st = *arcly_h264_depay_core_get_stats (self->core);
+  GST_OBJECT_UNLOCK (self);
+
+  gst_structure_set (s,
+      "packets", G_TYPE_UINT64, st.packets,
+      "packets-dropped", G_TYPE_UINT64, st.packets_dropped,
+      "gaps", G_TYPE_UINT64, st.gaps,
+      "aus-pushed", G_TYPE_UINT64, st.aus_pushed,
+      "aus-dropped", G_TYPE_UINT64, st.aus_dropped,
+      "aus-waiting", G_TYPE_UINT64, st.aus_waiting,
+      "keyframes", G_TYPE_UINT64, st.keyframes,
+      "params-inserted", G_TYPE_UINT64, st.params_inserted,
+      "bytes-out", G_TYPE_UINT64, st.bytes_out,
+      "bytes-copied", G_TYPE_UINT64, st.bytes_copied, NULL);
+  return s;
+}
+
+static void
+gst_arcly_h264_depay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstArclyH264Depay *self = GST_ARCLY_H264_DEPAY (object);
+
+  switch (prop_id) {
+    case PROP_INSERT_PARAMETER_SETS:
+      GST_OBJECT_LOCK (self);
+      self->insert_params = g_value_get_boolean (value);
+      arcly_h264_depay_core_set_insert_params (self->core,
+          self->insert_params);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_WAIT_FOR_KEYFRAME:
+      GST_OBJECT_LOCK (self);
+      self->wait_keyframe = g_value_get_boolean (value);
+      arcly_h264_depay_core_set_wait_keyframe (self->core,
+          self->wait_keyframe);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_arcly_h264_depay_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstArclyH264Depay *self = GST_ARCLY_H264_DEPAY (object);
+
+  switch (prop_id) {
+    case PROP_INSERT_PARAMETER_SETS:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->insert_params);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_WAIT_FOR_KEYFRAME:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->wait_keyframe);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, create_stats (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+reset_core (GstArclyH264Depay * self, gboolean hard)
+{
+  GST_OBJECT_LOCK (self);
+  arcly_h264_depay_core_reset (self->core, hard);
+  GST_OBJECT_UNLOCK (self);
+  self->caps_dirty = TRUE;
+}
+
+static GstStateChangeReturn
+gst_arcly_h264_depay_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstArclyH264Depay *self = GST_ARCLY_H264_DEPAY (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    reset_core (self, TRUE);
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    reset_core (self, TRUE);
+  return ret;
+}
+
+/* avc when the first format downstream lists is avc, byte-stream otherwise
+ * (also when downstream accepts anything). */
+static ArclyH264DepayFormat
+negotiate_format (GstArclyH264Depay * self)
+{
+  GstPad *srcpad = GST_RTP_BASE_DEPAYLOAD_SRCPAD (self);
+  GstCaps *allowed = gst_pad_get_allowed_caps (srcpad);
+  ArclyH264DepayFormat format = ARCLY_H264_DEPAY_FORMAT_BYTE_STREAM;
+
+  if (allowed && !gst_caps_is_empty (allowed) && !gst_caps_is_any (allowed)) {
+    GstCaps *norm = gst_caps_normalize (gst_caps_ref (allowed));
+    const gchar *sf = gst_structure_get_string (gst_caps_get_structure (norm,
+            0), "stream-format");
+
+    if (g_strcmp0 (sf, "avc") == 0)
+      format = ARCLY_H264_DEPAY_FORMAT_AVC;
+    gst_caps_unref (norm);
+  }
+  GST_DEBUG_OBJECT (self, "downstream allows %" GST_PTR_FORMAT ": %s",
+      allowed, format == ARCLY_H264_DEPAY_FORMAT_AVC ? "avc" : "byte-stream");
+  if (allowed)
+    gst_caps_unref (allowed);
+  return format;
+}
+
+/* Sets the src caps from the current parameter sets; FALSE when avc is
+ * negotiated and there is no SPS/PPS yet for codec_data. */
+static gboolean
+update_src_caps (GstArclyH264Depay * self)
+{
+  GstPad *srcpad = GST_RTP_BASE_DEPAYLOAD_SRCPAD (self);
+  gboolean avc = self->format == ARCLY_H264_DEPAY_FORMAT_AVC;
+  GstCaps *caps, *current;
+  GBytes *sps_bytes;
+  gboolean ok = TRUE;
+
+  caps = gst_caps_new_simple ("video/x-h264",
+      "stream-format", G_TYPE_STRING, avc ? "avc" : "byte-stream",
+      "alignment", G_TYPE_STRING, "au", NULL);
+
+  /* only the streaming thread changes the parameter sets */
+  sps_bytes = arcly_h264_depay_core_get_last_sps (self->core);
+  if (sps_bytes) {
+    gsize size;
+    const guint8 *data = g_bytes_get_data (sps_bytes, &size);
+    ArclyH264Sps sps;
+
+    if (arcly_h264_parse_sps (data, size, &sps)) {
+      gst_caps_set_simple (caps, "width", G_TYPE_INT, (gint) sps.width,
+          "height", G_TYPE_INT, (gint) sps.height,
+          "pixel-aspect-ratio", GST_TYPE_FRACTION, sps.par_n, sps.par_d, NULL);
+      if (sps.fps_n > 0)
+        gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, sps.fps_n,
+            sps.fps_d, NULL);
+      gst_codec_utils_h264_caps_set_level_and_profile (caps, data + 1,
+          size - 1);
+    }
+  }
+
+  if (avc) {
+    GPtrArray *sps = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        g_bytes_unref);
+    GPtrArray *pps = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        g_bytes_unref);
+    GBytes *avcc = NULL;
+
+    if (arcly_h264_depay_core_get_params (self->core, sps, pps))
+      avcc = arcly_h264_avcc_build (sps, pps);
+    if (avcc) {
+      GstBuffer *cd = gst_buffer_new_wrapped_bytes (avcc);
+
+      gst_caps_set_simple (caps, "codec_data", GST_TYPE_BUFFER, cd, NULL);
+      gst_buffer_unref (cd);
+      g_bytes_unref (avcc);
+    } else {
+      ok = FALSE;
+    }
+    g_ptr_array_unref (sps);
+    g_ptr_array_unref (pps);
+  }
+
+  if (ok) {
+    current = gst_pad_get_current_caps (srcpad);
+    if (current == NULL || !gst_caps_is_equal (current, caps)) {
+      GST_DEBUG_OBJECT (self, "src caps %" GST_PTR_FORMAT, caps);
+      ok = gst_pad_set_caps (srcpad, caps);
+    }
+    if (current)
+      gst_caps_unref (current);
+    if (ok)
+      self->caps_dirty = FALSE;
+  }
+  gst_caps_unref (caps);
+  return ok;
+}
+
+static gboolean
+gst_arcly_h264_depay_set_caps (GstRTPBaseDepayload * depay, GstCaps * caps)
+{
+  GstArclyH264Depay *self = GST_ARCLY_H264_DEPAY (depay);
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  const gchar *sprop = gst_structure_get_string (s, "sprop-parameter-sets");
+  const gchar *mode = gst_structure_get_string (s, "packetization-mode");
+
+  if (mode && g_strcmp0 (mode, "0") != 0 && g_strcmp0 (mode, "1") != 0)
+    GST_WARNING_OBJECT (self, "packetization-mode=%s (interleaved) is not "
+        "supported; STAP-B/MTAP/FU-B packets will be dropped", mode);
+
+  self->format = negotiate_format (self);
+
+  GST_OBJECT_LOCK (self);
+  arcly_h264_depay_core_set_format (self->core, self->format);
+  if (sprop) {
+    guint n = arcly_h264_depay_core_set_sprop (self->core, sprop);
+
+    GST_DEBUG_OBJECT (self, "%u parameter sets from sprop-parameter-sets", n);
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  /* byte-stream caps can go out now; avc waits for SPS/PPS */
+  self->caps_dirty = TRUE;
+  update_src_caps (self);
+  return TRUE;
+}
+
+static GstFlowReturn
+push_aus (GstArclyH264Depay * self, GQueue * aus)
+{
+  GstRTPBaseDepayload *depay = GST_RTP_BASE_DEPAYLOAD (self);
+  GstFlowReturn ret = GST_FLOW_OK;
+  ArclyH264DepayAu *au;
+
+  while ((au = g_queue_pop_head (aus))) {
+    GstBuffer *buf = au->buffer;
+
+    au->buffer = NULL;
+    if (self->caps_dirty || !gst_pad_has_current_caps (depay->srcpad)) {
+      if (!update_src_caps (self)) {
+        GST_DEBUG_OBJECT (self, "no caps yet, dropping access unit");
+        gst_buffer_unref (buf);
+        arcly_h264_depay_au_free (au);
+        continue;
+      }
+    }
+    if (!au->keyframe)
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+    if (au->discont)
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+
+    GST_CAT_DEBUG_OBJECT (arclyh264depay_dataflow, self,
+        "pushing AU pts %" GST_TIME_FORMAT " rtp-ts %u: %" G_GSIZE_FORMAT
+        " bytes, %u NAL units, %s%s, bytes copied: %" G_GSIZE_FORMAT,
+        GST_TIME_ARGS (au->pts), au->rtp_ts, gst_buffer_get_size (buf),
+        au->n_nals, au->keyframe ? "keyframe" : "delta",
+        au->params_inserted ? " (SPS/PPS inserted)" : "", au->bytes_copied);
+
+    ret = gst_rtp_base_depayload_push (depay, buf);
+    arcly_h264_depay_au_free (au);
+    if (ret != GST_FLOW_OK)
+      break;
+  }
+  /* whatever is left after a flow error is dropped */
+  g_queue_clear_full (aus, (GDestroyNotify) arcly_h264_depay_au_free);
+  return ret;
+}
+
+static void
+report_events (GstArclyH264Depay * self, guint ev, guint16 seq)
+{
+  if (ev & ARCLY_H264_DEPAY_EV_UNSUPPORTED)
+    GST_ELEMENT_WARNING (self, STREAM, CODEC_NOT_FOUND,
+        ("Unsupported H.264 RTP packetization, some frames are lost"),
+        ("STAP-B/MTAP/FU-B packets (interleaved packetization-mode=2) are "
+            "not supported and are dropped; configure the sender for "
+            "packetization-mode 0 or 1"));
+  if (ev & ARCLY_H264_DEPAY_EV_MALFORMED)
+    GST_WARNING_OBJECT (self, "malformed H.264 RTP payload in packet %u, "
+        "dropped", seq);
+  if (ev & ARCLY_H264_DEPAY_EV_LOSS)
+    GST_DEBUG_OBJECT (self, "loss at packet %u, broken access unit dropped",
+        seq);
+  if (ev & ARCLY_H264_DEPAY_EV_PARAMS_CHANGED) {
+    GST_DEBUG_OBJECT (self, "new SPS/PPS");
+    self->caps_dirty = TRUE;
+  }
+}
+
+static GstBuffer *
+gst_arcly_h264_depay_process (GstRTPBaseDepayload * depay, GstRTPBuffer * rtp)
+{
+  GstArclyH264Depay *self = GST_ARCLY_H264_DEPAY (depay);
+  GstBuffer *in = rtp->buffer;
+  ArclyH264DepayPacket pkt = { 0, };
+  GQueue aus = G_QUEUE_INIT;
+  guint hlen = gst_rtp_buffer_get_header_len (rtp);
+  guint idx, n_mem;
+  gsize skip;
+  guint ev;
+
+  pkt.data = gst_rtp_buffer_get_payload (rtp);
+  pkt.size = gst_rtp_buffer_get_payload_len (rtp);
+  if (pkt.size > 0 && gst_buffer_find_memory (in, hlen, pkt.size, &idx,
+          &n_mem, &skip) && n_mem == 1) {
+    pkt.mem = gst_buffer_peek_memory (in, idx);
+    pkt.mem_offset = skip;
+  }
+  pkt.seq = gst_rtp_buffer_get_seq (rtp);
+  pkt.rtp_ts = gst_rtp_buffer_get_timestamp (rtp);
+  pkt.marker = gst_rtp_buffer_get_marker (rtp);
+  pkt.discont = GST_BUFFER_IS_DISCONT (in);
+  pkt.pts = GST_BUFFER_PTS (in);
+
+  GST_OBJECT_LOCK (self);
+  ev = arcly_h264_depay_core_push (self->core, &pkt, &aus);
+  GST_OBJECT_UNLOCK (self);
+
+  report_events (self, ev, pkt.seq);
+  push_aus (self, &aus);
+  return NULL;
+}
+
+static gboolean
+gst_arcly_h264_depay_handle_event (GstRTPBaseDepayload * depay,
+    GstEvent * event)
+{
+  GstArclyH264Depay *self = GST_ARCLY_H264_DEPAY (depay);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_STOP:
+      reset_core (self, FALSE);
+      break;
+    case GST_EVENT_EOS:{
+      GQueue aus = G_QUEUE_INIT;
+
+      GST_OBJECT_LOCK (self);
+      arcly_h264_depay_core_drain (self->core, &aus);
+      GST_OBJECT_UNLOCK (self);
+      push_aus (self, &aus);
+      break;
+    }
+    default:
+      break;
+  }
+  return GST_RTP_BASE_DEPAYLOAD_CLASS (parent_class)->handle_event (depay,
+      event);
+}

@@ -1,0 +1,930 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * RTP → H.264 access units (RFC 6184), pure code: see h264depaycore.h.
+ *
+ * Payload structures handled (RFC 6184 §5.6–5.8):
+ *
+ *   NAL unit header (every payload starts with one):
+ *     +---------------+
+ *     |0|1|2|3|4|5|6|7|
+ *     +-+-+-+-+-+-+-+-+
+ *     |F|NRI|  Type   |
+ *     +---------------+
+ *   Type 1..23  single NAL unit packet (§5.6): the payload is the NAL unit.
+ *   Type 24     STAP-A (§5.7.1): header, then repeated
+ *               [16-bit NALU size][NAL unit].
+ *   Type 28     FU-A (§5.8): FU indicator (F, NRI, 28), FU header
+ *               |S|E|R|Type|, then a fragment of the NAL unit without its
+ *               header; the header is rebuilt as F|NRI of the indicator and
+ *               Type of the FU header.
+ *   Types 25, 26, 27, 29 (STAP-B, MTAP16, MTAP24, FU-B) belong to the
+ *   interleaved mode, which is not supported: dropped, reported once.
+ *
+ * Access units end at the marker bit (§5.1) or, for cameras that never set
+ * it, when the RTP timestamp changes.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "h264depaycore.h"
+#include "arclyh264.h"
+
+/* Bounds against hostile or broken streams: an AU or NAL unit bigger than
+ * this is dropped (a 4K intra frame at very high quality stays well below). */
+#define MAX_AU_SIZE (16 * 1024 * 1024)
+#define MAX_AU_NALS 1024
+
+typedef struct
+{
+  GstMemory *mem;
+  guint8 type;
+} Nal;
+
+typedef struct
+{
+  GBytes *bytes;                /* NAL unit, header included */
+  GstMemory *mem;               /* wraps @bytes, shared into AUs */
+} ParamSet;
+
+struct _ArclyH264DepayCore
+{
+  ArclyH264DepayFormat format;
+  gboolean insert_params;
+  gboolean wait_keyframe;
+
+  gboolean have_seq;
+  guint16 next_seq;
+
+  /* the access unit being collected */
+  GArray *nals;                 /* Nal */
+  gsize au_size;
+  gsize au_copied;
+  gboolean au_open;
+  guint32 au_ts;
+  GstClockTime au_pts;
+  gboolean au_broken;
+
+  /* FU-A reassembly: fragments are sub-memories of their packets, joined
+   * with one copy at the end bit */
+  gboolean fu_active;
+  guint8 fu_header;
+  GPtrArray *fu_frags;          /* GstMemory */
+  gsize fu_size;
+  gsize fu_copied;              /* fragments that could not be shared */
+
+  gboolean discont_pending;
+  gboolean waiting_keyframe;
+  gboolean warned_unsupported;
+
+  ParamSet sps[32];
+  ParamSet pps[256];
+  gint last_sps_id;
+
+  ArclyH264DepayStats stats;
+};
+
+/* ---- memories ---- */
+
+static const guint8 start_code_bytes[4] = { 0, 0, 0, 1 };
+
+static GstMemory *
+start_code_memory (void)
+{
+  static GstMemory *mem = NULL;
+
+  if (g_once_init_enter (&mem)) {
+    GstMemory *m = gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
+        (gpointer) start_code_bytes, sizeof (start_code_bytes), 0,
+        sizeof (start_code_bytes), NULL, NULL);
+
+    GST_MINI_OBJECT_FLAG_SET (m, GST_MINI_OBJECT_FLAG_MAY_BE_LEAKED);
+    g_once_init_leave (&mem, m);
+  }
+  return mem;
+}
+
+static GstMemory *
+copy_to_memory (const guint8 * data, gsize size)
+{
+  GstMemory *mem = gst_allocator_alloc (NULL, size, NULL);
+  GstMapInfo map;
+
+  if (gst_memory_map (mem, &map, GST_MAP_WRITE)) {
+    memcpy (map.data, data, size);
+    gst_memory_unmap (mem, &map);
+  }
+  return mem;
+}
+
+/* A memory holding pkt->data[off .. off+size): shared when possible,
+ * otherwise a copy added to *copied. */
+static GstMemory *
+packet_slice (const ArclyH264DepayPacket * pkt, gsize off, gsize size,
+    gsize * copied)
+{
+  if (pkt->mem && !GST_MEMORY_FLAG_IS_SET (pkt->mem, GST_MEMORY_FLAG_NO_SHARE)) {
+    GstMemory *m = gst_memory_share (pkt->mem, pkt->mem_offset + off, size);
+
+    if (m)
+      return m;
+  }
+  *copied += size;
+  return copy_to_memory (pkt->data + off, size);
+}
+
+/* ---- lifecycle ---- */
+
+static void
+param_clear (ParamSet * p)
+{
+  g_clear_pointer (&p->bytes, g_bytes_unref);
+  if (p->mem) {
+    gst_memory_unref (p->mem);
+    p->mem = NULL;
+  }
+}
+
+static void
+fu_clear (ArclyH264DepayCore * core)
+{
+  g_ptr_array_set_size (core->fu_frags, 0);
+  core->fu_active = FALSE;
+  core->fu_size = 0;
+  core->fu_copied = 0;
+}
+
+static void
+au_clear (ArclyH264DepayCore * core)
+{
+  guint i;
+
+  for (i = 0; i < core->nals->len; i++)
+    gst_memory_unref (g_array_index (core->nals, Nal, i).mem);
+  g_array_set_size (core->nals, 0);
+  core->au_size = 0;
+  core->au_copied = 0;
+  core->au_open = FALSE;
+  core->au_broken = FALSE;
+  fu_clear (core);
+}
+
+ArclyH264DepayCore *
+arcly_h264_depay_core_new (void)
+{
+  ArclyH264DepayCore *core = g_new0 (ArclyH264DepayCore, 1);
+
+  core->nals = g_array_sized_new (FALSE, FALSE, sizeof (Nal), 16);
+  core->fu_frags = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_memory_unref);
+  core->format = ARCLY_H264_DEPAY_FORMAT_BYTE_STREAM;
+  core->insert_params = TRUE;
+  arcly_h264_depay_core_reset (core, TRUE);
+  return core;
+}
+
+void
+arcly_h264_depay_core_free (ArclyH264DepayCore * core)
+{
+  if (core == NULL)
+    return;
+  arcly_h264_depay_core_reset (core, TRUE);
+  g_array_unref (core->nals);
+  g_ptr_array_unref (core->fu_frags);
+  g_free (core);
+}
+
+void
+arcly_h264_depay_core_reset (ArclyH264DepayCore * core, gboolean hard)
+{
+  au_clear (core);
+  core->have_seq = FALSE;
+  core->discont_pending = TRUE;
+  core->waiting_keyframe = core->wait_keyframe;
+  if (hard) {
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS (core->sps); i++)
+      param_clear (&core->sps[i]);
+    for (i = 0; i < G_N_ELEMENTS (core->pps); i++)
+      param_clear (&core->pps[i]);
+    core->last_sps_id = -1;
+    core->warned_unsupported = FALSE;
+    memset (&core->stats, 0, sizeof (core->stats));
+  }
+}
+
+void
+arcly_h264_depay_core_set_format (ArclyH264DepayCore * core,
+    ArclyH264DepayFormat format)
+{
+  core->format = format;
+}
+
+void
+arcly_h264_depay_core_set_insert_params (ArclyH264DepayCore * core,
+    gboolean insert)
+{
+  core->insert_params = insert;
+}
+
+void
+arcly_h264_depay_core_set_wait_keyframe (ArclyH264DepayCore * core,
+    gboolean wait)
+{
+  core->wait_keyframe = wait;
+  if (!wait)
+    core->waiting_keyframe = FALSE;
+  else if (core->stats.aus_pushed == 0)
+    core->waiting_keyframe = TRUE;
+}
+
+const ArclyH264DepayStats *
+arcly_h264_depay_core_get_stats (ArclyH264DepayCore * core)
+{
+  return &core->stats;
+}
+
+void
+arcly_h264_depay_au_free (ArclyH264DepayAu * au)
+{
+  if (au == NULL)
+    return;
+  gst_clear_buffer (&au->buffer);
+  g_free (au);
+}
+
+/* ---- parameter sets ---- */
+
+/* Reads pic_parameter_set_id (ue) from a PPS (§7.3.2.2).  Only the first
+ * bytes matter; they are unescaped into a small stack buffer. */
+static gboolean
+pps_get_id (const guint8 * nal, gsize size, guint * pps_id)
+{
+  guint8 rbsp[8];
+  gsize i, n = 0;
+  guint zeros = 0, bit = 0, lz = 0;
+  guint32 v = 0;
+
+  for (i = 1; i < size && n < sizeof (rbsp); i++) {
+    if (zeros >= 2 && nal[i] == 3) {
+      zeros = 0;
+      continue;
+    }
+    rbsp[n++] = nal[i];
+    zeros = nal[i] == 0 ? zeros + 1 : 0;
+  }
+#define NEXT_BIT() ((rbsp[bit / 8] >> (7 - bit % 8)) & 1)
+  while (bit < n * 8 && NEXT_BIT () == 0) {
+    lz++;
+    bit++;
+  }
+  if (bit >= n * 8 || lz > 8)
+    return FALSE;
+  bit++;
+  if (bit + lz > n * 8)
+    return FALSE;
+  for (i = 0; i < lz; i++, bit++)
+    v = (v << 1) | NEXT_BIT ();
+#undef NEXT_BIT
+  v += (1u << lz) - 1;
+  if (v > 255)
+    return FALSE;
+  *pps_id = v;
+  return TRUE;
+}
+
+static gboolean
+param_store (ParamSet * p, const guint8 * nal, gsize size)
+{
+  if (p->bytes) {
+    gsize s;
+    const guint8 *d = g_bytes_get_data (p->bytes, &s);
+
+    if (s == size && memcmp (d, nal, size) == 0)
+      return FALSE;
+    param_clear (p);
+  }
+  p->bytes = g_bytes_new (nal, size);
+  p->mem = gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
+      (gpointer) g_bytes_get_data (p->bytes, NULL), size, 0, size,
+      g_bytes_ref (p->bytes), (GDestroyNotify) g_bytes_unref);
+  return TRUE;
+}
+
+/* Remembers an SPS or PPS; TRUE when it is new or changed. */
+static gboolean
+store_param_set (ArclyH264DepayCore * core, const guint8 * nal, gsize size)
+{
+  guint type = ARCLY_H264_NAL_TYPE (nal[0]);
+
+  if (type == ARCLY_H264_NAL_SPS) {
+    ArclyH264Sps sps;
+
+    if (!arcly_h264_parse_sps (nal, size, &sps))
+      return FALSE;
+    core->last_sps_id = sps.sps_id;
+    return param_store (&core->sps[sps.sps_id], nal, size);
+  } else if (type == ARCLY_H264_NAL_PPS) {
+    guint id;
+
+    if (!pps_get_id (nal, size, &id))
+      return FALSE;
+    return param_store (&core->pps[id], nal, size);
+  }
+  return FALSE;
+}
+
+typedef struct
+{
+  ArclyH264DepayCore *core;
+  guint stored;
+  gboolean changed;
+} SpropCtx;
+
+static gboolean
+sprop_nal (const guint8 * nal, gsize size, gpointer user_data)
+{
+  SpropCtx *ctx = user_data;
+  guint type = ARCLY_H264_NAL_TYPE (nal[0]);
+
+  if (type == ARCLY_H264_NAL_SPS || type == ARCLY_H264_NAL_PPS) {
+    ctx->changed |= store_param_set (ctx->core, nal, size);
+    ctx->stored++;
+  }
+  return TRUE;
+}
+
+guint
+arcly_h264_depay_core_set_sprop (ArclyH264DepayCore * core,
+    const gchar * sprop)
+{
+  gchar **parts;
+  guint i;
+  SpropCtx ctx = { core, 0, FALSE };
+
+  if (sprop == NULL)
+    return 0;
+  parts = g_strsplit (sprop, ",", 64);
+  for (i = 0; parts[i]; i++) {
+    gchar *b64 = g_strstrip (parts[i]);
+    gsize len = 0;
+    guchar *nal;
+
+    if (*b64 == '\0')
+      continue;
+    nal = g_base64_decode_inplace (b64, &len);
+    /* Some cameras put Annex-B start codes inside the base64 blobs, or
+     * several NAL units in one blob. */
+    arcly_h264_foreach_annexb_nal (nal, len, TRUE, sprop_nal, &ctx);
+  }
+  g_strfreev (parts);
+  return ctx.stored;
+}
+
+gboolean
+arcly_h264_depay_core_get_params (ArclyH264DepayCore * core,
+    GPtrArray * sps_list, GPtrArray * pps_list)
+{
+  guint i, n_sps = 0, n_pps = 0;
+
+  for (i = 0; i < G_N_ELEMENTS (core->sps); i++) {
+    if (core->sps[i].bytes) {
+      n_sps++;
+      if (sps_list)
+        g_ptr_array_add (sps_list, g_bytes_ref (core->sps[i].bytes));
+    }
+  }
+  for (i = 0; i < G_N_ELEMENTS (core->pps); i++) {
+    if (core->pps[i].bytes) {
+      n_pps++;
+      if (pps_list)
+        g_ptr_array_add (pps_list, g_bytes_ref (core->pps[i].bytes));
+    }
+  }
+  return n_sps > 0 && n_pps > 0;
+}
+
+GBytes *
+arcly_h264_depay_core_get_last_sps (ArclyH264DepayCore * core)
+{
+  if (core->last_sps_id < 0)
+    return NULL;
+  return core->sps[core->last_sps_id].bytes;
+}
+
+/* ---- access units ---- */
+
+static void
+au_mark_broken (ArclyH264DepayCore * core)
+{
+  core->au_broken = TRUE;
+  fu_clear (core);
+}
+
+/* Adds one complete NAL unit (its memory is taken) to the current AU.
+ * @data/@size are its bytes, readable for the duration of the call. */
+static guint
+au_add_nal (ArclyH264DepayCore * core, GstMemory * mem, const guint8 * data,
+    gsize size)
+{
+  Nal nal;
+  guint ev = 0;
+  guint type = ARCLY_H264_NAL_TYPE (data[0]);
+
+  if (core->au_broken) {
+    gst_memory_unref (mem);
+    return 0;
+  }
+  /* Type 0 is unspecified; 24..31 cannot appear inside an AU. */
+  if (type == 0 || type >= 24) {
+    gst_memory_unref (mem);
+    return ARCLY_H264_DEPAY_EV_MALFORMED;
+  }
+  if (core->nals->len >= MAX_AU_NALS || size > MAX_AU_SIZE - core->au_size) {
+    gst_memory_unref (mem);
+    au_mark_broken (core);
+    return ARCLY_H264_DEPAY_EV_MALFORMED;
+  }
+  if ((type == ARCLY_H264_NAL_SPS || type == ARCLY_H264_NAL_PPS) &&
+      store_param_set (core, data, size))
+    ev |= ARCLY_H264_DEPAY_EV_PARAMS_CHANGED;
+
+  nal.mem = mem;
+  nal.type = type;
+  g_array_append_val (core->nals, nal);
+  core->au_size += size;
+  return ev;
+}
+
+/* Inserts the known SPS/PPS an IDR access unit lacks: SPS after any
+ * leading AUD, PPS after the SPS.  Returns TRUE when something was added. */
+static gboolean
+au_insert_params (ArclyH264DepayCore * core)
+{
+  gboolean has_sps = FALSE, has_pps = FALSE;
+  guint i, pos = 0, n_added = 0;
+
+  for (i = 0; i < core->nals->len; i++) {
+    guint t = g_array_index (core->nals, Nal, i).type;
+
+    has_sps |= t == ARCLY_H264_NAL_SPS;
+    has_pps |= t == ARCLY_H264_NAL_PPS;
+  }
+  if (has_sps && has_pps)
+    return FALSE;
+
+  while (pos < core->nals->len &&
+      g_array_index (core->nals, Nal, pos).type == ARCLY_H264_NAL_AUD)
+    pos++;
+  if (!has_sps) {
+    for (i = 0; i < G_N_ELEMENTS (core->sps); i++) {
+      if (core->sps[i].mem) {
+        Nal n = { gst_memory_ref (core->sps[i].mem), ARCLY_H264_NAL_SPS };
+
+        g_array_insert_val (core->nals, pos, n);
+        core->au_size += g_bytes_get_size (core->sps[i].bytes);
+        pos++;
+        n_added++;
+      }
+    }
+  }
+  if (!has_pps) {
+    /* after every leading AUD/SPS */
+    while (pos < core->nals->len &&
+        (g_array_index (core->nals, Nal, pos).type == ARCLY_H264_NAL_AUD ||
+            g_array_index (core->nals, Nal, pos).type == ARCLY_H264_NAL_SPS))
+      pos++;
+    for (i = 0; i < G_N_ELEMENTS (core->pps); i++) {
+      if (core->pps[i].mem) {
+        Nal n = { gst_memory_ref (core->pps[i].mem), ARCLY_H264_NAL_PPS };
+
+        g_array_insert_val (core->nals, pos, n);
+        core->au_size += g_bytes_get_size (core->pps[i].bytes);
+        pos++;
+        n_added++;
+      }
+    }
+  }
+  return n_added > 0;
+}
+
+static void
+write_prefix (guint8 * p, ArclyH264DepayFormat format, gsize nal_size)
+{
+  if (format == ARCLY_H264_DEPAY_FORMAT_AVC)
+    GST_WRITE_UINT32_BE (p, (guint32) nal_size);
+  else
+    memcpy (p, start_code_bytes, 4);
+}
+
+/* Builds the output buffer from the AU's NAL memories (taken). */
+static GstBuffer *
+au_build_buffer (ArclyH264DepayCore * core, gsize * copied)
+{
+  GstBuffer *buf = gst_buffer_new ();
+  guint i, n = core->nals->len;
+
+  if (2 * n > gst_buffer_get_max_memory ()) {
+    /* More NAL units than a buffer holds memories (many slices per
+     * picture): join them once rather than let GstBuffer merge. */
+    gsize total = core->au_size + 4 * (gsize) n, off = 0;
+    GstMemory *out = gst_allocator_alloc (NULL, total, NULL);
+    GstMapInfo omap;
+
+    if (!gst_memory_map (out, &omap, GST_MAP_WRITE)) {
+      gst_memory_unref (out);
+      gst_buffer_unref (buf);
+      return NULL;
+    }
+    for (i = 0; i < n; i++) {
+      Nal *nal = &g_array_index (core->nals, Nal, i);
+      GstMapInfo map;
+
+      if (gst_memory_map (nal->mem, &map, GST_MAP_READ)) {
+        write_prefix (omap.data + off, core->format, map.size);
+        memcpy (omap.data + off + 4, map.data, map.size);
+        off += 4 + map.size;
+        gst_memory_unmap (nal->mem, &map);
+      }
+      gst_memory_unref (nal->mem);
+    }
+    gst_memory_unmap (out, &omap);
+    gst_memory_resize (out, 0, off);
+    *copied += core->au_size;
+    gst_buffer_append_memory (buf, out);
+  } else if (core->format == ARCLY_H264_DEPAY_FORMAT_AVC) {
+    GstMemory *prefixes = gst_allocator_alloc (NULL, 4 * (gsize) n, NULL);
+    GstMapInfo pmap;
+
+    if (gst_memory_map (prefixes, &pmap, GST_MAP_WRITE)) {
+      for (i = 0; i < n; i++) {
+        Nal *nal = &g_array_index (core->nals, Nal, i);
+
+        write_prefix (pmap.data + 4 * i, core->format,
+            gst_memory_get_sizes (nal->mem, NULL, NULL));
+      }
+      gst_memory_unmap (prefixes, &pmap);
+    }
+    for (i = 0; i < n; i++) {
+      gst_buffer_append_memory (buf, gst_memory_share (prefixes, 4 * i, 4));
+      gst_buffer_append_memory (buf, g_array_index (core->nals, Nal, i).mem);
+    }
+    gst_memory_unref (prefixes);
+  } else {
+    GstMemory *sc = start_code_memory ();
+
+    for (i = 0; i < n; i++) {
+      gst_buffer_append_memory (buf, gst_memory_share (sc, 0, 4));
+      gst_buffer_append_memory (buf, g_array_index (core->nals, Nal, i).mem);
+    }
+  }
+  /* the memories moved into the buffer */
+  g_array_set_size (core->nals, 0);
+  return buf;
+}
+
+/* Ends the current access unit: returns it through @out unless it is
+ * broken, empty or (wait-for-keyframe) not decodable. */
+static guint
+au_finish (ArclyH264DepayCore * core, GQueue * out, gboolean final)
+{
+  gboolean keyframe = FALSE, vcl = FALSE, inserted = FALSE;
+  guint i, ev = 0;
+  ArclyH264DepayAu *au;
+  gsize copied;
+
+  if (!core->au_open)
+    return 0;
+  if (core->fu_active) {
+    /* the AU ended in the middle of a fragmented NAL unit */
+    au_mark_broken (core);
+  }
+  if (core->au_broken) {
+    core->stats.aus_dropped++;
+    core->discont_pending = TRUE;
+    if (core->wait_keyframe)
+      core->waiting_keyframe = TRUE;
+    au_clear (core);
+    return ARCLY_H264_DEPAY_EV_LOSS;
+  }
+  if (core->nals->len == 0) {
+    au_clear (core);
+    return 0;
+  }
+  for (i = 0; i < core->nals->len; i++) {
+    guint t = g_array_index (core->nals, Nal, i).type;
+
+    keyframe |= t == ARCLY_H264_NAL_IDR;
+    vcl |= t >= 1 && t <= 5;
+  }
+  if (!vcl && !final) {
+    /* Parameter sets or SEI sent on their own timestamp (some cameras):
+     * keep them for the next AU instead of emitting a picture-less AU. */
+    core->au_open = FALSE;
+    return 0;
+  }
+  if (core->waiting_keyframe && !keyframe) {
+    core->stats.aus_waiting++;
+    au_clear (core);
+    return 0;
+  }
+  if (core->format == ARCLY_H264_DEPAY_FORMAT_AVC &&
+      !arcly_h264_depay_core_get_params (core, NULL, NULL)) {
+    /* avc needs codec_data: nothing is decodable before SPS and PPS */
+    core->stats.aus_waiting++;
+    au_clear (core);
+    return 0;
+  }
+  if (keyframe && core->insert_params)
+    inserted = au_insert_params (core);
+
+  au = g_new0 (ArclyH264DepayAu, 1);
+  au->n_nals = core->nals->len;
+  copied = core->au_copied;
+  au->buffer = au_build_buffer (core, &copied);
+  if (au->buffer == NULL) {
+    g_free (au);
+    au_clear (core);
+    return ARCLY_H264_DEPAY_EV_MALFORMED;
+  }
+  GST_BUFFER_PTS (au->buffer) = core->au_pts;
+  au->pts = core->au_pts;
+  au->rtp_ts = core->au_ts;
+  au->keyframe = keyframe;
+  au->discont = core->discont_pending;
+  au->params_inserted = inserted;
+  au->bytes_copied = copied;
+  core->discont_pending = FALSE;
+  if (keyframe)
+    core->waiting_keyframe = FALSE;
+
+  core->stats.aus_pushed++;
+  core->stats.keyframes += keyframe;
+  core->stats.params_inserted += inserted;
+  core->stats.bytes_out += gst_buffer_get_size (au->buffer);
+  core->stats.bytes_copied += copied;
+  g_queue_push_tail (out, au);
+  au_clear (core);
+  return ev;
+}
+
+/* ---- packets ---- */
+
+/* Single NAL unit packet (§5.6).  Cameras sometimes send the NAL unit with
+ * an Annex-B start code in front (or several NAL units with start codes):
+ * a NAL unit cannot start with a zero byte, so such a payload is split at
+ * its start codes instead. */
+typedef struct
+{
+  ArclyH264DepayCore *core;
+  const ArclyH264DepayPacket *pkt;
+  guint ev;
+} AnnexBCtx;
+
+static gboolean
+annexb_nal (const guint8 * nal, gsize size, gpointer user_data)
+{
+  AnnexBCtx *ctx = user_data;
+  GstMemory *mem = packet_slice (ctx->pkt, nal - ctx->pkt->data, size,
+      &ctx->core->au_copied);
+
+  ctx->ev |= au_add_nal (ctx->core, mem, nal, size);
+  return TRUE;
+}
+
+static guint
+handle_single (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
+{
+  if (pkt->size >= 3 && pkt->data[0] == 0 && pkt->data[1] == 0 &&
+      (pkt->data[2] == 1 || (pkt->size >= 4 && pkt->data[2] == 0 &&
+              pkt->data[3] == 1))) {
+    AnnexBCtx ctx = { core, pkt, 0 };
+
+    arcly_h264_foreach_annexb_nal (pkt->data, pkt->size, FALSE, annexb_nal,
+        &ctx);
+    return ctx.ev;
+  }
+  return au_add_nal (core, packet_slice (pkt, 0, pkt->size, &core->au_copied),
+      pkt->data, pkt->size);
+}
+
+/* STAP-A (§5.7.1): validated completely before any NAL unit is used, so a
+ * corrupt packet is dropped whole. */
+static guint
+handle_stap_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
+{
+  gsize pos = 1;
+  guint n = 0, ev = 0;
+
+  while (pos < pkt->size) {
+    guint len;
+
+    if (pkt->size - pos < 2)
+      break;
+    len = GST_READ_UINT16_BE (pkt->data + pos);
+    if (len == 0 || pkt->size - pos - 2 < len)
+      break;
+    pos += 2 + len;
+    n++;
+  }
+  if (pos != pkt->size || n == 0)
+    return ARCLY_H264_DEPAY_EV_MALFORMED;
+
+  pos = 1;
+  while (pos < pkt->size) {
+    guint len = GST_READ_UINT16_BE (pkt->data + pos);
+
+    ev |= au_add_nal (core, packet_slice (pkt, pos + 2, len, &core->au_copied),
+        pkt->data + pos + 2, len);
+    pos += 2 + len;
+  }
+  return ev;
+}
+
+/* Joins the fragments of the FU-A NAL unit: one allocation, each fragment
+ * copied once. */
+static guint
+fu_complete (ArclyH264DepayCore * core)
+{
+  gsize size = 1 + core->fu_size, off = 1;
+  GstMemory *mem = gst_allocator_alloc (NULL, size, NULL);
+  GstMapInfo omap;
+  guint i, ev;
+
+  if (!gst_memory_map (mem, &omap, GST_MAP_WRITE)) {
+    gst_memory_unref (mem);
+    au_mark_broken (core);
+    return ARCLY_H264_DEPAY_EV_MALFORMED;
+  }
+  omap.data[0] = core->fu_header;
+  for (i = 0; i < core->fu_frags->len; i++) {
+    GstMemory *frag = g_ptr_array_index (core->fu_frags, i);
+    GstMapInfo map;
+
+    if (gst_memory_map (frag, &map, GST_MAP_READ)) {
+      memcpy (omap.data + off, map.data, map.size);
+      off += map.size;
+      gst_memory_unmap (frag, &map);
+    }
+  }
+  core->au_copied += core->fu_copied + core->fu_size;
+  fu_clear (core);
+  ev = au_add_nal (core, mem, omap.data, off);
+  gst_memory_unmap (mem, &omap);
+  return ev;
+}
+
+/* FU-A (§5.8). */
+static guint
+handle_fu_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
+{
+  guint8 fu;
+  gboolean start, end;
+  gsize frag_size;
+
+  if (pkt->size < 2)
+    return ARCLY_H264_DEPAY_EV_MALFORMED;
+  fu = pkt->data[1];
+  start = (fu & 0x80) != 0;
+  end = (fu & 0x40) != 0;
+  frag_size = pkt->size - 2;
+
+  if (start) {
+    guint ev = 0;
+
+    if (core->fu_active) {
+      /* previous NAL unit lost its end */
+      au_mark_broken (core);
+      ev |= ARCLY_H264_DEPAY_EV_LOSS;
+    }
+    if (core->au_broken)
+      return ev;
+    core->fu_active = TRUE;
+    core->fu_header = (pkt->data[0] & 0xe0) | (fu & 0x1f);
+  } else if (!core->fu_active) {
+    /* a fragment without its start: the NAL unit is lost */
+    if (core->au_broken)
+      return 0;
+    au_mark_broken (core);
+    return ARCLY_H264_DEPAY_EV_LOSS;
+  } else if ((core->fu_header & 0x1f) != (fu & 0x1f)) {
+    au_mark_broken (core);
+    return ARCLY_H264_DEPAY_EV_MALFORMED;
+  }
+
+  if (frag_size > 0) {
+    if (frag_size > MAX_AU_SIZE ||
+        core->fu_size + core->au_size + frag_size > MAX_AU_SIZE) {
+      au_mark_broken (core);
+      return ARCLY_H264_DEPAY_EV_MALFORMED;
+    }
+    g_ptr_array_add (core->fu_frags, packet_slice (pkt, 2, frag_size,
+            &core->fu_copied));
+    core->fu_size += frag_size;
+  }
+  if (end)
+    return fu_complete (core);
+  return 0;
+}
+
+guint
+arcly_h264_depay_core_push (ArclyH264DepayCore * core,
+    const ArclyH264DepayPacket * pkt, GQueue * out)
+{
+  guint ev = 0, type;
+
+  core->stats.packets++;
+
+  /* Loss (sequence gap, or upstream's DISCONT after the first packet). */
+  if (core->have_seq && (pkt->seq != core->next_seq || pkt->discont)) {
+    core->stats.gaps++;
+    ev |= ARCLY_H264_DEPAY_EV_LOSS;
+    if (core->au_open) {
+      /* Packets of the pending AU, or its marker packet, are gone. */
+      au_mark_broken (core);
+      if (pkt->rtp_ts != core->au_ts)
+        ev |= au_finish (core, out, FALSE);
+    }
+    core->discont_pending = TRUE;
+    if (core->wait_keyframe)
+      core->waiting_keyframe = TRUE;
+  }
+  core->have_seq = TRUE;
+  core->next_seq = pkt->seq + 1;
+
+  /* A new timestamp ends the previous AU (cameras without marker bit). */
+  if (core->au_open && pkt->rtp_ts != core->au_ts)
+    ev |= au_finish (core, out, FALSE);
+
+  if (!core->au_open) {
+    core->au_open = TRUE;
+    core->au_ts = pkt->rtp_ts;
+    core->au_pts = pkt->pts;
+    core->au_broken = FALSE;
+  }
+
+  if (pkt->size < 1) {
+    ev |= ARCLY_H264_DEPAY_EV_MALFORMED;
+    goto dropped;
+  }
+
+  type = ARCLY_H264_NAL_TYPE (pkt->data[0]);
+  if (core->fu_active && type != ARCLY_H264_NAL_FU_A) {
+    /* the fragmented NAL unit never got its end */
+    au_mark_broken (core);
+    ev |= ARCLY_H264_DEPAY_EV_LOSS;
+  }
+
+  switch (type) {
+    case ARCLY_H264_NAL_STAP_A:
+      ev |= handle_stap_a (core, pkt);
+      break;
+    case ARCLY_H264_NAL_FU_A:
+      ev |= handle_fu_a (core, pkt);
+      break;
+    case ARCLY_H264_NAL_STAP_B:
+    case ARCLY_H264_NAL_MTAP16:
+    case ARCLY_H264_NAL_MTAP24:
+    case ARCLY_H264_NAL_FU_B:
+      /* Interleaved mode (packetization-mode=2) only: its NAL units are
+       * missing from the AU, so the AU is broken. */
+      if (!core->warned_unsupported) {
+        core->warned_unsupported = TRUE;
+        ev |= ARCLY_H264_DEPAY_EV_UNSUPPORTED;
+      }
+      au_mark_broken (core);
+      goto dropped;
+    case 0:
+    case 30:
+    case 31:
+      ev |= ARCLY_H264_DEPAY_EV_MALFORMED;
+      goto dropped;
+    default:
+      ev |= handle_single (core, pkt);
+      break;
+  }
+  if (ev & ARCLY_H264_DEPAY_EV_MALFORMED)
+    core->stats.packets_dropped++;
+
+  if (pkt->marker)
+    ev |= au_finish (core, out, FALSE);
+  return ev;
+
+dropped:
+  core->stats.packets_dropped++;
+  if (pkt->marker)
+    ev |= au_finish (core, out, FALSE);
+  return ev;
+}
+
+void
+arcly_h264_depay_core_drain (ArclyH264DepayCore * core, GQueue * out)
+{
+  au_finish (core, out, TRUE);
+}
