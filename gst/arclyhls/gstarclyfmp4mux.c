@@ -1,0 +1,1480 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/**
+ * SECTION:element-arclyfmp4mux
+ * @title: arclyfmp4mux
+ *
+ * Fragmented MP4 / CMAF writer for H.264 and AAC.  The init segment
+ * (ftyp + moov) is pushed first as a HEADER buffer and is also in the src
+ * caps as `streamheader`; then every fragment, or every chunk of a fragment
+ * when #GstArclyFmp4Mux:chunk-duration is set, is one buffer holding one
+ * moof + mdat.  Buffers that start with a video keyframe (or, audio-only,
+ * that start a fragment) have no DELTA_UNIT flag, so a downstream segmenter
+ * can cut on them.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=300 ! video/x-raw,format=I420 !
+ *   x264enc ! h264parse ! arclyfmp4mux name=m ! filesink location=out.mp4
+ *   audiotestsrc num-buffers=400 ! voaacenc ! m.
+ * ]|
+ */
+
+/* Threading: caps events, buffers, flushes and every field marked
+ * "streaming" below are only touched from the aggregator's src pad task
+ * (GstAggregator runs serialized sink events there, and flush with the src
+ * stream lock held).  Properties and the pad counters are guarded by the
+ * object lock, the only lock this file takes; it is never held across a
+ * push (gst_aggregator_finish_buffer). */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/base/gstaggregator.h>
+
+#include "gstarclyhlselements.h"
+#include "mp4writer.h"
+#include "arclyh264.h"
+#include "arclyaac.h"
+
+GST_DEBUG_CATEGORY_STATIC (arcly_fmp4_mux_debug);
+GST_DEBUG_CATEGORY_STATIC (arcly_fmp4_mux_dataflow);
+#define GST_CAT_DEFAULT arcly_fmp4_mux_debug
+
+#define DEFAULT_PROP_FRAGMENT_DURATION (2 * GST_SECOND)
+#define DEFAULT_PROP_CHUNK_DURATION 0
+
+/* A fragment that never meets a keyframe is cut anyway past this span, so
+ * memory stays bounded on a stream with a broken GOP. */
+#define MIN_FORCED_CUT_SPAN (60 * GST_SECOND)
+#define MAX_PENDING_BYTES (256 * 1024 * 1024)
+
+enum
+{
+  PROP_0,
+  PROP_FRAGMENT_DURATION,
+  PROP_CHUNK_DURATION,
+};
+
+/* ------------------------------------------------------------------ */
+/* Sink pad: one track. */
+
+typedef struct
+{
+  GstBuffer *buf;               /* the sample as written in mdat */
+  guint64 dts;                  /* media time, ns */
+  guint64 pts;
+  guint64 dts_ts;               /* in the track timescale */
+  guint64 pts_ts;
+  guint32 duration;             /* timescale units, when has_duration */
+  gboolean has_duration;
+  gboolean sync;
+} Sample;
+
+#define GST_TYPE_ARCLY_FMP4_MUX_PAD (gst_arcly_fmp4_mux_pad_get_type ())
+G_DECLARE_FINAL_TYPE (GstArclyFmp4MuxPad, gst_arcly_fmp4_mux_pad,
+    GST, ARCLY_FMP4_MUX_PAD, GstAggregatorPad);
+
+struct _GstArclyFmp4MuxPad
+{
+  GstAggregatorPad parent;
+
+  /* set at creation, then constant */
+  guint32 track_id;
+  gboolean is_video;
+
+  /* streaming: the configuration from caps (and in-band SPS/PPS) */
+  GstCaps *caps;
+  gboolean configured;
+  gboolean byte_stream;
+  GBytes *codec_data;           /* avcC or AudioSpecificConfig */
+  GPtrArray *sps, *pps;         /* byte-stream: the sets codec_data holds */
+  guint width, height, par_n, par_d;
+  gint fps_n, fps_d;
+  guint rate, channels, frame_length;
+  guint32 timescale;
+  gboolean reconfigure;         /* new config: cut and new init at next sample */
+
+  /* streaming: queued samples and timing */
+  GArray *samples;              /* Sample, decode order */
+  gsize pending_bytes;
+  gboolean have_last_dts;
+  guint64 last_dts;             /* media time of the newest sample taken */
+  guint32 last_duration;        /* of the last sample written */
+  gboolean in_init;             /* described by the current init segment */
+  guint dropped;                /* counted for rate-limited warnings */
+};
+
+G_DEFINE_TYPE (GstArclyFmp4MuxPad, gst_arcly_fmp4_mux_pad,
+    GST_TYPE_AGGREGATOR_PAD);
+
+static void
+sample_clear (Sample * s)
+{
+  gst_clear_buffer (&s->buf);
+}
+
+static void
+pad_reset_samples (GstArclyFmp4MuxPad * pad)
+{
+  g_array_set_size (pad->samples, 0);
+  pad->pending_bytes = 0;
+  pad->have_last_dts = FALSE;
+  pad->last_duration = 0;
+}
+
+static void
+gst_arcly_fmp4_mux_pad_finalize (GObject * object)
+{
+  GstArclyFmp4MuxPad *pad = GST_ARCLY_FMP4_MUX_PAD (object);
+
+  g_array_unref (pad->samples);
+  gst_clear_caps (&pad->caps);
+  g_clear_pointer (&pad->codec_data, g_bytes_unref);
+  g_ptr_array_unref (pad->sps);
+  g_ptr_array_unref (pad->pps);
+  G_OBJECT_CLASS (gst_arcly_fmp4_mux_pad_parent_class)->finalize (object);
+}
+
+static void
+gst_arcly_fmp4_mux_pad_class_init (GstArclyFmp4MuxPadClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = gst_arcly_fmp4_mux_pad_finalize;
+}
+
+static void
+gst_arcly_fmp4_mux_pad_init (GstArclyFmp4MuxPad * pad)
+{
+  pad->samples = g_array_new (FALSE, TRUE, sizeof (Sample));
+  g_array_set_clear_func (pad->samples, (GDestroyNotify) sample_clear);
+  pad->sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  pad->pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  pad->par_n = pad->par_d = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Element */
+
+typedef struct
+{
+  guint64 time;                 /* media time: samples before it are taken */
+  gboolean fragment;            /* the next buffer starts a new fragment */
+  gboolean new_init;            /* push a new init segment after this one */
+} Cut;
+
+struct _GstArclyFmp4Mux
+{
+  GstAggregator parent;
+
+  /* object lock */
+  GstClockTime fragment_duration;
+  GstClockTime chunk_duration;
+  guint video_pads, audio_pads;
+  guint32 next_track_id;
+  gboolean tracks_changed;      /* a pad was released */
+
+  /* streaming */
+  GstBuffer *init;              /* the current init segment */
+  gboolean init_pushed;
+  guint32 sequence;
+  gboolean have_offset;
+  gint64 ts_offset;             /* running time → media time */
+  gboolean seen_video_key;
+  gboolean have_frag_start;
+  guint64 frag_start, chunk_start;
+  gboolean next_starts_fragment;
+  GArray *cuts;                 /* Cut, oldest first */
+};
+
+#define GST_TYPE_ARCLY_FMP4_MUX (gst_arcly_fmp4_mux_get_type ())
+G_DECLARE_FINAL_TYPE (GstArclyFmp4Mux, gst_arcly_fmp4_mux, GST,
+    ARCLY_FMP4_MUX, GstAggregator);
+G_DEFINE_TYPE (GstArclyFmp4Mux, gst_arcly_fmp4_mux, GST_TYPE_AGGREGATOR);
+GST_ELEMENT_REGISTER_DEFINE (arclyfmp4mux, "arclyfmp4mux", GST_RANK_NONE,
+    GST_TYPE_ARCLY_FMP4_MUX);
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/quicktime, variant = (string) iso-fragmented"));
+
+static GstStaticPadTemplate video_template =
+GST_STATIC_PAD_TEMPLATE ("video_%u",
+    GST_PAD_SINK,
+    GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("video/x-h264, stream-format = (string) { avc, "
+        "byte-stream }, alignment = (string) au"));
+
+static GstStaticPadTemplate audio_template =
+GST_STATIC_PAD_TEMPLATE ("audio_%u",
+    GST_PAD_SINK,
+    GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("audio/mpeg, mpegversion = (int) 4, "
+        "stream-format = (string) raw"));
+
+/* ------------------------------------------------------------------ */
+/* Helpers */
+
+static guint64
+to_timescale (guint64 ns, guint32 timescale)
+{
+  return gst_util_uint64_scale_round (ns, timescale, GST_SECOND);
+}
+
+static guint64
+from_timescale (guint64 ts, guint32 timescale)
+{
+  return gst_util_uint64_scale_round (ts, GST_SECOND, timescale);
+}
+
+/* Calls @func for each sink pad with a ref held and no lock taken. */
+static GList *
+get_pads (GstArclyFmp4Mux * self)
+{
+  GList *pads;
+
+  GST_OBJECT_LOCK (self);
+  pads = g_list_copy_deep (GST_ELEMENT_CAST (self)->sinkpads,
+      (GCopyFunc) gst_object_ref, NULL);
+  GST_OBJECT_UNLOCK (self);
+  return pads;
+}
+
+static void
+free_pads (GList * pads)
+{
+  g_list_free_full (pads, gst_object_unref);
+}
+
+static gint
+compare_track_id (gconstpointer a, gconstpointer b)
+{
+  const GstArclyFmp4MuxPad *pa = a, *pb = b;
+
+  return pa->track_id < pb->track_id ? -1 : pa->track_id > pb->track_id;
+}
+
+/* The track that paces fragments: the first video pad, else the first
+ * audio pad. */
+static GstArclyFmp4MuxPad *
+reference_pad (GList * pads)
+{
+  GstArclyFmp4MuxPad *best = NULL;
+  GList *l;
+
+  for (l = pads; l; l = l->next) {
+    GstArclyFmp4MuxPad *p = l->data;
+
+    if (best == NULL || (p->is_video && !best->is_video) ||
+        (p->is_video == best->is_video && p->track_id < best->track_id))
+      best = p;
+  }
+  return best;
+}
+
+static gboolean
+has_video_pad (GList * pads)
+{
+  GList *l;
+
+  for (l = pads; l; l = l->next)
+    if (GST_ARCLY_FMP4_MUX_PAD (l->data)->is_video)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+drop_warning (GstArclyFmp4MuxPad * pad, const gchar * why)
+{
+  /* first drop and then every 100th, so a broken stream does not flood */
+  if (pad->dropped++ % 100 == 0)
+    GST_WARNING_OBJECT (pad, "dropping buffer (%u dropped so far): %s",
+        pad->dropped, why);
+}
+
+/* ------------------------------------------------------------------ */
+/* Caps */
+
+static gboolean
+pad_set_h264_config (GstArclyFmp4MuxPad * pad, GBytes * avcc)
+{
+  GPtrArray *sps = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  GPtrArray *pps = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  ArclyH264Sps info;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (avcc, &size);
+  guint nal_len;
+  gboolean ok = FALSE;
+
+  if (!arcly_h264_avcc_parse (data, size, sps, pps, &nal_len) ||
+      sps->len == 0 || pps->len == 0)
+    goto out;
+  data = g_bytes_get_data (g_ptr_array_index (sps, 0), &size);
+  if (arcly_h264_parse_sps (data, size, &info)) {
+    pad->width = info.width;
+    pad->height = info.height;
+    if (info.par_n > 0 && info.par_d > 0) {
+      pad->par_n = info.par_n;
+      pad->par_d = info.par_d;
+    }
+  }
+  if (pad->width == 0 || pad->height == 0)
+    goto out;
+  g_clear_pointer (&pad->codec_data, g_bytes_unref);
+  pad->codec_data = g_bytes_ref (avcc);
+  g_ptr_array_set_size (pad->sps, 0);
+  g_ptr_array_set_size (pad->pps, 0);
+  g_ptr_array_extend_and_steal (pad->sps, g_steal_pointer (&sps));
+  g_ptr_array_extend_and_steal (pad->pps, g_steal_pointer (&pps));
+  ok = TRUE;
+out:
+  if (sps)
+    g_ptr_array_unref (sps);
+  if (pps)
+    g_ptr_array_unref (pps);
+  return ok;
+}
+
+static gboolean
+pad_set_video_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
+    GstCaps * caps)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  const gchar *format = gst_structure_get_string (s, "stream-format");
+  const GValue *cd = gst_structure_get_value (s, "codec_data");
+  gint w = 0, h = 0, n, d;
+
+  pad->byte_stream = g_strcmp0 (format, "byte-stream") == 0;
+  pad->timescale = ARCLY_MP4_VIDEO_TIMESCALE;
+  pad->width = pad->height = 0;
+  pad->par_n = pad->par_d = 1;
+  if (gst_structure_get_int (s, "width", &w) &&
+      gst_structure_get_int (s, "height", &h) && w > 0 && h > 0) {
+    pad->width = w;
+    pad->height = h;
+  }
+  if (gst_structure_get_fraction (s, "pixel-aspect-ratio", &n, &d) && n > 0
+      && d > 0) {
+    pad->par_n = n;
+    pad->par_d = d;
+  }
+  pad->fps_n = 0;
+  pad->fps_d = 1;
+  if (gst_structure_get_fraction (s, "framerate", &n, &d) && n > 0 && d > 0) {
+    pad->fps_n = n;
+    pad->fps_d = d;
+  }
+
+  if (!pad->byte_stream) {
+    GstMapInfo map;
+    GBytes *avcc;
+    gboolean ok;
+
+    if (cd == NULL || !GST_VALUE_HOLDS_BUFFER (cd)) {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("H.264 input in avc format has no codec_data."),
+          ("caps %" GST_PTR_FORMAT " lack the avcC record; put h264parse "
+              "before the muxer or send byte-stream", caps));
+      return FALSE;
+    }
+    if (!gst_buffer_map (gst_value_get_buffer (cd), &map, GST_MAP_READ))
+      return FALSE;
+    avcc = g_bytes_new (map.data, map.size);
+    gst_buffer_unmap (gst_value_get_buffer (cd), &map);
+    ok = pad_set_h264_config (pad, avcc);
+    g_bytes_unref (avcc);
+    if (!ok) {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("Invalid H.264 codec_data."),
+          ("the avcC in %" GST_PTR_FORMAT " cannot be parsed or gives no "
+              "picture size", caps));
+      return FALSE;
+    }
+    pad->configured = TRUE;
+  } else {
+    /* byte-stream: SPS/PPS come in band; keep the last ones seen if the
+     * stream carries on with the same sets (checked per keyframe). */
+    pad->configured = pad->codec_data != NULL && pad->width > 0;
+  }
+  return TRUE;
+}
+
+static gboolean
+pad_set_audio_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
+    GstCaps * caps)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  const GValue *cd = gst_structure_get_value (s, "codec_data");
+  ArclyAacConfig cfg;
+  GstMapInfo map;
+  gboolean ok;
+  gint rate = 0, channels = 0;
+
+  if (cd == NULL || !GST_VALUE_HOLDS_BUFFER (cd)) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("AAC input has no codec_data."),
+        ("caps %" GST_PTR_FORMAT " lack the AudioSpecificConfig; use aacparse "
+            "or an encoder that sets it", caps));
+    return FALSE;
+  }
+  if (!gst_buffer_map (gst_value_get_buffer (cd), &map, GST_MAP_READ))
+    return FALSE;
+  ok = arcly_aac_parse_asc (map.data, map.size, &cfg);
+  if (ok) {
+    g_clear_pointer (&pad->codec_data, g_bytes_unref);
+    pad->codec_data = g_bytes_new (map.data, map.size);
+  }
+  gst_buffer_unmap (gst_value_get_buffer (cd), &map);
+  if (!ok || cfg.rate == 0) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Invalid AAC codec_data."),
+        ("the AudioSpecificConfig in %" GST_PTR_FORMAT " cannot be parsed",
+            caps));
+    return FALSE;
+  }
+  /* The caps rate is the output rate (SBR doubles the core rate). */
+  gst_structure_get_int (s, "rate", &rate);
+  gst_structure_get_int (s, "channels", &channels);
+  pad->rate = rate > 0 ? (guint) rate : (cfg.ext_rate ? cfg.ext_rate :
+      cfg.rate);
+  pad->channels = channels > 0 ? (guint) channels : MAX (cfg.channels, 1);
+  pad->timescale = pad->rate;
+  pad->frame_length = gst_util_uint64_scale_int (cfg.frame_length ?
+      cfg.frame_length : 1024, pad->rate, cfg.rate);
+  pad->configured = TRUE;
+  return TRUE;
+}
+
+static gboolean
+pad_set_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
+    GstCaps * caps)
+{
+  gboolean was_configured = pad->configured;
+  GBytes *old = pad->codec_data ? g_bytes_ref (pad->codec_data) : NULL;
+  guint old_w = pad->width, old_h = pad->height;
+  gboolean ok;
+
+  if (pad->caps && gst_caps_is_equal (pad->caps, caps))
+    return TRUE;
+  GST_DEBUG_OBJECT (pad, "caps %" GST_PTR_FORMAT, caps);
+
+  ok = pad->is_video ? pad_set_video_caps (self, pad, caps) :
+      pad_set_audio_caps (self, pad, caps);
+  if (ok) {
+    gst_caps_replace (&pad->caps, caps);
+    /* A new init segment only when what it describes changed. */
+    if (was_configured && pad->in_init && (old == NULL || !pad->codec_data
+            || !g_bytes_equal (old, pad->codec_data) || old_w != pad->width
+            || old_h != pad->height))
+      pad->reconfigure = TRUE;
+  }
+  if (old)
+    g_bytes_unref (old);
+  return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* H.264 byte-stream → length-prefixed samples */
+
+typedef struct
+{
+  GPtrArray *sps, *pps;
+  gsize out_size;
+  guint8 *out;
+  gsize pos;
+  gboolean idr;
+  guint n_nals;
+} NalScan;
+
+static gboolean
+scan_nal (const guint8 * nal, gsize size, gpointer user_data)
+{
+  NalScan *ctx = user_data;
+  guint type;
+
+  if (size == 0)
+    return TRUE;
+  type = ARCLY_H264_NAL_TYPE (nal[0]);
+  switch (type) {
+    case ARCLY_H264_NAL_SPS:
+      g_ptr_array_add (ctx->sps, g_bytes_new (nal, size));
+      return TRUE;
+    case ARCLY_H264_NAL_PPS:
+      g_ptr_array_add (ctx->pps, g_bytes_new (nal, size));
+      return TRUE;
+    case ARCLY_H264_NAL_AUD:
+      /* parameter sets live in avcC; AUDs are not used in MP4 */
+      return TRUE;
+    case ARCLY_H264_NAL_IDR:
+      ctx->idr = TRUE;
+      break;
+    default:
+      break;
+  }
+  ctx->out_size += 4 + size;
+  ctx->n_nals++;
+  return TRUE;
+}
+
+static gboolean
+write_nal (const guint8 * nal, gsize size, gpointer user_data)
+{
+  NalScan *ctx = user_data;
+  guint type;
+
+  if (size == 0)
+    return TRUE;
+  type = ARCLY_H264_NAL_TYPE (nal[0]);
+  if (type == ARCLY_H264_NAL_SPS || type == ARCLY_H264_NAL_PPS ||
+      type == ARCLY_H264_NAL_AUD)
+    return TRUE;
+  if (size > G_MAXUINT32 || ctx->pos + 4 + size > ctx->out_size)
+    return FALSE;
+  GST_WRITE_UINT32_BE (ctx->out + ctx->pos, (guint32) size);
+  memcpy (ctx->out + ctx->pos + 4, nal, size);
+  ctx->pos += 4 + size;
+  return TRUE;
+}
+
+static gboolean
+same_sets (GPtrArray * a, GPtrArray * b)
+{
+  guint i;
+
+  if (a->len != b->len)
+    return FALSE;
+  for (i = 0; i < a->len; i++)
+    if (!g_bytes_equal (g_ptr_array_index (a, i), g_ptr_array_index (b, i)))
+      return FALSE;
+  return TRUE;
+}
+
+/* Converts an Annex-B access unit; updates the avcC from in-band SPS/PPS.
+ * Returns NULL (buffer to drop) when it holds no picture or no
+ * configuration is known yet. */
+static GstBuffer *
+convert_byte_stream (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
+    GstBuffer * in, gboolean * sync)
+{
+  NalScan ctx = { 0, };
+  GstMapInfo map;
+  GstBuffer *out = NULL;
+
+  if (!gst_buffer_map (in, &map, GST_MAP_READ))
+    return NULL;
+  ctx.sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  ctx.pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  arcly_h264_foreach_annexb_nal (map.data, map.size, FALSE, scan_nal, &ctx);
+
+  if (ctx.sps->len > 0 || ctx.pps->len > 0) {
+    GPtrArray *sps = ctx.sps->len > 0 ? ctx.sps : pad->sps;
+    GPtrArray *pps = ctx.pps->len > 0 ? ctx.pps : pad->pps;
+
+    if (sps->len > 0 && pps->len > 0 && (!same_sets (sps, pad->sps) ||
+            !same_sets (pps, pad->pps))) {
+      GBytes *avcc = arcly_h264_avcc_build (sps, pps);
+
+      if (avcc && pad_set_h264_config (pad, avcc)) {
+        GST_INFO_OBJECT (pad, "H.264 configuration from in-band SPS/PPS");
+        if (pad->configured && pad->in_init)
+          pad->reconfigure = TRUE;
+        pad->configured = TRUE;
+      } else {
+        GST_WARNING_OBJECT (pad, "in-band SPS/PPS unusable, ignored");
+      }
+      if (avcc)
+        g_bytes_unref (avcc);
+    }
+  }
+
+  if (!pad->configured) {
+    drop_warning (pad, "H.264 byte-stream without SPS/PPS yet");
+  } else if (ctx.n_nals == 0) {
+    drop_warning (pad, "access unit without picture data");
+  } else {
+    guint8 *data = g_malloc (ctx.out_size);
+
+    ctx.out = data;
+    arcly_h264_foreach_annexb_nal (map.data, map.size, FALSE, write_nal,
+        &ctx);
+    if (ctx.pos == ctx.out_size) {
+      out = gst_buffer_new_wrapped (data, ctx.out_size);
+      *sync = ctx.idr;
+    } else {
+      g_free (data);
+      drop_warning (pad, "inconsistent NAL scan");
+    }
+  }
+  gst_buffer_unmap (in, &map);
+  g_ptr_array_unref (ctx.sps);
+  g_ptr_array_unref (ctx.pps);
+  return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output */
+
+static gboolean
+build_init (GstArclyFmp4Mux * self, GList * pads)
+{
+  GArray *tracks = g_array_new (FALSE, TRUE, sizeof (ArclyMp4Track));
+  GByteArray *out = g_byte_array_new ();
+  GList *sorted = g_list_sort (g_list_copy (pads), compare_track_id), *l;
+  gboolean ok;
+
+  for (l = sorted; l; l = l->next) {
+    GstArclyFmp4MuxPad *p = l->data;
+    ArclyMp4Track t = { 0, };
+    gsize size;
+
+    p->in_init = FALSE;
+    if (!p->configured)
+      continue;
+    t.track_id = p->track_id;
+    t.timescale = p->timescale;
+    if (p->is_video) {
+      t.type = ARCLY_MP4_TRACK_VIDEO;
+      t.width = p->width;
+      t.height = p->height;
+      t.par_n = p->par_n;
+      t.par_d = p->par_d;
+      t.avcc = g_bytes_get_data (p->codec_data, &size);
+      t.avcc_size = size;
+    } else {
+      t.type = ARCLY_MP4_TRACK_AUDIO;
+      t.rate = p->rate;
+      t.channels = p->channels;
+      t.asc = g_bytes_get_data (p->codec_data, &size);
+      t.asc_size = size;
+    }
+    p->in_init = TRUE;
+    p->reconfigure = FALSE;
+    g_array_append_val (tracks, t);
+  }
+  g_list_free (sorted);
+
+  ok = tracks->len > 0 && arcly_mp4_write_init (out,
+      (ArclyMp4Track *) tracks->data, tracks->len);
+  g_array_unref (tracks);
+  if (!ok) {
+    g_byte_array_unref (out);
+    GST_ELEMENT_ERROR (self, STREAM, MUX, ("Could not write the MP4 header."),
+        ("the track configuration cannot be written as an init segment"));
+    return FALSE;
+  }
+
+  gst_clear_buffer (&self->init);
+  self->init = gst_buffer_new_wrapped_bytes (g_byte_array_free_to_bytes (out));
+  GST_BUFFER_FLAG_SET (self->init, GST_BUFFER_FLAG_HEADER);
+  return TRUE;
+}
+
+static GstFlowReturn
+push_init (GstArclyFmp4Mux * self)
+{
+  GstCaps *caps;
+  GValue array = G_VALUE_INIT, value = G_VALUE_INIT;
+
+  caps = gst_caps_new_simple ("video/quicktime", "variant", G_TYPE_STRING,
+      "iso-fragmented", NULL);
+  g_value_init (&array, GST_TYPE_ARRAY);
+  g_value_init (&value, GST_TYPE_BUFFER);
+  gst_value_set_buffer (&value, self->init);
+  gst_value_array_append_and_take_value (&array, &value);
+  gst_structure_take_value (gst_caps_get_structure (caps, 0), "streamheader",
+      &array);
+  gst_aggregator_set_src_caps (GST_AGGREGATOR (self), caps);
+  gst_caps_unref (caps);
+
+  self->init_pushed = TRUE;
+  GST_DEBUG_OBJECT (self, "pushing init segment of %" G_GSIZE_FORMAT " bytes",
+      gst_buffer_get_size (self->init));
+  return gst_aggregator_finish_buffer (GST_AGGREGATOR (self),
+      gst_buffer_ref (self->init));
+}
+
+/* Number of leading samples of @pad before @time. */
+static guint
+samples_before (GstArclyFmp4MuxPad * pad, guint64 time)
+{
+  guint n = 0;
+
+  while (n < pad->samples->len &&
+      g_array_index (pad->samples, Sample, n).dts < time)
+    n++;
+  return n;
+}
+
+/* Duration of the last sample taken when its successor is not there yet:
+ * the buffer's own, else the previous one, else one frame. */
+static guint32
+estimate_duration (GstArclyFmp4MuxPad * pad, const Sample * s,
+    GstClockTime buf_duration)
+{
+  if (GST_CLOCK_TIME_IS_VALID (buf_duration) && buf_duration > 0)
+    return (guint32) MIN (to_timescale (buf_duration, pad->timescale),
+        G_MAXUINT32);
+  if (pad->last_duration > 0)
+    return pad->last_duration;
+  if (pad->is_video && pad->fps_n > 0)
+    return (guint32) gst_util_uint64_scale (pad->timescale, pad->fps_d,
+        pad->fps_n);
+  if (!pad->is_video && pad->frame_length > 0)
+    return pad->frame_length;
+  return pad->is_video ? pad->timescale / 30 : 1024;
+}
+
+/* Writes the samples of every track in the init before @cut.time as one
+ * moof + mdat buffer, and pushes it. */
+static GstFlowReturn
+emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
+{
+  GList *sorted = g_list_sort (g_list_copy (pads), compare_track_id), *l;
+  GstArclyFmp4MuxPad *ref = reference_pad (pads);
+  GArray *runs = g_array_new (FALSE, TRUE, sizeof (ArclyMp4Run));
+  GPtrArray *tables = g_ptr_array_new_with_free_func (g_free);
+  GByteArray *header = g_byte_array_new ();
+  guint64 payload = 0, ref_dts = 0, ref_end = 0, ref_pts = G_MAXUINT64;
+  gboolean have_ref = FALSE, ref_sync = FALSE;
+  GstBuffer *out = NULL;
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstMapInfo map;
+  gsize pos;
+  guint i;
+
+  for (l = sorted; l; l = l->next) {
+    GstArclyFmp4MuxPad *p = l->data;
+    ArclyMp4Run run = { 0, };
+    ArclyMp4Sample *table;
+    guint n;
+    guint64 end_ts;
+
+    if (!p->in_init)
+      continue;
+    n = samples_before (p, cut->time);
+    if (n == 0)
+      continue;
+    table = g_new0 (ArclyMp4Sample, n);
+    for (i = 0; i < n; i++) {
+      Sample *s = &g_array_index (p->samples, Sample, i);
+
+      if (!s->has_duration) {
+        s->duration = estimate_duration (p, s, GST_BUFFER_DURATION (s->buf));
+        s->has_duration = TRUE;
+      }
+      table[i].size = gst_buffer_get_size (s->buf);
+      table[i].duration = s->duration;
+      table[i].sync = s->sync;
+      table[i].cts_offset = (gint32) CLAMP ((gint64) s->pts_ts -
+          (gint64) s->dts_ts, G_MININT32, G_MAXINT32);
+      p->last_duration = s->duration;
+      if (p == ref && from_timescale (s->pts_ts, p->timescale) < ref_pts)
+        ref_pts = from_timescale (s->pts_ts, p->timescale);
+    }
+    run.track_id = p->track_id;
+    run.base_decode_time = g_array_index (p->samples, Sample, 0).dts_ts;
+    run.samples = table;
+    run.n_samples = n;
+    g_array_append_val (runs, run);
+    g_ptr_array_add (tables, table);
+
+    if (p == ref) {
+      const Sample *last = &g_array_index (p->samples, Sample, n - 1);
+
+      have_ref = TRUE;
+      ref_sync = table[0].sync;
+      ref_dts = from_timescale (run.base_decode_time, p->timescale);
+      end_ts = last->dts_ts + last->duration;
+      ref_end = from_timescale (end_ts, p->timescale);
+    }
+  }
+
+  if (runs->len == 0) {
+    GST_LOG_OBJECT (self, "nothing to write before %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (cut->time));
+    goto done;
+  }
+  if (!arcly_mp4_write_fragment_header (header, self->sequence,
+          (ArclyMp4Run *) runs->data, runs->len, &payload) ||
+      payload > G_MAXSIZE - header->len) {
+    GST_ELEMENT_ERROR (self, STREAM, MUX, ("Could not write an MP4 fragment."),
+        ("fragment %u too large or invalid", self->sequence));
+    ret = GST_FLOW_ERROR;
+    goto done;
+  }
+  self->sequence++;
+
+  /* One contiguous memory: downstream writes it with a single write, and
+   * GstBuffer would merge (copy) past 16 memories anyway. */
+  out = gst_buffer_new_allocate (NULL, header->len + payload, NULL);
+  gst_buffer_map (out, &map, GST_MAP_WRITE);
+  memcpy (map.data, header->data, header->len);
+  pos = header->len;
+  for (l = sorted; l; l = l->next) {
+    GstArclyFmp4MuxPad *p = l->data;
+    guint n;
+
+    if (!p->in_init)
+      continue;
+    n = samples_before (p, cut->time);
+    for (i = 0; i < n; i++) {
+      Sample *s = &g_array_index (p->samples, Sample, i);
+      gsize size = gst_buffer_get_size (s->buf);
+
+      gst_buffer_extract (s->buf, 0, map.data + pos, size);
+      pos += size;
+      p->pending_bytes -= size;
+    }
+    g_array_remove_range (p->samples, 0, n);
+  }
+  gst_buffer_unmap (out, &map);
+
+  /* Non-delta when a keyframe starts it, or, with no video, when it starts a
+   * fragment; see the element documentation. */
+  if (!(ref && ref->is_video ? (have_ref && ref_sync) :
+          self->next_starts_fragment))
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (have_ref) {
+    GST_BUFFER_DTS (out) = ref_dts;
+    GST_BUFFER_PTS (out) = ref_pts;
+    GST_BUFFER_DURATION (out) = ref_end > ref_dts ? ref_end - ref_dts : 0;
+  }
+  GST_CAT_LOG_OBJECT (arcly_fmp4_mux_dataflow, self,
+      "chunk %u: %" G_GSIZE_FORMAT " bytes, pts %" GST_TIME_FORMAT
+      " duration %" GST_TIME_FORMAT "%s", self->sequence - 1,
+      gst_buffer_get_size (out), GST_TIME_ARGS (GST_BUFFER_PTS (out)),
+      GST_TIME_ARGS (GST_BUFFER_DURATION (out)),
+      GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT) ? " delta" : "");
+
+  if (!self->init_pushed)
+    ret = push_init (self);
+  if (ret == GST_FLOW_OK)
+    ret = gst_aggregator_finish_buffer (GST_AGGREGATOR (self),
+        g_steal_pointer (&out));
+
+done:
+  gst_clear_buffer (&out);
+  self->next_starts_fragment = cut->fragment;
+  g_list_free (sorted);
+  g_array_unref (runs);
+  g_ptr_array_unref (tables);
+  g_byte_array_unref (header);
+  return ret;
+}
+
+/* A cut can be written once every configured track has a sample at or
+ * after it (so each duration is known), is EOS, or - on a live timeout -
+ * has nothing queued. */
+static gboolean
+cut_ready (GList * pads, const Cut * cut, gboolean timeout)
+{
+  GList *l;
+
+  for (l = pads; l; l = l->next) {
+    GstArclyFmp4MuxPad *p = l->data;
+    GstAggregatorPad *ap = GST_AGGREGATOR_PAD (p);
+
+    if (!p->configured)
+      continue;
+    if (p->have_last_dts && p->last_dts >= cut->time)
+      continue;
+    if (!gst_aggregator_pad_has_buffer (ap) &&
+        (timeout || gst_aggregator_pad_is_eos (ap)))
+      continue;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+init_equal (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo map;
+  gboolean same;
+
+  if (a == NULL || b == NULL || gst_buffer_get_size (a) !=
+      gst_buffer_get_size (b) || !gst_buffer_map (a, &map, GST_MAP_READ))
+    return FALSE;
+  same = gst_buffer_memcmp (b, 0, map.data, map.size) == 0;
+  gst_buffer_unmap (a, &map);
+  return same;
+}
+
+static GstFlowReturn
+emit_ready (GstArclyFmp4Mux * self, GList * pads, gboolean timeout)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  while (ret == GST_FLOW_OK && self->cuts->len > 0) {
+    Cut cut = g_array_index (self->cuts, Cut, 0);
+    gboolean tracks_changed;
+
+    if (!cut_ready (pads, &cut, timeout))
+      break;
+    g_array_remove_index (self->cuts, 0);
+
+    if (self->init == NULL && !build_init (self, pads))
+      return GST_FLOW_ERROR;
+    ret = emit_chunk (self, pads, &cut);
+
+    GST_OBJECT_LOCK (self);
+    tracks_changed = self->tracks_changed;
+    self->tracks_changed = FALSE;
+    GST_OBJECT_UNLOCK (self);
+    if (ret == GST_FLOW_OK && (cut.new_init || tracks_changed)) {
+      GstBuffer *old = self->init ? gst_buffer_ref (self->init) : NULL;
+      gboolean ok = build_init (self, pads);
+
+      if (ok && !init_equal (old, self->init)) {
+        GST_INFO_OBJECT (self, "configuration changed: new init segment");
+        self->init_pushed = FALSE;
+      }
+      gst_clear_buffer (&old);
+      if (!ok)
+        return GST_FLOW_ERROR;
+    }
+  }
+  return ret;
+}
+
+static void
+add_cut (GstArclyFmp4Mux * self, guint64 time, gboolean fragment,
+    gboolean new_init)
+{
+  Cut cut = { time, fragment, new_init };
+
+  /* cuts are in time order; a second cut at the same time merges */
+  if (self->cuts->len > 0) {
+    Cut *last = &g_array_index (self->cuts, Cut, self->cuts->len - 1);
+
+    if (last->time >= time) {
+      last->fragment |= fragment;
+      last->new_init |= new_init;
+      return;
+    }
+  }
+  GST_DEBUG_OBJECT (self, "%s cut at %" GST_TIME_FORMAT "%s",
+      fragment ? "fragment" : "chunk", GST_TIME_ARGS (time),
+      new_init ? " with new init" : "");
+  g_array_append_val (self->cuts, cut);
+  self->chunk_start = time;
+  if (fragment)
+    self->frag_start = time;
+}
+
+/* ------------------------------------------------------------------ */
+/* Input */
+
+/* Decides whether the sample at @dts on the reference track cuts. */
+static void
+reference_sample (GstArclyFmp4Mux * self, guint64 dts, gboolean sync,
+    gsize pending_bytes)
+{
+  GstClockTime frag_dur, chunk_dur, span;
+
+  GST_OBJECT_LOCK (self);
+  frag_dur = self->fragment_duration;
+  chunk_dur = self->chunk_duration;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!self->have_frag_start) {
+    self->have_frag_start = TRUE;
+    self->frag_start = self->chunk_start = dts;
+    return;
+  }
+  span = dts - self->frag_start;
+  if (sync && span >= frag_dur) {
+    add_cut (self, dts, TRUE, FALSE);
+  } else if (span >= MAX (10 * frag_dur, MIN_FORCED_CUT_SPAN) ||
+      pending_bytes > MAX_PENDING_BYTES) {
+    GST_WARNING_OBJECT (self, "no keyframe for %" GST_TIME_FORMAT
+        ", cutting a fragment on a delta frame", GST_TIME_ARGS (span));
+    add_cut (self, dts, TRUE, FALSE);
+  } else if (chunk_dur > 0 && dts - self->chunk_start >= chunk_dur) {
+    add_cut (self, dts, FALSE, FALSE);
+  }
+}
+
+/* Takes @buf (owned) from @pad: validates, converts and queues it, and
+ * records the cut it causes. */
+static void
+handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
+    GstBuffer * buf, gint64 dts_rt, gint64 pts_rt)
+{
+  GstArclyFmp4MuxPad *ref = reference_pad (pads);
+  gboolean sync = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  GstBuffer *sample_buf = NULL;
+  Sample s = { 0, };
+  guint64 dts, pts;
+  gsize pending = 0;
+  GList *l;
+
+  if (!pad->is_video)
+    sync = TRUE;
+  if (gst_buffer_get_size (buf) == 0) {
+    drop_warning (pad, "empty buffer");
+    goto drop;
+  }
+  if (!pad->configured && !pad->byte_stream) {
+    drop_warning (pad, "no caps");
+    goto drop;
+  }
+
+  if (!self->have_offset) {
+    self->have_offset = TRUE;
+    self->ts_offset = dts_rt < 0 ? -dts_rt : 0;
+    GST_DEBUG_OBJECT (self, "timeline offset %" G_GINT64_FORMAT " ns",
+        self->ts_offset);
+  }
+  if (dts_rt + self->ts_offset < 0 || pts_rt + self->ts_offset < 0) {
+    drop_warning (pad, "timestamp before the start of the stream");
+    goto drop;
+  }
+  dts = dts_rt + self->ts_offset;
+  pts = pts_rt + self->ts_offset;
+  if (pad->have_last_dts && dts <= pad->last_dts) {
+    drop_warning (pad, "decode timestamp not increasing");
+    goto drop;
+  }
+
+  if (pad->is_video && pad->byte_stream) {
+    sample_buf = convert_byte_stream (self, pad, buf, &sync);
+    if (sample_buf == NULL)
+      goto drop;
+  } else {
+    sample_buf = gst_buffer_ref (buf);
+  }
+
+  /* Fragments start on a keyframe: video before the first one, and audio
+   * before it, is dropped. */
+  if (pad->is_video && !self->seen_video_key) {
+    if (!sync) {
+      GST_DEBUG_OBJECT (pad, "waiting for the first keyframe");
+      goto drop;
+    }
+    self->seen_video_key = TRUE;
+  } else if (!pad->is_video && !self->seen_video_key && has_video_pad (pads)) {
+    GST_DEBUG_OBJECT (pad, "audio before the first video keyframe dropped");
+    goto drop;
+  }
+
+  /* A new configuration, or a track the init does not have yet: cut here
+   * and send a new init segment before the next buffer. */
+  if (self->init != NULL && (pad->reconfigure || !pad->in_init)) {
+    if (pad->is_video && !sync)
+      GST_WARNING_OBJECT (pad, "configuration changed on a delta frame");
+    add_cut (self, dts, TRUE, TRUE);
+    pad->reconfigure = FALSE;
+  } else if (pad == ref) {
+    for (l = pads; l; l = l->next)
+      pending += GST_ARCLY_FMP4_MUX_PAD (l->data)->pending_bytes;
+    reference_sample (self, dts, sync, pending);
+  }
+
+  /* The previous sample's duration is now known. */
+  if (pad->samples->len > 0) {
+    Sample *prev = &g_array_index (pad->samples, Sample, pad->samples->len - 1);
+    guint64 d = to_timescale (dts, pad->timescale) - prev->dts_ts;
+
+    prev->duration = (guint32) MIN (d, G_MAXUINT32);
+    prev->has_duration = TRUE;
+  }
+
+  s.buf = sample_buf;
+  s.dts = dts;
+  s.pts = pts;
+  s.dts_ts = to_timescale (dts, pad->timescale);
+  s.pts_ts = to_timescale (pts, pad->timescale);
+  s.sync = sync;
+  g_array_append_val (pad->samples, s);
+  pad->pending_bytes += gst_buffer_get_size (sample_buf);
+  pad->have_last_dts = TRUE;
+  pad->last_dts = dts;
+  GST_CAT_LOG_OBJECT (arcly_fmp4_mux_dataflow, pad, "queued sample dts %"
+      GST_TIME_FORMAT " pts %" GST_TIME_FORMAT " %" G_GSIZE_FORMAT " bytes%s",
+      GST_TIME_ARGS (dts), GST_TIME_ARGS (pts),
+      gst_buffer_get_size (sample_buf), sync ? " sync" : "");
+  gst_buffer_unref (buf);
+  return;
+
+drop:
+  gst_clear_buffer (&sample_buf);
+  gst_buffer_unref (buf);
+}
+
+/* Running times of a buffer's DTS (PTS when it has none) and PTS. */
+static gboolean
+buffer_times (GstAggregatorPad * pad, GstBuffer * buf, gint64 * dts,
+    gint64 * pts)
+{
+  GstClockTime d = GST_BUFFER_DTS_OR_PTS (buf), p = GST_BUFFER_PTS (buf);
+  guint64 rt;
+  gint sign;
+
+  if (!GST_CLOCK_TIME_IS_VALID (d))
+    return FALSE;
+  if (!GST_CLOCK_TIME_IS_VALID (p))
+    p = d;
+  sign = gst_segment_to_running_time_full (&pad->segment, GST_FORMAT_TIME, d,
+      &rt);
+  if (sign == 0)
+    return FALSE;
+  *dts = sign > 0 ? (gint64) rt : -(gint64) rt;
+  sign = gst_segment_to_running_time_full (&pad->segment, GST_FORMAT_TIME, p,
+      &rt);
+  if (sign == 0)
+    return FALSE;
+  *pts = sign > 0 ? (gint64) rt : -(gint64) rt;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* GstAggregator vfuncs */
+
+static GstFlowReturn
+gst_arcly_fmp4_mux_aggregate (GstAggregator * agg, gboolean timeout)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
+  GList *pads = get_pads (self), *l;
+  GstArclyFmp4MuxPad *best = NULL;
+  gint64 best_dts = 0, best_pts = 0;
+  gboolean all_eos = TRUE;
+  GstFlowReturn ret;
+
+  /* Earliest decode time first, so every track is fed in time order. */
+  for (l = pads; l; l = l->next) {
+    GstAggregatorPad *ap = l->data;
+    GstBuffer *buf;
+    gint64 dts, pts;
+
+    if (!gst_aggregator_pad_is_eos (ap) || gst_aggregator_pad_has_buffer (ap))
+      all_eos = FALSE;
+    buf = gst_aggregator_pad_peek_buffer (ap);
+    if (buf == NULL)
+      continue;
+    if (!buffer_times (ap, buf, &dts, &pts)) {
+      drop_warning (GST_ARCLY_FMP4_MUX_PAD (ap), "no valid timestamp");
+      gst_buffer_unref (buf);
+      gst_aggregator_pad_drop_buffer (ap);
+      free_pads (pads);
+      return GST_FLOW_OK;
+    }
+    if (best == NULL || dts < best_dts) {
+      best = l->data;
+      best_dts = dts;
+      best_pts = pts;
+    }
+    gst_buffer_unref (buf);
+  }
+
+  if (best) {
+    GstBuffer *buf = gst_aggregator_pad_pop_buffer (GST_AGGREGATOR_PAD (best));
+
+    if (buf) {
+      gst_aggregator_selected_samples (agg, GST_BUFFER_PTS (buf),
+          GST_BUFFER_DTS (buf), GST_BUFFER_DURATION (buf), NULL);
+      handle_buffer (self, pads, best, buf, best_dts, best_pts);
+    }
+  }
+
+  ret = emit_ready (self, pads, timeout);
+
+  if (ret == GST_FLOW_OK && best == NULL && all_eos) {
+    /* Drain: everything left goes out as a last fragment. */
+    GST_DEBUG_OBJECT (self, "all pads EOS, draining");
+    add_cut (self, G_MAXUINT64, TRUE, FALSE);
+    ret = emit_ready (self, pads, TRUE);
+    if (ret == GST_FLOW_OK)
+      ret = GST_FLOW_EOS;
+  }
+  free_pads (pads);
+  return ret;
+}
+
+static gboolean
+gst_arcly_fmp4_mux_sink_event (GstAggregator * agg, GstAggregatorPad * apad,
+    GstEvent * event)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+    gboolean ok;
+
+    gst_event_parse_caps (event, &caps);
+    ok = pad_set_caps (self, GST_ARCLY_FMP4_MUX_PAD (apad), caps);
+    gst_event_unref (event);
+    return ok;
+  }
+  return GST_AGGREGATOR_CLASS (gst_arcly_fmp4_mux_parent_class)->sink_event
+      (agg, apad, event);
+}
+
+static GstFlowReturn
+gst_arcly_fmp4_mux_update_src_caps (GstAggregator * agg, GstCaps * caps,
+    GstCaps ** ret)
+{
+  GstCaps *cur = gst_pad_get_current_caps (GST_AGGREGATOR_SRC_PAD (agg));
+
+  /* Our caps carry the init segment: only known once we wrote it. */
+  if (cur == NULL)
+    return GST_AGGREGATOR_FLOW_NEED_DATA;
+  *ret = cur;
+  return GST_FLOW_OK;
+}
+
+static void
+reset_state (GstArclyFmp4Mux * self)
+{
+  GList *pads = get_pads (self), *l;
+
+  for (l = pads; l; l = l->next)
+    pad_reset_samples (l->data);
+  free_pads (pads);
+  g_array_set_size (self->cuts, 0);
+  self->have_offset = FALSE;
+  self->ts_offset = 0;
+  self->seen_video_key = FALSE;
+  self->have_frag_start = FALSE;
+  self->next_starts_fragment = TRUE;
+  /* after a flush the stream starts over: the init goes out again */
+  self->init_pushed = FALSE;
+}
+
+static GstFlowReturn
+gst_arcly_fmp4_mux_flush (GstAggregator * agg)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
+
+  reset_state (self);
+  return GST_AGGREGATOR_CLASS (gst_arcly_fmp4_mux_parent_class)->flush (agg);
+}
+
+static void
+update_latency (GstArclyFmp4Mux * self)
+{
+  GstClockTime latency;
+
+  /* Samples wait in the muxer for up to a chunk (or a fragment). */
+  GST_OBJECT_LOCK (self);
+  latency = self->chunk_duration > 0 ? self->chunk_duration :
+      self->fragment_duration;
+  GST_OBJECT_UNLOCK (self);
+  gst_aggregator_set_latency (GST_AGGREGATOR (self), latency, latency);
+}
+
+static gboolean
+gst_arcly_fmp4_mux_start (GstAggregator * agg)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
+
+  reset_state (self);
+  gst_clear_buffer (&self->init);
+  self->sequence = 1;
+  update_latency (self);
+  return TRUE;
+}
+
+static gboolean
+gst_arcly_fmp4_mux_stop (GstAggregator * agg)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
+  GList *pads = get_pads (self), *l;
+
+  reset_state (self);
+  for (l = pads; l; l = l->next)
+    GST_ARCLY_FMP4_MUX_PAD (l->data)->in_init = FALSE;
+  free_pads (pads);
+  gst_clear_buffer (&self->init);
+  return TRUE;
+}
+
+static GstAggregatorPad *
+gst_arcly_fmp4_mux_create_new_pad (GstAggregator * agg, GstPadTemplate * templ,
+    const gchar * req_name, const GstCaps * caps)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
+  gboolean video = g_str_has_prefix (templ->name_template, "video");
+  GstArclyFmp4MuxPad *pad;
+  gchar *name;
+  guint32 id;
+
+  GST_OBJECT_LOCK (self);
+  if (req_name && (g_str_has_prefix (req_name, video ? "video_" : "audio_")))
+    name = g_strdup (req_name);
+  else
+    name = g_strdup_printf (video ? "video_%u" : "audio_%u",
+        video ? self->video_pads : self->audio_pads);
+  if (video)
+    self->video_pads++;
+  else
+    self->audio_pads++;
+  id = ++self->next_track_id;
+  GST_OBJECT_UNLOCK (self);
+
+  pad = g_object_new (GST_TYPE_ARCLY_FMP4_MUX_PAD, "name", name,
+      "direction", GST_PAD_SINK, "template", templ, NULL);
+  g_free (name);
+  pad->track_id = id;
+  pad->is_video = video;
+  return GST_AGGREGATOR_PAD (pad);
+}
+
+static void
+gst_arcly_fmp4_mux_release_pad (GstElement * element, GstPad * pad)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (element);
+
+  GST_OBJECT_LOCK (self);
+  self->tracks_changed = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  GST_ELEMENT_CLASS (gst_arcly_fmp4_mux_parent_class)->release_pad (element,
+      pad);
+}
+
+/* ------------------------------------------------------------------ */
+/* GObject */
+
+static void
+gst_arcly_fmp4_mux_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (object);
+
+  switch (prop_id) {
+    case PROP_FRAGMENT_DURATION:
+      GST_OBJECT_LOCK (self);
+      self->fragment_duration = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      update_latency (self);
+      break;
+    case PROP_CHUNK_DURATION:
+      GST_OBJECT_LOCK (self);
+      self->chunk_duration = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      update_latency (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_arcly_fmp4_mux_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (object);
+
+  switch (prop_id) {
+    case PROP_FRAGMENT_DURATION:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->fragment_duration);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_CHUNK_DURATION:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->chunk_duration);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_arcly_fmp4_mux_finalize (GObject * object)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (object);
+
+  gst_clear_buffer (&self->init);
+  g_array_unref (self->cuts);
+  G_OBJECT_CLASS (gst_arcly_fmp4_mux_parent_class)->finalize (object);
+}
+
+static void
+gst_arcly_fmp4_mux_class_init (GstArclyFmp4MuxClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstAggregatorClass *agg_class = GST_AGGREGATOR_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (arcly_fmp4_mux_debug, "arclyfmp4mux", 0,
+      "gst-arcly fragmented MP4 muxer");
+  GST_DEBUG_CATEGORY_INIT (arcly_fmp4_mux_dataflow, "arclyfmp4mux_dataflow",
+      0, "gst-arcly fragmented MP4 muxer, per-buffer logs");
+
+  gobject_class->set_property = gst_arcly_fmp4_mux_set_property;
+  gobject_class->get_property = gst_arcly_fmp4_mux_get_property;
+  gobject_class->finalize = gst_arcly_fmp4_mux_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_FRAGMENT_DURATION,
+      g_param_spec_uint64 ("fragment-duration", "Fragment duration",
+          "Minimum fragment length in nanoseconds: a new fragment starts at "
+          "the first video keyframe after it (audio-only: at it)",
+          1, G_MAXUINT64, DEFAULT_PROP_FRAGMENT_DURATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_CHUNK_DURATION,
+      g_param_spec_uint64 ("chunk-duration", "Chunk duration",
+          "Length in nanoseconds of the chunks (each its own moof+mdat) a "
+          "fragment is split into, e.g. for LL-HLS parts; 0 = one chunk per "
+          "fragment", 0, G_MAXUINT64, DEFAULT_PROP_CHUNK_DURATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &src_template, GST_TYPE_AGGREGATOR_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &video_template, GST_TYPE_ARCLY_FMP4_MUX_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &audio_template, GST_TYPE_ARCLY_FMP4_MUX_PAD);
+  gst_element_class_set_static_metadata (element_class,
+      "Fragmented MP4 (CMAF) muxer", "Codec/Muxer",
+      "Writes H.264 and AAC as fragmented MP4 / CMAF: an init segment, then "
+      "moof+mdat fragments aligned to keyframes, optionally split in chunks",
+      "gst-arcly developers");
+
+  element_class->release_pad = gst_arcly_fmp4_mux_release_pad;
+  agg_class->aggregate = gst_arcly_fmp4_mux_aggregate;
+  agg_class->sink_event = gst_arcly_fmp4_mux_sink_event;
+  agg_class->update_src_caps = gst_arcly_fmp4_mux_update_src_caps;
+  agg_class->flush = gst_arcly_fmp4_mux_flush;
+  agg_class->start = gst_arcly_fmp4_mux_start;
+  agg_class->stop = gst_arcly_fmp4_mux_stop;
+  agg_class->create_new_pad = gst_arcly_fmp4_mux_create_new_pad;
+
+  gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_FMP4_MUX_PAD, 0);
+}
+
+static void
+gst_arcly_fmp4_mux_init (GstArclyFmp4Mux * self)
+{
+  self->fragment_duration = DEFAULT_PROP_FRAGMENT_DURATION;
+  self->chunk_duration = DEFAULT_PROP_CHUNK_DURATION;
+  self->cuts = g_array_new (FALSE, FALSE, sizeof (Cut));
+  self->sequence = 1;
+  self->next_starts_fragment = TRUE;
+}
