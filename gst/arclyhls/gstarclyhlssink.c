@@ -37,7 +37,8 @@
  * Locking: self->lock guards the properties and the muxer pointer; the
  * writing state (Segment, parts, playlist) belongs to the internal sink's
  * streaming thread, and state changes touch it only while that thread is
- * stopped.  pending_discont is atomic (set from upstream threads).
+ * stopped.  discont_rt is guarded by the object lock (set from upstream
+ * threads).  Order: self->lock before the object lock.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -138,8 +139,9 @@ struct _GstArclyHlsSink {
   GstElement *writer;           /* ArclyHlsSegmentSink */
   GstPad *video_pad, *audio_pad;
 
-  /* set from upstream threads */
-  gint pending_discont;
+  /* running time from which the next segment starts a discontinuity
+   * (NONE = none pending); object lock, set from upstream threads */
+  GstClockTime discont_rt;
 
   /* streaming state (internal sink's thread) */
   HlsSettings cfg;
@@ -777,6 +779,29 @@ prepend_ts_headers (GstArclyHlsSink * self)
   return TRUE;
 }
 
+/* The segment starting at the first keyframe at or after @rt starts a
+ * discontinuity (EXT-X-DISCONTINUITY).  Tracked by running time because the
+ * muxer may still hold older data when upstream flags a gap. */
+static void
+mark_discont (GstArclyHlsSink * self, GstClockTime rt)
+{
+  GST_OBJECT_LOCK (self);
+  if (!GST_CLOCK_TIME_IS_VALID (self->discont_rt) || rt < self->discont_rt)
+    self->discont_rt = rt;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* A segment starts at @rt: every gap up to it is accounted for. */
+static void
+clear_discont (GstArclyHlsSink * self, GstClockTime rt)
+{
+  GST_OBJECT_LOCK (self);
+  if (GST_CLOCK_TIME_IS_VALID (self->discont_rt)
+      && self->discont_rt <= rt + CUT_TOLERANCE)
+    self->discont_rt = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
+}
+
 static GstFlowReturn
 gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf)
 {
@@ -821,18 +846,24 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf)
 
   if (self->seg_file != NULL && GST_BUFFER_FLAG_IS_SET (buf,
           GST_BUFFER_FLAG_DISCONT))
-    g_atomic_int_set (&self->pending_discont, 1);
+    mark_discont (self, rt);
 
   if (key) {
     gboolean cut = self->seg_file == NULL;
+    GstClockTime drt;
 
+    GST_OBJECT_LOCK (self);
+    drt = self->discont_rt;
+    GST_OBJECT_UNLOCK (self);
     if (self->seg_file != NULL) {
-      discont = g_atomic_int_get (&self->pending_discont) || self->new_init;
+      discont = self->new_init || (GST_CLOCK_TIME_IS_VALID (drt)
+          && rt + CUT_TOLERANCE >= drt);
       cut = discont || rt + CUT_TOLERANCE >= self->seg_start +
           self->cfg.target_duration * GST_SECOND;
     }
     if (cut) {
-      g_atomic_int_set (&self->pending_discont, 0);
+      if (discont || self->seg_file == NULL)
+        clear_discont (self, rt);
       self->new_init = FALSE;
       if (!close_segment (self, rt) || !open_segment (self, rt, discont))
         return GST_FLOW_ERROR;
@@ -914,7 +945,7 @@ gst_arcly_hls_sink_flush (GstArclyHlsSink * self)
   GST_DEBUG_OBJECT (self, "flush: dropping the open segment");
   abort_segment (self);
   self->last_end = GST_CLOCK_TIME_NONE;
-  g_atomic_int_set (&self->pending_discont, 1);
+  mark_discont (self, 0);
 }
 
 static void
@@ -937,7 +968,9 @@ reset_streaming_state (GstArclyHlsSink * self)
   self->pdt_anchor_rt = GST_CLOCK_TIME_NONE;
   self->last_end = GST_CLOCK_TIME_NONE;
   self->last_unit_duration = GST_CLOCK_TIME_NONE;
-  g_atomic_int_set (&self->pending_discont, 0);
+  GST_OBJECT_LOCK (self);
+  self->discont_rt = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }
 
@@ -996,13 +1029,26 @@ sink_pad_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
     /* The first buffer of a stream is always DISCONT: not a gap.  Later
-     * ones (a reconnecting source, a dropped GOP) start a new
-     * discontinuity at the next segment. */
-    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
-        && g_object_get_data (G_OBJECT (pad), "arcly-seen") != NULL) {
-      GST_DEBUG_OBJECT (self, "DISCONT on %s: next segment starts a "
-          "discontinuity", GST_PAD_NAME (pad));
-      g_atomic_int_set (&self->pending_discont, 1);
+     * ones (a reconnecting source, a dropped GOP) and the first buffer
+     * after a caps change start a discontinuity at the next segment. */
+    if ((GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
+            && g_object_get_data (G_OBJECT (pad), "arcly-seen") != NULL)
+        || g_object_get_data (G_OBJECT (pad), "arcly-caps-changed")) {
+      GstEvent *sev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+      GstClockTime rt = 0;
+
+      if (sev != NULL) {
+        const GstSegment *seg;
+
+        gst_event_parse_segment (sev, &seg);
+        rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
+            GST_BUFFER_DTS_OR_PTS (buf));
+        gst_event_unref (sev);
+      }
+      GST_DEBUG_OBJECT (self, "discontinuity on %s at %" GST_TIME_FORMAT,
+          GST_PAD_NAME (pad), GST_TIME_ARGS (rt));
+      mark_discont (self, GST_CLOCK_TIME_IS_VALID (rt) ? rt : 0);
+      g_object_set_data (G_OBJECT (pad), "arcly-caps-changed", NULL);
     }
     g_object_set_data (G_OBJECT (pad), "arcly-seen", GINT_TO_POINTER (1));
   } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
@@ -1012,9 +1058,11 @@ sink_pad_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       GstCaps *caps, *old = gst_pad_get_current_caps (pad);
 
       gst_event_parse_caps (ev, &caps);
-      if (old != NULL && !gst_caps_is_equal (old, caps)) {
+      if (old != NULL && !gst_caps_is_equal (old, caps)
+          && g_object_get_data (G_OBJECT (pad), "arcly-seen") != NULL) {
         GST_DEBUG_OBJECT (self, "caps change on %s", GST_PAD_NAME (pad));
-        g_atomic_int_set (&self->pending_discont, 1);
+        g_object_set_data (G_OBJECT (pad), "arcly-caps-changed",
+            GINT_TO_POINTER (1));
       }
       if (old != NULL)
         gst_caps_unref (old);
@@ -1431,6 +1479,7 @@ gst_arcly_hls_sink_init (GstArclyHlsSink * self)
   self->pdt_anchor_us = -1;
   self->last_end = GST_CLOCK_TIME_NONE;
   self->last_unit_duration = GST_CLOCK_TIME_NONE;
+  self->discont_rt = GST_CLOCK_TIME_NONE;
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 
   writer = g_object_new (ARCLY_TYPE_HLS_SEGMENT_SINK, "name", "writer",

@@ -1,0 +1,919 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * arclyhlssink end to end: real H.264 (x264enc) and AAC (voaacenc) into
+ * the sink, the output checked with an independent playlist checker
+ * (arclyhls-playlist-check.h), every listed segment decoded by
+ * `ffmpeg -v error`, VOD played to EOS by GStreamer's hlsdemux, LL-HLS parts
+ * listed before their segment completes (latency printed), crash safety
+ * under SIGKILL of a gst-launch-1.0 child, discontinuities, file deletion
+ * and write errors.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+
+#include "arclyhls-playlist-check.h"
+
+#define FMT_TS "mpegts"
+#define FMT_FMP4 "fmp4"
+
+/* 160x120 I420 (browsers refuse 4:4:4), a 1 s GOP without scene cuts. */
+#define VIDEO_SRC(n, live) \
+  "videotestsrc num-buffers=" n " is-live=" live " ! " \
+  "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! " \
+  "x264enc key-int-max=30 option-string=scenecut=0 speed-preset=ultrafast " \
+  "tune=zerolatency ! h264parse name=vparse ! "
+#define AUDIO_SRC(n, live) \
+  "audiotestsrc num-buffers=" n " is-live=" live " samplesperbuffer=1024 ! " \
+  "audio/x-raw,rate=44100,channels=1 ! voaacenc ! aacparse ! "
+
+typedef struct {
+  gchar *dir;
+  gchar *playlist;
+  GstElement *pipeline;
+  guint n_segments, n_parts;
+  GPtrArray *errors;            /* gchar * */
+  /* LL checks, done in the streaming thread at each part message */
+  gboolean check_parts;
+  guint parts_before_segment;   /* parts seen listed while their segment was
+                                 * not complete yet */
+  GArray *latencies;            /* gdouble, s */
+  gchar *fail;                  /* first failure in a sync handler */
+  gboolean check_listed_exist;
+} Run;
+
+static gchar *
+read_file (const gchar * path)
+{
+  gchar *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  return text;
+}
+
+static HlsCheckPlaylist *
+parse_playlist_file (const gchar * path)
+{
+  gchar *text = read_file (path), *err = NULL;
+  HlsCheckPlaylist *pl;
+
+  fail_unless (text != NULL, "playlist %s missing", path);
+  pl = hls_check_parse (text, &err);
+  fail_unless (pl != NULL, "playlist %s rejected: %s\n%s", path, err, text);
+  g_free (text);
+  return pl;
+}
+
+static void
+record_fail (Run * run, gchar * msg)
+{
+  if (run->fail == NULL)
+    run->fail = msg;
+  else
+    g_free (msg);
+}
+
+static GstBusSyncReply
+sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Run *run = user_data;
+  const GstStructure *s;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT)
+    return GST_BUS_PASS;
+  s = gst_message_get_structure (msg);
+  if (gst_structure_has_name (s, "arcly-hls-segment")) {
+    const gchar *loc = gst_structure_get_string (s, "location");
+    guint64 dur = 0;
+
+    gst_structure_get_uint64 (s, "duration", &dur);
+    if (loc == NULL || !g_file_test (loc, G_FILE_TEST_IS_REGULAR) || dur == 0)
+      record_fail (run, g_strdup_printf ("bad segment message %s",
+              gst_structure_to_string (s)));
+    run->n_segments++;
+  } else if (gst_structure_has_name (s, "arcly-hls-part")) {
+    run->n_parts++;
+    if (run->check_parts) {
+      const gchar *uri = gst_structure_get_string (s, "uri");
+      guint64 seq = 0, rt = 0;
+      gchar *text = read_file (run->playlist), *err = NULL;
+      HlsCheckPlaylist *pl = text ? hls_check_parse (text, &err) : NULL;
+      GstClock *clock = gst_element_get_clock (run->pipeline);
+      gboolean listed = FALSE;
+      guint i;
+
+      gst_structure_get_uint64 (s, "sequence", &seq);
+      gst_structure_get_uint64 (s, "running-time", &rt);
+      if (clock != NULL) {
+        GstClockTime now = gst_clock_get_time (clock) -
+            gst_element_get_base_time (run->pipeline);
+        /* the oldest frame of the part was captured at its running time;
+         * it is in the playlist now */
+        gdouble lat = (gdouble) GST_CLOCK_DIFF (rt, now) / GST_SECOND;
+        g_array_append_val (run->latencies, lat);
+        gst_object_unref (clock);
+      }
+      if (pl == NULL) {
+        record_fail (run, g_strdup_printf ("playlist at part: %s", err));
+      } else {
+        for (i = 0; i < pl->parts->len; i++) {
+          HlsCheckPart *p = g_ptr_array_index (pl->parts, i);
+          if (g_strcmp0 (p->uri, uri) == 0)
+            listed = TRUE;
+        }
+        if (!listed)
+          record_fail (run, g_strdup_printf ("part %s not listed:\n%s", uri,
+                  text));
+        /* its segment is not complete yet: no EXTINF for it */
+        for (i = 0; i < pl->segments->len; i++) {
+          HlsCheckSegment *sg = g_ptr_array_index (pl->segments, i);
+          if (sg->msn == seq)
+            listed = FALSE;
+        }
+        if (listed)
+          run->parts_before_segment++;
+        if (pl->preload_hint == NULL)
+          record_fail (run, g_strdup ("no EXT-X-PRELOAD-HINT"));
+      }
+      hls_check_playlist_free (pl);
+      g_free (err);
+      g_free (text);
+    }
+  }
+  if (run->check_listed_exist) {
+    /* deletion only after leaving the playlist */
+    gchar *text = read_file (run->playlist), *err = NULL;
+    HlsCheckPlaylist *pl = text ? hls_check_parse (text, &err) : NULL;
+    guint i;
+
+    for (i = 0; pl && i < pl->segments->len; i++) {
+      HlsCheckSegment *sg = g_ptr_array_index (pl->segments, i);
+      gchar *path = g_build_filename (run->dir, sg->uri, NULL);
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        record_fail (run, g_strdup_printf ("listed %s missing", path));
+      g_free (path);
+    }
+    for (i = 0; pl && i < pl->parts->len; i++) {
+      HlsCheckPart *p = g_ptr_array_index (pl->parts, i);
+      gchar *path = g_build_filename (run->dir, p->uri, NULL);
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        record_fail (run, g_strdup_printf ("listed part %s missing", path));
+      g_free (path);
+    }
+    hls_check_playlist_free (pl);
+    g_free (err);
+    g_free (text);
+  }
+  return GST_BUS_PASS;
+}
+
+static Run *
+run_new (void)
+{
+  Run *run = g_new0 (Run, 1);
+
+  run->dir = g_dir_make_tmp ("arclyhlssink-XXXXXX", NULL);
+  fail_unless (run->dir != NULL);
+  run->playlist = g_build_filename (run->dir, "playlist.m3u8", NULL);
+  run->errors = g_ptr_array_new_with_free_func (g_free);
+  run->latencies = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  return run;
+}
+
+static void
+remove_dir (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)) != NULL) {
+    gchar *p = g_build_filename (dir, name, NULL);
+    if (g_file_test (p, G_FILE_TEST_IS_DIR))
+      remove_dir (p);
+    else
+      g_unlink (p);
+    g_free (p);
+  }
+  g_dir_close (d);
+  g_rmdir (dir);
+}
+
+static void
+run_free (Run * run)
+{
+  remove_dir (run->dir);
+  g_free (run->dir);
+  g_free (run->playlist);
+  g_free (run->fail);
+  g_ptr_array_unref (run->errors);
+  g_array_unref (run->latencies);
+  if (run->pipeline)
+    gst_object_unref (run->pipeline);
+  g_free (run);
+}
+
+/* "hls." prefix: the sink, with files in the run's folder. */
+static gchar *
+sink_desc (Run * run, const gchar * format, const gchar * extra)
+{
+  return g_strdup_printf ("arclyhlssink name=hls segment-format=%s "
+      "location=%s/segment%%05d.%s init-location=%s/init%%d.mp4 "
+      "playlist-location=%s %s", format, run->dir,
+      g_str_equal (format, FMT_TS) ? "ts" : "m4s", run->dir, run->playlist,
+      extra ? extra : "");
+}
+
+/* Run @desc until EOS or error, at most @timeout_s; EOS sent after
+ * @eos_after_s if > 0 (live sources). */
+static gboolean
+run_pipeline (Run * run, const gchar * desc, guint timeout_s,
+    guint eos_after_s)
+{
+  GError *err = NULL;
+  GstBus *bus;
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+  gint64 eos_at = eos_after_s ? g_get_monotonic_time () +
+      eos_after_s * G_USEC_PER_SEC : 0;
+  gboolean eos = FALSE;
+
+  run->pipeline = gst_parse_launch (desc, &err);
+  fail_unless (run->pipeline != NULL, "parse %s: %s", desc,
+      err ? err->message : "?");
+  g_clear_error (&err);
+  bus = gst_element_get_bus (run->pipeline);
+  gst_bus_set_sync_handler (bus, sync_handler, run, NULL);
+  fail_if (gst_element_set_state (run->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE, "could not start %s", desc);
+
+  while (g_get_monotonic_time () < deadline) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+
+    if (eos_at && g_get_monotonic_time () >= eos_at) {
+      gst_element_send_event (run->pipeline, gst_event_new_eos ());
+      eos_at = 0;
+    }
+    if (msg == NULL)
+      continue;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      GError *e = NULL;
+      gchar *dbg = NULL;
+
+      gst_message_parse_error (msg, &e, &dbg);
+      g_ptr_array_add (run->errors, g_strdup_printf ("%s (%s)", e->message,
+              dbg ? dbg : ""));
+      g_clear_error (&e);
+      g_free (dbg);
+      gst_message_unref (msg);
+      break;
+    }
+    gst_message_unref (msg);
+    eos = TRUE;
+    break;
+  }
+  gst_element_set_state (run->pipeline, GST_STATE_NULL);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  fail_unless (run->fail == NULL, "%s", run->fail);
+  return eos;
+}
+
+static void
+run_ok (Run * run, const gchar * desc, guint timeout_s, guint eos_after_s)
+{
+  gboolean eos = run_pipeline (run, desc, timeout_s, eos_after_s);
+
+  fail_unless (run->errors->len == 0, "error: %s",
+      run->errors->len ? (gchar *) g_ptr_array_index (run->errors, 0) : "");
+  fail_unless (eos, "no EOS within %u s: %s", timeout_s, desc);
+}
+
+/* `ffmpeg -v error` decodes @path (fMP4: @init + @path) without a word. */
+static void
+check_decodes (const gchar * init, const gchar * path)
+{
+  gchar *tmp = NULL, *out = NULL, *errout = NULL;
+  const gchar *input = path;
+  gint status = -1;
+  GError *err = NULL;
+
+  if (init != NULL) {
+    gchar *a = NULL, *b = NULL;
+    gsize la, lb;
+    GString *cat;
+    gint fd = g_file_open_tmp ("arclyhls-XXXXXX.mp4", &tmp, NULL);
+
+    fail_unless (fd >= 0);
+    close (fd);
+    fail_unless (g_file_get_contents (init, &a, &la, NULL), "no %s", init);
+    fail_unless (g_file_get_contents (path, &b, &lb, NULL), "no %s", path);
+    cat = g_string_new_len (a, la);
+    g_string_append_len (cat, b, lb);
+    fail_unless (g_file_set_contents (tmp, cat->str, cat->len, NULL));
+    g_string_free (cat, TRUE);
+    g_free (a);
+    g_free (b);
+    input = tmp;
+  }
+  {
+    const gchar *argv[] = { "ffmpeg", "-nostdin", "-v", "error", "-i", input,
+      "-f", "null", "-", NULL
+    };
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &errout, &status, &err),
+        "cannot run ffmpeg: %s", err ? err->message : "?");
+  }
+  fail_unless (g_spawn_check_wait_status (status, NULL) && *errout == '\0',
+      "ffmpeg could not decode %s: %s", path, errout);
+  if (tmp) {
+    g_unlink (tmp);
+    g_free (tmp);
+  }
+  g_free (out);
+  g_free (errout);
+}
+
+/* Every listed segment exists and decodes; returns the parsed playlist. */
+static HlsCheckPlaylist *
+check_output (Run * run)
+{
+  HlsCheckPlaylist *pl = parse_playlist_file (run->playlist);
+  guint i;
+
+  fail_unless (pl->segments->len > 0, "no segments listed");
+  for (i = 0; i < pl->segments->len; i++) {
+    HlsCheckSegment *s = g_ptr_array_index (pl->segments, i);
+    gchar *path = g_build_filename (run->dir, s->uri, NULL);
+    gchar *init = s->map_uri ? g_build_filename (run->dir, s->map_uri,
+        NULL) : NULL;
+
+    fail_unless (g_file_test (path, G_FILE_TEST_IS_REGULAR), "%s missing",
+        path);
+    check_decodes (init, path);
+    g_free (init);
+    g_free (path);
+  }
+  return pl;
+}
+
+static void
+check_format (const gchar * format, gboolean video, gboolean audio)
+{
+  Run *run = run_new ();
+  gchar *sink = sink_desc (run, format, "target-duration=1 playlist-type=vod");
+  gchar *desc = g_strdup_printf ("%s %s%s%s%s",
+      video ? VIDEO_SRC ("90", "false") : "", video ? "hls.video " : "",
+      audio ? AUDIO_SRC ("130", "false") : "", audio ? "hls.audio " : "",
+      sink);
+  HlsCheckPlaylist *pl;
+  gdouble total = 0;
+  guint i;
+
+  run_ok (run, desc, 30, 0);
+  pl = check_output (run);
+  fail_unless (pl->endlist);
+  fail_unless_equals_string (pl->playlist_type, "VOD");
+  fail_unless (pl->independent_segments);
+  for (i = 0; i < pl->segments->len; i++) {
+    HlsCheckSegment *s = g_ptr_array_index (pl->segments, i);
+    total += s->duration;
+    fail_unless (s->has_pdt, "no PROGRAM-DATE-TIME on %s", s->uri);
+    fail_unless_equals_int (s->map_uri != NULL, g_str_equal (format,
+            FMT_FMP4));
+    fail_if (s->discontinuity);
+  }
+  /* 3 s of media, 1 s segments (1 s GOPs for video) */
+  fail_unless (pl->segments->len >= 3 && pl->segments->len <= 4,
+      "%u segments", pl->segments->len);
+  fail_unless (total > 2.8 && total < 3.3, "total %.3f s", total);
+  fail_unless_equals_int (run->n_segments, pl->segments->len);
+  hls_check_playlist_free (pl);
+  g_free (desc);
+  g_free (sink);
+  run_free (run);
+}
+
+GST_START_TEST (test_fmp4_av)
+{
+  check_format (FMT_FMP4, TRUE, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fmp4_video)
+{
+  check_format (FMT_FMP4, TRUE, FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fmp4_audio)
+{
+  check_format (FMT_FMP4, FALSE, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_ts_av)
+{
+  check_format (FMT_TS, TRUE, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_ts_video)
+{
+  check_format (FMT_TS, TRUE, FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_ts_audio)
+{
+  check_format (FMT_TS, FALSE, TRUE);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+count_buffers (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  (*(guint *) user_data)++;
+  return GST_PAD_PROBE_OK;
+}
+
+/* GStreamer's hlsdemux plays the VOD playlist to EOS with
+ * every video frame. */
+static void
+play_with_demuxer (const gchar * playlist, const gchar * demux, guint frames)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! %s ! decodebin ! "
+      "video/x-raw ! fakesink name=out", playlist, demux);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *out;
+  GstPad *pad;
+  GstBus *bus;
+  GstMessage *msg;
+  guint count = 0;
+
+  fail_unless (p != NULL, "cannot build %s", desc);
+  out = gst_bin_get_by_name (GST_BIN (p), "out");
+  pad = gst_element_get_static_pad (out, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffers, &count,
+      NULL);
+  gst_object_unref (pad);
+  gst_object_unref (out);
+  bus = gst_element_get_bus (p);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "%s: no EOS in 30 s", demux);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *e = NULL;
+    gst_message_parse_error (msg, &e, NULL);
+    fail ("%s: %s", demux, e->message);
+  }
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  fail_unless_equals_int (count, frames);
+  g_free (desc);
+}
+
+static void
+check_hlsdemux (const gchar * format)
+{
+  Run *run = run_new ();
+  gchar *sink = sink_desc (run, format, "target-duration=1 playlist-type=vod");
+  gchar *desc = g_strdup_printf ("%s hls.video %s hls.audio %s",
+      VIDEO_SRC ("90", "false"), AUDIO_SRC ("130", "false"), sink);
+
+  run_ok (run, desc, 30, 0);
+  fail_unless (gst_element_factory_find ("hlsdemux") != NULL,
+      "GStreamer's hlsdemux is missing (gstreamer1.0-plugins-bad)");
+  play_with_demuxer (run->playlist, "hlsdemux", 90);
+  g_free (desc);
+  g_free (sink);
+  run_free (run);
+}
+
+GST_START_TEST (test_hlsdemux_vod_fmp4)
+{
+  check_hlsdemux (FMT_FMP4);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_hlsdemux_vod_ts)
+{
+  check_hlsdemux (FMT_TS);
+}
+
+GST_END_TEST;
+
+/* LL-HLS: parts listed before their segment completes, with a preload
+ * hint, and a frame is in the playlist (as part of a part) within 1 s of
+ * its capture. */
+static void
+check_low_latency (const gchar * format)
+{
+  Run *run = run_new ();
+  gchar *sink = sink_desc (run, format,
+      "target-duration=2 part-duration=300 playlist-length=4 max-files=6");
+  gchar *desc = g_strdup_printf ("%s hls.video %s hls.audio %s",
+      VIDEO_SRC ("-1", "true"), AUDIO_SRC ("-1", "true"), sink);
+  HlsCheckPlaylist *pl;
+  gdouble max = 0, sum = 0;
+  guint i;
+
+  run->check_parts = TRUE;
+  run->check_listed_exist = TRUE;
+  run_ok (run, desc, 30, 5);
+  pl = check_output (run);
+  fail_unless (run->n_parts >= 10, "only %u parts", run->n_parts);
+  fail_unless (run->parts_before_segment >= run->n_parts / 2,
+      "only %u of %u parts listed before their segment completed",
+      run->parts_before_segment, run->n_parts);
+  fail_unless (run->latencies->len > 0);
+  for (i = 0; i < run->latencies->len; i++) {
+    gdouble l = g_array_index (run->latencies, gdouble, i);
+    max = MAX (max, l);
+    sum += l;
+  }
+  g_print ("LL-HLS %s: capture -> part in playlist: mean %.3f s, max %.3f s "
+      "over %u parts\n", format, sum / run->latencies->len, max,
+      run->latencies->len);
+  fail_unless (max < 1.0, "latency %.3f s >= 1 s", max);
+  fail_unless (pl->part_target > 0.29 && pl->part_target < 0.5);
+  fail_if (pl->can_block_reload);
+  hls_check_playlist_free (pl);
+  g_free (desc);
+  g_free (sink);
+  run_free (run);
+}
+
+GST_START_TEST (test_low_latency_fmp4)
+{
+  check_low_latency (FMT_FMP4);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_low_latency_ts)
+{
+  check_low_latency (FMT_TS);
+}
+
+GST_END_TEST;
+
+/* A DISCONT buffer in the middle: the segment starting at the next
+ * keyframe carries EXT-X-DISCONTINUITY, no other does. */
+static GstPadProbeReturn
+mark_discont (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  guint *n = user_data;
+
+  if (++(*n) == 45) {
+    GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER
+        (info));
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+check_discont (const gchar * format)
+{
+  Run *run = run_new ();
+  gchar *sink = sink_desc (run, format,
+      "target-duration=1 playlist-type=event");
+  gchar *desc = g_strdup_printf ("%s hls.video %s", VIDEO_SRC ("120",
+          "false"), sink);
+  GError *err = NULL;
+  GstElement *parse;
+  GstPad *pad;
+  GstBus *bus;
+  GstMessage *msg;
+  HlsCheckPlaylist *pl;
+  guint n = 0, i;
+
+  run->pipeline = gst_parse_launch (desc, &err);
+  fail_unless (run->pipeline != NULL);
+  parse = gst_bin_get_by_name (GST_BIN (run->pipeline), "vparse");
+  pad = gst_element_get_static_pad (parse, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, mark_discont, &n, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (parse);
+  bus = gst_element_get_bus (run->pipeline);
+  gst_element_set_state (run->pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (run->pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+
+  pl = check_output (run);
+  /* frames 0..119, GOPs at 0, 30, 60, 90; DISCONT on frame 44 (1.47 s):
+   * segment 2 (from 2.0 s) starts the discontinuity */
+  fail_unless_equals_int (pl->segments->len, 4);
+  fail_unless_equals_int (pl->n_discontinuities, 1);
+  for (i = 0; i < pl->segments->len; i++) {
+    HlsCheckSegment *s = g_ptr_array_index (pl->segments, i);
+    fail_unless_equals_int (s->discontinuity, i == 2);
+  }
+  hls_check_playlist_free (pl);
+  g_free (desc);
+  g_free (sink);
+  run_free (run);
+}
+
+GST_START_TEST (test_discontinuity_fmp4)
+{
+  check_discont (FMT_FMP4);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_discontinuity_ts)
+{
+  check_discont (FMT_TS);
+}
+
+GST_END_TEST;
+
+/* Live window: the playlist slides, max-files segment files stay, a file
+ * is never deleted while listed. */
+GST_START_TEST (test_live_window_and_max_files)
+{
+  Run *run = run_new ();
+  gchar *sink = sink_desc (run, FMT_FMP4,
+      "target-duration=1 playlist-length=2 max-files=3");
+  gchar *desc = g_strdup_printf ("%s hls.video %s", VIDEO_SRC ("240",
+          "false"), sink);
+  HlsCheckPlaylist *pl;
+  GDir *d;
+  const gchar *name;
+  guint n_seg_files = 0;
+
+  run->check_listed_exist = TRUE;
+  run_ok (run, desc, 30, 0);
+  pl = check_output (run);
+  fail_unless_equals_int (run->n_segments, 8);
+  fail_unless_equals_int (pl->segments->len, 2);
+  fail_unless_equals_uint64 (pl->media_sequence, 6);
+  fail_unless (pl->endlist);
+  fail_unless (pl->playlist_type == NULL);
+  d = g_dir_open (run->dir, 0, NULL);
+  while ((name = g_dir_read_name (d)) != NULL) {
+    if (g_str_has_prefix (name, "segment"))
+      n_seg_files++;
+    fail_if (g_str_has_prefix (name, "."), "temporary file left: %s", name);
+  }
+  g_dir_close (d);
+  fail_unless_equals_int (n_seg_files, 3);
+  hls_check_playlist_free (pl);
+  g_free (desc);
+  g_free (sink);
+  run_free (run);
+}
+
+GST_END_TEST;
+
+/* An unwritable folder is an element error naming the path and the OS
+ * error; the last good playlist stays. */
+static GstBusSyncReply
+remove_segment_dir (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Run *run = user_data;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+      gst_structure_has_name (gst_message_get_structure (msg),
+          "arcly-hls-segment") && ++run->n_segments == 2) {
+    gchar *segdir = g_build_filename (run->dir, "seg", NULL);
+    remove_dir (segdir);
+    g_free (segdir);
+  }
+  return GST_BUS_PASS;
+}
+
+GST_START_TEST (test_write_error_keeps_playlist)
+{
+  Run *run = run_new ();
+  gchar *segdir = g_build_filename (run->dir, "seg", NULL);
+  gchar *desc, *text, *expect;
+  GstBus *bus;
+  GstMessage *msg;
+  GError *e = NULL;
+  HlsCheckPlaylist *pl;
+
+  fail_unless (g_mkdir (segdir, 0755) == 0);
+  desc = g_strdup_printf ("%s hls.video arclyhlssink name=hls "
+      "target-duration=1 location=%s/segment%%05d.m4s "
+      "init-location=%s/init%%d.mp4 playlist-location=%s playlist-root=seg",
+      VIDEO_SRC ("240", "false"), segdir, segdir, run->playlist);
+  run->pipeline = gst_parse_launch (desc, NULL);
+  bus = gst_element_get_bus (run->pipeline);
+  gst_bus_set_sync_handler (bus, remove_segment_dir, run, NULL);
+  gst_element_set_state (run->pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR,
+      "expected an error");
+  gst_message_parse_error (msg, &e, NULL);
+  expect = g_build_filename (segdir, "segment0000", NULL);
+  fail_unless (strstr (e->message, expect) != NULL, "no path in: %s",
+      e->message);
+  fail_unless (strstr (e->message, g_strerror (ENOENT)) != NULL,
+      "no OS error in: %s", e->message);
+  fail_unless (g_error_matches (e, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_WRITE));
+  g_clear_error (&e);
+  gst_message_unref (msg);
+  gst_element_set_state (run->pipeline, GST_STATE_NULL);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+
+  /* the last good playlist: two segments, parseable, nothing half-done */
+  text = read_file (run->playlist);
+  fail_unless (text != NULL);
+  pl = parse_playlist_file (run->playlist);
+  fail_unless_equals_int (pl->segments->len, 2);
+  fail_unless_equals_string (((HlsCheckSegment *)
+          g_ptr_array_index (pl->segments, 0))->uri, "seg/segment00000.m4s");
+  hls_check_playlist_free (pl);
+  g_free (text);
+  g_free (expect);
+  g_free (desc);
+  g_free (segdir);
+  run_free (run);
+}
+
+GST_END_TEST;
+
+/* Crash safety: SIGKILL a gst-launch-1.0 writing LL-HLS; the playlist on
+ * disk parses and lists only complete, decodable files. */
+static void
+check_crash (const gchar * format, guint kill_after_ms)
+{
+  Run *run = run_new ();
+  gchar *sink = sink_desc (run, format,
+      "target-duration=1 part-duration=200 playlist-length=5 max-files=8");
+  gchar *desc = g_strdup_printf ("%s hls.video %s hls.audio %s",
+      VIDEO_SRC ("-1", "true"), AUDIO_SRC ("-1", "true"), sink);
+  gchar **argv = NULL, *cmd;
+  GPid pid;
+  GError *err = NULL;
+  HlsCheckPlaylist *pl = NULL;
+  gint status, waited;
+
+  cmd = g_strdup_printf ("gst-launch-1.0 -q %s", desc);
+  fail_unless (g_shell_parse_argv (cmd, NULL, &argv, &err));
+  fail_unless (g_spawn_async (NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+          &pid, &err), "cannot start gst-launch-1.0: %s",
+      err ? err->message : "?");
+  /* wait for 2 complete segments (bounded), then a little more */
+  for (waited = 0; waited < 20000; waited += 50) {
+    gchar *text = read_file (run->playlist), *e = NULL;
+    HlsCheckPlaylist *p = text ? hls_check_parse (text, &e) : NULL;
+    gboolean enough = p && p->segments->len >= 2;
+
+    hls_check_playlist_free (p);
+    g_free (e);
+    g_free (text);
+    if (enough)
+      break;
+    g_usleep (50 * 1000);
+  }
+  g_usleep (kill_after_ms * 1000);
+  kill (pid, SIGKILL);
+  fail_unless (waitpid (pid, &status, 0) == pid);
+  g_spawn_close_pid (pid);
+  fail_unless (WIFSIGNALED (status), "gst-launch-1.0 exited early (%d)",
+      status);
+  fail_unless (waited < 20000, "no 2 segments within 20 s");
+
+  pl = check_output (run);
+  fail_if (pl->endlist);
+  /* every listed part is complete on disk too */
+  {
+    guint i;
+    for (i = 0; i < pl->parts->len; i++) {
+      HlsCheckPart *p = g_ptr_array_index (pl->parts, i);
+      gchar *path = g_build_filename (run->dir, p->uri, NULL);
+      fail_unless (g_file_test (path, G_FILE_TEST_IS_REGULAR), "%s missing",
+          path);
+      g_free (path);
+    }
+  }
+  hls_check_playlist_free (pl);
+  g_strfreev (argv);
+  g_free (cmd);
+  g_free (desc);
+  g_free (sink);
+  run_free (run);
+}
+
+GST_START_TEST (test_crash_safety)
+{
+  check_crash (FMT_FMP4, 130);
+  check_crash (FMT_TS, 370);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_properties_and_bad_location)
+{
+  GstElement *e = gst_element_factory_make ("arclyhlssink", NULL);
+  gchar *s = NULL;
+  guint u;
+  gint fmt;
+  gboolean b;
+  GstElement *pipe;
+  GstBus *bus;
+  GstMessage *msg;
+
+  fail_unless (e != NULL);
+  g_object_get (e, "location", &s, "target-duration", &u, NULL);
+  fail_unless (s == NULL);
+  fail_unless_equals_int (u, 2);
+  g_object_get (e, "init-location", &s, NULL);
+  fail_unless_equals_string (s, "init%d.mp4");
+  g_free (s);
+  g_object_get (e, "playlist-location", &s, "segment-format", &fmt,
+      "playlist-length", &u, NULL);
+  fail_unless_equals_string (s, "playlist.m3u8");
+  fail_unless_equals_int (fmt, 1);
+  fail_unless_equals_int (u, 6);
+  g_free (s);
+  g_object_get (e, "max-files", &u, "program-date-time", &b, NULL);
+  fail_unless_equals_int (u, 10);
+  fail_unless (b);
+  g_object_get (e, "part-duration", &u, "blocking-reload", &b, NULL);
+  fail_unless_equals_int (u, 0);
+  fail_if (b);
+  gst_object_unref (e);
+
+  /* a pattern without exactly one integer directive is a settings error,
+   * never a printf format */
+  pipe = gst_parse_launch (VIDEO_SRC ("30", "false")
+      "arclyhlssink location=/tmp/seg%s%n.ts", NULL);
+  fail_unless (pipe != NULL);
+  bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+}
+
+GST_END_TEST;
+
+static Suite *
+arclyhlssink_suite (void)
+{
+  Suite *s = suite_create ("arclyhlssink");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_properties_and_bad_location);
+  tcase_add_test (tc, test_fmp4_av);
+  tcase_add_test (tc, test_fmp4_video);
+  tcase_add_test (tc, test_fmp4_audio);
+  tcase_add_test (tc, test_hlsdemux_vod_fmp4);
+  tcase_add_test (tc, test_discontinuity_fmp4);
+  tcase_add_test (tc, test_live_window_and_max_files);
+  tcase_add_test (tc, test_write_error_keeps_playlist);
+  tcase_add_test (tc, test_low_latency_fmp4);
+  tcase_add_test (tc, test_ts_av);
+  tcase_add_test (tc, test_ts_video);
+  tcase_add_test (tc, test_ts_audio);
+  tcase_add_test (tc, test_hlsdemux_vod_ts);
+  tcase_add_test (tc, test_discontinuity_ts);
+  tcase_add_test (tc, test_low_latency_ts);
+  tcase_add_test (tc, test_crash_safety);
+  return s;
+}
+
+GST_CHECK_MAIN (arclyhlssink);
