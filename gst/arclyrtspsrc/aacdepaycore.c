@@ -278,15 +278,17 @@ arcly_aac_depay_parse (const ArclyAacDepayParams * params,
 #undef FAIL
 
 guint
-arcly_aac_depay_adts_skip (const guint8 * data, gsize size)
+arcly_aac_depay_adts_skip (const guint8 * head, gsize head_len, gsize au_size)
 {
   guint header_len, frame_len;
 
-  if (!arcly_aac_parse_adts_header (data, size, &header_len, &frame_len))
+  if (head_len > au_size)
+    head_len = au_size;
+  if (!arcly_aac_parse_adts_header (head, head_len, &header_len, &frame_len))
     return 0;
   /* Only an exact whole frame: a raw AU cannot be mistaken for it by
    * chance, and a header with trailing bytes is not what we strip. */
-  if (frame_len != size || header_len >= size)
+  if (frame_len != au_size || header_len >= au_size)
     return 0;
   return header_len;
 }

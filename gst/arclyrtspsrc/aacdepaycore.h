@@ -82,9 +82,12 @@ ArclyAacDepayResult arcly_aac_depay_parse (const ArclyAacDepayParams * params,
                                            ArclyAacAu * aus, guint max_aus,
                                            guint * n_aus, const gchar ** why);
 
-/* If @data is exactly one ADTS frame (a camera quirk: AUs sent with their
- * ADTS header), returns the header length to skip; 0 otherwise. */
-guint arcly_aac_depay_adts_skip (const guint8 * data, gsize size);
+/* If an AU of @au_size bytes starting with the @head_len bytes at @head
+ * is exactly one ADTS frame (a camera quirk: AUs sent with their ADTS
+ * header), returns the header length to skip; 0 otherwise.  @head needs
+ * no more than 9 bytes. */
+guint arcly_aac_depay_adts_skip (const guint8 * head, gsize head_len,
+                                 gsize au_size);
 
 /* Reassembly of one AU fragmented over packets (RFC 3640 §3.2.3): every
  * fragment carries the same AU-size and RTP timestamp, the marker bit is

@@ -178,12 +178,38 @@ find_field (const GstStructure * s, const gchar * name)
   return l.value;
 }
 
-static const gchar *
+/* Returns a newly allocated string.  A config typed by hand without
+ * (string), e.g. config=1190, parses as an integer (or, with a leading 0,
+ * as a double); its decimal digits are the hex digits, re-padded to an
+ * even count (a config can only start with one 0 digit). */
+static gchar *
 field_string (const GstStructure * s, const gchar * name)
 {
   const GValue *v = find_field (s, name);
+  gint64 num = -1;
 
-  return v && G_VALUE_HOLDS_STRING (v) ? g_value_get_string (v) : NULL;
+  if (v == NULL)
+    return NULL;
+  if (G_VALUE_HOLDS_STRING (v))
+    return g_value_dup_string (v);
+  if (G_VALUE_HOLDS_INT (v))
+    num = g_value_get_int (v);
+  else if (G_VALUE_HOLDS_DOUBLE (v) && g_value_get_double (v) >= 0 &&
+      g_value_get_double (v) < 1e15 &&
+      g_value_get_double (v) == (gint64) g_value_get_double (v))
+    num = (gint64) g_value_get_double (v);
+  if (num >= 0) {
+    gchar *str = g_strdup_printf ("%" G_GINT64_FORMAT, num);
+
+    if (strlen (str) % 2) {
+      gchar *padded = g_strconcat ("0", str, NULL);
+
+      g_free (str);
+      str = padded;
+    }
+    return str;
+  }
+  return NULL;
 }
 
 /* fmtp numbers arrive as strings (from SDP) or ints (from hand-made caps).
@@ -263,7 +289,9 @@ gst_arcly_aac_depay_set_caps (GstRTPBaseDepayload * depay, GstCaps * caps)
   GstStructure *s = gst_caps_get_structure (caps, 0);
   ArclyAacDepayParams params;
   ArclyAacDepayMode mode;
-  const gchar *mode_str, *config_hex, *why = NULL;
+  g_autofree gchar *mode_str = NULL;
+  g_autofree gchar *config_hex = NULL;
+  const gchar *why = NULL;
   GBytes *asc = NULL;
   GstCaps *src_caps;
   gboolean ok;
@@ -430,26 +458,20 @@ abort_fragmented_au (GstArclyAacDepay * self, const gchar * why)
   drop_fragments (self, why);
 }
 
-/* Strips an ADTS header in place (@buf is ours) and completes the caps
- * from it when they were pending. */
+/* Strips an ADTS header (@buf is ours) and completes the caps from it
+ * when they were pending.  Only the first bytes are looked at, copied
+ * out: mapping a fragmented AU would merge (copy) its memories. */
 static GstBuffer *
 strip_adts (GstArclyAacDepay * self, GstBuffer * buf)
 {
-  GstMapInfo map;
-  guint skip = 0;
-  guint8 hdr[4];
+  guint8 head[ARCLY_AAC_ADTS_HEADER_SIZE + 2];
+  gsize n = gst_buffer_extract (buf, 0, head, sizeof (head));
+  guint skip = arcly_aac_depay_adts_skip (head, n, gst_buffer_get_size (buf));
 
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
-    return buf;
-  skip = arcly_aac_depay_adts_skip (map.data, map.size);
-  if (skip)
-    memcpy (hdr, map.data, sizeof (hdr));
-  gst_buffer_unmap (buf, &map);
   if (skip == 0)
     return buf;
-
   if (!self->have_config)
-    config_from_adts (self, hdr);
+    config_from_adts (self, head);
   GST_OBJECT_LOCK (self);
   self->stats.adts_stripped++;
   GST_OBJECT_UNLOCK (self);
