@@ -40,6 +40,7 @@ plugin_init (GstPlugin * plugin)
   /* Each element registers with GST_ELEMENT_REGISTER_DEFINE in its own file;
    * add "ret |= GST_ELEMENT_REGISTER (name, plugin);" lines below. */
   /* ARCLY-ELEMENTS-BEGIN */
+  ret |= GST_ELEMENT_REGISTER (arclybus, plugin);
   /* ARCLY-ELEMENTS-END */
 
   return ret;

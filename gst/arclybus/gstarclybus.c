@@ -1,0 +1,1622 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/**
+ * SECTION:element-arclybus
+ * @title: arclybus
+ *
+ * A fan-out tee that never stalls its publisher: the chain function stores a
+ * reference in a bounded ring (busring.c) and returns; a small pool of
+ * delivery threads pushes the same #GstBuffer to every src pad.  A slow pad
+ * overruns and skips to the newest keyframe (DISCONT, "arcly-bus-lagged");
+ * pads requested while playing start from the GOP cache.
+ *
+ * ## Scheduling
+ *
+ * Publisher (the sink pad's streaming thread): under `lock`, append to the
+ * ring (O(1); when full the oldest item is overwritten and released after
+ * unlocking), then wake the idle delivery threads (a signal with one pad, a
+ * broadcast otherwise: at most `threads` wake-ups, never one per pad).  It
+ * never looks at the pads.
+ *
+ * Delivery threads ("workers", `threads` of them in the pool): each loops
+ * "pick a pad, push one item, repeat".  Picking scans the pad array
+ * round-robin from where the last pick stopped for a pad that is not `busy`
+ * (claimed by another worker) and has something to read; it claims the pad,
+ * reads the next item through the pad's cursor (a ring reference is taken),
+ * and pushes it with no lock held.  One worker owns a pad at a time, so
+ * every pad sees its items in order; a worker moves over many pads in turn.
+ * With nothing to do a worker releases ring items no cursor needs any more,
+ * then sleeps on `work_cond`.
+ *
+ * Stalls (like a Go runtime handing the processor to a new thread when one
+ * blocks in a system call): a watchdog thread wakes every stall-threshold/2
+ * and marks a worker whose push has not returned within `stall-threshold` as
+ * stalled.  The worker leaves the pool and becomes that pad's own thread, and
+ * the watchdog starts a replacement so the pool keeps `threads` workers for
+ * everyone else.  When the push returns the stalled worker keeps serving
+ * only its pad (overrun → keyframe skip) until the pad has caught up, then
+ * rejoins the pool if there is room or exits.  The watchdog also evicts a
+ * stalled pad that has lost more than `max-lag` frames.
+ *
+ * Workers hold a ref on the element and on the pad they push to, and are
+ * detached threads: stopping waits a bounded time for them and leaves a
+ * worker stuck in a push behind (it notices the new `gen` and exits when the
+ * push returns), so PLAYING→NULL returns promptly even with hung sinks.
+ *
+ * ## Locks
+ *
+ * `lock` (GMutex) guards everything marked (L) below, the pads' (L) fields
+ * and the properties.  Order: sink GST_PAD_STREAM_LOCK → `lock`.  Nothing is
+ * pushed, no message posted, no pad/object lock taken and no item released
+ * while `lock` is held.  Pad "linked"/"unlinked" handlers run without pad
+ * locks (GStreamer emits them after unlocking) and take `lock`.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+#include "gstarclybuselements.h"
+#include "busring.h"
+
+#define GST_CAT_DEFAULT arclybus_debug
+GST_DEBUG_CATEGORY_STATIC (arclybus_dataflow);
+
+#define DEFAULT_PROP_CAPACITY 1024
+#define DEFAULT_PROP_THREADS 0
+#define DEFAULT_PROP_STALL_THRESHOLD (50 * GST_MSECOND)
+#define DEFAULT_PROP_MAX_LAG 0
+#define DEFAULT_PROP_GOP_CACHE TRUE
+#define DEFAULT_PROP_GOP_MAX_FRAMES 300
+#define DEFAULT_PROP_GOP_MAX_BYTES (16 * 1024 * 1024)
+#define DEFAULT_PROP_REQUEST_KEYFRAME TRUE
+
+enum
+{
+  PROP_0,
+  PROP_CAPACITY,
+  PROP_THREADS,
+  PROP_STALL_THRESHOLD,
+  PROP_MAX_LAG,
+  PROP_GOP_CACHE,
+  PROP_GOP_MAX_FRAMES,
+  PROP_GOP_MAX_BYTES,
+  PROP_REQUEST_KEYFRAME,
+  PROP_STATS,
+};
+
+enum
+{
+  PAD_PROP_0,
+  PAD_PROP_STATS,
+};
+
+/* a joiner whose first push hit a flushing peer tries again after this */
+#define JOIN_RETRY_US (20 * G_TIME_SPAN_MILLISECOND)
+/* at most one upstream force-key-unit per second */
+#define FKU_INTERVAL_US G_TIME_SPAN_SECOND
+/* how long stopping waits for the delivery threads */
+#define STOP_WAIT_US (500 * G_TIME_SPAN_MILLISECOND)
+#define MAX_STICKY 16
+#define TRIM_BATCH 64
+
+/* An immutable snapshot of the sticky events (stream-start, caps, segment,
+ * tags, ...) in force at one point of the stream, shared by ring items. */
+typedef struct
+{
+  gint ref;
+  guint n;
+  GstEvent *ev[MAX_STICKY];
+} BusSticky;
+
+/* ------------------------------------------------------------------ pad */
+
+#define GST_TYPE_ARCLY_BUS_PAD (gst_arcly_bus_pad_get_type ())
+G_DECLARE_FINAL_TYPE (GstArclyBusPad, gst_arcly_bus_pad, GST, ARCLY_BUS_PAD,
+    GstPad);
+
+struct _GstArclyBusPad
+{
+  GstPad parent;
+
+  /* all (L) */
+  gboolean linked;
+  gboolean joined;              /* cursor placed */
+  gboolean started;             /* a buffer went through since joining */
+  gboolean need_sticky;         /* replay the sticky events before next item */
+  gboolean busy;                /* claimed by a worker */
+  gboolean removed;
+  gboolean dead;                /* downstream returned EOS or an error */
+  gboolean evicted;
+  gboolean eos_pending;         /* evicted while stalled: EOS still to send */
+  gboolean stalled;
+  gint64 retry_at;
+  ArclyBusCursor cur;
+  guint64 frames, bytes, dropped, lagged;
+};
+
+G_DEFINE_TYPE (GstArclyBusPad, gst_arcly_bus_pad, GST_TYPE_PAD);
+
+/* -------------------------------------------------------------- element */
+
+#define GST_TYPE_ARCLY_BUS (gst_arcly_bus_get_type ())
+G_DECLARE_FINAL_TYPE (GstArclyBus, gst_arcly_bus, GST, ARCLY_BUS, GstElement);
+
+typedef struct
+{
+  GstArclyBus *bus;             /* strong ref */
+  guint gen;
+  gboolean is_watchdog;
+  /* (L) */
+  GstArclyBusPad *pad;          /* pad being served (ref) */
+  gint64 push_start;            /* 0 when not inside a push */
+  gboolean stalled;             /* left the pool for its pad */
+} BusWorker;
+
+struct _GstArclyBus
+{
+  GstElement parent;
+
+  GstPad *sinkpad;
+
+  GMutex lock;
+  GCond work_cond;              /* idle workers */
+  GCond watch_cond;             /* watchdog */
+  GCond exit_cond;              /* workers exiting */
+
+  /* properties (L) */
+  guint capacity;
+  guint threads;
+  GstClockTime stall_threshold;
+  guint64 max_lag;
+  gboolean gop_cache;
+  guint gop_max_frames;
+  guint64 gop_max_bytes;
+  gboolean request_keyframe;
+
+  /* streaming state (L) */
+  ArclyBusRing *ring;
+  BusSticky *sticky;
+  gboolean running;
+  gboolean flushing;
+  guint gen;
+  gint64 last_fku;
+
+  /* pads (L) */
+  GPtrArray *pads;
+  guint rr;
+  guint next_pad_id;
+
+  /* workers (L) */
+  GList *workers;
+  guint pool_target;
+  guint pool_active;
+  guint n_stalled;
+  guint n_idle;
+  guint n_alive;
+
+  /* statistics (L) */
+  guint64 frames, bytes, lagged, dropped, evictions;
+  gint64 win_start;
+  guint64 win_frames, win_bytes;
+  gdouble fps;
+  guint64 bitrate;
+  gint64 rate_time;
+};
+
+G_DEFINE_TYPE (GstArclyBus, gst_arcly_bus, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (arclybus, "arclybus", GST_RANK_NONE,
+    GST_TYPE_ARCLY_BUS);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%u",
+    GST_PAD_SRC, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
+
+static gpointer worker_main (gpointer data);
+static gpointer watchdog_main (gpointer data);
+
+/* ------------------------------------------------------------- sticky */
+
+static BusSticky *
+sticky_ref (BusSticky * s)
+{
+  g_atomic_int_inc (&s->ref);
+  return s;
+}
+
+static void
+sticky_unref (BusSticky * s)
+{
+  guint i;
+
+  if (s == NULL || !g_atomic_int_dec_and_test (&s->ref))
+    return;
+  for (i = 0; i < s->n; i++)
+    gst_event_unref (s->ev[i]);
+  g_free (s);
+}
+
+static gboolean
+sticky_same_slot (GstEvent * a, GstEvent * b)
+{
+  if (GST_EVENT_TYPE (a) != GST_EVENT_TYPE (b))
+    return FALSE;
+  if (GST_EVENT_TYPE (a) == GST_EVENT_TAG) {
+    GstTagList *ta, *tb;
+    gst_event_parse_tag (a, &ta);
+    gst_event_parse_tag (b, &tb);
+    return gst_tag_list_get_scope (ta) == gst_tag_list_get_scope (tb);
+  }
+  if (GST_EVENT_TYPE (a) == GST_EVENT_CUSTOM_DOWNSTREAM_STICKY)
+    return gst_event_has_name (a,
+        gst_structure_get_name (gst_event_get_structure (b)));
+  return TRUE;
+}
+
+static gboolean
+sticky_keep (GstEvent * ev, gboolean flush, gboolean stream_start)
+{
+  GstEventType t = GST_EVENT_TYPE (ev);
+
+  if (flush && (t == GST_EVENT_SEGMENT || t == GST_EVENT_EOS ||
+          t == GST_EVENT_STREAM_GROUP_DONE))
+    return FALSE;
+  if (stream_start && (t == GST_EVENT_EOS || t == GST_EVENT_STREAM_GROUP_DONE
+          || t == GST_EVENT_TAG))
+    return FALSE;
+  return TRUE;
+}
+
+/* A new snapshot from @old with @ev stored (NULL: a flush-stop). */
+static BusSticky *
+sticky_with (const BusSticky * old, GstEvent * ev)
+{
+  BusSticky *s = g_new0 (BusSticky, 1);
+  gboolean stream_start = ev && GST_EVENT_TYPE (ev) == GST_EVENT_STREAM_START;
+  gboolean placed = FALSE;
+  guint i;
+
+  s->ref = 1;
+  for (i = 0; old && i < old->n; i++) {
+    GstEvent *e = old->ev[i];
+
+    if (!sticky_keep (e, ev == NULL, stream_start))
+      continue;
+    if (ev && !placed && sticky_same_slot (e, ev)) {
+      e = ev;
+      placed = TRUE;
+    } else if (ev && !placed && GST_EVENT_TYPE (ev) < GST_EVENT_TYPE (e)) {
+      if (s->n < MAX_STICKY)
+        s->ev[s->n++] = gst_event_ref (ev);
+      placed = TRUE;
+    }
+    if (s->n < MAX_STICKY)
+      s->ev[s->n++] = gst_event_ref (e);
+  }
+  if (ev && !placed && s->n < MAX_STICKY)
+    s->ev[s->n++] = gst_event_ref (ev);
+  return s;
+}
+
+/* -------------------------------------------------------------- items */
+
+static void
+release_items (ArclyBusItem * items, guint n)
+{
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    gst_mini_object_unref (items[i].obj);
+    sticky_unref (items[i].ctx);
+  }
+}
+
+static GstEvent *
+new_force_key_unit (void)
+{
+  /* the event gst_video_event_new_upstream_force_key_unit() builds, without
+   * linking libgstvideo */
+  return gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+      gst_structure_new ("GstForceKeyUnit",
+          "running-time", GST_TYPE_CLOCK_TIME, GST_CLOCK_TIME_NONE,
+          "all-headers", G_TYPE_BOOLEAN, TRUE, "count", G_TYPE_UINT, 0, NULL));
+}
+
+/* (L) */
+static gboolean
+fku_due (GstArclyBus * self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (!self->request_keyframe || (self->last_fku != 0
+          && now - self->last_fku < FKU_INTERVAL_US))
+    return FALSE;
+  self->last_fku = now;
+  return TRUE;
+}
+
+/* ---------------------------------------------------------- delivery */
+
+/* What a worker does for one pad in one turn, prepared under the lock and
+ * carried out without it. */
+typedef struct
+{
+  GstEvent *sticky[MAX_STICKY];
+  guint n_sticky;
+  GstMiniObject *obj;
+  gboolean is_buffer;
+  guint32 size;
+  gboolean discont;
+  guint64 lag_dropped;          /* > 0: post arcly-bus-lagged */
+  guint64 total_dropped;
+  gboolean evict;               /* send EOS, post arcly-bus-evicted */
+  gboolean fku;
+} BusWork;
+
+static void
+work_take_sticky (BusWork * work, const BusSticky * s)
+{
+  guint i;
+
+  for (i = 0; s && i < s->n && work->n_sticky < MAX_STICKY; i++)
+    work->sticky[work->n_sticky++] = gst_event_ref (s->ev[i]);
+}
+
+/* (L) Decides what @p gets next; TRUE if there is something to do. */
+static gboolean
+prepare_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
+    gint64 now, gint64 * next_retry)
+{
+  ArclyBusItem item;
+  guint64 overruns;
+
+  memset (work, 0, sizeof (*work));
+  if (p->removed || self->flushing || self->ring == NULL)
+    return FALSE;
+  if (p->eos_pending) {
+    p->eos_pending = FALSE;
+    work->evict = TRUE;
+    work->total_dropped = p->dropped;
+    return TRUE;
+  }
+  if (p->dead || p->evicted || !p->linked)
+    return FALSE;
+
+  if (!p->joined) {
+    gboolean cached;
+
+    if (p->retry_at > now) {
+      if (*next_retry == 0 || p->retry_at < *next_retry)
+        *next_retry = p->retry_at;
+      return FALSE;
+    }
+    cached = arcly_bus_ring_join (self->ring, self->gop_cache, &p->cur);
+    p->joined = TRUE;
+    p->started = FALSE;
+    p->need_sticky = TRUE;
+    GST_DEBUG_OBJECT (p, "joined at %" G_GUINT64_FORMAT " (%s)", p->cur.seq,
+        cached ? "GOP cache" : "live");
+    if (!cached && arcly_bus_ring_has_delta (self->ring) && fku_due (self))
+      work->fku = TRUE;
+  }
+
+  overruns = p->cur.overruns;
+  if (arcly_bus_ring_next (self->ring, &p->cur, &item) == ARCLY_BUS_READ_EMPTY) {
+    if (p->cur.overruns != overruns && p->cur.need_key && fku_due (self))
+      work->fku = TRUE;
+    if (p->need_sticky) {
+      /* a joiner at the head gets the stream's caps at once */
+      p->need_sticky = FALSE;
+      work_take_sticky (work, self->sticky);
+    }
+    return work->n_sticky > 0 || work->fku;
+  }
+
+  if (p->cur.overruns != overruns) {
+    /* events were lost with the overwritten items: replay the state */
+    p->need_sticky = TRUE;
+    if (p->cur.need_key && fku_due (self))
+      work->fku = TRUE;
+  }
+  if (p->need_sticky) {
+    p->need_sticky = FALSE;
+    work_take_sticky (work, item.ctx);
+  }
+
+  if (item.flags & ARCLY_BUS_ITEM_BUFFER) {
+    if (p->cur.discont || p->cur.dropped > 0) {
+      guint64 d = p->cur.dropped;
+
+      work->discont = TRUE;
+      p->cur.discont = FALSE;
+      p->cur.dropped = 0;
+      if (d > 0) {
+        p->dropped += d;
+        p->lagged++;
+        self->dropped += d;
+        self->lagged++;
+        work->lag_dropped = d;
+        work->total_dropped = p->dropped;
+      }
+      if (self->max_lag > 0 && p->dropped > self->max_lag) {
+        p->evicted = TRUE;
+        self->evictions++;
+        work->evict = TRUE;
+        return TRUE;
+      }
+    }
+    work->size = item.size;
+    work->is_buffer = TRUE;
+  }
+  work->obj = gst_mini_object_ref (item.obj);
+  return TRUE;
+}
+
+static void
+post_pad_message (GstArclyBus * self, GstArclyBusPad * p, const gchar * name,
+    guint64 dropped, guint64 total)
+{
+  GstStructure *s = gst_structure_new (name,
+      "pad-name", G_TYPE_STRING, GST_PAD_NAME (p),
+      "frames-dropped", G_TYPE_UINT64, dropped,
+      "total-dropped", G_TYPE_UINT64, total, NULL);
+
+  gst_element_post_message (GST_ELEMENT_CAST (self),
+      gst_message_new_element (GST_OBJECT_CAST (self), s));
+}
+
+static gboolean
+pad_has_sticky (GstPad * pad, GstEvent * ev)
+{
+  guint idx;
+
+  for (idx = 0;; idx++) {
+    GstEvent *cur = gst_pad_get_sticky_event (pad, GST_EVENT_TYPE (ev), idx);
+    gboolean same = cur == ev;
+
+    if (cur == NULL)
+      return FALSE;
+    gst_event_unref (cur);
+    if (same)
+      return TRUE;
+  }
+}
+
+/* No lock held.  Consumes @work's references.  Returns the flow of the
+ * buffer pushed (GST_FLOW_OK for events). */
+static GstFlowReturn
+execute_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work)
+{
+  GstPad *pad = GST_PAD_CAST (p);
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint i;
+
+  if (work->fku) {
+    GST_INFO_OBJECT (self, "asking upstream for a keyframe for %s",
+        GST_PAD_NAME (p));
+    gst_pad_push_event (self->sinkpad, new_force_key_unit ());
+  }
+  for (i = 0; i < work->n_sticky; i++) {
+    if (pad_has_sticky (pad, work->sticky[i]))
+      gst_event_unref (work->sticky[i]);
+    else
+      gst_pad_push_event (pad, work->sticky[i]);
+  }
+  if (work->lag_dropped > 0) {
+    GST_INFO_OBJECT (self, "%s lagged: %" G_GUINT64_FORMAT " frames dropped",
+        GST_PAD_NAME (p), work->lag_dropped);
+    post_pad_message (self, p, "arcly-bus-lagged", work->lag_dropped,
+        work->total_dropped);
+  }
+  if (work->evict) {
+    GST_WARNING_OBJECT (self, "evicting %s after %" G_GUINT64_FORMAT
+        " dropped frames", GST_PAD_NAME (p), work->total_dropped);
+    if (work->obj)
+      gst_mini_object_unref (work->obj);
+    gst_pad_push_event (pad, gst_event_new_eos ());
+    post_pad_message (self, p, "arcly-bus-evicted", 0, work->total_dropped);
+    return GST_FLOW_EOS;
+  }
+  if (work->obj == NULL)
+    return GST_FLOW_OK;
+
+  if (GST_IS_BUFFER (work->obj)) {
+    GstBuffer *buf = GST_BUFFER_CAST (work->obj);
+
+    if (work->discont) {
+      /* a new GstBuffer header sharing the memory: the payload is never
+       * copied, and the other pads' buffer stays untouched */
+      buf = gst_buffer_make_writable (buf);
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    }
+    GST_CAT_LOG_OBJECT (arclybus_dataflow, p, "pushing %" GST_PTR_FORMAT, buf);
+    ret = gst_pad_push (pad, buf);
+  } else {
+    GST_CAT_LOG_OBJECT (arclybus_dataflow, p, "pushing %" GST_PTR_FORMAT,
+        work->obj);
+    gst_pad_push_event (pad, GST_EVENT_CAST (work->obj));
+  }
+  return ret;
+}
+
+/* (L) after a push */
+static void
+finish_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
+    GstFlowReturn ret)
+{
+  if (work->evict) {
+    p->evicted = TRUE;
+    return;
+  }
+  if (!work->is_buffer)
+    return;
+  if (ret == GST_FLOW_OK) {
+    {
+      p->frames++;
+      p->bytes += work->size;
+      p->started = TRUE;
+    }
+  } else if (ret == GST_FLOW_FLUSHING || ret == GST_FLOW_NOT_LINKED) {
+    /* allow-not-linked; a joiner whose downstream was not ready yet starts
+     * again from the cache a little later */
+    if (!p->started && !p->removed && p->joined && self->running) {
+      p->joined = FALSE;
+      p->retry_at = g_get_monotonic_time () + JOIN_RETRY_US;
+    }
+  } else {
+    GST_INFO_OBJECT (self, "%s: downstream returned %s, no more data to it",
+        GST_PAD_NAME (p), gst_flow_get_name (ret));
+    p->dead = TRUE;
+  }
+}
+
+/* (L) Round-robin over the pads for one with work; claims it. */
+static GstArclyBusPad *
+pick_pad (GstArclyBus * self, BusWork * work, gint64 * next_retry)
+{
+  guint n = self->pads->len, i;
+  gint64 now = g_get_monotonic_time ();
+
+  for (i = 0; i < n; i++) {
+    guint idx = (self->rr + i) % n;
+    GstArclyBusPad *p = g_ptr_array_index (self->pads, idx);
+
+    if (p->busy)
+      continue;
+    if (prepare_work (self, p, work, now, next_retry)) {
+      self->rr = idx + 1;
+      p->busy = TRUE;
+      return p;
+    }
+  }
+  return NULL;
+}
+
+/* (L) The oldest position any active cursor still needs. */
+static guint64
+min_cursor (GstArclyBus * self)
+{
+  guint64 m = arcly_bus_ring_head (self->ring);
+  guint i;
+
+  for (i = 0; i < self->pads->len; i++) {
+    GstArclyBusPad *p = g_ptr_array_index (self->pads, i);
+
+    if (p->joined && !p->dead && !p->evicted && !p->removed)
+      m = MIN (m, p->cur.seq);
+  }
+  return m;
+}
+
+/* (L) Releases ring items nobody needs; unlocks while unreffing.  TRUE if
+ * anything was released (the caller re-checks for work). */
+static gboolean
+trim_ring (GstArclyBus * self)
+{
+  ArclyBusItem out[TRIM_BATCH];
+  guint n;
+
+  if (self->ring == NULL)
+    return FALSE;
+  n = arcly_bus_ring_trim (self->ring, min_cursor (self), out, TRIM_BATCH);
+  if (n == 0)
+    return FALSE;
+  g_mutex_unlock (&self->lock);
+  release_items (out, n);
+  g_mutex_lock (&self->lock);
+  return TRUE;
+}
+
+/* (L) */
+static gboolean
+spawn_thread (GstArclyBus * self, gboolean watchdog)
+{
+  BusWorker *w = g_new0 (BusWorker, 1);
+  GError *err = NULL;
+  GThread *t;
+
+  w->bus = gst_object_ref (self);
+  w->gen = self->gen;
+  w->is_watchdog = watchdog;
+  t = g_thread_try_new (watchdog ? "arclybus-watch" : "arclybus-deliver",
+      watchdog ? watchdog_main : worker_main, w, &err);
+  if (t == NULL) {
+    GST_WARNING_OBJECT (self, "could not start a thread: %s", err->message);
+    g_clear_error (&err);
+    gst_object_unref (w->bus);
+    g_free (w);
+    return FALSE;
+  }
+  g_thread_unref (t);           /* detached: see "Scheduling" */
+  self->workers = g_list_prepend (self->workers, w);
+  self->n_alive++;
+  if (!watchdog)
+    self->pool_active++;
+  return TRUE;
+}
+
+/* (L) a worker leaving */
+static void
+worker_exit (GstArclyBus * self, BusWorker * w)
+{
+  if (w->pad) {
+    w->pad->busy = FALSE;
+    w->pad->stalled = FALSE;
+  }
+  if (w->gen == self->gen) {
+    self->workers = g_list_remove (self->workers, w);
+    if (!w->is_watchdog) {
+      if (w->stalled)
+        self->n_stalled--;
+      else
+        self->pool_active--;
+    }
+    self->n_alive--;
+  }
+  g_cond_broadcast (&self->exit_cond);
+  g_cond_broadcast (&self->work_cond);
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  BusWorker *w = data;
+  GstArclyBus *self = w->bus;
+  GstArclyBusPad *p, *old;
+  BusWork work;
+
+  g_mutex_lock (&self->lock);
+  while (self->running && w->gen == self->gen) {
+    gint64 next_retry = 0;
+    GstFlowReturn ret;
+
+    if (w->stalled) {
+      /* dedicated to its pad until it has caught up */
+      p = w->pad;
+      if (!prepare_work (self, p, &work, g_get_monotonic_time (),
+              &next_retry)) {
+        p->busy = FALSE;
+        p->stalled = FALSE;
+        w->pad = NULL;
+        g_mutex_unlock (&self->lock);
+        gst_object_unref (p);
+        g_mutex_lock (&self->lock);
+        if (w->gen != self->gen || self->pool_active >= self->pool_target)
+          break;
+        w->stalled = FALSE;
+        self->n_stalled--;
+        self->pool_active++;
+        GST_DEBUG_OBJECT (self, "stalled worker back in the pool");
+        continue;
+      }
+    } else {
+      if (self->pool_active > self->pool_target)
+        break;
+      p = pick_pad (self, &work, &next_retry);
+      if (p == NULL) {
+        if (trim_ring (self))
+          continue;
+        self->n_idle++;
+        if (next_retry)
+          g_cond_wait_until (&self->work_cond, &self->lock, next_retry);
+        else
+          g_cond_wait (&self->work_cond, &self->lock);
+        self->n_idle--;
+        continue;
+      }
+      w->pad = gst_object_ref (p);
+    }
+
+    w->push_start = g_get_monotonic_time ();
+    g_mutex_unlock (&self->lock);
+    ret = execute_work (self, p, &work);
+    g_mutex_lock (&self->lock);
+    w->push_start = 0;
+    finish_work (self, p, &work, ret);
+    if (w->gen != self->gen)
+      break;
+    if (!w->stalled) {
+      p->busy = FALSE;
+      old = w->pad;
+      w->pad = NULL;
+      g_mutex_unlock (&self->lock);
+      gst_object_unref (old);
+      g_mutex_lock (&self->lock);
+    }
+  }
+  old = w->pad;
+  worker_exit (self, w);
+  g_mutex_unlock (&self->lock);
+  if (old)
+    gst_object_unref (old);
+  gst_object_unref (self);
+  g_free (w);
+  return NULL;
+}
+
+/* (L) Marks workers stuck in a push as stalled, tops the pool up, evicts
+ * stalled pads past max-lag.  Returns messages to post. */
+static GList *
+watchdog_tick (GstArclyBus * self, gint64 now)
+{
+  GstClockTime thr = self->stall_threshold;
+  GList *l, *msgs = NULL;
+
+  for (l = self->workers; l; l = l->next) {
+    BusWorker *w = l->data;
+    GstArclyBusPad *p = w->pad;
+
+    if (w->is_watchdog || p == NULL)
+      continue;
+    if (!w->stalled && w->push_start != 0
+        && (GstClockTime) (now - w->push_start) * GST_USECOND > thr) {
+      GST_INFO_OBJECT (self, "push to %s blocked for more than %"
+          GST_TIME_FORMAT ": it keeps its thread, the pool gets a new one",
+          GST_PAD_NAME (p), GST_TIME_ARGS (thr));
+      w->stalled = TRUE;
+      p->stalled = TRUE;
+      self->pool_active--;
+      self->n_stalled++;
+    }
+    if (w->stalled && self->max_lag > 0 && !p->evicted && self->ring) {
+      guint64 lost = p->dropped + p->cur.dropped +
+          arcly_bus_ring_lost_behind (self->ring, &p->cur);
+
+      if (lost > self->max_lag) {
+        p->evicted = TRUE;
+        p->eos_pending = TRUE;
+        p->dropped = lost;
+        self->evictions++;
+        msgs = g_list_prepend (msgs,
+            gst_message_new_element (GST_OBJECT_CAST (self),
+                gst_structure_new ("arcly-bus-evicted",
+                    "pad-name", G_TYPE_STRING, GST_PAD_NAME (p),
+                    "frames-dropped", G_TYPE_UINT64, (guint64) 0,
+                    "total-dropped", G_TYPE_UINT64, lost, NULL)));
+      }
+    }
+  }
+  while (self->pool_active < self->pool_target)
+    if (!spawn_thread (self, FALSE))
+      break;
+  return msgs;
+}
+
+static gpointer
+watchdog_main (gpointer data)
+{
+  BusWorker *w = data;
+  GstArclyBus *self = w->bus;
+
+  g_mutex_lock (&self->lock);
+  while (self->running && w->gen == self->gen) {
+    gint64 now = g_get_monotonic_time ();
+    GList *msgs = watchdog_tick (self, now), *l;
+    gint64 period = MAX (GST_TIME_AS_USECONDS (self->stall_threshold) / 2, 1000);
+
+    if (msgs) {
+      g_mutex_unlock (&self->lock);
+      for (l = msgs; l; l = l->next)
+        gst_element_post_message (GST_ELEMENT_CAST (self), l->data);
+      g_list_free (msgs);
+      g_mutex_lock (&self->lock);
+      continue;
+    }
+    g_cond_wait_until (&self->watch_cond, &self->lock, now + period);
+  }
+  worker_exit (self, w);
+  g_mutex_unlock (&self->lock);
+  gst_object_unref (self);
+  g_free (w);
+  return NULL;
+}
+
+/* ------------------------------------------------------ start / stop */
+
+static gboolean
+gst_arcly_bus_start (GstArclyBus * self)
+{
+  guint i;
+
+  g_mutex_lock (&self->lock);
+  self->ring = arcly_bus_ring_new (self->capacity);
+  arcly_bus_ring_set_cache (self->ring, self->gop_cache, self->gop_max_frames,
+      self->gop_max_bytes);
+  self->sticky = sticky_with (NULL, NULL);
+  self->gen++;
+  self->running = TRUE;
+  self->flushing = FALSE;
+  self->last_fku = 0;
+  self->pool_target = self->threads ? self->threads : g_get_num_processors ();
+  self->pool_active = self->n_stalled = self->n_alive = self->n_idle = 0;
+  self->frames = self->bytes = self->lagged = self->dropped = 0;
+  self->evictions = 0;
+  self->win_start = g_get_monotonic_time ();
+  self->win_frames = self->win_bytes = 0;
+  self->fps = 0;
+  self->bitrate = 0;
+  for (i = 0; i < self->pads->len; i++) {
+    GstArclyBusPad *p = g_ptr_array_index (self->pads, i);
+
+    /* pads linked before the start get the stream from its first item */
+    memset (&p->cur, 0, sizeof (p->cur));
+    p->joined = p->linked;
+    p->need_sticky = FALSE;
+    p->started = FALSE;
+    p->dead = p->evicted = p->eos_pending = FALSE;
+    p->retry_at = 0;
+  }
+  for (i = 0; i < self->pool_target; i++)
+    spawn_thread (self, FALSE);
+  spawn_thread (self, TRUE);
+  g_mutex_unlock (&self->lock);
+  return self->pool_active > 0;
+}
+
+static void
+gst_arcly_bus_stop (GstArclyBus * self)
+{
+  ArclyBusItem out[TRIM_BATCH];
+  gint64 deadline = g_get_monotonic_time () + STOP_WAIT_US;
+  BusSticky *sticky;
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  self->running = FALSE;
+  g_cond_broadcast (&self->work_cond);
+  g_cond_broadcast (&self->watch_cond);
+  while (self->n_alive > 0)
+    if (!g_cond_wait_until (&self->exit_cond, &self->lock, deadline))
+      break;
+  if (self->n_alive > 0)
+    GST_WARNING_OBJECT (self, "%u delivery thread(s) still blocked in a push "
+        "downstream; leaving them behind", self->n_alive);
+  /* threads left behind see the new generation and only drop their refs */
+  self->gen++;
+  g_list_free (self->workers);
+  self->workers = NULL;
+  self->n_alive = self->pool_active = self->n_stalled = 0;
+  while (self->ring && (n = arcly_bus_ring_clear (self->ring, out,
+              TRIM_BATCH)) > 0) {
+    g_mutex_unlock (&self->lock);
+    release_items (out, n);
+    g_mutex_lock (&self->lock);
+  }
+  arcly_bus_ring_free (self->ring);
+  self->ring = NULL;
+  sticky = self->sticky;
+  self->sticky = NULL;
+  g_mutex_unlock (&self->lock);
+  sticky_unref (sticky);
+}
+
+static GstStateChangeReturn
+gst_arcly_bus_change_state (GstElement * element, GstStateChange transition)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    if (!gst_arcly_bus_start (self)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          ("Could not start the delivery threads."),
+          ("g_thread_try_new failed for every delivery thread"));
+      gst_arcly_bus_stop (self);
+      return GST_STATE_CHANGE_FAILURE;
+    }
+  }
+
+  ret = GST_ELEMENT_CLASS (gst_arcly_bus_parent_class)->change_state (element,
+      transition);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY ||
+      (transition == GST_STATE_CHANGE_READY_TO_PAUSED
+          && ret == GST_STATE_CHANGE_FAILURE))
+    gst_arcly_bus_stop (self);
+  return ret;
+}
+
+/* ------------------------------------------------------------ sink pad */
+
+/* (L) */
+static void
+wake_workers (GstArclyBus * self)
+{
+  if (self->n_idle == 0)
+    return;
+  if (self->pads->len <= 1)
+    g_cond_signal (&self->work_cond);
+  else
+    g_cond_broadcast (&self->work_cond);
+}
+
+/* Appends @obj to the ring (takes the reference); FALSE when flushing or
+ * stopped.  The publisher's critical section: independent of the number of
+ * pads. */
+static gboolean
+publish (GstArclyBus * self, GstMiniObject * obj, guint32 size, guint32 flags,
+    GstEvent * sticky_event)
+{
+  ArclyBusItem dropped[9];
+  guint n = 0;
+  BusSticky *old_sticky = NULL;
+  gint64 now = 0;
+
+  if (flags & ARCLY_BUS_ITEM_BUFFER)
+    now = g_get_monotonic_time ();
+
+  g_mutex_lock (&self->lock);
+  if (!self->running || self->flushing || self->ring == NULL) {
+    g_mutex_unlock (&self->lock);
+    gst_mini_object_unref (obj);
+    return FALSE;
+  }
+  if (arcly_bus_ring_push (self->ring, obj, sticky_ref (self->sticky), size,
+          flags, &dropped[0]))
+    n++;
+  if (sticky_event) {
+    old_sticky = self->sticky;
+    self->sticky = sticky_with (old_sticky, sticky_event);
+  }
+  if (flags & ARCLY_BUS_ITEM_BUFFER) {
+    self->frames++;
+    self->bytes += size;
+    self->win_frames++;
+    self->win_bytes += size;
+    if (now - self->win_start >= G_TIME_SPAN_SECOND) {
+      gdouble secs = (now - self->win_start) / (gdouble) G_TIME_SPAN_SECOND;
+
+      self->fps = self->win_frames / secs;
+      self->bitrate = (guint64) (self->win_bytes * 8 / secs);
+      self->rate_time = now;
+      self->win_start = now;
+      self->win_frames = self->win_bytes = 0;
+    }
+  }
+  /* nobody to deliver to: keep only the GOP cache (amortized O(1)) */
+  if (self->pads->len == 0)
+    n += arcly_bus_ring_trim (self->ring, arcly_bus_ring_head (self->ring),
+        &dropped[n], G_N_ELEMENTS (dropped) - n);
+  wake_workers (self);
+  g_mutex_unlock (&self->lock);
+
+  release_items (dropped, n);
+  sticky_unref (old_sticky);
+  return TRUE;
+}
+
+static GstFlowReturn
+gst_arcly_bus_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (parent);
+  guint32 flags = ARCLY_BUS_ITEM_BUFFER;
+  gsize size = gst_buffer_get_size (buf);
+
+  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
+    flags |= ARCLY_BUS_ITEM_KEY;
+  GST_CAT_LOG_OBJECT (arclybus_dataflow, self, "publish %" GST_PTR_FORMAT, buf);
+  if (!publish (self, GST_MINI_OBJECT_CAST (buf), (guint32) MIN (size,
+              G_MAXUINT32), flags, NULL))
+    return GST_FLOW_FLUSHING;
+  return GST_FLOW_OK;
+}
+
+/* Pads to forward a flush or an out-of-band event to. */
+static GList *
+ref_pads (GstArclyBus * self)
+{
+  GList *list = NULL;
+  guint i;
+
+  g_mutex_lock (&self->lock);
+  for (i = 0; i < self->pads->len; i++)
+    list = g_list_prepend (list,
+        gst_object_ref (g_ptr_array_index (self->pads, i)));
+  g_mutex_unlock (&self->lock);
+  return list;
+}
+
+static gboolean
+forward_to_all (GstArclyBus * self, GstEvent * event)
+{
+  GList *pads = ref_pads (self), *l;
+
+  for (l = pads; l; l = l->next)
+    gst_pad_push_event (GST_PAD_CAST (l->data), gst_event_ref (event));
+  g_list_free_full (pads, gst_object_unref);
+  gst_event_unref (event);
+  return TRUE;
+}
+
+static void
+flush_stop (GstArclyBus * self)
+{
+  ArclyBusItem out[TRIM_BATCH];
+  BusSticky *old = NULL;
+  guint i, n;
+
+  g_mutex_lock (&self->lock);
+  while (self->ring && (n = arcly_bus_ring_clear (self->ring, out,
+              TRIM_BATCH)) > 0) {
+    g_mutex_unlock (&self->lock);
+    release_items (out, n);
+    g_mutex_lock (&self->lock);
+  }
+  if (self->sticky) {
+    old = self->sticky;
+    self->sticky = sticky_with (old, NULL);
+  }
+  for (i = 0; self->ring && i < self->pads->len; i++) {
+    GstArclyBusPad *p = g_ptr_array_index (self->pads, i);
+
+    if (p->joined) {
+      memset (&p->cur, 0, sizeof (p->cur));
+      p->cur.seq = arcly_bus_ring_head (self->ring);
+      p->cur.nbuf = arcly_bus_ring_n_buffers (self->ring);
+    }
+  }
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->lock);
+  sticky_unref (old);
+}
+
+static gboolean
+gst_arcly_bus_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (parent);
+  GstEventType type = GST_EVENT_TYPE (event);
+  gboolean ok;
+
+  GST_DEBUG_OBJECT (self, "event %" GST_PTR_FORMAT, event);
+  switch (type) {
+    case GST_EVENT_FLUSH_START:
+      g_mutex_lock (&self->lock);
+      self->flushing = TRUE;
+      g_mutex_unlock (&self->lock);
+      return forward_to_all (self, event);
+    case GST_EVENT_FLUSH_STOP:
+      flush_stop (self);
+      return forward_to_all (self, event);
+    default:
+      break;
+  }
+  if (!GST_EVENT_IS_SERIALIZED (event))
+    return forward_to_all (self, event);
+
+  /* serialized: through the ring, in order with the buffers */
+  ok = publish (self, GST_MINI_OBJECT_CAST (gst_event_ref (event)), 0, 0,
+      GST_EVENT_IS_STICKY (event) ? event : NULL);
+  gst_event_unref (event);
+  return ok;
+}
+
+static gboolean
+gst_arcly_bus_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps;
+
+      /* subscribers come and go: everything is accepted */
+      gst_query_parse_caps (query, &filter);
+      caps = filter ? gst_caps_ref (filter) : gst_caps_new_any ();
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    case GST_QUERY_ACCEPT_CAPS:
+      gst_query_set_accept_caps_result (query, TRUE);
+      return TRUE;
+    case GST_QUERY_ALLOCATION:
+      /* no pool, no params: every subscriber is independent, and
+       * upstream's own allocator is as good as any */
+      return TRUE;
+    case GST_QUERY_DRAIN:
+      return TRUE;
+    default:
+      /* queries from upstream are not fanned out to the subscribers */
+      return FALSE;
+  }
+}
+
+/* ------------------------------------------------------------- src pads */
+
+static gboolean
+gst_arcly_bus_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_QOS:
+    case GST_EVENT_RECONFIGURE:
+      /* one subscriber's QoS must not throttle the others */
+      gst_event_unref (event);
+      return TRUE;
+    default:
+      return gst_pad_push_event (self->sinkpad, event);
+  }
+}
+
+static gboolean
+gst_arcly_bus_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (parent);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+    GstCaps *filter, *caps;
+
+    gst_query_parse_caps (query, &filter);
+    caps = gst_pad_get_current_caps (self->sinkpad);
+    if (caps == NULL)
+      caps = gst_pad_peer_query_caps (self->sinkpad, filter);
+    else if (filter) {
+      GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+          GST_CAPS_INTERSECT_FIRST);
+      gst_caps_unref (caps);
+      caps = tmp;
+    }
+    gst_query_set_caps_result (query, caps);
+    gst_caps_unref (caps);
+    return TRUE;
+  }
+  /* latency, position, duration, seeking, ...: answered upstream; the bus
+   * adds no latency of its own */
+  return gst_pad_query_default (pad, parent, query);
+}
+
+static GstIterator *
+gst_arcly_bus_src_iterate_internal (GstPad * pad, GstObject * parent)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (parent);
+  GValue v = G_VALUE_INIT;
+  GstIterator *it;
+
+  g_value_init (&v, GST_TYPE_PAD);
+  g_value_set_object (&v, self->sinkpad);
+  it = gst_iterator_new_single (GST_TYPE_PAD, &v);
+  g_value_unset (&v);
+  return it;
+}
+
+static void
+gst_arcly_bus_pad_linked (GstPad * pad, GstPad * peer)
+{
+  GstElement *parent = gst_pad_get_parent_element (pad);
+  GstArclyBusPad *p = GST_ARCLY_BUS_PAD (pad);
+  GstArclyBus *self;
+
+  if (parent == NULL)
+    return;
+  self = GST_ARCLY_BUS (parent);
+  g_mutex_lock (&self->lock);
+  p->linked = TRUE;
+  p->joined = FALSE;
+  p->retry_at = 0;
+  g_cond_broadcast (&self->work_cond);
+  g_mutex_unlock (&self->lock);
+  gst_object_unref (parent);
+}
+
+static void
+gst_arcly_bus_pad_unlinked (GstPad * pad, GstPad * peer)
+{
+  GstElement *parent = gst_pad_get_parent_element (pad);
+  GstArclyBusPad *p = GST_ARCLY_BUS_PAD (pad);
+  GstArclyBus *self;
+
+  if (parent == NULL)
+    return;
+  self = GST_ARCLY_BUS (parent);
+  g_mutex_lock (&self->lock);
+  p->linked = FALSE;
+  p->joined = FALSE;
+  g_mutex_unlock (&self->lock);
+  gst_object_unref (parent);
+}
+
+static GstPad *
+gst_arcly_bus_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name_templ, const GstCaps * caps)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (element);
+  GstArclyBusPad *p;
+  GstPad *pad;
+  guint id;
+  gchar *name;
+
+  g_mutex_lock (&self->lock);
+  if (name_templ && sscanf (name_templ, "src_%u", &id) == 1) {
+    guint i;
+
+    for (i = 0; i < self->pads->len; i++) {
+      if (g_strcmp0 (GST_PAD_NAME (g_ptr_array_index (self->pads, i)),
+              name_templ) == 0) {
+        g_mutex_unlock (&self->lock);
+        GST_WARNING_OBJECT (self, "pad %s already exists", name_templ);
+        return NULL;
+      }
+    }
+    self->next_pad_id = MAX (self->next_pad_id, id + 1);
+  } else {
+    id = self->next_pad_id++;
+  }
+  g_mutex_unlock (&self->lock);
+
+  name = g_strdup_printf ("src_%u", id);
+  pad = g_object_new (GST_TYPE_ARCLY_BUS_PAD, "name", name, "direction",
+      GST_PAD_SRC, "template", templ, NULL);
+  g_free (name);
+  p = GST_ARCLY_BUS_PAD (pad);
+  gst_pad_set_event_function (pad, gst_arcly_bus_src_event);
+  gst_pad_set_query_function (pad, gst_arcly_bus_src_query);
+  gst_pad_set_iterate_internal_links_function (pad,
+      gst_arcly_bus_src_iterate_internal);
+
+  if (!gst_element_add_pad (element, pad)) {
+    gst_object_unref (pad);
+    return NULL;
+  }
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->pads, gst_object_ref (p));
+  g_mutex_unlock (&self->lock);
+  GST_DEBUG_OBJECT (self, "requested %s", GST_PAD_NAME (pad));
+  return pad;
+}
+
+static void
+gst_arcly_bus_release_pad (GstElement * element, GstPad * pad)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (element);
+  GstArclyBusPad *p = GST_ARCLY_BUS_PAD (pad);
+  gboolean found;
+
+  GST_DEBUG_OBJECT (self, "releasing %s", GST_PAD_NAME (pad));
+  g_mutex_lock (&self->lock);
+  found = g_ptr_array_remove (self->pads, p);
+  p->removed = TRUE;
+  g_mutex_unlock (&self->lock);
+
+  /* a worker may still be inside a push to it: it holds its own ref, and
+   * deactivation makes that push return (or it returns later, ignored) */
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
+  if (found)
+    gst_object_unref (p);
+}
+
+/* ---------------------------------------------------------- properties */
+
+static GstStructure *
+gst_arcly_bus_make_stats (GstArclyBus * self)
+{
+  GstStructure *s;
+  gint64 now = g_get_monotonic_time ();
+  gboolean fresh;
+
+  g_mutex_lock (&self->lock);
+  fresh = now - self->rate_time < 2 * G_TIME_SPAN_SECOND;
+  s = gst_structure_new ("arcly-bus-stats",
+      "subscribers", G_TYPE_UINT, self->pads->len,
+      "frames-published", G_TYPE_UINT64, self->frames,
+      "bytes-published", G_TYPE_UINT64, self->bytes,
+      "bitrate", G_TYPE_UINT64, fresh ? self->bitrate : (guint64) 0,
+      "fps", G_TYPE_DOUBLE, fresh ? self->fps : 0.0,
+      "lagged", G_TYPE_UINT64, self->lagged,
+      "frames-dropped", G_TYPE_UINT64, self->dropped,
+      "evictions", G_TYPE_UINT64, self->evictions,
+      "cache-frames", G_TYPE_UINT,
+      self->ring ? arcly_bus_ring_cache_frames (self->ring) : 0,
+      "cache-bytes", G_TYPE_UINT64,
+      self->ring ? arcly_bus_ring_cache_bytes (self->ring) : 0,
+      "delivery-threads", G_TYPE_UINT, self->pool_active,
+      "stalled-threads", G_TYPE_UINT, self->n_stalled, NULL);
+  g_mutex_unlock (&self->lock);
+  return s;
+}
+
+static void
+gst_arcly_bus_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (object);
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_CAPACITY:
+      self->capacity = g_value_get_uint (value);
+      break;
+    case PROP_THREADS:
+      self->threads = g_value_get_uint (value);
+      if (self->running) {
+        self->pool_target = self->threads ? self->threads :
+            g_get_num_processors ();
+        g_cond_broadcast (&self->work_cond);
+      }
+      break;
+    case PROP_STALL_THRESHOLD:
+      self->stall_threshold = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_LAG:
+      self->max_lag = g_value_get_uint64 (value);
+      break;
+    case PROP_GOP_CACHE:
+      self->gop_cache = g_value_get_boolean (value);
+      break;
+    case PROP_GOP_MAX_FRAMES:
+      self->gop_max_frames = g_value_get_uint (value);
+      break;
+    case PROP_GOP_MAX_BYTES:
+      self->gop_max_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_REQUEST_KEYFRAME:
+      self->request_keyframe = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  if (self->ring && (prop_id == PROP_GOP_CACHE || prop_id == PROP_GOP_MAX_FRAMES
+          || prop_id == PROP_GOP_MAX_BYTES))
+    arcly_bus_ring_set_cache (self->ring, self->gop_cache,
+        self->gop_max_frames, self->gop_max_bytes);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_arcly_bus_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (object);
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, gst_arcly_bus_make_stats (self));
+    return;
+  }
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_CAPACITY:
+      g_value_set_uint (value, self->capacity);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint (value, self->threads);
+      break;
+    case PROP_STALL_THRESHOLD:
+      g_value_set_uint64 (value, self->stall_threshold);
+      break;
+    case PROP_MAX_LAG:
+      g_value_set_uint64 (value, self->max_lag);
+      break;
+    case PROP_GOP_CACHE:
+      g_value_set_boolean (value, self->gop_cache);
+      break;
+    case PROP_GOP_MAX_FRAMES:
+      g_value_set_uint (value, self->gop_max_frames);
+      break;
+    case PROP_GOP_MAX_BYTES:
+      g_value_set_uint64 (value, self->gop_max_bytes);
+      break;
+    case PROP_REQUEST_KEYFRAME:
+      g_value_set_boolean (value, self->request_keyframe);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_arcly_bus_pad_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstArclyBusPad *p = GST_ARCLY_BUS_PAD (object);
+  GstElement *parent;
+  GstArclyBus *self = NULL;
+  GstStructure *s;
+
+  if (prop_id != PAD_PROP_STATS) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
+  }
+  parent = gst_pad_get_parent_element (GST_PAD_CAST (p));
+  if (parent)
+    self = GST_ARCLY_BUS (parent);
+  if (self)
+    g_mutex_lock (&self->lock);
+  s = gst_structure_new ("arcly-bus-pad-stats",
+      "frames-pushed", G_TYPE_UINT64, p->frames,
+      "bytes-pushed", G_TYPE_UINT64, p->bytes,
+      "frames-dropped", G_TYPE_UINT64, p->dropped,
+      "lagged", G_TYPE_UINT64, p->lagged,
+      "lag-frames", G_TYPE_UINT64, (self && self->ring && p->joined &&
+          arcly_bus_ring_n_buffers (self->ring) > p->cur.nbuf) ?
+      arcly_bus_ring_n_buffers (self->ring) - p->cur.nbuf : (guint64) 0,
+      "stalled", G_TYPE_BOOLEAN, p->stalled,
+      "evicted", G_TYPE_BOOLEAN, p->evicted, NULL);
+  if (self) {
+    g_mutex_unlock (&self->lock);
+    gst_object_unref (parent);
+  }
+  g_value_take_boxed (value, s);
+}
+
+static void
+gst_arcly_bus_pad_class_init (GstArclyBusPadClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstPadClass *pad_class = GST_PAD_CLASS (klass);
+
+  gobject_class->get_property = gst_arcly_bus_pad_get_property;
+  pad_class->linked = gst_arcly_bus_pad_linked;
+  pad_class->unlinked = gst_arcly_bus_pad_unlinked;
+
+  g_object_class_install_property (gobject_class, PAD_PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "This subscriber's counts: frames and bytes pushed, frames dropped "
+          "by lag skips, lag events, current lag in frames, stalled, evicted",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+gst_arcly_bus_pad_init (GstArclyBusPad * p)
+{
+}
+
+static void
+gst_arcly_bus_finalize (GObject * object)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (object);
+
+  g_ptr_array_foreach (self->pads, (GFunc) gst_object_unref, NULL);
+  g_ptr_array_unref (self->pads);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->work_cond);
+  g_cond_clear (&self->watch_cond);
+  g_cond_clear (&self->exit_cond);
+  G_OBJECT_CLASS (gst_arcly_bus_parent_class)->finalize (object);
+}
+
+static void
+gst_arcly_bus_class_init (GstArclyBusClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (arclybus_dataflow, "arclybus_dataflow", 0,
+      "arclybus per-buffer logs");
+
+  gobject_class->set_property = gst_arcly_bus_set_property;
+  gobject_class->get_property = gst_arcly_bus_get_property;
+  gobject_class->finalize = gst_arcly_bus_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_CAPACITY,
+      g_param_spec_uint ("capacity", "Capacity",
+          "Ring slots (buffers and serialized events) kept for subscribers; a "
+          "subscriber further behind skips to a keyframe (applies at the next "
+          "start)", 2, 1 << 20, DEFAULT_PROP_CAPACITY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_uint ("threads", "Delivery threads",
+          "Threads pushing to the subscribers, not counting those held by "
+          "stalled subscribers (0 = number of CPU cores)", 0, 256,
+          DEFAULT_PROP_THREADS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_STALL_THRESHOLD,
+      g_param_spec_uint64 ("stall-threshold", "Stall threshold",
+          "A push that has not returned after this many nanoseconds keeps "
+          "its thread and the pool gets a new one",
+          GST_MSECOND, 60 * GST_SECOND, DEFAULT_PROP_STALL_THRESHOLD,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_MAX_LAG,
+      g_param_spec_uint64 ("max-lag", "Maximum lag",
+          "Evict (EOS) a subscriber that has dropped more than this many "
+          "frames in total (0 = never evict)", 0, G_MAXUINT64,
+          DEFAULT_PROP_MAX_LAG, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_GOP_CACHE,
+      g_param_spec_boolean ("gop-cache", "GOP cache",
+          "Start new subscribers at the latest keyframe with the frames "
+          "since, instead of at the next live frame", DEFAULT_PROP_GOP_CACHE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_GOP_MAX_FRAMES,
+      g_param_spec_uint ("gop-max-frames", "GOP cache frames",
+          "Most frames in the GOP cache (a longer GOP is not cached; streams "
+          "without delta units cache this many last buffers)", 1, 1 << 20,
+          DEFAULT_PROP_GOP_MAX_FRAMES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_GOP_MAX_BYTES,
+      g_param_spec_uint64 ("gop-max-bytes", "GOP cache bytes",
+          "Most payload bytes in the GOP cache", 1, G_MAXUINT64,
+          DEFAULT_PROP_GOP_MAX_BYTES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_REQUEST_KEYFRAME,
+      g_param_spec_boolean ("request-keyframe", "Request keyframe",
+          "When a new or lagging subscriber must wait for a keyframe, ask "
+          "upstream for one (force-key-unit, at most once a second)",
+          DEFAULT_PROP_REQUEST_KEYFRAME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "subscribers, frames and bytes published, bitrate and fps over the "
+          "last second, lag events, frames dropped, evictions, GOP cache "
+          "frames and bytes, delivery and stalled threads",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &src_template, GST_TYPE_ARCLY_BUS_PAD);
+  gst_element_class_set_static_metadata (element_class,
+      "Arcly fan-out bus", "Generic",
+      "Zero-copy fan-out to many subscribers that never stalls the "
+      "publisher, with keyframe-aware lag skipping and a GOP cache for "
+      "instant late joins", "gst-arcly developers");
+
+  element_class->change_state = gst_arcly_bus_change_state;
+  element_class->request_new_pad = gst_arcly_bus_request_new_pad;
+  element_class->release_pad = gst_arcly_bus_release_pad;
+
+  gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_BUS_PAD, 0);
+}
+
+static void
+gst_arcly_bus_init (GstArclyBus * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad, gst_arcly_bus_chain);
+  gst_pad_set_event_function (self->sinkpad, gst_arcly_bus_sink_event);
+  gst_pad_set_query_function (self->sinkpad, gst_arcly_bus_sink_query);
+  gst_element_add_pad (GST_ELEMENT_CAST (self), self->sinkpad);
+
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->work_cond);
+  g_cond_init (&self->watch_cond);
+  g_cond_init (&self->exit_cond);
+  self->pads = g_ptr_array_new ();
+  self->capacity = DEFAULT_PROP_CAPACITY;
+  self->threads = DEFAULT_PROP_THREADS;
+  self->stall_threshold = DEFAULT_PROP_STALL_THRESHOLD;
+  self->max_lag = DEFAULT_PROP_MAX_LAG;
+  self->gop_cache = DEFAULT_PROP_GOP_CACHE;
+  self->gop_max_frames = DEFAULT_PROP_GOP_MAX_FRAMES;
+  self->gop_max_bytes = DEFAULT_PROP_GOP_MAX_BYTES;
+  self->request_keyframe = DEFAULT_PROP_REQUEST_KEYFRAME;
+}

@@ -1,0 +1,931 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * arclybus through its pads: a test publisher pad pushes into the sink pad,
+ * test sink pads (or real elements) subscribe on request pads.  Every wait is
+ * bounded; a missing element is a failure.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ARCLY_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ARCLY_SANITIZED 1
+#endif
+#endif
+
+#define FRAME_DUR (GST_SECOND / 30)
+
+static GstStaticPadTemplate pub_tmpl = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate sub_tmpl = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+/* ----------------------------------------------------------- publisher */
+
+static gboolean
+pub_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gst_query_set_latency (query, TRUE, 40 * GST_MSECOND, GST_SECOND);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+static GstElement *
+make_bus (GstPad ** pub, GstBus ** gbus)
+{
+  GstElement *el = gst_element_factory_make ("arclybus", NULL);
+  GstPad *sink;
+
+  fail_unless (el != NULL, "arclybus not found: is the plugin built?");
+  *pub = gst_pad_new_from_static_template (&pub_tmpl, "pub");
+  gst_pad_set_query_function (*pub, pub_query);
+  sink = gst_element_get_static_pad (el, "sink");
+  fail_unless_equals_int (gst_pad_link (*pub, sink), GST_PAD_LINK_OK);
+  gst_object_unref (sink);
+  gst_pad_set_active (*pub, TRUE);
+  *gbus = gst_bus_new ();
+  gst_element_set_bus (el, *gbus);
+  return el;
+}
+
+static void
+start_stream (GstElement * el, GstPad * pub)
+{
+  GstSegment seg;
+
+  fail_unless_equals_int (gst_element_set_state (el, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_pad_push_event (pub, gst_event_new_stream_start ("bus")));
+  fail_unless (gst_pad_push_event (pub,
+          gst_event_new_caps (gst_caps_new_empty_simple ("video/x-test"))));
+  fail_unless (gst_pad_push_event (pub, gst_event_new_segment (&seg)));
+}
+
+static GstBuffer *
+make_frame (guint i, guint gop)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 100 + (i % 7), NULL);
+
+  GST_BUFFER_PTS (buf) = i * FRAME_DUR;
+  GST_BUFFER_DURATION (buf) = FRAME_DUR;
+  if (gop == 0 || i % gop != 0)
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (gop == 0)
+    GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  return buf;
+}
+
+static void
+free_bus (GstElement * el, GstPad * pub, GstBus * gbus)
+{
+  gst_element_set_state (el, GST_STATE_NULL);
+  gst_pad_set_active (pub, FALSE);
+  gst_object_unref (pub);
+  gst_bus_set_flushing (gbus, TRUE);
+  gst_object_unref (gbus);
+  gst_object_unref (el);
+}
+
+/* Waits for an element message named @name (bounded); returns its
+ * structure copy or NULL. */
+static GstStructure *
+wait_message (GstBus * gbus, const gchar * name, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (g_get_monotonic_time () < deadline) {
+    GstMessage *m = gst_bus_timed_pop_filtered (gbus, 50 * GST_MSECOND,
+        GST_MESSAGE_ELEMENT);
+    if (m) {
+      const GstStructure *s = gst_message_get_structure (m);
+      GstStructure *copy = NULL;
+
+      if (gst_structure_has_name (s, name))
+        copy = gst_structure_copy (s);
+      gst_message_unref (m);
+      if (copy)
+        return copy;
+    }
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------- subscriber */
+
+typedef struct
+{
+  GstPad *bus_pad;
+  GstPad *sink;
+  GMutex lock;
+  GCond cond;
+  GPtrArray *bufs;
+  gboolean eos;
+  guint n_eos;
+  gboolean block;
+  gboolean blocked;             /* inside a blocked chain */
+  guint block_after;            /* start blocking after this many buffers */
+  guint flush_start, flush_stop;
+  gint64 first_buf_us;
+} Sub;
+
+static GstFlowReturn
+sub_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  Sub *s = gst_pad_get_element_private (pad);
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&s->lock);
+  if (s->block_after && s->bufs->len + 1 >= s->block_after) {
+    s->block = TRUE;
+    s->block_after = 0;
+  }
+  if (s->first_buf_us == 0)
+    s->first_buf_us = g_get_monotonic_time ();
+  g_ptr_array_add (s->bufs, buf);
+  g_cond_broadcast (&s->cond);
+  /* a sink that does not return (bounded so a broken test cannot hang) */
+  while (s->block && g_get_monotonic_time () < deadline) {
+    s->blocked = TRUE;
+    g_cond_broadcast (&s->cond);
+    g_cond_wait_until (&s->cond, &s->lock, deadline);
+  }
+  s->blocked = FALSE;
+  g_mutex_unlock (&s->lock);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+sub_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  Sub *s = gst_pad_get_element_private (pad);
+
+  g_mutex_lock (&s->lock);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    s->eos = TRUE;
+    s->n_eos++;
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START) {
+    s->flush_start++;
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+    s->flush_stop++;
+  }
+  g_cond_broadcast (&s->cond);
+  g_mutex_unlock (&s->lock);
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static Sub *
+sub_new (GstElement * el)
+{
+  Sub *s = g_new0 (Sub, 1);
+
+  g_mutex_init (&s->lock);
+  g_cond_init (&s->cond);
+  s->bufs = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  s->bus_pad = gst_element_request_pad_simple (el, "src_%u");
+  fail_unless (s->bus_pad != NULL);
+  s->sink = gst_pad_new_from_static_template (&sub_tmpl, "sink");
+  gst_pad_set_element_private (s->sink, s);
+  gst_pad_set_chain_function (s->sink, sub_chain);
+  gst_pad_set_event_function (s->sink, sub_event);
+  gst_pad_set_active (s->sink, TRUE);
+  fail_unless_equals_int (gst_pad_link (s->bus_pad, s->sink), GST_PAD_LINK_OK);
+  return s;
+}
+
+static void
+sub_unblock (Sub * s)
+{
+  g_mutex_lock (&s->lock);
+  s->block = FALSE;
+  s->block_after = 0;
+  g_cond_broadcast (&s->cond);
+  g_mutex_unlock (&s->lock);
+}
+
+static void
+sub_free (GstElement * el, Sub * s)
+{
+  sub_unblock (s);
+  gst_element_release_request_pad (el, s->bus_pad);
+  gst_object_unref (s->bus_pad);
+  /* waits for a chain call still in progress */
+  gst_pad_set_active (s->sink, FALSE);
+  gst_object_unref (s->sink);
+  g_ptr_array_unref (s->bufs);
+  g_mutex_clear (&s->lock);
+  g_cond_clear (&s->cond);
+  g_free (s);
+}
+
+static gboolean
+sub_wait (Sub * s, guint n, gboolean eos, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  gboolean ok;
+
+  g_mutex_lock (&s->lock);
+  while (!(ok = (s->bufs->len >= n && (!eos || s->eos))))
+    if (!g_cond_wait_until (&s->cond, &s->lock, deadline))
+      break;
+  ok = s->bufs->len >= n && (!eos || s->eos);
+  g_mutex_unlock (&s->lock);
+  return ok;
+}
+
+static gboolean
+sub_wait_blocked (Sub * s, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  gboolean ok;
+
+  g_mutex_lock (&s->lock);
+  while (!s->blocked)
+    if (!g_cond_wait_until (&s->cond, &s->lock, deadline))
+      break;
+  ok = s->blocked;
+  g_mutex_unlock (&s->lock);
+  return ok;
+}
+
+/* --------------------------------------------------------------- tests */
+
+GST_START_TEST (test_every_buffer_same_pointers)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  GPtrArray *pushed = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  Sub *subs[5];
+  GstStructure *st;
+  guint64 published;
+  guint i, j, n = 3000;
+
+  g_object_set (el, "threads", 2, NULL);
+  for (j = 0; j < G_N_ELEMENTS (subs); j++)
+    subs[j] = sub_new (el);
+  start_stream (el, pub);
+  for (i = 0; i < n; i++) {
+    GstBuffer *b = make_frame (i, 30);
+
+    g_ptr_array_add (pushed, gst_buffer_ref (b));
+    fail_unless_equals_int (gst_pad_push (pub, b), GST_FLOW_OK);
+    if (i % 500 == 0)
+      g_usleep (1000);          /* let the ring never overrun: capacity 1024 */
+  }
+  for (j = 0; j < G_N_ELEMENTS (subs); j++) {
+    fail_unless (sub_wait (subs[j], n, FALSE, 20000),
+        "subscriber %u got %u of %u", j, subs[j]->bufs->len, n);
+    for (i = 0; i < n; i++)
+      fail_unless (g_ptr_array_index (subs[j]->bufs, i) ==
+          g_ptr_array_index (pushed, i), "subscriber %u buffer %u differs",
+          j, i);
+  }
+  g_object_get (el, "stats", &st, NULL);
+  fail_unless (gst_structure_get_uint64 (st, "frames-published", &published));
+  fail_unless_equals_int (published, n);
+  gst_structure_free (st);
+  g_object_get (subs[0]->bus_pad, "stats", &st, NULL);
+  fail_unless (gst_structure_get_uint64 (st, "frames-pushed", &published));
+  fail_unless_equals_int (published, n);
+  gst_structure_free (st);
+
+  for (j = 0; j < G_N_ELEMENTS (subs); j++)
+    sub_free (el, subs[j]);
+  g_ptr_array_unref (pushed);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+/* A live run (a frame every 5 ms) with one subscriber that stops returning
+ * from its chain function; all pads share ONE delivery thread. */
+GST_START_TEST (test_blocked_subscriber_isolated)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *a, *b, *c;
+  GstStructure *msg;
+  gint64 max_push = 0;
+  guint i, n = 400, before, k;
+  guint64 dropped = 0;
+  gboolean found_discont = FALSE;
+
+  g_object_set (el, "threads", 1, "capacity", 64, NULL);
+  a = sub_new (el);
+  b = sub_new (el);
+  c = sub_new (el);
+  b->block_after = 20;
+  start_stream (el, pub);
+  for (i = 0; i < n; i++) {
+    gint64 t0 = g_get_monotonic_time ();
+
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 30)),
+        GST_FLOW_OK);
+    max_push = MAX (max_push, g_get_monotonic_time () - t0);
+    g_usleep (5000);
+  }
+  GST_INFO ("longest publisher push: %" G_GINT64_FORMAT " us", max_push);
+  fail_unless (max_push < 30 * 1000, "publisher push took %" G_GINT64_FORMAT
+      " us", max_push);
+  fail_unless (sub_wait (a, n, FALSE, 5000), "a got %u", a->bufs->len);
+  fail_unless (sub_wait (c, n, FALSE, 5000), "c got %u", c->bufs->len);
+  fail_unless (sub_wait_blocked (b, 1000));
+  before = b->bufs->len;
+  fail_unless_equals_int (before, 20);
+
+  /* unblocked: resumes at a keyframe marked DISCONT */
+  sub_unblock (b);
+  for (i = 0; i < 60; i++)
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (n + i, 30)),
+        GST_FLOW_OK);
+  fail_unless (sub_wait (b, before + 1, FALSE, 5000));
+  msg = wait_message (gbus, "arcly-bus-lagged", 5000);
+  fail_unless (msg != NULL, "no arcly-bus-lagged message");
+  fail_unless_equals_string (gst_structure_get_string (msg, "pad-name"),
+      GST_PAD_NAME (b->bus_pad));
+  fail_unless (gst_structure_get_uint64 (msg, "frames-dropped", &dropped));
+  fail_unless (dropped > 300, "dropped %" G_GUINT64_FORMAT, dropped);
+  gst_structure_free (msg);
+  g_mutex_lock (&b->lock);
+  for (k = before; k < b->bufs->len; k++) {
+    GstBuffer *buf = g_ptr_array_index (b->bufs, k);
+
+    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)) {
+      fail_if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT),
+          "resumed on a delta unit");
+      fail_unless (k == before, "data before the DISCONT keyframe");
+      found_discont = TRUE;
+      break;
+    }
+  }
+  g_mutex_unlock (&b->lock);
+  fail_unless (found_discont, "no DISCONT keyframe after the lag");
+
+  sub_free (el, a);
+  sub_free (el, b);
+  sub_free (el, c);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+block_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  return GST_PAD_PROBE_OK;
+}
+
+/* A pad probe that blocks forever; with max-lag the pad is evicted: it gets
+ * EOS (once the probe goes away) and nothing after it. */
+GST_START_TEST (test_blocked_probe_evicted)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *a, *b;
+  GstStructure *msg, *st;
+  gulong probe;
+  guint i, n = 300, got;
+  guint64 evictions;
+
+  g_object_set (el, "threads", 1, "capacity", 32, "max-lag", 50, NULL);
+  a = sub_new (el);
+  b = sub_new (el);
+  start_stream (el, pub);
+  for (i = 0; i < 10; i++)
+    gst_pad_push (pub, make_frame (i, 30));
+  fail_unless (sub_wait (b, 10, FALSE, 5000));
+  probe = gst_pad_add_probe (b->bus_pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
+      block_probe, NULL, NULL);
+  for (; i < n; i++) {
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 30)),
+        GST_FLOW_OK);
+    g_usleep (2000);
+  }
+  fail_unless (sub_wait (a, n, FALSE, 5000), "a got %u", a->bufs->len);
+  msg = wait_message (gbus, "arcly-bus-evicted", 5000);
+  fail_unless (msg != NULL, "no arcly-bus-evicted message");
+  fail_unless_equals_string (gst_structure_get_string (msg, "pad-name"),
+      GST_PAD_NAME (b->bus_pad));
+  gst_structure_free (msg);
+  g_object_get (el, "stats", &st, NULL);
+  fail_unless (gst_structure_get_uint64 (st, "evictions", &evictions));
+  fail_unless_equals_int (evictions, 1);
+  gst_structure_free (st);
+
+  gst_pad_remove_probe (b->bus_pad, probe);
+  fail_unless (sub_wait (b, 0, TRUE, 5000), "evicted pad got no EOS");
+  g_mutex_lock (&b->lock);
+  got = b->bufs->len;
+  g_mutex_unlock (&b->lock);
+  for (i = n; i < n + 30; i++)
+    gst_pad_push (pub, make_frame (i, 30));
+  fail_unless (sub_wait (a, n + 30, FALSE, 5000));
+  g_mutex_lock (&b->lock);
+  fail_unless (b->bufs->len == got, "evicted pad still fed");
+  g_mutex_unlock (&b->lock);
+
+  sub_free (el, a);
+  sub_free (el, b);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_eos_reaches_every_pad)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *subs[6], *late;
+  guint i, j;
+
+  for (j = 0; j < G_N_ELEMENTS (subs); j++)
+    subs[j] = sub_new (el);
+  start_stream (el, pub);
+  for (i = 0; i < 100; i++)
+    gst_pad_push (pub, make_frame (i, 30));
+  fail_unless (gst_pad_push_event (pub, gst_event_new_eos ()));
+  for (j = 0; j < G_N_ELEMENTS (subs); j++)
+    fail_unless (sub_wait (subs[j], 100, TRUE, 5000), "pad %u: no EOS", j);
+  /* a pad requested after EOS gets it too (sticky) */
+  late = sub_new (el);
+  fail_unless (sub_wait (late, 0, TRUE, 5000), "late pad: no EOS");
+  sub_free (el, late);
+  for (j = 0; j < G_N_ELEMENTS (subs); j++)
+    sub_free (el, subs[j]);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stop_with_stalled_pads)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *subs[3];
+  gint64 t0, dt;
+  guint i, j;
+
+  for (j = 0; j < G_N_ELEMENTS (subs); j++) {
+    subs[j] = sub_new (el);
+    subs[j]->block_after = 5;
+  }
+  start_stream (el, pub);
+  for (i = 0; i < 50; i++)
+    gst_pad_push (pub, make_frame (i, 30));
+  for (j = 0; j < G_N_ELEMENTS (subs); j++)
+    fail_unless (sub_wait_blocked (subs[j], 5000));
+  t0 = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_element_set_state (el, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  dt = g_get_monotonic_time () - t0;
+  GST_INFO ("PLAYING->NULL with 3 stalled pads: %" G_GINT64_FORMAT " us", dt);
+  fail_unless (dt < G_TIME_SPAN_SECOND, "stopping took %" G_GINT64_FORMAT
+      " us", dt);
+  /* and it starts again */
+  start_stream (el, pub);
+  for (j = 0; j < G_N_ELEMENTS (subs); j++)
+    sub_free (el, subs[j]);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GstElement *el;
+  volatile gint stop;
+  guint rounds;
+} RaceCtx;
+
+static gpointer
+race_thread (gpointer data)
+{
+  RaceCtx *ctx = data;
+  GRand *rand = g_rand_new ();
+
+  while (!g_atomic_int_get (&ctx->stop)) {
+    Sub *s = sub_new (ctx->el);
+
+    if (g_rand_boolean (rand)) {
+      GstStructure *st;
+      g_object_get (s->bus_pad, "stats", &st, NULL);
+      gst_structure_free (st);
+    }
+    g_usleep (g_rand_int_range (rand, 0, 15000));
+    sub_free (ctx->el, s);
+    ctx->rounds++;
+  }
+  g_rand_free (rand);
+  return NULL;
+}
+
+GST_START_TEST (test_request_release_race)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  RaceCtx ctx[4];
+  GThread *threads[4];
+  Sub *steady;
+  gint64 end;
+  guint i = 0, j, total = 0;
+
+  g_object_set (el, "capacity", 128, NULL);
+  steady = sub_new (el);
+  start_stream (el, pub);
+  for (j = 0; j < G_N_ELEMENTS (threads); j++) {
+    ctx[j].el = el;
+    ctx[j].stop = 0;
+    ctx[j].rounds = 0;
+    threads[j] = g_thread_new ("race", race_thread, &ctx[j]);
+  }
+  end = g_get_monotonic_time () + 3 * G_TIME_SPAN_SECOND;
+  while (g_get_monotonic_time () < end) {
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 30)),
+        GST_FLOW_OK);
+    i++;
+    g_usleep (1000);
+  }
+  for (j = 0; j < G_N_ELEMENTS (threads); j++) {
+    g_atomic_int_set (&ctx[j].stop, 1);
+    g_thread_join (threads[j]);
+    total += ctx[j].rounds;
+  }
+  GST_INFO ("%u frames, %u request/release rounds", i, total);
+  fail_unless (total > 20);
+  fail_unless (gst_pad_push_event (pub, gst_event_new_eos ()));
+  fail_unless (sub_wait (steady, i, TRUE, 10000), "steady pad got %u of %u",
+      steady->bufs->len, i);
+  sub_free (el, steady);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_flush_and_queries)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *a;
+  GstQuery *q;
+  GstCaps *caps;
+  gboolean live;
+  GstClockTime min, max;
+  GstPad *sink = gst_element_get_static_pad (el, "sink");
+  guint i;
+
+  a = sub_new (el);
+  start_stream (el, pub);
+  for (i = 0; i < 10; i++)
+    gst_pad_push (pub, make_frame (i, 5));
+  fail_unless (sub_wait (a, 10, FALSE, 5000));
+
+  /* allocation: answered, without pools */
+  caps = gst_caps_new_empty_simple ("video/x-test");
+  q = gst_query_new_allocation (caps, TRUE);
+  fail_unless (gst_pad_peer_query (pub, q));
+  fail_unless_equals_int (gst_query_get_n_allocation_pools (q), 0);
+  gst_query_unref (q);
+  gst_caps_unref (caps);
+  /* latency from upstream, through the bus */
+  q = gst_query_new_latency ();
+  fail_unless (gst_pad_peer_query (a->sink, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  fail_unless (live);
+  fail_unless_equals_uint64 (min, 40 * GST_MSECOND);
+  gst_query_unref (q);
+  /* caps of a subscriber: the stream's */
+  caps = gst_pad_peer_query_caps (a->sink, NULL);
+  fail_unless (gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "video/x-test"));
+  gst_caps_unref (caps);
+
+  /* flush: every pad sees it, data flows again after */
+  fail_unless (gst_pad_push_event (pub, gst_event_new_flush_start ()));
+  fail_unless (gst_pad_push_event (pub, gst_event_new_flush_stop (TRUE)));
+  {
+    GstSegment seg;
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    fail_unless (gst_pad_push_event (pub, gst_event_new_segment (&seg)));
+  }
+  g_mutex_lock (&a->lock);
+  fail_unless_equals_int (a->flush_start, 1);
+  fail_unless_equals_int (a->flush_stop, 1);
+  g_mutex_unlock (&a->lock);
+  for (i = 0; i < 10; i++)
+    gst_pad_push (pub, make_frame (i, 5));
+  fail_unless (sub_wait (a, 20, FALSE, 5000));
+
+  gst_object_unref (sink);
+  sub_free (el, a);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+/* Raw audio (no delta units): a joiner gets the last gop-max-frames
+ * buffers, then live, in order. */
+GST_START_TEST (test_window_cache_without_delta)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *late;
+  GstBuffer *bufs[60];
+  guint i;
+
+  g_object_set (el, "gop-max-frames", 10, NULL);
+  start_stream (el, pub);
+  for (i = 0; i < 50; i++) {
+    bufs[i] = make_frame (i, 0);
+    gst_pad_push (pub, gst_buffer_ref (bufs[i]));
+  }
+  late = sub_new (el);
+  fail_unless (sub_wait (late, 10, FALSE, 5000));
+  for (; i < 60; i++) {
+    bufs[i] = make_frame (i, 0);
+    gst_pad_push (pub, gst_buffer_ref (bufs[i]));
+  }
+  fail_unless (sub_wait (late, 20, FALSE, 5000));
+  for (i = 0; i < 20; i++)
+    fail_unless (g_ptr_array_index (late->bufs, i) == bufs[40 + i],
+        "buffer %u", i);
+  sub_free (el, late);
+  for (i = 0; i < 60; i++)
+    gst_buffer_unref (bufs[i]);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+/* ----------------------------------------------------- real pipelines */
+
+static GstPadProbeReturn
+count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+run_to_eos (GstElement * pipe, guint timeout_s)
+{
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *m;
+  gboolean ok;
+
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (bus, timeout_s * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  ok = m && GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+  if (m)
+    gst_message_unref (m);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  return ok;
+}
+
+static void
+check_fanout_pipeline (const gchar * src, guint n_buffers)
+{
+  gchar *desc = g_strdup_printf ("%s ! arclybus name=b "
+      "b. ! fakesink name=s0 sync=false b. ! fakesink name=s1 sync=false "
+      "b. ! queue ! fakesink name=s2 sync=false", src);
+  GError *err = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &err);
+  gint counts[3] = { 0, 0, 0 };
+  guint i;
+
+  fail_unless (pipe != NULL, "%s: %s", desc, err ? err->message : "?");
+  for (i = 0; i < 3; i++) {
+    gchar *name = g_strdup_printf ("s%u", i);
+    GstElement *s = gst_bin_get_by_name (GST_BIN (pipe), name);
+    GstPad *pad = gst_element_get_static_pad (s, "sink");
+
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_probe,
+        &counts[i], NULL);
+    gst_object_unref (pad);
+    gst_object_unref (s);
+    g_free (name);
+  }
+  fail_unless (run_to_eos (pipe, 20), "%s did not reach EOS", desc);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_int (g_atomic_int_get (&counts[i]), n_buffers);
+  gst_object_unref (pipe);
+  g_free (desc);
+}
+
+GST_START_TEST (test_audio_and_raw_streams)
+{
+  check_fanout_pipeline ("audiotestsrc num-buffers=200", 200);
+  check_fanout_pipeline ("videotestsrc num-buffers=60 ! "
+      "video/x-raw,format=I420,width=320,height=240", 60);
+  check_fanout_pipeline ("audiotestsrc num-buffers=100 ! voaacenc ! aacparse",
+      100);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GMutex lock;
+  GArray *flags;                /* first buffers on the new pad */
+  GArray *pts;
+  gint64 first_decoded_us;
+} JoinCtx;
+
+static GstPadProbeReturn
+join_bus_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  JoinCtx *j = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  guint f = GST_BUFFER_FLAGS (buf);
+
+  g_mutex_lock (&j->lock);
+  if (j->flags->len < 400) {
+    g_array_append_val (j->flags, f);
+    g_array_append_val (j->pts, GST_BUFFER_PTS (buf));
+  }
+  g_mutex_unlock (&j->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+join_dec_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  JoinCtx *j = data;
+
+  g_mutex_lock (&j->lock);
+  if (j->first_decoded_us == 0)
+    j->first_decoded_us = g_get_monotonic_time ();
+  g_mutex_unlock (&j->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static guint64
+stat_u64 (GstElement * el, const gchar * field)
+{
+  GstStructure *st;
+  guint64 v = 0;
+  guint u;
+
+  g_object_get (el, "stats", &st, NULL);
+  if (!gst_structure_get_uint64 (st, field, &v) &&
+      gst_structure_get_uint (st, field, &u))
+    v = u;
+  gst_structure_free (st);
+  return v;
+}
+
+/* A live H.264 stream with a 2 s GOP; a decoder added mid-GOP outputs a
+ * picture within 100 ms of the request. */
+GST_START_TEST (test_late_join_h264)
+{
+  GError *err = NULL;
+  GstElement *pipe, *bus, *dec, *sink;
+  GstPad *pad, *dsrc;
+  JoinCtx j;
+  gint64 t0, deadline, dt;
+  guint64 cached;
+  guint i, n_cached;
+  const gchar *missing[] = { "x264enc", "avdec_h264", "h264parse" };
+
+  for (i = 0; i < G_N_ELEMENTS (missing); i++) {
+    GstElementFactory *f = gst_element_factory_find (missing[i]);
+    fail_unless (f != NULL, "element %s is missing: install "
+        "gstreamer1.0-plugins-ugly / -libav / -bad", missing[i]);
+    gst_object_unref (f);
+  }
+  pipe = gst_parse_launch ("videotestsrc is-live=true ! "
+      "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=60 option-string=scenecut=0 "
+      "speed-preset=ultrafast ! h264parse ! arclybus name=bus "
+      "bus. ! fakesink sync=false", &err);
+  fail_unless (pipe != NULL, "%s", err ? err->message : "?");
+  bus = gst_bin_get_by_name (GST_BIN (pipe), "bus");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+
+  /* mid-GOP: one second after the second keyframe (frame 60) */
+  deadline = g_get_monotonic_time () + 15 * G_TIME_SPAN_SECOND;
+  while (stat_u64 (bus, "frames-published") < 90
+      && g_get_monotonic_time () < deadline)
+    g_usleep (5000);
+  fail_unless (stat_u64 (bus, "frames-published") >= 90);
+
+  g_mutex_init (&j.lock);
+  j.flags = g_array_new (FALSE, FALSE, sizeof (guint));
+  j.pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  j.first_decoded_us = 0;
+  dec = gst_element_factory_make ("avdec_h264", NULL);
+  sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (sink, "sync", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (pipe), dec, sink, NULL);
+  fail_unless (gst_element_link (dec, sink));
+  dsrc = gst_element_get_static_pad (dec, "src");
+  gst_pad_add_probe (dsrc, GST_PAD_PROBE_TYPE_BUFFER, join_dec_probe, &j,
+      NULL);
+  gst_object_unref (dsrc);
+  gst_element_sync_state_with_parent (sink);
+  gst_element_sync_state_with_parent (dec);
+
+  cached = stat_u64 (bus, "cache-frames");
+  t0 = g_get_monotonic_time ();
+  pad = gst_element_request_pad_simple (bus, "src_%u");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, join_bus_probe, &j, NULL);
+  {
+    GstPad *dsink = gst_element_get_static_pad (dec, "sink");
+    fail_unless_equals_int (gst_pad_link (pad, dsink), GST_PAD_LINK_OK);
+    gst_object_unref (dsink);
+  }
+  deadline = t0 + 5 * G_TIME_SPAN_SECOND;
+  while (g_get_monotonic_time () < deadline) {
+    g_mutex_lock (&j.lock);
+    dt = j.first_decoded_us;
+    g_mutex_unlock (&j.lock);
+    if (dt && g_get_monotonic_time () - t0 > 500 * G_TIME_SPAN_MILLISECOND)
+      break;
+    g_usleep (5000);
+  }
+  g_mutex_lock (&j.lock);
+  fail_unless (j.first_decoded_us != 0, "the decoder output nothing");
+  dt = j.first_decoded_us - t0;
+  g_print ("arclybus late join: first decoded frame %.1f ms after the request"
+      " (%" G_GUINT64_FORMAT " cached frames)\n", dt / 1000.0, cached);
+  /* structure: keyframe first, then the cached frames, then live, with no
+   * frame missing in between */
+  fail_unless (j.flags->len > cached + 5);
+  fail_if (g_array_index (j.flags, guint, 0) & GST_BUFFER_FLAG_DELTA_UNIT,
+      "the first buffer is not a keyframe");
+  fail_unless (cached >= 15, "only %" G_GUINT64_FORMAT " frames cached",
+      cached);
+  n_cached = 0;
+  for (i = 1; i < j.pts->len; i++) {
+    GstClockTime a = g_array_index (j.pts, GstClockTime, i - 1);
+    GstClockTime b = g_array_index (j.pts, GstClockTime, i);
+
+    fail_unless (b > a && b - a < FRAME_DUR + GST_MSECOND * 5,
+        "gap between buffer %u and %u", i - 1, i);
+    if (i < cached)
+      fail_if (g_array_index (j.flags, guint, i) & GST_BUFFER_FLAG_DELTA_UNIT
+          ? FALSE : TRUE, "a second keyframe inside the cached GOP");
+    n_cached++;
+  }
+#ifdef ARCLY_SANITIZED
+  fail_unless (dt < 500 * G_TIME_SPAN_MILLISECOND, "took %" G_GINT64_FORMAT
+      " us", dt);
+#else
+  fail_unless (dt < 100 * G_TIME_SPAN_MILLISECOND, "took %" G_GINT64_FORMAT
+      " us", dt);
+#endif
+  g_mutex_unlock (&j.lock);
+
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pad);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_array_unref (j.flags);
+  g_array_unref (j.pts);
+  g_mutex_clear (&j.lock);
+}
+
+GST_END_TEST;
+
+static Suite *
+arclybus_suite (void)
+{
+  Suite *s = suite_create ("arclybus");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_every_buffer_same_pointers);
+  tcase_add_test (tc, test_blocked_subscriber_isolated);
+  tcase_add_test (tc, test_blocked_probe_evicted);
+  tcase_add_test (tc, test_eos_reaches_every_pad);
+  tcase_add_test (tc, test_stop_with_stalled_pads);
+  tcase_add_test (tc, test_request_release_race);
+  tcase_add_test (tc, test_flush_and_queries);
+  tcase_add_test (tc, test_window_cache_without_delta);
+  tcase_add_test (tc, test_audio_and_raw_streams);
+  tcase_add_test (tc, test_late_join_h264);
+  return s;
+}
+
+GST_CHECK_MAIN (arclybus);
