@@ -76,8 +76,11 @@ G_DECLARE_FINAL_TYPE (ArclyTsMux, arcly_ts_mux, ARCLY, TS_MUX, GstAggregator);
 #define PCR_MAX_INTERVAL      (40 * GST_MSECOND)
 #define PCR_FILL_STEP         (30 * GST_MSECOND)
 #define PCR_FILL_MAX_PACKETS  40
-/* PAT and PMT at least this often, and before every video keyframe. */
+/* PAT and PMT at least this often, and before every video keyframe.  As
+ * they can only go between PES packets, they are written early when the
+ * next PES (one frame later) would be past the interval. */
 #define PSI_INTERVAL          (100 * GST_MSECOND)
+#define PSI_MAX_STEP          (50 * GST_MSECOND)
 
 #define PMT_PID               0x1000
 #define VIDEO_PID_BASE        0x0100
@@ -171,6 +174,7 @@ struct _ArclyTsMux
   gint64 last_pcr;              /* running time of the last PCR written */
   gboolean have_psi;
   gint64 last_psi;
+  gint64 psi_step;              /* the PCR stream's last DTS step */
   gboolean have_now;
   gint64 now;                   /* the latest DTS written: the mux clock */
   GByteArray *scratch;          /* avc → Annex-B conversion */
@@ -301,8 +305,8 @@ ns_to_clock (gint64 ns, guint64 rate, guint64 wrap)
   guint64 ticks;
 
   if (ns >= 0)
-    return gst_util_uint64_scale (ns, rate, GST_SECOND) % wrap;
-  ticks = gst_util_uint64_scale (-ns, rate, GST_SECOND) % wrap;
+    return gst_util_uint64_scale_round (ns, rate, GST_SECOND) % wrap;
+  ticks = gst_util_uint64_scale_round (-ns, rate, GST_SECOND) % wrap;
   return (wrap - ticks) % wrap;
 }
 
@@ -432,18 +436,23 @@ write_psi (ArclyTsMux * self, GByteArray * out)
   self->last_psi = self->now;
 }
 
-/* Advances the mux clock to @t and fills a PCR gap longer than
- * PCR_MAX_INTERVAL with PCR-only packets.  @pcr_in_pes: the PES about to
- * be written carries a PCR itself. */
+/* Advances the mux clock to @t. */
 static void
-advance_clock (ArclyTsMux * self, GByteArray * out, gint64 t,
-    gboolean pcr_in_pes)
+advance_clock (ArclyTsMux * self, gint64 t)
 {
-  guint n = 0;
-
   if (!self->have_now || t > self->now)
     self->now = t;
   self->have_now = TRUE;
+}
+
+/* Fills a PCR gap longer than PCR_MAX_INTERVAL with PCR-only packets (after
+ * the PAT/PMT a buffer may start with).  @pcr_in_pes: the PES about to be
+ * written carries a PCR itself. */
+static void
+fill_pcr (ArclyTsMux * self, GByteArray * out, gboolean pcr_in_pes)
+{
+  guint n = 0;
+
   if (!self->pcr_pad)
     return;
 
@@ -478,7 +487,8 @@ advance_clock (ArclyTsMux * self, GByteArray * out, gint64 t,
 static gboolean
 psi_due (ArclyTsMux * self)
 {
-  return !self->have_psi || self->now - self->last_psi >= PSI_INTERVAL;
+  return !self->have_psi
+      || self->now - self->last_psi + self->psi_step > PSI_INTERVAL;
 }
 
 static GstFlowReturn
@@ -530,12 +540,13 @@ flush_audio (ArclyTsMux * self, ArclyTsMuxPad * pad)
     return GST_FLOW_OK;
 
   out = new_output (pad->audio_es->len);
-  advance_clock (self, out, pad->audio_start, pcr);
+  advance_clock (self, pad->audio_start);
   /* Audio-only: the buffers that start with PAT/PMT are the cut points. */
   if (!self->have_video && psi_due (self)) {
     write_psi (self, out);
     keyframe = TRUE;
   }
+  fill_pcr (self, out, pcr);
   info.stream_id = pad->stream_id;
   info.has_pts = TRUE;
   info.pts = rt_to_pts (pad->audio_start);
@@ -861,9 +872,10 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   {
     GByteArray *ts = new_output (map.size + 64);
 
-    advance_clock (self, ts, dts, pcr);
+    advance_clock (self, dts);
     if ((keyframe && pcr) || psi_due (self))
       write_psi (self, ts);
+    fill_pcr (self, ts, pcr);
     info.stream_id = pad->stream_id;
     info.has_pts = info.has_dts = TRUE;
     info.pts = rt_to_pts (pts);
@@ -920,6 +932,8 @@ handle_buffer (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf)
     g_free (detail);
     return GST_FLOW_OK;
   }
+  if (pad->have_last && pad == self->pcr_pad)
+    self->psi_step = CLAMP (dts - pad->last_dts, 0, PSI_MAX_STEP);
   pad->have_last = TRUE;
   pad->last_dts = dts;
 
@@ -1149,6 +1163,7 @@ reset_stream (ArclyTsMux * self)
   self->have_pcr = FALSE;
   self->have_psi = FALSE;
   self->have_now = FALSE;
+  self->psi_step = 0;
   GST_OBJECT_LOCK (self);
   for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
     pad_reset_stream (l->data);
