@@ -698,12 +698,18 @@ annexb_nal (const guint8 * nal, gsize size, gpointer user_data)
   return TRUE;
 }
 
+static gboolean
+starts_with_start_code (const ArclyH264DepayPacket * pkt)
+{
+  return pkt->size >= 3 && pkt->data[0] == 0 && pkt->data[1] == 0 &&
+      (pkt->data[2] == 1 || (pkt->size >= 4 && pkt->data[2] == 0 &&
+          pkt->data[3] == 1));
+}
+
 static guint
 handle_single (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
 {
-  if (pkt->size >= 3 && pkt->data[0] == 0 && pkt->data[1] == 0 &&
-      (pkt->data[2] == 1 || (pkt->size >= 4 && pkt->data[2] == 0 &&
-              pkt->data[3] == 1))) {
+  if (starts_with_start_code (pkt)) {
     AnnexBCtx ctx = { core, pkt, 0 };
 
     arcly_h264_foreach_annexb_nal (pkt->data, pkt->size, FALSE, annexb_nal,
@@ -901,6 +907,13 @@ arcly_h264_depay_core_push (ArclyH264DepayCore * core,
       au_mark_broken (core);
       goto dropped;
     case 0:
+      /* a start code where the NAL header should be (quirk) */
+      if (starts_with_start_code (pkt)) {
+        ev |= handle_single (core, pkt);
+        break;
+      }
+      ev |= ARCLY_H264_DEPAY_EV_MALFORMED;
+      goto dropped;
     case 30:
     case 31:
       ev |= ARCLY_H264_DEPAY_EV_MALFORMED;
