@@ -648,7 +648,10 @@ trim_ring (GstArclyBus * self)
   return TRUE;
 }
 
-/* (L) */
+/* (L) Starts a worker (or the watchdog).  The thread is created with the
+ * lock released, so the publisher never waits for a thread creation; the
+ * worker is accounted for before, and the new thread starts by taking the
+ * lock. */
 static gboolean
 spawn_thread (GstArclyBus * self, gboolean watchdog)
 {
@@ -659,20 +662,30 @@ spawn_thread (GstArclyBus * self, gboolean watchdog)
   w->bus = gst_object_ref (self);
   w->gen = self->gen;
   w->is_watchdog = watchdog;
+  self->workers = g_list_prepend (self->workers, w);
+  self->n_alive++;
+  if (!watchdog)
+    self->pool_active++;
+
+  g_mutex_unlock (&self->lock);
   t = g_thread_try_new (watchdog ? "arclybus-watch" : "arclybus-deliver",
       watchdog ? watchdog_main : worker_main, w, &err);
+  g_mutex_lock (&self->lock);
   if (t == NULL) {
     GST_WARNING_OBJECT (self, "could not start a thread: %s", err->message);
     g_clear_error (&err);
+    /* the thread never ran: undo its accounting */
+    if (w->gen == self->gen) {
+      self->workers = g_list_remove (self->workers, w);
+      self->n_alive--;
+      if (!watchdog)
+        self->pool_active--;
+    }
     gst_object_unref (w->bus);
     g_free (w);
     return FALSE;
   }
   g_thread_unref (t);           /* detached: see "Scheduling" */
-  self->workers = g_list_prepend (self->workers, w);
-  self->n_alive++;
-  if (!watchdog)
-    self->pool_active++;
   return TRUE;
 }
 

@@ -318,7 +318,7 @@ GST_START_TEST (test_blocked_subscriber_isolated)
   GstElement *el = make_bus (&pub, &gbus);
   Sub *a, *b, *c;
   GstStructure *msg;
-  gint64 max_push = 0;
+  gint64 max_push = 0, sum_push = 0;
   guint i, n = 400, before, k;
   guint64 dropped = 0;
   gboolean found_discont = FALSE;
@@ -335,11 +335,17 @@ GST_START_TEST (test_blocked_subscriber_isolated)
     fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 30)),
         GST_FLOW_OK);
     max_push = MAX (max_push, g_get_monotonic_time () - t0);
+    sum_push += g_get_monotonic_time () - t0;
     g_usleep (5000);
   }
-  GST_INFO ("longest publisher push: %" G_GINT64_FORMAT " us", max_push);
-  fail_unless (max_push < 30 * 1000, "publisher push took %" G_GINT64_FORMAT
-      " us", max_push);
+  /* the publisher never waits for the blocked pad (that would be the 30 s
+   * chain bound); the bounds leave room for a loaded 2-core machine */
+  g_print ("blocked subscriber: publisher pushes took %" G_GINT64_FORMAT
+      " us in total, %" G_GINT64_FORMAT " us at most\n", sum_push, max_push);
+  fail_unless (sum_push < 200 * 1000, "publisher pushes took %"
+      G_GINT64_FORMAT " us", sum_push);
+  fail_unless (max_push < 200 * 1000, "a publisher push took %"
+      G_GINT64_FORMAT " us", max_push);
   fail_unless (sub_wait (a, n, FALSE, 5000), "a got %u", a->bufs->len);
   fail_unless (sub_wait (c, n, FALSE, 5000), "c got %u", c->bufs->len);
   fail_unless (sub_wait_blocked (b, 1000));
@@ -401,7 +407,7 @@ GST_START_TEST (test_blocked_probe_evicted)
   guint i, n = 300, got;
   guint64 evictions;
 
-  g_object_set (el, "threads", 1, "capacity", 32, "max-lag", 50, NULL);
+  g_object_set (el, "threads", 1, "capacity", 64, "max-lag", 50, NULL);
   a = sub_new (el);
   b = sub_new (el);
   start_stream (el, pub);
@@ -413,7 +419,7 @@ GST_START_TEST (test_blocked_probe_evicted)
   for (; i < n; i++) {
     fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 30)),
         GST_FLOW_OK);
-    g_usleep (2000);
+    g_usleep (5000);
   }
   fail_unless (sub_wait (a, n, FALSE, 5000), "a got %u", a->bufs->len);
   msg = wait_message (gbus, "arcly-bus-evicted", 5000);
