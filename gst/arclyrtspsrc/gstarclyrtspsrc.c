@@ -125,6 +125,11 @@ enum
 #define RR_INTERVAL_US (2 * G_TIME_SPAN_SECOND)
 /* Maximum PTS correction per new RTP timestamp (slew, never jump). */
 #define MAX_SLEW_NS (1 * GST_MSECOND)
+/* After PLAY, servers often flush a burst of queued packets: the first
+ * packet arrives early relative to the ones that follow.  For this long
+ * after the first packet, a packet arriving later than its PTS − latency
+ * moves the mapping forward (never backwards). */
+#define SETTLE_NS (2 * GST_SECOND)
 #define DEFAULT_SESSION_TIMEOUT 60
 #define READ_CHUNK 65536
 
@@ -154,6 +159,7 @@ typedef struct
   gboolean have_base;
   gint64 base_ext;
   GstClockTime base_rt;
+  GstClockTime base_set_rt;     /* arrival running time of the mapping */
   gint64 last_ext;
   GstClockTime last_pts;
   gint64 offset_cur;            /* applied PTS correction (ns) */
@@ -724,18 +730,26 @@ handle_rtp (GstArclyRtspSrc * self, Track * t, const guint8 * data, gsize len)
     t->base_ext = ext;
     t->last_ext = ext;
     t->base_rt = now + self->latency;
+    t->base_set_rt = now;
     t->offset_cur = 0;
     GST_DEBUG_OBJECT (self, "%s: RTP %u maps to running time %"
         GST_TIME_FORMAT, GST_PAD_NAME (t->pad), ts,
         GST_TIME_ARGS (t->base_rt));
   }
   nominal = nominal_pts (t, ext);
+  if (now - t->base_set_rt < SETTLE_NS) {
+    if (now + self->latency > nominal) {
+      GstClockTime late = now + self->latency - nominal;
 
-  /* Drift between the camera's clock and ours is measured on the first
-   * track and applied to all, so A/V alignment is kept. */
-  if (t == g_ptr_array_index (self->tracks, 0))
+      t->base_rt += late;
+      nominal += late;
+    }
+  } else if (t == g_ptr_array_index (self->tracks, 0)) {
+    /* Drift between the camera's clock and ours is measured on the first
+     * track and applied to all, so A/V alignment is kept. */
     self->drift_est = arcly_drift_sample (&self->drift,
         (gint64) (now + self->latency), (gint64) nominal);
+  }
   if (ext != t->last_ext)
     t->offset_cur = arcly_slew (t->offset_cur, t->align + self->drift_est,
         MAX_SLEW_NS);
@@ -801,22 +815,33 @@ handle_rtcp (GstArclyRtspSrc * self, Track * t, const guint8 * data,
       (gint64) arcly_ntp_to_ns (ref->sr_ntp);
   {
     guint i;
+    gint64 aligns[16], min_align = 0;
+    guint n = MIN (self->tracks->len, G_N_ELEMENTS (aligns));
 
-    for (i = 1; i < self->tracks->len; i++) {
+    /* relative to the first track... */
+    aligns[0] = 0;
+    for (i = 1; i < n; i++) {
       Track *o = g_ptr_array_index (self->tracks, i);
-      gint64 align;
 
+      aligns[i] = 0;
       if (!o->have_sr || !o->have_base)
         continue;
       d_t = (gint64) nominal_pts (o, o->sr_ext) -
           (gint64) arcly_ntp_to_ns (o->sr_ntp);
-      align = d_ref - d_t;
+      aligns[i] = d_ref - d_t;
       /* a bogus SR (NTP 0, a clock jump) must not move a track seconds */
-      if (ABS (align) < 5 * GST_SECOND) {
-        o->align = align;
-        GST_DEBUG_OBJECT (self, "%s aligned by %" G_GINT64_FORMAT " ns",
-            GST_PAD_NAME (o->pad), align);
-      }
+      if (ABS (aligns[i]) > 5 * GST_SECOND)
+        aligns[i] = 0;
+      min_align = MIN (min_align, aligns[i]);
+    }
+    /* ...then shifted so that no track is moved earlier: a correction
+     * only ever adds delay, so no buffer becomes late downstream */
+    for (i = 0; i < n; i++) {
+      Track *o = g_ptr_array_index (self->tracks, i);
+
+      o->align = aligns[i] - min_align;
+      GST_DEBUG_OBJECT (self, "%s aligned by %" G_GINT64_FORMAT " ns",
+          GST_PAD_NAME (o->pad), o->align);
     }
   }
 }
