@@ -706,16 +706,35 @@ gst_arcly_aac_depay_change_state (GstElement * element,
 
 /* --- GObject ---------------------------------------------------------- */
 
+/* The base class has a "stats" property too (seqnum, timestamp, npt,
+ * running times...); ours shadows it, so its fields are fetched through
+ * its own pspec and ours appended, keeping what its users read. */
 static GstStructure *
 make_stats (GstArclyAacDepay * self)
 {
+  GObjectClass *parent = G_OBJECT_CLASS (gst_arcly_aac_depay_parent_class);
+  GParamSpec *base_pspec = g_object_class_find_property (parent, "stats");
+  GstStructure *st = NULL;
   Stats s;
+
+  if (base_pspec && base_pspec->owner_type != GST_TYPE_ARCLY_AAC_DEPAY &&
+      G_PARAM_SPEC_VALUE_TYPE (base_pspec) == GST_TYPE_STRUCTURE) {
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    parent->get_property (G_OBJECT (self), base_pspec->param_id, &v,
+        base_pspec);
+    st = g_value_dup_boxed (&v);
+    g_value_unset (&v);
+  }
+  if (st == NULL)
+    st = gst_structure_new_empty ("application/x-rtp-depayload-stats");
 
   GST_OBJECT_LOCK (self);
   s = self->stats;
   GST_OBJECT_UNLOCK (self);
 
-  return gst_structure_new ("application/x-arclyaacdepay-stats",
+  gst_structure_set (st,
       "packets", G_TYPE_UINT64, s.packets,
       "aus", G_TYPE_UINT64, s.aus,
       "bytes", G_TYPE_UINT64, s.bytes,
@@ -724,6 +743,7 @@ make_stats (GstArclyAacDepay * self)
       "dropped-packets", G_TYPE_UINT64, s.dropped_packets,
       "dropped-aus", G_TYPE_UINT64, s.dropped_aus,
       "discont", G_TYPE_UINT64, s.discont, NULL);
+  return st;
 }
 
 static void
@@ -763,7 +783,8 @@ gst_arcly_aac_depay_class_init (GstArclyAacDepayClass * klass)
 
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "Counters since the element started: packets, aus, bytes, "
+          "The RTP base class statistics (seqnum, timestamp, ...) plus "
+          "counters since the element went to PAUSED: packets, aus, bytes, "
           "fragmented-aus, adts-stripped, dropped-packets (invalid), "
           "dropped-aus (incomplete fragmented AUs), discont",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));

@@ -77,7 +77,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     pos += 2;
     if (len > size - pos)
       len = size - pos;
-    payload = g_memdup2 (data + pos, len ? len : 1);
+    payload = g_malloc (len ? len : 1);
+    memcpy (payload, data + pos, len);
     pos += len;
     if (flags & 2)
       rtptime += 1024;

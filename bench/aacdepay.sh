@@ -1,0 +1,14 @@
+#!/bin/sh
+# arclyaacdepay vs rtpmp4gdepay (see bench/aacdepay.c).
+# Usage: bench/aacdepay.sh [build dir, default build] [--frames N --repeat N --runs N]
+set -e
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$src/build}
+[ $# -gt 0 ] && shift
+case "$build" in /*) ;; *) build=$(pwd)/$build ;; esac
+out="$build/bench/aacdepay"
+mkdir -p "$build/bench"
+cc -O2 -Wall -o "$out" "$src/bench/aacdepay.c" \
+  $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-app-1.0 gstreamer-rtp-1.0)
+GST_PLUGIN_PATH="$build/gst/arclyrtspsrc${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}" \
+  exec "$out" "$@"
