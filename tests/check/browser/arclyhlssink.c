@@ -1,0 +1,551 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * arclyhlssink output played in a real browser: headless Debian Chromium
+ * with hls.js (web/node_modules, from `npm ci --prefix web`).
+ *
+ * One Chromium run plays six streams side by side from a tiny HTTP server
+ * of this test on 127.0.0.1 (GIO, served from a temporary folder):
+ * fMP4 and TS as VOD, fMP4 and TS live (pipelines running in this process
+ * while the browser plays), and fMP4 and TS VOD with a DISCONT in the
+ * middle (EXT-X-DISCONTINUITY).  The page (arclyhlssink.html) reports
+ * through a request to /__result__: current time, how far playback
+ * advanced, fatal hls.js / media errors, decoded frames, and what
+ * MediaSource.isTypeSupported says for H.264/AAC/HEVC.
+ *
+ * Chromium is started in its own process group and killed by that id,
+ * with PR_SET_PDEATHSIG so it never outlives the test.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+
+#define PLAY_SECONDS 12
+#define RESULT_TIMEOUT_S 60
+#define CHROMIUM "/usr/bin/chromium"
+
+/* 320x240 I420 (browsers refuse 4:4:4), 1 s GOPs without scene cuts */
+#define SOURCES_FORMAT \
+  "videotestsrc num-buffers=%s is-live=%s ! " \
+  "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! " \
+  "x264enc key-int-max=30 option-string=scenecut=0 speed-preset=ultrafast " \
+  "tune=zerolatency ! h264parse name=vparse ! hls.video " \
+  "audiotestsrc num-buffers=%s is-live=%s samplesperbuffer=1024 ! " \
+  "audio/x-raw,rate=44100,channels=1 ! voaacenc ! aacparse ! hls.audio "
+
+typedef struct {
+  gchar *root;
+  GSocketListener *listener;
+  GCancellable *cancel;
+  GThread *thread;
+  gint active;                  /* connection threads running (atomic) */
+  guint16 port;
+  GMutex lock;
+  GCond cond;
+  gchar *result;                /* under lock */
+  gchar *caps;                  /* under lock */
+} Server;
+
+/* ---- a small static file server ---------------------------------------- */
+
+static const gchar *
+content_type (const gchar * path)
+{
+  if (g_str_has_suffix (path, ".m3u8"))
+    return "application/vnd.apple.mpegurl";
+  if (g_str_has_suffix (path, ".ts"))
+    return "video/mp2t";
+  if (g_str_has_suffix (path, ".m4s") || g_str_has_suffix (path, ".mp4"))
+    return "video/mp4";
+  if (g_str_has_suffix (path, ".js"))
+    return "application/javascript";
+  if (g_str_has_suffix (path, ".html"))
+    return "text/html; charset=utf-8";
+  return "application/octet-stream";
+}
+
+static void
+respond (GOutputStream * out, const gchar * status, const gchar * type,
+    const gchar * body, gsize len)
+{
+  gchar *head = g_strdup_printf ("HTTP/1.1 %s\r\nContent-Type: %s\r\n"
+      "Content-Length: %" G_GSIZE_FORMAT "\r\nCache-Control: no-cache\r\n"
+      "Connection: close\r\n\r\n", status, type, len);
+
+  g_output_stream_write_all (out, head, strlen (head), NULL, NULL, NULL);
+  if (len > 0)
+    g_output_stream_write_all (out, body, len, NULL, NULL, NULL);
+  g_free (head);
+}
+
+typedef struct {
+  Server *srv;
+  GSocketConnection *conn;
+} Connection;
+
+/* One thread per connection (Chromium opens idle preconnect sockets); a
+ * read times out after 5 s so none lingers. */
+static gpointer
+connection_thread (gpointer user_data)
+{
+  Connection *c = user_data;
+  Server *srv = c->srv;
+  GSocketConnection *conn = c->conn;
+  GDataInputStream *in = g_data_input_stream_new (g_io_stream_get_input_stream
+      (G_IO_STREAM (conn)));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  gchar *line = g_data_input_stream_read_line (in, NULL, NULL, NULL);
+  gchar **req = line ? g_strsplit (line, " ", 3) : NULL;
+  gchar *h;
+  guint nheaders = 0;
+
+  /* drain the headers (bounded) */
+  while ((h = g_data_input_stream_read_line (in, NULL, NULL, NULL)) != NULL) {
+    gboolean end = (*h == '\0' || (h[0] == '\r' && h[1] == '\0'));
+    g_free (h);
+    if (end || ++nheaders > 100)
+      break;
+  }
+
+  if (req == NULL || g_strv_length (req) < 2 || !g_str_equal (req[0], "GET")) {
+    respond (out, "400 Bad Request", "text/plain", "", 0);
+  } else if (g_str_has_prefix (req[1], "/__result__?")) {
+    gchar **q = g_strsplit (req[1] + 12, "&caps=", 2);
+
+    g_mutex_lock (&srv->lock);
+    g_free (srv->result);
+    srv->result = g_uri_unescape_string (q[0], NULL);
+    g_free (srv->caps);
+    srv->caps = q[1] ? g_uri_unescape_string (q[1], NULL) : NULL;
+    g_cond_broadcast (&srv->cond);
+    g_mutex_unlock (&srv->lock);
+    g_strfreev (q);
+    respond (out, "200 OK", "text/plain", "ok", 2);
+  } else {
+    gchar *rel = g_uri_unescape_string (req[1] + 1, NULL);
+    gchar *qm = rel ? strchr (rel, '?') : NULL;
+    gchar *path, *data = NULL;
+    gsize len = 0;
+
+    if (qm)
+      *qm = '\0';
+    if (rel == NULL || strstr (rel, "..") != NULL || *rel == '/') {
+      respond (out, "403 Forbidden", "text/plain", "", 0);
+    } else {
+      path = g_build_filename (srv->root, rel, NULL);
+      if (g_file_get_contents (path, &data, &len, NULL))
+        respond (out, "200 OK", content_type (path), data, len);
+      else
+        respond (out, "404 Not Found", "text/plain", "", 0);
+      g_free (data);
+      g_free (path);
+    }
+    g_free (rel);
+  }
+  g_strfreev (req);
+  g_free (line);
+  g_object_unref (in);
+  g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+  g_object_unref (conn);
+  g_free (c);
+  g_atomic_int_dec_and_test (&srv->active);
+  return NULL;
+}
+
+static gpointer
+accept_thread (gpointer data)
+{
+  Server *srv = data;
+
+  for (;;) {
+    GSocketConnection *conn = g_socket_listener_accept (srv->listener, NULL,
+        srv->cancel, NULL);
+    Connection *c;
+
+    if (conn == NULL)
+      break;
+    g_socket_set_timeout (g_socket_connection_get_socket (conn), 5);
+    c = g_new0 (Connection, 1);
+    c->srv = srv;
+    c->conn = conn;
+    g_atomic_int_inc (&srv->active);
+    g_thread_unref (g_thread_new ("http-conn", connection_thread, c));
+  }
+  return NULL;
+}
+
+static Server *
+server_start (const gchar * root)
+{
+  Server *srv = g_new0 (Server, 1);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *eff = NULL;
+  GError *err = NULL;
+
+  srv->root = g_strdup (root);
+  g_mutex_init (&srv->lock);
+  g_cond_init (&srv->cond);
+  srv->listener = g_socket_listener_new ();
+  srv->cancel = g_cancellable_new ();
+  fail_unless (g_socket_listener_add_address (srv->listener, addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+          NULL, &eff, &err), "cannot listen on 127.0.0.1: %s",
+      err ? err->message : "?");
+  srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (eff));
+  srv->thread = g_thread_new ("http-accept", accept_thread, srv);
+  g_object_unref (eff);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  return srv;
+}
+
+static void
+server_stop (Server * srv)
+{
+  guint waited;
+
+  g_cancellable_cancel (srv->cancel);
+  g_thread_join (srv->thread);
+  g_socket_listener_close (srv->listener);
+  /* connection threads end within their 5 s read timeout */
+  for (waited = 0; g_atomic_int_get (&srv->active) > 0 && waited < 8000;
+      waited += 50)
+    g_usleep (50 * 1000);
+  fail_unless (g_atomic_int_get (&srv->active) == 0,
+      "HTTP connection threads still running");
+  g_object_unref (srv->listener);
+  g_object_unref (srv->cancel);
+  g_free (srv->root);
+  g_free (srv->result);
+  g_free (srv->caps);
+  g_mutex_clear (&srv->lock);
+  g_cond_clear (&srv->cond);
+  g_free (srv);
+}
+
+/* ---- producing the streams ---------------------------------------------- */
+
+static void
+remove_dir (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)) != NULL) {
+    gchar *p = g_build_filename (dir, name, NULL);
+    if (g_file_test (p, G_FILE_TEST_IS_DIR))
+      remove_dir (p);
+    else
+      g_unlink (p);
+    g_free (p);
+  }
+  g_dir_close (d);
+  g_rmdir (dir);
+}
+
+static gchar *
+stream_desc (const gchar * root, const gchar * name, const gchar * format,
+    const gchar * nv, const gchar * na, const gchar * live,
+    const gchar * extra)
+{
+  gchar *dir = g_build_filename (root, name, NULL);
+  gchar *desc;
+
+  fail_unless (g_mkdir (dir, 0755) == 0);
+  desc = g_strdup_printf (SOURCES_FORMAT "arclyhlssink name=hls "
+      "segment-format=%s location=%s/segment%%05d.%s "
+      "init-location=%s/init%%d.mp4 playlist-location=%s/playlist.m3u8 "
+      "target-duration=1 %s", nv, live, na, live,
+      format, dir, g_str_equal (format, "mpegts") ? "ts" : "m4s", dir, dir,
+      extra);
+  g_free (dir);
+  return desc;
+}
+
+static GstPadProbeReturn
+mark_discont (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  guint *n = user_data;
+
+  if (++(*n) == 105) {
+    GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER
+        (info));
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstElement *
+start_pipeline (const gchar * desc, guint * discont_counter)
+{
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch (desc, &err);
+
+  fail_unless (p != NULL, "cannot build %s: %s", desc,
+      err ? err->message : "?");
+  if (discont_counter != NULL) {
+    GstElement *parse = gst_bin_get_by_name (GST_BIN (p), "vparse");
+    GstPad *pad = gst_element_get_static_pad (parse, "src");
+
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, mark_discont,
+        discont_counter, NULL);
+    gst_object_unref (pad);
+    gst_object_unref (parse);
+  }
+  fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  return p;
+}
+
+static void
+finish_pipeline (GstElement * p, gboolean send_eos)
+{
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg;
+
+  if (send_eos)
+    gst_element_send_event (p, gst_event_new_eos ());
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "pipeline did not finish in 30 s");
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *e = NULL;
+    gst_message_parse_error (msg, &e, NULL);
+    fail ("pipeline error: %s", e->message);
+  }
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+}
+
+static gboolean
+wait_segments (const gchar * playlist, guint n, guint timeout_ms)
+{
+  guint waited;
+
+  for (waited = 0; waited < timeout_ms; waited += 100) {
+    gchar *text = NULL;
+    guint count = 0;
+    const gchar *p;
+
+    if (g_file_get_contents (playlist, &text, NULL, NULL))
+      for (p = text; (p = strstr (p, "#EXTINF")) != NULL; p++)
+        count++;
+    g_free (text);
+    if (count >= n)
+      return TRUE;
+    g_usleep (100 * 1000);
+  }
+  return FALSE;
+}
+
+/* ---- the browser ---------------------------------------------------------- */
+
+static void
+child_setup (gpointer data)
+{
+  setpgid (0, 0);
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void
+check_stream (const gchar * result, const gchar * name, gdouble min_time,
+    gdouble min_advance)
+{
+  gchar **streams = g_strsplit (result, ";", -1);
+  gboolean found = FALSE;
+  guint i;
+
+  for (i = 0; streams[i] != NULL; i++) {
+    gchar **f = g_strsplit (streams[i], "|", -1);
+
+    if (g_strv_length (f) >= 8 && g_str_equal (f[0], name)) {
+      gdouble t = g_ascii_strtod (f[1], NULL);
+      gdouble adv = g_ascii_strtod (f[2], NULL);
+      gint width = atoi (f[5]), frames = atoi (f[6]);
+
+      found = TRUE;
+      g_print ("browser %-12s time %6.2f s advanced %6.2f s width %d frames "
+          "%d fatal '%s' non-fatal errors %s (last '%s')\n", name, t, adv,
+          width, frames, f[3], f[4], f[7]);
+      fail_unless (*f[3] == '\0', "%s: fatal error in the browser: %s", name,
+          f[3]);
+      fail_unless (t >= min_time, "%s: playback reached only %.2f s", name,
+          t);
+      fail_unless (adv >= min_advance, "%s: playback advanced only %.2f s",
+          name, adv);
+      fail_unless (width == 320, "%s: video width %d", name, width);
+      fail_unless (frames > 30, "%s: only %d frames decoded", name, frames);
+    }
+    g_strfreev (f);
+  }
+  g_strfreev (streams);
+  fail_unless (found, "%s: no result from the page", name);
+}
+
+GST_START_TEST (test_hlsjs_playback)
+{
+  const gchar *src_root = g_getenv ("ARCLY_SOURCE_ROOT");
+  gchar *root = g_dir_make_tmp ("arclyhls-browser-XXXXXX", NULL);
+  gchar *hlsjs, *page_src, *profile, *url, *desc, *p;
+  gchar *data = NULL;
+  gsize len;
+  GstElement *live_fmp4, *live_ts, *vod[4];
+  guint discont_n[2] = { 0, 0 }, i;
+  Server *srv;
+  GPid pid;
+  GError *err = NULL;
+  gint64 deadline;
+  gchar *result = NULL, *caps = NULL;
+  gint status;
+
+  fail_unless (src_root != NULL, "ARCLY_SOURCE_ROOT not set");
+  hlsjs = g_build_filename (src_root, "web", "node_modules", "hls.js", "dist",
+      "hls.min.js", NULL);
+  fail_unless (g_file_test (hlsjs, G_FILE_TEST_IS_REGULAR),
+      "hls.js missing (%s): run `npm ci --prefix web`", hlsjs);
+  fail_unless (g_file_test (CHROMIUM, G_FILE_TEST_IS_EXECUTABLE),
+      "Chromium missing: install Debian's chromium package");
+
+  /* the page and hls.js next to the streams */
+  fail_unless (g_file_get_contents (hlsjs, &data, &len, NULL));
+  p = g_build_filename (root, "hls.min.js", NULL);
+  fail_unless (g_file_set_contents (p, data, len, NULL));
+  g_free (p);
+  g_free (data);
+  page_src = g_build_filename (src_root, "tests", "check", "browser",
+      "arclyhlssink.html", NULL);
+  fail_unless (g_file_get_contents (page_src, &data, &len, NULL));
+  p = g_build_filename (root, "index.html", NULL);
+  fail_unless (g_file_set_contents (p, data, len, NULL));
+  g_free (p);
+  g_free (data);
+
+  /* VOD streams: 6 s; with a DISCONT at 3.5 s: 8 s */
+  desc = stream_desc (root, "fmp4-vod", "fmp4", "180", "258", "false",
+      "playlist-type=vod");
+  vod[0] = start_pipeline (desc, NULL);
+  g_free (desc);
+  desc = stream_desc (root, "ts-vod", "mpegts", "180", "258", "false",
+      "playlist-type=vod");
+  vod[1] = start_pipeline (desc, NULL);
+  g_free (desc);
+  desc = stream_desc (root, "fmp4-disc", "fmp4", "240", "345", "false",
+      "playlist-type=vod");
+  vod[2] = start_pipeline (desc, &discont_n[0]);
+  g_free (desc);
+  desc = stream_desc (root, "ts-disc", "mpegts", "240", "345", "false",
+      "playlist-type=vod");
+  vod[3] = start_pipeline (desc, &discont_n[1]);
+  g_free (desc);
+  for (i = 0; i < 4; i++)
+    finish_pipeline (vod[i], FALSE);
+  for (i = 0; i < 2; i++) {
+    gchar *pl = g_build_filename (root, i ? "ts-disc" : "fmp4-disc",
+        "playlist.m3u8", NULL);
+    fail_unless (g_file_get_contents (pl, &data, NULL, NULL));
+    fail_unless (strstr (data, "#EXT-X-DISCONTINUITY\n") != NULL, "%s", data);
+    g_free (data);
+    g_free (pl);
+  }
+
+  /* live streams, running while the browser plays */
+  desc = stream_desc (root, "fmp4-live", "fmp4", "-1", "-1", "true",
+      "playlist-length=5 max-files=8");
+  live_fmp4 = start_pipeline (desc, NULL);
+  g_free (desc);
+  desc = stream_desc (root, "ts-live", "mpegts", "-1", "-1", "true",
+      "playlist-length=5 max-files=8");
+  live_ts = start_pipeline (desc, NULL);
+  g_free (desc);
+  p = g_build_filename (root, "ts-live", "playlist.m3u8", NULL);
+  fail_unless (wait_segments (p, 3, 20000), "live playlist not started");
+  g_free (p);
+
+  srv = server_start (root);
+  profile = g_dir_make_tmp ("arclyhls-chromium-XXXXXX", NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/index.html?secs=%d&s="
+      "fmp4-vod,ts-vod,fmp4-live,ts-live,fmp4-disc,ts-disc", srv->port,
+      PLAY_SECONDS);
+  {
+    gchar *udd = g_strdup_printf ("--user-data-dir=%s", profile);
+    const gchar *argv[] = { CHROMIUM, "--headless", "--no-sandbox",
+      "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+      "--mute-audio", udd, url, NULL
+    };
+    fail_unless (g_spawn_async (NULL, (gchar **) argv, NULL,
+            G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+            G_SPAWN_STDERR_TO_DEV_NULL, child_setup, NULL, &pid, &err),
+        "cannot start chromium: %s", err ? err->message : "?");
+    g_free (udd);
+  }
+
+  deadline = g_get_monotonic_time () + RESULT_TIMEOUT_S * G_USEC_PER_SEC;
+  g_mutex_lock (&srv->lock);
+  while (srv->result == NULL)
+    if (!g_cond_wait_until (&srv->cond, &srv->lock, deadline))
+      break;
+  result = g_strdup (srv->result);
+  caps = g_strdup (srv->caps);
+  g_mutex_unlock (&srv->lock);
+
+  kill (-pid, SIGKILL);
+  waitpid (pid, &status, 0);
+  g_spawn_close_pid (pid);
+  finish_pipeline (live_fmp4, TRUE);
+  finish_pipeline (live_ts, TRUE);
+  server_stop (srv);
+
+  fail_unless (result != NULL, "no result from Chromium within %d s",
+      RESULT_TIMEOUT_S);
+  g_print ("Chromium MSE support: %s\n", caps ? caps : "?");
+  check_stream (result, "fmp4-vod", 5.5, 4.0);
+  check_stream (result, "ts-vod", 5.5, 4.0);
+  check_stream (result, "fmp4-disc", 7.5, 6.0);
+  check_stream (result, "ts-disc", 7.5, 6.0);
+  check_stream (result, "fmp4-live", 0.0, 3.0);
+  check_stream (result, "ts-live", 0.0, 3.0);
+
+  g_free (result);
+  g_free (caps);
+  remove_dir (profile);
+  remove_dir (root);
+  g_free (profile);
+  g_free (root);
+  g_free (url);
+  g_free (page_src);
+  g_free (hlsjs);
+}
+
+GST_END_TEST;
+
+static Suite *
+browser_suite (void)
+{
+  Suite *s = suite_create ("arclyhlssink-browser");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 150);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_hlsjs_playback);
+  return s;
+}
+
+GST_CHECK_MAIN (browser);
