@@ -197,7 +197,9 @@ struct _GstArclyFmp4Mux
   gboolean init_pushed;
   guint32 sequence;
   gboolean have_offset;
-  gint64 ts_offset;             /* running time → media time */
+  gint64 ts_offset;             /* running time → media time: the media
+                                 * timeline (tfdt) starts at 0 with the
+                                 * first sample's decode time */
   gboolean seen_video_key;
   gboolean have_frag_start;
   guint64 frag_start, chunk_start;
@@ -466,6 +468,23 @@ pad_set_audio_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
   return TRUE;
 }
 
+static gboolean build_init (GstArclyFmp4Mux * self, GList * pads);
+
+/* Before @pad's configuration changes under samples still queued, the init
+ * segment describing them must exist (it goes out before them), so the new
+ * configuration can get its own init at the cut. */
+static void
+freeze_old_config (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad)
+{
+  GList *pads;
+
+  if (self->init != NULL || !pad->configured || pad->samples->len == 0)
+    return;
+  pads = get_pads (self);
+  build_init (self, pads);
+  free_pads (pads);
+}
+
 static gboolean
 pad_set_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
     GstCaps * caps)
@@ -475,9 +494,13 @@ pad_set_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
   guint old_w = pad->width, old_h = pad->height;
   gboolean ok;
 
-  if (pad->caps && gst_caps_is_equal (pad->caps, caps))
+  if (pad->caps && gst_caps_is_equal (pad->caps, caps)) {
+    if (old)
+      g_bytes_unref (old);
     return TRUE;
+  }
   GST_DEBUG_OBJECT (pad, "caps %" GST_PTR_FORMAT, caps);
+  freeze_old_config (self, pad);
 
   ok = pad->is_video ? pad_set_video_caps (self, pad, caps) :
       pad_set_audio_caps (self, pad, caps);
@@ -595,6 +618,7 @@ convert_byte_stream (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
             !same_sets (pps, pad->pps))) {
       GBytes *avcc = arcly_h264_avcc_build (sps, pps);
 
+      freeze_old_config (self, pad);
       if (avcc && pad_set_h264_config (pad, avcc)) {
         GST_INFO_OBJECT (pad, "H.264 configuration from in-band SPS/PPS");
         if (pad->configured && pad->in_init)
@@ -669,7 +693,6 @@ build_init (GstArclyFmp4Mux * self, GList * pads)
       t.asc_size = size;
     }
     p->in_init = TRUE;
-    p->reconfigure = FALSE;
     g_array_append_val (tracks, t);
   }
   g_list_free (sorted);
@@ -856,8 +879,13 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
           self->next_starts_fragment))
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DELTA_UNIT);
   if (have_ref) {
-    GST_BUFFER_DTS (out) = ref_dts;
-    GST_BUFFER_PTS (out) = ref_pts;
+    /* back to running time for downstream */
+    gint64 dts_rt = (gint64) ref_dts - self->ts_offset;
+    gint64 pts_rt = (gint64) ref_pts - self->ts_offset;
+
+    GST_BUFFER_DTS (out) = dts_rt >= 0 ? (GstClockTime) dts_rt :
+        GST_CLOCK_TIME_NONE;
+    GST_BUFFER_PTS (out) = pts_rt >= 0 ? (GstClockTime) pts_rt : 0;
     GST_BUFFER_DURATION (out) = ref_end > ref_dts ? ref_end - ref_dts : 0;
   }
   GST_CAT_LOG_OBJECT (arcly_fmp4_mux_dataflow, self,
@@ -1043,7 +1071,7 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
 
   if (!self->have_offset) {
     self->have_offset = TRUE;
-    self->ts_offset = dts_rt < 0 ? -dts_rt : 0;
+    self->ts_offset = -dts_rt;
     GST_DEBUG_OBJECT (self, "timeline offset %" G_GINT64_FORMAT " ns",
         self->ts_offset);
   }
@@ -1081,7 +1109,7 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
 
   /* A new configuration, or a track the init does not have yet: cut here
    * and send a new init segment before the next buffer. */
-  if (self->init != NULL && (pad->reconfigure || !pad->in_init)) {
+  if (pad->reconfigure || (self->init != NULL && !pad->in_init)) {
     if (pad->is_video && !sync)
       GST_WARNING_OBJECT (pad, "configuration changed on a delta frame");
     add_cut (self, dts, TRUE, TRUE);

@@ -1,0 +1,1050 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * arclyfmp4mux: structure tests through GstHarness (what the muxer writes is
+ * read back by a small box walker below: box tree, tfdt continuity, trun
+ * sample counts and flags, chunk flags, new init on caps changes, bad input)
+ * and round trips with real peers: x264enc/voaacenc streams muxed, then read
+ * back by qtdemux (same access units and timestamps), ffprobe (codec,
+ * resolution, duration) and decoded by ffmpeg without an error line.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/base/gstaggregator.h>
+
+#define SECOND GST_SECOND
+#define MAX_SAMPLES 1024
+
+/* ------------------------------------------------------------------ */
+/* Input streams made by real encoders */
+
+typedef struct
+{
+  GstCaps *caps;
+  GPtrArray *bufs;
+} Stream;
+
+static void
+stream_free (Stream * s)
+{
+  gst_caps_unref (s->caps);
+  g_ptr_array_unref (s->bufs);
+  g_free (s);
+}
+
+/* A copy of the sample's buffer with running-time timestamps, plus one
+ * second so that B-frame decode times before the segment start stay
+ * positive: x264enc starts its segment at 1000 h, voaacenc at 0, and the
+ * streams are pushed later through appsrc without their segments. */
+static GstBuffer *
+to_running_time (GstSample * sample)
+{
+  GstBuffer *b = gst_buffer_copy (gst_sample_get_buffer (sample));
+  const GstSegment *seg = gst_sample_get_segment (sample);
+  guint64 rt;
+  gint sign;
+
+  if (GST_BUFFER_PTS_IS_VALID (b)) {
+    sign = gst_segment_to_running_time_full (seg, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (b), &rt);
+    fail_unless (sign != 0);
+    GST_BUFFER_PTS (b) = sign > 0 ? SECOND + rt : SECOND - rt;
+  }
+  if (GST_BUFFER_DTS_IS_VALID (b)) {
+    sign = gst_segment_to_running_time_full (seg, GST_FORMAT_TIME,
+        GST_BUFFER_DTS (b), &rt);
+    fail_unless (sign != 0);
+    GST_BUFFER_DTS (b) = sign > 0 ? SECOND + rt : SECOND - rt;
+  }
+  return b;
+}
+
+/* Runs @desc (ending in "appsink name=sink") and keeps what reaches the
+ * sink.  Every wait is bounded. */
+static Stream *
+run_to_appsink (const gchar * desc)
+{
+  GError *err = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &err);
+  GstElement *sink;
+  Stream *s = g_new0 (Stream, 1);
+
+  fail_unless (pipe != NULL, "cannot build '%s': %s (missing element?)",
+      desc, err ? err->message : "?");
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  g_object_set (sink, "sync", FALSE, NULL);
+  s->bufs = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  for (;;) {
+    GstSample *sample = NULL;
+    gboolean eos = FALSE;
+
+    g_signal_emit_by_name (sink, "try-pull-sample", 20 * GST_SECOND, &sample);
+    if (sample == NULL) {
+      g_object_get (sink, "eos", &eos, NULL);
+      fail_unless (eos, "no EOS from '%s' within 20 s", desc);
+      break;
+    }
+    if (s->caps == NULL)
+      s->caps = gst_caps_ref (gst_sample_get_caps (sample));
+    g_ptr_array_add (s->bufs, to_running_time (sample));
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  fail_unless (s->caps != NULL, "'%s' produced nothing", desc);
+  return s;
+}
+
+static Stream *
+encode_video (guint frames, guint width, guint height, guint bframes,
+    guint keyint, const gchar * format)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u pattern=ball ! "
+      "video/x-raw,format=I420,width=%u,height=%u,framerate=30/1 ! "
+      "x264enc speed-preset=veryfast bframes=%u b-adapt=false key-int-max=%u "
+      "option-string=scenecut=0 ! h264parse ! "
+      "video/x-h264,stream-format=%s,alignment=au ! appsink name=sink",
+      frames, width, height, bframes, keyint, format);
+  Stream *s = run_to_appsink (desc);
+
+  g_free (desc);
+  return s;
+}
+
+static Stream *
+encode_audio (guint frames)
+{
+  gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=%u "
+      "samplesperbuffer=1024 ! audio/x-raw,rate=44100,channels=2 ! "
+      "voaacenc ! appsink name=sink", frames);
+  Stream *s = run_to_appsink (desc);
+
+  g_free (desc);
+  return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* A small ISO BMFF reader */
+
+static guint32
+rd32 (const guint8 * p)
+{
+  return ((guint32) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+
+static guint64
+rd64 (const guint8 * p)
+{
+  return ((guint64) rd32 (p) << 32) | rd32 (p + 4);
+}
+
+typedef struct
+{
+  guint32 track_id;
+  guint64 tfdt;
+  guint version;
+  guint n;
+  guint32 data_offset;
+  guint32 dur[MAX_SAMPLES], size[MAX_SAMPLES], flags[MAX_SAMPLES];
+  gint32 cts[MAX_SAMPLES];
+} Traf;
+
+typedef struct
+{
+  guint32 seq;
+  guint n_traf;
+  Traf traf[4];
+  gsize moof_size;
+  guint64 mdat_payload;
+  gchar *tree;
+} Frag;
+
+static const gchar *containers[] = {
+  "moov", "trak", "mdia", "minf", "dinf", "stbl", "mvex", "moof", "traf",
+  NULL
+};
+
+/* Walks boxes, checking sizes, and lists them as "a b(c d)". */
+static void
+walk (const guint8 * data, gsize size, GString * tree)
+{
+  gsize pos = 0;
+
+  while (pos < size) {
+    guint64 bsize;
+    guint hdr = 8, i;
+    gboolean container = FALSE;
+
+    fail_unless (size - pos >= 8, "truncated box header");
+    bsize = rd32 (data + pos);
+    if (bsize == 1) {
+      bsize = rd64 (data + pos + 8);
+      hdr = 16;
+    }
+    fail_unless (bsize >= hdr && bsize <= size - pos, "bad size of %.4s",
+        data + pos + 4);
+    if (tree->len > 0 && tree->str[tree->len - 1] != '(')
+      g_string_append_c (tree, ' ');
+    g_string_append_len (tree, (const gchar *) data + pos + 4, 4);
+    for (i = 0; containers[i]; i++)
+      if (memcmp (data + pos + 4, containers[i], 4) == 0)
+        container = TRUE;
+    if (container) {
+      g_string_append_c (tree, '(');
+      walk (data + pos + hdr, bsize - hdr, tree);
+      g_string_append_c (tree, ')');
+    }
+    pos += bsize;
+  }
+}
+
+static gchar *
+box_tree (const guint8 * data, gsize size)
+{
+  GString *t = g_string_new (NULL);
+
+  walk (data, size, t);
+  return g_string_free (t, FALSE);
+}
+
+static void
+parse_traf (const guint8 * d, gsize size, Traf * t)
+{
+  gsize pos = 0;
+
+  memset (t, 0, sizeof (*t));
+  while (pos + 8 <= size) {
+    guint32 bs = rd32 (d + pos);
+    const guint8 *p = d + pos + 8;
+
+    fail_unless (bs >= 8 && bs <= size - pos);
+    if (memcmp (d + pos + 4, "tfhd", 4) == 0) {
+      fail_unless_equals_int (rd32 (p) & 0xffffff, 0x020000);
+      t->track_id = rd32 (p + 4);
+    } else if (memcmp (d + pos + 4, "tfdt", 4) == 0) {
+      fail_unless_equals_int (p[0], 1);
+      t->tfdt = rd64 (p + 4);
+    } else if (memcmp (d + pos + 4, "trun", 4) == 0) {
+      guint32 flags = rd32 (p) & 0xffffff, i;
+      gboolean cts = (flags & 0x800) != 0;
+      const guint8 *e = p + 12;
+
+      t->version = p[0];
+      fail_unless ((flags & 0x701) == 0x701, "trun flags %x", flags);
+      t->n = rd32 (p + 4);
+      t->data_offset = rd32 (p + 8);
+      fail_unless (t->n <= MAX_SAMPLES);
+      fail_unless_equals_int (bs, 8 + 12 + t->n * (cts ? 16 : 12));
+      for (i = 0; i < t->n; i++, e += cts ? 16 : 12) {
+        t->dur[i] = rd32 (e);
+        t->size[i] = rd32 (e + 4);
+        t->flags[i] = rd32 (e + 8);
+        t->cts[i] = cts ? (gint32) rd32 (e + 12) : 0;
+      }
+    }
+    pos += bs;
+  }
+}
+
+/* Parses a fragment buffer: exactly one moof then one mdat whose payload is
+ * the sum of the sample sizes, each trun pointing inside it. */
+static void
+parse_fragment (GstBuffer * buf, Frag * f)
+{
+  GstMapInfo map;
+  gsize pos, mdat_pos;
+  guint64 total = 0;
+  guint i, j;
+
+  memset (f, 0, sizeof (*f));
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  f->tree = box_tree (map.data, map.size);
+  fail_unless (memcmp (map.data + 4, "moof", 4) == 0, "not a moof: %s",
+      f->tree);
+  f->moof_size = rd32 (map.data);
+  pos = 8;
+  while (pos < f->moof_size) {
+    guint32 bs = rd32 (map.data + pos);
+
+    if (memcmp (map.data + pos + 4, "mfhd", 4) == 0)
+      f->seq = rd32 (map.data + pos + 12);
+    else if (memcmp (map.data + pos + 4, "traf", 4) == 0) {
+      fail_unless (f->n_traf < 4);
+      parse_traf (map.data + pos + 8, bs - 8, &f->traf[f->n_traf++]);
+    }
+    pos += bs;
+  }
+  mdat_pos = f->moof_size;
+  fail_unless (memcmp (map.data + mdat_pos + 4, "mdat", 4) == 0);
+  f->mdat_payload = rd32 (map.data + mdat_pos) - 8;
+  fail_unless_equals_int (map.size, f->moof_size + 8 + f->mdat_payload);
+  for (i = 0; i < f->n_traf; i++) {
+    Traf *t = &f->traf[i];
+    fail_unless_equals_int (t->data_offset, f->moof_size + 8 + total);
+    for (j = 0; j < t->n; j++)
+      total += t->size[j];
+  }
+  fail_unless_equals_int (total, f->mdat_payload);
+  gst_buffer_unmap (buf, &map);
+}
+
+static void
+frag_clear (Frag * f)
+{
+  g_free (f->tree);
+}
+
+static gboolean
+is_sync (guint32 flags)
+{
+  return flags == 0x02000000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Harness helpers */
+
+static GstHarness *
+harness_new (const gchar * pad, guint64 frag, guint64 chunk)
+{
+  GstHarness *h = gst_harness_new_with_padnames ("arclyfmp4mux", pad, "src");
+
+  g_object_set (h->element, "fragment-duration", frag, "chunk-duration",
+      chunk, NULL);
+  return h;
+}
+
+static void
+push_stream (GstHarness * h, Stream * s, GstClockTime offset)
+{
+  guint i;
+
+  gst_harness_set_src_caps (h, gst_caps_ref (s->caps));
+  for (i = 0; i < s->bufs->len; i++) {
+    GstBuffer *b = gst_buffer_copy (g_ptr_array_index (s->bufs, i));
+
+    if (GST_BUFFER_PTS_IS_VALID (b))
+      GST_BUFFER_PTS (b) += offset;
+    if (GST_BUFFER_DTS_IS_VALID (b))
+      GST_BUFFER_DTS (b) += offset;
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  }
+}
+
+/* Sends EOS and collects everything the muxer pushed. */
+static GPtrArray *
+drain (GstHarness * h)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstBuffer *b;
+
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  while (gst_harness_pull_until_eos (h, &b) && b != NULL)
+    g_ptr_array_add (out, b);
+  return out;
+}
+
+/* Checks the buffers: a HEADER init first (the streamheader of the caps),
+ * then fragments with increasing mfhd sequence and continuous tfdt per
+ * track.  Returns the total sample count of track 1 and fills per-buffer
+ * details through the callbacks' arrays. */
+static guint
+check_output (GstHarness * h, GPtrArray * out, guint * n_frag)
+{
+  GstBuffer *init = g_ptr_array_index (out, 0);
+  GstCaps *caps = gst_pad_get_current_caps (h->sinkpad);
+  const GValue *sh;
+  GstMapInfo map;
+  guint i, samples = 0, t;
+  guint32 last_seq = 0;
+  guint64 next_tfdt[4] = { 0, };
+  gboolean have_next[4] = { FALSE, };
+  gchar *tree;
+
+  fail_unless (out->len >= 2);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (init, GST_BUFFER_FLAG_HEADER));
+  fail_unless (caps != NULL);
+  fail_unless (gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "video/quicktime"));
+  fail_unless_equals_string (gst_structure_get_string (gst_caps_get_structure
+          (caps, 0), "variant"), "iso-fragmented");
+  sh = gst_structure_get_value (gst_caps_get_structure (caps, 0),
+      "streamheader");
+  fail_unless (sh != NULL && gst_value_array_get_size (sh) == 1);
+  fail_unless (gst_buffer_map (init, &map, GST_MAP_READ));
+  fail_unless (gst_buffer_memcmp (gst_value_get_buffer
+          (gst_value_array_get_value (sh, 0)), 0, map.data, map.size) == 0);
+  tree = box_tree (map.data, map.size);
+  fail_unless (g_str_has_prefix (tree, "ftyp moov(mvhd trak(tkhd mdia(mdhd "
+          "hdlr minf(vmhd dinf(dref) stbl(stsd stts stsc stsz stco))))")
+      || g_str_has_prefix (tree, "ftyp moov(mvhd trak(tkhd mdia(mdhd "
+          "hdlr minf(smhd dinf(dref) stbl(stsd stts stsc stsz stco))))"),
+      "init tree %s", tree);
+  fail_unless (g_str_has_suffix (tree, "mvex(trex))"), "init tree %s", tree);
+  g_free (tree);
+  gst_buffer_unmap (init, &map);
+  gst_caps_unref (caps);
+
+  *n_frag = 0;
+  for (i = 1; i < out->len; i++) {
+    GstBuffer *b = g_ptr_array_index (out, i);
+    Frag f;
+
+    fail_if (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_HEADER));
+    parse_fragment (b, &f);
+    fail_unless (f.seq == last_seq + 1, "sequence %u after %u", f.seq,
+        last_seq);
+    last_seq = f.seq;
+    for (t = 0; t < f.n_traf; t++) {
+      Traf *tr = &f.traf[t];
+      guint k, idx = tr->track_id - 1;
+      guint64 sum = 0;
+
+      fail_unless (idx < 4);
+      if (have_next[idx])
+        fail_unless (tr->tfdt == next_tfdt[idx], "track %u tfdt %"
+            G_GUINT64_FORMAT " expected %" G_GUINT64_FORMAT, tr->track_id,
+            tr->tfdt, next_tfdt[idx]);
+      for (k = 0; k < tr->n; k++) {
+        fail_unless (tr->dur[k] > 0);
+        fail_unless (tr->size[k] > 0);
+        sum += tr->dur[k];
+      }
+      next_tfdt[idx] = tr->tfdt + sum;
+      have_next[idx] = TRUE;
+      if (tr->track_id == 1)
+        samples += tr->n;
+    }
+    frag_clear (&f);
+    (*n_frag)++;
+  }
+  return samples;
+}
+
+/* ------------------------------------------------------------------ */
+/* Structure tests */
+
+GST_START_TEST (test_video_fragments_on_keyframes)
+{
+  Stream *v = encode_video (90, 160, 120, 0, 15, "avc");
+  GstHarness *h = harness_new ("video_0", SECOND, 0);
+  GPtrArray *out;
+  guint n_frag, i;
+
+  push_stream (h, v, 0);
+  out = drain (h);
+  fail_unless_equals_int (check_output (h, out, &n_frag), 90);
+  /* 3 s at 30 fps, keyframe every 0.5 s, fragment-duration 1 s */
+  fail_unless_equals_int (n_frag, 3);
+  for (i = 1; i < out->len; i++) {
+    GstBuffer *b = g_ptr_array_index (out, i);
+    Frag f;
+    guint k;
+
+    parse_fragment (b, &f);
+    fail_unless_equals_string (f.tree, "moof(mfhd traf(tfhd tfdt trun)) mdat");
+    fail_unless_equals_int (f.traf[0].n, 30);
+    /* starts on a keyframe, so not a delta unit; durations 1/30 s */
+    fail_unless (is_sync (f.traf[0].flags[0]));
+    fail_if (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DELTA_UNIT));
+    for (k = 0; k < f.traf[0].n; k++) {
+      fail_unless_equals_int (f.traf[0].dur[k], 3000);
+      fail_unless_equals_int (is_sync (f.traf[0].flags[k]), k % 15 == 0);
+    }
+    fail_unless_equals_int (f.traf[0].version, 0);
+    /* timestamps for a segmenter: duration = the fragment's span */
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (b), SECOND);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (b) - GST_BUFFER_PTS
+        (g_ptr_array_index (out, 1)), (i - 1) * SECOND);
+    frag_clear (&f);
+  }
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+  stream_free (v);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_video_bframes_cts)
+{
+  Stream *v = encode_video (60, 160, 120, 2, 30, "avc");
+  GstHarness *h = harness_new ("video_0", SECOND, 0);
+  GPtrArray *out;
+  guint n_frag, i, k;
+  gboolean negative_or_nonzero = FALSE;
+
+  push_stream (h, v, 0);
+  out = drain (h);
+  fail_unless_equals_int (check_output (h, out, &n_frag), 60);
+  for (i = 1; i < out->len; i++) {
+    Frag f;
+
+    parse_fragment (g_ptr_array_index (out, i), &f);
+    fail_unless_equals_int (f.traf[0].version, 1);
+    for (k = 0; k < f.traf[0].n; k++) {
+      if (f.traf[0].cts[k] != 0)
+        negative_or_nonzero = TRUE;
+    }
+    frag_clear (&f);
+  }
+  fail_unless (negative_or_nonzero, "no composition offsets with B-frames");
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+  stream_free (v);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_chunks_flags)
+{
+  /* keyframe every second, fragments of 1 s, chunks of 200 ms */
+  Stream *v = encode_video (60, 160, 120, 0, 30, "avc");
+  GstHarness *h = harness_new ("video_0", SECOND, SECOND / 5);
+  GPtrArray *out;
+  guint n_frag, i, independent = 0;
+  guint64 total = 0;
+
+  push_stream (h, v, 0);
+  out = drain (h);
+  fail_unless_equals_int (check_output (h, out, &n_frag), 60);
+  fail_unless_equals_int (n_frag, 10);
+  for (i = 1; i < out->len; i++) {
+    GstBuffer *b = g_ptr_array_index (out, i);
+    Frag f;
+
+    parse_fragment (b, &f);
+    fail_unless_equals_int (f.traf[0].n, 6);
+    /* the chunk flag follows its first sample */
+    fail_unless_equals_int (!GST_BUFFER_FLAG_IS_SET (b,
+            GST_BUFFER_FLAG_DELTA_UNIT), is_sync (f.traf[0].flags[0]));
+    if (is_sync (f.traf[0].flags[0]))
+      independent++;
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (b), SECOND / 5);
+    total += GST_BUFFER_DURATION (b);
+    frag_clear (&f);
+  }
+  fail_unless_equals_int (independent, 2);
+  fail_unless_equals_uint64 (total, 2 * SECOND);
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+  stream_free (v);
+}
+
+GST_END_TEST;
+
+/* Checks that each sample in mdat is a sequence of 4-byte length prefixed
+ * NAL units without AUD, SPS or PPS. */
+static void
+check_length_prefixed (GstBuffer * b)
+{
+  Frag f;
+  GstMapInfo map;
+  gsize pos;
+  guint k;
+
+  parse_fragment (b, &f);
+  fail_unless (gst_buffer_map (b, &map, GST_MAP_READ));
+  pos = f.traf[0].data_offset;
+  for (k = 0; k < f.traf[0].n; k++) {
+    gsize end = pos + f.traf[0].size[k];
+
+    while (pos < end) {
+      guint32 len = rd32 (map.data + pos);
+      guint type = map.data[pos + 4] & 0x1f;
+
+      fail_unless (len > 0 && pos + 4 + len <= end, "bad NAL length");
+      fail_unless (type != 7 && type != 8 && type != 9, "NAL type %u", type);
+      pos += 4 + len;
+    }
+    fail_unless_equals_int (pos, end);
+  }
+  gst_buffer_unmap (b, &map);
+  frag_clear (&f);
+}
+
+GST_START_TEST (test_byte_stream_input)
+{
+  Stream *v = encode_video (30, 160, 120, 0, 15, "byte-stream");
+  GstHarness *h = harness_new ("video_0", SECOND / 2, 0);
+  GPtrArray *out;
+  guint n_frag, i;
+  GstMapInfo map;
+
+  push_stream (h, v, 0);
+  out = drain (h);
+  fail_unless_equals_int (check_output (h, out, &n_frag), 30);
+  fail_unless_equals_int (n_frag, 2);
+  /* the avcC was built from the in-band SPS/PPS */
+  fail_unless (gst_buffer_map (g_ptr_array_index (out, 0), &map,
+          GST_MAP_READ));
+  fail_unless (memmem (map.data, map.size, "avcC", 4) != NULL);
+  gst_buffer_unmap (g_ptr_array_index (out, 0), &map);
+  for (i = 1; i < out->len; i++)
+    check_length_prefixed (g_ptr_array_index (out, i));
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+  stream_free (v);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_audio_only)
+{
+  Stream *a = encode_audio (130);       /* ~3 s */
+  GstHarness *h = harness_new ("audio_0", SECOND, 0);
+  GPtrArray *out;
+  guint n_frag, i;
+  GstMapInfo map;
+  gchar *tree;
+
+  push_stream (h, a, 0);
+  out = drain (h);
+  fail_unless_equals_int (check_output (h, out, &n_frag), a->bufs->len);
+  fail_unless_equals_int (n_frag, 3);   /* 44 + 44 + the rest */
+  fail_unless (gst_buffer_map (g_ptr_array_index (out, 0), &map,
+          GST_MAP_READ));
+  tree = box_tree (map.data, map.size);
+  fail_unless (strstr (tree, "smhd") != NULL);
+  gst_buffer_unmap (g_ptr_array_index (out, 0), &map);
+  g_free (tree);
+  for (i = 1; i < out->len; i++) {
+    GstBuffer *b = g_ptr_array_index (out, i);
+    Frag f;
+    guint k;
+
+    parse_fragment (b, &f);
+    fail_if (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DELTA_UNIT));
+    /* audio timescale = sample rate: 1024 per AAC frame */
+    for (k = 0; k < f.traf[0].n; k++) {
+      fail_unless_equals_int (f.traf[0].dur[k], 1024);
+      fail_unless (is_sync (f.traf[0].flags[k]));
+    }
+    if (i < out->len - 1)
+      fail_unless_equals_int (f.traf[0].n, 44);  /* first frame >= 1 s */
+    frag_clear (&f);
+  }
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+  stream_free (a);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_caps_change_new_init)
+{
+  Stream *v1 = encode_video (30, 160, 120, 0, 15, "avc");
+  Stream *v2 = encode_video (30, 320, 240, 0, 15, "avc");
+  GstHarness *h = harness_new ("video_0", SECOND, 0);
+  GPtrArray *out;
+  guint i, headers = 0, samples = 0;
+  GstCaps *caps;
+  GstMapInfo map;
+  gboolean found = FALSE;
+
+  push_stream (h, v1, 0);
+  push_stream (h, v2, SECOND);
+  out = drain (h);
+  for (i = 0; i < out->len; i++) {
+    GstBuffer *b = g_ptr_array_index (out, i);
+
+    if (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_HEADER)) {
+      headers++;
+      /* the second init comes right after the last 160x120 fragment */
+      if (headers == 2)
+        fail_unless_equals_int (samples, 30);
+    } else {
+      Frag f;
+      parse_fragment (b, &f);
+      samples += f.traf[0].n;
+      frag_clear (&f);
+    }
+  }
+  fail_unless_equals_int (headers, 2);
+  fail_unless_equals_int (samples, 60);
+  /* the src caps carry the new header: 320x240 in its tkhd */
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  fail_unless (gst_buffer_map (gst_value_get_buffer (gst_value_array_get_value
+              (gst_structure_get_value (gst_caps_get_structure (caps, 0),
+                      "streamheader"), 0)), &map, GST_MAP_READ));
+  for (i = 0; i + 8 <= map.size; i++)
+    if (memcmp (map.data + i, "tkhd", 4) == 0) {
+      fail_unless_equals_int (rd32 (map.data + i + 4 + 76), 320 << 16);
+      found = TRUE;
+    }
+  fail_unless (found);
+  gst_buffer_unmap (gst_value_get_buffer (gst_value_array_get_value
+          (gst_structure_get_value (gst_caps_get_structure (caps, 0),
+                  "streamheader"), 0)), &map);
+  gst_caps_unref (caps);
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+  stream_free (v1);
+  stream_free (v2);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_input_dropped)
+{
+  Stream *v = encode_video (30, 160, 120, 0, 15, "avc");
+  GstHarness *h = harness_new ("video_0", SECOND, 0);
+  GPtrArray *out;
+  guint n_frag, i;
+  GstBuffer *b;
+
+  gst_harness_set_src_caps (h, gst_caps_ref (v->caps));
+  for (i = 0; i < v->bufs->len; i++) {
+    fail_unless_equals_int (gst_harness_push (h,
+            gst_buffer_copy (g_ptr_array_index (v->bufs, i))), GST_FLOW_OK);
+    if (i == 5) {
+      /* an empty buffer */
+      b = gst_buffer_new ();
+      GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = 6 * SECOND / 30 - 1000;
+      fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+      /* no timestamps at all */
+      b = gst_buffer_copy (g_ptr_array_index (v->bufs, 3));
+      GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = GST_CLOCK_TIME_NONE;
+      fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+      /* going backwards */
+      b = gst_buffer_copy (g_ptr_array_index (v->bufs, 2));
+      fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+    }
+  }
+  out = drain (h);
+  /* the bad buffers were dropped, the good ones all made it */
+  fail_unless_equals_int (check_output (h, out, &n_frag), 30);
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+  stream_free (v);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_avc_without_codec_data)
+{
+  GstHarness *h = harness_new ("video_0", SECOND, 0);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GstBuffer *b;
+
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps_str (h, "video/x-h264,stream-format=avc,"
+      "alignment=au,width=160,height=120");
+  b = gst_buffer_new_allocate (NULL, 16, NULL);
+  gst_buffer_memset (b, 0, 0, 16);
+  GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = 0;
+  gst_harness_push (h, b);
+  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error for avc caps without codec_data");
+  {
+    GError *err = NULL;
+    gst_message_parse_error (msg, &err, NULL);
+    fail_unless (strstr (err->message, "codec_data") != NULL, "%s",
+        err->message);
+    g_error_free (err);
+  }
+  gst_message_unref (msg);
+  fail_unless (gst_harness_try_pull (h) == NULL);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_byte_stream_without_sps)
+{
+  GstHarness *h = harness_new ("video_0", SECOND, 0);
+  static const guint8 slice[] = { 0, 0, 0, 1, 0x41, 0x9a, 0x02, 0x03 };
+  GPtrArray *out;
+  guint i;
+
+  gst_harness_set_src_caps_str (h, "video/x-h264,stream-format=byte-stream,"
+      "alignment=au,width=160,height=120");
+  for (i = 0; i < 5; i++) {
+    GstBuffer *b = gst_buffer_new_memdup (slice, sizeof (slice));
+    GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = i * SECOND / 30;
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  }
+  /* nothing can be written without SPS/PPS: all dropped, nothing output */
+  out = drain (h);
+  fail_unless_equals_int (out->len, 0);
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_latency_and_properties)
+{
+  GstHarness *h = harness_new ("video_0", SECOND, 0);
+  guint64 frag, chunk;
+  GstClockTime lat;
+
+  g_object_get (h->element, "fragment-duration", &frag, "chunk-duration",
+      &chunk, NULL);
+  fail_unless_equals_uint64 (frag, SECOND);
+  fail_unless_equals_uint64 (chunk, 0);
+  g_object_set (h->element, "chunk-duration", SECOND / 4, NULL);
+  /* held samples add latency: a chunk (or a fragment without chunks) */
+  lat = gst_aggregator_get_latency (GST_AGGREGATOR (h->element));
+  fail_unless (lat == GST_CLOCK_TIME_NONE || lat >= SECOND / 4);
+  gst_harness_teardown (h);
+
+  h = gst_harness_new_with_padnames ("arclyfmp4mux", "audio_0", "src");
+  g_object_get (h->element, "fragment-duration", &frag, NULL);
+  fail_unless_equals_uint64 (frag, 2 * SECOND);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Round trips through real demuxers and decoders */
+
+/* Pushes @v and @a through appsrcs into arclyfmp4mux and a file. */
+static gchar *
+mux_to_file (Stream * v, Stream * a, const gchar * extra)
+{
+  gchar *path = g_strdup_printf ("%s/arclyfmp4mux-%d-XXXXXX.mp4",
+      g_get_tmp_dir (), (gint) getpid ());
+  gint fd = g_mkstemp (path);
+  gchar *desc;
+  GstElement *pipe, *vsrc, *asrc;
+  GstBus *bus;
+  GstMessage *msg;
+  guint i;
+
+  fail_unless (fd >= 0);
+  close (fd);
+  desc = g_strdup_printf ("appsrc name=v format=time ! m.video_0 arclyfmp4mux name=m %s "
+      "! filesink location=\"%s\" appsrc name=a format=time ! m.audio_0", extra,
+      path);
+  pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL);
+  g_free (desc);
+  vsrc = gst_bin_get_by_name (GST_BIN (pipe), "v");
+  asrc = gst_bin_get_by_name (GST_BIN (pipe), "a");
+  g_object_set (vsrc, "caps", v->caps, NULL);
+  g_object_set (asrc, "caps", a->caps, NULL);
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  for (i = 0; i < MAX (v->bufs->len, a->bufs->len); i++) {
+    GstFlowReturn ret;
+    if (i < v->bufs->len) {
+      g_signal_emit_by_name (vsrc, "push-buffer",
+          g_ptr_array_index (v->bufs, i), &ret);
+      fail_unless_equals_int (ret, GST_FLOW_OK);
+    }
+    if (i < a->bufs->len) {
+      g_signal_emit_by_name (asrc, "push-buffer",
+          g_ptr_array_index (a->bufs, i), &ret);
+      fail_unless_equals_int (ret, GST_FLOW_OK);
+    }
+  }
+  {
+    GstFlowReturn ret;
+    g_signal_emit_by_name (vsrc, "end-of-stream", &ret);
+    g_signal_emit_by_name (asrc, "end-of-stream", &ret);
+  }
+  bus = gst_element_get_bus (pipe);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "muxing did not finish in 30 s");
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+    gchar *dbg = NULL;
+
+    gst_message_parse_error (msg, &err, &dbg);
+    fail ("muxing failed: %s (%s)", err->message, dbg);
+  }
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (vsrc);
+  gst_object_unref (asrc);
+  gst_object_unref (pipe);
+  return path;
+}
+
+/* Reads one track of @path back with qtdemux. */
+static Stream *
+demux_track (const gchar * path, const gchar * pad, const gchar * other)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! qtdemux name=d "
+      "d.%s ! queue ! appsink name=sink d.%s ! queue ! fakesink", path, pad,
+      other);
+  Stream *s = run_to_appsink (desc);
+
+  g_free (desc);
+  return s;
+}
+
+/* Same access units (bytes) with the same timestamps, relative to the
+ * first (the muxer may shift the whole timeline so that B-frame decode
+ * times start at 0), within @tol of timescale rounding. */
+static void
+compare_streams (Stream * in, Stream * out, GstClockTime tol)
+{
+  GstBuffer *in0 = g_ptr_array_index (in->bufs, 0);
+  GstBuffer *out0 = g_ptr_array_index (out->bufs, 0);
+  gint64 shift = (gint64) GST_BUFFER_PTS (out0) - (gint64) GST_BUFFER_PTS (in0);
+  guint i;
+
+  fail_unless_equals_int (out->bufs->len, in->bufs->len);
+  for (i = 0; i < in->bufs->len; i++) {
+    GstBuffer *a = g_ptr_array_index (in->bufs, i);
+    GstBuffer *b = g_ptr_array_index (out->bufs, i);
+    GstMapInfo map;
+    gint64 d;
+
+    fail_unless_equals_int (gst_buffer_get_size (a), gst_buffer_get_size (b));
+    fail_unless (gst_buffer_map (a, &map, GST_MAP_READ));
+    fail_unless (gst_buffer_memcmp (b, 0, map.data, map.size) == 0,
+        "AU %u differs", i);
+    gst_buffer_unmap (a, &map);
+    d = (gint64) GST_BUFFER_PTS (b) - shift - (gint64) GST_BUFFER_PTS (a);
+    fail_unless (ABS (d) <= (gint64) tol, "AU %u pts off by %" G_GINT64_FORMAT
+        " ns", i, d);
+    if (GST_BUFFER_DTS_IS_VALID (a) && GST_BUFFER_DTS_IS_VALID (b)) {
+      d = (gint64) GST_BUFFER_DTS (b) - shift - (gint64) GST_BUFFER_DTS (a);
+      fail_unless (ABS (d) <= (gint64) tol, "AU %u dts off by %"
+          G_GINT64_FORMAT " ns", i, d);
+    }
+    fail_unless_equals_int (GST_BUFFER_FLAG_IS_SET (a,
+            GST_BUFFER_FLAG_DELTA_UNIT), GST_BUFFER_FLAG_IS_SET (b,
+            GST_BUFFER_FLAG_DELTA_UNIT));
+  }
+}
+
+static gchar *
+run_tool (const gchar * const *argv, gint * status)
+{
+  gchar *out = NULL, *err = NULL, *all;
+  GError *error = NULL;
+
+  fail_unless (g_find_program_in_path (argv[0]) != NULL,
+      "%s is needed by this test but is not installed", argv[0]);
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH,
+          NULL, NULL, &out, &err, status, &error), "%s: %s", argv[0],
+      error ? error->message : "?");
+  all = g_strconcat (out, err, NULL);
+  g_free (out);
+  g_free (err);
+  return all;
+}
+
+static void
+check_with_ffmpeg (const gchar * path, guint width, guint height,
+    gdouble duration)
+{
+  const gchar *probe[] = { "ffprobe", "-v", "error", "-show_entries",
+    "stream=codec_name,width,height:format=duration", "-of",
+    "default=nw=1", path, NULL
+  };
+  const gchar *decode[] = { "ffmpeg", "-nostdin", "-v", "error", "-i", path,
+    "-f", "null", "-", NULL
+  };
+  gchar *out, *want;
+  const gchar *d;
+  gint status;
+
+  out = run_tool (probe, &status);
+  fail_unless (status == 0, "ffprobe failed: %s", out);
+  fail_unless (strstr (out, "codec_name=h264") != NULL, "%s", out);
+  fail_unless (strstr (out, "codec_name=aac") != NULL, "%s", out);
+  want = g_strdup_printf ("width=%u\nheight=%u", width, height);
+  fail_unless (strstr (out, want) != NULL, "%s", out);
+  g_free (want);
+  d = strstr (out, "duration=");
+  fail_unless (d != NULL, "%s", out);
+  fail_unless (ABS (g_ascii_strtod (d + 9, NULL) - duration) < 0.2,
+      "duration %s, expected %.2f", d + 9, duration);
+  g_free (out);
+
+  out = run_tool (decode, &status);
+  fail_unless (status == 0 && out[0] == '\0', "ffmpeg decode errors: %s", out);
+  g_free (out);
+}
+
+static void
+round_trip (guint bframes, const gchar * extra)
+{
+  Stream *v = encode_video (60, 320, 240, bframes, 30, "avc");
+  Stream *a = encode_audio (86);        /* ~2 s */
+  gchar *path = mux_to_file (v, a, extra);
+  Stream *dv = demux_track (path, "video_0", "audio_0");
+  Stream *da = demux_track (path, "audio_0", "video_0");
+
+  compare_streams (v, dv, 20 * GST_USECOND);
+  compare_streams (a, da, 30 * GST_USECOND);
+  check_with_ffmpeg (path, 320, 240, 2.0);
+  g_unlink (path);
+  g_free (path);
+  stream_free (v);
+  stream_free (a);
+  stream_free (dv);
+  stream_free (da);
+}
+
+GST_START_TEST (test_round_trip)
+{
+  round_trip (0, "fragment-duration=1000000000");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_round_trip_bframes)
+{
+  round_trip (2, "fragment-duration=1000000000");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_round_trip_chunks)
+{
+  round_trip (2, "fragment-duration=1000000000 chunk-duration=250000000");
+}
+
+GST_END_TEST;
+
+static Suite *
+arclyfmp4mux_suite (void)
+{
+  Suite *s = suite_create ("arclyfmp4mux");
+  TCase *tc = tcase_create ("structure");
+  TCase *rt = tcase_create ("roundtrip");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_video_fragments_on_keyframes);
+  tcase_add_test (tc, test_video_bframes_cts);
+  tcase_add_test (tc, test_chunks_flags);
+  tcase_add_test (tc, test_byte_stream_input);
+  tcase_add_test (tc, test_audio_only);
+  tcase_add_test (tc, test_caps_change_new_init);
+  tcase_add_test (tc, test_bad_input_dropped);
+  tcase_add_test (tc, test_avc_without_codec_data);
+  tcase_add_test (tc, test_byte_stream_without_sps);
+  tcase_add_test (tc, test_latency_and_properties);
+
+  suite_add_tcase (s, rt);
+  tcase_set_timeout (rt, 60);
+  tcase_add_test (rt, test_round_trip);
+  tcase_add_test (rt, test_round_trip_bframes);
+  tcase_add_test (rt, test_round_trip_chunks);
+  return s;
+}
+
+GST_CHECK_MAIN (arclyfmp4mux);
