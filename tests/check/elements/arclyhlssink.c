@@ -659,6 +659,94 @@ GST_START_TEST (test_discontinuity_ts)
 
 GST_END_TEST;
 
+/* A caps change (resolution) in the middle: the segment starting at the new
+ * caps carries EXT-X-DISCONTINUITY and, for fMP4, a new EXT-X-MAP (a new
+ * init file); everything decodes. */
+static GstPadProbeReturn
+change_caps (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  guint *n = user_data;
+
+  if (++(*n) == 45) {
+    GstElement *cf = gst_pad_get_parent_element (pad);
+    GstCaps *caps = gst_caps_from_string ("video/x-raw,format=I420,"
+        "width=320,height=240,framerate=30/1");
+
+    g_object_set (cf, "caps", caps, NULL);
+    gst_caps_unref (caps);
+    gst_object_unref (cf);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+check_caps_change (const gchar * format)
+{
+  Run *run = run_new ();
+  gchar *sink = sink_desc (run, format,
+      "target-duration=1 playlist-type=event");
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=120 ! "
+      "capsfilter name=cf caps=video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! x264enc key-int-max=30 option-string=scenecut=0 "
+      "speed-preset=ultrafast tune=zerolatency ! h264parse ! hls.video %s",
+      sink);
+  GstElement *cf;
+  GstPad *pad;
+  GstBus *bus;
+  GstMessage *msg;
+  HlsCheckPlaylist *pl;
+  guint n = 0, i, disc_at = 0;
+
+  run->pipeline = gst_parse_launch (desc, NULL);
+  fail_unless (run->pipeline != NULL);
+  cf = gst_bin_get_by_name (GST_BIN (run->pipeline), "cf");
+  pad = gst_element_get_static_pad (cf, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, change_caps, &n, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (cf);
+  bus = gst_element_get_bus (run->pipeline);
+  gst_element_set_state (run->pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "no EOS after a caps change");
+  gst_message_unref (msg);
+  gst_element_set_state (run->pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+
+  pl = check_output (run);
+  fail_unless_equals_int (pl->n_discontinuities, 1);
+  for (i = 0; i < pl->segments->len; i++) {
+    HlsCheckSegment *s = g_ptr_array_index (pl->segments, i);
+    if (s->discontinuity)
+      disc_at = i;
+    if (g_str_equal (format, FMT_FMP4))
+      fail_unless_equals_string (s->map_uri, disc_at && i >= disc_at ?
+          "init1.mp4" : "init0.mp4");
+  }
+  /* the new caps arrive with frame 45 (1.5 s): not in the first segment */
+  fail_unless (disc_at >= 1 && disc_at <= 2, "discontinuity at segment %u",
+      disc_at);
+  hls_check_playlist_free (pl);
+  g_free (desc);
+  g_free (sink);
+  run_free (run);
+}
+
+GST_START_TEST (test_caps_change_fmp4)
+{
+  check_caps_change (FMT_FMP4);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_caps_change_ts)
+{
+  check_caps_change (FMT_TS);
+}
+
+GST_END_TEST;
+
 /* Live window: the playlist slides, max-files segment files stay, a file
  * is never deleted while listed. */
 GST_START_TEST (test_live_window_and_max_files)
@@ -903,6 +991,8 @@ arclyhlssink_suite (void)
   tcase_add_test (tc, test_fmp4_audio);
   tcase_add_test (tc, test_hlsdemux_vod_fmp4);
   tcase_add_test (tc, test_discontinuity_fmp4);
+  tcase_add_test (tc, test_caps_change_fmp4);
+  tcase_add_test (tc, test_caps_change_ts);
   tcase_add_test (tc, test_live_window_and_max_files);
   tcase_add_test (tc, test_write_error_keeps_playlist);
   tcase_add_test (tc, test_low_latency_fmp4);
