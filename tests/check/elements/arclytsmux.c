@@ -1525,6 +1525,70 @@ GST_START_TEST (test_splitmuxsink)
 
 GST_END_TEST;
 
+/* Live sources: the muxer reports its latency (the audio PES wait adds to
+ * upstream's) and writes a stream that decodes. */
+GST_START_TEST (test_live)
+{
+  gchar *file = tmp_path ("live.ts");
+  gchar *desc;
+  GstElement *pipe;
+  GError *err = NULL;
+  GstBus *bus;
+  GstMessage *msg;
+  GstQuery *q;
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = 0;
+
+  require_element ("x264enc");
+  require_element ("voaacenc");
+  desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=45 ! "
+      "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=15 speed-preset=ultrafast ! "
+      "arclytsmux name=m ! filesink location=%s "
+      "audiotestsrc is-live=true num-buffers=65 samplesperbuffer=1024 ! "
+      "voaacenc ! m.", file);
+  pipe = gst_parse_launch (desc, &err);
+  fail_unless (pipe != NULL, "%s", err ? err->message : "");
+  g_free (desc);
+  bus = gst_element_get_bus (pipe);
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_get_state (pipe, NULL, NULL,
+          20 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  /* (filesink does not sync, so ask the muxer itself) */
+  q = gst_query_new_latency ();
+  {
+    GstElement *m = gst_bin_get_by_name (GST_BIN (pipe), "m");
+
+    fail_unless (gst_element_query (m, q));
+    gst_object_unref (m);
+  }
+  gst_query_parse_latency (q, &live, &min, &max);
+  gst_query_unref (q);
+  fail_unless (live);
+  fail_unless (min >= 100 * GST_MSECOND, "latency %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (min));
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "live pipeline did not reach EOS");
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  check_ffmpeg_decodes (file);
+  {
+    gchar *probe = ffprobe (file, "stream=codec_name");
+
+    fail_unless (strstr (probe, "h264") && strstr (probe, "aac"), "%s", probe);
+    g_free (probe);
+  }
+  g_unlink (file);
+  g_free (file);
+}
+
+GST_END_TEST;
+
 static gchar *test_dir = NULL;
 
 static void
@@ -1563,6 +1627,7 @@ arclytsmux_suite (void)
   tcase_add_test (rt, test_roundtrip_x264_aac);
   tcase_add_test (rt, test_roundtrip_x264_bframes_aac);
   tcase_add_test (rt, test_splitmuxsink);
+  tcase_add_test (rt, test_live);
   return s;
 }
 

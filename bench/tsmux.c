@@ -1,0 +1,306 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * arclytsmux vs mpegtsmux on the same parsed input (see bench/tsmux.sh).
+ *
+ * The input file (H.264 + AAC in MP4) is demuxed and parsed ONCE into memory
+ * (h264parse to the chosen stream-format, aacparse to raw AAC); then each
+ * run feeds the very same buffers through
+ *
+ *   appsrc ! MUX ! fakesink      appsrc ! MUX.
+ *
+ * alternating the two muxers, and measures the process CPU time (user +
+ * system, getrusage) from PLAYING to EOS.  A baseline run without a muxer
+ * (appsrc ! fakesink twice) gives the feeding cost, subtracted for the "net"
+ * figures.  Output bytes are counted; with --save DIR the last run of each
+ * muxer also writes DIR/<mux>.ts for checking (tsmux.sh runs ffmpeg on it).
+ *
+ * Usage: tsmux --input FILE [--runs N] [--format avc|byte-stream] [--save DIR]
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <gst/gst.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/app/gstappsink.h>
+
+typedef struct
+{
+  GPtrArray *video, *audio;
+  GstCaps *vcaps, *acaps;
+  guint64 in_bytes;
+} Input;
+
+typedef struct
+{
+  gdouble cpu;                  /* s */
+  gdouble wall;                 /* s */
+  guint64 bytes;
+} RunResult;
+
+static gdouble
+cpu_now (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+      ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static void
+pull_all (GstElement * sink, GPtrArray * out, GstCaps ** caps,
+    guint64 * bytes)
+{
+  GstSample *s;
+
+  while ((s = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              30 * GST_SECOND))) {
+    GstBuffer *b = gst_sample_get_buffer (s);
+
+    if (!*caps)
+      *caps = gst_caps_ref (gst_sample_get_caps (s));
+    *bytes += gst_buffer_get_size (b);
+    g_ptr_array_add (out, gst_buffer_ref (b));
+    gst_sample_unref (s);
+  }
+}
+
+static gboolean
+load_input (const gchar * file, const gchar * format, Input * in)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! qtdemux name=d "
+      "d.video_0 ! queue ! h264parse ! video/x-h264,stream-format=%s,"
+      "alignment=au ! appsink name=v sync=false "
+      "d.audio_0 ! queue ! aacparse ! audio/mpeg,stream-format=raw ! "
+      "appsink name=a sync=false", file, format);
+  GError *err = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &err);
+  GstElement *v, *a;
+
+  g_free (desc);
+  if (!pipe) {
+    g_printerr ("cannot load %s: %s\n", file, err->message);
+    return FALSE;
+  }
+  v = gst_bin_get_by_name (GST_BIN (pipe), "v");
+  a = gst_bin_get_by_name (GST_BIN (pipe), "a");
+  memset (in, 0, sizeof (*in));
+  in->video = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  in->audio = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  /* appsinks queue without limit: drain one, then the other */
+  pull_all (v, in->video, &in->vcaps, &in->in_bytes);
+  pull_all (a, in->audio, &in->acaps, &in->in_bytes);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (v);
+  gst_object_unref (a);
+  gst_object_unref (pipe);
+  return in->video->len > 0 && in->audio->len > 0;
+}
+
+static GstPadProbeReturn
+count_bytes (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  *(guint64 *) data += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  return GST_PAD_PROBE_OK;
+}
+
+/* @mux NULL: the baseline (no muxer). */
+static gboolean
+run_once (const Input * in, const gchar * mux, const gchar * save,
+    RunResult * r)
+{
+  gchar *desc;
+  GstElement *pipe, *v, *a, *sink;
+  GstBus *bus;
+  GstMessage *msg;
+  GError *err = NULL;
+  GstPad *pad;
+  gdouble c0, w0;
+  guint i;
+  gboolean ok;
+
+  if (!mux)
+    desc = g_strdup ("appsrc name=v format=time max-bytes=0 ! "
+        "fakesink name=out sync=false "
+        "appsrc name=a format=time max-bytes=0 ! fakesink sync=false");
+  else if (save)
+    desc = g_strdup_printf ("appsrc name=v format=time max-bytes=0 ! m. "
+        "appsrc name=a format=time max-bytes=0 ! m. "
+        "%s name=m ! filesink name=out location=\"%s/%s.ts\"", mux, save,
+        mux);
+  else
+    desc = g_strdup_printf ("appsrc name=v format=time max-bytes=0 ! m. "
+        "appsrc name=a format=time max-bytes=0 ! m. "
+        "%s name=m ! fakesink name=out sync=false", mux);
+  pipe = gst_parse_launch (desc, &err);
+  g_free (desc);
+  if (!pipe) {
+    g_printerr ("pipeline: %s\n", err->message);
+    return FALSE;
+  }
+  v = gst_bin_get_by_name (GST_BIN (pipe), "v");
+  a = gst_bin_get_by_name (GST_BIN (pipe), "a");
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "out");
+  g_object_set (v, "caps", in->vcaps, NULL);
+  g_object_set (a, "caps", in->acaps, NULL);
+  r->bytes = 0;
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_bytes, &r->bytes,
+      NULL);
+  gst_object_unref (pad);
+
+  /* Queue every buffer (refs, no copies) before the clock starts. */
+  for (i = 0; i < in->video->len; i++)
+    gst_app_src_push_buffer (GST_APP_SRC (v),
+        gst_buffer_ref (g_ptr_array_index (in->video, i)));
+  gst_app_src_end_of_stream (GST_APP_SRC (v));
+  for (i = 0; i < in->audio->len; i++)
+    gst_app_src_push_buffer (GST_APP_SRC (a),
+        gst_buffer_ref (g_ptr_array_index (in->audio, i)));
+  gst_app_src_end_of_stream (GST_APP_SRC (a));
+
+  bus = gst_element_get_bus (pipe);
+  c0 = cpu_now ();
+  w0 = g_get_monotonic_time () / 1e6;
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  r->cpu = cpu_now () - c0;
+  r->wall = g_get_monotonic_time () / 1e6 - w0;
+  ok = msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
+  if (!ok)
+    g_printerr ("%s: %s\n", mux ? mux : "baseline",
+        msg ? "error" : "timed out after 120 s");
+  if (msg)
+    gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (v);
+  gst_object_unref (a);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  return ok;
+}
+
+static gint
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static gdouble
+median (gdouble * v, guint n)
+{
+  qsort (v, n, sizeof (gdouble), (int (*)(const void *, const void *))
+      cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int
+main (int argc, char **argv)
+{
+  gchar *input = NULL, *format = g_strdup ("avc"), *save = NULL;
+  gint runs = 5;
+  GOptionEntry entries[] = {
+    {"input", 0, 0, G_OPTION_ARG_FILENAME, &input, "MP4 with H.264 + AAC",
+        "FILE"},
+    {"runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs per muxer (5)", "N"},
+    {"format", 0, 0, G_OPTION_ARG_STRING, &format,
+        "H.264 stream-format fed to both muxers: avc or byte-stream", "F"},
+    {"save", 0, 0, G_OPTION_ARG_FILENAME, &save,
+        "write DIR/<muxer>.ts from one extra run each", "DIR"},
+    {NULL}
+  };
+  const gchar *muxers[2] = { "arclytsmux", "mpegtsmux" };
+  GOptionContext *ctx = g_option_context_new ("- arclytsmux vs mpegtsmux");
+  GError *err = NULL;
+  Input in;
+  gdouble *cpu[3], *wall[3], med_cpu[3], med_wall[3];
+  guint64 bytes[3] = { 0, 0, 0 };
+  gint r, k;
+  RunResult res;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &err) || !input
+      || runs < 1) {
+    g_printerr ("usage: tsmux --input FILE [--runs N] [--format F] "
+        "[--save DIR]\n");
+    return 2;
+  }
+  g_option_context_free (ctx);
+
+  if (!load_input (input, format, &in)) {
+    g_printerr ("could not load %s\n", input);
+    return 1;
+  }
+  {
+    GstClockTime first = GST_BUFFER_PTS (g_ptr_array_index (in.video, 0));
+    GstClockTime last = GST_BUFFER_PTS (g_ptr_array_index (in.video,
+            in.video->len - 1));
+
+    printf ("input: %s, %u video AUs (%s), %u AAC frames, %.1f MB, "
+        "%.1f s\n", input, in.video->len, format, in.audio->len,
+        in.in_bytes / 1e6, (last - first) / 1e9);
+  }
+
+  for (k = 0; k < 3; k++) {
+    cpu[k] = g_new0 (gdouble, runs);
+    wall[k] = g_new0 (gdouble, runs);
+  }
+  for (r = 0; r < runs; r++) {
+    /* alternate which muxer goes first, baseline in between */
+    for (k = 0; k < 3; k++) {
+      gint which = (k == 2) ? 2 : ((r % 2) ? 1 - k : k);
+      const gchar *mux = which < 2 ? muxers[which] : NULL;
+
+      if (!run_once (&in, mux, NULL, &res))
+        return 1;
+      cpu[which][r] = res.cpu;
+      wall[which][r] = res.wall;
+      bytes[which] = res.bytes;
+      printf ("run %d %-10s cpu %.3f s wall %.3f s out %" G_GUINT64_FORMAT
+          " bytes\n", r, mux ? mux : "baseline", res.cpu, res.wall,
+          res.bytes);
+      fflush (stdout);
+    }
+  }
+  for (k = 0; k < 3; k++) {
+    med_cpu[k] = median (cpu[k], runs);
+    med_wall[k] = median (wall[k], runs);
+  }
+
+  printf ("\nmedians of %d runs (CPU = user+system of the process):\n", runs);
+  printf ("  %-10s cpu %.3f s  wall %.3f s  out %" G_GUINT64_FORMAT
+      " bytes\n", muxers[0], med_cpu[0], med_wall[0], bytes[0]);
+  printf ("  %-10s cpu %.3f s  wall %.3f s  out %" G_GUINT64_FORMAT
+      " bytes\n", muxers[1], med_cpu[1], med_wall[1], bytes[1]);
+  printf ("  %-10s cpu %.3f s  wall %.3f s\n", "baseline", med_cpu[2],
+      med_wall[2]);
+  printf ("speed: mpegtsmux/arclytsmux CPU ratio %.2fx gross, %.2fx net of "
+      "the baseline\n", med_cpu[1] / med_cpu[0],
+      (med_cpu[1] - med_cpu[2]) / MAX (med_cpu[0] - med_cpu[2], 1e-3));
+  printf ("size: arclytsmux %" G_GUINT64_FORMAT " vs mpegtsmux %"
+      G_GUINT64_FORMAT " bytes: %+.2f%%; TS overhead over the %" G_GUINT64_FORMAT
+      " ES bytes: arcly %.2f%%, mpegtsmux %.2f%%\n", bytes[0], bytes[1],
+      100.0 * ((gdouble) bytes[0] - (gdouble) bytes[1]) / bytes[1],
+      in.in_bytes, 100.0 * ((gdouble) bytes[0] - in.in_bytes) / in.in_bytes,
+      100.0 * ((gdouble) bytes[1] - in.in_bytes) / in.in_bytes);
+
+  if (save) {
+    for (k = 0; k < 2; k++)
+      if (!run_once (&in, muxers[k], save, &res))
+        return 1;
+    printf ("saved %s/arclytsmux.ts and %s/mpegtsmux.ts\n", save, save);
+  }
+  return 0;
+}
