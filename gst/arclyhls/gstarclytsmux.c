@@ -663,15 +663,6 @@ done:
 static const guint8 aud_nal[] = { 0x00, 0x00, 0x00, 0x01, 0x09, 0xf0 };
 static const guint8 start_code[] = { 0x00, 0x00, 0x00, 0x01 };
 
-typedef struct
-{
-  gboolean has_idr;
-  gboolean has_sps;
-  gboolean has_pps;
-  gboolean aud_first;
-  gsize after_aud;              /* offset of what follows a leading AUD */
-} AuInfo;
-
 static void
 store_param_set (GByteArray ** slot, const guint8 * nal, gsize size)
 {
@@ -685,105 +676,13 @@ store_param_set (GByteArray ** slot, const guint8 * nal, gsize size)
   g_byte_array_append (*slot, nal, size);
 }
 
-static void
-note_nal (ArclyTsMuxPad * pad, AuInfo * au, const guint8 * nal, gsize size)
-{
-  switch (ARCLY_H264_NAL_TYPE (nal[0])) {
-    case ARCLY_H264_NAL_IDR:
-      au->has_idr = TRUE;
-      break;
-    case ARCLY_H264_NAL_SPS:
-      au->has_sps = TRUE;
-      store_param_set (&pad->inband_sps, nal, size);
-      break;
-    case ARCLY_H264_NAL_PPS:
-      au->has_pps = TRUE;
-      store_param_set (&pad->inband_pps, nal, size);
-      break;
-    default:
-      break;
-  }
-}
-
-/* Scans an Annex-B access unit up to its first slice: the NALs that matter
- * here (AUD, SPS, PPS, IDR-ness) all come before it, so the slice data is
- * never read.  FALSE when there is no NAL at all. */
-static gboolean
-scan_annexb (ArclyTsMuxPad * pad, const guint8 * data, gsize size,
-    AuInfo * au)
-{
-  gsize pos, next_pos;
-  guint sc_len, next_len;
-  gboolean first = TRUE;
-
-  if (!arcly_h264_find_start_code (data, size, 0, &pos, &sc_len))
-    return FALSE;
-  for (;;) {
-    gsize nal = pos + sc_len, end;
-    gboolean more;
-    guint type;
-
-    if (nal >= size)
-      return !first;
-    type = ARCLY_H264_NAL_TYPE (data[nal]);
-    if (type >= ARCLY_H264_NAL_SLICE && type <= ARCLY_H264_NAL_IDR) {
-      note_nal (pad, au, data + nal, 1);
-      return TRUE;
-    }
-    more = arcly_h264_find_start_code (data, size, nal, &next_pos, &next_len);
-    end = more ? next_pos : size;
-    if (first && type == ARCLY_H264_NAL_AUD) {
-      au->aud_first = TRUE;
-      au->after_aud = end;
-    } else {
-      note_nal (pad, au, data + nal, end - nal);
-    }
-    first = FALSE;
-    if (!more)
-      return TRUE;
-    pos = next_pos;
-    sc_len = next_len;
-  }
-}
-
-/* Converts a length-prefixed access unit to Annex-B in self->scratch,
- * leaving out AUDs (one is written first anyway).  FALSE when a length runs
- * past the buffer. */
-static gboolean
-convert_avc (ArclyTsMux * self, ArclyTsMuxPad * pad, const guint8 * data,
-    gsize size, AuInfo * au)
-{
-  GByteArray *es = self->scratch;
-  gsize off = 0, n = pad->nal_length_size;
-
-  g_byte_array_set_size (es, 0);
-  while (off < size) {
-    gsize len = 0, i;
-
-    if (size - off < n)
-      return FALSE;
-    for (i = 0; i < n; i++)
-      len = (len << 8) | data[off + i];
-    off += n;
-    if (len == 0 || len > size - off)
-      return FALSE;
-    if (ARCLY_H264_NAL_TYPE (data[off]) != ARCLY_H264_NAL_AUD) {
-      note_nal (pad, au, data + off, len);
-      g_byte_array_append (es, start_code, 4);
-      g_byte_array_append (es, data + off, len);
-    }
-    off += len;
-  }
-  return es->len > 0;
-}
-
 static GstFlowReturn
 handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
     gint64 pts, gint64 dts)
 {
   GstFlowReturn ret = GST_FLOW_OK;
   GstMapInfo map;
-  AuInfo au = { 0 };
+  ArclyTsH264Au au;
   ArclyTsChunk chunks[3];
   guint n_chunks = 0;
   gboolean keyframe, pcr = (pad == self->pcr_pad), ok;
@@ -795,14 +694,22 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
     pad_drop (self, pad, DROP_MALFORMED, "could not map the buffer");
     return GST_FLOW_OK;
   }
-  ok = pad->avc ? convert_avc (self, pad, map.data, map.size, &au) :
-      scan_annexb (pad, map.data, map.size, &au);
+  g_byte_array_set_size (self->scratch, 0);
+  ok = pad->avc ? arcly_ts_h264_avc_to_annexb (map.data, map.size,
+      pad->nal_length_size, self->scratch, &au) :
+      arcly_ts_h264_scan_annexb (map.data, map.size, &au);
   if (!ok) {
     pad_drop (self, pad, DROP_MALFORMED, pad->avc ?
         "NAL length prefixes do not match the buffer size" :
         "no Annex-B start code in the access unit");
     goto done;
   }
+
+  /* Remember the latest in-band parameter sets for the IDRs without. */
+  if (au.sps)
+    store_param_set (&pad->inband_sps, au.sps, au.sps_size);
+  if (au.pps)
+    store_param_set (&pad->inband_pps, au.pps, au.pps_size);
 
   keyframe = au.has_idr || (!GST_BUFFER_FLAG_IS_SET (buf,
           GST_BUFFER_FLAG_DELTA_UNIT) && au.has_sps && au.has_pps);

@@ -32,6 +32,7 @@
  * flagged, then 0xff stuffing.  A length of 0 is a single stuffing byte. */
 
 #include "tswriter.h"
+#include "arclyh264.h"
 
 #include <string.h>
 
@@ -398,4 +399,105 @@ arcly_ts_write_pcr_packet (const ArclyTsPid * pid, guint64 pcr,
   p = put8 (p, AF_FLAG_PCR);
   p = put_pcr (p, pcr);
   memset (p, 0xff, pkt + ARCLY_TS_PACKET_SIZE - p);
+}
+
+/* ---- H.264 access units ---- */
+
+static void
+note_nal (ArclyTsH264Au * au, const guint8 * nal, gsize size)
+{
+  switch (ARCLY_H264_NAL_TYPE (nal[0])) {
+    case ARCLY_H264_NAL_IDR:
+      au->has_idr = TRUE;
+      break;
+    case ARCLY_H264_NAL_SPS:
+      au->has_sps = TRUE;
+      au->sps = nal;
+      au->sps_size = size;
+      break;
+    case ARCLY_H264_NAL_PPS:
+      au->has_pps = TRUE;
+      au->pps = nal;
+      au->pps_size = size;
+      break;
+    default:
+      break;
+  }
+}
+
+gboolean
+arcly_ts_h264_scan_annexb (const guint8 * data, gsize size,
+    ArclyTsH264Au * au)
+{
+  gsize pos, next_pos;
+  guint sc_len, next_len;
+  gboolean first = TRUE;
+
+  memset (au, 0, sizeof (*au));
+  if (!arcly_h264_find_start_code (data, size, 0, &pos, &sc_len))
+    return FALSE;
+  for (;;) {
+    gsize nal = pos + sc_len, end;
+    gboolean more;
+    guint type;
+
+    if (nal >= size)
+      return !first;
+    type = ARCLY_H264_NAL_TYPE (data[nal]);
+    /* H.264 Table 7-1: 1..5 are slices; nothing we need follows them */
+    if (type >= ARCLY_H264_NAL_SLICE && type <= ARCLY_H264_NAL_IDR) {
+      note_nal (au, data + nal, 1);
+      return TRUE;
+    }
+    more = arcly_h264_find_start_code (data, size, nal, &next_pos, &next_len);
+    end = more ? next_pos : size;
+    if (first && type == ARCLY_H264_NAL_AUD) {
+      au->aud_first = TRUE;
+      au->after_aud = end;
+    } else {
+      note_nal (au, data + nal, end - nal);
+    }
+    first = FALSE;
+    if (!more)
+      return TRUE;
+    pos = next_pos;
+    sc_len = next_len;
+  }
+}
+
+gboolean
+arcly_ts_h264_avc_to_annexb (const guint8 * data, gsize size,
+    guint nal_length_size, GByteArray * out, ArclyTsH264Au * au)
+{
+  static const guint8 start_code[] = { 0x00, 0x00, 0x00, 0x01 };
+  guint old_len = out->len;
+  gsize off = 0, n = nal_length_size;
+
+  memset (au, 0, sizeof (*au));
+  if (n != 1 && n != 2 && n != 4)
+    return FALSE;
+  while (off < size) {
+    gsize len = 0, i;
+
+    if (size - off < n)
+      goto bad;
+    for (i = 0; i < n; i++)
+      len = (len << 8) | data[off + i];
+    off += n;
+    if (len == 0 || len > size - off)
+      goto bad;
+    if (ARCLY_H264_NAL_TYPE (data[off]) != ARCLY_H264_NAL_AUD) {
+      note_nal (au, data + off, len);
+      g_byte_array_append (out, start_code, 4);
+      g_byte_array_append (out, data + off, len);
+    }
+    off += len;
+  }
+  if (out->len > old_len)
+    return TRUE;
+
+bad:
+  g_byte_array_set_size (out, old_len);
+  memset (au, 0, sizeof (*au));
+  return FALSE;
 }

@@ -119,6 +119,39 @@ void    arcly_ts_write_pcr_packet (const ArclyTsPid * pid, guint64 pcr,
 /* Size of the PES header @info produces (9 + 0, 5 or 10 bytes). */
 guint   arcly_ts_pes_header_size (const ArclyTsPesInfo * info);
 
+/* ---- H.264 access units as ITU-T H.222.0 §2.14 wants them in TS ----
+ *
+ * What the muxer needs to know of an access unit before packetizing it: is
+ * it an IDR, does it carry SPS/PPS (and which), does it start with an access
+ * unit delimiter.  Bounded scans over untrusted bytes (fuzzed by
+ * tests/fuzz/fuzz_ts_avcc.c). */
+typedef struct
+{
+  gboolean has_idr;
+  gboolean has_sps;
+  gboolean has_pps;
+  gboolean aud_first;           /* the first NAL is an AUD */
+  gsize after_aud;              /* Annex-B: offset of what follows it */
+  const guint8 *sps;            /* the last SPS / PPS NAL seen (into the */
+  gsize sps_size;               /* input), without start code */
+  const guint8 *pps;
+  gsize pps_size;
+} ArclyTsH264Au;
+
+/* Scans an Annex-B access unit up to its first slice NAL (the slice data is
+ * never read: everything of interest comes before it).  FALSE when there is
+ * no NAL unit at all. */
+gboolean arcly_ts_h264_scan_annexb (const guint8 * data, gsize size,
+                                    ArclyTsH264Au * au);
+
+/* Appends a length-prefixed (avc, @nal_length_size 1, 2 or 4) access unit
+ * to @out as Annex-B (4-byte start codes), leaving out access unit
+ * delimiters.  FALSE (and @out back at its old length) when a length is 0 or
+ * runs past the buffer, or nothing but AUDs is left. */
+gboolean arcly_ts_h264_avc_to_annexb (const guint8 * data, gsize size,
+                                      guint nal_length_size, GByteArray * out,
+                                      ArclyTsH264Au * au);
+
 G_END_DECLS
 
 #endif /* __ARCLY_TS_WRITER_H__ */

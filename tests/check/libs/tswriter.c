@@ -425,6 +425,86 @@ GST_START_TEST (test_pcr_packet)
 
 GST_END_TEST;
 
+/* H.264 AU scanners: what they find, and every truncated prefix of an AU
+ * stays in bounds and never claims more than it saw. */
+static const guint8 au_annexb[] = {
+  0, 0, 0, 1, 0x09, 0xf0,       /* AUD */
+  0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, /* SPS */
+  0, 0, 1, 0x68, 0xce, 0x3c, 0x80,      /* PPS, 3-byte start code */
+  0, 0, 0, 1, 0x65, 0x88, 0x84, 0x00, 0x00, 0x03, 0x01, 0x55  /* IDR */
+};
+
+static const guint8 au_avc[] = {
+  0, 0, 0, 2, 0x09, 0xf0,
+  0, 0, 0, 4, 0x67, 0x42, 0xc0, 0x1e,
+  0, 0, 0, 4, 0x68, 0xce, 0x3c, 0x80,
+  0, 0, 0, 3, 0x41, 0x9a, 0x55
+};
+
+GST_START_TEST (test_h264_scan)
+{
+  ArclyTsH264Au au;
+  GByteArray *out = g_byte_array_new ();
+  gsize n;
+
+  fail_unless (arcly_ts_h264_scan_annexb (au_annexb, sizeof (au_annexb),
+          &au));
+  fail_unless (au.aud_first && au.has_sps && au.has_pps && au.has_idr);
+  fail_unless_equals_int (au.after_aud, 6);
+  fail_unless (au.sps == au_annexb + 10 && au.sps_size == 4);
+  fail_unless (au.pps == au_annexb + 17 && au.pps_size == 4);
+
+  for (n = 0; n < sizeof (au_annexb); n++) {
+    /* a copy of exactly n bytes: ASan/valgrind catch any over-read */
+    guint8 *copy = g_memdup2 (au_annexb, n);
+
+    if (arcly_ts_h264_scan_annexb (copy, n, &au)) {
+      fail_unless (n >= 5);
+      if (au.sps)
+        fail_unless (au.sps + au.sps_size <= copy + n);
+      if (au.pps)
+        fail_unless (au.pps + au.pps_size <= copy + n);
+      fail_unless (au.after_aud <= n);
+      fail_unless (!au.has_idr || n >= 26);
+    }
+    g_free (copy);
+  }
+  fail_if (arcly_ts_h264_scan_annexb ((const guint8 *) "\x12\x34", 2, &au));
+
+  /* avc: converted, AUD left out, parameter sets found */
+  g_byte_array_append (out, (const guint8 *) "xy", 2);
+  fail_unless (arcly_ts_h264_avc_to_annexb (au_avc, sizeof (au_avc), 4, out,
+          &au));
+  fail_unless (!au.has_idr && au.has_sps && au.has_pps && !au.aud_first);
+  fail_unless_equals_int (out->len, 2 + 8 + 8 + 7);
+  fail_unless (memcmp (out->data + 2, "\0\0\0\x01\x67", 5) == 0);
+  fail_unless (memcmp (out->data + 2 + 16, "\0\0\0\x01\x41", 5) == 0);
+  for (n = 0; n < sizeof (au_avc); n++) {
+    guint8 *copy = g_memdup2 (au_avc, n);
+    gboolean ok;
+
+    g_byte_array_set_size (out, 2);
+    ok = arcly_ts_h264_avc_to_annexb (copy, n, 4, out, &au);
+    /* only whole NALs convert; a failure leaves the array as it was */
+    fail_unless_equals_int (ok, n == 14 || n == 22);
+    if (!ok)
+      fail_unless_equals_int (out->len, 2);
+    g_free (copy);
+  }
+  g_byte_array_set_size (out, 0);
+  fail_if (arcly_ts_h264_avc_to_annexb (au_avc, 6, 4, out, &au), "AUD only");
+  fail_if (arcly_ts_h264_avc_to_annexb (au_avc, sizeof (au_avc), 3, out,
+          &au), "length size 3");
+  fail_if (arcly_ts_h264_avc_to_annexb ((const guint8 *) "\0\0\0\0\x41",
+          5, 4, out, &au), "zero length");
+  fail_unless (arcly_ts_h264_avc_to_annexb ((const guint8 *) "\x02\x41\x9a",
+          3, 1, out, &au));
+  fail_unless_equals_int (out->len, 6);
+  g_byte_array_unref (out);
+}
+
+GST_END_TEST;
+
 static Suite *
 tswriter_suite (void)
 {
@@ -438,6 +518,7 @@ tswriter_suite (void)
   tcase_add_test (tc, test_pes_every_small_size);
   tcase_add_test (tc, test_pes_large_and_wrap);
   tcase_add_test (tc, test_pcr_packet);
+  tcase_add_test (tc, test_h264_scan);
   return s;
 }
 
