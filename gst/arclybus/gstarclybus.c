@@ -79,6 +79,36 @@
 #include "gstarclybuselements.h"
 #include "busring.h"
 
+/* GLib's GMutex is futex based on Linux, which ThreadSanitizer cannot see:
+ * in a -Db_sanitize=thread build the bus lock is annotated so the races
+ * TSan reports in this file are real ones. */
+#if defined(__SANITIZE_THREAD__)
+#define ARCLY_BUS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ARCLY_BUS_TSAN 1
+#endif
+#endif
+
+#ifdef ARCLY_BUS_TSAN
+void __tsan_acquire (void *addr);
+void __tsan_release (void *addr);
+#define TSAN_ACQUIRE(a) __tsan_acquire (a)
+#define TSAN_RELEASE(a) __tsan_release (a)
+#else
+#define TSAN_ACQUIRE(a) G_STMT_START { } G_STMT_END
+#define TSAN_RELEASE(a) G_STMT_START { } G_STMT_END
+#endif
+
+#define BUS_LOCK(s) G_STMT_START {                      \
+    g_mutex_lock (&(s)->lock);                          \
+    TSAN_ACQUIRE (&(s)->lock);                          \
+  } G_STMT_END
+#define BUS_UNLOCK(s) G_STMT_START {                    \
+    TSAN_RELEASE (&(s)->lock);                          \
+    g_mutex_unlock (&(s)->lock);                        \
+  } G_STMT_END
+
 #define GST_CAT_DEFAULT arclybus_debug
 GST_DEBUG_CATEGORY_STATIC (arclybus_dataflow);
 
@@ -232,6 +262,21 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%u",
     GST_PAD_SRC, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
+
+/* (L) g_cond_wait_until() on the bus lock; G_MAXINT64 waits forever */
+static gboolean
+bus_wait_until (GstArclyBus * self, GCond * cond, gint64 end_time)
+{
+  gboolean ret = TRUE;
+
+  TSAN_RELEASE (&self->lock);
+  if (end_time == G_MAXINT64)
+    g_cond_wait (cond, &self->lock);
+  else
+    ret = g_cond_wait_until (cond, &self->lock, end_time);
+  TSAN_ACQUIRE (&self->lock);
+  return ret;
+}
 
 static gpointer worker_main (gpointer data);
 static gpointer watchdog_main (gpointer data);
@@ -642,9 +687,9 @@ trim_ring (GstArclyBus * self)
   n = arcly_bus_ring_trim (self->ring, min_cursor (self), out, TRIM_BATCH);
   if (n == 0)
     return FALSE;
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   release_items (out, n);
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   return TRUE;
 }
 
@@ -667,10 +712,10 @@ spawn_thread (GstArclyBus * self, gboolean watchdog)
   if (!watchdog)
     self->pool_active++;
 
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   t = g_thread_try_new (watchdog ? "arclybus-watch" : "arclybus-deliver",
       watchdog ? watchdog_main : worker_main, w, &err);
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   if (t == NULL) {
     GST_WARNING_OBJECT (self, "could not start a thread: %s", err->message);
     g_clear_error (&err);
@@ -719,7 +764,7 @@ worker_main (gpointer data)
   GstArclyBusPad *p, *old;
   BusWork work;
 
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   while (self->running && w->gen == self->gen) {
     gint64 next_retry = 0;
     GstFlowReturn ret;
@@ -732,9 +777,9 @@ worker_main (gpointer data)
         p->busy = FALSE;
         p->stalled = FALSE;
         w->pad = NULL;
-        g_mutex_unlock (&self->lock);
+        BUS_UNLOCK (self);
         gst_object_unref (p);
-        g_mutex_lock (&self->lock);
+        BUS_LOCK (self);
         if (w->gen != self->gen || self->pool_active >= self->pool_target)
           break;
         w->stalled = FALSE;
@@ -752,9 +797,9 @@ worker_main (gpointer data)
           continue;
         self->n_idle++;
         if (next_retry)
-          g_cond_wait_until (&self->work_cond, &self->lock, next_retry);
+          bus_wait_until (self, &self->work_cond, next_retry);
         else
-          g_cond_wait (&self->work_cond, &self->lock);
+          bus_wait_until (self, &self->work_cond, G_MAXINT64);
         self->n_idle--;
         continue;
       }
@@ -762,9 +807,9 @@ worker_main (gpointer data)
     }
 
     w->push_start = g_get_monotonic_time ();
-    g_mutex_unlock (&self->lock);
+    BUS_UNLOCK (self);
     ret = execute_work (self, p, &work);
-    g_mutex_lock (&self->lock);
+    BUS_LOCK (self);
     w->push_start = 0;
     finish_work (self, p, &work, ret);
     if (w->gen != self->gen)
@@ -773,14 +818,14 @@ worker_main (gpointer data)
       p->busy = FALSE;
       old = w->pad;
       w->pad = NULL;
-      g_mutex_unlock (&self->lock);
+      BUS_UNLOCK (self);
       gst_object_unref (old);
-      g_mutex_lock (&self->lock);
+      BUS_LOCK (self);
     }
   }
   old = w->pad;
   worker_exit (self, w);
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   if (old)
     gst_object_unref (old);
   gst_object_unref (self);
@@ -842,24 +887,24 @@ watchdog_main (gpointer data)
   BusWorker *w = data;
   GstArclyBus *self = w->bus;
 
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   while (self->running && w->gen == self->gen) {
     gint64 now = g_get_monotonic_time ();
     GList *msgs = watchdog_tick (self, now), *l;
     gint64 period = MAX (GST_TIME_AS_USECONDS (self->stall_threshold) / 2, 1000);
 
     if (msgs) {
-      g_mutex_unlock (&self->lock);
+      BUS_UNLOCK (self);
       for (l = msgs; l; l = l->next)
         gst_element_post_message (GST_ELEMENT_CAST (self), l->data);
       g_list_free (msgs);
-      g_mutex_lock (&self->lock);
+      BUS_LOCK (self);
       continue;
     }
-    g_cond_wait_until (&self->watch_cond, &self->lock, now + period);
+    bus_wait_until (self, &self->watch_cond, now + period);
   }
   worker_exit (self, w);
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   gst_object_unref (self);
   g_free (w);
   return NULL;
@@ -872,7 +917,7 @@ gst_arcly_bus_start (GstArclyBus * self)
 {
   guint i;
 
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   self->ring = arcly_bus_ring_new (self->capacity);
   arcly_bus_ring_set_cache (self->ring, self->gop_cache, self->gop_max_frames,
       self->gop_max_bytes);
@@ -903,7 +948,7 @@ gst_arcly_bus_start (GstArclyBus * self)
   for (i = 0; i < self->pool_target; i++)
     spawn_thread (self, FALSE);
   spawn_thread (self, TRUE);
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   return self->pool_active > 0;
 }
 
@@ -915,12 +960,12 @@ gst_arcly_bus_stop (GstArclyBus * self)
   BusSticky *sticky;
   guint n;
 
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   self->running = FALSE;
   g_cond_broadcast (&self->work_cond);
   g_cond_broadcast (&self->watch_cond);
   while (self->n_alive > 0)
-    if (!g_cond_wait_until (&self->exit_cond, &self->lock, deadline))
+    if (!bus_wait_until (self, &self->exit_cond, deadline))
       break;
   if (self->n_alive > 0)
     GST_WARNING_OBJECT (self, "%u delivery thread(s) still blocked in a push "
@@ -932,15 +977,15 @@ gst_arcly_bus_stop (GstArclyBus * self)
   self->n_alive = self->pool_active = self->n_stalled = 0;
   while (self->ring && (n = arcly_bus_ring_clear (self->ring, out,
               TRIM_BATCH)) > 0) {
-    g_mutex_unlock (&self->lock);
+    BUS_UNLOCK (self);
     release_items (out, n);
-    g_mutex_lock (&self->lock);
+    BUS_LOCK (self);
   }
   arcly_bus_ring_free (self->ring);
   self->ring = NULL;
   sticky = self->sticky;
   self->sticky = NULL;
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   sticky_unref (sticky);
 }
 
@@ -999,9 +1044,9 @@ publish (GstArclyBus * self, GstMiniObject * obj, guint32 size, guint32 flags,
   if (flags & ARCLY_BUS_ITEM_BUFFER)
     now = g_get_monotonic_time ();
 
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   if (!self->running || self->flushing || self->ring == NULL) {
-    g_mutex_unlock (&self->lock);
+    BUS_UNLOCK (self);
     gst_mini_object_unref (obj);
     return FALSE;
   }
@@ -1032,7 +1077,7 @@ publish (GstArclyBus * self, GstMiniObject * obj, guint32 size, guint32 flags,
     n += arcly_bus_ring_trim (self->ring, arcly_bus_ring_head (self->ring),
         &dropped[n], G_N_ELEMENTS (dropped) - n);
   wake_workers (self);
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
 
   release_items (dropped, n);
   sticky_unref (old_sticky);
@@ -1062,11 +1107,11 @@ ref_pads (GstArclyBus * self)
   GList *list = NULL;
   guint i;
 
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   for (i = 0; i < self->pads->len; i++)
     list = g_list_prepend (list,
         gst_object_ref (g_ptr_array_index (self->pads, i)));
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   return list;
 }
 
@@ -1089,12 +1134,12 @@ flush_stop (GstArclyBus * self)
   BusSticky *old = NULL;
   guint i, n;
 
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   while (self->ring && (n = arcly_bus_ring_clear (self->ring, out,
               TRIM_BATCH)) > 0) {
-    g_mutex_unlock (&self->lock);
+    BUS_UNLOCK (self);
     release_items (out, n);
-    g_mutex_lock (&self->lock);
+    BUS_LOCK (self);
   }
   if (self->sticky) {
     old = self->sticky;
@@ -1110,7 +1155,7 @@ flush_stop (GstArclyBus * self)
     }
   }
   self->flushing = FALSE;
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   sticky_unref (old);
 }
 
@@ -1124,9 +1169,9 @@ gst_arcly_bus_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   GST_DEBUG_OBJECT (self, "event %" GST_PTR_FORMAT, event);
   switch (type) {
     case GST_EVENT_FLUSH_START:
-      g_mutex_lock (&self->lock);
+      BUS_LOCK (self);
       self->flushing = TRUE;
-      g_mutex_unlock (&self->lock);
+      BUS_UNLOCK (self);
       return forward_to_all (self, event);
     case GST_EVENT_FLUSH_STOP:
       flush_stop (self);
@@ -1242,12 +1287,12 @@ gst_arcly_bus_pad_linked (GstPad * pad, GstPad * peer)
   if (parent == NULL)
     return;
   self = GST_ARCLY_BUS (parent);
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   p->linked = TRUE;
   p->joined = FALSE;
   p->retry_at = 0;
   g_cond_broadcast (&self->work_cond);
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   gst_object_unref (parent);
 }
 
@@ -1261,10 +1306,10 @@ gst_arcly_bus_pad_unlinked (GstPad * pad, GstPad * peer)
   if (parent == NULL)
     return;
   self = GST_ARCLY_BUS (parent);
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   p->linked = FALSE;
   p->joined = FALSE;
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   gst_object_unref (parent);
 }
 
@@ -1278,14 +1323,14 @@ gst_arcly_bus_request_new_pad (GstElement * element, GstPadTemplate * templ,
   guint id;
   gchar *name;
 
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   if (name_templ && sscanf (name_templ, "src_%u", &id) == 1) {
     guint i;
 
     for (i = 0; i < self->pads->len; i++) {
       if (g_strcmp0 (GST_PAD_NAME (g_ptr_array_index (self->pads, i)),
               name_templ) == 0) {
-        g_mutex_unlock (&self->lock);
+        BUS_UNLOCK (self);
         GST_WARNING_OBJECT (self, "pad %s already exists", name_templ);
         return NULL;
       }
@@ -1294,7 +1339,7 @@ gst_arcly_bus_request_new_pad (GstElement * element, GstPadTemplate * templ,
   } else {
     id = self->next_pad_id++;
   }
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
 
   name = g_strdup_printf ("src_%u", id);
   pad = g_object_new (GST_TYPE_ARCLY_BUS_PAD, "name", name, "direction",
@@ -1310,9 +1355,9 @@ gst_arcly_bus_request_new_pad (GstElement * element, GstPadTemplate * templ,
     gst_object_unref (pad);
     return NULL;
   }
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   g_ptr_array_add (self->pads, gst_object_ref (p));
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   GST_DEBUG_OBJECT (self, "requested %s", GST_PAD_NAME (pad));
   return pad;
 }
@@ -1325,10 +1370,10 @@ gst_arcly_bus_release_pad (GstElement * element, GstPad * pad)
   gboolean found;
 
   GST_DEBUG_OBJECT (self, "releasing %s", GST_PAD_NAME (pad));
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   found = g_ptr_array_remove (self->pads, p);
   p->removed = TRUE;
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
 
   /* a worker may still be inside a push to it: it holds its own ref, and
    * deactivation makes that push return (or it returns later, ignored) */
@@ -1347,7 +1392,7 @@ gst_arcly_bus_make_stats (GstArclyBus * self)
   gint64 now = g_get_monotonic_time ();
   gboolean fresh;
 
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   fresh = now - self->rate_time < 2 * G_TIME_SPAN_SECOND;
   s = gst_structure_new ("arcly-bus-stats",
       "subscribers", G_TYPE_UINT, self->pads->len,
@@ -1364,7 +1409,7 @@ gst_arcly_bus_make_stats (GstArclyBus * self)
       self->ring ? arcly_bus_ring_cache_bytes (self->ring) : 0,
       "delivery-threads", G_TYPE_UINT, self->pool_active,
       "stalled-threads", G_TYPE_UINT, self->n_stalled, NULL);
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
   return s;
 }
 
@@ -1374,7 +1419,7 @@ gst_arcly_bus_set_property (GObject * object, guint prop_id,
 {
   GstArclyBus *self = GST_ARCLY_BUS (object);
 
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   switch (prop_id) {
     case PROP_CAPACITY:
       self->capacity = g_value_get_uint (value);
@@ -1413,7 +1458,7 @@ gst_arcly_bus_set_property (GObject * object, guint prop_id,
           || prop_id == PROP_GOP_MAX_BYTES))
     arcly_bus_ring_set_cache (self->ring, self->gop_cache,
         self->gop_max_frames, self->gop_max_bytes);
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
 }
 
 static void
@@ -1426,7 +1471,7 @@ gst_arcly_bus_get_property (GObject * object, guint prop_id, GValue * value,
     g_value_take_boxed (value, gst_arcly_bus_make_stats (self));
     return;
   }
-  g_mutex_lock (&self->lock);
+  BUS_LOCK (self);
   switch (prop_id) {
     case PROP_CAPACITY:
       g_value_set_uint (value, self->capacity);
@@ -1456,7 +1501,7 @@ gst_arcly_bus_get_property (GObject * object, guint prop_id, GValue * value,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  g_mutex_unlock (&self->lock);
+  BUS_UNLOCK (self);
 }
 
 static void
@@ -1476,7 +1521,7 @@ gst_arcly_bus_pad_get_property (GObject * object, guint prop_id,
   if (parent)
     self = GST_ARCLY_BUS (parent);
   if (self)
-    g_mutex_lock (&self->lock);
+    BUS_LOCK (self);
   s = gst_structure_new ("arcly-bus-pad-stats",
       "frames-pushed", G_TYPE_UINT64, p->frames,
       "bytes-pushed", G_TYPE_UINT64, p->bytes,
@@ -1488,7 +1533,7 @@ gst_arcly_bus_pad_get_property (GObject * object, guint prop_id,
       "stalled", G_TYPE_BOOLEAN, p->stalled,
       "evicted", G_TYPE_BOOLEAN, p->evicted, NULL);
   if (self) {
-    g_mutex_unlock (&self->lock);
+    BUS_UNLOCK (self);
     gst_object_unref (parent);
   }
   g_value_take_boxed (value, s);

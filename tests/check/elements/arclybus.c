@@ -21,6 +21,47 @@
 #endif
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+#define ARCLY_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ARCLY_TSAN 1
+#endif
+#endif
+
+/* GMutex is futex based and invisible to ThreadSanitizer: annotate the
+ * test's own locks (see gstarclybus.c) */
+#ifdef ARCLY_TSAN
+void __tsan_acquire (void *addr);
+void __tsan_release (void *addr);
+#define TSAN_ACQUIRE(a) __tsan_acquire (a)
+#define TSAN_RELEASE(a) __tsan_release (a)
+#else
+#define TSAN_ACQUIRE(a) G_STMT_START { } G_STMT_END
+#define TSAN_RELEASE(a) G_STMT_START { } G_STMT_END
+#endif
+
+#define LOCK(m) G_STMT_START { g_mutex_lock (m); TSAN_ACQUIRE (m); } G_STMT_END
+#define UNLOCK(m) G_STMT_START { TSAN_RELEASE (m); g_mutex_unlock (m); } G_STMT_END
+
+static gboolean
+cond_wait_until (GCond * c, GMutex * m, gint64 end)
+{
+  gboolean r;
+
+  TSAN_RELEASE (m);
+  r = g_cond_wait_until (c, m, end);
+  TSAN_ACQUIRE (m);
+  return r;
+}
+
+/* sanitized builds run several times slower */
+#ifdef ARCLY_SANITIZED
+#define SLOW 5
+#else
+#define SLOW 1
+#endif
+
 #define FRAME_DUR (GST_SECOND / 30)
 
 static GstStaticPadTemplate pub_tmpl = GST_STATIC_PAD_TEMPLATE ("src",
@@ -145,7 +186,7 @@ sub_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   Sub *s = gst_pad_get_element_private (pad);
   gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
 
-  g_mutex_lock (&s->lock);
+  LOCK (&s->lock);
   if (s->block_after && s->bufs->len + 1 >= s->block_after) {
     s->block = TRUE;
     s->block_after = 0;
@@ -158,10 +199,10 @@ sub_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   while (s->block && g_get_monotonic_time () < deadline) {
     s->blocked = TRUE;
     g_cond_broadcast (&s->cond);
-    g_cond_wait_until (&s->cond, &s->lock, deadline);
+    cond_wait_until (&s->cond, &s->lock, deadline);
   }
   s->blocked = FALSE;
-  g_mutex_unlock (&s->lock);
+  UNLOCK (&s->lock);
   return GST_FLOW_OK;
 }
 
@@ -170,7 +211,7 @@ sub_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   Sub *s = gst_pad_get_element_private (pad);
 
-  g_mutex_lock (&s->lock);
+  LOCK (&s->lock);
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     s->eos = TRUE;
     s->n_eos++;
@@ -180,7 +221,7 @@ sub_event (GstPad * pad, GstObject * parent, GstEvent * event)
     s->flush_stop++;
   }
   g_cond_broadcast (&s->cond);
-  g_mutex_unlock (&s->lock);
+  UNLOCK (&s->lock);
   return gst_pad_event_default (pad, parent, event);
 }
 
@@ -206,11 +247,11 @@ sub_new (GstElement * el)
 static void
 sub_unblock (Sub * s)
 {
-  g_mutex_lock (&s->lock);
+  LOCK (&s->lock);
   s->block = FALSE;
   s->block_after = 0;
   g_cond_broadcast (&s->cond);
-  g_mutex_unlock (&s->lock);
+  UNLOCK (&s->lock);
 }
 
 static void
@@ -234,12 +275,12 @@ sub_wait (Sub * s, guint n, gboolean eos, guint timeout_ms)
   gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
   gboolean ok;
 
-  g_mutex_lock (&s->lock);
+  LOCK (&s->lock);
   while (!(ok = (s->bufs->len >= n && (!eos || s->eos))))
-    if (!g_cond_wait_until (&s->cond, &s->lock, deadline))
+    if (!cond_wait_until (&s->cond, &s->lock, deadline))
       break;
   ok = s->bufs->len >= n && (!eos || s->eos);
-  g_mutex_unlock (&s->lock);
+  UNLOCK (&s->lock);
   return ok;
 }
 
@@ -249,12 +290,12 @@ sub_wait_blocked (Sub * s, guint timeout_ms)
   gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
   gboolean ok;
 
-  g_mutex_lock (&s->lock);
+  LOCK (&s->lock);
   while (!s->blocked)
-    if (!g_cond_wait_until (&s->cond, &s->lock, deadline))
+    if (!cond_wait_until (&s->cond, &s->lock, deadline))
       break;
   ok = s->blocked;
-  g_mutex_unlock (&s->lock);
+  UNLOCK (&s->lock);
   return ok;
 }
 
@@ -281,8 +322,11 @@ GST_START_TEST (test_every_buffer_same_pointers)
 
     g_ptr_array_add (pushed, gst_buffer_ref (b));
     fail_unless_equals_int (gst_pad_push (pub, b), GST_FLOW_OK);
-    if (i % 500 == 0)
-      g_usleep (1000);          /* let the ring never overrun: capacity 1024 */
+    /* all keep up: never more than 200 frames ahead of a subscriber (the
+     * ring holds 1024), however slow the machine */
+    if (i % 200 == 199)
+      for (j = 0; j < G_N_ELEMENTS (subs); j++)
+        fail_unless (sub_wait (subs[j], i + 1 - 200, FALSE, 20000));
   }
   for (j = 0; j < G_N_ELEMENTS (subs); j++) {
     fail_unless (sub_wait (subs[j], n, FALSE, 20000),
@@ -342,9 +386,9 @@ GST_START_TEST (test_blocked_subscriber_isolated)
    * chain bound); the bounds leave room for a loaded 2-core machine */
   g_print ("blocked subscriber: publisher pushes took %" G_GINT64_FORMAT
       " us in total, %" G_GINT64_FORMAT " us at most\n", sum_push, max_push);
-  fail_unless (sum_push < 200 * 1000, "publisher pushes took %"
+  fail_unless (sum_push < SLOW * 200 * 1000, "publisher pushes took %"
       G_GINT64_FORMAT " us", sum_push);
-  fail_unless (max_push < 200 * 1000, "a publisher push took %"
+  fail_unless (max_push < SLOW * 200 * 1000, "a publisher push took %"
       G_GINT64_FORMAT " us", max_push);
   fail_unless (sub_wait (a, n, FALSE, 5000), "a got %u", a->bufs->len);
   fail_unless (sub_wait (c, n, FALSE, 5000), "c got %u", c->bufs->len);
@@ -365,7 +409,7 @@ GST_START_TEST (test_blocked_subscriber_isolated)
   fail_unless (gst_structure_get_uint64 (msg, "frames-dropped", &dropped));
   fail_unless (dropped > 300, "dropped %" G_GUINT64_FORMAT, dropped);
   gst_structure_free (msg);
-  g_mutex_lock (&b->lock);
+  LOCK (&b->lock);
   for (k = before; k < b->bufs->len; k++) {
     GstBuffer *buf = g_ptr_array_index (b->bufs, k);
 
@@ -377,7 +421,7 @@ GST_START_TEST (test_blocked_subscriber_isolated)
       break;
     }
   }
-  g_mutex_unlock (&b->lock);
+  UNLOCK (&b->lock);
   fail_unless (found_discont, "no DISCONT keyframe after the lag");
 
   sub_free (el, a);
@@ -434,15 +478,15 @@ GST_START_TEST (test_blocked_probe_evicted)
 
   gst_pad_remove_probe (b->bus_pad, probe);
   fail_unless (sub_wait (b, 0, TRUE, 5000), "evicted pad got no EOS");
-  g_mutex_lock (&b->lock);
+  LOCK (&b->lock);
   got = b->bufs->len;
-  g_mutex_unlock (&b->lock);
+  UNLOCK (&b->lock);
   for (i = n; i < n + 30; i++)
     gst_pad_push (pub, make_frame (i, 30));
   fail_unless (sub_wait (a, n + 30, FALSE, 5000));
-  g_mutex_lock (&b->lock);
+  LOCK (&b->lock);
   fail_unless (b->bufs->len == got, "evicted pad still fed");
-  g_mutex_unlock (&b->lock);
+  UNLOCK (&b->lock);
 
   sub_free (el, a);
   sub_free (el, b);
@@ -631,10 +675,10 @@ GST_START_TEST (test_flush_and_queries)
     gst_segment_init (&seg, GST_FORMAT_TIME);
     fail_unless (gst_pad_push_event (pub, gst_event_new_segment (&seg)));
   }
-  g_mutex_lock (&a->lock);
+  LOCK (&a->lock);
   fail_unless_equals_int (a->flush_start, 1);
   fail_unless_equals_int (a->flush_stop, 1);
-  g_mutex_unlock (&a->lock);
+  UNLOCK (&a->lock);
   for (i = 0; i < 10; i++)
     gst_pad_push (pub, make_frame (i, 5));
   fail_unless (sub_wait (a, 20, FALSE, 5000));
@@ -764,12 +808,12 @@ join_bus_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   guint f = GST_BUFFER_FLAGS (buf);
 
-  g_mutex_lock (&j->lock);
+  LOCK (&j->lock);
   if (j->flags->len < 400) {
     g_array_append_val (j->flags, f);
     g_array_append_val (j->pts, GST_BUFFER_PTS (buf));
   }
-  g_mutex_unlock (&j->lock);
+  UNLOCK (&j->lock);
   return GST_PAD_PROBE_OK;
 }
 
@@ -778,10 +822,10 @@ join_dec_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   JoinCtx *j = data;
 
-  g_mutex_lock (&j->lock);
+  LOCK (&j->lock);
   if (j->first_decoded_us == 0)
     j->first_decoded_us = g_get_monotonic_time ();
-  g_mutex_unlock (&j->lock);
+  UNLOCK (&j->lock);
   return GST_PAD_PROBE_OK;
 }
 
@@ -862,14 +906,14 @@ GST_START_TEST (test_late_join_h264)
   }
   deadline = t0 + 5 * G_TIME_SPAN_SECOND;
   while (g_get_monotonic_time () < deadline) {
-    g_mutex_lock (&j.lock);
+    LOCK (&j.lock);
     dt = j.first_decoded_us;
-    g_mutex_unlock (&j.lock);
+    UNLOCK (&j.lock);
     if (dt && g_get_monotonic_time () - t0 > 500 * G_TIME_SPAN_MILLISECOND)
       break;
     g_usleep (5000);
   }
-  g_mutex_lock (&j.lock);
+  LOCK (&j.lock);
   fail_unless (j.first_decoded_us != 0, "the decoder output nothing");
   dt = j.first_decoded_us - t0;
   g_print ("arclybus late join: first decoded frame %.1f ms after the request"
@@ -900,7 +944,7 @@ GST_START_TEST (test_late_join_h264)
   fail_unless (dt < 100 * G_TIME_SPAN_MILLISECOND, "took %" G_GINT64_FORMAT
       " us", dt);
 #endif
-  g_mutex_unlock (&j.lock);
+  UNLOCK (&j.lock);
 
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (pad);
