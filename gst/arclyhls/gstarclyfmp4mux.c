@@ -66,6 +66,11 @@ GST_DEBUG_CATEGORY_STATIC (arcly_fmp4_mux_dataflow);
 /* A fragment that never meets a keyframe is cut anyway past this span, so
  * memory stays bounded on a stream with a broken GOP. */
 #define MIN_FORCED_CUT_SPAN (60 * GST_SECOND)
+
+/* Durations are compared with this slack: timestamps made by adding rounded
+ * frame durations (33333333 ns at 30 fps) land a few ns short of a keyframe
+ * interval that is exactly the fragment duration. */
+#define DURATION_SLACK GST_MSECOND
 #define MAX_PENDING_BYTES (256 * 1024 * 1024)
 
 enum
@@ -1031,7 +1036,7 @@ reference_sample (GstArclyFmp4Mux * self, guint64 dts, gboolean sync,
     self->frag_start = self->chunk_start = dts;
     return;
   }
-  span = dts - self->frag_start;
+  span = dts - self->frag_start + DURATION_SLACK;
   if (sync && span >= frag_dur) {
     add_cut (self, dts, TRUE, FALSE);
   } else if (span >= MAX (10 * frag_dur, MIN_FORCED_CUT_SPAN) ||
@@ -1039,7 +1044,8 @@ reference_sample (GstArclyFmp4Mux * self, guint64 dts, gboolean sync,
     GST_WARNING_OBJECT (self, "no keyframe for %" GST_TIME_FORMAT
         ", cutting a fragment on a delta frame", GST_TIME_ARGS (span));
     add_cut (self, dts, TRUE, FALSE);
-  } else if (chunk_dur > 0 && dts - self->chunk_start >= chunk_dur) {
+  } else if (chunk_dur > 0 && dts - self->chunk_start + DURATION_SLACK >=
+      chunk_dur) {
     add_cut (self, dts, FALSE, FALSE);
   }
 }
