@@ -30,7 +30,8 @@ typedef struct
 {
   guint64 aus;
   guint64 bytes;
-  guint64 shared;               /* AUs whose memories are all sub-memories */
+  guint64 shared;               /* AUs whose memories are all also held by
+                                 * the RTP packets: shared, not copied */
 } SinkCount;
 
 static GstFlowReturn
@@ -40,9 +41,14 @@ count_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   guint i, n = gst_buffer_n_memory (buf);
   gboolean shared = n > 0;
 
-  for (i = 0; i < n; i++)
-    if (gst_buffer_peek_memory (buf, i)->parent == NULL)
+  /* a sub-memory (parent set) or the packet's own memory object (refcount
+   * above 1: the packet array still holds it); a copy is neither */
+  for (i = 0; i < n; i++) {
+    GstMemory *m = gst_buffer_peek_memory (buf, i);
+
+    if (m->parent == NULL && GST_MINI_OBJECT_REFCOUNT_VALUE (m) < 2)
       shared = FALSE;
+  }
   c->aus++;
   c->bytes += gst_buffer_get_size (buf);
   c->shared += shared;

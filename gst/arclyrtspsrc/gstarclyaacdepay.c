@@ -96,6 +96,8 @@ struct _GstArclyAacDepay
   gboolean skipping;            /* rest of an AU broken by a loss */
   guint32 skip_rtptime;
   gboolean discont;             /* mark the next output DISCONT */
+  Stats pending;                /* this packet's counts, added to stats at
+                                 * its end under one lock */
 
   /* object lock */
   Stats stats;
@@ -132,17 +134,23 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_STATIC_CAPS ("audio/mpeg, mpegversion = (int) 4, "
         "stream-format = (string) raw"));
 
+static void commit_stats (GstArclyAacDepay * self);
+
 static void
 arcly_aac_depay_reset (GstArclyAacDepay * self, gboolean full)
 {
+  /* a flushed partial AU is not counted as dropped: nothing was lost */
   arcly_aac_frag_reset (&self->frag);
   gst_clear_buffer (&self->frag_buf);
   self->skipping = FALSE;
   self->discont = TRUE;
   if (full) {
+    memset (&self->pending, 0, sizeof (self->pending));
     GST_OBJECT_LOCK (self);
     memset (&self->stats, 0, sizeof (self->stats));
     GST_OBJECT_UNLOCK (self);
+  } else {
+    commit_stats (self);
   }
 }
 
@@ -438,9 +446,7 @@ drop_fragments (GstArclyAacDepay * self, const gchar * why)
   if (!self->frag.active && self->frag_buf == NULL)
     return;
   GST_WARNING_OBJECT (self, "dropping incomplete fragmented AU: %s", why);
-  GST_OBJECT_LOCK (self);
-  self->stats.dropped_aus++;
-  GST_OBJECT_UNLOCK (self);
+  self->pending.dropped_aus++;
   arcly_aac_frag_reset (&self->frag);
   gst_clear_buffer (&self->frag_buf);
   self->discont = TRUE;
@@ -459,24 +465,32 @@ abort_fragmented_au (GstArclyAacDepay * self, const gchar * why)
 }
 
 /* Strips an ADTS header (@buf is ours) and completes the caps from it
- * when they were pending.  Only the first bytes are looked at, copied
- * out: mapping a fragmented AU would merge (copy) its memories. */
-static GstBuffer *
-strip_adts (GstArclyAacDepay * self, GstBuffer * buf)
+ * when they were pending.  @data is the AU's first bytes when at hand
+ * (whole AUs); otherwise a few are copied out: mapping a fragmented AU
+ * would merge (copy) its memories. */
+static void
+strip_adts (GstArclyAacDepay * self, GstBuffer * buf, const guint8 * data)
 {
   guint8 head[ARCLY_AAC_ADTS_HEADER_SIZE + 2];
-  gsize n = gst_buffer_extract (buf, 0, head, sizeof (head));
-  guint skip = arcly_aac_depay_adts_skip (head, n, gst_buffer_get_size (buf));
+  gsize size = gst_buffer_get_size (buf), n;
+  guint skip;
 
+  /* cheap reject first: every ADTS frame starts with 0xff */
+  if (data) {
+    if (data[0] != 0xff)
+      return;
+    n = MIN (size, sizeof (head));
+    memcpy (head, data, n);
+  } else {
+    n = gst_buffer_extract (buf, 0, head, sizeof (head));
+  }
+  skip = arcly_aac_depay_adts_skip (head, n, size);
   if (skip == 0)
-    return buf;
+    return;
   if (!self->have_config)
     config_from_adts (self, head);
-  GST_OBJECT_LOCK (self);
-  self->stats.adts_stripped++;
-  GST_OBJECT_UNLOCK (self);
+  self->pending.adts_stripped++;
   gst_buffer_resize (buf, skip, -1);
-  return buf;
 }
 
 static GstClockTime
@@ -496,13 +510,14 @@ au_pts (GstArclyAacDepay * self, GstClockTime pts, const ArclyAacAu * au)
   return pts + au->index * self->frame_duration;
 }
 
-static void
+/* Stamps an AU buffer (ours) and counts it. */
+static GstBuffer *
 finish_au (GstArclyAacDepay * self, GstBuffer * buf, GstClockTime pts,
-    const ArclyAacAu * au, GstBufferList * list)
+    const ArclyAacAu * au, const guint8 * data)
 {
   GstClockTime dts = pts;
 
-  buf = strip_adts (self, buf);
+  strip_adts (self, buf, data);
   if (au && au->has_dts && GST_CLOCK_TIME_IS_VALID (pts)) {
     GstClockTime off = gst_util_uint64_scale_int (ABS ((gint64) au->dts_delta),
         GST_SECOND, self->clock_rate);
@@ -526,26 +541,25 @@ finish_au (GstArclyAacDepay * self, GstBuffer * buf, GstClockTime pts,
       gst_buffer_get_size (buf), gst_buffer_n_memory (buf),
       GST_TIME_ARGS (pts));
 
-  GST_OBJECT_LOCK (self);
-  self->stats.aus++;
-  self->stats.bytes += gst_buffer_get_size (buf);
-  GST_OBJECT_UNLOCK (self);
-  gst_buffer_list_add (list, buf);
+  self->pending.aus++;
+  self->pending.bytes += gst_buffer_get_size (buf);
+  return buf;
 }
 
-static void
+/* Returns the AU when this fragment completes it, NULL otherwise. */
+static GstBuffer *
 handle_fragment (GstArclyAacDepay * self, GstRTPBuffer * rtp,
-    const ArclyAacAu * au, gboolean marker, guint32 rtptime,
-    GstBufferList * list)
+    const ArclyAacAu * au, gboolean marker, guint32 rtptime)
 {
   ArclyAacFragResult r;
+  GstBuffer *part, *buf;
 
   if (self->skipping && rtptime == self->skip_rtptime) {
     /* the rest of an AU whose start was lost */
     GST_DEBUG_OBJECT (self, "skipping fragment of a broken AU");
     if (marker)
       self->skipping = FALSE;
-    return;
+    return NULL;
   }
   self->skipping = FALSE;
 
@@ -556,9 +570,7 @@ handle_fragment (GstArclyAacDepay * self, GstRTPBuffer * rtp,
   if (r == ARCLY_AAC_FRAG_BROKEN) {
     /* counted as one dropped AU, with or without data collected */
     if (self->frag_buf == NULL) {
-      GST_OBJECT_LOCK (self);
-      self->stats.dropped_aus++;
-      GST_OBJECT_UNLOCK (self);
+      self->pending.dropped_aus++;
       self->discont = TRUE;
     } else {
       drop_fragments (self, "fragment sizes do not add up to the AU-size");
@@ -567,31 +579,42 @@ handle_fragment (GstArclyAacDepay * self, GstRTPBuffer * rtp,
       self->skipping = TRUE;
       self->skip_rtptime = rtptime;
     }
-    return;
+    return NULL;
   }
 
-  {
-    GstBuffer *part = gst_rtp_buffer_get_payload_subbuffer (rtp, au->offset,
-        au->size);
-
-    if (self->frag_buf == NULL) {
-      self->frag_buf = part;
-      self->frag_pts = au_pts (self, GST_BUFFER_PTS (rtp->buffer), au);
-    } else {
-      /* joins memories, copies no payload bytes */
-      self->frag_buf = gst_buffer_append (self->frag_buf, part);
-    }
+  part = gst_rtp_buffer_get_payload_subbuffer (rtp, au->offset, au->size);
+  if (self->frag_buf == NULL) {
+    self->frag_buf = part;
+    self->frag_pts = au_pts (self, GST_BUFFER_PTS (rtp->buffer), au);
+  } else {
+    /* joins memories, copies no payload bytes */
+    self->frag_buf = gst_buffer_append (self->frag_buf, part);
   }
+  if (r != ARCLY_AAC_FRAG_DONE)
+    return NULL;
 
-  if (r == ARCLY_AAC_FRAG_DONE) {
-    GstBuffer *buf = self->frag_buf;
+  buf = self->frag_buf;
+  self->frag_buf = NULL;
+  self->pending.fragmented_aus++;
+  return finish_au (self, buf, self->frag_pts, au, NULL);
+}
 
-    self->frag_buf = NULL;
-    GST_OBJECT_LOCK (self);
-    self->stats.fragmented_aus++;
-    GST_OBJECT_UNLOCK (self);
-    finish_au (self, buf, self->frag_pts, au, list);
-  }
+/* Adds this packet's counts to the stats: one lock per packet. */
+static void
+commit_stats (GstArclyAacDepay * self)
+{
+  Stats *p = &self->pending;
+
+  GST_OBJECT_LOCK (self);
+  self->stats.packets += p->packets;
+  self->stats.aus += p->aus;
+  self->stats.bytes += p->bytes;
+  self->stats.fragmented_aus += p->fragmented_aus;
+  self->stats.adts_stripped += p->adts_stripped;
+  self->stats.dropped_aus += p->dropped_aus;
+  self->stats.discont += p->discont;
+  GST_OBJECT_UNLOCK (self);
+  memset (p, 0, sizeof (*p));
 }
 
 static GstBuffer *
@@ -603,21 +626,16 @@ gst_arcly_aac_depay_process (GstRTPBaseDepayload * depay, GstRTPBuffer * rtp)
   guint size = gst_rtp_buffer_get_payload_len (rtp);
   gboolean marker = gst_rtp_buffer_get_marker (rtp);
   guint32 rtptime = gst_rtp_buffer_get_timestamp (rtp);
-  guint16 seq = gst_rtp_buffer_get_seq (rtp);
   GstClockTime pts = GST_BUFFER_PTS (rtp->buffer);
-  GstBufferList *list;
+  GstBufferList *list = NULL;
+  GstBuffer *out = NULL;
   ArclyAacDepayResult res;
   const gchar *why = NULL;
   guint n = 0, i;
 
-  GST_OBJECT_LOCK (self);
-  self->stats.packets++;
-  GST_OBJECT_UNLOCK (self);
-
+  self->pending.packets++;
   if (GST_BUFFER_IS_DISCONT (rtp->buffer)) {
-    GST_OBJECT_LOCK (self);
-    self->stats.discont++;
-    GST_OBJECT_UNLOCK (self);
+    self->pending.discont++;
     /* the AU in progress lost a fragment; skip the rest of it */
     abort_fragmented_au (self, "packet loss");
     self->discont = TRUE;
@@ -627,40 +645,51 @@ gst_arcly_aac_depay_process (GstRTPBaseDepayload * depay, GstRTPBuffer * rtp)
       G_N_ELEMENTS (aus), &n, &why);
   if (res == ARCLY_AAC_DEPAY_INVALID) {
     abort_fragmented_au (self, "invalid packet");
-    bad_packet (self, why, seq);
+    commit_stats (self);
+    bad_packet (self, why, gst_rtp_buffer_get_seq (rtp));
     self->discont = TRUE;
     return NULL;
   }
 
-  list = gst_buffer_list_new_sized (n);
   if (res == ARCLY_AAC_DEPAY_FRAGMENT) {
-    handle_fragment (self, rtp, &aus[0], marker, rtptime, list);
+    out = handle_fragment (self, rtp, &aus[0], marker, rtptime);
   } else {
     if (self->frag.active)
       drop_fragments (self, "whole AUs arrived before the fragmented one ended");
     self->skipping = FALSE;
+    /* the common case, one AU per packet, goes out without a list */
+    if (n > 1)
+      list = gst_buffer_list_new_sized (n);
     for (i = 0; i < n; i++) {
       GstBuffer *buf = gst_rtp_buffer_get_payload_subbuffer (rtp,
           aus[i].offset, aus[i].size);
 
-      finish_au (self, buf, au_pts (self, pts, &aus[i]), &aus[i], list);
+      buf = finish_au (self, buf, au_pts (self, pts, &aus[i]), &aus[i],
+          payload + aus[i].offset);
+      if (list) {
+        gst_buffer_list_add (list, buf);
+      } else {
+        out = buf;
+      }
     }
   }
+  commit_stats (self);
 
-  if (gst_buffer_list_length (list) == 0) {
-    gst_buffer_list_unref (list);
+  if (out == NULL && list == NULL)
     return NULL;
-  }
-  if (!gst_pad_has_current_caps (GST_RTP_BASE_DEPAYLOAD_SRCPAD (depay))) {
+  if (G_UNLIKELY (!self->have_config)) {
     /* no config= and the AUs were not ADTS: nothing tells the format */
-    gst_buffer_list_unref (list);
+    gst_clear_buffer (&out);
+    gst_clear_buffer_list (&list);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("The AAC stream has no configuration."),
         ("caps have no config= and the AUs carry no ADTS headers"));
     return NULL;
   }
-  gst_rtp_base_depayload_push_list (depay, list);
-  return NULL;
+  if (list)
+    gst_rtp_base_depayload_push_list (depay, list);
+  /* a single AU is returned: the base class pushes it */
+  return out;
 }
 
 static gboolean
@@ -669,6 +698,7 @@ gst_arcly_aac_depay_packet_lost (GstRTPBaseDepayload * depay, GstEvent * event)
   GstArclyAacDepay *self = GST_ARCLY_AAC_DEPAY (depay);
 
   abort_fragmented_au (self, "packet lost");
+  commit_stats (self);
   self->discont = TRUE;
   return GST_RTP_BASE_DEPAYLOAD_CLASS (gst_arcly_aac_depay_parent_class)
       ->packet_lost (depay, event);

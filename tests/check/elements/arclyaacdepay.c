@@ -162,8 +162,8 @@ assert_shares_payload (GstBuffer * out, guint idx, GstBuffer * in,
       "AU memory %u is a copy, not the RTP payload", idx);
   gst_memory_unmap (mem, &map);
   gst_rtp_buffer_unmap (&rtp);
-  /* and shared, not merely equal: the memory's parent is the packet's */
-  fail_unless (mem->parent != NULL || mem == gst_buffer_peek_memory (in, 0));
+  /* and shared, not merely equal: a sub-memory of the packet's */
+  fail_unless (mem->parent != NULL);
 }
 
 static guint64
