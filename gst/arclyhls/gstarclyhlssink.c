@@ -165,6 +165,7 @@ struct _GstArclyHlsSink {
   GstClockTime last_end;        /* end of the newest unit so far */
   gboolean seg_discont;
   gboolean seg_has_pat;
+  gboolean started;             /* a segment was opened since start/flush */
 
   /* the open part */
   GByteArray *part_data;
@@ -848,29 +849,29 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf)
           GST_BUFFER_FLAG_DISCONT))
     mark_discont (self, rt);
 
-  if (key) {
-    gboolean cut = self->seg_file == NULL;
+  if (self->seg_file == NULL && !key && !self->started) {
+    GST_LOG_OBJECT (self, "waiting for a keyframe unit");
+    return GST_FLOW_OK;
+  }
+  if (key || self->seg_file == NULL) {
+    gboolean cut;
     GstClockTime drt;
 
     GST_OBJECT_LOCK (self);
     drt = self->discont_rt;
     GST_OBJECT_UNLOCK (self);
-    if (self->seg_file != NULL) {
-      discont = self->new_init || (GST_CLOCK_TIME_IS_VALID (drt)
-          && rt + CUT_TOLERANCE >= drt);
-      cut = discont || rt + CUT_TOLERANCE >= self->seg_start +
-          self->cfg.target_duration * GST_SECOND;
-    }
+    discont = self->new_init || (GST_CLOCK_TIME_IS_VALID (drt)
+        && rt + CUT_TOLERANCE >= drt);
+    cut = self->seg_file == NULL || discont || rt + CUT_TOLERANCE >=
+        self->seg_start + self->cfg.target_duration * GST_SECOND;
     if (cut) {
-      if (discont || self->seg_file == NULL)
-        clear_discont (self, rt);
+      /* every gap up to here is accounted for by this segment start */
+      clear_discont (self, rt);
       self->new_init = FALSE;
       if (!close_segment (self, rt) || !open_segment (self, rt, discont))
         return GST_FLOW_ERROR;
+      self->started = TRUE;
     }
-  } else if (self->seg_file == NULL) {
-    GST_LOG_OBJECT (self, "waiting for a keyframe unit");
-    return GST_FLOW_OK;
   }
 
   if (parts_enabled (self) && self->part_data->len > 0
@@ -911,8 +912,18 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf)
   else if (!GST_CLOCK_TIME_IS_VALID (self->last_end) || rt > self->last_end)
     self->last_end = rt;
 
-  if (!parts_enabled (self))
+  if (!parts_enabled (self)) {
+    /* fMP4 without chunks: every unit is a whole fragment (a GOP), so the
+     * next one starts a new fragment.  Once the target is reached, the
+     * segment is complete now: list it without waiting a GOP for the next
+     * fragment. */
+    if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4
+        && GST_CLOCK_TIME_IS_VALID (end) && end + CUT_TOLERANCE >=
+        self->seg_start + self->cfg.target_duration * GST_SECOND
+        && !close_segment (self, end))
+      return GST_FLOW_ERROR;
     return GST_FLOW_OK;
+  }
   /* fMP4: every chunk the muxer makes (chunk-duration = part-duration) is
    * a part.  TS: close once the target is reached. */
   part_dur_ok = GST_CLOCK_TIME_IS_VALID (end)
@@ -945,6 +956,7 @@ gst_arcly_hls_sink_flush (GstArclyHlsSink * self)
   GST_DEBUG_OBJECT (self, "flush: dropping the open segment");
   abort_segment (self);
   self->last_end = GST_CLOCK_TIME_NONE;
+  self->started = FALSE;
   mark_discont (self, 0);
 }
 
@@ -961,7 +973,7 @@ reset_streaming_state (GstArclyHlsSink * self)
   if (self->part_data != NULL)
     g_byte_array_unref (self->part_data);
   self->part_data = NULL;
-  self->have_init = self->new_init = FALSE;
+  self->have_init = self->new_init = self->started = FALSE;
   self->init_index = 0;
   self->next_index = 0;
   self->pdt_anchor_us = -1;
