@@ -501,9 +501,10 @@ answer_server_request (GstArclyRtspSrc * self, const ArclyRtspWireMessage * m)
       || arcly_rtsp_wire_method_is (m, "GET_PARAMETER")) {
     /* 200 */
   } else if (arcly_rtsp_wire_method_is (m, "SET_PARAMETER")) {
+    /* we have no parameters to set */
     if (m->body_len > 0) {
-      code = 451;
-      reason = "Parameter Not Understood";
+      code = 551;
+      reason = "Option not supported";
     }
   } else {
     code = 551;
@@ -887,15 +888,37 @@ typedef enum
   PROC_FLOW,                    /* downstream flow stops us, *flow set */
 } ProcResult;
 
+static gboolean send_keepalive (GstArclyRtspSrc * self, GError ** error);
+
+/* Keep-alive replies arrive while streaming and are not waited for. */
 static void
 on_keepalive_response (GstArclyRtspSrc * self, const ArclyRtspWireMessage * m)
 {
-  if (m->status >= 300 && self->ka_get_parameter) {
+  gboolean resend = FALSE;
+  GError *err = NULL;
+
+  self->ka_cseq = -1;
+  if (m->status == 401) {
+    /* typically a Digest nonce that expired (stale=true): renew it and
+     * send the keep-alive again, or the session times out */
+    gchar **values = arcly_rtsp_wire_dup_headers (m, "WWW-Authenticate");
+
+    resend = self->user != NULL && values[0] != NULL &&
+        arcly_auth_session_challenge (self->auth,
+        (const gchar * const *) values, g_strv_length (values));
+    g_strfreev (values);
+    if (!resend)
+      GST_WARNING_OBJECT (self, "keep-alive refused: 401");
+  } else if (m->status >= 300 && self->ka_get_parameter) {
     GST_INFO_OBJECT (self, "GET_PARAMETER answered %u, keep-alive with "
         "OPTIONS from now on", m->status);
     self->use_get_parameter = FALSE;
+    resend = TRUE;
   }
-  self->ka_cseq = -1;
+  if (resend && !send_keepalive (self, &err)) {
+    GST_DEBUG_OBJECT (self, "keep-alive: %s", err->message);
+    g_clear_error (&err);
+  }
 }
 
 /* Parses everything buffered.  Frames are pushed, server requests

@@ -16,6 +16,9 @@
 
 #include "arcly-testcam-helper.h"
 
+/* not every suite uses every helper */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 #define OFFSETS_KEPT 64
 
 typedef struct
@@ -27,6 +30,7 @@ typedef struct
   guint disconts;
   guint backwards;              /* PTS decreasing */
   guint no_pts;
+  guint rtcp_like;              /* buffers that are RTCP, not RTP */
   GstClockTime first_pts, last_pts;
   /* pts - running time at arrival, of the last OFFSETS_KEPT buffers */
   gint64 offsets[OFFSETS_KEPT];
@@ -75,6 +79,12 @@ record_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   r->buffers++;
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
     r->disconts++;
+  {
+    guint8 b[2] = { 0, 0 };
+
+    if (gst_buffer_extract (buf, 0, b, 2) == 2 && b[1] >= 200 && b[1] <= 204)
+      r->rtcp_like++;
+  }
   if (!GST_CLOCK_TIME_IS_VALID (pts)) {
     r->no_pts++;
   } else {
