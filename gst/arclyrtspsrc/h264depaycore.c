@@ -376,7 +376,9 @@ arcly_h264_depay_core_set_sprop (ArclyH264DepayCore * core,
     gsize len = 0;
     guchar *nal;
 
-    if (*b64 == '\0')
+    /* shorter than one base64 quantum: no NAL unit (and GLib refuses
+     * to decode fewer than 2 characters) */
+    if (strlen (b64) < 4)
       continue;
     nal = g_base64_decode_inplace (b64, &len);
     /* Some cameras put Annex-B start codes inside the base64 blobs, or
@@ -431,7 +433,7 @@ au_mark_broken (ArclyH264DepayCore * core)
  * @data/@size are its bytes, readable for the duration of the call. */
 static guint
 au_add_nal (ArclyH264DepayCore * core, GstMemory * mem, const guint8 * data,
-    gsize size)
+    gsize size, gsize copied)
 {
   Nal nal;
   guint ev = 0;
@@ -459,6 +461,8 @@ au_add_nal (ArclyH264DepayCore * core, GstMemory * mem, const guint8 * data,
   nal.type = type;
   g_array_append_val (core->nals, nal);
   core->au_size += size;
+  /* only bytes that end up in the AU count as copied for it */
+  core->au_copied += copied;
   return ev;
 }
 
@@ -485,7 +489,9 @@ au_insert_params (ArclyH264DepayCore * core)
   if (!has_sps) {
     for (i = 0; i < G_N_ELEMENTS (core->sps); i++) {
       if (core->sps[i].mem) {
-        Nal n = { gst_memory_ref (core->sps[i].mem), ARCLY_H264_NAL_SPS };
+        Nal n = { gst_memory_share (core->sps[i].mem, 0, -1),
+          ARCLY_H264_NAL_SPS
+        };
 
         g_array_insert_val (core->nals, pos, n);
         core->au_size += g_bytes_get_size (core->sps[i].bytes);
@@ -502,7 +508,9 @@ au_insert_params (ArclyH264DepayCore * core)
       pos++;
     for (i = 0; i < G_N_ELEMENTS (core->pps); i++) {
       if (core->pps[i].mem) {
-        Nal n = { gst_memory_ref (core->pps[i].mem), ARCLY_H264_NAL_PPS };
+        Nal n = { gst_memory_share (core->pps[i].mem, 0, -1),
+          ARCLY_H264_NAL_PPS
+        };
 
         g_array_insert_val (core->nals, pos, n);
         core->au_size += g_bytes_get_size (core->pps[i].bytes);
@@ -691,10 +699,11 @@ static gboolean
 annexb_nal (const guint8 * nal, gsize size, gpointer user_data)
 {
   AnnexBCtx *ctx = user_data;
+  gsize copied = 0;
   GstMemory *mem = packet_slice (ctx->pkt, nal - ctx->pkt->data, size,
-      &ctx->core->au_copied);
+      &copied);
 
-  ctx->ev |= au_add_nal (ctx->core, mem, nal, size);
+  ctx->ev |= au_add_nal (ctx->core, mem, nal, size, copied);
   return TRUE;
 }
 
@@ -716,8 +725,12 @@ handle_single (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
         &ctx);
     return ctx.ev;
   }
-  return au_add_nal (core, packet_slice (pkt, 0, pkt->size, &core->au_copied),
-      pkt->data, pkt->size);
+  {
+    gsize copied = 0;
+    GstMemory *mem = packet_slice (pkt, 0, pkt->size, &copied);
+
+    return au_add_nal (core, mem, pkt->data, pkt->size, copied);
+  }
 }
 
 /* STAP-A (§5.7.1): validated completely before any NAL unit is used, so a
@@ -745,9 +758,10 @@ handle_stap_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
   pos = 1;
   while (pos < pkt->size) {
     guint len = GST_READ_UINT16_BE (pkt->data + pos);
+    gsize copied = 0;
+    GstMemory *mem = packet_slice (pkt, pos + 2, len, &copied);
 
-    ev |= au_add_nal (core, packet_slice (pkt, pos + 2, len, &core->au_copied),
-        pkt->data + pos + 2, len);
+    ev |= au_add_nal (core, mem, pkt->data + pos + 2, len, copied);
     pos += 2 + len;
   }
   return ev;
@@ -762,6 +776,7 @@ fu_complete (ArclyH264DepayCore * core)
   GstMemory *mem = gst_allocator_alloc (NULL, size, NULL);
   GstMapInfo omap;
   guint i, ev;
+  gsize copied;
 
   if (!gst_memory_map (mem, &omap, GST_MAP_WRITE)) {
     gst_memory_unref (mem);
@@ -779,10 +794,13 @@ fu_complete (ArclyH264DepayCore * core)
       gst_memory_unmap (frag, &map);
     }
   }
-  core->au_copied += core->fu_copied + core->fu_size;
+  copied = core->fu_copied + core->fu_size;
   fu_clear (core);
-  ev = au_add_nal (core, mem, omap.data, off);
+  /* au_add_nal takes (and may drop) its reference: keep one until the
+   * memory is unmapped */
+  ev = au_add_nal (core, gst_memory_ref (mem), omap.data, off, copied);
   gst_memory_unmap (mem, &omap);
+  gst_memory_unref (mem);
   return ev;
 }
 

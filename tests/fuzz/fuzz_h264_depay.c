@@ -75,6 +75,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 
   if (!inited) {
     gst_init (NULL, NULL);
+    /* a CRITICAL is a bug the fuzzer must report */
+    g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
     inited = TRUE;
   }
   if (size < 1)

@@ -51,6 +51,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   GPtrArray *sps, *pps;
   guint nls = 0;
 
+  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
   check_sps (data, size);
 
   /* the same bytes behind an SPS header byte */
