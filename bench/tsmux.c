@@ -16,12 +16,14 @@
  * figures.  Output bytes are counted; with --save DIR the last run of each
  * muxer also writes DIR/<mux>.ts for checking (tsmux.sh runs ffmpeg on it).
  *
- * Usage: tsmux --input FILE [--runs N] [--format avc|byte-stream] [--save DIR]
+ * Usage: tsmux --input FILE [--runs N] [--repeat N] [--format byte-stream]
+ *              [--save DIR]
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <gst/gst.h>
 #include <gst/app/gstappsrc.h>
@@ -36,6 +38,7 @@ typedef struct
 
 typedef struct
 {
+  gdouble mux_cpu;              /* s, the muxer's streaming thread (m:src) */
   gdouble cpu;                  /* s */
   gdouble wall;                 /* s */
   guint64 bytes;
@@ -49,6 +52,66 @@ cpu_now (void)
   getrusage (RUSAGE_SELF, &ru);
   return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU ticks of every thread of the process, by thread id. */
+static GHashTable *
+thread_ticks (GHashTable * names)
+{
+  GHashTable *t = g_hash_table_new (g_direct_hash, g_direct_equal);
+  GDir *d = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+
+  while (d && (tid = g_dir_read_name (d))) {
+    gchar *path = g_strdup_printf ("/proc/self/task/%s/stat", tid);
+    gchar *stat = NULL;
+
+    if (g_file_get_contents (path, &stat, NULL, NULL)) {
+      /* "tid (comm) state ..." : utime and stime are fields 14 and 15 */
+      gchar *close = strrchr (stat, ')');
+      gchar **f = close ? g_strsplit (close + 2, " ", 0) : NULL;
+
+      if (f && g_strv_length (f) > 13) {
+        guint64 ticks = g_ascii_strtoull (f[11], NULL, 10) +
+            g_ascii_strtoull (f[12], NULL, 10);
+        gint id = atoi (tid);
+
+        g_hash_table_insert (t, GINT_TO_POINTER (id), GSIZE_TO_POINTER (ticks));
+        if (names) {
+          gchar *open = strchr (stat, '(');
+
+          g_hash_table_insert (names, GINT_TO_POINTER (id),
+              g_strndup (open + 1, close - open - 1));
+        }
+      }
+      g_strfreev (f);
+      g_free (stat);
+    }
+    g_free (path);
+  }
+  if (d)
+    g_dir_close (d);
+  return t;
+}
+
+/* CPU seconds the thread(s) named @comm spent between the two snapshots. */
+static gdouble
+thread_cpu (GHashTable * before, GHashTable * after, GHashTable * names,
+    const gchar * comm)
+{
+  GHashTableIter it;
+  gpointer k, v;
+  guint64 ticks = 0;
+
+  g_hash_table_iter_init (&it, after);
+  while (g_hash_table_iter_next (&it, &k, &v)) {
+    const gchar *name = g_hash_table_lookup (names, k);
+
+    if (name && g_str_equal (name, comm))
+      ticks += GPOINTER_TO_SIZE (v) -
+          GPOINTER_TO_SIZE (g_hash_table_lookup (before, k));
+  }
+  return ticks / (gdouble) sysconf (_SC_CLK_TCK);
 }
 
 static void
@@ -104,10 +167,53 @@ load_input (const gchar * file, const gchar * format, Input * in)
   return in->video->len > 0 && in->audio->len > 0;
 }
 
+/* Loops the input @times times back to back (shallow copies: the memory is
+ * shared, only the timestamps move), so that a run lasts long enough to
+ * measure on a noisy machine. */
+static void
+repeat_array (GPtrArray * bufs, guint times, GstClockTime period)
+{
+  guint n = bufs->len, t, i;
+
+  for (t = 1; t < times; t++) {
+    for (i = 0; i < n; i++) {
+      GstBuffer *b = gst_buffer_copy (g_ptr_array_index (bufs, i));
+
+      if (GST_BUFFER_PTS_IS_VALID (b))
+        GST_BUFFER_PTS (b) += t * period;
+      if (GST_BUFFER_DTS_IS_VALID (b))
+        GST_BUFFER_DTS (b) += t * period;
+      GST_BUFFER_FLAG_UNSET (b, GST_BUFFER_FLAG_DISCONT);
+      g_ptr_array_add (bufs, b);
+    }
+  }
+}
+
+static void
+repeat_input (Input * in, guint times)
+{
+  GstBuffer *last = g_ptr_array_index (in->video, in->video->len - 1);
+  GstBuffer *first = g_ptr_array_index (in->video, 0);
+  /* one frame after the last PTS, rounded to whole seconds of media */
+  GstClockTime period = GST_BUFFER_PTS (last) - GST_BUFFER_PTS (first) +
+      GST_BUFFER_DURATION (last);
+
+  period = gst_util_uint64_scale_round (period, 1, GST_SECOND) * GST_SECOND;
+  repeat_array (in->video, times, period);
+  repeat_array (in->audio, times, period);
+  in->in_bytes *= times;
+}
+
 static GstPadProbeReturn
 count_bytes (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
-  *(guint64 *) data += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  /* mpegtsmux pushes buffer lists */
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    *(guint64 *) data += gst_buffer_list_calculate_size
+        (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+  else
+    *(guint64 *) data += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER
+        (info));
   return GST_PAD_PROBE_OK;
 }
 
@@ -123,6 +229,7 @@ run_once (const Input * in, const gchar * mux, const gchar * save,
   GError *err = NULL;
   GstPad *pad;
   gdouble c0, w0;
+  GHashTable *before, *after, *names;
   guint i;
   gboolean ok;
 
@@ -130,15 +237,18 @@ run_once (const Input * in, const gchar * mux, const gchar * save,
     desc = g_strdup ("appsrc name=v format=time max-bytes=0 ! "
         "fakesink name=out sync=false "
         "appsrc name=a format=time max-bytes=0 ! fakesink sync=false");
-  else if (save)
-    desc = g_strdup_printf ("appsrc name=v format=time max-bytes=0 ! m. "
-        "appsrc name=a format=time max-bytes=0 ! m. "
-        "%s name=m ! filesink name=out location=\"%s/%s.ts\"", mux, save,
-        mux);
-  else
-    desc = g_strdup_printf ("appsrc name=v format=time max-bytes=0 ! m. "
-        "appsrc name=a format=time max-bytes=0 ! m. "
-        "%s name=m ! fakesink name=out sync=false", mux);
+  else {
+    /* the appsrcs have no caps yet when linked: name arclytsmux's pads */
+    gboolean arcly = g_str_equal (mux, "arclytsmux");
+    gchar *sink = save ? g_strdup_printf ("filesink name=out "
+        "location=\"%s/%s.ts\"", save, mux) :
+        g_strdup ("fakesink name=out sync=false");
+
+    desc = g_strdup_printf ("appsrc name=v format=time max-bytes=0 ! m.%s "
+        "appsrc name=a format=time max-bytes=0 ! m.%s %s name=m ! %s",
+        arcly ? "video_0" : "", arcly ? "audio_0" : "", mux, sink);
+    g_free (sink);
+  }
   pipe = gst_parse_launch (desc, &err);
   g_free (desc);
   if (!pipe) {
@@ -152,7 +262,8 @@ run_once (const Input * in, const gchar * mux, const gchar * save,
   g_object_set (a, "caps", in->acaps, NULL);
   r->bytes = 0;
   pad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_bytes, &r->bytes,
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, count_bytes, &r->bytes,
       NULL);
   gst_object_unref (pad);
 
@@ -167,6 +278,7 @@ run_once (const Input * in, const gchar * mux, const gchar * save,
   gst_app_src_end_of_stream (GST_APP_SRC (a));
 
   bus = gst_element_get_bus (pipe);
+  before = thread_ticks (NULL);
   c0 = cpu_now ();
   w0 = g_get_monotonic_time () / 1e6;
   gst_element_set_state (pipe, GST_STATE_PLAYING);
@@ -174,6 +286,12 @@ run_once (const Input * in, const gchar * mux, const gchar * save,
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   r->cpu = cpu_now () - c0;
   r->wall = g_get_monotonic_time () / 1e6 - w0;
+  names = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  after = thread_ticks (names);
+  r->mux_cpu = thread_cpu (before, after, names, "m:src");
+  g_hash_table_unref (before);
+  g_hash_table_unref (after);
+  g_hash_table_unref (names);
   ok = msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
   if (!ok)
     g_printerr ("%s: %s\n", mux ? mux : "baseline",
@@ -208,14 +326,16 @@ median (gdouble * v, guint n)
 int
 main (int argc, char **argv)
 {
-  gchar *input = NULL, *format = g_strdup ("avc"), *save = NULL;
-  gint runs = 5;
+  gchar *input = NULL, *format = g_strdup ("byte-stream"), *save = NULL;
+  gint runs = 5, repeat = 5;
   GOptionEntry entries[] = {
     {"input", 0, 0, G_OPTION_ARG_FILENAME, &input, "MP4 with H.264 + AAC",
         "FILE"},
     {"runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs per muxer (5)", "N"},
+    {"repeat", 0, 0, G_OPTION_ARG_INT, &repeat,
+        "feed the input N times back to back in each run (5)", "N"},
     {"format", 0, 0, G_OPTION_ARG_STRING, &format,
-        "H.264 stream-format fed to both muxers: avc or byte-stream", "F"},
+        "H.264 stream-format fed to both muxers (mpegtsmux 1.22 takes byte-stream only)", "F"},
     {"save", 0, 0, G_OPTION_ARG_FILENAME, &save,
         "write DIR/<muxer>.ts from one extra run each", "DIR"},
     {NULL}
@@ -224,7 +344,7 @@ main (int argc, char **argv)
   GOptionContext *ctx = g_option_context_new ("- arclytsmux vs mpegtsmux");
   GError *err = NULL;
   Input in;
-  gdouble *cpu[3], *wall[3], med_cpu[3], med_wall[3];
+  gdouble *cpu[3], *wall[3], *mcpu[3], med_cpu[3], med_wall[3], med_mcpu[3];
   guint64 bytes[3] = { 0, 0, 0 };
   gint r, k;
   RunResult res;
@@ -243,18 +363,21 @@ main (int argc, char **argv)
     g_printerr ("could not load %s\n", input);
     return 1;
   }
+  if (repeat > 1)
+    repeat_input (&in, repeat);
   {
     GstClockTime first = GST_BUFFER_PTS (g_ptr_array_index (in.video, 0));
     GstClockTime last = GST_BUFFER_PTS (g_ptr_array_index (in.video,
             in.video->len - 1));
 
-    printf ("input: %s, %u video AUs (%s), %u AAC frames, %.1f MB, "
-        "%.1f s\n", input, in.video->len, format, in.audio->len,
-        in.in_bytes / 1e6, (last - first) / 1e9);
+    printf ("input: %s looped %d times: %u video AUs (%s), %u AAC frames, "
+        "%.1f MB, %.1f s\n", input, repeat, in.video->len, format,
+        in.audio->len, in.in_bytes / 1e6, (last - first) / 1e9);
   }
 
   for (k = 0; k < 3; k++) {
     cpu[k] = g_new0 (gdouble, runs);
+    mcpu[k] = g_new0 (gdouble, runs);
     wall[k] = g_new0 (gdouble, runs);
   }
   for (r = 0; r < runs; r++) {
@@ -266,29 +389,33 @@ main (int argc, char **argv)
       if (!run_once (&in, mux, NULL, &res))
         return 1;
       cpu[which][r] = res.cpu;
+      mcpu[which][r] = res.mux_cpu;
       wall[which][r] = res.wall;
       bytes[which] = res.bytes;
-      printf ("run %d %-10s cpu %.3f s wall %.3f s out %" G_GUINT64_FORMAT
-          " bytes\n", r, mux ? mux : "baseline", res.cpu, res.wall,
-          res.bytes);
+      printf ("run %d %-10s cpu %.3f s (muxer thread %.2f s) wall %.3f s out %"
+          G_GUINT64_FORMAT " bytes\n", r, mux ? mux : "baseline", res.cpu,
+          res.mux_cpu, res.wall, res.bytes);
       fflush (stdout);
     }
   }
   for (k = 0; k < 3; k++) {
     med_cpu[k] = median (cpu[k], runs);
     med_wall[k] = median (wall[k], runs);
+    med_mcpu[k] = median (mcpu[k], runs);
   }
 
   printf ("\nmedians of %d runs (CPU = user+system of the process):\n", runs);
-  printf ("  %-10s cpu %.3f s  wall %.3f s  out %" G_GUINT64_FORMAT
-      " bytes\n", muxers[0], med_cpu[0], med_wall[0], bytes[0]);
-  printf ("  %-10s cpu %.3f s  wall %.3f s  out %" G_GUINT64_FORMAT
-      " bytes\n", muxers[1], med_cpu[1], med_wall[1], bytes[1]);
+  for (k = 0; k < 2; k++)
+    printf ("  %-10s cpu %.3f s  muxer thread %.2f s  wall %.3f s  out %"
+        G_GUINT64_FORMAT " bytes\n", muxers[k], med_cpu[k], med_mcpu[k],
+        med_wall[k], bytes[k]);
   printf ("  %-10s cpu %.3f s  wall %.3f s\n", "baseline", med_cpu[2],
       med_wall[2]);
-  printf ("speed: mpegtsmux/arclytsmux CPU ratio %.2fx gross, %.2fx net of "
-      "the baseline\n", med_cpu[1] / med_cpu[0],
-      (med_cpu[1] - med_cpu[2]) / MAX (med_cpu[0] - med_cpu[2], 1e-3));
+  printf ("speed: mpegtsmux/arclytsmux CPU ratio %.2fx (process), %.2fx net "
+      "of the baseline, %.2fx (muxer streaming thread)\n",
+      med_cpu[1] / med_cpu[0],
+      (med_cpu[1] - med_cpu[2]) / MAX (med_cpu[0] - med_cpu[2], 1e-3),
+      med_mcpu[1] / MAX (med_mcpu[0], 1e-3));
   printf ("size: arclytsmux %" G_GUINT64_FORMAT " vs mpegtsmux %"
       G_GUINT64_FORMAT " bytes: %+.2f%%; TS overhead over the %" G_GUINT64_FORMAT
       " ES bytes: arcly %.2f%%, mpegtsmux %.2f%%\n", bytes[0], bytes[1],

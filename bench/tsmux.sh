@@ -1,6 +1,6 @@
 #!/bin/sh
 # arclytsmux vs mpegtsmux (see bench/tsmux.c).
-# Usage: bench/tsmux.sh [build dir, default build] [--runs N] [--format avc|byte-stream]
+# Usage: bench/tsmux.sh [build dir, default build] [--runs N] [--format byte-stream]
 # Makes the input once (60 s 1080p30 H.264 at 6 Mbit/s CBR + AAC 128 kbit/s,
 # in <build>/bench/tsmux-input.mp4), then times both muxers on it, checks
 # that ffmpeg decodes what arclytsmux wrote without an error.
