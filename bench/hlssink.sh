@@ -22,9 +22,9 @@ cc -O2 -std=c11 -D_GNU_SOURCE -Wall "$here/hlssink.c" -o "$work/hlssink" \
 
 frames=$((secs * 30))
 abufs=$((secs * 44100 / 1024))
-echo "making the input: ${secs} s 1280x720 30 fps H.264 (x264 2.5 Mb/s, 2 s GOP) + AAC..."
-gst-launch-1.0 -q videotestsrc num-buffers=$frames pattern=ball ! \
-  video/x-raw,format=I420,width=1280,height=720,framerate=30/1 ! \
+echo "making the input: ${secs} s 640x360 30 fps noise, H.264 (x264 ultrafast 2.5 Mb/s, 2 s GOP) + AAC..."
+gst-launch-1.0 -q videotestsrc num-buffers=$frames pattern=snow ! \
+  video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! \
   x264enc speed-preset=ultrafast bitrate=2500 key-int-max=60 option-string=scenecut=0 ! \
   h264parse ! mp4mux name=m ! filesink location="$work/input.mp4" \
   audiotestsrc num-buffers=$abufs samplesperbuffer=1024 ! voaacenc ! aacparse ! m.

@@ -22,11 +22,17 @@
 
 #include "hlsfile.h"
 
+/* Appends are gathered up to this many bytes per write(2): an HLS segment
+ * arrives as one small buffer per access unit. */
+#define WRITE_BUFFER_SIZE (128 * 1024)
+
 struct _ArclyHlsFileWriter {
   gchar *path;
   gchar *tmp_path;
   gint fd;
   guint64 size;
+  guint8 *buf;
+  gsize buf_len;
 };
 
 static void
@@ -63,12 +69,13 @@ arcly_hls_file_writer_open (const gchar * path, GError ** error)
     g_free (w);
     return NULL;
   }
+  w->buf = g_malloc (WRITE_BUFFER_SIZE);
   return w;
 }
 
-gboolean
-arcly_hls_file_writer_append (ArclyHlsFileWriter * w, const guint8 * data,
-    gsize len, GError ** error)
+static gboolean
+write_all (ArclyHlsFileWriter * w, const guint8 * data, gsize len,
+    GError ** error)
 {
   while (len > 0) {
     gssize n = write (w->fd, data, len);
@@ -87,8 +94,35 @@ arcly_hls_file_writer_append (ArclyHlsFileWriter * w, const guint8 * data,
     }
     data += n;
     len -= (gsize) n;
-    w->size += (guint64) n;
   }
+  return TRUE;
+}
+
+static gboolean
+flush_buffer (ArclyHlsFileWriter * w, GError ** error)
+{
+  gboolean ok = write_all (w, w->buf, w->buf_len, error);
+
+  w->buf_len = 0;
+  return ok;
+}
+
+gboolean
+arcly_hls_file_writer_append (ArclyHlsFileWriter * w, const guint8 * data,
+    gsize len, GError ** error)
+{
+  w->size += len;
+  if (w->buf_len + len <= WRITE_BUFFER_SIZE) {
+    memcpy (w->buf + w->buf_len, data, len);
+    w->buf_len += len;
+    return TRUE;
+  }
+  if (!flush_buffer (w, error))
+    return FALSE;
+  if (len >= WRITE_BUFFER_SIZE)
+    return write_all (w, data, len, error);
+  memcpy (w->buf, data, len);
+  w->buf_len = len;
   return TRUE;
 }
 
@@ -101,6 +135,7 @@ arcly_hls_file_writer_get_size (ArclyHlsFileWriter * w)
 static void
 writer_free (ArclyHlsFileWriter * w)
 {
+  g_free (w->buf);
   g_free (w->tmp_path);
   g_free (w->path);
   g_free (w);
@@ -110,7 +145,13 @@ gboolean
 arcly_hls_file_writer_commit (ArclyHlsFileWriter * w, GError ** error)
 {
   gint err = 0;
+  GError *werr = NULL;
 
+  if (!flush_buffer (w, &werr)) {
+    g_propagate_error (error, werr);
+    arcly_hls_file_writer_abort (w);
+    return FALSE;
+  }
   /* mkstemp creates 0600; web servers may run as another user. */
   if (fchmod (w->fd, 0644) < 0)
     err = errno;
@@ -150,7 +191,8 @@ arcly_hls_file_write_atomic (const gchar * path, const guint8 * data,
 
   if (w == NULL)
     return FALSE;
-  if (!arcly_hls_file_writer_append (w, data, len, error)) {
+  w->size = len;
+  if (!write_all (w, data, len, error)) {
     arcly_hls_file_writer_abort (w);
     return FALSE;
   }

@@ -544,9 +544,9 @@ check_low_latency (const gchar * format)
 
   run->check_parts = TRUE;
   run->check_listed_exist = TRUE;
-  run_ok (run, desc, 30, 5);
+  run_ok (run, desc, 30, 4);
   pl = check_output (run);
-  fail_unless (run->n_parts >= 10, "only %u parts", run->n_parts);
+  fail_unless (run->n_parts >= 8, "only %u parts", run->n_parts);
   fail_unless (run->parts_before_segment >= run->n_parts / 2,
       "only %u of %u parts listed before their segment completed",
       run->parts_before_segment, run->n_parts);
