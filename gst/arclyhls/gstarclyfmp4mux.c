@@ -71,6 +71,12 @@ GST_DEBUG_CATEGORY_STATIC (arcly_fmp4_mux_dataflow);
  * frame durations (33333333 ns at 30 fps) land a few ns short of a keyframe
  * interval that is exactly the fragment duration. */
 #define DURATION_SLACK GST_MSECOND
+
+/* Non-live input: how far ahead each sink pad may queue.  GstAggregator
+ * queues a single buffer per pad when its "latency" is 0, so every buffer
+ * costs two thread switches; a second of queue removes most of them (and
+ * means nothing for timing when nothing is live). */
+#define NON_LIVE_QUEUE (GST_SECOND)
 #define MAX_PENDING_BYTES (256 * 1024 * 1024)
 
 enum
@@ -196,9 +202,12 @@ struct _GstArclyFmp4Mux
   guint video_pads, audio_pads;
   guint32 next_track_id;
   gboolean tracks_changed;      /* a pad was released */
+  gboolean auto_latency;        /* we set "latency" for non-live input */
 
   /* streaming */
   GstBuffer *init;              /* the current init segment */
+  GstBufferPool *pool;          /* output buffers, reused */
+  gsize pool_size;
   gboolean init_pushed;
   guint32 sequence;
   gboolean have_offset;
@@ -773,6 +782,49 @@ estimate_duration (GstArclyFmp4MuxPad * pad, const Sample * s,
   return pad->is_video ? pad->timescale / 30 : 1024;
 }
 
+/* An output buffer of @size bytes.  Fragments of a stream have similar
+ * sizes, so they come from a pool of buffers of the largest size seen
+ * (rounded up), trimmed to @size: memory is reused instead of freshly
+ * mapped and faulted in for every fragment. */
+static GstBuffer *
+alloc_output (GstArclyFmp4Mux * self, gsize size)
+{
+  GstBuffer *buf = NULL;
+
+  if (self->pool == NULL || size > self->pool_size) {
+    gsize want = (size + size / 4 + 65535) & ~(gsize) 65535;
+    GstBufferPool *pool = gst_buffer_pool_new ();
+    GstStructure *config = gst_buffer_pool_get_config (pool);
+
+    gst_buffer_pool_config_set_params (config, NULL, want, 0, 0);
+    if (!gst_buffer_pool_set_config (pool, config) ||
+        !gst_buffer_pool_set_active (pool, TRUE)) {
+      gst_object_unref (pool);
+      return gst_buffer_new_allocate (NULL, size, NULL);
+    }
+    if (self->pool) {
+      gst_buffer_pool_set_active (self->pool, FALSE);
+      gst_object_unref (self->pool);
+    }
+    self->pool = pool;
+    self->pool_size = want;
+  }
+  if (gst_buffer_pool_acquire_buffer (self->pool, &buf, NULL) != GST_FLOW_OK)
+    return gst_buffer_new_allocate (NULL, size, NULL);
+  gst_buffer_set_size (buf, size);
+  return buf;
+}
+
+static void
+free_pool (GstArclyFmp4Mux * self)
+{
+  if (self->pool) {
+    gst_buffer_pool_set_active (self->pool, FALSE);
+    gst_clear_object (&self->pool);
+  }
+  self->pool_size = 0;
+}
+
 /* Writes the samples of every track in the init before @cut.time as one
  * moof + mdat buffer, and pushes it. */
 static GstFlowReturn
@@ -855,8 +907,14 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
 
   /* One contiguous memory: downstream writes it with a single write, and
    * GstBuffer would merge (copy) past 16 memories anyway. */
-  out = gst_buffer_new_allocate (NULL, header->len + payload, NULL);
-  gst_buffer_map (out, &map, GST_MAP_WRITE);
+  out = alloc_output (self, header->len + payload);
+  if (out == NULL || !gst_buffer_map (out, &map, GST_MAP_WRITE)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Could not allocate an output buffer."), ("%" G_GSIZE_FORMAT
+            " bytes", (gsize) (header->len + payload)));
+    ret = GST_FLOW_ERROR;
+    goto done;
+  }
   memcpy (map.data, header->data, header->len);
   pos = header->len;
   for (l = sorted; l; l = l->next) {
@@ -1278,6 +1336,37 @@ gst_arcly_fmp4_mux_update_src_caps (GstAggregator * agg, GstCaps * caps,
   return GST_FLOW_OK;
 }
 
+static gboolean
+gst_arcly_fmp4_mux_src_query (GstAggregator * agg, GstQuery * query)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
+  gboolean ret = GST_AGGREGATOR_CLASS (gst_arcly_fmp4_mux_parent_class)->src_query
+      (agg, query);
+
+  if (ret && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    GstClockTime latency;
+    gboolean live, set = FALSE, clear = FALSE;
+
+    gst_query_parse_latency (query, &live, NULL, NULL);
+    g_object_get (self, "latency", &latency, NULL);
+    GST_OBJECT_LOCK (self);
+    /* only when the user left "latency" alone */
+    if (!live && latency == 0 && !self->auto_latency)
+      set = self->auto_latency = TRUE;
+    else if (live && self->auto_latency && latency == NON_LIVE_QUEUE) {
+      clear = TRUE;
+      self->auto_latency = FALSE;
+    }
+    GST_OBJECT_UNLOCK (self);
+    if (set || clear) {
+      GST_DEBUG_OBJECT (self, "%s input: aggregator latency %" GST_TIME_FORMAT,
+          live ? "live" : "non-live", GST_TIME_ARGS (set ? NON_LIVE_QUEUE : 0));
+      g_object_set (self, "latency", set ? NON_LIVE_QUEUE : 0, NULL);
+    }
+  }
+  return ret;
+}
+
 static void
 reset_state (GstArclyFmp4Mux * self)
 {
@@ -1341,6 +1430,7 @@ gst_arcly_fmp4_mux_stop (GstAggregator * agg)
     GST_ARCLY_FMP4_MUX_PAD (l->data)->in_init = FALSE;
   free_pads (pads);
   gst_clear_buffer (&self->init);
+  free_pool (self);
   return TRUE;
 }
 
@@ -1444,6 +1534,7 @@ gst_arcly_fmp4_mux_finalize (GObject * object)
   GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (object);
 
   gst_clear_buffer (&self->init);
+  free_pool (self);
   g_array_unref (self->cuts);
   G_OBJECT_CLASS (gst_arcly_fmp4_mux_parent_class)->finalize (object);
 }
@@ -1498,6 +1589,7 @@ gst_arcly_fmp4_mux_class_init (GstArclyFmp4MuxClass * klass)
   agg_class->flush = gst_arcly_fmp4_mux_flush;
   agg_class->start = gst_arcly_fmp4_mux_start;
   agg_class->stop = gst_arcly_fmp4_mux_stop;
+  agg_class->src_query = gst_arcly_fmp4_mux_src_query;
   agg_class->create_new_pad = gst_arcly_fmp4_mux_create_new_pad;
 
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_FMP4_MUX_PAD, 0);
