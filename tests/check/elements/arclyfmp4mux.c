@@ -1154,6 +1154,67 @@ GST_START_TEST (test_restart)
 
 GST_END_TEST;
 
+/* Live sources: fragments come out while the stream runs, and the muxer
+ * answers the latency query with the time it holds samples. */
+GST_START_TEST (test_live)
+{
+  GstElement *pipe = gst_parse_launch ("videotestsrc is-live=true "
+      "pattern=ball ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! x264enc tune=zerolatency speed-preset=ultrafast "
+      "key-int-max=15 option-string=scenecut=0 ! h264parse ! m.video_0 "
+      "audiotestsrc is-live=true samplesperbuffer=1024 ! "
+      "audio/x-raw,rate=44100,channels=2 ! voaacenc ! m.audio_0 "
+      "arclyfmp4mux name=m fragment-duration=500000000 ! "
+      "appsink name=sink sync=false", NULL);
+  GstElement *sink;
+  GstQuery *q;
+  gboolean live = FALSE;
+  GstClockTime min = 0;
+  guint got = 0;
+
+  fail_unless (pipe != NULL, "x264enc/voaacenc missing?");
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  while (got < 4) {
+    GstSample *sample = NULL;
+    GstBuffer *b;
+
+    g_signal_emit_by_name (sink, "try-pull-sample", 10 * GST_SECOND, &sample);
+    fail_unless (sample != NULL, "no output from the live pipeline in 10 s");
+    b = gst_sample_get_buffer (sample);
+    if (got == 0) {
+      fail_unless (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_HEADER));
+    } else {
+      Frag f;
+      parse_fragment (b, &f);
+      fail_unless_equals_int (f.n_traf, 2);
+      fail_unless (is_sync (f.traf[0].flags[0]));
+      fail_if (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DELTA_UNIT));
+      frag_clear (&f);
+    }
+    got++;
+    gst_sample_unref (sample);
+  }
+  q = gst_query_new_latency ();
+  {
+    /* ask the muxer itself: a sink with sync=false answers non-live */
+    GstElement *m = gst_bin_get_by_name (GST_BIN (pipe), "m");
+    fail_unless (gst_element_query (m, q));
+    gst_object_unref (m);
+  }
+  gst_query_parse_latency (q, &live, &min, NULL);
+  fail_unless (live);
+  fail_unless (min >= 500 * GST_MSECOND, "latency %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (min));
+  gst_query_unref (q);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+}
+
+GST_END_TEST;
+
 static Suite *
 arclyfmp4mux_suite (void)
 {
@@ -1177,6 +1238,7 @@ arclyfmp4mux_suite (void)
   suite_add_tcase (s, rt);
   tcase_set_timeout (rt, 60);
   tcase_add_test (rt, test_av_chunks_structure);
+  tcase_add_test (rt, test_live);
   tcase_add_test (rt, test_round_trip);
   tcase_add_test (rt, test_round_trip_bframes);
   tcase_add_test (rt, test_round_trip_chunks);
