@@ -252,6 +252,7 @@ field_uint (const GstStructure * s, const gchar * name, guint * out)
   return FALSE;
 }
 
+/* Takes @asc (the AudioSpecificConfig bytes). */
 static GstCaps *
 make_src_caps (GstArclyAacDepay * self, GBytes * asc)
 {
@@ -278,6 +279,7 @@ make_src_caps (GstArclyAacDepay * self, GBytes * asc)
     gst_buffer_unref (cd);
     gst_codec_utils_aac_caps_set_level_and_profile (caps, data, (guint) len);
   }
+  g_bytes_unref (asc);
   return caps;
 }
 
