@@ -194,6 +194,7 @@ static GstFlowReturn gst_arcly_hls_sink_render (GstArclyHlsSink * self,
     GstBuffer * buf);
 static gboolean gst_arcly_hls_sink_finish (GstArclyHlsSink * self);
 static void gst_arcly_hls_sink_flush (GstArclyHlsSink * self);
+static void configure_muxer (GstArclyHlsSink * self);
 
 static GstStaticPadTemplate writer_sink_template =
 GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -995,6 +996,7 @@ start_streaming (GstArclyHlsSink * self)
   g_mutex_lock (&self->lock);
   settings_copy (&self->cfg, &self->prop);
   self->cfg.format = self->mux_format;
+  configure_muxer (self);
   g_mutex_unlock (&self->lock);
 
   if (self->cfg.location == NULL)
@@ -1092,13 +1094,38 @@ mux_factory_name (ArclyHlsSegmentFormat format)
   return format == ARCLY_HLS_FORMAT_FMP4 ? "arclyfmp4mux" : "arclytsmux";
 }
 
-/* With self->lock held.  Creates the muxer and the writer once. */
+/* fMP4: fragments on keyframes no longer than a segment; with LL-HLS one
+ * chunk per part (the muxer's contract, see the class doc).  With
+ * self->lock held. */
+static void
+configure_muxer (GstArclyHlsSink * self)
+{
+  GstElement *mux = self->mux;
+  GParamSpec *ps;
+  guint64 chunk = 0;
+
+  if (mux == NULL || self->mux_format != ARCLY_HLS_FORMAT_FMP4)
+    return;
+  ps = g_object_class_find_property (G_OBJECT_GET_CLASS (mux),
+      "fragment-duration");
+  if (ps != NULL && G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT64)
+    g_object_set (mux, "fragment-duration",
+        (guint64) self->prop.target_duration * GST_SECOND, NULL);
+  ps = g_object_class_find_property (G_OBJECT_GET_CLASS (mux),
+      "chunk-duration");
+  if (self->prop.part_duration > 0
+      && self->prop.type != ARCLY_HLS_PLAYLIST_VOD)
+    chunk = (guint64) self->prop.part_duration * GST_MSECOND;
+  if (ps != NULL && G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT64)
+    g_object_set (mux, "chunk-duration", chunk, NULL);
+}
+
+/* With self->lock held.  Creates the muxer once. */
 static gboolean
 ensure_muxer (GstArclyHlsSink * self)
 {
   ArclyHlsSegmentFormat format = self->prop.format;
   GstElement *mux;
-  GParamSpec *ps;
 
   if (self->mux != NULL)
     return TRUE;
@@ -1112,28 +1139,6 @@ ensure_muxer (GstArclyHlsSink * self)
             "fmp4" : "mpegts"), ("is the arclyhls plugin complete?"));
     g_mutex_lock (&self->lock);
     return FALSE;
-  }
-  /* fMP4: fragments on keyframes no longer than a segment; with LL-HLS
-   * one chunk per part (the muxer's contract, see the class doc). */
-  if (format == ARCLY_HLS_FORMAT_FMP4) {
-    ps = g_object_class_find_property (G_OBJECT_GET_CLASS (mux),
-        "fragment-duration");
-    if (ps != NULL && G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT64)
-      g_object_set (mux, "fragment-duration",
-          (guint64) self->prop.target_duration * GST_SECOND, NULL);
-    else if (ps != NULL && G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT)
-      g_object_set (mux, "fragment-duration",
-          self->prop.target_duration * 1000, NULL);
-    ps = g_object_class_find_property (G_OBJECT_GET_CLASS (mux),
-        "chunk-duration");
-    if (ps != NULL && self->prop.part_duration > 0
-        && self->prop.type != ARCLY_HLS_PLAYLIST_VOD) {
-      if (G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT64)
-        g_object_set (mux, "chunk-duration",
-            (guint64) self->prop.part_duration * GST_MSECOND, NULL);
-      else if (G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT)
-        g_object_set (mux, "chunk-duration", self->prop.part_duration, NULL);
-    }
   }
   self->mux = mux;
   self->mux_format = format;
