@@ -176,7 +176,7 @@ GST_START_TEST (test_sps_hostile)
     for (j = 0; j < len; j++)
       nal[j] = g_rand_int (rand) & 0xff;
     nal[0] = 0x67;
-    if (i & 1)
+    if ((i & 1) && len > 1)
       nal[1] = 100;             /* take the high-profile branch too */
     if (arcly_h264_parse_sps (nal, len, &sps)) {
       fail_unless (sps.width >= 1 && sps.width <= 16384);
