@@ -303,47 +303,64 @@ run_ok (Run * run, const gchar * desc, guint timeout_s, guint eos_after_s)
   fail_unless (eos, "no EOS within %u s: %s", timeout_s, desc);
 }
 
-/* `ffmpeg -v error` decodes @path (fMP4: @init + @path) without a word. */
-static void
-check_decodes (const gchar * init, const gchar * path)
+/* Concatenation of @init and @path in a temporary file (fMP4 segments
+ * decode only with their init segment). */
+static gchar *
+with_init (const gchar * init, const gchar * path)
 {
-  gchar *tmp = NULL, *out = NULL, *errout = NULL;
-  const gchar *input = path;
+  gchar *tmp = NULL, *a = NULL, *b = NULL;
+  gsize la, lb;
+  GString *cat;
+  gint fd = g_file_open_tmp ("arclyhls-XXXXXX.mp4", &tmp, NULL);
+
+  fail_unless (fd >= 0);
+  close (fd);
+  fail_unless (g_file_get_contents (init, &a, &la, NULL), "no %s", init);
+  fail_unless (g_file_get_contents (path, &b, &lb, NULL), "no %s", path);
+  cat = g_string_new_len (a, la);
+  g_string_append_len (cat, b, lb);
+  fail_unless (g_file_set_contents (tmp, cat->str, cat->len, NULL));
+  g_string_free (cat, TRUE);
+  g_free (a);
+  g_free (b);
+  return tmp;
+}
+
+/* `ffmpeg -v error` decodes every file of @inputs, each as its own input
+ * (so each segment must decode on its own), without a word: one ffmpeg
+ * process for all of them. */
+static void
+check_decodes (GPtrArray * inputs)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  gchar *out = NULL, *errout = NULL;
   gint status = -1;
   GError *err = NULL;
+  guint i;
 
-  if (init != NULL) {
-    gchar *a = NULL, *b = NULL;
-    gsize la, lb;
-    GString *cat;
-    gint fd = g_file_open_tmp ("arclyhls-XXXXXX.mp4", &tmp, NULL);
-
-    fail_unless (fd >= 0);
-    close (fd);
-    fail_unless (g_file_get_contents (init, &a, &la, NULL), "no %s", init);
-    fail_unless (g_file_get_contents (path, &b, &lb, NULL), "no %s", path);
-    cat = g_string_new_len (a, la);
-    g_string_append_len (cat, b, lb);
-    fail_unless (g_file_set_contents (tmp, cat->str, cat->len, NULL));
-    g_string_free (cat, TRUE);
-    g_free (a);
-    g_free (b);
-    input = tmp;
+  g_ptr_array_add (argv, g_strdup ("ffmpeg"));
+  g_ptr_array_add (argv, g_strdup ("-nostdin"));
+  g_ptr_array_add (argv, g_strdup ("-v"));
+  g_ptr_array_add (argv, g_strdup ("error"));
+  for (i = 0; i < inputs->len; i++) {
+    g_ptr_array_add (argv, g_strdup ("-i"));
+    g_ptr_array_add (argv, g_strdup (g_ptr_array_index (inputs, i)));
   }
-  {
-    const gchar *argv[] = { "ffmpeg", "-nostdin", "-v", "error", "-i", input,
-      "-f", "null", "-", NULL
-    };
-    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
-            G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &errout, &status, &err),
-        "cannot run ffmpeg: %s", err ? err->message : "?");
+  for (i = 0; i < inputs->len; i++) {
+    g_ptr_array_add (argv, g_strdup ("-map"));
+    g_ptr_array_add (argv, g_strdup_printf ("%u", i));
   }
+  g_ptr_array_add (argv, g_strdup ("-f"));
+  g_ptr_array_add (argv, g_strdup ("null"));
+  g_ptr_array_add (argv, g_strdup ("-"));
+  g_ptr_array_add (argv, NULL);
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv->pdata, NULL,
+          G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &errout, &status, &err),
+      "cannot run ffmpeg: %s", err ? err->message : "?");
   fail_unless (g_spawn_check_wait_status (status, NULL) && *errout == '\0',
-      "ffmpeg could not decode %s: %s", path, errout);
-  if (tmp) {
-    g_unlink (tmp);
-    g_free (tmp);
-  }
+      "ffmpeg could not decode the segments (%u inputs, first %s): %s",
+      inputs->len, (gchar *) g_ptr_array_index (inputs, 0), errout);
+  g_ptr_array_unref (argv);
   g_free (out);
   g_free (errout);
 }
@@ -353,21 +370,34 @@ static HlsCheckPlaylist *
 check_output (Run * run)
 {
   HlsCheckPlaylist *pl = parse_playlist_file (run->playlist);
+  GPtrArray *inputs = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *tmps = g_ptr_array_new_with_free_func (g_free);
   guint i;
 
   fail_unless (pl->segments->len > 0, "no segments listed");
   for (i = 0; i < pl->segments->len; i++) {
     HlsCheckSegment *s = g_ptr_array_index (pl->segments, i);
     gchar *path = g_build_filename (run->dir, s->uri, NULL);
-    gchar *init = s->map_uri ? g_build_filename (run->dir, s->map_uri,
-        NULL) : NULL;
 
     fail_unless (g_file_test (path, G_FILE_TEST_IS_REGULAR), "%s missing",
         path);
-    check_decodes (init, path);
-    g_free (init);
-    g_free (path);
+    if (s->map_uri != NULL) {
+      gchar *init = g_build_filename (run->dir, s->map_uri, NULL);
+      gchar *tmp = with_init (init, path);
+
+      g_ptr_array_add (inputs, g_strdup (tmp));
+      g_ptr_array_add (tmps, tmp);
+      g_free (init);
+      g_free (path);
+    } else {
+      g_ptr_array_add (inputs, path);
+    }
   }
+  check_decodes (inputs);
+  for (i = 0; i < tmps->len; i++)
+    g_unlink (g_ptr_array_index (tmps, i));
+  g_ptr_array_unref (tmps);
+  g_ptr_array_unref (inputs);
   return pl;
 }
 
