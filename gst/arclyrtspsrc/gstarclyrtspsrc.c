@@ -195,6 +195,7 @@ typedef struct
 {
   guint8 *raw;
   ArclyRtspWireMessage msg;
+  gchar *reason;                /* NUL-terminated copy, for messages */
 } Response;
 
 typedef enum
@@ -321,6 +322,7 @@ response_free (Response * r)
 {
   if (r) {
     g_free (r->raw);
+    g_free (r->reason);
     g_free (r);
   }
 }
@@ -495,8 +497,13 @@ answer_server_request (GstArclyRtspSrc * self, const ArclyRtspWireMessage * m)
   GString *s;
   GError *err = NULL;
 
-  GST_DEBUG_OBJECT (self, "server request %.*s", (gint) m->method_len,
-      m->method);
+  {
+    /* GStreamer's printf reads %.*s arguments up to a NUL: copy */
+    gchar *method = g_strndup (m->method, m->method_len);
+
+    GST_DEBUG_OBJECT (self, "server request %s", method);
+    g_free (method);
+  }
   if (arcly_rtsp_wire_method_is (m, "OPTIONS")
       || arcly_rtsp_wire_method_is (m, "GET_PARAMETER")) {
     /* 200 */
@@ -964,19 +971,22 @@ process_input (GstArclyRtspSrc * self, gint64 want, Response ** resp,
       self->inpos += consumed;
     } else {
       gint64 cseq = arcly_rtsp_wire_get_cseq (&m);
+      gchar *reason = g_strndup (m.reason, m.reason_len);
 
-      GST_DEBUG_OBJECT (self, "< %u %.*s (CSeq %" G_GINT64_FORMAT ")",
-          m.status, (gint) m.reason_len, m.reason, cseq);
+      GST_DEBUG_OBJECT (self, "< %u %s (CSeq %" G_GINT64_FORMAT ")",
+          m.status, reason, cseq);
       if (want >= 0 && (cseq == want || cseq < 0) && resp) {
         Response *rr = g_new0 (Response, 1);
         gsize c2 = 0;
 
         rr->raw = g_memdup2 (p, consumed);
         arcly_rtsp_wire_parse (rr->raw, consumed, &rr->msg, &c2);
+        rr->reason = reason;
         *resp = rr;
         self->inpos += consumed;
         return PROC_GOT_RESPONSE;
       }
+      g_free (reason);
       if (cseq >= 0 && cseq == self->ka_cseq)
         on_keepalive_response (self, &m);
       self->inpos += consumed;
@@ -1052,9 +1062,8 @@ do_request (GstArclyRtspSrc * self, const gchar * method, const gchar * uri,
       *fatal = TRUE;
       GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_AUTHORIZED,
           ("Not authorized to access the RTSP stream."),
-          ("%s %s: %u %.*s (%s)", method, self->display_url,
-              resp->msg.status, (gint) resp->msg.reason_len,
-              resp->msg.reason, self->user ? "credentials refused" :
+          ("%s %s: %u %s (%s)", method, self->display_url,
+              resp->msg.status, resp->reason, self->user ? "credentials refused" :
               "no credentials given; set them in the location or "
               "user-id/user-pw"), ("rtsp-status-code", G_TYPE_UINT,
               resp->msg.status, NULL));
@@ -1089,8 +1098,8 @@ set_status_error (GstArclyRtspSrc * self, const gchar * method, Response * r,
     GError ** error)
 {
   self->fail_status = r->msg.status;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %u %.*s", method,
-      r->msg.status, (gint) r->msg.reason_len, r->msg.reason);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %u %s", method,
+      r->msg.status, r->reason);
 }
 
 /* "Session: 1234abcd;timeout=20" */
@@ -1282,8 +1291,8 @@ session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
     self->fail_status = 404;
     GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_FOUND,
         ("The RTSP stream was not found."),
-        ("DESCRIBE %s: %u %.*s", self->display_url, r->msg.status,
-            (gint) r->msg.reason_len, r->msg.reason),
+        ("DESCRIBE %s: %u %s", self->display_url, r->msg.status,
+            r->reason),
         ("rtsp-status-code", G_TYPE_UINT, r->msg.status, NULL));
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "404 Not Found");
     response_free (r);
