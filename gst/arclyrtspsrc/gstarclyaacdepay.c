@@ -35,7 +35,8 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 arclyrtspsrc location=rtsp://cam/stream ! arclyaacdepay ! avdec_aac ! autoaudiosink
+ * gst-launch-1.0 arclyrtspsrc location=rtsp://127.0.0.1:8554/cam name=src \
+ *     src.audio_0 ! arclyaacdepay ! avdec_aac ! audioconvert ! autoaudiosink
  * ]|
  *
  * Threading: all state is touched by the streaming thread only, except the
@@ -47,7 +48,6 @@
 #include "config.h"
 #endif
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <gst/gst.h>

@@ -351,6 +351,50 @@ GST_START_TEST (test_loss_mid_fragment)
 
 GST_END_TEST;
 
+/* A jitterbuffer's GstRTPPacketLost event in the middle of a fragmented
+ * AU drops it even when the sequence numbers look contiguous, and becomes
+ * a GAP event downstream. */
+GST_START_TEST (test_packet_lost_event)
+{
+  GstHarness *h = new_harness (HBR_CAPS);
+  static const guint sizes[] = { 30 };
+  guint8 au[3000];
+  GstBuffer *out;
+  GstEvent *ev;
+  gboolean saw_gap = FALSE;
+
+  au_fill (au, sizeof (au), 3);
+  gst_harness_push (h, hbr_packet (sizes, 1, 1, 1, 0, BASE_PTS, NULL));
+  gst_buffer_unref (gst_harness_pull (h));
+  gst_harness_push (h, fragment_packet (au, 3000, 0, 1200, 2, 1024, FALSE,
+          BASE_PTS + FRAME_NS));
+  gst_harness_push_event (h,
+      gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+          gst_structure_new ("GstRTPPacketLost",
+              "timestamp", G_TYPE_UINT64, BASE_PTS + FRAME_NS,
+              "duration", G_TYPE_UINT64, FRAME_NS, NULL)));
+  gst_harness_push (h, fragment_packet (au, 3000, 1200, 1200, 3, 1024, FALSE,
+          BASE_PTS + FRAME_NS));
+  gst_harness_push (h, fragment_packet (au, 3000, 2400, 600, 4, 1024, TRUE,
+          BASE_PTS + FRAME_NS));
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  gst_harness_push (h, hbr_packet (sizes, 1, 1, 5, 2048,
+          BASE_PTS + 2 * FRAME_NS, NULL));
+  out = gst_harness_pull (h);
+  fail_unless (GST_BUFFER_IS_DISCONT (out));
+  gst_buffer_unref (out);
+  fail_unless_equals_uint64 (stat_u64 (h, "dropped-aus"), 1);
+  while ((ev = gst_harness_try_pull_event (h))) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP)
+      saw_gap = TRUE;
+    gst_event_unref (ev);
+  }
+  fail_unless (saw_gap, "no GAP event for the lost packet");
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* A fragment whose start was never seen (the stream joined mid-AU): the
  * sizes cannot add up, nothing comes out, the next AU does. */
 GST_START_TEST (test_orphan_fragment)
@@ -1003,6 +1047,7 @@ arclyaacdepay_suite (void)
   tcase_add_test (tc, test_several_aus);
   tcase_add_test (tc, test_fragmented_au);
   tcase_add_test (tc, test_loss_mid_fragment);
+  tcase_add_test (tc, test_packet_lost_event);
   tcase_add_test (tc, test_orphan_fragment);
   tcase_add_test (tc, test_adts_wrapped);
   tcase_add_test (tc, test_adts_without_config);
