@@ -28,6 +28,19 @@ GST_START_TEST (test_normal_rr_and_teardown)
           "201", NULL) >= 1, "no RR on channel 1: %s", quirk_log (q));
   fail_unless (log_count (q, "\"event\":\"frame\"", "\"channel\":3",
           "201", NULL) >= 1);
+  /* The server sends each frame at its capture time and SRs every second:
+   * audio and video PTS of buffers arriving together agree. */
+  {
+    gint64 dv, da;
+
+    g_mutex_lock (&q->ctx->lock);
+    dv = median_offset (ctx_pad (q->ctx, TRUE));
+    da = median_offset (ctx_pad (q->ctx, FALSE));
+    g_mutex_unlock (&q->ctx->lock);
+    GST_INFO ("A/V offset %" G_GINT64_FORMAT " ms", (dv - da) / GST_MSECOND);
+    fail_unless (ABS (dv - da) < 100 * GST_MSECOND, "A/V apart by %"
+        G_GINT64_FORMAT " ms", (dv - da) / GST_MSECOND);
+  }
   fail_unless (ctx_stop (q->ctx) < G_TIME_SPAN_SECOND);
   /* TEARDOWN is sent without waiting for the reply; give the server a
    * moment to log it */
