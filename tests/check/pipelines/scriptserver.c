@@ -395,6 +395,8 @@ GST_START_TEST (test_ready_line_and_clean_exit)
 
   /* never-answer: the request is logged, no reply within 1.5 s. */
   g_socket_client_set_timeout (client, 5);
+  /* Loopback: no proxy lookup (libproxy is slow and noisy under valgrind). */
+  g_socket_client_set_enable_proxy (client, FALSE);
   conn = g_socket_client_connect_to_host (client, "127.0.0.1",
       arcly_test_cam_get_port (s->srv), NULL, &error);
   fail_unless (conn != NULL, "connect: %s", error ? error->message : "");
