@@ -525,10 +525,15 @@ au_insert_params (ArclyH264DepayCore * core)
 static void
 write_prefix (guint8 * p, ArclyH264DepayFormat format, gsize nal_size)
 {
-  if (format == ARCLY_H264_DEPAY_FORMAT_AVC)
-    GST_WRITE_UINT32_BE (p, (guint32) nal_size);
-  else
+  if (format == ARCLY_H264_DEPAY_FORMAT_AVC) {
+    /* byte by byte: @p is not aligned */
+    p[0] = nal_size >> 24;
+    p[1] = nal_size >> 16;
+    p[2] = nal_size >> 8;
+    p[3] = nal_size;
+  } else {
     memcpy (p, start_code_bytes, 4);
+  }
 }
 
 /* Builds the output buffer from the AU's NAL memories (taken). */
@@ -733,6 +738,13 @@ handle_single (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
   }
 }
 
+/* GST_READ_UINT16_BE may load unaligned; this does not */
+static inline guint
+read_u16 (const guint8 * p)
+{
+  return (p[0] << 8) | p[1];
+}
+
 /* STAP-A (§5.7.1): validated completely before any NAL unit is used, so a
  * corrupt packet is dropped whole. */
 static guint
@@ -746,7 +758,7 @@ handle_stap_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
 
     if (pkt->size - pos < 2)
       break;
-    len = GST_READ_UINT16_BE (pkt->data + pos);
+    len = read_u16 (pkt->data + pos);
     if (len == 0 || pkt->size - pos - 2 < len)
       break;
     pos += 2 + len;
@@ -757,7 +769,7 @@ handle_stap_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
 
   pos = 1;
   while (pos < pkt->size) {
-    guint len = GST_READ_UINT16_BE (pkt->data + pos);
+    guint len = read_u16 (pkt->data + pos);
     gsize copied = 0;
     GstMemory *mem = packet_slice (pkt, pos + 2, len, &copied);
 

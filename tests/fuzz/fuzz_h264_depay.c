@@ -42,7 +42,8 @@ check_au (ArclyH264DepayAu * au, ArclyH264DepayFormat format)
 
       if (map.size - pos < 5)
         abort ();
-      len = GST_READ_UINT32_BE (map.data + pos);
+      len = (gsize) map.data[pos] << 24 | map.data[pos + 1] << 16 |
+          map.data[pos + 2] << 8 | map.data[pos + 3];
       if (len == 0 || len > map.size - pos - 4)
         abort ();
       pos += 4 + len;
