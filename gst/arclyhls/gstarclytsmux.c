@@ -166,7 +166,7 @@ struct _ArclyTsMux
   ArclyTsProgram program;
   ArclyTsPid pat;
   ArclyTsPid pmt;
-  ArclyTsMuxPad *pcr_pad;       /* not reffed: a sink pad of ours */
+  ArclyTsMuxPad *pcr_pad;       /* reffed: it may be released meanwhile */
   gboolean have_video;
   gboolean caps_sent;
   gboolean first_output;
@@ -351,6 +351,7 @@ ensure_program (ArclyTsMux * self)
   guint i;
   gboolean changed;
   guint8 version = self->program.version;
+  ArclyTsMuxPad *old_pcr_pad;
 
   GST_OBJECT_LOCK (self);
   changed = self->program_changed;
@@ -366,6 +367,7 @@ ensure_program (ArclyTsMux * self)
 
   arcly_ts_program_init (&self->program, 1, PMT_PID);
   self->program.version = self->caps_sent ? (version + 1) & 0x1f : version;
+  old_pcr_pad = self->pcr_pad;  /* unreffed after the lock */
   self->pcr_pad = NULL;
   self->have_video = FALSE;
   for (i = 0; i < pads->len; i++) {
@@ -381,10 +383,14 @@ ensure_program (ArclyTsMux * self)
   }
   if (!self->pcr_pad && pads->len > 0)
     self->pcr_pad = g_ptr_array_index (pads, 0);
-  if (self->pcr_pad)
+  if (self->pcr_pad) {
+    gst_object_ref (self->pcr_pad);
     self->program.pcr_pid = self->pcr_pad->ts.pid;
+  }
   GST_OBJECT_UNLOCK (self);
   g_ptr_array_free (pads, TRUE);
+  if (old_pcr_pad)
+    gst_object_unref (old_pcr_pad);
 
   GST_DEBUG_OBJECT (self, "program: %u streams, PCR PID 0x%x, version %u",
       self->program.n_streams, self->program.pcr_pid, self->program.version);
@@ -1094,7 +1100,10 @@ arcly_ts_mux_start (GstAggregator * agg)
 static gboolean
 arcly_ts_mux_stop (GstAggregator * agg)
 {
-  reset_stream (ARCLY_TS_MUX (agg));
+  ArclyTsMux *self = ARCLY_TS_MUX (agg);
+
+  reset_stream (self);
+  gst_clear_object (&self->pcr_pad);
   return TRUE;
 }
 
@@ -1105,7 +1114,7 @@ arcly_ts_mux_flush (GstAggregator * agg)
 
   /* After a flushing seek the stream restarts: PAT/PMT and PCR first. */
   reset_stream (self);
-  return GST_AGGREGATOR_CLASS (arcly_ts_mux_parent_class)->flush (agg);
+  return GST_FLOW_OK;
 }
 
 static gboolean
@@ -1233,6 +1242,7 @@ arcly_ts_mux_finalize (GObject * object)
   ArclyTsMux *self = ARCLY_TS_MUX (object);
 
   g_byte_array_unref (self->scratch);
+  gst_clear_object (&self->pcr_pad);
   G_OBJECT_CLASS (arcly_ts_mux_parent_class)->finalize (object);
 }
 

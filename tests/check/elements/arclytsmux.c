@@ -1089,6 +1089,136 @@ GST_START_TEST (test_raw_aac_without_codec_data_error)
 
 GST_END_TEST;
 
+/* A flush restarts the stream: the next buffer is DISCONT and starts with
+ * PAT/PMT again, continuity counters from 0. */
+GST_START_TEST (test_flush_restarts)
+{
+  GstHarness *h = gst_harness_new_with_padnames ("arclytsmux", "video_0",
+      "src");
+  GPtrArray *out = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) gst_buffer_unref);
+  GstSegment seg;
+  GstBuffer *b, *last2;
+  guint8 hdr[4];
+  guint i;
+
+  gst_harness_set_src_caps (h, video_caps (FALSE));
+  for (i = 0; i < 3; i++)
+    gst_harness_push (h, make_au (FALSE, i == 0, i == 0, FALSE, 400,
+            FRAME_NS (i, 30), FRAME_NS (i, 30)));
+  gst_harness_push_event (h, gst_event_new_flush_start ());
+  gst_harness_push_event (h, gst_event_new_flush_stop (TRUE));
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  gst_harness_push_event (h, gst_event_new_segment (&seg));
+  /* after the flush a delta unit first: dropped until the keyframe */
+  gst_harness_push (h, make_au (FALSE, FALSE, FALSE, FALSE, 400, 0, 0));
+  gst_harness_push (h, make_au (FALSE, TRUE, FALSE, FALSE, 400,
+          FRAME_NS (1, 30), FRAME_NS (1, 30)));
+  gst_harness_push (h, make_au (FALSE, FALSE, FALSE, FALSE, 400,
+          FRAME_NS (2, 30), FRAME_NS (2, 30)));
+  gst_harness_push_event (h, gst_event_new_eos ());
+  wait_eos (h);
+  while ((b = gst_harness_try_pull (h)))
+    g_ptr_array_add (out, b);
+  fail_unless (out->len >= 2);
+  last2 = g_ptr_array_index (out, out->len - 2);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (last2, GST_BUFFER_FLAG_DISCONT));
+  fail_if (GST_BUFFER_FLAG_IS_SET (last2, GST_BUFFER_FLAG_DELTA_UNIT));
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (last2), FRAME_NS (1, 30));
+  gst_buffer_extract (last2, 0, hdr, 4);
+  fail_unless_equals_int (((hdr[1] & 0x1f) << 8) | hdr[2], 0);
+  fail_unless_equals_int (hdr[3] & 0x0f, 0);
+  /* the in-band SPS/PPS from before the flush still serve the new IDR */
+  {
+    GByteArray *all = concat (out);
+    TsScan *s = ts_scan (all->data + all->len -
+        gst_buffer_get_size (last2) -
+        gst_buffer_get_size (g_ptr_array_index (out, out->len - 1)),
+        gst_buffer_get_size (last2) +
+        gst_buffer_get_size (g_ptr_array_index (out, out->len - 1)));
+    Pes *p;
+    GArray *t;
+
+    g_ptr_array_sort (s->pes, cmp_pes_offset);
+    fail_unless_equals_int (s->pes->len, 2);
+    p = g_ptr_array_index (s->pes, 0);
+    t = nal_types (p->es->data, p->es->len);
+    fail_unless_equals_int (g_array_index (t, guint, 1), 7);
+    g_array_unref (t);
+    ts_scan_free (s);
+    g_byte_array_unref (all);
+  }
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A pad requested while running: a new PMT version, announced at once and
+ * in new caps. */
+GST_START_TEST (test_pad_added_bumps_pmt)
+{
+  GstHarness *hv = gst_harness_new_with_padnames ("arclytsmux", "video_0",
+      "src");
+  GstHarness *ha;
+  GPtrArray *vbufs = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) gst_buffer_unref);
+  GPtrArray *abufs = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) gst_buffer_unref);
+  GPtrArray *out;
+  GByteArray *all;
+  TsScan *s;
+  GstBuffer *b;
+  guint i;
+
+  gst_harness_set_src_caps (hv, video_caps (FALSE));
+  gst_harness_push (hv, make_au (FALSE, TRUE, TRUE, FALSE, 400, 0, 0));
+  /* wait until it went out */
+  b = gst_harness_pull (hv);
+  fail_unless (b != NULL);
+  gst_buffer_unref (b);
+
+  ha = gst_harness_new_with_element (hv->element, "audio_0", NULL);
+  gst_harness_set_src_caps (ha, audio_caps ());
+  for (i = 1; i < 10; i++)
+    g_ptr_array_add (vbufs, make_au (FALSE, FALSE, FALSE, FALSE, 300,
+            FRAME_NS (i, 30), FRAME_NS (i, 30)));
+  for (i = 0; i < 14; i++)
+    g_ptr_array_add (abufs, make_aac (i, 0));
+  out = run_mux (hv, vbufs, ha, abufs);
+  all = concat (out);
+  s = ts_scan (all->data, all->len);
+  /* the first PMT after the change lists both streams */
+  fail_unless (s->pmt_offsets->len >= 1);
+  fail_unless_equals_int (s->n_streams, 2);
+  {
+    /* the PMT version went from 0 to 1 */
+    gsize at = g_array_index (s->pmt_offsets, gsize, 0);
+
+    fail_unless_equals_int ((all->data[at + 5 + 5] >> 1) & 0x1f, 1);
+  }
+  {
+    GstCaps *caps = gst_pad_get_current_caps (hv->sinkpad);
+    const GValue *sh = gst_structure_get_value (gst_caps_get_structure (caps,
+            0), "streamheader");
+    GstBuffer *hb = gst_value_get_buffer (gst_value_array_get_value (sh, 0));
+    guint8 pmt[188];
+
+    gst_buffer_extract (hb, 188, pmt, 188);
+    fail_unless_equals_int ((pmt[5 + 5] >> 1) & 0x1f, 1);
+    gst_caps_unref (caps);
+  }
+  ts_scan_free (s);
+  g_byte_array_unref (all);
+  g_ptr_array_unref (out);
+  g_ptr_array_unref (vbufs);
+  g_ptr_array_unref (abufs);
+  gst_harness_teardown (ha);
+  gst_harness_teardown (hv);
+}
+
+GST_END_TEST;
+
 /* Pads: names, PIDs, release, and the state changes back and forth. */
 GST_START_TEST (test_pads_and_states)
 {
@@ -1384,7 +1514,8 @@ round_trip (guint bframes)
       gsize off = 0, last = 0, last_len = 0;
 
       while (off + 4 <= mi.size) {
-        gsize len = GST_READ_UINT32_BE (mi.data + off);
+        gsize len = ((gsize) mi.data[off] << 24) | (mi.data[off + 1] << 16) |
+            (mi.data[off + 2] << 8) | mi.data[off + 3];
         last = off + 4;
         last_len = len;
         off += 4 + len;
@@ -1620,6 +1751,8 @@ arclytsmux_suite (void)
   tcase_add_test (tc, test_avc_without_codec_data_error);
   tcase_add_test (tc, test_raw_aac_without_codec_data_error);
   tcase_add_test (tc, test_pads_and_states);
+  tcase_add_test (tc, test_flush_restarts);
+  tcase_add_test (tc, test_pad_added_bumps_pmt);
 
   suite_add_tcase (s, rt);
   tcase_set_timeout (rt, 120);
