@@ -97,6 +97,7 @@ struct _App
   gint target_duration;
   gint part_ms;
   GPid testcam_pid;
+  gboolean log_requests;
   guint shutting_down;
   gint exit_code;
 };
@@ -599,6 +600,7 @@ serve_index (App * app, SoupServerMessage * msg)
       "  if (window.Hls && Hls.isSupported()) {\n"
       "    var hls = new Hls({ lowLatencyMode: true });\n"
       "    st.hls = hls;\n"
+      "    if (window.arclyDebug) window.arclyDebug(name, hls);\n"
       "    hls.on(Hls.Events.ERROR, function (e, d) {\n"
       "      if (d.fatal) st.fatal = d.type + ':' + d.details; });\n"
       "    hls.loadSource(src); hls.attachMedia(v);\n"
@@ -683,6 +685,31 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   }
   g_free (file);
   g_strfreev (parts);
+}
+
+static void
+on_request_started (SoupServer * server, SoupServerMessage * msg,
+    gpointer user_data)
+{
+  gint64 *t = g_new (gint64, 1);
+
+  *t = g_get_monotonic_time ();
+  g_object_set_data_full (G_OBJECT (msg), "arcly-t0", t, g_free);
+}
+
+static void
+on_request_finished (SoupServer * server, SoupServerMessage * msg,
+    gpointer user_data)
+{
+  gint64 *t = g_object_get_data (G_OBJECT (msg), "arcly-t0");
+  GUri *uri = soup_server_message_get_uri (msg);
+
+  g_print ("http %s %s%s%s -> %u in %.0f ms\n",
+      soup_server_message_get_method (msg), g_uri_get_path (uri),
+      g_uri_get_query (uri) ? "?" : "",
+      g_uri_get_query (uri) ? g_uri_get_query (uri) : "",
+      soup_server_message_get_status (msg),
+      t ? (g_get_monotonic_time () - *t) / 1000.0 : -1.0);
 }
 
 /* ----------------------------------------------------------------- status */
@@ -833,6 +860,9 @@ main (int argc, char **argv)
         "HLS segment target duration in seconds (default 2)", "S"},
     {"part-duration", 0, 0, G_OPTION_ARG_INT, &part_ms,
         "LL-HLS part duration in ms (default 300; 0 = plain HLS)", "MS"},
+    {"log-requests", 0, 0, G_OPTION_ARG_NONE, &app.log_requests,
+        "Print every HTTP request with its status and how long it was held",
+          NULL},
     {"web-dir", 0, 0, G_OPTION_ARG_FILENAME, &web_dir,
         "Folder holding node_modules/hls.js (default: the source tree's web/)",
         "DIR"},
@@ -931,6 +961,12 @@ main (int argc, char **argv)
    * starts. */
   app.server = soup_server_new ("server-header", "arcly-restream ", NULL);
   soup_server_add_handler (app.server, NULL, http_handler, &app, NULL);
+  if (app.log_requests) {
+    g_signal_connect (app.server, "request-read",
+        G_CALLBACK (on_request_started), &app);
+    g_signal_connect (app.server, "request-finished",
+        G_CALLBACK (on_request_finished), &app);
+  }
   addr = g_inet_socket_address_new_from_string (app.bind, app.http_port);
   if (addr == NULL) {
     g_printerr ("arcly-restream: --bind %s is not an IP address\n", app.bind);
