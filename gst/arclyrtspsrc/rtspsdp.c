@@ -274,13 +274,18 @@ valid_value (const gchar * v)
   return TRUE;
 }
 
+/* Each new fmtp key becomes a GQuark, which is never freed: bound what a
+ * hostile SDP can add. */
+#define MAX_FMTP_PARAMS 32
+#define MAX_FMTP_KEY 48
+
 static void
 add_fmtp (GstStructure * s, const gchar * fmtp)
 {
-  gchar **params = g_strsplit (fmtp, ";", -1);
+  gchar **params = g_strsplit (fmtp, ";", MAX_FMTP_PARAMS + 1);
   guint i;
 
-  for (i = 0; params[i]; i++) {
+  for (i = 0; params[i] && i < MAX_FMTP_PARAMS; i++) {
     gchar *p = g_strstrip (params[i]);
     gchar *eq = strchr (p, '=');
     gchar *key, *val;
@@ -290,7 +295,7 @@ add_fmtp (GstStructure * s, const gchar * fmtp)
     *eq = '\0';
     key = g_ascii_strdown (g_strstrip (p), -1);
     val = g_strstrip (eq + 1);
-    if (valid_key (key) && valid_value (val)) {
+    if (strlen (key) <= MAX_FMTP_KEY && valid_key (key) && valid_value (val)) {
       if (strcmp (key, "sprop-parameter-sets") == 0) {
         gchar *fixed = arcly_rtsp_sdp_fix_sprop (val);
 
