@@ -274,6 +274,20 @@ static const ResolveCase resolve_cases[] = {
   /* ... unless the server ended its query with '/' (plain concatenation). */
   {"rtsp://cam/live?channel=1/", "trackID=1",
       "rtsp://cam/live?channel=1/trackID=1"},
+  /* As cameras send them: Hikvision (session control with a query after
+   * a slash), Axis (absolute controls with a query), Bosch (query with a
+   * path-like tail), live555 ("track1"). */
+  {"rtsp://10.0.0.64:554/Streaming/Channels/101/?transportmode=unicast",
+        "trackID=1",
+      "rtsp://10.0.0.64:554/Streaming/Channels/101/trackID=1"
+        "?transportmode=unicast"},
+  {"rtsp://192.168.0.90/axis-media/media.amp?videocodec=h264",
+        "rtsp://192.168.0.90/axis-media/media.amp/stream=0?videocodec=h264",
+      "rtsp://192.168.0.90/axis-media/media.amp/stream=0?videocodec=h264"},
+  {"rtsp://10.1.2.3/?inst=1&h26x=4", "rtsp://10.1.2.3/?inst=1&h26x=4/trackID=1",
+      "rtsp://10.1.2.3/?inst=1&h26x=4/trackID=1"},
+  {"rtsp://192.168.1.20:554/h264Preview_01_main", "track1",
+      "rtsp://192.168.1.20:554/h264Preview_01_main/track1"},
   /* Fragments dropped. */
   {"rtsp://cam/live#x", "t1", "rtsp://cam/live/t1"},
   /* Credentials in Content-Base or in an absolute control are never kept. */

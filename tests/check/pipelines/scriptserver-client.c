@@ -47,6 +47,7 @@ typedef struct
   guint junk_crlf;              /* stray CR/LF between frames */
   guint junk_other;             /* other stray bytes between frames */
   gboolean closed;              /* the server closed the connection */
+  guint reads, small_reads;     /* socket reads, and those of 1-3 bytes */
   gchar *transport[2];          /* Transport replies of the two SETUPs */
   gchar *public_methods;        /* Public header of the last OPTIONS */
 } MiniClient;
@@ -267,6 +268,9 @@ mini_pump (MiniClient * c, guint ms)
       c->closed = TRUE;
       break;
     }
+    c->reads++;
+    if (n <= 3)
+      c->small_reads++;
     g_byte_array_append (c->buf, tmp, n);
   }
 }
@@ -586,6 +590,22 @@ GST_START_TEST (test_raw_junk_between_frames)
 
 GST_END_TEST;
 
+GST_START_TEST (test_raw_trickle)
+{
+  Script *s = script_start ("trickle");
+  MiniClient *c = raw_session (s);
+
+  mini_pump (c, 1200);
+  fail_unless (c->channel_frames[0] > 20 && c->channel_frames[2] > 20);
+  /* The reader keeps up, so most reads see the 1-3 byte writes. */
+  fail_unless (c->small_reads * 2 > c->reads, "%u of %u reads had 1-3 "
+      "bytes", c->small_reads, c->reads);
+  mini_free (c);
+  g_free (script_stop_and_log (s));
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_raw_rtcp_wrong_channel)
 {
   Script *s = script_start ("rtcp-wrong-channel");
@@ -714,6 +734,7 @@ scriptserver_client_suite (void)
   tcase_add_test (tc, test_raw_transport_no_interleaved);
   tcase_add_test (tc, test_raw_junk_between_frames);
   tcase_add_test (tc, test_raw_rtcp_wrong_channel);
+  tcase_add_test (tc, test_raw_trickle);
   tcase_add_test (tc, test_raw_sdp_faults);
   tcase_add_test (tc, test_raw_timeouts);
   return s;
