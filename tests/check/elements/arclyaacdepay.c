@@ -584,6 +584,38 @@ GST_START_TEST (test_960_frames)
 
 GST_END_TEST;
 
+/* HE-AAC (explicit SBR, config 2B118800: 24 kHz core, 48 kHz output):
+ * caps say 48 kHz, each AU lasts 1024 samples of the 24 kHz core. */
+GST_START_TEST (test_he_aac)
+{
+  GstHarness *h = new_harness ("application/x-rtp, media=audio, "
+      "clock-rate=48000, encoding-name=MPEG4-GENERIC, mode=AAC-hbr, "
+      "config=(string)2B118800, sizelength=13, indexlength=3, "
+      "indexdeltalength=3");
+  static const guint sizes[] = { 10, 10 };
+  GstBuffer *out;
+  GstCaps *caps;
+  gint rate = 0, channels = 0;
+
+  gst_harness_push (h, hbr_packet (sizes, 2, 1, 1, 0, BASE_PTS, NULL));
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  fail_unless (gst_structure_get_int (gst_caps_get_structure (caps, 0),
+          "rate", &rate));
+  fail_unless (gst_structure_get_int (gst_caps_get_structure (caps, 0),
+          "channels", &channels));
+  fail_unless_equals_int (rate, 48000);
+  fail_unless_equals_int (channels, 2);
+  gst_caps_unref (caps);
+  gst_buffer_unref (gst_harness_pull (h));
+  out = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out),
+      BASE_PTS + gst_util_uint64_scale_int (1024, GST_SECOND, 24000));
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* AU-Index-delta > 0 (interleaving) and signalled CTS / DTS deltas, RAP
  * flag and an auxiliary section that must be skipped. */
 GST_START_TEST (test_deltas_and_aux)
@@ -1055,6 +1087,7 @@ arclyaacdepay_suite (void)
   tcase_add_test (tc, test_missing_indexlength);
   tcase_add_test (tc, test_lbr);
   tcase_add_test (tc, test_960_frames);
+  tcase_add_test (tc, test_he_aac);
   tcase_add_test (tc, test_deltas_and_aux);
   tcase_add_test (tc, test_hostile_headers);
   tcase_add_test (tc, test_random_payloads);
