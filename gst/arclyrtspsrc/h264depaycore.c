@@ -70,13 +70,16 @@ struct _ArclyH264DepayCore
   GstClockTime au_pts;
   gboolean au_broken;
 
-  /* FU-A reassembly: fragments are sub-memories of their packets, joined
-   * with one copy at the end bit */
+  /* FU-A reassembly: each fragment is copied once, straight into one
+   * memory sized from the previous fragmented NAL unit (growing it, rare,
+   * copies again and is counted) */
   gboolean fu_active;
   guint8 fu_header;
-  GPtrArray *fu_frags;          /* GstMemory */
-  gsize fu_size;
-  gsize fu_copied;              /* fragments that could not be shared */
+  GstMemory *fu_mem;            /* mapped for writing while fu_active */
+  GstMapInfo fu_map;
+  gsize fu_size;                /* fragment bytes, without the header */
+  gsize fu_copied;              /* extra copies made when growing */
+  gsize fu_hint;                /* capacity for the next one */
 
   gboolean discont_pending;
   gboolean waiting_keyframe;
@@ -153,7 +156,11 @@ param_clear (ParamSet * p)
 static void
 fu_clear (ArclyH264DepayCore * core)
 {
-  g_ptr_array_set_size (core->fu_frags, 0);
+  if (core->fu_mem) {
+    gst_memory_unmap (core->fu_mem, &core->fu_map);
+    gst_memory_unref (core->fu_mem);
+    core->fu_mem = NULL;
+  }
   core->fu_active = FALSE;
   core->fu_size = 0;
   core->fu_copied = 0;
@@ -180,8 +187,7 @@ arcly_h264_depay_core_new (void)
   ArclyH264DepayCore *core = g_new0 (ArclyH264DepayCore, 1);
 
   core->nals = g_array_sized_new (FALSE, FALSE, sizeof (Nal), 16);
-  core->fu_frags = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_memory_unref);
+  core->fu_hint = 64 * 1024;
   core->format = ARCLY_H264_DEPAY_FORMAT_BYTE_STREAM;
   core->insert_params = TRUE;
   arcly_h264_depay_core_reset (core, TRUE);
@@ -195,7 +201,6 @@ arcly_h264_depay_core_free (ArclyH264DepayCore * core)
     return;
   arcly_h264_depay_core_reset (core, TRUE);
   g_array_unref (core->nals);
-  g_ptr_array_unref (core->fu_frags);
   g_free (core);
 }
 
@@ -779,39 +784,61 @@ handle_stap_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
   return ev;
 }
 
-/* Joins the fragments of the FU-A NAL unit: one allocation, each fragment
- * copied once. */
+/* Makes room for @more fragment bytes (plus the header byte). */
+static gboolean
+fu_reserve (ArclyH264DepayCore * core, gsize more)
+{
+  gsize need = 1 + core->fu_size + more, cap;
+  GstMemory *mem;
+  GstMapInfo map;
+
+  if (core->fu_mem && need <= core->fu_map.size)
+    return TRUE;
+  cap = core->fu_mem ? MAX (2 * core->fu_map.size, need) :
+      MAX (core->fu_hint, need);
+  cap = MIN (cap, (gsize) MAX_AU_SIZE + 1);
+  mem = gst_allocator_alloc (NULL, cap, NULL);
+  if (!gst_memory_map (mem, &map, GST_MAP_WRITE)) {
+    gst_memory_unref (mem);
+    return FALSE;
+  }
+  if (core->fu_mem) {
+    memcpy (map.data, core->fu_map.data, 1 + core->fu_size);
+    core->fu_copied += core->fu_size;
+    gst_memory_unmap (core->fu_mem, &core->fu_map);
+    gst_memory_unref (core->fu_mem);
+  } else {
+    map.data[0] = core->fu_header;
+  }
+  core->fu_mem = mem;
+  core->fu_map = map;
+  return TRUE;
+}
+
+/* The end fragment arrived: the joined NAL unit goes into the AU. */
 static guint
 fu_complete (ArclyH264DepayCore * core)
 {
-  gsize size = 1 + core->fu_size, off = 1;
-  GstMemory *mem = gst_allocator_alloc (NULL, size, NULL);
-  GstMapInfo omap;
-  guint i, ev;
-  gsize copied;
+  GstMemory *mem;
+  gsize size = 1 + core->fu_size, copied = core->fu_copied + core->fu_size;
+  guint ev;
 
-  if (!gst_memory_map (mem, &omap, GST_MAP_WRITE)) {
-    gst_memory_unref (mem);
+  if (!fu_reserve (core, 0)) {
     au_mark_broken (core);
     return ARCLY_H264_DEPAY_EV_MALFORMED;
   }
-  omap.data[0] = core->fu_header;
-  for (i = 0; i < core->fu_frags->len; i++) {
-    GstMemory *frag = g_ptr_array_index (core->fu_frags, i);
-    GstMapInfo map;
-
-    if (gst_memory_map (frag, &map, GST_MAP_READ)) {
-      memcpy (omap.data + off, map.data, map.size);
-      off += map.size;
-      gst_memory_unmap (frag, &map);
-    }
-  }
-  copied = core->fu_copied + core->fu_size;
+  /* size the next one for the biggest recent one (slowly forgotten), with
+   * some headroom: growing costs a copy */
+  core->fu_hint = MIN (MAX (size + size / 4, core->fu_hint -
+          core->fu_hint / 64), (gsize) MAX_AU_SIZE);
+  core->fu_hint = MAX (core->fu_hint, (gsize) 2048);
+  mem = gst_memory_ref (core->fu_mem);
+  gst_memory_resize (mem, 0, size);
+  /* au_add_nal takes (and may drop) its reference: it reads the bytes
+   * while the memory is still mapped */
+  ev = au_add_nal (core, gst_memory_ref (mem), core->fu_map.data, size,
+      copied);
   fu_clear (core);
-  /* au_add_nal takes (and may drop) its reference: keep one until the
-   * memory is unmapped */
-  ev = au_add_nal (core, gst_memory_ref (mem), omap.data, off, copied);
-  gst_memory_unmap (mem, &omap);
   gst_memory_unref (mem);
   return ev;
 }
@@ -860,8 +887,11 @@ handle_fu_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
       au_mark_broken (core);
       return ARCLY_H264_DEPAY_EV_MALFORMED;
     }
-    g_ptr_array_add (core->fu_frags, packet_slice (pkt, 2, frag_size,
-            &core->fu_copied));
+    if (!fu_reserve (core, frag_size)) {
+      au_mark_broken (core);
+      return ARCLY_H264_DEPAY_EV_MALFORMED;
+    }
+    memcpy (core->fu_map.data + 1 + core->fu_size, pkt->data + 2, frag_size);
     core->fu_size += frag_size;
   }
   if (end)

@@ -9,9 +9,10 @@
  *
  * Zero-copy: NAL units of single-NAL and STAP-A packets are GstMemory
  * sub-memories of the packet memory (gst_memory_share); start codes are one
- * shared static memory; an FU-A NAL unit is joined once, when its last
- * fragment arrives (each fragment byte copied exactly once).  Every copied
- * payload byte is counted in ArclyH264DepayAu.bytes_copied.
+ * shared static memory; each FU-A fragment is copied once, straight into
+ * one memory sized for the biggest recent fragmented NAL unit (when it must
+ * grow, the bytes so far are copied again).  Every copied payload byte is
+ * counted in ArclyH264DepayAu.bytes_copied.
  */
 
 #ifndef __ARCLY_H264_DEPAY_CORE_H__
