@@ -777,6 +777,64 @@ GST_START_TEST (test_caps_change_ts)
 
 GST_END_TEST;
 
+/* PLAYING -> READY -> PLAYING -> EOS: the second run starts a fresh
+ * playlist (sequence 0) and the unfinished segment of the first left no
+ * temporary file behind. */
+GST_START_TEST (test_restart)
+{
+  Run *run = run_new ();
+  gchar *sink = sink_desc (run, FMT_FMP4,
+      "target-duration=1 playlist-type=event part-duration=250");
+  gchar *desc = g_strdup_printf ("%s hls.video %s", VIDEO_SRC ("-1",
+          "true"), sink);
+  GstBus *bus;
+  GstMessage *msg;
+  HlsCheckPlaylist *pl;
+  GDir *d;
+  const gchar *name;
+  guint round;
+
+  run->pipeline = gst_parse_launch (desc, NULL);
+  fail_unless (run->pipeline != NULL);
+  bus = gst_element_get_bus (run->pipeline);
+  for (round = 0; round < 2; round++) {
+    fail_if (gst_element_set_state (run->pipeline, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE);
+    g_usleep (1600 * 1000);
+    if (round == 0) {
+      fail_unless (gst_element_set_state (run->pipeline, GST_STATE_READY) ==
+          GST_STATE_CHANGE_SUCCESS);
+      pl = parse_playlist_file (run->playlist);
+      fail_if (pl->endlist);
+      hls_check_playlist_free (pl);
+      d = g_dir_open (run->dir, 0, NULL);
+      while ((name = g_dir_read_name (d)) != NULL)
+        fail_if (g_str_has_prefix (name, "."), "temporary file left: %s",
+            name);
+      g_dir_close (d);
+    }
+  }
+  gst_element_send_event (run->pipeline, gst_event_new_eos ());
+  msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (run->pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+
+  pl = check_output (run);
+  fail_unless (pl->endlist);
+  fail_unless_equals_uint64 (pl->media_sequence, 0);
+  fail_unless (pl->segments->len >= 1 && pl->segments->len <= 3,
+      "%u segments", pl->segments->len);
+  hls_check_playlist_free (pl);
+  g_free (desc);
+  g_free (sink);
+  run_free (run);
+}
+
+GST_END_TEST;
+
 /* Live window: the playlist slides, max-files segment files stay, a file
  * is never deleted while listed. */
 GST_START_TEST (test_live_window_and_max_files)
@@ -1024,6 +1082,7 @@ arclyhlssink_suite (void)
   tcase_add_test (tc, test_caps_change_fmp4);
   tcase_add_test (tc, test_caps_change_ts);
   tcase_add_test (tc, test_live_window_and_max_files);
+  tcase_add_test (tc, test_restart);
   tcase_add_test (tc, test_write_error_keeps_playlist);
   tcase_add_test (tc, test_low_latency_fmp4);
   tcase_add_test (tc, test_ts_av);
