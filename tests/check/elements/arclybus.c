@@ -103,13 +103,15 @@ static void
 start_stream (GstElement * el, GstPad * pub)
 {
   GstSegment seg;
+  GstCaps *caps;
 
   fail_unless_equals_int (gst_element_set_state (el, GST_STATE_PLAYING),
       GST_STATE_CHANGE_SUCCESS);
   gst_segment_init (&seg, GST_FORMAT_TIME);
   fail_unless (gst_pad_push_event (pub, gst_event_new_stream_start ("bus")));
-  fail_unless (gst_pad_push_event (pub,
-          gst_event_new_caps (gst_caps_new_empty_simple ("video/x-test"))));
+  caps = gst_caps_new_empty_simple ("video/x-test");
+  fail_unless (gst_pad_push_event (pub, gst_event_new_caps (caps)));
+  gst_caps_unref (caps);
   fail_unless (gst_pad_push_event (pub, gst_event_new_segment (&seg)));
 }
 
