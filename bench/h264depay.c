@@ -5,7 +5,8 @@
  * arclyh264depay vs rtph264depay on the same RTP packets, in one run.
  *
  * Input: `videotestsrc pattern=snow ! 1920x1080 I420 30 fps ! x264enc
- * bitrate=6000 tune=zerolatency key-int-max=60 ! rtph264pay mtu=1400`,
+ * bitrate=6000 tune=zerolatency key-int-max=60 ! rtph264pay mtu=1400`
+ * (--pattern / --bitrate change it),
  * encoded once (--frames, default 300 = 10 s) and replayed --repeat times
  * (default 18: 3 minutes of stream) with sequence numbers, RTP timestamps
  * and PTS continued.  Each run pushes every packet from this thread through
@@ -72,13 +73,13 @@ clock_s (clockid_t id)
 }
 
 static GPtrArray *
-encode (guint frames, GstCaps ** caps)
+encode (guint frames, const gchar * pattern, guint bitrate, GstCaps ** caps)
 {
-  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u pattern=snow "
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u pattern=%s "
       "! video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! "
-      "x264enc bitrate=6000 tune=zerolatency speed-preset=ultrafast "
+      "x264enc bitrate=%u tune=zerolatency speed-preset=ultrafast "
       "key-int-max=60 option-string=scenecut=0 ! rtph264pay mtu=1400 ! "
-      "appsink name=sink sync=false", frames);
+      "appsink name=sink sync=false", frames, pattern, bitrate);
   GError *err = NULL;
   GstElement *pipe = gst_parse_launch (desc, &err), *sink;
   GPtrArray *pkts = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -263,8 +264,14 @@ median (gdouble * v, guint n)
 int
 main (int argc, char **argv)
 {
-  gint frames = 300, repeat = 18, runs = 5;
+  gint frames = 300, repeat = 18, runs = 5, bitrate = 6000;
+  gchar *pattern = NULL;
   GOptionEntry entries[] = {
+    {"pattern", 0, 0, G_OPTION_ARG_STRING, &pattern,
+        "videotestsrc pattern (default snow: every picture fragmented; "
+          "ball: small P pictures in single NAL packets)", "NAME"},
+    {"bitrate", 0, 0, G_OPTION_ARG_INT, &bitrate,
+        "x264enc bitrate in kbit/s (default 6000)", "KBPS"},
     {"frames", 0, 0, G_OPTION_ARG_INT, &frames,
         "1080p frames to encode (300 = 10 s at 30 fps)", "N"},
     {"repeat", 0, 0, G_OPTION_ARG_INT, &repeat,
@@ -290,7 +297,7 @@ main (int argc, char **argv)
   }
   g_option_context_free (ctx);
 
-  base = encode (frames, &caps);
+  base = encode (frames, pattern ? pattern : "snow", bitrate, &caps);
   pkts = replay (base, repeat, 3000, &info);
   cpu_a = g_new0 (gdouble, runs);
   cpu_g = g_new0 (gdouble, runs);
@@ -324,9 +331,10 @@ main (int argc, char **argv)
 
   ma = median (cpu_a, runs);
   mg = median (cpu_g, runs);
-  printf ("input: %u packets (%u x %d), %.1f Mbit/s, %" G_GUINT64_FORMAT
+  printf ("input (pattern=%s bitrate=%d): %u packets (%u x %d), %.1f Mbit/s, %" G_GUINT64_FORMAT
       " AUs (%" G_GUINT64_FORMAT " keyframes), %" G_GUINT64_FORMAT
-      " AUs without FU-A; %d runs\n", pkts->len, base->len, repeat,
+      " AUs without FU-A; %d runs\n", pattern ? pattern : "snow", bitrate,
+      pkts->len, base->len, repeat,
       info.payload_bytes * 8.0 / (frames * repeat / 30.0) / 1e6, a.count.aus,
       a.count.keyframes, info.aus_without_fu, runs);
   printf ("  arclyh264depay: median CPU %.3f s (wall %.3f s)  %.0f packets/s"
@@ -352,5 +360,6 @@ main (int argc, char **argv)
   g_ptr_array_unref (pkts);
   g_ptr_array_unref (base);
   gst_caps_unref (caps);
+  g_free (pattern);
   return 0;
 }
