@@ -289,6 +289,13 @@ compare_track_id (gconstpointer a, gconstpointer b)
   return pa->track_id < pb->track_id ? -1 : pa->track_id > pb->track_id;
 }
 
+static gboolean
+pad_finished (GstArclyFmp4MuxPad * p)
+{
+  return gst_aggregator_pad_is_eos (GST_AGGREGATOR_PAD (p)) &&
+      !gst_aggregator_pad_has_buffer (GST_AGGREGATOR_PAD (p));
+}
+
 /* The track that paces fragments: the first video pad, else the first
  * audio pad. */
 static GstArclyFmp4MuxPad *
@@ -588,7 +595,11 @@ write_nal (const guint8 * nal, gsize size, gpointer user_data)
     return TRUE;
   if (size > G_MAXUINT32 || ctx->pos + 4 + size > ctx->out_size)
     return FALSE;
-  GST_WRITE_UINT32_BE (ctx->out + ctx->pos, (guint32) size);
+  /* byte by byte: the position is not 4-byte aligned */
+  ctx->out[ctx->pos] = (size >> 24) & 0xff;
+  ctx->out[ctx->pos + 1] = (size >> 16) & 0xff;
+  ctx->out[ctx->pos + 2] = (size >> 8) & 0xff;
+  ctx->out[ctx->pos + 3] = size & 0xff;
   memcpy (ctx->out + ctx->pos + 4, nal, size);
   ctx->pos += 4 + size;
   return TRUE;
@@ -722,7 +733,12 @@ build_init (GstArclyFmp4Mux * self, GList * pads)
   }
 
   gst_clear_buffer (&self->init);
-  self->init = gst_buffer_new_wrapped_bytes (g_byte_array_free_to_bytes (out));
+  {
+    GBytes *bytes = g_byte_array_free_to_bytes (out);
+
+    self->init = gst_buffer_new_wrapped_bytes (bytes);    /* takes a ref */
+    g_bytes_unref (bytes);
+  }
   GST_BUFFER_FLAG_SET (self->init, GST_BUFFER_FLAG_HEADER);
   return TRUE;
 }
@@ -843,6 +859,18 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
   gsize pos;
   guint i;
 
+  /* timing comes from the reference track, or, when it has nothing here
+   * (it ended), from the first track that has */
+  if (ref == NULL || !ref->in_init || samples_before (ref, cut->time) == 0) {
+    ref = NULL;
+    for (l = sorted; l && ref == NULL; l = l->next) {
+      GstArclyFmp4MuxPad *p = l->data;
+
+      if (p->in_init && samples_before (p, cut->time) > 0)
+        ref = p;
+    }
+  }
+
   for (l = sorted; l; l = l->next) {
     GstArclyFmp4MuxPad *p = l->data;
     ArclyMp4Run run = { 0, };
@@ -938,8 +966,7 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
 
   /* Non-delta when a keyframe starts it, or, with no video, when it starts a
    * fragment; see the element documentation. */
-  if (!(ref && ref->is_video ? (have_ref && ref_sync) :
-          self->next_starts_fragment))
+  if (!(have_ref && ref->is_video ? ref_sync : self->next_starts_fragment))
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DELTA_UNIT);
   if (have_ref) {
     /* back to running time for downstream */
@@ -1077,6 +1104,17 @@ add_cut (GstArclyFmp4Mux * self, guint64 time, gboolean fragment,
 /* ------------------------------------------------------------------ */
 /* Input */
 
+static GstClockTime
+frag_duration_of (GstArclyFmp4Mux * self)
+{
+  GstClockTime d;
+
+  GST_OBJECT_LOCK (self);
+  d = self->fragment_duration;
+  GST_OBJECT_UNLOCK (self);
+  return d;
+}
+
 /* Decides whether the sample at @dts on the reference track cuts. */
 static void
 reference_sample (GstArclyFmp4Mux * self, guint64 dts, gboolean sync,
@@ -1094,7 +1132,8 @@ reference_sample (GstArclyFmp4Mux * self, guint64 dts, gboolean sync,
     self->frag_start = self->chunk_start = dts;
     return;
   }
-  span = dts - self->frag_start + DURATION_SLACK;
+  /* a cut made on another track may lie a little ahead of this sample */
+  span = dts > self->frag_start ? dts - self->frag_start + DURATION_SLACK : 0;
   if (sync && span >= frag_dur) {
     add_cut (self, dts, TRUE, FALSE);
   } else if (span >= MAX (10 * frag_dur, MIN_FORCED_CUT_SPAN) ||
@@ -1102,8 +1141,8 @@ reference_sample (GstArclyFmp4Mux * self, guint64 dts, gboolean sync,
     GST_WARNING_OBJECT (self, "no keyframe for %" GST_TIME_FORMAT
         ", cutting a fragment on a delta frame", GST_TIME_ARGS (span));
     add_cut (self, dts, TRUE, FALSE);
-  } else if (chunk_dur > 0 && dts - self->chunk_start + DURATION_SLACK >=
-      chunk_dur) {
+  } else if (chunk_dur > 0 && dts > self->chunk_start &&
+      dts - self->chunk_start + DURATION_SLACK >= chunk_dur) {
     add_cut (self, dts, FALSE, FALSE);
   }
 }
@@ -1178,7 +1217,10 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
       GST_WARNING_OBJECT (pad, "configuration changed on a delta frame");
     add_cut (self, dts, TRUE, TRUE);
     pad->reconfigure = FALSE;
-  } else if (pad == ref) {
+  } else if (pad == ref || (pad_finished (ref) && ref->have_last_dts &&
+          dts > ref->last_dts + frag_duration_of (self))) {
+    /* the reference track, or another one once the reference ended a
+     * fragment ago (audio outliving video keeps being cut) */
     for (l = pads; l; l = l->next)
       pending += GST_ARCLY_FMP4_MUX_PAD (l->data)->pending_bytes;
     reference_sample (self, dts, sync, pending);
