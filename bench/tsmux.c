@@ -328,6 +328,7 @@ main (int argc, char **argv)
 {
   gchar *input = NULL, *format = g_strdup ("byte-stream"), *save = NULL;
   gint runs = 5, repeat = 5;
+  gchar *only = NULL;
   GOptionEntry entries[] = {
     {"input", 0, 0, G_OPTION_ARG_FILENAME, &input, "MP4 with H.264 + AAC",
         "FILE"},
@@ -336,6 +337,8 @@ main (int argc, char **argv)
         "feed the input N times back to back in each run (5)", "N"},
     {"format", 0, 0, G_OPTION_ARG_STRING, &format,
         "H.264 stream-format fed to both muxers (mpegtsmux 1.22 takes byte-stream only)", "F"},
+    {"only", 0, 0, G_OPTION_ARG_STRING, &only,
+        "run only this muxer (for profiling; no ratio)", "NAME"},
     {"save", 0, 0, G_OPTION_ARG_FILENAME, &save,
         "write DIR/<muxer>.ts from one extra run each", "DIR"},
     {NULL}
@@ -386,6 +389,9 @@ main (int argc, char **argv)
       gint which = (k == 2) ? 2 : ((r % 2) ? 1 - k : k);
       const gchar *mux = which < 2 ? muxers[which] : NULL;
 
+      if (only && (!mux || !g_str_equal (mux, only)))
+        continue;
+
       if (!run_once (&in, mux, NULL, &res))
         return 1;
       cpu[which][r] = res.cpu;
@@ -398,6 +404,8 @@ main (int argc, char **argv)
       fflush (stdout);
     }
   }
+  if (only)
+    return 0;
   for (k = 0; k < 3; k++) {
     med_cpu[k] = median (cpu[k], runs);
     med_wall[k] = median (wall[k], runs);

@@ -178,6 +178,7 @@ struct _ArclyTsMux
   gboolean have_now;
   gint64 now;                   /* the latest DTS written: the mux clock */
   GByteArray *scratch;          /* avc → Annex-B conversion */
+  guint8 psi_packets[2 * ARCLY_TS_PACKET_SIZE];   /* PAT + PMT */
 };
 
 G_DEFINE_TYPE (ArclyTsMuxPad, arcly_ts_mux_pad, GST_TYPE_AGGREGATOR_PAD);
@@ -411,6 +412,8 @@ send_caps (ArclyTsMux * self)
 
   arcly_ts_write_pat (&self->program, &pat, hdr);
   arcly_ts_write_pmt (&self->program, &pmt, hdr);
+  g_assert (hdr->len == sizeof (self->psi_packets));
+  memcpy (self->psi_packets, hdr->data, hdr->len);
   len = hdr->len;
   buf = gst_buffer_new_wrapped (g_byte_array_free (hdr, FALSE), len);
   GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_HEADER);
@@ -436,8 +439,17 @@ send_caps (ArclyTsMux * self)
 static void
 write_psi (ArclyTsMux * self, GByteArray * out)
 {
-  arcly_ts_write_pat (&self->program, &self->pat, out);
-  arcly_ts_write_pmt (&self->program, &self->pmt, out);
+  guint8 *p;
+
+  /* The sections only change with the program: copy the packets written
+   * for it (see send_caps) and set their continuity counters. */
+  g_byte_array_append (out, self->psi_packets, sizeof (self->psi_packets));
+  p = out->data + out->len - sizeof (self->psi_packets);
+  p[3] = (p[3] & 0xf0) | self->pat.cc;
+  p[ARCLY_TS_PACKET_SIZE + 3] = (p[ARCLY_TS_PACKET_SIZE + 3] & 0xf0) |
+      self->pmt.cc;
+  self->pat.cc = (self->pat.cc + 1) & 0x0f;
+  self->pmt.cc = (self->pmt.cc + 1) & 0x0f;
   self->have_psi = TRUE;
   self->last_psi = self->now;
 }
