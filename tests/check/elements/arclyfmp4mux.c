@@ -1121,6 +1121,46 @@ GST_START_TEST (test_av_chunks_structure)
 
 GST_END_TEST;
 
+/* Audio going on after the video ended is still cut into fragments (by
+ * duration, each starting a fragment, so not delta units). */
+GST_START_TEST (test_audio_outlives_video)
+{
+  Stream *v = encode_video (15, 160, 120, 0, 15, "avc");        /* 0.5 s */
+  Stream *a = encode_audio (130);       /* 3 s */
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstCaps *caps = NULL;
+  guint n_frag, i, audio_only = 0, audio = 0;
+
+  run_mux (v, a, "fragment-duration=500000000", "appsink name=sink", out,
+      &caps);
+  fail_unless_equals_int (check_output_caps (caps, out, &n_frag), 15);
+  for (i = 1; i < out->len; i++) {
+    GstBuffer *b = g_ptr_array_index (out, i);
+    Frag f;
+
+    parse_fragment (b, &f);
+    if (f.n_traf == 1 && f.traf[0].track_id == 2) {
+      audio_only++;
+      fail_if (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DELTA_UNIT));
+      fail_unless (GST_BUFFER_DURATION (b) <= 600 * GST_MSECOND);
+      audio += f.traf[0].n;
+    } else {
+      audio += f.n_traf == 2 ? f.traf[1].n : 0;
+    }
+    frag_clear (&f);
+  }
+  /* 2.5 s of audio after the video: cut, not one big tail */
+  fail_unless (audio_only >= 3, "%u audio-only fragments", audio_only);
+  fail_unless_equals_int (audio, a->bufs->len);
+  gst_caps_unref (caps);
+  g_ptr_array_unref (out);
+  stream_free (v);
+  stream_free (a);
+}
+
+GST_END_TEST;
+
 /* Back to NULL and PLAYING again: a new stream, starting with the init. */
 GST_START_TEST (test_restart)
 {
@@ -1239,6 +1279,7 @@ arclyfmp4mux_suite (void)
   tcase_set_timeout (rt, 60);
   tcase_add_test (rt, test_av_chunks_structure);
   tcase_add_test (rt, test_live);
+  tcase_add_test (rt, test_audio_outlives_video);
   tcase_add_test (rt, test_round_trip);
   tcase_add_test (rt, test_round_trip_bframes);
   tcase_add_test (rt, test_round_trip_chunks);
