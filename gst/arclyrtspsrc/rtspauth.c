@@ -141,11 +141,12 @@ parse_token_value (Cursor * c)
 static gboolean
 is_header_safe (const gchar * s)
 {
-  for (; s && *s; s++)
-    if ((guchar) * s < 0x20 && *s != '\t')
+  for (; s && *s; s++) {
+    guchar c = (guchar) * s;
+
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
       return FALSE;
-    else if (*s == 0x7f)
-      return FALSE;
+  }
   return TRUE;
 }
 
@@ -392,9 +393,6 @@ parse_one_value (const gchar * value, GPtrArray * out)
 
       skip_ws (&probe);
       if (probe.p < probe.end && *probe.p == '=') {
-        ParsedChallenge junk;
-
-        memset (&junk, 0, sizeof (junk));
         c = probe;
         c.p++;
         skip_ws (&c);
@@ -646,14 +644,17 @@ digest_hash (ArclyDigestAlgorithm alg, const gchar * first, ...)
   return hex;
 }
 
-/* Appends [, ]name="value" with '"' and '\' escaped (RFC 7230
- * quoted-pair). */
+#define DIGEST_PREFIX "Digest "
+
+/* Appends name="value" with '"' and '\' escaped (RFC 7230 quoted-pair),
+ * preceded by ", " unless it is the first parameter after DIGEST_PREFIX. */
 static void
 append_quoted (GString * s, const gchar * name, const gchar * value)
 {
   const gchar *p;
+  gboolean first = s->len == strlen (DIGEST_PREFIX);
 
-  g_string_append_printf (s, "%s%s=\"", s->len > 7 ? ", " : "", name);
+  g_string_append_printf (s, "%s%s=\"", first ? "" : ", ", name);
   for (p = value; *p; p++) {
     if (*p == '"' || *p == '\\')
       g_string_append_c (s, '\\');
@@ -710,7 +711,7 @@ digest_authorization (ArclyAuthSession * session, const gchar * method,
     response = digest_hash (alg, ha1, ch->nonce, ha2, NULL);
   }
 
-  s = g_string_new ("Digest ");
+  s = g_string_new (DIGEST_PREFIX);
   if (ch->userhash) {
     /* RFC 7616 §3.4.4: username = H(user:realm) */
     gchar *uh = digest_hash (alg, user, ch->realm, NULL);
