@@ -342,15 +342,30 @@ update_src_caps (GstArclyH264Depay * self)
   GstPad *srcpad = GST_RTP_BASE_DEPAYLOAD_SRCPAD (self);
   gboolean avc = self->format == ARCLY_H264_DEPAY_FORMAT_AVC;
   GstCaps *caps, *current;
-  GBytes *sps_bytes;
+  GBytes *sps_bytes, *avcc = NULL;
   gboolean ok = TRUE;
 
   caps = gst_caps_new_simple ("video/x-h264",
       "stream-format", G_TYPE_STRING, avc ? "avc" : "byte-stream",
       "alignment", G_TYPE_STRING, "au", NULL);
 
-  /* only the streaming thread changes the parameter sets */
+  GST_OBJECT_LOCK (self);
   sps_bytes = arcly_h264_depay_core_get_last_sps (self->core);
+  if (sps_bytes)
+    g_bytes_ref (sps_bytes);
+  if (avc) {
+    GPtrArray *sps = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        g_bytes_unref);
+    GPtrArray *pps = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        g_bytes_unref);
+
+    if (arcly_h264_depay_core_get_params (self->core, sps, pps))
+      avcc = arcly_h264_avcc_build (sps, pps);
+    g_ptr_array_unref (sps);
+    g_ptr_array_unref (pps);
+  }
+  GST_OBJECT_UNLOCK (self);
+
   if (sps_bytes) {
     gsize size;
     const guint8 *data = g_bytes_get_data (sps_bytes, &size);
@@ -366,17 +381,10 @@ update_src_caps (GstArclyH264Depay * self)
       gst_codec_utils_h264_caps_set_level_and_profile (caps, data + 1,
           size - 1);
     }
+    g_bytes_unref (sps_bytes);
   }
 
   if (avc) {
-    GPtrArray *sps = g_ptr_array_new_with_free_func ((GDestroyNotify)
-        g_bytes_unref);
-    GPtrArray *pps = g_ptr_array_new_with_free_func ((GDestroyNotify)
-        g_bytes_unref);
-    GBytes *avcc = NULL;
-
-    if (arcly_h264_depay_core_get_params (self->core, sps, pps))
-      avcc = arcly_h264_avcc_build (sps, pps);
     if (avcc) {
       GstBuffer *cd = gst_buffer_new_wrapped_bytes (avcc);
 
@@ -386,8 +394,6 @@ update_src_caps (GstArclyH264Depay * self)
     } else {
       ok = FALSE;
     }
-    g_ptr_array_unref (sps);
-    g_ptr_array_unref (pps);
   }
 
   if (ok) {
