@@ -841,6 +841,33 @@ free_pool (GstArclyFmp4Mux * self)
   self->pool_size = 0;
 }
 
+/* Copies the samples before @time of every track in the init, track after
+ * track, to @dest (the mdat payload) and drops them from the queues. */
+static void
+take_samples (GList * sorted, guint64 time, guint8 * dest)
+{
+  GList *l;
+  guint i;
+
+  for (l = sorted; l; l = l->next) {
+    GstArclyFmp4MuxPad *p = l->data;
+    guint n;
+
+    if (!p->in_init)
+      continue;
+    n = samples_before (p, time);
+    for (i = 0; i < n; i++) {
+      Sample *s = &g_array_index (p->samples, Sample, i);
+      gsize size = gst_buffer_get_size (s->buf);
+
+      gst_buffer_extract (s->buf, 0, dest, size);
+      dest += size;
+      p->pending_bytes -= size;
+    }
+    g_array_remove_range (p->samples, 0, n);
+  }
+}
+
 /* Writes the samples of every track in the init before @cut.time as one
  * moof + mdat buffer, and pushes it. */
 static GstFlowReturn
@@ -856,7 +883,6 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
   GstBuffer *out = NULL;
   GstFlowReturn ret = GST_FLOW_OK;
   GstMapInfo map;
-  gsize pos;
   guint i;
 
   /* timing comes from the reference track, or, when it has nothing here
@@ -944,24 +970,7 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
     goto done;
   }
   memcpy (map.data, header->data, header->len);
-  pos = header->len;
-  for (l = sorted; l; l = l->next) {
-    GstArclyFmp4MuxPad *p = l->data;
-    guint n;
-
-    if (!p->in_init)
-      continue;
-    n = samples_before (p, cut->time);
-    for (i = 0; i < n; i++) {
-      Sample *s = &g_array_index (p->samples, Sample, i);
-      gsize size = gst_buffer_get_size (s->buf);
-
-      gst_buffer_extract (s->buf, 0, map.data + pos, size);
-      pos += size;
-      p->pending_bytes -= size;
-    }
-    g_array_remove_range (p->samples, 0, n);
-  }
+  take_samples (sorted, cut->time, map.data + header->len);
   gst_buffer_unmap (out, &map);
 
   /* Non-delta when a keyframe starts it, or, with no video, when it starts a
