@@ -585,6 +585,65 @@ GST_END_TEST;
 
 /* ---- formats, parameter sets, quirks ---- */
 
+GST_START_TEST (test_mode0_with_stap_and_fu)
+{
+  /* packetization-mode=0 says single NAL units only; cameras send STAP-A
+   * and FU-A anyway */
+  GstHarness *h = gst_harness_new ("arclyh264depay");
+  GstBuffer *out;
+  guint8 *nal = big_nal (0x65, 2500);
+  gsize size;
+  guint8 *stap = make_stap_a (&size, sps, sizeof (sps), pps, sizeof (pps),
+      NULL);
+
+  gst_harness_set_src_caps_str (h, "application/x-rtp,media=video,"
+      "clock-rate=90000,encoding-name=H264,payload=96,"
+      "packetization-mode=(string)0");
+  push (h, 1, 3000, FALSE, stap, size);
+  push_fu_a (h, 2, 3000, nal, 2500, 1000, -1, TRUE);
+  out = pull_one (h);
+  assert_buffer_bytes (out, annexb (sps, sizeof (sps), pps, sizeof (pps), nal,
+          (gsize) 2500, NULL));
+  gst_buffer_unref (out);
+  g_free (stap);
+  g_free (nal);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_many_slices)
+{
+  /* 12 slices: more NAL units than a GstBuffer holds memories (2 each):
+   * joined into one memory, and counted as copied */
+  GstHarness *h = new_harness (NULL);
+  GstBuffer *out;
+  GByteArray *exp = g_byte_array_new ();
+  guint i;
+  gsize payload = 0;
+
+  copied_log_start ();
+  for (i = 0; i < 12; i++) {
+    guint8 slice[] = { 0x41, 0x9a, i, 0x55 };
+
+    push (h, 100 + i, 3000, i == 11, slice, sizeof (slice));
+    g_byte_array_append (exp, sc, 4);
+    g_byte_array_append (exp, slice, sizeof (slice));
+    payload += sizeof (slice);
+  }
+  out = pull_one (h);
+  assert_buffer_bytes (out, g_byte_array_free_to_bytes (exp));
+  fail_unless_equals_int (gst_buffer_n_memory (out), 1);
+  gst_buffer_unref (out);
+  fail_unless_equals_int (copied_log->len, 1);
+  fail_unless_equals_uint64 (g_array_index (copied_log, guint64, 0), payload);
+  copied_log_stop ();
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+
 GST_START_TEST (test_avc_output)
 {
   GstHarness *h = gst_harness_new ("arclyh264depay");
@@ -927,6 +986,8 @@ arclyh264depay_suite (void)
   tcase_add_test (tc, test_fu_a_missing_start);
   tcase_add_test (tc, test_seq_wrap);
   tcase_add_test (tc, test_ts_wrap);
+  tcase_add_test (tc, test_mode0_with_stap_and_fu);
+  tcase_add_test (tc, test_many_slices);
   tcase_add_test (tc, test_avc_output);
   tcase_add_test (tc, test_parameter_set_insertion);
   tcase_add_test (tc, test_annexb_in_single_nal);
