@@ -136,6 +136,7 @@ struct _ArclyTsMuxPad
   GByteArray *codec_params;     /* SPS+PPS from codec_data, Annex-B */
   GByteArray *inband_sps;       /* latest in-band SPS / PPS, Annex-B */
   GByteArray *inband_pps;
+  GByteArray *inband_params;    /* the two together */
   gboolean seen_keyframe;
 
   /* audio */
@@ -230,6 +231,7 @@ arcly_ts_mux_pad_finalize (GObject * object)
   g_clear_pointer (&pad->codec_params, g_byte_array_unref);
   g_clear_pointer (&pad->inband_sps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_pps, g_byte_array_unref);
+  g_clear_pointer (&pad->inband_params, g_byte_array_unref);
   g_clear_pointer (&pad->audio_es, g_byte_array_unref);
   G_OBJECT_CLASS (arcly_ts_mux_pad_parent_class)->finalize (object);
 }
@@ -681,17 +683,40 @@ done:
 static const guint8 aud_nal[] = { 0x00, 0x00, 0x00, 0x01, 0x09, 0xf0 };
 static const guint8 start_code[] = { 0x00, 0x00, 0x00, 0x01 };
 
-static void
+/* Keeps a copy of an in-band SPS or PPS; TRUE when it changed. */
+static gboolean
 store_param_set (GByteArray ** slot, const guint8 * nal, gsize size)
 {
   if (*slot && (*slot)->len == size + 4
       && memcmp ((*slot)->data + 4, nal, size) == 0)
-    return;
+    return FALSE;
   if (!*slot)
     *slot = g_byte_array_new ();
   g_byte_array_set_size (*slot, 0);
   g_byte_array_append (*slot, start_code, 4);
   g_byte_array_append (*slot, nal, size);
+  return TRUE;
+}
+
+/* Remembers the latest in-band parameter sets, for the IDRs without. */
+static void
+update_inband_params (ArclyTsMuxPad * pad, const ArclyTsH264Au * au)
+{
+  gboolean changed = FALSE;
+
+  if (au->sps)
+    changed |= store_param_set (&pad->inband_sps, au->sps, au->sps_size);
+  if (au->pps)
+    changed |= store_param_set (&pad->inband_pps, au->pps, au->pps_size);
+  if (changed && pad->inband_sps && pad->inband_pps) {
+    if (!pad->inband_params)
+      pad->inband_params = g_byte_array_new ();
+    g_byte_array_set_size (pad->inband_params, 0);
+    g_byte_array_append (pad->inband_params, pad->inband_sps->data,
+        pad->inband_sps->len);
+    g_byte_array_append (pad->inband_params, pad->inband_pps->data,
+        pad->inband_pps->len);
+  }
 }
 
 static GstFlowReturn
@@ -706,7 +731,7 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   gboolean keyframe, pcr = (pad == self->pcr_pad), ok;
   const GByteArray *params = NULL;
   ArclyTsPesInfo info = { 0 };
-  GByteArray *out;
+  GByteArray *ts;
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
     pad_drop (self, pad, DROP_MALFORMED, "could not map the buffer");
@@ -723,20 +748,13 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
     goto done;
   }
 
-  /* Remember the latest in-band parameter sets for the IDRs without. */
-  if (au.sps)
-    store_param_set (&pad->inband_sps, au.sps, au.sps_size);
-  if (au.pps)
-    store_param_set (&pad->inband_pps, au.pps, au.pps_size);
+  update_inband_params (pad, &au);
 
   keyframe = au.has_idr || (!GST_BUFFER_FLAG_IS_SET (buf,
           GST_BUFFER_FLAG_DELTA_UNIT) && au.has_sps && au.has_pps);
   if (keyframe && !(au.has_sps && au.has_pps)) {
-    if (pad->inband_sps && pad->inband_pps)
-      params = NULL;            /* written from the two in-band copies */
-    else if (pad->codec_params)
-      params = pad->codec_params;
-    else {
+    params = pad->inband_params ? pad->inband_params : pad->codec_params;
+    if (!params) {
       pad_drop (self, pad, DROP_NO_PARAMS, "an IDR arrived but neither "
           "codec_data nor the stream gave SPS and PPS: upstream must send "
           "them (e.g. h264parse config-interval=-1)");
@@ -761,20 +779,9 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
     chunks[n_chunks].data = aud_nal;
     chunks[n_chunks++].size = sizeof (aud_nal);
   }
-  out = NULL;
-  if (keyframe && !(au.has_sps && au.has_pps)) {
-    if (params) {
-      chunks[n_chunks].data = params->data;
-      chunks[n_chunks++].size = params->len;
-    } else {
-      /* Join the two in-band copies in the scratch array's tail. */
-      out = g_byte_array_sized_new (pad->inband_sps->len +
-          pad->inband_pps->len);
-      g_byte_array_append (out, pad->inband_sps->data, pad->inband_sps->len);
-      g_byte_array_append (out, pad->inband_pps->data, pad->inband_pps->len);
-      chunks[n_chunks].data = out->data;
-      chunks[n_chunks++].size = out->len;
-    }
+  if (params) {
+    chunks[n_chunks].data = params->data;
+    chunks[n_chunks++].size = params->len;
   }
   if (pad->avc) {
     chunks[n_chunks].data = self->scratch->data;
@@ -788,37 +795,30 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
    * audio waiting for its PES goes first, then PAT/PMT. */
   if (keyframe && pcr) {
     ret = flush_all_audio (self);
-    if (ret != GST_FLOW_OK) {
-      if (out)
-        g_byte_array_unref (out);
+    if (ret != GST_FLOW_OK)
       goto done;
-    }
   }
-  {
-    GByteArray *ts = new_output (map.size + 64);
 
-    advance_clock (self, dts);
-    if ((keyframe && pcr) || psi_due (self))
-      write_psi (self, ts);
-    fill_pcr (self, ts, pcr);
-    info.stream_id = pad->stream_id;
-    info.has_pts = info.has_dts = TRUE;
-    info.pts = rt_to_pts (pts);
-    info.dts = rt_to_pts (dts);
-    info.data_alignment = TRUE;
-    info.random_access = keyframe;
-    info.write_pcr = pcr;
-    info.pcr = rt_to_pcr (self->now);
-    if (pcr) {
-      self->have_pcr = TRUE;
-      self->last_pcr = self->now;
-    }
-    arcly_ts_write_pes (&pad->ts, &info, chunks, n_chunks, ts);
-    if (out)
-      g_byte_array_unref (out);
-    ret = push_output (self, ts, pts, dts, GST_BUFFER_DURATION (buf),
-        keyframe && pcr);
+  ts = new_output (map.size + 64);
+  advance_clock (self, dts);
+  if ((keyframe && pcr) || psi_due (self))
+    write_psi (self, ts);
+  fill_pcr (self, ts, pcr);
+  info.stream_id = pad->stream_id;
+  info.has_pts = info.has_dts = TRUE;
+  info.pts = rt_to_pts (pts);
+  info.dts = rt_to_pts (dts);
+  info.data_alignment = TRUE;
+  info.random_access = keyframe;
+  info.write_pcr = pcr;
+  info.pcr = rt_to_pcr (self->now);
+  if (pcr) {
+    self->have_pcr = TRUE;
+    self->last_pcr = self->now;
   }
+  arcly_ts_write_pes (&pad->ts, &info, chunks, n_chunks, ts);
+  ret = push_output (self, ts, pts, dts, GST_BUFFER_DURATION (buf),
+      keyframe && pcr);
 
 done:
   gst_buffer_unmap (buf, &map);
@@ -956,6 +956,7 @@ set_video_caps (ArclyTsMux * self, ArclyTsMuxPad * pad, GstStructure * s)
   g_clear_pointer (&pad->codec_params, g_byte_array_unref);
   g_clear_pointer (&pad->inband_sps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_pps, g_byte_array_unref);
+  g_clear_pointer (&pad->inband_params, g_byte_array_unref);
 
   if (codec_data) {
     GPtrArray *sps = g_ptr_array_new_with_free_func (
