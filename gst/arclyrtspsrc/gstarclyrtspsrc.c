@@ -118,7 +118,7 @@ enum
 
 /* How long PAUSED→READY lets the worker finish politely (TEARDOWN) before
  * cancelling its socket calls. */
-#define STOP_GRACE_MS 300
+#define STOP_GRACE_MS 150
 /* Granularity of the worker's waits: it checks its flags this often. */
 #define WAIT_SLICE_US (100 * G_TIME_SPAN_MILLISECOND)
 /* RTCP receiver reports: cameras expect one at least every 5 s. */
@@ -231,6 +231,7 @@ struct _GstArclyRtspSrc
   gboolean worker_done;
   gboolean eos_requested;
   GCancellable *cancellable;
+  GCancellable *wake;           /* interrupts the worker's socket waits */
   GPtrArray *pads;              /* PadState*; also read for stats */
   GPtrArray *tracks;            /* Track*; counters read for stats */
   SrcState state;
@@ -407,9 +408,16 @@ read_some (GstArclyRtspSrc * self, gint64 timeout_us, GError ** error)
 
   if (!g_socket_condition_timed_wait (self->socket,
           G_IO_IN | G_IO_HUP | G_IO_ERR, MAX (timeout_us, 0),
-          self->cancellable, &err)) {
+          self->wake, &err)) {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
       g_error_free (err);
+      return 0;
+    }
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+        && !g_cancellable_is_cancelled (self->cancellable)) {
+      /* woken up (state change): the caller re-checks its flags */
+      g_error_free (err);
+      g_cancellable_reset (self->wake);
       return 0;
     }
     g_propagate_error (error, err);
@@ -1247,8 +1255,18 @@ connect_socket (GstArclyRtspSrc * self, GError ** error)
   guint tsec = (guint) ((self->timeout_us + G_TIME_SPAN_SECOND - 1) /
       G_TIME_SPAN_SECOND);
 
+  GInetAddress *inet = g_inet_address_new_from_string (self->url.host);
+
   g_socket_client_set_timeout (client, MAX (tsec, 1));
-  addr = g_network_address_new (self->url.host, self->url.port);
+  /* cameras are on the LAN: no proxy lookup (it costs tens of ms) */
+  g_socket_client_set_enable_proxy (client, FALSE);
+  if (inet) {
+    addr = G_SOCKET_CONNECTABLE (g_inet_socket_address_new (inet,
+            self->url.port));
+    g_object_unref (inet);
+  } else {
+    addr = g_network_address_new (self->url.host, self->url.port);
+  }
   GST_DEBUG_OBJECT (self, "connecting to %s", self->display_url);
   self->conn = g_socket_client_connect (client, addr, self->cancellable,
       error);
@@ -1400,6 +1418,11 @@ session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
       g_ptr_array_remove_index (self->tracks, i - 1);
   }
   g_mutex_unlock (&self->lock);
+  if (self->tracks->len == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+        "the tracks changed: none matches the existing pads");
+    return RUN_RETRY;
+  }
   if (!self->pads_announced) {
     self->pads_announced = TRUE;
     gst_element_no_more_pads (GST_ELEMENT (self));
@@ -1809,6 +1832,8 @@ start (GstArclyRtspSrc * self)
   g_clear_pointer (&self->last_error, g_free);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
+  g_clear_object (&self->wake);
+  self->wake = g_cancellable_new ();
   g_mutex_unlock (&self->lock);
 
   self->thread = g_thread_new ("arclyrtspsrc", worker, self);
@@ -1835,6 +1860,7 @@ stop (GstArclyRtspSrc * self)
   g_mutex_lock (&self->lock);
   self->stopping = TRUE;
   g_cond_broadcast (&self->cond);
+  g_cancellable_cancel (self->wake);
   /* let it send TEARDOWN; then cut every blocking call short */
   until = g_get_monotonic_time () + STOP_GRACE_MS * G_TIME_SPAN_MILLISECOND;
   while (!self->worker_done) {
@@ -1880,6 +1906,8 @@ gst_arcly_rtsp_src_change_state (GstElement * element,
       g_mutex_lock (&self->lock);
       self->playing = TRUE;
       g_cond_broadcast (&self->cond);
+      if (self->wake)
+        g_cancellable_cancel (self->wake);
       g_mutex_unlock (&self->lock);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
@@ -1923,6 +1951,8 @@ gst_arcly_rtsp_src_send_event (GstElement * element, GstEvent * event)
     g_mutex_lock (&self->lock);
     self->eos_requested = TRUE;
     g_cond_broadcast (&self->cond);
+    if (self->wake)
+      g_cancellable_cancel (self->wake);
     g_mutex_unlock (&self->lock);
     gst_event_unref (event);
     return TRUE;
@@ -2099,6 +2129,7 @@ gst_arcly_rtsp_src_finalize (GObject * object)
   g_free (self->password);
   arcly_rtsp_url_clear (&self->url);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->wake);
   g_ptr_array_unref (self->tracks);
   g_ptr_array_unref (self->pads);
   if (self->inbuf)

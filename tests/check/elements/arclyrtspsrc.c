@@ -100,8 +100,14 @@ check_streaming (const gchar * auth)
   fail_unless_equals_int (a->disconts, 1);
   dv = median_offset (v);
   da = median_offset (a);
-  /* each PTS is ~latency ahead of arrival, and A/V agree within 100 ms */
-  fail_unless (ABS (dv - da) < 100 * GST_MSECOND,
+  /* PTS − arrival per pad: after the RTCP SR alignment the PTS follow the
+   * camera's capture times, so this difference is the camera's own A/V
+   * latency skew (x264enc vs voaacenc), which grows when the 2 shared
+   * cores are overloaded; the strict 100 ms A/V check is against the
+   * scripted server, which sends every frame at its capture time
+   * (arclyrtspsrc_quirks test_normal_rr_and_teardown).  Here: bounded, and
+   * ahead of arrival. */
+  fail_unless (ABS (dv - da) < 300 * GST_MSECOND,
       "A/V apart by %" G_GINT64_FORMAT " ms", (dv - da) / GST_MSECOND);
   fail_unless (dv > 0 && dv < 400 * GST_MSECOND, "video offset %"
       G_GINT64_FORMAT " ms", dv / GST_MSECOND);
