@@ -147,6 +147,8 @@ enum
 #define FKU_INTERVAL_US G_TIME_SPAN_SECOND
 /* how long stopping waits for the delivery threads */
 #define STOP_WAIT_US (500 * G_TIME_SPAN_MILLISECOND)
+/* how long a flush-stop waits for pushes of pre-flush data to return */
+#define FLUSH_WAIT_US (200 * G_TIME_SPAN_MILLISECOND)
 #define MAX_STICKY 16
 #define TRIM_BATCH 64
 
@@ -1127,14 +1129,38 @@ forward_to_all (GstArclyBus * self, GstEvent * event)
   return TRUE;
 }
 
+/* (L) A worker still inside a push of pre-flush data (not a stalled one) */
+static gboolean
+pads_pushing (GstArclyBus * self)
+{
+  guint i;
+
+  for (i = 0; i < self->pads->len; i++) {
+    GstArclyBusPad *p = g_ptr_array_index (self->pads, i);
+
+    if (p->busy && !p->stalled)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 static void
 flush_stop (GstArclyBus * self)
 {
   ArclyBusItem out[TRIM_BATCH];
   BusSticky *old = NULL;
+  gint64 deadline = g_get_monotonic_time () + FLUSH_WAIT_US;
   guint i, n;
 
   BUS_LOCK (self);
+  /* no data from before the flush after the flush-stop: while flushing no
+   * worker picks a pad, and the pushes in progress return at once (their
+   * downstream is flushing); wait for them, bounded */
+  while (pads_pushing (self) && g_get_monotonic_time () < deadline) {
+    BUS_UNLOCK (self);
+    g_usleep (1000);
+    BUS_LOCK (self);
+  }
   while (self->ring && (n = arcly_bus_ring_clear (self->ring, out,
               TRIM_BATCH)) > 0) {
     BUS_UNLOCK (self);

@@ -81,6 +81,24 @@ pub_query (GstPad * pad, GstObject * parent, GstQuery * query)
   return gst_pad_query_default (pad, parent, query);
 }
 
+static gint fku_events;
+
+static gboolean
+pub_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM &&
+      gst_event_has_name (event, "GstForceKeyUnit")) {
+    gboolean all_headers = FALSE;
+
+    gst_structure_get_boolean (gst_event_get_structure (event),
+        "all-headers", &all_headers);
+    if (all_headers)
+      g_atomic_int_inc (&fku_events);
+  }
+  gst_event_unref (event);
+  return TRUE;
+}
+
 static GstElement *
 make_bus (GstPad ** pub, GstBus ** gbus)
 {
@@ -90,6 +108,7 @@ make_bus (GstPad ** pub, GstBus ** gbus)
   fail_unless (el != NULL, "arclybus not found: is the plugin built?");
   *pub = gst_pad_new_from_static_template (&pub_tmpl, "pub");
   gst_pad_set_query_function (*pub, pub_query);
+  gst_pad_set_event_function (*pub, pub_event);
   sink = gst_element_get_static_pad (el, "sink");
   fail_unless_equals_int (gst_pad_link (*pub, sink), GST_PAD_LINK_OK);
   gst_object_unref (sink);
@@ -727,6 +746,67 @@ GST_START_TEST (test_window_cache_without_delta)
 
 GST_END_TEST;
 
+/* A GOP longer than gop-max-frames is not cached: a joiner waits for the
+ * next keyframe (caps first), and upstream is asked for one, at most once a
+ * second. */
+GST_START_TEST (test_gop_overflow_requests_keyframe)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *a, *b, *c;
+  GstCaps *caps;
+  GstStructure *st;
+  guint i, cache;
+
+  g_atomic_int_set (&fku_events, 0);
+  g_object_set (el, "gop-max-frames", 5, NULL);
+  start_stream (el, pub);
+  for (i = 0; i < 10; i++)
+    gst_pad_push (pub, make_frame (i, 100));
+  g_object_get (el, "stats", &st, NULL);
+  fail_unless (gst_structure_get_uint (st, "cache-frames", &cache));
+  fail_unless_equals_int (cache, 0);
+  gst_structure_free (st);
+
+  a = sub_new (el);
+  b = sub_new (el);
+  /* both joiners got the caps at once, and one keyframe request went up */
+  for (i = 0; i < 200 && g_atomic_int_get (&fku_events) == 0; i++)
+    g_usleep (10000);
+  g_usleep (50000);
+  fail_unless_equals_int (g_atomic_int_get (&fku_events), 1);
+  caps = gst_pad_get_current_caps (a->sink);
+  fail_unless (caps != NULL, "a joiner did not get the caps");
+  gst_caps_unref (caps);
+  for (; i < 15; i++)
+    gst_pad_push (pub, make_frame (i, 100));
+  gst_pad_push (pub, make_frame (100, 100));    /* a keyframe */
+  fail_unless (sub_wait (a, 1, FALSE, 5000));
+  fail_unless (sub_wait (b, 1, FALSE, 5000));
+  fail_if (GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (a->bufs, 0),
+          GST_BUFFER_FLAG_DELTA_UNIT), "a joiner started on a delta unit");
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (g_ptr_array_index (b->bufs, 0)),
+      100 * FRAME_DUR);
+
+  /* with gop-cache=false, a joiner also waits for the next keyframe */
+  g_object_set (el, "gop-cache", FALSE, NULL);
+  c = sub_new (el);
+  for (i = 101; i < 110; i++)
+    gst_pad_push (pub, make_frame (i, 100));
+  gst_pad_push (pub, make_frame (200, 100));
+  fail_unless (sub_wait (c, 1, FALSE, 5000));
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (g_ptr_array_index (c->bufs, 0)),
+      200 * FRAME_DUR);
+
+  sub_free (el, a);
+  sub_free (el, b);
+  sub_free (el, c);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
 /* ----------------------------------------------------- real pipelines */
 
 static GstPadProbeReturn
@@ -975,6 +1055,7 @@ arclybus_suite (void)
   tcase_add_test (tc, test_request_release_race);
   tcase_add_test (tc, test_flush_and_queries);
   tcase_add_test (tc, test_window_cache_without_delta);
+  tcase_add_test (tc, test_gop_overflow_requests_keyframe);
   tcase_add_test (tc, test_audio_and_raw_streams);
   tcase_add_test (tc, test_late_join_h264);
   return s;
