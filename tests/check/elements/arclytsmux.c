@@ -895,6 +895,70 @@ GST_START_TEST (test_audio_only)
 
 GST_END_TEST;
 
+/* ADTS input passes through unchanged; a buffer that is not ADTS is dropped
+ * with a warning. */
+GST_START_TEST (test_adts_passthrough)
+{
+  GstHarness *h = gst_harness_new_with_padnames ("arclytsmux", "audio_0",
+      "src");
+  GstBus *bus = attach_bus (h->element);
+  GPtrArray *out = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) gst_buffer_unref);
+  GByteArray *all, *es = g_byte_array_new ();
+  TsScan *s;
+  GstBuffer *b;
+  guint i, k;
+
+  gst_harness_set_src_caps_str (h, "audio/mpeg, mpegversion=4, "
+      "stream-format=adts, rate=48000, channels=2");
+  for (i = 0; i < 20; i++) {
+    guint8 f[7 + 100];
+    guint len = sizeof (f);
+
+    /* ADTS: sync, MPEG-4, no CRC, LC, 48 kHz, 2 channels, frame length */
+    f[0] = 0xff;
+    f[1] = 0xf1;
+    f[2] = (1 << 6) | (3 << 2);
+    f[3] = (2 << 6) | ((len >> 11) & 3);
+    f[4] = (len >> 3) & 0xff;
+    f[5] = ((len & 7) << 5) | 0x1f;
+    f[6] = 0xfc;
+    memset (f + 7, i, 100);
+    if (i == 5)
+      f[0] = 0x12;              /* not ADTS: dropped */
+    else
+      g_byte_array_append (es, f, len);
+    b = gst_buffer_new_memdup (f, len);
+    GST_BUFFER_PTS (b) = gst_util_uint64_scale (i, 1024 * GST_SECOND, 48000);
+    gst_harness_push (h, b);
+  }
+  gst_harness_push_event (h, gst_event_new_eos ());
+  wait_eos (h);
+  fail_unless_equals_int (count_messages (bus, GST_MESSAGE_WARNING), 1);
+  while ((b = gst_harness_try_pull (h)))
+    g_ptr_array_add (out, b);
+  all = concat (out);
+  s = ts_scan (all->data, all->len);
+  g_ptr_array_sort (s->pes, cmp_pes_offset);
+  for (i = 0, k = 0; i < s->pes->len; i++) {
+    Pes *p = g_ptr_array_index (s->pes, i);
+
+    fail_unless (k + p->es->len <= es->len);
+    fail_unless (memcmp (es->data + k, p->es->data, p->es->len) == 0);
+    k += p->es->len;
+  }
+  fail_unless_equals_int (k, es->len);
+  ts_scan_free (s);
+  g_byte_array_unref (all);
+  g_byte_array_unref (es);
+  g_ptr_array_unref (out);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Running time near 2^33 / 90 kHz (26.5 h): PTS, DTS and PCR wrap and keep
  * counting modulo 2^33. */
 GST_START_TEST (test_33bit_wrap)
@@ -1745,6 +1809,7 @@ arclytsmux_suite (void)
   tcase_add_test (tc, test_avc_bframes);
   tcase_add_test (tc, test_pcr_fill_low_fps);
   tcase_add_test (tc, test_audio_only);
+  tcase_add_test (tc, test_adts_passthrough);
   tcase_add_test (tc, test_33bit_wrap);
   tcase_add_test (tc, test_bad_buffers_dropped);
   tcase_add_test (tc, test_no_sps_dropped);
