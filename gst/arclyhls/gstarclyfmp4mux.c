@@ -1295,55 +1295,88 @@ buffer_times (GstAggregatorPad * pad, GstBuffer * buf, gint64 * dts,
 /* ------------------------------------------------------------------ */
 /* GstAggregator vfuncs */
 
-static GstFlowReturn
-gst_arcly_fmp4_mux_aggregate (GstAggregator * agg, gboolean timeout)
-{
-  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
-  GList *pads = get_pads (self), *l;
-  GstArclyFmp4MuxPad *best = NULL;
-  gint64 best_dts = 0, best_pts = 0;
-  gboolean all_eos = TRUE;
-  GstFlowReturn ret;
+/* Buffers taken per aggregate call at most, while every pad has data:
+ * saves the base class a round of pad checks per buffer. */
+#define MAX_BUFFERS_PER_CALL 64
 
-  /* Earliest decode time first, so every track is fed in time order. */
+/* The pad whose head buffer has the earliest decode time.  With
+ * @need_all, NULL as soon as a pad that is not EOS has nothing queued (the
+ * order could not be known).  A buffer without usable timestamps is dropped
+ * (*@dropped set). */
+static GstArclyFmp4MuxPad *
+pick_earliest (GList * pads, gboolean need_all, gint64 * best_dts,
+    gint64 * best_pts, gboolean * all_eos, gboolean * dropped)
+{
+  GstArclyFmp4MuxPad *best = NULL;
+  GList *l;
+
+  *all_eos = TRUE;
+  *dropped = FALSE;
   for (l = pads; l; l = l->next) {
     GstAggregatorPad *ap = l->data;
     GstBuffer *buf;
     gint64 dts, pts;
+    gboolean eos = gst_aggregator_pad_is_eos (ap);
 
-    if (!gst_aggregator_pad_is_eos (ap) || gst_aggregator_pad_has_buffer (ap))
-      all_eos = FALSE;
     buf = gst_aggregator_pad_peek_buffer (ap);
-    if (buf == NULL)
+    if (buf == NULL) {
+      if (!eos) {
+        *all_eos = FALSE;
+        if (need_all)
+          return NULL;
+      }
       continue;
+    }
+    *all_eos = FALSE;
     if (!buffer_times (ap, buf, &dts, &pts)) {
       drop_warning (GST_ARCLY_FMP4_MUX_PAD (ap), "no valid timestamp");
       gst_buffer_unref (buf);
       gst_aggregator_pad_drop_buffer (ap);
-      free_pads (pads);
-      return GST_FLOW_OK;
+      *dropped = TRUE;
+      return NULL;
     }
-    if (best == NULL || dts < best_dts) {
+    if (best == NULL || dts < *best_dts) {
       best = l->data;
-      best_dts = dts;
-      best_pts = pts;
+      *best_dts = dts;
+      *best_pts = pts;
     }
     gst_buffer_unref (buf);
   }
+  return best;
+}
 
-  if (best) {
-    GstBuffer *buf = gst_aggregator_pad_pop_buffer (GST_AGGREGATOR_PAD (best));
+static GstFlowReturn
+gst_arcly_fmp4_mux_aggregate (GstAggregator * agg, gboolean timeout)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
+  GList *pads = get_pads (self);
+  GstFlowReturn ret = GST_FLOW_OK;
+  gboolean all_eos = FALSE, dropped = FALSE;
+  guint n;
 
-    if (buf) {
-      gst_aggregator_selected_samples (agg, GST_BUFFER_PTS (buf),
-          GST_BUFFER_DTS (buf), GST_BUFFER_DURATION (buf), NULL);
-      handle_buffer (self, pads, best, buf, best_dts, best_pts);
-    }
+  /* Earliest decode time first, so every track is fed in time order.  The
+   * base class calls us when every pad has data (or on a live timeout);
+   * after the first buffer, go on only while that still holds. */
+  for (n = 0; n < MAX_BUFFERS_PER_CALL && ret == GST_FLOW_OK; n++) {
+    gint64 dts = 0, pts = 0;
+    GstArclyFmp4MuxPad *best = pick_earliest (pads, n > 0, &dts, &pts,
+        &all_eos, &dropped);
+    GstBuffer *buf;
+
+    if (best == NULL)
+      break;
+    buf = gst_aggregator_pad_pop_buffer (GST_AGGREGATOR_PAD (best));
+    if (buf == NULL)
+      break;
+    gst_aggregator_selected_samples (agg, GST_BUFFER_PTS (buf),
+        GST_BUFFER_DTS (buf), GST_BUFFER_DURATION (buf), NULL);
+    handle_buffer (self, pads, best, buf, dts, pts);
+    ret = emit_ready (self, pads, timeout);
   }
+  if (n == 0 && !dropped && ret == GST_FLOW_OK)
+    ret = emit_ready (self, pads, timeout);
 
-  ret = emit_ready (self, pads, timeout);
-
-  if (ret == GST_FLOW_OK && best == NULL && all_eos) {
+  if (ret == GST_FLOW_OK && n == 0 && all_eos) {
     /* Drain: everything left goes out as a last fragment. */
     GST_DEBUG_OBJECT (self, "all pads EOS, draining");
     add_cut (self, G_MAXUINT64, TRUE, FALSE);
