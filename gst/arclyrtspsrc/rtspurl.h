@@ -26,7 +26,10 @@ typedef struct
 } ArclyRtspUrl;
 
 /* Parses @url; on failure returns FALSE with a G_URI_ERROR whose message
- * never contains the credentials. */
+ * never contains the credentials (nor the URL).  The userinfo ends at the
+ * last '@' before the first '/', '?' or '#', so a raw '@' or ':' in a
+ * password works; '/', '?' and '#' in a password must be percent-encoded.
+ * URLs with spaces or control characters, or over 4 KiB, are refused. */
 gboolean arcly_rtsp_url_parse (const gchar * url, ArclyRtspUrl * out,
                                GError ** error);
 void     arcly_rtsp_url_clear (ArclyRtspUrl * url);
@@ -36,14 +39,28 @@ void     arcly_rtsp_url_clear (ArclyRtspUrl * url);
 gchar *  arcly_rtsp_url_to_request_uri (const ArclyRtspUrl * url);
 
 /* Any string that may hold a URL with userinfo → the same text with every
- * "scheme://user:pass@" turned into "scheme://" (for logs and messages). */
+ * "scheme://user:pass@" turned into "scheme://" (for logs and messages).
+ * Greedy on purpose: everything up to the last '@' before the end of the
+ * URL in the text (whitespace, quotes, '<', '>') goes, so a password typed
+ * with a raw '/', '?' or '@' is still hidden. */
 gchar *  arcly_rtsp_url_redact (const gchar * text);
 
 /* Resolves an SDP a=control value against @base (Content-Base,
  * Content-Location or the request URI, in that order of preference):
- * "*" or empty → @base; an absolute rtsp:// URL → itself without userinfo;
- * otherwise relative per RFC 3986 with the base treated as a directory
- * (a '/' is inserted when missing, as cameras expect). */
+ * "*", empty or NULL → @base; an absolute URL → itself; otherwise relative
+ * per RFC 3986 with the base treated as a directory (a '/' is inserted
+ * when missing, as cameras expect) and dot segments removed.  A query in
+ * @base stays after the path ("rtsp://cam/live?ch=1" + "track1" →
+ * "rtsp://cam/live/track1?ch=1") unless the control has its own, or the
+ * base query ends with '/', which means plain concatenation as live555 and
+ * FFmpeg do ("rtsp://cam/live?ch=1/track1").  The result never carries
+ * userinfo (credentials in a Content-Base are dropped).  Returns NULL when
+ * @base is needed but is NULL or not a URL, or when the result would hold
+ * spaces or control characters (it goes on a request line) or exceed 4 KiB.
+ *
+ * Note: arcly_rtsp_url_redact() is deliberately greedy (it hides anything up
+ * to the last '@' of a URL); do not pass the result through it before
+ * sending, a path holding '@' would lose its host. */
 gchar *  arcly_rtsp_url_resolve_control (const gchar * base,
                                          const gchar * control);
 
