@@ -986,9 +986,11 @@ run_tool (const gchar * const *argv, gint * status)
 {
   gchar *out = NULL, *err = NULL, *all;
   GError *error = NULL;
+  gchar *prog = g_find_program_in_path (argv[0]);
 
-  fail_unless (g_find_program_in_path (argv[0]) != NULL,
+  fail_unless (prog != NULL,
       "%s is needed by this test but is not installed", argv[0]);
+  g_free (prog);
   fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH,
           NULL, NULL, &out, &err, status, &error), "%s: %s", argv[0],
       error ? error->message : "?");
