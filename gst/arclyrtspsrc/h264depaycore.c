@@ -471,6 +471,83 @@ au_add_nal (ArclyH264DepayCore * core, GstMemory * mem, const guint8 * data,
   return ev;
 }
 
+/* Many senders repeat SPS/PPS inside one access unit: rtph264pay with
+ * config-interval=-1 puts them in front of every IDR *slice* (x264 with
+ * sliced threads makes several), some cameras send them after the SEI.
+ * H.264 §7.4.1.2.3 makes an SPS or PPS that follows a SEI or VCL NAL unit
+ * the start of a new access unit, so decoders and demuxers (FFmpeg) cut
+ * such a picture in two.  Identical repeats are dropped, and the parameter
+ * sets before the first VCL NAL unit are moved in front of any SEI, so
+ * every AU reads AUD, SPS/PPS, SEI, slices. */
+static gboolean
+nal_equal (GstMemory * a, GstMemory * b)
+{
+  GstMapInfo ma, mb;
+  gboolean eq = FALSE;
+
+  if (gst_memory_get_sizes (a, NULL, NULL) !=
+      gst_memory_get_sizes (b, NULL, NULL))
+    return FALSE;
+  if (gst_memory_map (a, &ma, GST_MAP_READ)) {
+    if (gst_memory_map (b, &mb, GST_MAP_READ)) {
+      eq = memcmp (ma.data, mb.data, ma.size) == 0;
+      gst_memory_unmap (b, &mb);
+    }
+    gst_memory_unmap (a, &ma);
+  }
+  return eq;
+}
+
+static void
+au_tidy_params (ArclyH264DepayCore * core)
+{
+  guint i, j, first_vcl = G_MAXUINT, insert_at;
+
+  for (i = 0; i < core->nals->len; i++) {
+    Nal *n = &g_array_index (core->nals, Nal, i);
+    gboolean dup = FALSE;
+
+    if (n->type != ARCLY_H264_NAL_SPS && n->type != ARCLY_H264_NAL_PPS)
+      continue;
+    for (j = 0; j < i && !dup; j++) {
+      Nal *m = &g_array_index (core->nals, Nal, j);
+
+      dup = m->type == n->type && nal_equal (m->mem, n->mem);
+    }
+    if (dup) {
+      core->au_size -= gst_memory_get_sizes (n->mem, NULL, NULL);
+      gst_memory_unref (n->mem);
+      g_array_remove_index (core->nals, i);
+      i--;
+    }
+  }
+
+  for (i = 0; i < core->nals->len && first_vcl == G_MAXUINT; i++) {
+    guint t = g_array_index (core->nals, Nal, i).type;
+
+    if (t >= 1 && t <= 5)
+      first_vcl = i;
+  }
+  if (first_vcl == G_MAXUINT)
+    return;
+  /* stable: AUDs, then parameter sets, then the rest of the prefix */
+  insert_at = 0;
+  while (insert_at < first_vcl &&
+      g_array_index (core->nals, Nal, insert_at).type == ARCLY_H264_NAL_AUD)
+    insert_at++;
+  for (i = insert_at; i < first_vcl; i++) {
+    Nal n = g_array_index (core->nals, Nal, i);
+
+    if (n.type != ARCLY_H264_NAL_SPS && n.type != ARCLY_H264_NAL_PPS)
+      continue;
+    if (i != insert_at) {
+      g_array_remove_index (core->nals, i);
+      g_array_insert_val (core->nals, insert_at, n);
+    }
+    insert_at++;
+  }
+}
+
 /* Inserts the known SPS/PPS an IDR access unit lacks: SPS after any
  * leading AUD, PPS after the SPS.  Returns TRUE when something was added. */
 static gboolean
@@ -659,6 +736,7 @@ au_finish (ArclyH264DepayCore * core, GQueue * out, gboolean final)
     au_clear (core);
     return 0;
   }
+  au_tidy_params (core);
   if (keyframe && core->insert_params)
     inserted = au_insert_params (core);
 

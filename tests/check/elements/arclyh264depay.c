@@ -644,6 +644,52 @@ GST_START_TEST (test_many_slices)
 GST_END_TEST;
 
 
+/* rtph264pay config-interval=-1 repeats SPS/PPS before every IDR slice
+ * (x264 with sliced threads makes several), and the encoder's own SPS/PPS
+ * come before its SEI: AUD SPS PPS SEI SPS PPS IDR SPS PPS IDR.  H.264
+ * §7.4.1.2.3 reads an SPS after a SEI or a slice as a new access unit, so
+ * FFmpeg cut such a picture in two.  The AU comes out as AUD SPS PPS SEI
+ * IDR IDR: repeats dropped, nothing else touched. */
+GST_START_TEST (test_repeated_params_in_au)
+{
+  static const guint8 aud[] = { 0x09, 0xf0 };
+  static const guint8 sei[] = { 0x06, 0x05, 0x01, 0x80 };
+  static const guint8 idr2[] = { 0x65, 0x00, 0x84, 0x11, 0x22 };
+  GstHarness *h = new_harness (NULL);
+  GstBuffer *out;
+  guint16 seq = 10;
+
+  push (h, seq++, 9000, FALSE, aud, sizeof (aud));
+  push (h, seq++, 9000, FALSE, sps, sizeof (sps));
+  push (h, seq++, 9000, FALSE, pps, sizeof (pps));
+  push (h, seq++, 9000, FALSE, sei, sizeof (sei));
+  push (h, seq++, 9000, FALSE, sps, sizeof (sps));
+  push (h, seq++, 9000, FALSE, pps, sizeof (pps));
+  push (h, seq++, 9000, FALSE, idr, sizeof (idr));
+  push (h, seq++, 9000, FALSE, sps, sizeof (sps));
+  push (h, seq++, 9000, FALSE, pps, sizeof (pps));
+  push (h, seq++, 9000, TRUE, idr2, sizeof (idr2));
+  out = pull_one (h);
+  assert_buffer_bytes (out, annexb (aud, sizeof (aud), sps, sizeof (sps),
+          pps, sizeof (pps), sei, sizeof (sei), idr, sizeof (idr), idr2,
+          sizeof (idr2), NULL));
+  fail_if (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unref (out);
+
+  /* parameter sets that follow a SEI are moved in front of it */
+  push (h, seq++, 12000, FALSE, sei, sizeof (sei));
+  push (h, seq++, 12000, FALSE, sps, sizeof (sps));
+  push (h, seq++, 12000, FALSE, pps, sizeof (pps));
+  push (h, seq++, 12000, TRUE, idr, sizeof (idr));
+  out = pull_one (h);
+  assert_buffer_bytes (out, annexb (sps, sizeof (sps), pps, sizeof (pps),
+          sei, sizeof (sei), idr, sizeof (idr), NULL));
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_avc_output)
 {
   GstHarness *h = gst_harness_new ("arclyh264depay");
@@ -988,6 +1034,7 @@ arclyh264depay_suite (void)
   tcase_add_test (tc, test_ts_wrap);
   tcase_add_test (tc, test_mode0_with_stap_and_fu);
   tcase_add_test (tc, test_many_slices);
+  tcase_add_test (tc, test_repeated_params_in_au);
   tcase_add_test (tc, test_avc_output);
   tcase_add_test (tc, test_parameter_set_insertion);
   tcase_add_test (tc, test_annexb_in_single_nal);
