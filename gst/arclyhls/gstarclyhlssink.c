@@ -166,6 +166,8 @@ struct _GstArclyHlsSink {
   gboolean seg_discont;
   gboolean seg_has_pat;
   gboolean started;             /* a segment was opened since start/flush */
+  gboolean write_failed;        /* after a write error nothing more is
+                                 * written: the last good playlist stays */
 
   /* the open part */
   GByteArray *part_data;
@@ -428,6 +430,7 @@ make_uri (GstArclyHlsSink * self, const gchar * path)
 static void
 post_write_error (GstArclyHlsSink * self, GError * err)
 {
+  self->write_failed = TRUE;
   if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NO_SPACE)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
         ("Could not write HLS output: %s", err->message),
@@ -814,6 +817,8 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf)
   GstMapInfo map;
   GstFlowReturn ret = GST_FLOW_OK;
 
+  if (self->write_failed)
+    return GST_FLOW_ERROR;
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER)) {
     if (self->cfg.format != ARCLY_HLS_FORMAT_FMP4)
       return GST_FLOW_OK;       /* TS: PAT/PMT come again with the data */
@@ -941,6 +946,12 @@ gst_arcly_hls_sink_finish (GstArclyHlsSink * self)
 {
   if (self->playlist == NULL)
     return TRUE;
+  if (self->write_failed) {
+    /* an error was posted: leave the last good playlist as it is (no
+     * ENDLIST for a stream that did not end well) */
+    abort_segment (self);
+    return TRUE;
+  }
   if (self->seg_file != NULL && !close_segment (self,
           GST_CLOCK_TIME_IS_VALID (self->last_end) ? self->last_end :
           self->seg_start))
@@ -975,6 +986,7 @@ reset_streaming_state (GstArclyHlsSink * self)
     g_byte_array_unref (self->part_data);
   self->part_data = NULL;
   self->have_init = self->new_init = self->started = FALSE;
+  self->write_failed = FALSE;
   self->init_index = 0;
   self->next_index = 0;
   self->pdt_anchor_us = -1;

@@ -944,6 +944,82 @@ GST_START_TEST (test_write_error_keeps_playlist)
 
 GST_END_TEST;
 
+/* A full disk: the sink writes into a 256 KiB tmpfs (a private mount
+ * namespace: `unshare -m`, as root) until ENOSPC.  gst-launch-1.0 stops with
+ * an element error naming the path and "No space left on device"; the
+ * playlist left on the full disk parses and lists only complete segments,
+ * and no temporary file remains. */
+GST_START_TEST (test_disk_full)
+{
+  Run *run = run_new ();
+  gchar *mnt = g_build_filename (run->dir, "mnt", NULL);
+  gchar *copy = g_build_filename (run->dir, "copy", NULL);
+  gchar *script, *out = NULL, *errout = NULL, *stderr_text = NULL;
+  gchar *errpath;
+  gint status;
+  GError *err = NULL;
+  HlsCheckPlaylist *pl;
+  GDir *d;
+  const gchar *name;
+
+  fail_unless (g_mkdir (mnt, 0755) == 0 && g_mkdir (copy, 0755) == 0);
+  script = g_strdup_printf ("mount -t tmpfs -o size=256k tmpfs \"$1\" || "
+      "exit 77; gst-launch-1.0 -q %s hls.video arclyhlssink name=hls "
+      "target-duration=1 playlist-type=event location=\"$1\"/segment%%05d.m4s "
+      "init-location=\"$1\"/init%%d.mp4 playlist-location=\"$1\"/playlist.m3u8 "
+      "> \"$2\"/stderr.txt 2>&1; echo $? > \"$2\"/rc; cp -a \"$1\"/. \"$2\"/copy/",
+      VIDEO_SRC ("900", "false"));
+  {
+    const gchar *argv[] = { "unshare", "-m", "sh", "-c", script, "sh", mnt,
+      run->dir, NULL
+    };
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &errout, &status, &err),
+        "cannot run unshare: %s", err ? err->message : "?");
+  }
+  fail_if (WIFEXITED (status) && WEXITSTATUS (status) == 77,
+      "cannot mount a small tmpfs for the disk-full test (needs root and "
+      "unshare -m): %s", errout);
+  errpath = g_build_filename (run->dir, "stderr.txt", NULL);
+  fail_unless (g_file_get_contents (errpath, &stderr_text, NULL, NULL));
+  fail_unless (strstr (stderr_text, g_strerror (ENOSPC)) != NULL,
+      "no ENOSPC error: %s", stderr_text);
+  fail_unless (strstr (stderr_text, mnt) != NULL, "no path in: %s",
+      stderr_text);
+  g_print ("disk full: %s", stderr_text);
+
+  /* what the full disk holds: a valid playlist of complete segments */
+  g_free (run->playlist);
+  run->playlist = g_build_filename (copy, "playlist.m3u8", NULL);
+  g_free (run->dir);
+  run->dir = g_strdup (copy);
+  pl = check_output (run);
+  fail_if (pl->endlist);
+  fail_unless (pl->segments->len >= 1);
+  hls_check_playlist_free (pl);
+  d = g_dir_open (copy, 0, NULL);
+  while ((name = g_dir_read_name (d)) != NULL)
+    fail_if (g_str_has_prefix (name, "."), "temporary file left: %s", name);
+  g_dir_close (d);
+
+  /* run_free removes copy/; the rest of the original folder here */
+  {
+    gchar *orig = g_path_get_dirname (copy);
+    remove_dir (orig);
+    g_free (orig);
+  }
+  g_free (errpath);
+  g_free (stderr_text);
+  g_free (script);
+  g_free (out);
+  g_free (errout);
+  g_free (mnt);
+  g_free (copy);
+  run_free (run);
+}
+
+GST_END_TEST;
+
 /* Crash safety: SIGKILL a gst-launch-1.0 writing LL-HLS; the playlist on
  * disk parses and lists only complete, decodable files. */
 static void
@@ -1084,6 +1160,7 @@ arclyhlssink_suite (void)
   tcase_add_test (tc, test_live_window_and_max_files);
   tcase_add_test (tc, test_restart);
   tcase_add_test (tc, test_write_error_keeps_playlist);
+  tcase_add_test (tc, test_disk_full);
   tcase_add_test (tc, test_low_latency_fmp4);
   tcase_add_test (tc, test_ts_av);
   tcase_add_test (tc, test_ts_video);
