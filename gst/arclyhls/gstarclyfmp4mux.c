@@ -1474,8 +1474,12 @@ gst_arcly_fmp4_mux_flush (GstAggregator * agg)
 {
   GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
 
+  GstAggregatorClass *parent =
+      GST_AGGREGATOR_CLASS (gst_arcly_fmp4_mux_parent_class);
+
   reset_state (self);
-  return GST_AGGREGATOR_CLASS (gst_arcly_fmp4_mux_parent_class)->flush (agg);
+  /* GstAggregator itself has no flush vfunc */
+  return parent->flush ? parent->flush (agg) : GST_FLOW_OK;
 }
 
 static void

@@ -1163,6 +1163,52 @@ GST_START_TEST (test_audio_outlives_video)
 
 GST_END_TEST;
 
+/* A flush drops what was queued; the stream after it starts with the init
+ * segment again and keyframe-aligned fragments, mfhd sequence going on. */
+GST_START_TEST (test_flush)
+{
+  Stream *v = encode_video (30, 160, 120, 0, 15, "avc");
+  GstHarness *h = harness_new ("video_0", SECOND / 2, 0);
+  GPtrArray *out;
+  GstSegment seg;
+  guint i, headers = 0, samples = 0, after_flush = 0;
+  guint32 last_seq = 0;
+
+  push_stream (h, v, 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  push_stream (h, v, 0);
+  out = drain (h);
+  for (i = 0; i < out->len; i++) {
+    GstBuffer *b = g_ptr_array_index (out, i);
+    Frag f;
+
+    if (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_HEADER)) {
+      headers++;
+      continue;
+    }
+    parse_fragment (b, &f);
+    fail_unless (f.seq > last_seq);
+    last_seq = f.seq;
+    fail_unless (is_sync (f.traf[0].flags[0]));
+    samples += f.traf[0].n;
+    if (headers == 2)
+      after_flush += f.traf[0].n;
+    frag_clear (&f);
+  }
+  fail_unless_equals_int (headers, 2);
+  /* all of the second pass; of the first, what was written before the flush */
+  fail_unless_equals_int (after_flush, 30);
+  fail_unless (samples >= 30 && samples < 60);
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+  stream_free (v);
+}
+
+GST_END_TEST;
+
 /* Back to NULL and PLAYING again: a new stream, starting with the init. */
 GST_START_TEST (test_restart)
 {
@@ -1276,6 +1322,7 @@ arclyfmp4mux_suite (void)
   tcase_add_test (tc, test_byte_stream_without_sps);
   tcase_add_test (tc, test_latency_and_properties);
   tcase_add_test (tc, test_restart);
+  tcase_add_test (tc, test_flush);
 
   suite_add_tcase (s, rt);
   tcase_set_timeout (rt, 60);
