@@ -182,6 +182,7 @@ struct _GstArclyBusPad
   gboolean evicted;
   gboolean eos_pending;         /* evicted while stalled: EOS still to send */
   gboolean stalled;
+  gboolean fku_pending;         /* joined where it must wait for a keyframe */
   gint64 retry_at;
   ArclyBusCursor cur;
   guint64 frames, bytes, dropped, lagged;
@@ -430,6 +431,23 @@ work_take_sticky (BusWork * work, const BusSticky * s)
     work->sticky[work->n_sticky++] = gst_event_ref (s->ev[i]);
 }
 
+/* (L) Places @p's cursor: at the GOP cache, or at the head waiting for a
+ * keyframe (asking upstream for one). */
+static void
+pad_join (GstArclyBus * self, GstArclyBusPad * p)
+{
+  gboolean cached = arcly_bus_ring_join (self->ring, self->gop_cache, &p->cur);
+
+  p->joined = TRUE;
+  p->started = FALSE;
+  p->need_sticky = TRUE;
+  p->retry_at = 0;
+  GST_DEBUG_OBJECT (p, "joined at %" G_GUINT64_FORMAT " (%s)", p->cur.seq,
+      cached ? "GOP cache" : "live");
+  if (!cached && arcly_bus_ring_has_delta (self->ring) && fku_due (self))
+    p->fku_pending = TRUE;
+}
+
 /* (L) Decides what @p gets next; TRUE if there is something to do. */
 static gboolean
 prepare_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
@@ -451,21 +469,16 @@ prepare_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
     return FALSE;
 
   if (!p->joined) {
-    gboolean cached;
-
     if (p->retry_at > now) {
       if (*next_retry == 0 || p->retry_at < *next_retry)
         *next_retry = p->retry_at;
       return FALSE;
     }
-    cached = arcly_bus_ring_join (self->ring, self->gop_cache, &p->cur);
-    p->joined = TRUE;
-    p->started = FALSE;
-    p->need_sticky = TRUE;
-    GST_DEBUG_OBJECT (p, "joined at %" G_GUINT64_FORMAT " (%s)", p->cur.seq,
-        cached ? "GOP cache" : "live");
-    if (!cached && arcly_bus_ring_has_delta (self->ring) && fku_due (self))
-      work->fku = TRUE;
+    pad_join (self, p);
+  }
+  if (p->fku_pending) {
+    p->fku_pending = FALSE;
+    work->fku = TRUE;
   }
 
   overruns = p->cur.overruns;
@@ -944,7 +957,7 @@ gst_arcly_bus_start (GstArclyBus * self)
     p->joined = p->linked;
     p->need_sticky = FALSE;
     p->started = FALSE;
-    p->dead = p->evicted = p->eos_pending = FALSE;
+    p->dead = p->evicted = p->eos_pending = p->fku_pending = FALSE;
     p->retry_at = 0;
   }
   for (i = 0; i < self->pool_target; i++)
@@ -1317,6 +1330,10 @@ gst_arcly_bus_pad_linked (GstPad * pad, GstPad * peer)
   p->linked = TRUE;
   p->joined = FALSE;
   p->retry_at = 0;
+  /* the cursor is placed now, so what the pad gets does not depend on
+   * when a delivery thread first looks at it */
+  if (self->running && self->ring && !self->flushing)
+    pad_join (self, p);
   g_cond_broadcast (&self->work_cond);
   BUS_UNLOCK (self);
   gst_object_unref (parent);
