@@ -78,6 +78,10 @@ pub_query (GstPad * pad, GstObject * parent, GstQuery * query)
     gst_query_set_latency (query, TRUE, 40 * GST_MSECOND, GST_SECOND);
     return TRUE;
   }
+  if (GST_QUERY_TYPE (query) == GST_QUERY_POSITION) {
+    gst_query_set_position (query, GST_FORMAT_TIME, 7 * GST_SECOND);
+    return TRUE;
+  }
   return gst_pad_query_default (pad, parent, query);
 }
 
@@ -199,6 +203,7 @@ typedef struct
   guint block_after;            /* start blocking after this many buffers */
   guint flush_start, flush_stop;
   gint64 first_buf_us;
+  GString *log;                 /* "caps:<name> buf buf ..." */
 } Sub;
 
 static GstFlowReturn
@@ -215,6 +220,7 @@ sub_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   if (s->first_buf_us == 0)
     s->first_buf_us = g_get_monotonic_time ();
   g_ptr_array_add (s->bufs, buf);
+  g_string_append (s->log, "buf ");
   g_cond_broadcast (&s->cond);
   /* a sink that does not return (bounded so a broken test cannot hang) */
   while (s->block && g_get_monotonic_time () < deadline) {
@@ -236,6 +242,12 @@ sub_event (GstPad * pad, GstObject * parent, GstEvent * event)
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     s->eos = TRUE;
     s->n_eos++;
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+
+    gst_event_parse_caps (event, &caps);
+    g_string_append_printf (s->log, "caps:%s ",
+        gst_structure_get_name (gst_caps_get_structure (caps, 0)));
   } else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START) {
     s->flush_start++;
   } else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
@@ -254,6 +266,7 @@ sub_new (GstElement * el)
   g_mutex_init (&s->lock);
   g_cond_init (&s->cond);
   s->bufs = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  s->log = g_string_new (NULL);
   s->bus_pad = gst_element_request_pad_simple (el, "src_%u");
   fail_unless (s->bus_pad != NULL);
   s->sink = gst_pad_new_from_static_template (&sub_tmpl, "sink");
@@ -285,6 +298,7 @@ sub_free (GstElement * el, Sub * s)
   gst_pad_set_active (s->sink, FALSE);
   gst_object_unref (s->sink);
   g_ptr_array_unref (s->bufs);
+  g_string_free (s->log, TRUE);
   g_mutex_clear (&s->lock);
   g_cond_clear (&s->cond);
   g_free (s);
@@ -693,6 +707,12 @@ GST_START_TEST (test_flush_and_queries)
   fail_unless (live);
   fail_unless_equals_uint64 (min, 40 * GST_MSECOND);
   gst_query_unref (q);
+  /* position from upstream */
+  {
+    gint64 pos = 0;
+    fail_unless (gst_pad_peer_query_position (a->sink, GST_FORMAT_TIME, &pos));
+    fail_unless_equals_int64 (pos, 7 * GST_SECOND);
+  }
   /* caps of a subscriber: the stream's */
   caps = gst_pad_peer_query_caps (a->sink, NULL);
   fail_unless (gst_structure_has_name (gst_caps_get_structure (caps, 0),
@@ -813,6 +833,47 @@ GST_START_TEST (test_gop_overflow_requests_keyframe)
   sub_free (el, a);
   sub_free (el, b);
   sub_free (el, c);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+/* A caps change inside the cached GOP: a joiner gets the caps in force at
+ * the keyframe, then the change at its place; a joiner after the change's
+ * keyframe only gets the new caps. */
+GST_START_TEST (test_caps_change_replayed_to_joiners)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  GstCaps *caps;
+  Sub *a, *b;
+  guint i;
+
+  start_stream (el, pub);       /* caps video/x-test */
+  for (i = 0; i < 3; i++)
+    gst_pad_push (pub, make_frame (i, 100));
+  caps = gst_caps_new_empty_simple ("video/x-test2");
+  fail_unless (gst_pad_push_event (pub, gst_event_new_caps (caps)));
+  gst_caps_unref (caps);
+  for (; i < 5; i++)
+    gst_pad_push (pub, make_frame (i, 100));
+  a = sub_new (el);
+  fail_unless (sub_wait (a, 5, FALSE, 5000));
+  LOCK (&a->lock);
+  fail_unless_equals_string (a->log->str,
+      "caps:video/x-test buf buf buf caps:video/x-test2 buf buf ");
+  UNLOCK (&a->lock);
+
+  gst_pad_push (pub, make_frame (100, 100));    /* a keyframe */
+  gst_pad_push (pub, make_frame (101, 100));
+  b = sub_new (el);
+  fail_unless (sub_wait (b, 2, FALSE, 5000));
+  LOCK (&b->lock);
+  fail_unless_equals_string (b->log->str, "caps:video/x-test2 buf buf ");
+  UNLOCK (&b->lock);
+  sub_free (el, a);
+  sub_free (el, b);
   free_bus (el, pub, gbus);
 }
 
@@ -1107,6 +1168,7 @@ arclybus_suite (void)
   tcase_add_test (tc, test_window_cache_without_delta);
   tcase_add_test (tc, test_gop_overflow_requests_keyframe);
   tcase_add_test (tc, test_pads_in_every_state);
+  tcase_add_test (tc, test_caps_change_replayed_to_joiners);
   tcase_add_test (tc, test_audio_and_raw_streams);
   tcase_add_test (tc, test_late_join_h264);
   return s;
