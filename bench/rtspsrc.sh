@@ -26,6 +26,13 @@ until grep -q READY "$build/bench/rtspsrc-cam.log"; do
   sleep 0.1
 done
 url=$(sed -n 's/^READY //p' "$build/bench/rtspsrc-cam.log")
-# a first client starts the shared media; it keeps running afterwards
+# A client that stays connected keeps the shared media prepared and playing
+# (gst-rtsp-server unprepares it when the last client leaves), as a real
+# camera's encoder always runs.  It is a separate process: not measured.
+gst-launch-1.0 -q rtspsrc location="$url" protocols=tcp ! fakesink \
+  > /dev/null 2>&1 &
+keeper=$!
+trap 'kill $keeper $cam 2>/dev/null; wait $keeper $cam 2>/dev/null' EXIT INT TERM
+sleep 2
 GST_PLUGIN_PATH="$build/gst/arclyrtspsrc${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}" \
   "$out" "$url" "$runs" "$secs"

@@ -258,6 +258,7 @@ struct _GstArclyRtspSrc
   guint session_timeout;
   gchar *base_url;              /* aggregate control for PLAY/keep-alive */
   gboolean use_get_parameter;
+  gboolean live_range;          /* SDP says a=range:npt=now- */
   gint64 ka_cseq;
   gboolean ka_get_parameter;
   guint32 our_ssrc;
@@ -1327,6 +1328,11 @@ session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
   }
   g_free (self->base_url);
   self->base_url = response_base_url (self, r);
+  /* A live source announces a=range:npt=now-; PLAY then asks for "now-".
+   * "npt=0-" would make gst-rtsp-server seek its running shared media
+   * (~80 ms, and a glitch for the other clients). */
+  self->live_range = g_strstr_len ((const gchar *) r->msg.body,
+      r->msg.body_len, "a=range:npt=now") != NULL;
   sdp_tracks = arcly_rtsp_sdp_parse (r->msg.body, r->msg.body_len,
       &session_ctrl, error);
   response_free (r);
@@ -1434,7 +1440,8 @@ static gboolean
 send_play (GstArclyRtspSrc * self, gboolean * fatal, GError ** error)
 {
   Response *r = do_request (self, "PLAY", self->base_url,
-      "Range: npt=0.000-\r\n", fatal, error);
+      self->live_range ? "Range: npt=now-\r\n" : "Range: npt=0.000-\r\n",
+      fatal, error);
 
   if (r == NULL)
     return FALSE;
