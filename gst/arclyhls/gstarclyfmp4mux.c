@@ -211,6 +211,8 @@ struct _GstArclyFmp4Mux
   gboolean init_pushed;
   guint32 sequence;
   gboolean have_offset;
+  gboolean have_pts_shift;
+  gint64 pts_shift;             /* PTS - DTS of the first keyframe, ns */
   gint64 ts_offset;             /* running time → media time: the media
                                  * timeline (tfdt) starts at 0 with the
                                  * first sample's decode time */
@@ -936,9 +938,16 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
     if (p == ref) {
       const Sample *last = &g_array_index (p->samples, Sample, n - 1);
 
+      const Sample *first = &g_array_index (p->samples, Sample, 0);
+
       have_ref = TRUE;
       ref_sync = table[0].sync;
       ref_dts = from_timescale (run.base_decode_time, p->timescale);
+      /* the reorder delay of the stream, from its first keyframe */
+      if (ref_sync && !self->have_pts_shift) {
+        self->have_pts_shift = TRUE;
+        self->pts_shift = (gint64) first->pts - (gint64) first->dts;
+      }
       end_ts = last->dts_ts + last->duration;
       ref_end = from_timescale (end_ts, p->timescale);
     }
@@ -978,12 +987,15 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
   if (!(have_ref && ref->is_video ? ref_sync : self->next_starts_fragment))
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DELTA_UNIT);
   if (have_ref) {
-    /* back to running time for downstream */
-    gint64 dts_rt = (gint64) ref_dts - self->ts_offset;
-    gint64 pts_rt = (gint64) ref_pts - self->ts_offset;
+    /* Back to running time for downstream.  Only PTS: a segmenter measures
+     * presentation time, and with B-frames a keyframe's decode time lies
+     * before its presentation time, which would make segments look short
+     * by the reorder delay.  PTS = first decode time + the stream's reorder
+     * delay (so it is the keyframe's PTS on keyframe chunks), DURATION = the
+     * decode-time span: consecutive buffers tile exactly. */
+    gint64 pts_rt = (self->have_pts_shift ? (gint64) ref_dts +
+        self->pts_shift : (gint64) ref_pts) - self->ts_offset;
 
-    GST_BUFFER_DTS (out) = dts_rt >= 0 ? (GstClockTime) dts_rt :
-        GST_CLOCK_TIME_NONE;
     GST_BUFFER_PTS (out) = pts_rt >= 0 ? (GstClockTime) pts_rt : 0;
     GST_BUFFER_DURATION (out) = ref_end > ref_dts ? ref_end - ref_dts : 0;
   }
@@ -1462,6 +1474,8 @@ reset_state (GstArclyFmp4Mux * self)
   g_array_set_size (self->cuts, 0);
   self->have_offset = FALSE;
   self->ts_offset = 0;
+  self->have_pts_shift = FALSE;
+  self->pts_shift = 0;
   self->seen_video_key = FALSE;
   self->have_frag_start = FALSE;
   self->next_starts_fragment = TRUE;
