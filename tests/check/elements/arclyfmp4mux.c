@@ -22,7 +22,7 @@
 #include <gst/base/gstaggregator.h>
 
 #define SECOND GST_SECOND
-#define MAX_SAMPLES 1024
+#define MAX_SAMPLES 2048
 
 /* ------------------------------------------------------------------ */
 /* Input streams made by real encoders */
@@ -1212,6 +1212,51 @@ GST_START_TEST (test_flush)
 
 GST_END_TEST;
 
+/* A stream that never has another keyframe is still cut (memory stays
+ * bounded): after 60 s, as a delta-unit fragment. */
+GST_START_TEST (test_no_keyframe_bounded)
+{
+  Stream *v = encode_video (1, 160, 120, 0, 15, "avc");  /* for the caps */
+  GstHarness *h = harness_new ("video_0", SECOND, 0);
+  GPtrArray *out;
+  guint i, frags = 0, samples = 0;
+
+  gst_harness_set_src_caps (h, gst_caps_ref (v->caps));
+  for (i = 0; i < 70 * 30; i++) {
+    GstBuffer *b = gst_buffer_new_allocate (NULL, 16, NULL);
+
+    gst_buffer_memset (b, 0, 0, 16);
+    GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = i * SECOND / 30;
+    if (i > 0)
+      GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DELTA_UNIT);
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  }
+  out = drain (h);
+  for (i = 0; i < out->len; i++) {
+    GstBuffer *b = g_ptr_array_index (out, i);
+    Frag f;
+
+    if (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_HEADER))
+      continue;
+    parse_fragment (b, &f);
+    /* the first starts on the keyframe, the forced one is a delta unit */
+    fail_unless_equals_int (GST_BUFFER_FLAG_IS_SET (b,
+            GST_BUFFER_FLAG_DELTA_UNIT), frags > 0);
+    if (frags == 0)
+      fail_unless_equals_int (f.traf[0].n, 60 * 30);
+    samples += f.traf[0].n;
+    frags++;
+    frag_clear (&f);
+  }
+  fail_unless_equals_int (frags, 2);
+  fail_unless_equals_int (samples, 70 * 30);
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+  stream_free (v);
+}
+
+GST_END_TEST;
+
 /* Back to NULL and PLAYING again: a new stream, starting with the init. */
 GST_START_TEST (test_restart)
 {
@@ -1326,6 +1371,7 @@ arclyfmp4mux_suite (void)
   tcase_add_test (tc, test_latency_and_properties);
   tcase_add_test (tc, test_restart);
   tcase_add_test (tc, test_flush);
+  tcase_add_test (tc, test_no_keyframe_bounded);
 
   suite_add_tcase (s, rt);
   tcase_set_timeout (rt, 60);
