@@ -816,7 +816,8 @@ handle_rtcp (GstArclyRtspSrc * self, Track * t, const guint8 * data,
     if (t == NULL)
       return;
   }
-  if (!t->unwrap.have)
+  /* before the track is set up (no pad yet) or before its first packet */
+  if (t->pad == NULL || !t->unwrap.have)
     return;
   t->have_sr = TRUE;
   t->sr_ntp = sr.ntp;
@@ -841,7 +842,7 @@ handle_rtcp (GstArclyRtspSrc * self, Track * t, const guint8 * data,
       Track *o = g_ptr_array_index (self->tracks, i);
 
       aligns[i] = 0;
-      if (!o->have_sr || !o->have_base)
+      if (o->pad == NULL || !o->have_sr || !o->have_base)
         continue;
       d_t = (gint64) nominal_pts (o, o->sr_ext) -
           (gint64) arcly_ntp_to_ns (o->sr_ntp);
@@ -856,6 +857,8 @@ handle_rtcp (GstArclyRtspSrc * self, Track * t, const guint8 * data,
     for (i = 0; i < n; i++) {
       Track *o = g_ptr_array_index (self->tracks, i);
 
+      if (o->pad == NULL)
+        continue;
       o->align = aligns[i] - min_align;
       GST_DEBUG_OBJECT (self, "%s aligned by %" G_GINT64_FORMAT " ns",
           GST_PAD_NAME (o->pad), o->align);

@@ -514,6 +514,31 @@ GST_START_TEST (test_max_retries)
 
 GST_END_TEST;
 
+static gboolean
+cond_eos (Ctx * ctx, gpointer data)
+{
+  return ctx->eos;
+}
+
+/* gst-launch-1.0 -e: an EOS sent to the pipeline ends the session and
+ * reaches every sink */
+GST_START_TEST (test_eos_event)
+{
+  ArclyTestCam *cam = start_cam ("none", NULL);
+  Ctx *ctx = ctx_new (arcly_test_cam_get_url (cam));
+
+  gst_element_set_state (ctx->pipe, GST_STATE_PLAYING);
+  ctx_assert_flowing (ctx, 10, 20000, "start");
+  fail_unless (gst_element_send_event (ctx->pipe, gst_event_new_eos ()));
+  fail_unless (ctx_run_until (ctx, cond_eos, NULL, 3000, FALSE),
+      "no EOS on the bus");
+  fail_unless (ctx->error == NULL);
+  ctx_free (ctx);
+  arcly_test_cam_free (cam);
+}
+
+GST_END_TEST;
+
 static Suite *
 arclyrtspsrc_suite (void)
 {
@@ -535,6 +560,7 @@ arclyrtspsrc_suite (void)
   tcase_add_test (tc, test_shutdown_connecting);
   tcase_add_test (tc, test_shutdown_hung_server);
   tcase_add_test (tc, test_max_retries);
+  tcase_add_test (tc, test_eos_event);
   return s;
 }
 
