@@ -9,8 +9,9 @@ A documented pipeline that does not work when pasted is a bug.  Every
 README.md and docs/**/*.md is run:
 
 - in a fresh temporary directory (relative output paths land there);
-- with the camera URLs of the docs (rtsp://127.0.0.1:8554/cam, with or
-  without user:pass@) pointed at a running arcly-testcam with Digest auth;
+- with every rtsp:// URL of the docs (example camera addresses included)
+  pointed at a running arcly-testcam with Digest auth, and user-id/user-pw
+  properties set to its credentials;
 - for at most RUN_SECONDS: a pipeline still running then is stopped with
   SIGINT (gst-launch-1.0 -e sends EOS) and must exit 0 within STOP_SECONDS;
   a pipeline that ends by itself must exit 0;
@@ -58,7 +59,9 @@ def extract(path):
         for no, raw in enumerate(f, 1):
             line = raw.rstrip("\n")
             if line.startswith("```"):
-                in_block = not in_block and line[3:].strip() in ("sh", "shell", "console", "bash")
+                # untagged blocks too: a gst-launch-1.0 line is a pipeline
+                in_block = not in_block and line[3:].strip() in ("", "sh", "shell",
+                                                                 "console", "bash")
                 skip = None
                 continue
             if not in_block:
@@ -97,14 +100,20 @@ def start_camera():
 
 
 def run(cmd, port, env):
-    cmd = re.sub(r"rtsp://(?:[^@/\s]+@)?127\.0\.0\.1:8554/cam",
+    # Every camera of the docs (rtsp://[user:pw@]host[:port]/path, an
+    # example address or the test camera's) is the running test camera, and
+    # credentials given as properties are its own.
+    cmd = re.sub(r"rtsp://[^\s\"']+",
                  "rtsp://%s:%s@127.0.0.1:%d/cam" % (CAM_USER, CAM_PASS, port), cmd)
+    cmd = re.sub(r"\buser-id=\S+", "user-id=" + CAM_USER, cmd)
+    cmd = re.sub(r"\buser-pw=\S+", "user-pw=" + CAM_PASS, cmd)
     # No display here: the docs' video/audio sinks become clocked fakesinks.
     cmd = re.sub(r"\b(autovideosink|xvimagesink|ximagesink|glimagesink|autoaudiosink|"
                  r"pulsesink|alsasink)\b", "fakesink sync=true", cmd)
     work = tempfile.mkdtemp(prefix="arcly-doc-")
     try:
-        p = subprocess.Popen(cmd, shell=True, cwd=work, env=env, stdout=subprocess.PIPE,
+        # exec: SIGINT must reach gst-launch-1.0 itself, not a shell around it
+        p = subprocess.Popen("exec " + cmd, shell=True, cwd=work, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
             out, _ = p.communicate(timeout=RUN_SECONDS)
