@@ -598,7 +598,7 @@ serve_index (App * app, SoupServerMessage * msg)
       "  var st = { fatal: null, hls: null };\n"
       "  window.arclyPlayers[name] = { video: v, state: st };\n"
       "  if (window.Hls && Hls.isSupported()) {\n"
-      "    var hls = new Hls({ lowLatencyMode: true });\n"
+      "    var hls = new Hls({ lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 });\n"
       "    st.hls = hls;\n"
       "    if (window.arclyDebug) window.arclyDebug(name, hls);\n"
       "    hls.on(Hls.Events.ERROR, function (e, d) {\n"

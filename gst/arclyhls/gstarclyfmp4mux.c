@@ -1163,7 +1163,10 @@ reference_sample (GstArclyFmp4Mux * self, guint64 dts, gboolean sync,
         ", cutting a fragment on a delta frame", GST_TIME_ARGS (span));
     add_cut (self, dts, TRUE, FALSE);
   } else if (chunk_dur > 0 && dts > self->chunk_start &&
-      dts - self->chunk_start + DURATION_SLACK >= chunk_dur) {
+      (sync || dts - self->chunk_start + DURATION_SLACK >= chunk_dur)) {
+    /* A keyframe inside a fragment also starts a chunk: an LL-HLS part
+     * that begins with it is INDEPENDENT, and a player joining the stream
+     * can start there instead of a whole fragment back. */
     add_cut (self, dts, FALSE, FALSE);
   }
 }
