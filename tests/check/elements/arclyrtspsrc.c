@@ -16,6 +16,7 @@
 #include "arclyrtspsrc-common.h"
 
 #include <gio/gio.h>
+#include <signal.h>
 
 #define USER "u"
 #define PASS "p4ss-Secret"
@@ -515,6 +516,44 @@ GST_START_TEST (test_max_retries)
 GST_END_TEST;
 
 static gboolean
+cond_reconnecting (Ctx * ctx, gpointer data)
+{
+  return ctx->reconnecting >= 1;
+}
+
+/* The camera freezes (SIGSTOP): no data for `timeout` → reconnect attempts
+ * (whose requests time out too); once it runs again the stream resumes. */
+GST_START_TEST (test_stall_reconnect)
+{
+  ArclyTestCam *cam = start_cam ("none", NULL);
+  Ctx *ctx = ctx_new (arcly_test_cam_get_url (cam));
+  gint64 t0;
+
+  g_object_set (ctx->src, "timeout", 1500, "retry-backoff", 300,
+      "retry-backoff-max", 600, NULL);
+  gst_element_set_state (ctx->pipe, GST_STATE_PLAYING);
+  ctx_assert_flowing (ctx, 20, 20000, "before the stall");
+  fail_unless (kill (arcly_test_cam_get_pid (cam), SIGSTOP) == 0);
+  t0 = g_get_monotonic_time ();
+  fail_unless (ctx_run_until (ctx, cond_reconnecting, NULL, 5000, FALSE),
+      "the stall was not detected");
+  fail_unless (g_get_monotonic_time () - t0 < 4 * G_TIME_SPAN_SECOND);
+  fail_unless (strstr (ctx->messages->str, "no\\ data") != NULL
+      || strstr (ctx->messages->str, "no data") != NULL, "%s",
+      ctx->messages->str);
+  g_usleep (1 * G_TIME_SPAN_SECOND);
+  fail_unless (kill (arcly_test_cam_get_pid (cam), SIGCONT) == 0);
+  fail_unless (ctx_run_until (ctx, cond_reconnected, NULL, 20000, FALSE),
+      "no reconnect after the stall: %s", ctx->messages->str);
+  ctx_assert_flowing (ctx, 20, 20000, "after the stall");
+  fail_unless (ctx->error == NULL && !ctx->eos);
+  ctx_free (ctx);
+  arcly_test_cam_free (cam);
+}
+
+GST_END_TEST;
+
+static gboolean
 cond_eos (Ctx * ctx, gpointer data)
 {
   return ctx->eos;
@@ -561,6 +600,7 @@ arclyrtspsrc_suite (void)
   tcase_add_test (tc, test_shutdown_hung_server);
   tcase_add_test (tc, test_max_retries);
   tcase_add_test (tc, test_eos_event);
+  tcase_add_test (tc, test_stall_reconnect);
   return s;
 }
 
