@@ -172,6 +172,8 @@ typedef struct
   gint64 sr_ext;                /* SR RTP time on our unwrapped axis */
   guint64 sr_ntp;
   gint64 sr_arrival_us;         /* monotonic */
+  gboolean have_rtpinfo;
+  guint32 rtpinfo_ts;           /* RTP time of the PLAY range start */
 
   /* under self->lock */
   guint64 packets, bytes;
@@ -695,6 +697,79 @@ nominal_pts (Track * t, gint64 ext)
   return (GstClockTime) ((gint64) t->base_rt + off);
 }
 
+/* The PTS track @t gives to the common reference instant: with @use_sr
+ * the NTP time of its last SR (minus that NTP time), else the start of the
+ * PLAY range from RTP-Info (RFC 2326 §12.33), which all tracks share. */
+static gboolean
+reference_pts (Track * t, gboolean use_sr, gint64 * d)
+{
+  if (t->pad == NULL || !t->have_base)
+    return FALSE;
+  if (use_sr) {
+    if (!t->have_sr)
+      return FALSE;
+    *d = (gint64) nominal_pts (t, t->sr_ext) -
+        (gint64) arcly_ntp_to_ns (t->sr_ntp);
+  } else {
+    if (!t->have_rtpinfo)
+      return FALSE;
+    *d = (gint64) nominal_pts (t, t->base_ext +
+        (gint32) (t->rtpinfo_ts - (guint32) t->base_ext));
+  }
+  return TRUE;
+}
+
+/* Aligns audio and video: content captured at the same instant gets the
+ * same PTS.  Targets only; handle_rtp slews towards them. */
+static void
+align_tracks (GstArclyRtspSrc * self, gboolean use_sr)
+{
+  gint64 aligns[16], min_align = 0, d_ref, d_t;
+  guint n = MIN (self->tracks->len, G_N_ELEMENTS (aligns)), i;
+
+  if (n < 2 || !reference_pts (g_ptr_array_index (self->tracks, 0), use_sr,
+          &d_ref))
+    return;
+  /* relative to the first track... */
+  aligns[0] = 0;
+  for (i = 1; i < n; i++) {
+    /* only with every track's reference: a partial set would undo the
+     * alignment of the others */
+    if (!reference_pts (g_ptr_array_index (self->tracks, i), use_sr, &d_t))
+      return;
+    aligns[i] = d_ref - d_t;
+    /* a bogus SR (NTP 0, a clock jump) must not move a track seconds */
+    if (ABS (aligns[i]) > 5 * GST_SECOND)
+      aligns[i] = 0;
+    min_align = MIN (min_align, aligns[i]);
+  }
+  /* ...then shifted so that no track is moved earlier: a correction only
+   * ever adds delay, so no buffer becomes late downstream */
+  for (i = 0; i < n; i++) {
+    Track *o = g_ptr_array_index (self->tracks, i);
+
+    if (o->pad == NULL)
+      continue;
+    if (o->align != aligns[i] - min_align)
+      GST_DEBUG_OBJECT (self, "%s aligned by %" G_GINT64_FORMAT " ns (%s)",
+          GST_PAD_NAME (o->pad), aligns[i] - min_align,
+          use_sr ? "RTCP SR" : "RTP-Info");
+    o->align = aligns[i] - min_align;
+  }
+}
+
+static gboolean
+any_sr (GstArclyRtspSrc * self)
+{
+  guint i;
+
+  for (i = 0; i < self->tracks->len; i++) {
+    if (((Track *) g_ptr_array_index (self->tracks, i))->have_sr)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 static GstFlowReturn
 handle_rtp (GstArclyRtspSrc * self, Track * t, const guint8 * data, gsize len)
 {
@@ -706,7 +781,7 @@ handle_rtp (GstArclyRtspSrc * self, Track * t, const guint8 * data, gsize len)
   GstClockTime now, nominal, pts;
   GstBuffer *buf;
   GstFlowReturn ret;
-  gboolean playing;
+  gboolean playing, remap = FALSE;
 
   if (len < 12 || (data[0] >> 6) != 2) {
     GST_CAT_DEBUG_OBJECT (arcly_rtsp_src_dataflow, self,
@@ -743,6 +818,7 @@ handle_rtp (GstArclyRtspSrc * self, Track * t, const guint8 * data, gsize len)
   }
 
   if (!t->have_base) {
+    remap = TRUE;
     t->have_base = TRUE;
     t->base_ext = ext;
     t->last_ext = ext;
@@ -760,6 +836,7 @@ handle_rtp (GstArclyRtspSrc * self, Track * t, const guint8 * data, gsize len)
 
       t->base_rt += late;
       nominal += late;
+      remap = TRUE;
     }
   } else if (t == g_ptr_array_index (self->tracks, 0)) {
     /* Drift between the camera's clock and ours is measured on the first
@@ -767,6 +844,9 @@ handle_rtp (GstArclyRtspSrc * self, Track * t, const guint8 * data, gsize len)
     self->drift_est = arcly_drift_sample (&self->drift,
         (gint64) (now + self->latency), (gint64) nominal);
   }
+  /* until the first SR, align on the RTP-Info of the PLAY reply */
+  if (remap && !any_sr (self))
+    align_tracks (self, FALSE);
   if (ext != t->last_ext)
     t->offset_cur = arcly_slew (t->offset_cur, t->align + self->drift_est,
         MAX_SLEW_NS);
@@ -798,8 +878,6 @@ handle_rtcp (GstArclyRtspSrc * self, Track * t, const guint8 * data,
     gsize len)
 {
   ArclyRtcpSr sr;
-  Track *ref;
-  gint64 d_ref, d_t;
 
   if (!arcly_rtcp_find_sr (data, len, &sr))
     return;
@@ -826,44 +904,7 @@ handle_rtcp (GstArclyRtspSrc * self, Track * t, const guint8 * data,
   GST_DEBUG_OBJECT (self, "%s: SR ntp %" G_GUINT64_FORMAT " rtp %u",
       GST_PAD_NAME (t->pad), sr.ntp, sr.rtp_ts);
 
-  ref = g_ptr_array_index (self->tracks, 0);
-  if (!ref->have_sr || !ref->have_base)
-    return;
-  d_ref = (gint64) nominal_pts (ref, ref->sr_ext) -
-      (gint64) arcly_ntp_to_ns (ref->sr_ntp);
-  {
-    guint i;
-    gint64 aligns[16], min_align = 0;
-    guint n = MIN (self->tracks->len, G_N_ELEMENTS (aligns));
-
-    /* relative to the first track... */
-    aligns[0] = 0;
-    for (i = 1; i < n; i++) {
-      Track *o = g_ptr_array_index (self->tracks, i);
-
-      aligns[i] = 0;
-      if (o->pad == NULL || !o->have_sr || !o->have_base)
-        continue;
-      d_t = (gint64) nominal_pts (o, o->sr_ext) -
-          (gint64) arcly_ntp_to_ns (o->sr_ntp);
-      aligns[i] = d_ref - d_t;
-      /* a bogus SR (NTP 0, a clock jump) must not move a track seconds */
-      if (ABS (aligns[i]) > 5 * GST_SECOND)
-        aligns[i] = 0;
-      min_align = MIN (min_align, aligns[i]);
-    }
-    /* ...then shifted so that no track is moved earlier: a correction
-     * only ever adds delay, so no buffer becomes late downstream */
-    for (i = 0; i < n; i++) {
-      Track *o = g_ptr_array_index (self->tracks, i);
-
-      if (o->pad == NULL)
-        continue;
-      o->align = aligns[i] - min_align;
-      GST_DEBUG_OBJECT (self, "%s aligned by %" G_GINT64_FORMAT " ns",
-          GST_PAD_NAME (o->pad), o->align);
-    }
-  }
+  align_tracks (self, TRUE);
 }
 
 static GstFlowReturn
@@ -1439,6 +1480,54 @@ session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
   return RUN_STOPPED;
 }
 
+/* RTP-Info: url=...;seq=N;rtptime=T, url=...  (RFC 2326 §12.33) */
+static void
+parse_rtp_info (GstArclyRtspSrc * self, Response * r)
+{
+  gchar *v = arcly_rtsp_wire_dup_header (&r->msg, "RTP-Info");
+  gchar **entries;
+  guint i, k;
+
+  if (v == NULL)
+    return;
+  entries = g_strsplit (v, ",", -1);
+  for (i = 0; entries[i]; i++) {
+    gchar **params = g_strsplit (entries[i], ";", -1);
+    const gchar *url = NULL;
+    gboolean have_ts = FALSE;
+    guint64 ts = 0;
+    Track *t = NULL;
+
+    for (k = 0; params[k]; k++) {
+      gchar *p = g_strstrip (params[k]);
+
+      if (g_ascii_strncasecmp (p, "url=", 4) == 0) {
+        url = p + 4;
+      } else if (g_ascii_strncasecmp (p, "rtptime=", 8) == 0) {
+        gchar *end = NULL;
+
+        ts = g_ascii_strtoull (p + 8, &end, 10);
+        have_ts = end != p + 8 && ts <= G_MAXUINT32;
+      }
+    }
+    for (k = 0; url && k < self->tracks->len && t == NULL; k++) {
+      Track *c = g_ptr_array_index (self->tracks, k);
+
+      if (g_strcmp0 (c->control_url, url) == 0 || (c->sdp->control
+              && *c->sdp->control && g_str_has_suffix (url,
+                  c->sdp->control)))
+        t = c;
+    }
+    if (t && have_ts) {
+      t->have_rtpinfo = TRUE;
+      t->rtpinfo_ts = (guint32) ts;
+    }
+    g_strfreev (params);
+  }
+  g_strfreev (entries);
+  g_free (v);
+}
+
 static gboolean
 send_play (GstArclyRtspSrc * self, gboolean * fatal, GError ** error)
 {
@@ -1454,6 +1543,7 @@ send_play (GstArclyRtspSrc * self, gboolean * fatal, GError ** error)
     return FALSE;
   }
   parse_session (self, r);
+  parse_rtp_info (self, r);
   response_free (r);
   return TRUE;
 }
