@@ -51,7 +51,8 @@ def doc_files():
 
 def extract(path):
     """Yields (line number, command, skip reason or None)."""
-    in_block = False
+    in_fence = False   # inside any ``` block
+    in_block = False   # inside a shell block whose commands run
     skip = None
     cmd = None
     start = 0
@@ -59,9 +60,12 @@ def extract(path):
         for no, raw in enumerate(f, 1):
             line = raw.rstrip("\n")
             if line.startswith("```"):
-                # untagged blocks too: a gst-launch-1.0 line is a pipeline
-                in_block = not in_block and line[3:].strip() in ("", "sh", "shell",
-                                                                 "console", "bash")
+                if in_fence:
+                    in_fence = in_block = False
+                else:
+                    in_fence = True
+                    # untagged blocks too: a gst-launch-1.0 line is a pipeline
+                    in_block = line[3:].strip() in ("", "sh", "shell", "console", "bash")
                 skip = None
                 continue
             if not in_block:
