@@ -1415,13 +1415,18 @@ session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
   }
 
   if (session_ctrl && *session_ctrl) {
+    /* The resolver already drops userinfo; redacting again would cut a
+     * path that holds an '@'.  NULL (CR/LF in the control, unusable base):
+     * keep the base we have. */
     gchar *resolved = arcly_rtsp_url_resolve_control (self->base_url,
         session_ctrl);
-    gchar *red = arcly_rtsp_url_redact (resolved);
 
-    g_free (resolved);
-    g_free (self->base_url);
-    self->base_url = red;
+    if (resolved) {
+      g_free (self->base_url);
+      self->base_url = resolved;
+    } else {
+      GST_WARNING_OBJECT (self, "unusable session control URL, ignored");
+    }
   }
   g_free (session_ctrl);
 
@@ -1432,8 +1437,15 @@ session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
     gchar *extra;
     PadState *ps;
 
-    t->control_url = arcly_rtsp_url_redact (resolved);
-    g_free (resolved);
+    if (resolved == NULL) {
+      /* a control value we cannot use (CR/LF, bad base): the aggregate URL
+       * is what cameras with a single broken control answer to */
+      GST_WARNING_OBJECT (self, "track %u: unusable control URL, using the "
+          "session URL", i);
+      resolved = g_strdup (self->base_url);
+    }
+    g_free (t->control_url);
+    t->control_url = resolved;
     extra = g_strdup_printf ("Transport: RTP/AVP/TCP;unicast;"
         "interleaved=%u-%u\r\n", t->rtp_ch, t->rtcp_ch);
     r = do_request (self, "SETUP", t->control_url, extra, &fatal, error);

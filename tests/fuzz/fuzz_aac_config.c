@@ -29,7 +29,7 @@ check_adts_round_trip (const ArclyAacConfig * cfg, gsize payload)
       hlen != ARCLY_AAC_ADTS_HEADER_SIZE ||
       flen != payload + ARCLY_AAC_ADTS_HEADER_SIZE)
     abort ();
-  if (((hdr[2] & 1) << 2 | hdr[3] >> 6) != cfg->channel_config)
+  if ((guint) ((hdr[2] & 1) << 2 | hdr[3] >> 6) != cfg->channel_config)
     abort ();
 }
 
