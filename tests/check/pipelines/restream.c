@@ -32,6 +32,7 @@ typedef struct
 {
   ArclyTestCam *cam_a, *cam_b, *restream;
   gchar *out_dir;
+  gchar *rec_dir;
   gchar *base;                  /* http://127.0.0.1:PORT */
   SoupSession *http;
 } Fixture;
@@ -130,7 +131,7 @@ static void
 fixture_start (Fixture * f)
 {
   const gchar *bin = g_getenv ("ARCLY_RESTREAM");
-  gchar *cam_a_url, *cam_a_arg, *cam_b_arg, *out_arg;
+  gchar *cam_a_url, *cam_a_arg, *cam_b_arg, *out_arg, *rec_arg;
   GError *error = NULL;
   const gchar *program[] = { bin, NULL };
 
@@ -144,9 +145,11 @@ fixture_start (Fixture * f)
   cam_a_arg = g_strconcat ("a=", cam_a_url, NULL);
   cam_b_arg = g_strconcat ("b=", arcly_test_cam_get_url (f->cam_b), NULL);
   out_arg = g_strconcat ("--output=", f->out_dir, NULL);
+  f->rec_dir = g_build_filename (f->out_dir, "recordings", NULL);
+  rec_arg = g_strconcat ("--record=", f->rec_dir, NULL);
   {
     const gchar *args[] = { "--camera", cam_a_arg, "--camera", cam_b_arg,
-      out_arg, "--http-port", "0", "--target-duration", "1",
+      out_arg, rec_arg, "--http-port", "0", "--target-duration", "1",
       "--part-duration", "250", NULL
     };
     f->restream = arcly_test_server_start_full (program, "--http-port", args,
@@ -161,6 +164,7 @@ fixture_start (Fixture * f)
   g_free (cam_a_arg);
   g_free (cam_b_arg);
   g_free (out_arg);
+  g_free (rec_arg);
 }
 
 static void
@@ -193,6 +197,7 @@ fixture_stop (Fixture * f)
   g_object_unref (f->http);
   rm_rf (f->out_dir);
   g_free (f->out_dir);
+  g_free (f->rec_dir);
   g_free (f->base);
 }
 
@@ -382,6 +387,26 @@ GST_START_TEST (test_restream_end_to_end)
       g_free (text);
       g_free (path);
       g_free (dir);
+
+      /* --record: the camera's TS recording exists and decodes */
+      {
+        gchar *rec = g_strdup_printf ("%s/%s-00000.ts", f.rec_dir, cams[i]);
+        const gchar *argv[] = { "timeout", "60", "ffmpeg", "-nostdin", "-v",
+          "error", "-i", rec, "-f", "null", "-", NULL
+        };
+        gchar *out = NULL, *err = NULL;
+        gint st = 0;
+
+        fail_unless (g_file_test (rec, G_FILE_TEST_EXISTS),
+            "no recording %s", rec);
+        fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+                G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &st, NULL));
+        fail_unless (g_spawn_check_wait_status (st, NULL) && *err == '\0',
+            "recording %s does not decode: %s", rec, err);
+        g_free (out);
+        g_free (err);
+        g_free (rec);
+      }
     }
   }
 
