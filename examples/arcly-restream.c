@@ -310,7 +310,22 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
         break;
       if (gst_structure_has_name (s, "arcly-hls-part")
           || gst_structure_has_name (s, "arcly-hls-segment")) {
+        guint64 start = 0, dur = 0;
+        GstClockTime now = gst_element_get_current_running_time
+            (cam->pipeline);
+        guint src_latency_ms = 0;
+
         cam->last_part_time = g_get_monotonic_time ();
+        /* HLS latency: how old the newest frame in the playlist is when it
+         * appears there.  A frame's running time is its arrival plus the
+         * source's latency, so that latency is added back. */
+        g_object_get (cam->src, "latency", &src_latency_ms, NULL);
+        if (gst_structure_get_uint64 (s, "running-time", &start) &&
+            gst_structure_get_uint64 (s, "duration", &dur) &&
+            GST_CLOCK_TIME_IS_VALID (now) && now + src_latency_ms *
+            GST_MSECOND >= start + dur)
+          cam->hls_latency = (now + src_latency_ms * GST_MSECOND - start -
+              dur) / (gdouble) GST_SECOND;
         camera_wake_waiters (cam);
       } else if (gst_structure_has_name (s, "arcly-rtsp-connected")) {
         g_free (cam->state);
@@ -740,8 +755,9 @@ print_status (gpointer user_data)
     if (cam->last_part_time)
       since = (g_get_monotonic_time () - cam->last_part_time) / 1e6;
     g_print ("[%s] %s  %.0f kbit/s  %.1f fps  reconnects %u  subscribers %u"
-        "  last HLS part %.1f s ago\n", cam->name, cam->state,
-        bitrate / 1000.0, fps, cam->reconnects, subscribers, since);
+        "  HLS latency %.2f s  last part %.1f s ago\n", cam->name,
+        cam->state, bitrate / 1000.0, fps, cam->reconnects, subscribers,
+        cam->hls_latency, since);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -927,6 +943,7 @@ main (int argc, char **argv)
       return 2;
     }
     cam = g_new0 (Camera, 1);
+    cam->hls_latency = -1;
     cam->app = &app;
     cam->name = g_strdup (*c);
     cam->url = g_strdup (eq + 1);
@@ -945,6 +962,7 @@ main (int argc, char **argv)
   if (app.cameras->len == 0) {
     Camera *cam = g_new0 (Camera, 1);
 
+    cam->hls_latency = -1;
     cam->url = start_test_camera (&app, &error);
     if (cam->url == NULL) {
       g_printerr ("arcly-restream: %s\n", error->message);
