@@ -155,6 +155,12 @@ window.arclyDebug = function (n, h) {
     if (v) for (var i = 0; i < v.buffered.length; i++) r.push(v.buffered.start(i).toFixed(2) + '-' + v.buffered.end(i).toFixed(2));
     log('appended ' + d.type + ' buffered=' + r.join(',') + ' ct=' + (v ? v.currentTime.toFixed(2) : '')); });
   h.on(Hls.Events.ERROR, function (e, d) { log('error ' + d.details); });
+  if (h.streamController) {
+    ['log', 'warn'].forEach(function (k) {
+      var orig = h.streamController[k];
+      h.streamController[k] = function (m) { log('sc ' + k + ' ' + m); if (orig) orig.apply(this, arguments); };
+    });
+  }
 };
 """
 
