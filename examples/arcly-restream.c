@@ -466,53 +466,91 @@ mime_for (const gchar * path)
   return "application/octet-stream";
 }
 
+/* Answers 200 with @body (shared, not copied: one playlist read serves every
+ * request it satisfies), typed and cached by @path's kind. */
 static void
-serve_file (SoupServerMessage * msg, const gchar * path)
+respond_bytes (SoupServerMessage * msg, const gchar * path, GBytes * body)
 {
-  gchar *data = NULL;
-  gsize len = 0;
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
 
-  if (!g_file_get_contents (path, &data, &len, NULL)) {
-    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-    return;
-  }
   if (g_str_has_suffix (path, ".m3u8"))
     soup_message_headers_replace (h, "Cache-Control", "no-cache, no-store");
   else
     soup_message_headers_replace (h, "Cache-Control", "max-age=60");
   soup_message_headers_replace (h, "Access-Control-Allow-Origin", "*");
-  soup_server_message_set_response (msg, mime_for (path), SOUP_MEMORY_TAKE,
-      data, len);
+  soup_message_headers_set_content_type (h, mime_for (path), NULL);
+  soup_message_body_append_bytes (soup_server_message_get_response_body
+      (msg), body);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
 }
 
-static gboolean
-waiter_ready (Waiter * w)
+static GBytes *
+read_file_bytes (const gchar * path)
 {
-  gchar *text = NULL;
-  gboolean ready;
-  RestreamPlaylistInfo info;
+  gchar *data = NULL;
+  gsize len = 0;
 
-  if (w->msn < 0)               /* a preload-hinted part file */
-    return g_file_test (w->path, G_FILE_TEST_EXISTS);
-  if (!g_file_get_contents (w->path, &text, NULL, NULL))
-    return FALSE;
-  ready = restream_playlist_parse (text, &info) &&
-      restream_playlist_has (&info, w->msn, w->part);
-  g_free (text);
-  return ready;
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    return NULL;
+  return g_bytes_new_take (data, len);
 }
 
 static void
-waiter_finish (Waiter * w, gboolean ok)
+serve_file (SoupServerMessage * msg, const gchar * path)
+{
+  GBytes *body = read_file_bytes (path);
+
+  if (body == NULL) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  respond_bytes (msg, path, body);
+  g_bytes_unref (body);
+}
+
+/* Reads a playlist and what it holds; NULL when unreadable or not one. */
+static GBytes *
+read_playlist (const gchar * path, RestreamPlaylistInfo * info)
+{
+  GBytes *body = read_file_bytes (path);
+  gchar *text;
+  gboolean ok;
+
+  if (body == NULL)
+    return NULL;
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  ok = restream_playlist_parse (text, info);
+  g_free (text);
+  if (!ok) {
+    g_bytes_unref (body);
+    return NULL;
+  }
+  return body;
+}
+
+/* @info: the waiter's playlist as read now (NULL: unreadable).  A part-file
+ * waiter (msn < 0, the preload hint) waits for its file instead. */
+static gboolean
+waiter_ready (const Waiter * w, const RestreamPlaylistInfo * info)
+{
+  if (w->msn < 0)
+    return g_file_test (w->path, G_FILE_TEST_EXISTS);
+  return info && restream_playlist_has (info, w->msn, w->part);
+}
+
+/* Answers and frees @w: with @playlist when given (the text that satisfied
+ * it), else with the file as it is now when @ok, else 503. */
+static void
+waiter_finish (Waiter * w, GBytes * playlist, gboolean ok)
 {
   Camera *cam = w->cam;
 
   cam->waiters = g_list_remove (cam->waiters, w);
   if (w->timeout_id)
     g_source_remove (w->timeout_id);
-  if (ok)
+  if (ok && playlist)
+    respond_bytes (w->msg, w->path, playlist);
+  else if (ok)
     serve_file (w->msg, w->path);
   else
     soup_server_message_set_status (w->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
@@ -523,13 +561,50 @@ waiter_finish (Waiter * w, gboolean ok)
   g_free (w);
 }
 
+/* Settles @w against the current files: answered when ready (or when
+ * @force), left waiting otherwise.  @cache holds the last playlist read, so
+ * waking N viewers of one camera reads its playlist once, not N times. */
+typedef struct
+{
+  gchar *path;
+  GBytes *body;
+  RestreamPlaylistInfo info;
+} PlaylistCache;
+
+static void
+waiter_settle (Waiter * w, PlaylistCache * cache, gboolean force)
+{
+  gboolean ready;
+
+  if (w->msn >= 0 && g_strcmp0 (cache->path, w->path) != 0) {
+    g_free (cache->path);
+    if (cache->body)
+      g_bytes_unref (cache->body);
+    cache->path = g_strdup (w->path);
+    cache->body = read_playlist (w->path, &cache->info);
+  }
+  ready = waiter_ready (w, w->msn >= 0 && cache->body ? &cache->info : NULL);
+  if (ready || force)
+    waiter_finish (w, w->msn >= 0 ? cache->body : NULL, ready);
+}
+
+static void
+playlist_cache_clear (PlaylistCache * cache)
+{
+  g_free (cache->path);
+  if (cache->body)
+    g_bytes_unref (cache->body);
+}
+
 static gboolean
 waiter_timeout (gpointer user_data)
 {
   Waiter *w = user_data;
+  PlaylistCache cache = { 0, };
 
   w->timeout_id = 0;
-  waiter_finish (w, waiter_ready (w));
+  waiter_settle (w, &cache, TRUE);
+  playlist_cache_clear (&cache);
   return G_SOURCE_REMOVE;
 }
 
@@ -537,16 +612,13 @@ static void
 camera_wake_waiters (Camera * cam)
 {
   GList *l = cam->waiters, *next;
+  PlaylistCache cache = { 0, };
 
   for (; l; l = next) {
-    Waiter *w = l->data;
-
     next = l->next;
-    if (cam->eos)
-      waiter_finish (w, waiter_ready (w));
-    else if (waiter_ready (w))
-      waiter_finish (w, TRUE);
+    waiter_settle (l->data, &cache, cam->eos);
   }
+  playlist_cache_clear (&cache);
 }
 
 static void
@@ -673,24 +745,22 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     gint64 msn = g_ascii_strtoll (msn_s ? msn_s : "", NULL, 10);
     gint64 part = part_s ? g_ascii_strtoll (part_s, NULL, 10) : -1;
     Waiter probe = { cam, msg, file, msn, part, 0 };
-
     RestreamPlaylistInfo info;
-    gchar *text = NULL;
-    gboolean too_far = FALSE;
+    GBytes *body = read_playlist (file, &info);
 
     /* §6.2.5.2: a request more than two segments ahead is a 400. */
-    if (g_file_get_contents (file, &text, NULL, NULL) &&
-        restream_playlist_parse (text, &info))
-      too_far = msn > restream_playlist_next_msn (&info) + 2;
-    g_free (text);
-
-    if (msn < 0 || (part_s && part < 0) || too_far) {
+    if (msn < 0 || (part_s && part < 0) ||
+        (body && msn > restream_playlist_next_msn (&info) + 2)) {
       soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
-    } else if (waiter_ready (&probe) || cam->eos) {
-      serve_file (msg, file);
+    } else if (body && (waiter_ready (&probe, &info) || cam->eos)) {
+      respond_bytes (msg, file, body);
+    } else if (body == NULL && cam->eos) {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
     } else {
       hold_request (cam, msg, file, msn, part);
     }
+    if (body)
+      g_bytes_unref (body);
   } else if (!g_file_test (file, G_FILE_TEST_EXISTS) && !cam->eos &&
       !g_str_has_suffix (parts[3], ".m3u8")) {
     /* Most likely the part of EXT-X-PRELOAD-HINT: hold it until written. */
