@@ -43,6 +43,7 @@
 #include <libsoup/soup.h>
 
 #include "restream-playlist.h"
+#include "rtspurl.h"
 
 #define DEFAULT_HTTP_PORT 8080
 #define DEFAULT_TARGET_DURATION 2
@@ -106,36 +107,17 @@ static void camera_wake_waiters (Camera * cam);
 
 /* ---------------------------------------------------------------- helpers */
 
-static gchar *
-redact_url (const gchar * url)
-{
-  const gchar *scheme_end = strstr (url, "://");
-  const gchar *at, *slash;
-
-  if (scheme_end == NULL)
-    return g_strdup (url);
-  slash = strchr (scheme_end + 3, '/');
-  at = strchr (scheme_end + 3, '@');
-  if (at == NULL || (slash && at > slash))
-    return g_strdup (url);
-  return g_strdup_printf ("%.*s%s", (int) (scheme_end + 3 - url), url, at + 1);
-}
-
+/* The camera URL is checked with the same parser arclyrtspsrc uses, so
+ * what the application accepts the element accepts too. */
 static gboolean
 valid_camera_url (const gchar * url)
 {
-  GUri *uri;
-  gboolean ok;
+  ArclyRtspUrl parsed;
 
-  uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED,
-      NULL);
-  if (uri == NULL)
+  if (!arcly_rtsp_url_parse (url, &parsed, NULL))
     return FALSE;
-  ok = (g_strcmp0 (g_uri_get_scheme (uri), "rtsp") == 0 ||
-      g_strcmp0 (g_uri_get_scheme (uri), "rtsps") == 0) &&
-      g_uri_get_host (uri) && *g_uri_get_host (uri);
-  g_uri_unref (uri);
-  return ok;
+  arcly_rtsp_url_clear (&parsed);
+  return TRUE;
 }
 
 static gboolean
@@ -349,7 +331,7 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
       gchar *dbg = NULL, *safe;
 
       gst_message_parse_error (msg, &err, &dbg);
-      safe = redact_url (err->message);
+      safe = arcly_rtsp_url_redact (err->message);
       g_printerr ("[%s] error from %s: %s\n", cam->name,
           GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), safe);
       g_free (safe);
@@ -1005,7 +987,7 @@ main (int argc, char **argv)
       return 2;
     }
     if (!valid_camera_url (eq + 1)) {
-      gchar *safe = redact_url (eq + 1);
+      gchar *safe = arcly_rtsp_url_redact (eq + 1);
 
       g_printerr ("arcly-restream: camera %s: not an rtsp:// URL: %s\n", *c,
           safe);
@@ -1017,7 +999,7 @@ main (int argc, char **argv)
     cam->app = &app;
     cam->name = g_strdup (*c);
     cam->url = g_strdup (eq + 1);
-    cam->display_url = redact_url (cam->url);
+    cam->display_url = arcly_rtsp_url_redact (cam->url);
     g_ptr_array_add (app.cameras, cam);
   }
   g_strfreev (camera_args);
@@ -1041,7 +1023,7 @@ main (int argc, char **argv)
     }
     cam->app = &app;
     cam->name = g_strdup ("testcam");
-    cam->display_url = redact_url (cam->url);
+    cam->display_url = arcly_rtsp_url_redact (cam->url);
     g_ptr_array_add (app.cameras, cam);
   }
 
