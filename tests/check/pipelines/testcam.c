@@ -16,122 +16,11 @@
 #include <sys/wait.h>
 #include <gst/check/gstcheck.h>
 
+#include "arcly-rtspsrc-counter.h"
 #include "arcly-testcam-helper.h"
 
 #define USER "u"
 #define PASS "p4ss-Secret"
-
-typedef struct
-{
-  GMutex lock;
-  guint video_buffers;
-  guint audio_buffers;
-  gchar *video_caps;
-  gchar *audio_caps;
-} Counts;
-
-static GstPadProbeReturn
-count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Counts *c = user_data;
-  gboolean video = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (pad),
-          "is-video"));
-
-  g_mutex_lock (&c->lock);
-  if (video)
-    c->video_buffers++;
-  else
-    c->audio_buffers++;
-  g_mutex_unlock (&c->lock);
-  return GST_PAD_PROBE_OK;
-}
-
-static void
-on_pad_added (GstElement * src, GstPad * pad, gpointer user_data)
-{
-  Counts *c = user_data;
-  GstElement *bin = GST_ELEMENT (gst_element_get_parent (src));
-  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  GstStructure *s;
-  const gchar *media;
-  GstPad *sinkpad;
-  gboolean video;
-
-  fail_unless (caps != NULL);
-  s = gst_caps_get_structure (caps, 0);
-  media = gst_structure_get_string (s, "media");
-  fail_unless (media != NULL);
-  video = strcmp (media, "video") == 0;
-
-  g_mutex_lock (&c->lock);
-  if (video)
-    c->video_caps = gst_caps_to_string (caps);
-  else
-    c->audio_caps = gst_caps_to_string (caps);
-  g_mutex_unlock (&c->lock);
-  gst_caps_unref (caps);
-
-  g_object_set (sink, "async", FALSE, NULL);
-  gst_bin_add (GST_BIN (bin), sink);
-  gst_element_sync_state_with_parent (sink);
-  sinkpad = gst_element_get_static_pad (sink, "sink");
-  g_object_set_data (G_OBJECT (sinkpad), "is-video", GINT_TO_POINTER (video));
-  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, count_probe, c,
-      NULL);
-  fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
-  gst_object_unref (sinkpad);
-  gst_object_unref (bin);
-}
-
-/* Runs rtspsrc against @url until both tracks got @want buffers or
- * @timeout_s passes.  Returns the error message posted, if any. */
-static gchar *
-run_rtspsrc (const gchar * url, Counts * c, guint want, guint timeout_s)
-{
-  GstElement *pipe = gst_pipeline_new (NULL);
-  GstElement *src = gst_element_factory_make ("rtspsrc", NULL);
-  GstBus *bus = gst_element_get_bus (pipe);
-  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
-  gchar *err_text = NULL;
-
-  fail_unless (src != NULL, "rtspsrc missing: install gstreamer1.0-plugins-good");
-  g_object_set (src, "location", url, "protocols", 4 /* TCP */ ,
-      "latency", 100, NULL);
-  g_signal_connect (src, "pad-added", G_CALLBACK (on_pad_added), c);
-  gst_bin_add (GST_BIN (pipe), src);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-
-  while (g_get_monotonic_time () < deadline) {
-    GstMessage *m = gst_bus_timed_pop_filtered (bus, 50 * GST_MSECOND,
-        GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-    gboolean done;
-
-    if (m) {
-      if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
-        GError *e = NULL;
-
-        gst_message_parse_error (m, &e, NULL);
-        err_text = g_strdup (e->message);
-        g_error_free (e);
-      } else {
-        err_text = g_strdup ("unexpected EOS");
-      }
-      gst_message_unref (m);
-      break;
-    }
-    g_mutex_lock (&c->lock);
-    done = c->video_buffers >= want && c->audio_buffers >= want;
-    g_mutex_unlock (&c->lock);
-    if (done)
-      break;
-  }
-
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (pipe);
-  return err_text;
-}
 
 static ArclyTestCam *
 start_cam (const gchar * auth)
@@ -152,11 +41,11 @@ check_receives_both_tracks (const gchar * auth)
 {
   ArclyTestCam *cam = start_cam (auth);
   gchar *url = arcly_test_cam_get_url_with_credentials (cam, USER, PASS);
-  Counts c = { 0, };
+  ArclyRtspCounts c;
   gchar *err;
 
-  g_mutex_init (&c.lock);
-  err = run_rtspsrc (url, &c, 20, 20);
+  arcly_rtsp_counts_init (&c);
+  err = arcly_run_rtspsrc (url, NULL, NULL, &c, 20, 0, 20);
   fail_unless (err == NULL, "rtspsrc failed (auth %s): %s", auth, err);
   fail_unless (c.video_buffers >= 20 && c.audio_buffers >= 20,
       "auth %s: only %u video / %u audio buffers", auth, c.video_buffers,
@@ -165,8 +54,7 @@ check_receives_both_tracks (const gchar * auth)
   fail_unless (c.video_caps && strstr (c.video_caps, "sprop-parameter-sets"));
   fail_unless (c.audio_caps && strstr (c.audio_caps, "MPEG4-GENERIC"));
   fail_unless (c.audio_caps && strstr (c.audio_caps, "AAC-hbr"));
-  g_free (c.video_caps);
-  g_free (c.audio_caps);
+  arcly_rtsp_counts_clear (&c);
   g_free (url);
   fail_unless_equals_int (arcly_test_cam_stop (cam), 0);
   arcly_test_cam_free (cam);
@@ -197,13 +85,14 @@ GST_START_TEST (test_wrong_password_refused)
 {
   ArclyTestCam *cam = start_cam ("digest");
   gchar *url = arcly_test_cam_get_url_with_credentials (cam, USER, "wrong");
-  Counts c = { 0, };
+  ArclyRtspCounts c;
   gchar *err;
 
-  g_mutex_init (&c.lock);
-  err = run_rtspsrc (url, &c, 5, 15);
+  arcly_rtsp_counts_init (&c);
+  err = arcly_run_rtspsrc (url, NULL, NULL, &c, 5, 0, 15);
   fail_unless (err != NULL, "the camera accepted a wrong password");
   fail_unless_equals_int (c.video_buffers + c.audio_buffers, 0);
+  arcly_rtsp_counts_clear (&c);
   g_free (err);
   g_free (url);
   arcly_test_cam_free (cam);
