@@ -76,12 +76,15 @@ add_recorder (gpointer data)
   g_object_set (app->sink, "location", app->out, NULL);
   gst_bin_add_many (GST_BIN (app->pipeline), app->mux, app->sink, NULL);
   gst_element_link (app->mux, app->sink);
+  /* The branch plays before it is linked: the bus pushes the cached GOP the
+   * moment the pad is linked, and a branch still starting up would refuse
+   * it (FLUSHING). */
+  gst_element_sync_state_with_parent (app->sink);
+  gst_element_sync_state_with_parent (app->mux);
   app->pad = gst_element_request_pad_simple (app->bus, "src_%u");
   muxpad = gst_element_request_pad_simple (app->mux, "video_%u");
   gst_pad_link (app->pad, muxpad);
   gst_object_unref (muxpad);
-  gst_element_sync_state_with_parent (app->sink);
-  gst_element_sync_state_with_parent (app->mux);
   g_print ("subscriber %s added\n", GST_PAD_NAME (app->pad));
   g_timeout_add (app->seconds_ms, remove_recorder, app);
   return G_SOURCE_REMOVE;

@@ -44,10 +44,12 @@ def main():
         pipeline.add(mux)
         pipeline.add(sink)
         mux.link(sink)
-        srcpad = bus.request_pad_simple("src_%u")
-        srcpad.link(mux.request_pad_simple("video_%u"))
+        # The branch plays before it is linked: the bus pushes the cached
+        # GOP the moment the pad is linked.
         sink.sync_state_with_parent()
         mux.sync_state_with_parent()
+        srcpad = bus.request_pad_simple("src_%u")
+        srcpad.link(mux.request_pad_simple("video_%u"))
         branch.update(pad=srcpad, mux=mux, sink=sink)
         print("subscriber %s added" % srcpad.get_name(), flush=True)
         GLib.timeout_add(int(seconds * 1000), remove_recorder)
