@@ -51,8 +51,10 @@ def main():
                                             "-show_entries", "packet=flags", "-of", "csv=p=0",
                                             "-read_intervals", "%+#1", out],
                                            capture_output=True, text=True).stdout.strip()
-                    dec = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", out, "-f",
-                                          "null", "-"], capture_output=True, text=True)
+                    # at the demuxer's time base: ffmpeg's default 1/frame-rate
+                    # rounding of live PTS would be its own muxing error
+                    dec = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", out,
+                                          "-enc_time_base:v", "-1", "-f", "null", "-"], capture_output=True, text=True)
                     if not dur or float(dur) < SECONDS - 0.2:
                         problems.append("recording lasts %s s" % dur)
                     if not first.startswith("K"):
