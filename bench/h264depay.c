@@ -14,6 +14,12 @@
  * (CLOCK_THREAD_CPUTIME_ID) is the whole cost.  The elements alternate
  * within a run; medians over --runs and the ratio are printed.
  *
+ * A third contender, "floor" (benchnulldepay, defined here), is a
+ * GstRTPBaseDepayload subclass whose process_rtp_packet drops every packet:
+ * its CPU time is what any subclass of the base class pays per packet
+ * (pad push, RTP map and checks), so rtph264depay's time divided by it
+ * bounds the throughput ratio any such depayloader can reach.
+ *
  * Checked: both output the same number of access units; how many of ours
  * share all their memory with the RTP packets, against the number of AUs
  * that have no FU-A packet (single NAL / STAP-A only: must be all of them);
@@ -25,6 +31,7 @@
 #include <gst/gst.h>
 #include <gst/app/gstappsink.h>
 #include <gst/rtp/gstrtpbuffer.h>
+#include <gst/rtp/gstrtpbasedepayload.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +68,132 @@ drop_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   gst_event_unref (event);
   return TRUE;
+}
+
+/* The floor: a depayloader that does nothing with the packets. */
+typedef struct
+{
+  GstRTPBaseDepayload parent;
+} BenchNullDepay;
+
+typedef struct
+{
+  GstRTPBaseDepayloadClass parent_class;
+} BenchNullDepayClass;
+
+static GType bench_null_depay_get_type (void);
+G_DEFINE_TYPE (BenchNullDepay, bench_null_depay, GST_TYPE_RTP_BASE_DEPAYLOAD);
+
+static GstStaticPadTemplate null_sink_template =
+GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("application/x-rtp"));
+static GstStaticPadTemplate null_src_template =
+GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/x-h264"));
+
+static GstBuffer *
+null_process (GstRTPBaseDepayload * depay, GstRTPBuffer * rtp)
+{
+  return NULL;
+}
+
+static gboolean
+null_set_caps (GstRTPBaseDepayload * depay, GstCaps * caps)
+{
+  return TRUE;
+}
+
+static void
+bench_null_depay_class_init (BenchNullDepayClass * klass)
+{
+  GstElementClass *eclass = GST_ELEMENT_CLASS (klass);
+  GstRTPBaseDepayloadClass *dclass = GST_RTP_BASE_DEPAYLOAD_CLASS (klass);
+
+  gst_element_class_add_static_pad_template (eclass, &null_sink_template);
+  gst_element_class_add_static_pad_template (eclass, &null_src_template);
+  gst_element_class_set_static_metadata (eclass, "Null depayloader",
+      "Codec/Depayloader/Network/RTP", "Drops every RTP packet (bench floor)",
+      "gst-arcly developers");
+  dclass->process_rtp_packet = null_process;
+  dclass->set_caps = null_set_caps;
+}
+
+static void
+bench_null_depay_init (BenchNullDepay * self)
+{
+}
+
+/* Floor + the one copy every FU-A depayloader makes: the same null
+ * subclass, but each FU-A fragment is copied into one reused (pre-faulted)
+ * assembly area, nothing else (no output). */
+typedef struct
+{
+  GstRTPBaseDepayload parent;
+  guint8 *area;
+  gsize used;
+} BenchCopyDepay;
+
+typedef struct
+{
+  GstRTPBaseDepayloadClass parent_class;
+} BenchCopyDepayClass;
+
+#define COPY_AREA (16 * 1024 * 1024)
+
+static GType bench_copy_depay_get_type (void);
+G_DEFINE_TYPE (BenchCopyDepay, bench_copy_depay, GST_TYPE_RTP_BASE_DEPAYLOAD);
+
+static GstBuffer *
+copy_process (GstRTPBaseDepayload * depay, GstRTPBuffer * rtp)
+{
+  BenchCopyDepay *self = (BenchCopyDepay *) depay;
+  guint hlen = gst_rtp_buffer_get_header_len (rtp);
+  guint len = gst_rtp_buffer_get_payload_len (rtp);
+  guint8 pl[2];
+
+  /* read without gst_rtp_buffer_get_payload, which merges a payload split
+   * over memories (rtph264pay's FU-A packets) */
+  if (len > 2 && gst_buffer_extract (rtp->buffer, hlen, pl, 2) == 2 &&
+      (pl[0] & 0x1f) == 28) {
+    if (pl[1] & 0x80)
+      self->used = 0;
+    if (self->used + len - 2 <= COPY_AREA) {
+      gst_buffer_extract (rtp->buffer, hlen + 2, self->area + self->used,
+          len - 2);
+      self->used += len - 2;
+    }
+  }
+  return NULL;
+}
+
+static void
+copy_finalize (GObject * obj)
+{
+  g_free (((BenchCopyDepay *) obj)->area);
+  G_OBJECT_CLASS (bench_copy_depay_parent_class)->finalize (obj);
+}
+
+static void
+bench_copy_depay_class_init (BenchCopyDepayClass * klass)
+{
+  GstElementClass *eclass = GST_ELEMENT_CLASS (klass);
+  GstRTPBaseDepayloadClass *dclass = GST_RTP_BASE_DEPAYLOAD_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = copy_finalize;
+  gst_element_class_add_static_pad_template (eclass, &null_sink_template);
+  gst_element_class_add_static_pad_template (eclass, &null_src_template);
+  gst_element_class_set_static_metadata (eclass, "Copy-only depayloader",
+      "Codec/Depayloader/Network/RTP", "Copies FU-A fragments, outputs "
+      "nothing (bench floor + one copy)", "gst-arcly developers");
+  dclass->process_rtp_packet = copy_process;
+  dclass->set_caps = null_set_caps;
+}
+
+static void
+bench_copy_depay_init (BenchCopyDepay * self)
+{
+  self->area = g_malloc (COPY_AREA);
+  memset (self->area, 0, COPY_AREA);
 }
 
 static gdouble
@@ -284,8 +417,10 @@ main (int argc, char **argv)
   GstCaps *caps = NULL;
   GPtrArray *base, *pkts;
   InputInfo info;
-  gdouble *cpu_a, *cpu_g, *pps_a, *pps_g, *wall_a, *wall_g, ma, mg;
-  Run a = { 0 }, g = { 0 };
+  gdouble *cpu_a, *cpu_g, *cpu_f, *cpu_c, *pps_a, *pps_g, *wall_a, *wall_g,
+      ma, mg, mf, mc;
+  Run a = { 0 }, g = { 0 }, f = { 0 }, c = { 0 };
+  const gchar *only = NULL;
   guint r;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -296,17 +431,38 @@ main (int argc, char **argv)
     return 2;
   }
   g_option_context_free (ctx);
+  gst_element_register (NULL, "benchnulldepay", GST_RANK_NONE,
+      bench_null_depay_get_type ());
+  gst_element_register (NULL, "benchcopydepay", GST_RANK_NONE,
+      bench_copy_depay_get_type ());
+  /* profiling aid: ARCLY_BENCH_ONLY=<factory> runs only that element */
+  only = g_getenv ("ARCLY_BENCH_ONLY");
 
   base = encode (frames, pattern ? pattern : "snow", bitrate, &caps);
   pkts = replay (base, repeat, 3000, &info);
   cpu_a = g_new0 (gdouble, runs);
   cpu_g = g_new0 (gdouble, runs);
+  cpu_f = g_new0 (gdouble, runs);
+  cpu_c = g_new0 (gdouble, runs);
   pps_a = g_new0 (gdouble, runs);
   pps_g = g_new0 (gdouble, runs);
   wall_a = g_new0 (gdouble, runs);
   wall_g = g_new0 (gdouble, runs);
 
+  if (only) {
+    for (r = 0; r < (guint) runs; r++) {
+      a = run_once (only, pkts, caps);
+      cpu_a[r] = a.cpu;
+    }
+    printf ("%s only: median CPU %.3f s, %.3f us/packet\n", only,
+        median (cpu_a, runs), median (cpu_a, runs) * 1e6 / pkts->len);
+    return 0;
+  }
+
   for (r = 0; r < (guint) runs; r++) {
+    /* the three take turns in a rotating order */
+    if (r % 3 == 0)
+      f = run_once ("benchnulldepay", pkts, caps);
     if (r % 2) {
       g = run_once ("rtph264depay", pkts, caps);
       a = run_once ("arclyh264depay", pkts, caps);
@@ -314,6 +470,11 @@ main (int argc, char **argv)
       a = run_once ("arclyh264depay", pkts, caps);
       g = run_once ("rtph264depay", pkts, caps);
     }
+    if (r % 3 != 0)
+      f = run_once ("benchnulldepay", pkts, caps);
+    c = run_once ("benchcopydepay", pkts, caps);
+    cpu_f[r] = f.cpu;
+    cpu_c[r] = c.cpu;
     cpu_a[r] = a.cpu;
     cpu_g[r] = g.cpu;
     wall_a[r] = a.wall;
@@ -331,6 +492,8 @@ main (int argc, char **argv)
 
   ma = median (cpu_a, runs);
   mg = median (cpu_g, runs);
+  mf = median (cpu_f, runs);
+  mc = median (cpu_c, runs);
   printf ("input (pattern=%s bitrate=%d): %u packets (%u x %d), %.1f Mbit/s, %" G_GUINT64_FORMAT
       " AUs (%" G_GUINT64_FORMAT " keyframes), %" G_GUINT64_FORMAT
       " AUs without FU-A; %d runs\n", pattern ? pattern : "snow", bitrate,
@@ -345,14 +508,29 @@ main (int argc, char **argv)
   printf ("  rtph264depay  : median CPU %.3f s (wall %.3f s)  %.0f packets/s"
       "  zero-copy AUs %" G_GUINT64_FORMAT "\n", mg, median (wall_g, runs),
       median (pps_g, runs), g.count.shared);
-  printf ("  ratio CPU arcly/GStreamer = %.2f  (throughput x%.2f)\n", ma / mg,
-      mg / ma);
+  printf ("  floor (null)  : median CPU %.3f s  %.0f packets/s"
+      "  (GstRTPBaseDepayload subclass dropping every packet)\n", mf,
+      pkts->len / mf);
+  printf ("  floor + copy  : median CPU %.3f s  %.0f packets/s"
+      "  (same, copying each FU-A fragment once into a reused area)\n", mc,
+      pkts->len / mc);
+  printf ("  per packet: arcly %.3f us, rtph264depay %.3f us, floor %.3f us,"
+      " floor+copy %.3f us (arcly above floor %.3f us, above floor+copy"
+      " %.3f us)\n", ma * 1e6 / pkts->len, mg * 1e6 / pkts->len,
+      mf * 1e6 / pkts->len, mc * 1e6 / pkts->len,
+      (ma - mf) * 1e6 / pkts->len, (ma - mc) * 1e6 / pkts->len);
+  printf ("  ratio CPU arcly/GStreamer = %.2f  (throughput x%.2f); "
+      "best possible for a subclass: x%.2f (rtph264depay/floor), x%.2f "
+      "copying FU-A once (rtph264depay/floor+copy)\n", ma / mg, mg / ma,
+      mg / mf, mg / mc);
   if (a.count.shared < info.aus_without_fu)
     printf ("  WARNING: %" G_GUINT64_FORMAT " single-NAL/STAP-A AUs were "
         "copied\n", info.aus_without_fu - a.count.shared);
 
   g_free (cpu_a);
   g_free (cpu_g);
+  g_free (cpu_f);
+  g_free (cpu_c);
   g_free (pps_a);
   g_free (pps_g);
   g_free (wall_a);

@@ -510,16 +510,29 @@ gst_arcly_h264_depay_process (GstRTPBaseDepayload * depay, GstRTPBuffer * rtp)
   ArclyH264DepayPacket pkt = { 0, };
   GQueue aus = G_QUEUE_INIT;
   guint hlen = gst_rtp_buffer_get_header_len (rtp);
-  guint idx, n_mem;
+  guint idx, n_mem = 0;
   gsize skip;
   guint ev;
 
-  pkt.data = gst_rtp_buffer_get_payload (rtp);
   pkt.size = gst_rtp_buffer_get_payload_len (rtp);
-  if (pkt.size > 0 && gst_buffer_find_memory (in, hlen, pkt.size, &idx,
-          &n_mem, &skip) && n_mem == 1) {
-    pkt.mem = gst_buffer_peek_memory (in, idx);
-    pkt.mem_offset = skip;
+  if (pkt.size > 0 && !gst_buffer_find_memory (in, hlen, pkt.size, &idx,
+          &n_mem, &skip))
+    n_mem = 0;
+  if (n_mem > 1 && pkt.size > 2 &&
+      gst_buffer_extract (in, hlen, pkt.head, 2) == 2 &&
+      (pkt.head[0] & 0x1f) == 28) {
+    /* FU-A split over memories (rtph264pay: FU indicator and header in one
+     * memory, the fragment in the next): gst_rtp_buffer_get_payload would
+     * merge them (an allocation and a copy); the core copies the fragment
+     * straight from the packet instead */
+    pkt.buffer = in;
+    pkt.buffer_offset = hlen;
+  } else {
+    pkt.data = gst_rtp_buffer_get_payload (rtp);
+    if (n_mem == 1) {
+      pkt.mem = gst_buffer_peek_memory (in, idx);
+      pkt.mem_offset = skip;
+    }
   }
   pkt.seq = gst_rtp_buffer_get_seq (rtp);
   pkt.rtp_ts = gst_rtp_buffer_get_timestamp (rtp);

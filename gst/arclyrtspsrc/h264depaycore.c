@@ -39,6 +39,9 @@
  * this is dropped (a 4K intra frame at very high quality stays well below). */
 #define MAX_AU_SIZE (16 * 1024 * 1024)
 #define MAX_AU_NALS 1024
+/* assembly memories kept for reuse (a few: multi-slice pictures, and AUs
+ * still held downstream) */
+#define FU_POOL_SIZE 8
 
 typedef struct
 {
@@ -80,6 +83,11 @@ struct _ArclyH264DepayCore
   gsize fu_size;                /* fragment bytes, without the header */
   gsize fu_copied;              /* extra copies made when growing */
   gsize fu_hint;                /* capacity for the next one */
+  /* Assembly memories handed out in earlier AUs, kept (one reference each)
+   * so that one downstream has released (refcount back to 1: nobody else
+   * can reach it) is written again instead of allocating: no malloc, no
+   * fresh pages to fault in, a destination still in cache. */
+  GstMemory *fu_pool[FU_POOL_SIZE];
 
   gboolean discont_pending;
   gboolean waiting_keyframe;
@@ -153,12 +161,68 @@ param_clear (ParamSet * p)
   }
 }
 
+/* Keeps @mem (reference taken) for a later FU-A; the oldest one goes when
+ * all slots are taken. */
+static void
+fu_pool_put (ArclyH264DepayCore * core, GstMemory * mem)
+{
+  guint i;
+
+  if (core->fu_pool[FU_POOL_SIZE - 1])
+    gst_memory_unref (core->fu_pool[FU_POOL_SIZE - 1]);
+  for (i = FU_POOL_SIZE - 1; i > 0; i--)
+    core->fu_pool[i] = core->fu_pool[i - 1];
+  core->fu_pool[0] = mem;
+}
+
+/* A kept memory nobody else references any more, of at least @cap bytes,
+ * reset to its full size; NULL when there is none. */
+static GstMemory *
+fu_pool_get (ArclyH264DepayCore * core, gsize cap)
+{
+  guint i;
+
+  for (i = 0; i < FU_POOL_SIZE && core->fu_pool[i]; i++) {
+    GstMemory *mem = core->fu_pool[i];
+    gsize offset, maxsize;
+
+    /* refcount 1 = only our reference: no buffer (downstream) and no
+     * sub-memory holds it, and nobody can take a new one */
+    if (GST_MINI_OBJECT_REFCOUNT_VALUE (mem) != 1)
+      continue;
+    gst_memory_get_sizes (mem, &offset, &maxsize);
+    if (maxsize < cap || maxsize > 2 * cap) {
+      /* too small, or much bigger than needed now: let it go */
+      continue;
+    }
+    for (; i + 1 < FU_POOL_SIZE; i++)
+      core->fu_pool[i] = core->fu_pool[i + 1];
+    core->fu_pool[FU_POOL_SIZE - 1] = NULL;
+    gst_memory_resize (mem, -(gssize) offset, maxsize);
+    return mem;
+  }
+  return NULL;
+}
+
+static void
+fu_pool_clear (ArclyH264DepayCore * core)
+{
+  guint i;
+
+  for (i = 0; i < FU_POOL_SIZE; i++) {
+    if (core->fu_pool[i]) {
+      gst_memory_unref (core->fu_pool[i]);
+      core->fu_pool[i] = NULL;
+    }
+  }
+}
+
 static void
 fu_clear (ArclyH264DepayCore * core)
 {
   if (core->fu_mem) {
     gst_memory_unmap (core->fu_mem, &core->fu_map);
-    gst_memory_unref (core->fu_mem);
+    fu_pool_put (core, core->fu_mem);
     core->fu_mem = NULL;
   }
   core->fu_active = FALSE;
@@ -220,6 +284,7 @@ arcly_h264_depay_core_reset (ArclyH264DepayCore * core, gboolean hard)
       param_clear (&core->pps[i]);
     core->last_sps_id = -1;
     core->warned_unsupported = FALSE;
+    fu_pool_clear (core);
     memset (&core->stats, 0, sizeof (core->stats));
   }
 }
@@ -875,7 +940,9 @@ fu_reserve (ArclyH264DepayCore * core, gsize more)
   cap = core->fu_mem ? MAX (2 * core->fu_map.size, need) :
       MAX (core->fu_hint, need);
   cap = MIN (cap, (gsize) MAX_AU_SIZE + 1);
-  mem = gst_allocator_alloc (NULL, cap, NULL);
+  mem = core->fu_mem ? NULL : fu_pool_get (core, cap);
+  if (mem == NULL)
+    mem = gst_allocator_alloc (NULL, cap, NULL);
   if (!gst_memory_map (mem, &map, GST_MAP_WRITE)) {
     gst_memory_unref (mem);
     return FALSE;
@@ -884,6 +951,7 @@ fu_reserve (ArclyH264DepayCore * core, gsize more)
     memcpy (map.data, core->fu_map.data, 1 + core->fu_size);
     core->fu_copied += core->fu_size;
     gst_memory_unmap (core->fu_mem, &core->fu_map);
+    /* too small now: not worth keeping */
     gst_memory_unref (core->fu_mem);
   } else {
     map.data[0] = core->fu_header;
@@ -925,13 +993,15 @@ fu_complete (ArclyH264DepayCore * core)
 static guint
 handle_fu_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
 {
+  const guint8 *hdr;
   guint8 fu;
   gboolean start, end;
   gsize frag_size;
 
   if (pkt->size < 2)
     return ARCLY_H264_DEPAY_EV_MALFORMED;
-  fu = pkt->data[1];
+  hdr = pkt->data ? pkt->data : pkt->head;
+  fu = hdr[1];
   start = (fu & 0x80) != 0;
   end = (fu & 0x40) != 0;
   frag_size = pkt->size - 2;
@@ -947,7 +1017,7 @@ handle_fu_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
     if (core->au_broken)
       return ev;
     core->fu_active = TRUE;
-    core->fu_header = (pkt->data[0] & 0xe0) | (fu & 0x1f);
+    core->fu_header = (hdr[0] & 0xe0) | (fu & 0x1f);
   } else if (!core->fu_active) {
     /* a fragment without its start: the NAL unit is lost */
     if (core->au_broken)
@@ -969,7 +1039,14 @@ handle_fu_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
       au_mark_broken (core);
       return ARCLY_H264_DEPAY_EV_MALFORMED;
     }
-    memcpy (core->fu_map.data + 1 + core->fu_size, pkt->data + 2, frag_size);
+    if (pkt->data) {
+      memcpy (core->fu_map.data + 1 + core->fu_size, pkt->data + 2,
+          frag_size);
+    } else if (gst_buffer_extract (pkt->buffer, pkt->buffer_offset + 2,
+            core->fu_map.data + 1 + core->fu_size, frag_size) != frag_size) {
+      au_mark_broken (core);
+      return ARCLY_H264_DEPAY_EV_MALFORMED;
+    }
     core->fu_size += frag_size;
   }
   if (end)
@@ -1018,7 +1095,13 @@ arcly_h264_depay_core_push (ArclyH264DepayCore * core,
     goto dropped;
   }
 
-  type = ARCLY_H264_NAL_TYPE (pkt->data[0]);
+  type = ARCLY_H264_NAL_TYPE (pkt->data ? pkt->data[0] : pkt->head[0]);
+  if (pkt->data == NULL && (type != ARCLY_H264_NAL_FU_A || pkt->size < 2 ||
+          pkt->buffer == NULL)) {
+    /* only FU-A may come split (see ArclyH264DepayPacket) */
+    ev |= ARCLY_H264_DEPAY_EV_MALFORMED;
+    goto dropped;
+  }
   if (core->fu_active && type != ARCLY_H264_NAL_FU_A) {
     /* the fragmented NAL unit never got its end */
     au_mark_broken (core);

@@ -38,6 +38,15 @@ typedef struct
    * memory: NAL units are copied (and counted). */
   GstMemory *mem;
   gsize mem_offset;
+  /* For an FU-A payload split over several memories (rtph264pay sends FU
+   * indicator + FU header and the fragment in different memories), instead
+   * of merging it: @data NULL, @head the first two payload bytes, and the
+   * payload is read (fragment bytes copied once, straight into the
+   * assembly memory) from @buffer at @buffer_offset.  Only FU-A packets may
+   * come in this form. */
+  GstBuffer *buffer;
+  gsize buffer_offset;
+  guint8 head[2];
   guint16 seq;
   guint32 rtp_ts;
   gboolean marker;

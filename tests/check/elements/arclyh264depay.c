@@ -402,6 +402,101 @@ GST_START_TEST (test_fu_a)
 
 GST_END_TEST;
 
+/* FU-A packets laid out like rtph264pay's: RTP header, FU indicator + FU
+ * header, and the fragment each in their own memory. */
+static guint
+push_fu_a_split (GstHarness * h, guint16 seq, guint32 ts, const guint8 * nal,
+    gsize size, gsize frag, gint skip_index)
+{
+  gsize off = 1;
+  guint n = 0;
+
+  while (off < size) {
+    gsize len = MIN (frag, size - off);
+    gboolean last = off + len == size;
+    guint8 fu[2], *p;
+    GstBuffer *buf = make_rtp (seq + n, ts, last, NULL, 0,
+        gst_util_uint64_scale (ts, GST_SECOND, 90000));
+
+    fu[0] = (nal[0] & 0xe0) | 28;
+    fu[1] = (off == 1 ? 0x80 : 0) | (last ? 0x40 : 0) | (nal[0] & 0x1f);
+    p = g_memdup2 (fu, 2);
+    gst_buffer_append_memory (buf, gst_memory_new_wrapped (0, p, 2, 0, 2, p,
+            g_free));
+    p = g_memdup2 (nal + off, len);
+    gst_buffer_append_memory (buf, gst_memory_new_wrapped (0, p, len, 0, len,
+            p, g_free));
+    fail_unless_equals_int (gst_buffer_n_memory (buf), 3);
+    if ((gint) n != skip_index) {
+      fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    } else {
+      gst_buffer_unref (buf);
+    }
+    off += len;
+    n++;
+  }
+  return n;
+}
+
+GST_START_TEST (test_fu_a_split_memories_and_reuse)
+{
+  GstHarness *h = new_harness (NULL);
+  GstBuffer *au1, *au2, *au3;
+  guint8 *nal1 = big_nal (0x65, 4000), *nal2 = big_nal (0x41, 3000);
+  guint8 *nal3 = big_nal (0x41, 3500);
+  gsize size;
+  guint8 *stap = make_stap_a (&size, sps, sizeof (sps), pps, sizeof (pps),
+      NULL);
+
+  copied_log_start ();
+  push (h, 10, 9000, FALSE, stap, size);
+  fail_unless_equals_int (push_fu_a_split (h, 11, 9000, nal1, 4000, 1200,
+          -1), 4);
+  au1 = pull_one (h);
+  /* the next picture while the first is still held downstream: its
+   * assembly memory must not be written again */
+  push_fu_a_split (h, 15, 12000, nal2, 3000, 1000, -1);
+  au2 = pull_one (h);
+  assert_buffer_bytes (au1, annexb (sps, sizeof (sps), pps, sizeof (pps),
+          nal1, (gsize) 4000, NULL));
+  assert_buffer_bytes (au2, annexb (nal2, (gsize) 3000, NULL));
+  gst_buffer_unref (au1);
+  gst_buffer_unref (au2);
+  /* released: the next ones reuse the memories, with the right bytes */
+  push_fu_a_split (h, 18, 15000, nal3, 3500, 1000, -1);
+  au3 = pull_one (h);
+  assert_buffer_bytes (au3, annexb (nal3, (gsize) 3500, NULL));
+  gst_buffer_unref (au3);
+  /* a lost fragment still drops the picture */
+  push_fu_a_split (h, 22, 18000, nal2, 3000, 1000, 1);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  push_fu_a_split (h, 25, 21000, nal1, 4000, 1200, -1);
+  au1 = pull_one (h);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (au1, GST_BUFFER_FLAG_DISCONT));
+  /* IDR: SPS/PPS inserted */
+  assert_buffer_bytes (au1, annexb (sps, sizeof (sps), pps, sizeof (pps),
+          nal1, (gsize) 4000, NULL));
+  gst_buffer_unref (au1);
+
+  /* each fragment byte copied once, nothing else */
+  fail_unless_equals_int (copied_log->len, 4);
+  fail_unless_equals_uint64 (g_array_index (copied_log, guint64, 0), 3999);
+  fail_unless_equals_uint64 (g_array_index (copied_log, guint64, 1), 2999);
+  fail_unless_equals_uint64 (g_array_index (copied_log, guint64, 2), 3499);
+  fail_unless_equals_uint64 (g_array_index (copied_log, guint64, 3), 3999);
+  fail_unless_equals_uint64 (stat_u64 (h, "bytes-copied"),
+      3999 + 2999 + 3499 + 3999);
+  fail_unless_equals_uint64 (stat_u64 (h, "aus-dropped"), 1);
+  copied_log_stop ();
+  g_free (stap);
+  g_free (nal1);
+  g_free (nal2);
+  g_free (nal3);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_missing_marker)
 {
   GstHarness *h = new_harness (NULL);
@@ -1026,6 +1121,7 @@ arclyh264depay_suite (void)
   tcase_add_test (tc, test_zero_copy_single_nal);
   tcase_add_test (tc, test_stap_a);
   tcase_add_test (tc, test_fu_a);
+  tcase_add_test (tc, test_fu_a_split_memories_and_reuse);
   tcase_add_test (tc, test_missing_marker);
   tcase_add_test (tc, test_fu_a_loss);
   tcase_add_test (tc, test_wait_for_keyframe);
