@@ -89,6 +89,11 @@ G_DECLARE_FINAL_TYPE (ArclyTsMux, arcly_ts_mux, ARCLY, TS_MUX, GstAggregator);
 /* An audio PES stays well below PES_packet_length's 65535. */
 #define AUDIO_PES_MAX_BYTES   60000
 
+/* Input each sink pad may hold when the pipeline is not live (see
+ * update_queue_depth), and the most units one aggregate() call handles. */
+#define NONLIVE_QUEUE_TIME    (500 * GST_MSECOND)
+#define MAX_UNITS_PER_CALL    64
+
 #define DEFAULT_AUDIO_PES_MAX_DURATION (100 * GST_MSECOND)
 #define MAX_AUDIO_PES_MAX_DURATION     (500 * GST_MSECOND)
 
@@ -170,6 +175,7 @@ struct _ArclyTsMux
   ArclyTsMuxPad *pcr_pad;       /* reffed: it may be released meanwhile */
   gboolean have_video;
   gboolean caps_sent;
+  gboolean queue_set;           /* we set the base class latency property */
   gboolean first_output;
   gboolean have_pcr;
   gint64 last_pcr;              /* running time of the last PCR written */
@@ -438,22 +444,21 @@ send_caps (ArclyTsMux * self)
 
 /* ----------------------------------------------------------- writing -- */
 
-static void
-write_psi (ArclyTsMux * self, GByteArray * out)
+/* Copies the PAT + PMT to @dst (2 packets) and returns what follows. */
+static guint8 *
+write_psi (ArclyTsMux * self, guint8 * dst)
 {
-  guint8 *p;
-
   /* The sections only change with the program: copy the packets written
    * for it (see send_caps) and set their continuity counters. */
-  g_byte_array_append (out, self->psi_packets, sizeof (self->psi_packets));
-  p = out->data + out->len - sizeof (self->psi_packets);
-  p[3] = (p[3] & 0xf0) | self->pat.cc;
-  p[ARCLY_TS_PACKET_SIZE + 3] = (p[ARCLY_TS_PACKET_SIZE + 3] & 0xf0) |
+  memcpy (dst, self->psi_packets, sizeof (self->psi_packets));
+  dst[3] = (dst[3] & 0xf0) | self->pat.cc;
+  dst[ARCLY_TS_PACKET_SIZE + 3] = (dst[ARCLY_TS_PACKET_SIZE + 3] & 0xf0) |
       self->pmt.cc;
   self->pat.cc = (self->pat.cc + 1) & 0x0f;
   self->pmt.cc = (self->pmt.cc + 1) & 0x0f;
   self->have_psi = TRUE;
   self->last_psi = self->now;
+  return dst + sizeof (self->psi_packets);
 }
 
 /* Advances the mux clock to @t. */
@@ -467,41 +472,55 @@ advance_clock (ArclyTsMux * self, gint64 t)
 
 /* Fills a PCR gap longer than PCR_MAX_INTERVAL with PCR-only packets (after
  * the PAT/PMT a buffer may start with).  @pcr_in_pes: the PES about to be
- * written carries a PCR itself. */
-static void
-fill_pcr (ArclyTsMux * self, GByteArray * out, gboolean pcr_in_pes)
+ * written carries a PCR itself.  Returns the number of packets; with @dst
+ * NULL, only counts them (the state is kept), so that the output can be
+ * allocated at its exact size first. */
+static guint
+fill_pcr (ArclyTsMux * self, guint8 * dst, gboolean pcr_in_pes)
 {
+  gboolean have_pcr = self->have_pcr;
+  gint64 last_pcr = self->last_pcr;
   guint n = 0;
 
   if (!self->pcr_pad)
-    return;
+    return 0;
 
-  if (!self->have_pcr) {
+  if (!have_pcr) {
     if (pcr_in_pes)
-      return;
+      return 0;
     /* A PCR before the very first PES. */
-    arcly_ts_write_pcr_packet (&self->pcr_pad->ts, rt_to_pcr (self->now), out);
-    self->have_pcr = TRUE;
-    self->last_pcr = self->now;
-    return;
-  }
-  while (self->now - self->last_pcr > PCR_MAX_INTERVAL
-      && n < PCR_FILL_MAX_PACKETS) {
-    self->last_pcr += PCR_FILL_STEP;
-    arcly_ts_write_pcr_packet (&self->pcr_pad->ts,
-        rt_to_pcr (self->last_pcr), out);
-    n++;
-  }
-  if (self->now - self->last_pcr > PCR_MAX_INTERVAL) {
-    /* A gap of over a second in the input: nothing to fill it with. */
-    GST_DEBUG_OBJECT (self, "PCR jumps by %" GST_STIME_FORMAT,
-        GST_STIME_ARGS (self->now - self->last_pcr));
-    if (!pcr_in_pes) {
-      arcly_ts_write_pcr_packet (&self->pcr_pad->ts, rt_to_pcr (self->now),
-          out);
+    if (dst) {
+      arcly_ts_write_pcr_packet_to (&self->pcr_pad->ts,
+          rt_to_pcr (self->now), dst);
+      self->have_pcr = TRUE;
       self->last_pcr = self->now;
     }
+    return 1;
   }
+  while (self->now - last_pcr > PCR_MAX_INTERVAL
+      && n < PCR_FILL_MAX_PACKETS) {
+    last_pcr += PCR_FILL_STEP;
+    if (dst)
+      arcly_ts_write_pcr_packet_to (&self->pcr_pad->ts, rt_to_pcr (last_pcr),
+          dst + n * ARCLY_TS_PACKET_SIZE);
+    n++;
+  }
+  if (self->now - last_pcr > PCR_MAX_INTERVAL) {
+    /* A gap of over a second in the input: nothing to fill it with. */
+    if (dst)
+      GST_DEBUG_OBJECT (self, "PCR jumps by %" GST_STIME_FORMAT,
+          GST_STIME_ARGS (self->now - last_pcr));
+    if (!pcr_in_pes) {
+      if (dst)
+        arcly_ts_write_pcr_packet_to (&self->pcr_pad->ts,
+            rt_to_pcr (self->now), dst + n * ARCLY_TS_PACKET_SIZE);
+      last_pcr = self->now;
+      n++;
+    }
+  }
+  if (dst)
+    self->last_pcr = last_pcr;
+  return n;
 }
 
 static gboolean
@@ -511,18 +530,69 @@ psi_due (ArclyTsMux * self)
       || self->now - self->last_psi + self->psi_step > PSI_INTERVAL;
 }
 
-static GstFlowReturn
-push_output (ArclyTsMux * self, GByteArray * out, gint64 pts, gint64 dts,
-    GstClockTime duration, gboolean keyframe)
+/* One access unit's output: a buffer allocated at its exact size (PAT/PMT,
+ * PCR-only packets, the PES), written in place while mapped. */
+typedef struct
 {
   GstBuffer *buf;
-  gsize len = out->len;
+  GstMapInfo map;
+} Output;
 
-  if (len == 0) {
-    g_byte_array_unref (out);
-    return GST_FLOW_OK;
+static gboolean
+output_alloc (Output * o, gsize size)
+{
+  o->buf = gst_buffer_new_allocate (NULL, size, NULL);
+  if (!o->buf || !gst_buffer_map (o->buf, &o->map, GST_MAP_WRITE)) {
+    gst_clear_buffer (&o->buf);
+    return FALSE;
   }
-  buf = gst_buffer_new_wrapped (g_byte_array_free (out, FALSE), len);
+  return TRUE;
+}
+
+/* Writes the PES of @info and @chunks after what the buffer starts with
+ * (PAT/PMT when @psi, PCR-only packets when needed), all at once: the sizes
+ * are known first, so the memory is allocated once at its exact size and
+ * the payload copied once, straight into its transport packets. */
+static GstBuffer *
+write_unit (ArclyTsMux * self, ArclyTsMuxPad * pad, gboolean psi,
+    ArclyTsPesInfo * info, const ArclyTsChunk * chunks, guint n_chunks)
+{
+  gboolean pcr = info->write_pcr;
+  gsize payload = 0, size;
+  guint i, n_pcr = fill_pcr (self, NULL, pcr);
+  Output o;
+  guint8 *p;
+
+  for (i = 0; i < n_chunks; i++)
+    payload += chunks[i].size;
+  size = (psi ? 2 + n_pcr : n_pcr) * ARCLY_TS_PACKET_SIZE +
+      arcly_ts_pes_packets_size (info, payload);
+  if (!output_alloc (&o, size))
+    return NULL;
+  p = o.map.data;
+  if (psi)
+    p = write_psi (self, p);
+  p += fill_pcr (self, p, pcr) * ARCLY_TS_PACKET_SIZE;
+  info->pcr = rt_to_pcr (self->now);
+  if (pcr) {
+    self->have_pcr = TRUE;
+    self->last_pcr = self->now;
+  }
+  p += arcly_ts_write_pes_to (&pad->ts, info, chunks, n_chunks, p);
+  g_assert (p == o.map.data + size);
+  gst_buffer_unmap (o.buf, &o.map);
+  return o.buf;
+}
+
+static GstFlowReturn
+push_output (ArclyTsMux * self, GstBuffer * buf, gint64 pts, gint64 dts,
+    GstClockTime duration, gboolean keyframe)
+{
+  if (!buf) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Out of memory"),
+        ("could not allocate an output buffer"));
+    return GST_FLOW_ERROR;
+  }
   GST_BUFFER_PTS (buf) = rt_to_out (pts);
   GST_BUFFER_DTS (buf) = rt_to_out (dts);
   GST_BUFFER_DURATION (buf) = duration;
@@ -533,15 +603,9 @@ push_output (ArclyTsMux * self, GByteArray * out, gint64 pts, gint64 dts,
     self->first_output = FALSE;
   }
   GST_CAT_LOG_OBJECT (arclytsmux_dataflow, self, "output %" G_GSIZE_FORMAT
-      " bytes pts %" GST_STIME_FORMAT " %s", len, GST_STIME_ARGS (pts),
-      keyframe ? "keyframe" : "delta");
+      " bytes pts %" GST_STIME_FORMAT " %s", gst_buffer_get_size (buf),
+      GST_STIME_ARGS (pts), keyframe ? "keyframe" : "delta");
   return gst_aggregator_finish_buffer (GST_AGGREGATOR (self), buf);
-}
-
-static GByteArray *
-new_output (gsize payload)
-{
-  return g_byte_array_sized_new ((payload / 184 + 4) * ARCLY_TS_PACKET_SIZE);
 }
 
 /* ----------------------------------------------------------------- audio -- */
@@ -552,35 +616,24 @@ flush_audio (ArclyTsMux * self, ArclyTsMuxPad * pad)
 {
   ArclyTsPesInfo info = { 0 };
   ArclyTsChunk chunk;
-  GByteArray *out;
-  gboolean pcr = (pad == self->pcr_pad);
-  gboolean keyframe = FALSE;
+  GstBuffer *out;
+  gboolean keyframe;
 
   if (pad->audio_frames == 0)
     return GST_FLOW_OK;
 
-  out = new_output (pad->audio_es->len);
   advance_clock (self, pad->audio_start);
   /* Audio-only: the buffers that start with PAT/PMT are the cut points. */
-  if (!self->have_video && psi_due (self)) {
-    write_psi (self, out);
-    keyframe = TRUE;
-  }
-  fill_pcr (self, out, pcr);
+  keyframe = !self->have_video && psi_due (self);
   info.stream_id = pad->stream_id;
   info.has_pts = TRUE;
   info.pts = rt_to_pts (pad->audio_start);
   info.data_alignment = TRUE;
   info.random_access = !self->have_video;
-  info.write_pcr = pcr;
-  info.pcr = rt_to_pcr (self->now);
-  if (pcr) {
-    self->have_pcr = TRUE;
-    self->last_pcr = self->now;
-  }
+  info.write_pcr = (pad == self->pcr_pad);
   chunk.data = pad->audio_es->data;
   chunk.size = pad->audio_es->len;
-  arcly_ts_write_pes (&pad->ts, &info, &chunk, 1, out);
+  out = write_unit (self, pad, keyframe, &info, &chunk, 1);
 
   GST_CAT_LOG_OBJECT (arclytsmux_dataflow, pad, "audio PES of %u frames",
       pad->audio_frames);
@@ -731,7 +784,7 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   gboolean keyframe, pcr = (pad == self->pcr_pad), ok;
   const GByteArray *params = NULL;
   ArclyTsPesInfo info = { 0 };
-  GByteArray *ts;
+  GstBuffer *out;
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
     pad_drop (self, pad, DROP_MALFORMED, "could not map the buffer");
@@ -799,11 +852,7 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
       goto done;
   }
 
-  ts = new_output (map.size + 64);
   advance_clock (self, dts);
-  if ((keyframe && pcr) || psi_due (self))
-    write_psi (self, ts);
-  fill_pcr (self, ts, pcr);
   info.stream_id = pad->stream_id;
   info.has_pts = info.has_dts = TRUE;
   info.pts = rt_to_pts (pts);
@@ -811,13 +860,9 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   info.data_alignment = TRUE;
   info.random_access = keyframe;
   info.write_pcr = pcr;
-  info.pcr = rt_to_pcr (self->now);
-  if (pcr) {
-    self->have_pcr = TRUE;
-    self->last_pcr = self->now;
-  }
-  arcly_ts_write_pes (&pad->ts, &info, chunks, n_chunks, ts);
-  ret = push_output (self, ts, pts, dts, GST_BUFFER_DURATION (buf),
+  out = write_unit (self, pad, (keyframe && pcr) || psi_due (self), &info,
+      chunks, n_chunks);
+  ret = push_output (self, out, pts, dts, GST_BUFFER_DURATION (buf),
       keyframe && pcr);
 
 done:
@@ -876,15 +921,18 @@ handle_buffer (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf)
 }
 
 /* The sink pad whose next buffer has the earliest DTS (PTS when no DTS);
- * buffers without a usable timestamp come first, to be dropped. */
+ * buffers without a usable timestamp come first, to be dropped.
+ * @all_ready: every pad has a buffer waiting or is at EOS, so the choice is
+ * the same as the one a later call would make. */
 static ArclyTsMuxPad *
-pick_pad (ArclyTsMux * self, gboolean * all_eos)
+pick_pad (ArclyTsMux * self, gboolean * all_eos, gboolean * all_ready)
 {
   ArclyTsMuxPad *best = NULL;
   gint64 best_t = 0;
   GList *l;
 
   *all_eos = TRUE;
+  *all_ready = TRUE;
   GST_OBJECT_LOCK (self);
   for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
     ArclyTsMuxPad *pad = l->data;
@@ -892,8 +940,10 @@ pick_pad (ArclyTsMux * self, gboolean * all_eos)
     gint64 t;
 
     if (!buf) {
-      if (!gst_aggregator_pad_is_eos (GST_AGGREGATOR_PAD (pad)))
+      if (!gst_aggregator_pad_is_eos (GST_AGGREGATOR_PAD (pad))) {
         *all_eos = FALSE;
+        *all_ready = FALSE;
+      }
       continue;
     }
     *all_eos = FALSE;
@@ -912,34 +962,75 @@ pick_pad (ArclyTsMux * self, gboolean * all_eos)
   return best;
 }
 
+/* GstAggregator lets a sink pad hold one buffer when the pipeline is not
+ * live and its latency property is 0: every buffer then costs two thread
+ * hand-offs (the muxer waits for the upstream thread to push the next one,
+ * which waits for the muxer to take it).  Without a live source there is no
+ * latency to keep low, so the pads may hold NONLIVE_QUEUE_TIME of input
+ * each, and aggregate() drains what is there in one call.  Live pipelines
+ * (or a latency set by the application) are left as they are. */
+static void
+update_queue_depth (ArclyTsMux * self)
+{
+  GstAggregator *agg = GST_AGGREGATOR (self);
+  gboolean live = GST_CLOCK_TIME_IS_VALID (gst_aggregator_get_latency (agg));
+  GstClockTime latency = 0;
+
+  g_object_get (self, "latency", &latency, NULL);
+  if (!live && latency == 0) {
+    GST_DEBUG_OBJECT (self, "not live: pads queue %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (NONLIVE_QUEUE_TIME));
+    self->queue_set = TRUE;
+    g_object_set (self, "latency", (GstClockTime) NONLIVE_QUEUE_TIME, NULL);
+  } else if (live && self->queue_set && latency == NONLIVE_QUEUE_TIME) {
+    self->queue_set = FALSE;
+    g_object_set (self, "latency", (GstClockTime) 0, NULL);
+  }
+}
+
 static GstFlowReturn
 arcly_ts_mux_aggregate (GstAggregator * agg, gboolean timeout)
 {
   ArclyTsMux *self = ARCLY_TS_MUX (agg);
   ArclyTsMuxPad *pad;
   GstBuffer *buf;
-  GstFlowReturn ret;
-  gboolean all_eos;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gboolean all_eos, all_ready;
+  guint n;
 
   if (ensure_program (self) || !self->caps_sent) {
     if (self->caps_sent)
       self->have_psi = FALSE;   /* a new PMT version: announce it now */
     send_caps (self);
+    update_queue_depth (self);
   }
 
-  pad = pick_pad (self, &all_eos);
-  if (!pad) {
-    if (!all_eos)
-      return GST_FLOW_OK;
-    ret = flush_all_audio (self);
-    GST_DEBUG_OBJECT (self, "all pads at EOS");
-    return ret == GST_FLOW_OK ? GST_FLOW_EOS : ret;
+  /* One unit, then as many as are queued (bounded, so that events and
+   * state changes waiting in the base class are not held back long) while
+   * every pad has one to compare: GstAggregator would call again at once
+   * for each of them anyway. */
+  for (n = 0; n < MAX_UNITS_PER_CALL && ret == GST_FLOW_OK; n++) {
+    pad = pick_pad (self, &all_eos, &all_ready);
+    if (!pad) {
+      if (n > 0 || !all_eos)
+        break;
+      ret = flush_all_audio (self);
+      GST_DEBUG_OBJECT (self, "all pads at EOS");
+      return ret == GST_FLOW_OK ? GST_FLOW_EOS : ret;
+    }
+    if (n > 0 && !all_ready) {
+      gst_object_unref (pad);
+      break;
+    }
+    buf = gst_aggregator_pad_pop_buffer (GST_AGGREGATOR_PAD (pad));
+    if (buf) {
+      ret = handle_buffer (self, pad, buf);
+      gst_buffer_unref (buf);
+    }
+    gst_object_unref (pad);
+    if (!buf)
+      break;
   }
-  buf = gst_aggregator_pad_pop_buffer (GST_AGGREGATOR_PAD (pad));
-  ret = buf ? handle_buffer (self, pad, buf) : GST_FLOW_OK;
-  if (buf)
-    gst_buffer_unref (buf);
-  gst_object_unref (pad);
   return ret;
 }
 

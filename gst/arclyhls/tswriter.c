@@ -301,18 +301,43 @@ copy_chunks (guint8 * dst, gsize n, const ArclyTsChunk * chunks,
   }
 }
 
+/* What the first packet of a PES has room for after its adaptation field
+ * (random access indicator and/or PCR), when it has one. */
+static guint
+first_packet_space (const ArclyTsPesInfo * info)
+{
+  if (!info->random_access && !info->write_pcr)
+    return TS_PAYLOAD_MAX;
+  /* length byte, flags byte, PCR */
+  return TS_PAYLOAD_MAX - 2 - (info->write_pcr ? 6 : 0);
+}
+
 gsize
-arcly_ts_write_pes (ArclyTsPid * pid, const ArclyTsPesInfo * info,
-    const ArclyTsChunk * chunks, guint n_chunks, GByteArray * out)
+arcly_ts_pes_packets_size (const ArclyTsPesInfo * info, gsize payload_size)
+{
+  gsize total = arcly_ts_pes_header_size (info) + payload_size;
+  guint first = first_packet_space (info);
+
+  /* Every packet takes as much as it has room for; only the last one is
+   * stuffed (see arcly_ts_write_pes_to). */
+  if (total <= first)
+    return ARCLY_TS_PACKET_SIZE;
+  return (1 + (total - first + TS_PAYLOAD_MAX - 1) / TS_PAYLOAD_MAX) *
+      ARCLY_TS_PACKET_SIZE;
+}
+
+gsize
+arcly_ts_write_pes_to (ArclyTsPid * pid, const ArclyTsPesInfo * info,
+    const ArclyTsChunk * chunks, guint n_chunks, guint8 * dst)
 {
   guint8 header[19];
   ArclyTsChunk all_static[8];
   ArclyTsChunk *all;
-  gsize payload = 0, remaining, start_len = out->len, max_packets;
+  gsize payload = 0, remaining;
   guint header_size, i, ci = 0;
   gsize off = 0;
   gboolean first = TRUE;
-  guint8 *p;
+  guint8 *p = dst;
 
   for (i = 0; i < n_chunks; i++)
     payload += chunks[i].size;
@@ -326,12 +351,6 @@ arcly_ts_write_pes (ArclyTsPid * pid, const ArclyTsPesInfo * info,
   if (n_chunks > 0)
     memcpy (all + 1, chunks, n_chunks * sizeof (ArclyTsChunk));
   remaining = header_size + payload;
-
-  /* Reserve the worst case once: every packet full but the first, which
-   * may lose 8 bytes to the adaptation field. */
-  max_packets = (remaining + 8 + TS_PAYLOAD_MAX - 1) / TS_PAYLOAD_MAX;
-  g_byte_array_set_size (out, start_len + max_packets * ARCLY_TS_PACKET_SIZE);
-  p = out->data + start_len;
 
   while (remaining > 0) {
     guint8 *pkt = p;
@@ -372,7 +391,14 @@ arcly_ts_write_pes (ArclyTsPid * pid, const ArclyTsPesInfo * info,
       memset (p, 0xff, stuffing);
       p += stuffing;
     }
-    copy_chunks (p, take, all, n_chunks + 1, &ci, &off);
+    if (take == TS_PAYLOAD_MAX && ci <= n_chunks
+        && all[ci].size - off > TS_PAYLOAD_MAX) {
+      /* The common case: a whole packet from inside one chunk. */
+      memcpy (p, all[ci].data + off, TS_PAYLOAD_MAX);
+      off += TS_PAYLOAD_MAX;
+    } else {
+      copy_chunks (p, take, all, n_chunks + 1, &ci, &off);
+    }
     p += take;
     remaining -= take;
     first = FALSE;
@@ -381,24 +407,46 @@ arcly_ts_write_pes (ArclyTsPid * pid, const ArclyTsPesInfo * info,
 
   if (all != all_static)
     g_free (all);
-  g_byte_array_set_size (out, p - out->data);
-  return out->len - start_len;
+  return p - dst;
+}
+
+gsize
+arcly_ts_write_pes (ArclyTsPid * pid, const ArclyTsPesInfo * info,
+    const ArclyTsChunk * chunks, guint n_chunks, GByteArray * out)
+{
+  gsize payload = 0, size, start_len = out->len;
+  guint i;
+
+  for (i = 0; i < n_chunks; i++)
+    payload += chunks[i].size;
+  size = arcly_ts_pes_packets_size (info, payload);
+  g_byte_array_set_size (out, start_len + size);
+  size = arcly_ts_write_pes_to (pid, info, chunks, n_chunks,
+      out->data + start_len);
+  g_assert (out->len == start_len + size);
+  return size;
+}
+
+void
+arcly_ts_write_pcr_packet_to (const ArclyTsPid * pid, guint64 pcr,
+    guint8 * dst)
+{
+  /* Adaptation field only: the continuity counter keeps the value of the
+   * last payload packet (§2.4.3.3). */
+  guint8 *p = put_ts_header (dst, pid->pid, FALSE, 0x2,
+      (pid->cc + 15) & 0x0f);
+
+  p = put8 (p, TS_PAYLOAD_MAX - 1);
+  p = put8 (p, AF_FLAG_PCR);
+  p = put_pcr (p, pcr);
+  memset (p, 0xff, dst + ARCLY_TS_PACKET_SIZE - p);
 }
 
 void
 arcly_ts_write_pcr_packet (const ArclyTsPid * pid, guint64 pcr,
     GByteArray * out)
 {
-  guint8 *pkt = append_packet (out);
-  /* Adaptation field only: the continuity counter keeps the value of the
-   * last payload packet (§2.4.3.3). */
-  guint8 *p = put_ts_header (pkt, pid->pid, FALSE, 0x2,
-      (pid->cc + 15) & 0x0f);
-
-  p = put8 (p, TS_PAYLOAD_MAX - 1);
-  p = put8 (p, AF_FLAG_PCR);
-  p = put_pcr (p, pcr);
-  memset (p, 0xff, pkt + ARCLY_TS_PACKET_SIZE - p);
+  arcly_ts_write_pcr_packet_to (pid, pcr, append_packet (out));
 }
 
 /* ---- H.264 access units ---- */

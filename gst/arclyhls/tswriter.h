@@ -8,7 +8,8 @@
  * PCR, the random access indicator and stuffing (§2.4.3.4).
  *
  * Pure code: the caller owns the state (program description, continuity
- * counters) and the output GByteArray; nothing here does I/O or locking.
+ * counters) and the output (a GByteArray, or memory it sized with
+ * arcly_ts_pes_packets_size); nothing here does I/O or locking.
  * Shared by arclytsmux and arclyhlssink.
  */
 
@@ -111,10 +112,26 @@ gsize   arcly_ts_write_pes (ArclyTsPid * pid, const ArclyTsPesInfo * info,
                             const ArclyTsChunk * chunks, guint n_chunks,
                             GByteArray * out);
 
+/* The same, written at @dst, which has room for
+ * arcly_ts_pes_packets_size() bytes: for callers that allocate their output
+ * exactly.  Returns the number of bytes written. */
+gsize   arcly_ts_write_pes_to (ArclyTsPid * pid, const ArclyTsPesInfo * info,
+                               const ArclyTsChunk * chunks, guint n_chunks,
+                               guint8 * dst);
+
+/* Size of the transport packets (a multiple of 188) that the PES of @info
+ * with @payload_size bytes of payload takes. */
+gsize   arcly_ts_pes_packets_size (const ArclyTsPesInfo * info,
+                                   gsize payload_size);
+
 /* Appends a packet on @pid with only an adaptation field carrying @pcr
  * (27 MHz); it carries no payload, so the continuity counter is kept. */
 void    arcly_ts_write_pcr_packet (const ArclyTsPid * pid, guint64 pcr,
                                    GByteArray * out);
+
+/* The same, written at @dst (188 bytes). */
+void    arcly_ts_write_pcr_packet_to (const ArclyTsPid * pid, guint64 pcr,
+                                      guint8 * dst);
 
 /* Size of the PES header @info produces (9 + 0, 5 or 10 bytes). */
 guint   arcly_ts_pes_header_size (const ArclyTsPesInfo * info);

@@ -1768,6 +1768,16 @@ GST_START_TEST (test_live)
   fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
       "live pipeline did not reach EOS");
   gst_message_unref (msg);
+  {
+    /* the deeper input queues of non-live pipelines are not used live:
+     * the base class latency property stays the application's */
+    GstElement *m = gst_bin_get_by_name (GST_BIN (pipe), "m");
+    GstClockTime latency = GST_CLOCK_TIME_NONE;
+
+    g_object_get (m, "latency", &latency, NULL);
+    fail_unless_equals_uint64 (latency, 0);
+    gst_object_unref (m);
+  }
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (bus);
   gst_object_unref (pipe);

@@ -310,6 +310,21 @@ check_pes_roundtrip (gsize payload_size, guint n_chunks,
   fail_unless_equals_int (out->data[0], 'x');
   g_byte_array_remove_index (out, 0);
   fail_unless_equals_int (out->len % 188, 0);
+  /* the size announced beforehand is the size written, and writing into
+   * memory of exactly that size (no slack: ASan checks it) gives the same
+   * bytes, with the same continuity counters */
+  fail_unless_equals_int (arcly_ts_pes_packets_size (info, payload_size),
+      written);
+  {
+    guint8 *exact = g_malloc (written);
+    ArclyTsPid pid2 = { 0x123, 14 };
+
+    fail_unless_equals_int (arcly_ts_write_pes_to (&pid2, info, chunks,
+            n_chunks, exact), written);
+    fail_unless (memcmp (exact, out->data, written) == 0);
+    fail_unless_equals_int (pid2.cc, pid.cc);
+    g_free (exact);
+  }
   /* as few packets as possible */
   fail_unless (out->len / 188 <=
       (payload_size + arcly_ts_pes_header_size (info) + 8 + 183) / 184);
@@ -412,6 +427,12 @@ GST_START_TEST (test_pcr_packet)
 
   arcly_ts_write_pcr_packet (&pid, 123456789, out);
   fail_unless_equals_int (out->len, 188);
+  {
+    guint8 exact[188];
+
+    arcly_ts_write_pcr_packet_to (&pid, 123456789, exact);
+    fail_unless (memcmp (exact, out->data, 188) == 0);
+  }
   walk_packet (out->data, &k);
   fail_unless_equals_int (k.afc, 2);
   fail_unless_equals_int (k.pid, 0x100);
