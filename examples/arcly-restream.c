@@ -47,7 +47,7 @@
 
 #define DEFAULT_HTTP_PORT 8080
 #define DEFAULT_TARGET_DURATION 2
-#define DEFAULT_PART_MS 300
+#define DEFAULT_PART_MS 200
 #define STATUS_INTERVAL_S 5
 
 typedef struct _App App;
@@ -164,17 +164,47 @@ make (const gchar * factory, const gchar * name)
   return e;
 }
 
-static gboolean
-link_bus_to (GstElement * bus, GstElement * sink, const gchar * sink_pad_tmpl)
+/* A subscriber branch joins a running bus: its pads are requested first,
+ * then it is brought to the pipeline's state, and only then linked, so the
+ * bus's first push (the cached GOP from its keyframe) meets an active pad
+ * instead of a flushing one. */
+typedef struct
 {
-  GstPad *src = gst_element_request_pad_simple (bus, "src_%u");
-  GstPad *dst = gst_element_request_pad_simple (sink, sink_pad_tmpl);
-  gboolean ok = src && dst && gst_pad_link (src, dst) == GST_PAD_LINK_OK;
+  GstPad *src, *dst;
+} PendingLink;
 
-  if (src)
-    gst_object_unref (src);
-  if (dst)
-    gst_object_unref (dst);
+static gboolean
+request_link (GstElement * bus, GstElement * sink, const gchar * sink_pad_tmpl,
+    GPtrArray * pending)
+{
+  PendingLink *l = g_new0 (PendingLink, 1);
+
+  l->src = gst_element_request_pad_simple (bus, "src_%u");
+  l->dst = gst_element_request_pad_simple (sink, sink_pad_tmpl);
+  g_ptr_array_add (pending, l);
+  return l->src != NULL && l->dst != NULL;
+}
+
+/* Links what request_link() prepared; FALSE if any link failed. */
+static gboolean
+finish_links (GPtrArray * pending)
+{
+  gboolean ok = TRUE;
+  guint i;
+
+  for (i = 0; i < pending->len; i++) {
+    PendingLink *l = g_ptr_array_index (pending, i);
+
+    if (l->src == NULL || l->dst == NULL
+        || gst_pad_link (l->src, l->dst) != GST_PAD_LINK_OK)
+      ok = FALSE;
+    if (l->src)
+      gst_object_unref (l->src);
+    if (l->dst)
+      gst_object_unref (l->dst);
+    g_free (l);
+  }
+  g_ptr_array_set_size (pending, 0);
   return ok;
 }
 
@@ -183,6 +213,7 @@ camera_add_subscribers (Camera * cam)
 {
   App *app = cam->app;
   gchar *seg, *init, *playlist;
+  GPtrArray *pending;
 
   if (cam->linked || (!cam->have_video && !cam->have_audio))
     return;
@@ -191,6 +222,7 @@ camera_add_subscribers (Camera * cam)
   cam->hls = make ("arclyhlssink", NULL);
   if (cam->hls == NULL)
     return;
+  pending = g_ptr_array_new ();
   seg = g_build_filename (cam->dir, "segment%05d.m4s", NULL);
   init = g_build_filename (cam->dir, "init%d.mp4", NULL);
   playlist = g_build_filename (cam->dir, "playlist.m3u8", NULL);
@@ -202,18 +234,22 @@ camera_add_subscribers (Camera * cam)
   g_free (init);
   g_free (playlist);
   gst_bin_add (GST_BIN (cam->pipeline), cam->hls);
-  if (cam->have_video && !link_bus_to (cam->vbus, cam->hls, "video"))
-    g_printerr ("[%s] cannot link the video bus to the HLS sink\n", cam->name);
-  if (cam->have_audio && !link_bus_to (cam->abus, cam->hls, "audio"))
-    g_printerr ("[%s] cannot link the audio bus to the HLS sink\n", cam->name);
+  if (cam->have_video)
+    request_link (cam->vbus, cam->hls, "video", pending);
+  if (cam->have_audio)
+    request_link (cam->abus, cam->hls, "audio", pending);
   gst_element_sync_state_with_parent (cam->hls);
+  if (!finish_links (pending))
+    g_printerr ("[%s] cannot link the buses to the HLS sink\n", cam->name);
 
   if (app->record_dir) {
     gchar *loc;
 
     cam->recorder = make ("splitmuxsink", NULL);
-    if (cam->recorder == NULL)
+    if (cam->recorder == NULL) {
+      g_ptr_array_unref (pending);
       return;
+    }
     loc = g_strdup_printf ("%s/%s-%%05d.ts", app->record_dir, cam->name);
     g_object_set (cam->recorder, "location", loc, "muxer-factory",
         "arclytsmux", "max-size-time", (guint64) 3600 * GST_SECOND,
@@ -221,11 +257,14 @@ camera_add_subscribers (Camera * cam)
     g_free (loc);
     gst_bin_add (GST_BIN (cam->pipeline), cam->recorder);
     if (cam->have_video)
-      link_bus_to (cam->vbus, cam->recorder, "video");
+      request_link (cam->vbus, cam->recorder, "video", pending);
     if (cam->have_audio)
-      link_bus_to (cam->abus, cam->recorder, "audio_%u");
+      request_link (cam->abus, cam->recorder, "audio_%u", pending);
     gst_element_sync_state_with_parent (cam->recorder);
+    if (!finish_links (pending))
+      g_printerr ("[%s] cannot link the buses to the recorder\n", cam->name);
   }
+  g_ptr_array_unref (pending);
 }
 
 static void
@@ -662,12 +701,17 @@ serve_index (App * app, SoupServerMessage * msg)
   }
   g_string_append (s, "<script>\n"
       "window.arclyPlayers = {};\n"
+      /* hls.js with light catch-up (≤ 1.5×) after a stall; ?hlsjs=defaults
+       * gives its defaults (low-latency mode on, no catch-up), which is
+       * what bench/restream-latency.sh measures */
+      "var cfg = /[?&]hlsjs=defaults(&|$)/.test(location.search) ? {} :\n"
+      "  { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 };\n"
       "document.querySelectorAll('video[data-src]').forEach(function (v) {\n"
       "  var src = v.dataset.src, name = v.id.slice(2);\n"
       "  var st = { fatal: null, hls: null };\n"
       "  window.arclyPlayers[name] = { video: v, state: st };\n"
       "  if (window.Hls && Hls.isSupported()) {\n"
-      "    var hls = new Hls({ lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 });\n"
+      "    var hls = new Hls(cfg);\n"
       "    st.hls = hls;\n"
       "    if (window.arclyDebug) window.arclyDebug(name, hls);\n"
       "    hls.on(Hls.Events.ERROR, function (e, d) {\n"
@@ -927,7 +971,7 @@ main (int argc, char **argv)
     {"target-duration", 0, 0, G_OPTION_ARG_INT, &target,
         "HLS segment target duration in seconds (default 2)", "S"},
     {"part-duration", 0, 0, G_OPTION_ARG_INT, &part_ms,
-        "LL-HLS part duration in ms (default 300; 0 = plain HLS)", "MS"},
+        "LL-HLS part duration in ms (default 200; 0 = plain HLS)", "MS"},
     {"log-requests", 0, 0, G_OPTION_ARG_NONE, &app.log_requests,
         "Print every HTTP request with its status and how long it was held",
           NULL},

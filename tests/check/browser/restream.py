@@ -17,7 +17,10 @@ asserted (speed is measured in bench/, never asserted in a test): see
 bench/restream-latency.sh.
 
 ARCLY_BROWSER_DEBUG=1 logs hls.js's loading and buffering into the printed
-page state; ARCLY_LOG_REQUESTS=1 makes arcly-restream log every request.
+page state; ARCLY_LOG_REQUESTS=1 makes arcly-restream log every request;
+ARCLY_HLSJS_DEFAULTS=1 opens the page with hls.js's default settings
+(?hlsjs=defaults) instead of the page's own; ARCLY_WATCH_SECONDS=N watches
+until both players advanced N s (default 5) before measuring.
 
 Every process started here is stopped by PID at the end, also on failure;
 Chromium runs in its own process group and is killed by it.
@@ -33,7 +36,8 @@ import tempfile
 import time
 
 CHROMIUM = "/usr/bin/chromium"
-WATCH_SECONDS = 20
+ADVANCE_SECONDS = float(os.environ.get("ARCLY_WATCH_SECONDS", "5"))
+WATCH_SECONDS = 20 + ADVANCE_SECONDS
 SOURCE_LATENCY_S = 0.2
 
 procs = []
@@ -228,7 +232,8 @@ def main():
                 if time.monotonic() > deadline:
                     raise SystemExit("camera %s has no segment after 30 s" % cam)
                 time.sleep(0.2)
-        cdp = Cdp(http, profile)
+        page = http + ("?hlsjs=defaults" if os.environ.get("ARCLY_HLSJS_DEFAULTS") else "")
+        cdp = Cdp(page, profile)
         for _ in range(100):
             if cdp.evaluate("!!(window.arclyPlayers && Object.keys(window.arclyPlayers).length)"):
                 break
@@ -252,7 +257,8 @@ def main():
             for name, s in players.items():
                 if s["time"] > 0 and name not in first:
                     first[name] = (time.monotonic() - t0, s["time"])
-            if len(first) == 2 and all(players[n]["time"] > first[n][1] + 5 for n in first):
+            if len(first) == 2 and all(players[n]["time"] > first[n][1] + ADVANCE_SECONDS
+                                       for n in first):
                 break
         print("page state: %s" % json.dumps(state))
         ok = True
@@ -276,10 +282,16 @@ def main():
                 ok = False
             else:
                 lat = (s["pdt_age"] or 0) + SOURCE_LATENCY_S
+                # stalls: the player waited for data after it first played
+                events = [l.split()[1] for l in state.get("log", [])
+                          if l.startswith(name + " ") and len(l.split()) > 1]
+                stalls = (events[events.index("playing"):].count("waiting")
+                          if "playing" in events else 0)
                 print("camera %s: started after %.1f s, advanced %.1f s, live latency %.2f s "
-                      "(PDT age %.2f s + %.1f s source latency; hls.js live-edge distance %s s)"
+                      "(PDT age %.2f s + %.1f s source latency; hls.js live-edge distance %s s; "
+                      "%d stalls)"
                       % (name, first[name][0], s["time"] - first[name][1], lat,
-                         s["pdt_age"] or 0, SOURCE_LATENCY_S, s["live_edge"]))
+                         s["pdt_age"] or 0, SOURCE_LATENCY_S, s["live_edge"], stalls))
                 if s["pdt_age"] is None:
                     print("FAIL: camera %s: no EXT-X-PROGRAM-DATE-TIME reached the player" % name)
                     ok = False
