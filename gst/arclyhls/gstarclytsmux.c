@@ -184,7 +184,9 @@ struct _ArclyTsMux
   gint64 psi_step;              /* the PCR stream's last DTS step */
   gboolean have_now;
   gint64 now;                   /* the latest DTS written: the mux clock */
-  GByteArray *scratch;          /* avc → Annex-B conversion */
+  GArray *chunks;               /* the PES payload of a video AU: AUD,
+                                 * parameter sets, the NAL units (avc: start
+                                 * codes and NALs pointing into the input) */
   guint8 psi_packets[2 * ARCLY_TS_PACKET_SIZE];   /* PAT + PMT */
 };
 
@@ -779,8 +781,7 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   GstFlowReturn ret = GST_FLOW_OK;
   GstMapInfo map;
   ArclyTsH264Au au;
-  ArclyTsChunk chunks[3];
-  guint n_chunks = 0;
+  ArclyTsChunk *head;
   gboolean keyframe, pcr = (pad == self->pcr_pad), ok;
   const GByteArray *params = NULL;
   ArclyTsPesInfo info = { 0 };
@@ -790,10 +791,19 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
     pad_drop (self, pad, DROP_MALFORMED, "could not map the buffer");
     return GST_FLOW_OK;
   }
-  g_byte_array_set_size (self->scratch, 0);
-  ok = pad->avc ? arcly_ts_h264_avc_to_annexb (map.data, map.size,
-      pad->nal_length_size, self->scratch, &au) :
-      arcly_ts_h264_scan_annexb (map.data, map.size, &au);
+  /* chunks 0 and 1 (AUD, parameter sets) are filled in below */
+  g_array_set_size (self->chunks, 2);
+  if (pad->avc) {
+    ok = arcly_ts_h264_avc_chunks (map.data, map.size, pad->nal_length_size,
+        self->chunks, &au);
+  } else {
+    ok = arcly_ts_h264_scan_annexb (map.data, map.size, &au);
+    if (ok) {
+      ArclyTsChunk rest = { map.data + au.after_aud, map.size - au.after_aud };
+
+      g_array_append_val (self->chunks, rest);
+    }
+  }
   if (!ok) {
     pad_drop (self, pad, DROP_MALFORMED, pad->avc ?
         "NAL length prefixes do not match the buffer size" :
@@ -824,25 +834,18 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   if (keyframe)
     pad->seen_keyframe = TRUE;
 
-  /* AUD first, then the parameter sets before an IDR, then the AU. */
+  /* AUD first, then the parameter sets before an IDR (or nothing: an
+   * empty chunk), then the AU. */
+  head = (ArclyTsChunk *) self->chunks->data;
   if (au.aud_first) {
-    chunks[n_chunks].data = map.data;
-    chunks[n_chunks++].size = au.after_aud;
+    head[0].data = map.data;
+    head[0].size = au.after_aud;
   } else {
-    chunks[n_chunks].data = aud_nal;
-    chunks[n_chunks++].size = sizeof (aud_nal);
+    head[0].data = aud_nal;
+    head[0].size = sizeof (aud_nal);
   }
-  if (params) {
-    chunks[n_chunks].data = params->data;
-    chunks[n_chunks++].size = params->len;
-  }
-  if (pad->avc) {
-    chunks[n_chunks].data = self->scratch->data;
-    chunks[n_chunks++].size = self->scratch->len;
-  } else {
-    chunks[n_chunks].data = map.data + au.after_aud;
-    chunks[n_chunks++].size = map.size - au.after_aud;
-  }
+  head[1].data = params ? params->data : NULL;
+  head[1].size = params ? params->len : 0;
 
   /* The buffer that starts a GOP starts with what a new reader needs: the
    * audio waiting for its PES goes first, then PAT/PMT. */
@@ -861,7 +864,7 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   info.random_access = keyframe;
   info.write_pcr = pcr;
   out = write_unit (self, pad, (keyframe && pcr) || psi_due (self), &info,
-      chunks, n_chunks);
+      (const ArclyTsChunk *) self->chunks->data, self->chunks->len);
   ret = push_output (self, out, pts, dts, GST_BUFFER_DURATION (buf),
       keyframe && pcr);
 
@@ -1345,7 +1348,7 @@ arcly_ts_mux_finalize (GObject * object)
 {
   ArclyTsMux *self = ARCLY_TS_MUX (object);
 
-  g_byte_array_unref (self->scratch);
+  g_array_unref (self->chunks);
   gst_clear_object (&self->pcr_pad);
   G_OBJECT_CLASS (arcly_ts_mux_parent_class)->finalize (object);
 }
@@ -1399,7 +1402,7 @@ static void
 arcly_ts_mux_init (ArclyTsMux * self)
 {
   self->audio_pes_max_duration = DEFAULT_AUDIO_PES_MAX_DURATION;
-  self->scratch = g_byte_array_new ();
+  self->chunks = g_array_new (FALSE, FALSE, sizeof (ArclyTsChunk));
   self->program_changed = TRUE;
   arcly_ts_program_init (&self->program, 1, PMT_PID);
   gst_aggregator_set_latency (GST_AGGREGATOR (self),

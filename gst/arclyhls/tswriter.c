@@ -331,8 +331,6 @@ arcly_ts_write_pes_to (ArclyTsPid * pid, const ArclyTsPesInfo * info,
     const ArclyTsChunk * chunks, guint n_chunks, guint8 * dst)
 {
   guint8 header[19];
-  ArclyTsChunk all_static[8];
-  ArclyTsChunk *all;
   gsize payload = 0, remaining;
   guint header_size, i, ci = 0;
   gsize off = 0;
@@ -342,14 +340,6 @@ arcly_ts_write_pes_to (ArclyTsPid * pid, const ArclyTsPesInfo * info,
   for (i = 0; i < n_chunks; i++)
     payload += chunks[i].size;
   header_size = build_pes_header (info, payload, header);
-
-  /* The header is chunk 0 of the list we packetize. */
-  all = n_chunks + 1 <= G_N_ELEMENTS (all_static) ? all_static :
-      g_new (ArclyTsChunk, n_chunks + 1);
-  all[0].data = header;
-  all[0].size = header_size;
-  if (n_chunks > 0)
-    memcpy (all + 1, chunks, n_chunks * sizeof (ArclyTsChunk));
   remaining = header_size + payload;
 
   while (remaining > 0) {
@@ -391,22 +381,26 @@ arcly_ts_write_pes_to (ArclyTsPid * pid, const ArclyTsPesInfo * info,
       memset (p, 0xff, stuffing);
       p += stuffing;
     }
-    if (take == TS_PAYLOAD_MAX && ci <= n_chunks
-        && all[ci].size - off > TS_PAYLOAD_MAX) {
+    remaining -= take;
+    if (first) {
+      /* The PES header (at most 19 bytes) always fits the first packet,
+       * whose payload room is at least 184 - 8. */
+      memcpy (p, header, header_size);
+      p += header_size;
+      take -= header_size;
+    }
+    if (take == TS_PAYLOAD_MAX && ci < n_chunks
+        && chunks[ci].size - off > TS_PAYLOAD_MAX) {
       /* The common case: a whole packet from inside one chunk. */
-      memcpy (p, all[ci].data + off, TS_PAYLOAD_MAX);
+      memcpy (p, chunks[ci].data + off, TS_PAYLOAD_MAX);
       off += TS_PAYLOAD_MAX;
     } else {
-      copy_chunks (p, take, all, n_chunks + 1, &ci, &off);
+      copy_chunks (p, take, chunks, n_chunks, &ci, &off);
     }
     p += take;
-    remaining -= take;
     first = FALSE;
     g_assert (p == pkt + ARCLY_TS_PACKET_SIZE);
   }
-
-  if (all != all_static)
-    g_free (all);
   return p - dst;
 }
 
@@ -513,13 +507,15 @@ arcly_ts_h264_scan_annexb (const guint8 * data, gsize size,
   }
 }
 
+static const guint8 start_code[] = { 0x00, 0x00, 0x00, 0x01 };
+
 gboolean
-arcly_ts_h264_avc_to_annexb (const guint8 * data, gsize size,
-    guint nal_length_size, GByteArray * out, ArclyTsH264Au * au)
+arcly_ts_h264_avc_chunks (const guint8 * data, gsize size,
+    guint nal_length_size, GArray * chunks, ArclyTsH264Au * au)
 {
-  static const guint8 start_code[] = { 0x00, 0x00, 0x00, 0x01 };
-  guint old_len = out->len;
+  guint old_len = chunks->len;
   gsize off = 0, n = nal_length_size;
+  gboolean any = FALSE;
 
   memset (au, 0, sizeof (*au));
   if (n != 1 && n != 2 && n != 4)
@@ -535,17 +531,37 @@ arcly_ts_h264_avc_to_annexb (const guint8 * data, gsize size,
     if (len == 0 || len > size - off)
       goto bad;
     if (ARCLY_H264_NAL_TYPE (data[off]) != ARCLY_H264_NAL_AUD) {
+      ArclyTsChunk c[2] = { {start_code, 4}, {data + off, len} };
+
       note_nal (au, data + off, len);
-      g_byte_array_append (out, start_code, 4);
-      g_byte_array_append (out, data + off, len);
+      g_array_append_vals (chunks, c, 2);
+      any = TRUE;
     }
     off += len;
   }
-  if (out->len > old_len)
+  if (any)
     return TRUE;
 
 bad:
-  g_byte_array_set_size (out, old_len);
+  g_array_set_size (chunks, old_len);
   memset (au, 0, sizeof (*au));
   return FALSE;
+}
+
+gboolean
+arcly_ts_h264_avc_to_annexb (const guint8 * data, gsize size,
+    guint nal_length_size, GByteArray * out, ArclyTsH264Au * au)
+{
+  GArray *chunks = g_array_new (FALSE, FALSE, sizeof (ArclyTsChunk));
+  gboolean ok = arcly_ts_h264_avc_chunks (data, size, nal_length_size,
+      chunks, au);
+  guint i;
+
+  for (i = 0; ok && i < chunks->len; i++) {
+    const ArclyTsChunk *c = &g_array_index (chunks, ArclyTsChunk, i);
+
+    g_byte_array_append (out, c->data, c->size);
+  }
+  g_array_unref (chunks);
+  return ok;
 }

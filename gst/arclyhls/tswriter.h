@@ -161,6 +161,14 @@ typedef struct
 gboolean arcly_ts_h264_scan_annexb (const guint8 * data, gsize size,
                                     ArclyTsH264Au * au);
 
+/* The same conversion without copying: appends to @chunks (a GArray of
+ * ArclyTsChunk) a start code and the NAL unit (pointing into @data) for each
+ * NAL unit but AUDs, ready for arcly_ts_write_pes_to().  FALSE (and @chunks
+ * back at its old length) as below. */
+gboolean arcly_ts_h264_avc_chunks (const guint8 * data, gsize size,
+                                   guint nal_length_size, GArray * chunks,
+                                   ArclyTsH264Au * au);
+
 /* Appends a length-prefixed (avc, @nal_length_size 1, 2 or 4) access unit
  * to @out as Annex-B (4-byte start codes), leaving out access unit
  * delimiters.  FALSE (and @out back at its old length) when a length is 0 or
