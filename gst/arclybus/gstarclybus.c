@@ -176,6 +176,8 @@ struct _GstArclyBusPad
   gboolean joined;              /* cursor placed */
   gboolean started;             /* a buffer went through since joining */
   gboolean need_sticky;         /* replay the sticky events before next item */
+  gboolean resend_sticky;       /* downstream lost them (flushed, deactivated):
+                                 * push copies, which GstPad sends again */
   gboolean busy;                /* claimed by a worker */
   gboolean removed;
   gboolean dead;                /* downstream returned EOS or an error */
@@ -420,6 +422,7 @@ typedef struct
   guint64 total_dropped;
   gboolean evict;               /* send EOS, post arcly-bus-evicted */
   gboolean fku;
+  gboolean copy_sticky;         /* push copies of the sticky events */
 } BusWork;
 
 static void
@@ -442,6 +445,9 @@ pad_join (GstArclyBus * self, GstArclyBusPad * p)
   p->started = FALSE;
   p->need_sticky = TRUE;
   p->retry_at = 0;
+  /* a restart: its downstream saw data before, this is not the next of it */
+  if (p->resend_sticky)
+    p->cur.discont = TRUE;
   GST_DEBUG_OBJECT (p, "joined at %" G_GUINT64_FORMAT " (%s)", p->cur.seq,
       cached ? "GOP cache" : "live");
   if (!cached && arcly_bus_ring_has_delta (self->ring) && fku_due (self))
@@ -489,6 +495,7 @@ prepare_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
       /* a joiner at the head gets the stream's caps at once */
       p->need_sticky = FALSE;
       work_take_sticky (work, self->sticky);
+      work->copy_sticky = p->resend_sticky;
     }
     return work->n_sticky > 0 || work->fku;
   }
@@ -502,6 +509,7 @@ prepare_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
   if (p->need_sticky) {
     p->need_sticky = FALSE;
     work_take_sticky (work, item.ctx);
+    work->copy_sticky = p->resend_sticky;
   }
 
   if (item.flags & ARCLY_BUS_ITEM_BUFFER) {
@@ -578,10 +586,16 @@ execute_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work)
     gst_pad_push_event (self->sinkpad, new_force_key_unit ());
   }
   for (i = 0; i < work->n_sticky; i++) {
-    if (pad_has_sticky (pad, work->sticky[i]))
+    if (work->copy_sticky) {
+      /* the pad already stored this very event as sent: a copy replaces
+       * it and goes downstream again */
+      gst_pad_push_event (pad, gst_event_copy (work->sticky[i]));
       gst_event_unref (work->sticky[i]);
-    else
+    } else if (pad_has_sticky (pad, work->sticky[i])) {
+      gst_event_unref (work->sticky[i]);
+    } else {
       gst_pad_push_event (pad, work->sticky[i]);
+    }
   }
   if (work->lag_dropped > 0) {
     GST_INFO_OBJECT (self, "%s lagged: %" G_GUINT64_FORMAT " frames dropped",
@@ -632,15 +646,22 @@ finish_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
   if (!work->is_buffer)
     return;
   if (ret == GST_FLOW_OK) {
-    {
-      p->frames++;
-      p->bytes += work->size;
-      p->started = TRUE;
-    }
+    p->frames++;
+    p->bytes += work->size;
+    p->started = TRUE;
+    p->resend_sticky = FALSE;
   } else if (ret == GST_FLOW_FLUSHING || ret == GST_FLOW_NOT_LINKED) {
-    /* allow-not-linked; a joiner whose downstream was not ready yet starts
-     * again from the cache a little later */
-    if (!p->started && !p->removed && p->joined && self->running) {
+    /* allow-not-linked.  A joiner whose downstream was not ready yet, or a
+     * branch that was flushed or went to READY and back, starts again like
+     * a late joiner a little later: sticky events again, then a keyframe
+     * (what it missed meanwhile would leave a decoder with broken
+     * references until the next one). */
+    if (!p->removed && p->joined && self->running) {
+      if (p->started) {
+        GST_DEBUG_OBJECT (self, "%s: downstream returned %s, restarting it "
+            "from a keyframe", GST_PAD_NAME (p), gst_flow_get_name (ret));
+        p->resend_sticky = TRUE;
+      }
       p->joined = FALSE;
       p->retry_at = g_get_monotonic_time () + JOIN_RETRY_US;
     }
@@ -957,6 +978,7 @@ gst_arcly_bus_start (GstArclyBus * self)
     p->joined = p->linked;
     p->need_sticky = FALSE;
     p->started = FALSE;
+    p->resend_sticky = FALSE;
     p->dead = p->evicted = p->eos_pending = p->fku_pending = FALSE;
     p->retry_at = 0;
   }
@@ -1330,6 +1352,8 @@ gst_arcly_bus_pad_linked (GstPad * pad, GstPad * peer)
   p->linked = TRUE;
   p->joined = FALSE;
   p->retry_at = 0;
+  /* linking schedules the pad's sticky events again by itself */
+  p->resend_sticky = FALSE;
   /* the cursor is placed now, so what the pad gets does not depend on
    * when a delivery thread first looks at it */
   if (self->running && self->ring && !self->flushing)

@@ -983,6 +983,87 @@ GST_START_TEST (test_audio_and_raw_streams)
 
 GST_END_TEST;
 
+/* A subscriber branch that goes to READY and back while linked (its sink
+ * pad deactivated, then active again): what the bus pushed meanwhile was
+ * refused (FLUSHING), and afterwards the branch starts again like a late
+ * joiner: caps and segment again, then a keyframe flagged DISCONT, never a
+ * delta frame whose reference it missed. */
+GST_START_TEST (test_subscriber_restarts_on_keyframe)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *s;
+  GstEvent *seg;
+  GstBuffer *head;
+  guint i, before;
+  gint64 deadline;
+
+  g_object_set (el, "threads", 1, NULL);
+  s = sub_new (el);
+  start_stream (el, pub);
+  for (i = 0; i < 15; i++)
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 10)),
+        GST_FLOW_OK);
+  fail_unless (sub_wait (s, 15, FALSE, 10000));
+
+  gst_pad_set_active (s->sink, FALSE);
+  for (; i < 25; i++)
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 10)),
+        GST_FLOW_OK);
+  /* the bus tries the pad, which refuses */
+  g_usleep (100 * 1000);
+  LOCK (&s->lock);
+  before = s->bufs->len;
+  g_string_truncate (s->log, 0);
+  UNLOCK (&s->lock);
+  fail_unless_equals_int (before, 15);
+
+  gst_pad_set_active (s->sink, TRUE);
+  for (; i < 45; i++) {
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 10)),
+        GST_FLOW_OK);
+    g_usleep (2000);
+  }
+  deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  for (;;) {
+    GstBuffer *last = NULL;
+
+    LOCK (&s->lock);
+    if (s->bufs->len > before)
+      last = g_ptr_array_index (s->bufs, s->bufs->len - 1);
+    if (last && GST_BUFFER_PTS (last) == 44 * FRAME_DUR) {
+      UNLOCK (&s->lock);
+      break;
+    }
+    UNLOCK (&s->lock);
+    fail_unless (g_get_monotonic_time () < deadline,
+        "the subscriber did not get the stream back");
+    g_usleep (5000);
+  }
+  LOCK (&s->lock);
+  head = g_ptr_array_index (s->bufs, before);
+  fail_if (GST_BUFFER_FLAG_IS_SET (head, GST_BUFFER_FLAG_DELTA_UNIT),
+      "after its restart the subscriber got frame %" G_GUINT64_FORMAT
+      ", a delta frame", GST_BUFFER_PTS (head) / FRAME_DUR);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (head, GST_BUFFER_FLAG_DISCONT));
+  fail_unless (g_str_has_prefix (s->log->str, "caps:video/x-test buf"),
+      "after the restart: %s", s->log->str);
+  for (i = before + 1; i < s->bufs->len; i++)
+    fail_unless (GST_BUFFER_PTS (g_ptr_array_index (s->bufs, i)) ==
+        GST_BUFFER_PTS (g_ptr_array_index (s->bufs, i - 1)) + FRAME_DUR,
+        "frame missing or repeated after the restart");
+  UNLOCK (&s->lock);
+  seg = gst_pad_get_sticky_event (s->sink, GST_EVENT_SEGMENT, 0);
+  fail_unless (seg != NULL, "no segment after the restart");
+  gst_event_unref (seg);
+
+  sub_free (el, s);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
 typedef struct
 {
   GMutex lock;
@@ -1170,6 +1251,7 @@ arclybus_suite (void)
   tcase_add_test (tc, test_pads_in_every_state);
   tcase_add_test (tc, test_caps_change_replayed_to_joiners);
   tcase_add_test (tc, test_audio_and_raw_streams);
+  tcase_add_test (tc, test_subscriber_restarts_on_keyframe);
   tcase_add_test (tc, test_late_join_h264);
   return s;
 }
