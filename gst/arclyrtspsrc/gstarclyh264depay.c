@@ -512,22 +512,43 @@ gst_arcly_h264_depay_process (GstRTPBaseDepayload * depay, GstRTPBuffer * rtp)
   guint hlen = gst_rtp_buffer_get_header_len (rtp);
   guint idx, n_mem = 0;
   gsize skip;
+  GstMapInfo map = GST_MAP_INFO_INIT;
   guint ev;
 
   pkt.size = gst_rtp_buffer_get_payload_len (rtp);
   if (pkt.size > 0 && !gst_buffer_find_memory (in, hlen, pkt.size, &idx,
           &n_mem, &skip))
     n_mem = 0;
-  if (n_mem > 1 && pkt.size > 2 &&
-      gst_buffer_extract (in, hlen, pkt.head, 2) == 2 &&
-      (pkt.head[0] & 0x1f) == 28) {
+  if (n_mem == 1 && gst_buffer_n_memory (in) > 1) {
+    /* the payload is one memory of several (rtph264pay: header, payload):
+     * map just that one (gst_rtp_buffer_get_payload would also take a
+     * reference, two atomic operations more) */
+    pkt.mem = gst_buffer_peek_memory (in, idx);
+    pkt.mem_offset = skip;
+    if (gst_memory_map (pkt.mem, &map, GST_MAP_READ))
+      pkt.data = map.data + skip;
+    else
+      pkt.mem = NULL;
+  } else if (n_mem > 1) {
+    GstMemory *first = gst_buffer_peek_memory (in, idx);
+
     /* FU-A split over memories (rtph264pay: FU indicator and header in one
      * memory, the fragment in the next): gst_rtp_buffer_get_payload would
      * merge them (an allocation and a copy); the core copies the fragment
      * straight from the packet instead */
-    pkt.buffer = in;
-    pkt.buffer_offset = hlen;
-  } else {
+    if (pkt.size > 2 && gst_memory_map (first, &map, GST_MAP_READ)) {
+      if (map.size >= skip + 2 && (map.data[skip] & 0x1f) == 28) {
+        pkt.head[0] = map.data[skip];
+        pkt.head[1] = map.data[skip + 1];
+        pkt.buffer = in;
+        pkt.buffer_offset = hlen;
+      }
+      gst_memory_unmap (first, &map);
+      map.memory = NULL;
+    }
+  }
+  if (pkt.data == NULL && pkt.buffer == NULL) {
+    /* one memory, or anything else (merged if need be) */
     pkt.data = gst_rtp_buffer_get_payload (rtp);
     if (n_mem == 1) {
       pkt.mem = gst_buffer_peek_memory (in, idx);
@@ -543,6 +564,8 @@ gst_arcly_h264_depay_process (GstRTPBaseDepayload * depay, GstRTPBuffer * rtp)
   GST_OBJECT_LOCK (self);
   ev = arcly_h264_depay_core_push (self->core, &pkt, &aus);
   GST_OBJECT_UNLOCK (self);
+  if (map.memory)
+    gst_memory_unmap (map.memory, &map);
 
   report_events (self, ev, pkt.seq);
   push_aus (self, &aus);

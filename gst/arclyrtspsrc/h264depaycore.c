@@ -989,6 +989,35 @@ fu_complete (ArclyH264DepayCore * core)
   return ev;
 }
 
+/* Copies @size bytes at @offset out of @buf.  Unlike gst_buffer_extract,
+ * which maps (ref, lock, unlock, unref) every memory from the first one,
+ * this maps only the memories holding the bytes, without taking a
+ * reference: a few atomic operations less per packet. */
+static gboolean
+buffer_copy_out (GstBuffer * buf, gsize offset, guint8 * dest, gsize size)
+{
+  guint idx, n, i;
+  gsize skip;
+
+  if (!gst_buffer_find_memory (buf, offset, size, &idx, &n, &skip))
+    return FALSE;
+  for (i = idx; i < idx + n && size > 0; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, i);
+    GstMapInfo map;
+    gsize len;
+
+    if (!gst_memory_map (mem, &map, GST_MAP_READ))
+      return FALSE;
+    len = map.size > skip ? MIN (map.size - skip, size) : 0;
+    memcpy (dest, map.data + skip, len);
+    gst_memory_unmap (mem, &map);
+    dest += len;
+    size -= len;
+    skip = 0;
+  }
+  return size == 0;
+}
+
 /* FU-A (§5.8). */
 static guint
 handle_fu_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
@@ -1042,8 +1071,8 @@ handle_fu_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
     if (pkt->data) {
       memcpy (core->fu_map.data + 1 + core->fu_size, pkt->data + 2,
           frag_size);
-    } else if (gst_buffer_extract (pkt->buffer, pkt->buffer_offset + 2,
-            core->fu_map.data + 1 + core->fu_size, frag_size) != frag_size) {
+    } else if (!buffer_copy_out (pkt->buffer, pkt->buffer_offset + 2,
+            core->fu_map.data + 1 + core->fu_size, frag_size)) {
       au_mark_broken (core);
       return ARCLY_H264_DEPAY_EV_MALFORMED;
     }
