@@ -144,6 +144,33 @@ typedef struct
 
 #define COPY_AREA (16 * 1024 * 1024)
 
+/* @size bytes at @offset of @buf into @dest, mapping only the memories
+ * that hold them */
+static gboolean
+copy_out (GstBuffer * buf, gsize offset, guint8 * dest, gsize size)
+{
+  guint idx, n, i;
+  gsize skip;
+
+  if (!gst_buffer_find_memory (buf, offset, size, &idx, &n, &skip))
+    return FALSE;
+  for (i = idx; i < idx + n && size > 0; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, i);
+    GstMapInfo map;
+    gsize len;
+
+    if (!gst_memory_map (mem, &map, GST_MAP_READ))
+      return FALSE;
+    len = MIN (map.size - skip, size);
+    memcpy (dest, map.data + skip, len);
+    gst_memory_unmap (mem, &map);
+    dest += len;
+    size -= len;
+    skip = 0;
+  }
+  return size == 0;
+}
+
 static GType bench_copy_depay_get_type (void);
 G_DEFINE_TYPE (BenchCopyDepay, bench_copy_depay, GST_TYPE_RTP_BASE_DEPAYLOAD);
 
@@ -155,17 +182,15 @@ copy_process (GstRTPBaseDepayload * depay, GstRTPBuffer * rtp)
   guint len = gst_rtp_buffer_get_payload_len (rtp);
   guint8 pl[2];
 
-  /* read without gst_rtp_buffer_get_payload, which merges a payload split
-   * over memories (rtph264pay's FU-A packets) */
-  if (len > 2 && gst_buffer_extract (rtp->buffer, hlen, pl, 2) == 2 &&
-      (pl[0] & 0x1f) == 28) {
+  /* the cheapest read: not gst_rtp_buffer_get_payload (merges a payload
+   * split over memories, as rtph264pay's FU-A packets are) nor
+   * gst_buffer_extract (maps every memory from the first) */
+  if (len > 2 && copy_out (rtp->buffer, hlen, pl, 2) && (pl[0] & 0x1f) == 28) {
     if (pl[1] & 0x80)
       self->used = 0;
-    if (self->used + len - 2 <= COPY_AREA) {
-      gst_buffer_extract (rtp->buffer, hlen + 2, self->area + self->used,
-          len - 2);
+    if (self->used + len - 2 <= COPY_AREA &&
+        copy_out (rtp->buffer, hlen + 2, self->area + self->used, len - 2))
       self->used += len - 2;
-    }
   }
   return NULL;
 }

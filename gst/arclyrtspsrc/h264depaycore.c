@@ -43,10 +43,19 @@
  * still held downstream) */
 #define FU_POOL_SIZE 8
 
+/* Room kept in front of a reassembled FU-A NAL unit for its start code or
+ * AVC length, so it goes out as one memory (no separate prefix memory, and
+ * an AU of one such NAL unit is one memory: downstream maps it without
+ * merging). */
+#define FU_PREFIX 4
+
 typedef struct
 {
-  GstMemory *mem;
+  GstMemory *mem;               /* the NAL unit, after FU_PREFIX bytes when
+                                 * @prefix >= 0 */
   guint8 type;
+  gint8 prefix;                 /* -1, or the ArclyH264DepayFormat whose
+                                 * prefix @mem's first FU_PREFIX bytes hold */
 } Nal;
 
 typedef struct
@@ -502,8 +511,8 @@ au_mark_broken (ArclyH264DepayCore * core)
 /* Adds one complete NAL unit (its memory is taken) to the current AU.
  * @data/@size are its bytes, readable for the duration of the call. */
 static guint
-au_add_nal (ArclyH264DepayCore * core, GstMemory * mem, const guint8 * data,
-    gsize size, gsize copied)
+au_add_nal (ArclyH264DepayCore * core, GstMemory * mem, gint prefix,
+    const guint8 * data, gsize size, gsize copied)
 {
   Nal nal;
   guint ev = 0;
@@ -529,6 +538,7 @@ au_add_nal (ArclyH264DepayCore * core, GstMemory * mem, const guint8 * data,
 
   nal.mem = mem;
   nal.type = type;
+  nal.prefix = prefix;
   g_array_append_val (core->nals, nal);
   core->au_size += size;
   /* only bytes that end up in the AU count as copied for it */
@@ -544,21 +554,30 @@ au_add_nal (ArclyH264DepayCore * core, GstMemory * mem, const guint8 * data,
  * such a picture in two.  Identical repeats are dropped, and the parameter
  * sets before the first VCL NAL unit are moved in front of any SEI, so
  * every AU reads AUD, SPS/PPS, SEI, slices. */
+/* Size of the NAL unit itself (without an embedded prefix). */
+static gsize
+nal_size (const Nal * n)
+{
+  return gst_memory_get_sizes (n->mem, NULL, NULL) -
+      (n->prefix >= 0 ? FU_PREFIX : 0);
+}
+
 static gboolean
-nal_equal (GstMemory * a, GstMemory * b)
+nal_equal (const Nal * a, const Nal * b)
 {
   GstMapInfo ma, mb;
   gboolean eq = FALSE;
+  gsize size = nal_size (a);
 
-  if (gst_memory_get_sizes (a, NULL, NULL) !=
-      gst_memory_get_sizes (b, NULL, NULL))
+  if (size != nal_size (b))
     return FALSE;
-  if (gst_memory_map (a, &ma, GST_MAP_READ)) {
-    if (gst_memory_map (b, &mb, GST_MAP_READ)) {
-      eq = memcmp (ma.data, mb.data, ma.size) == 0;
-      gst_memory_unmap (b, &mb);
+  if (gst_memory_map (a->mem, &ma, GST_MAP_READ)) {
+    if (gst_memory_map (b->mem, &mb, GST_MAP_READ)) {
+      eq = memcmp (ma.data + (a->prefix >= 0 ? FU_PREFIX : 0),
+          mb.data + (b->prefix >= 0 ? FU_PREFIX : 0), size) == 0;
+      gst_memory_unmap (b->mem, &mb);
     }
-    gst_memory_unmap (a, &ma);
+    gst_memory_unmap (a->mem, &ma);
   }
   return eq;
 }
@@ -577,10 +596,10 @@ au_tidy_params (ArclyH264DepayCore * core)
     for (j = 0; j < i && !dup; j++) {
       Nal *m = &g_array_index (core->nals, Nal, j);
 
-      dup = m->type == n->type && nal_equal (m->mem, n->mem);
+      dup = m->type == n->type && nal_equal (m, n);
     }
     if (dup) {
-      core->au_size -= gst_memory_get_sizes (n->mem, NULL, NULL);
+      core->au_size -= nal_size (n);
       gst_memory_unref (n->mem);
       g_array_remove_index (core->nals, i);
       i--;
@@ -637,7 +656,7 @@ au_insert_params (ArclyH264DepayCore * core)
     for (i = 0; i < G_N_ELEMENTS (core->sps); i++) {
       if (core->sps[i].mem) {
         Nal n = { gst_memory_share (core->sps[i].mem, 0, -1),
-          ARCLY_H264_NAL_SPS
+          ARCLY_H264_NAL_SPS, -1
         };
 
         g_array_insert_val (core->nals, pos, n);
@@ -656,7 +675,7 @@ au_insert_params (ArclyH264DepayCore * core)
     for (i = 0; i < G_N_ELEMENTS (core->pps); i++) {
       if (core->pps[i].mem) {
         Nal n = { gst_memory_share (core->pps[i].mem, 0, -1),
-          ARCLY_H264_NAL_PPS
+          ARCLY_H264_NAL_PPS, -1
         };
 
         g_array_insert_val (core->nals, pos, n);
@@ -670,14 +689,14 @@ au_insert_params (ArclyH264DepayCore * core)
 }
 
 static void
-write_prefix (guint8 * p, ArclyH264DepayFormat format, gsize nal_size)
+write_prefix (guint8 * p, ArclyH264DepayFormat format, gsize size)
 {
   if (format == ARCLY_H264_DEPAY_FORMAT_AVC) {
     /* byte by byte: @p is not aligned */
-    p[0] = nal_size >> 24;
-    p[1] = nal_size >> 16;
-    p[2] = nal_size >> 8;
-    p[3] = nal_size;
+    p[0] = size >> 24;
+    p[1] = size >> 16;
+    p[2] = size >> 8;
+    p[3] = size;
   } else {
     memcpy (p, start_code_bytes, 4);
   }
@@ -688,9 +707,24 @@ static GstBuffer *
 au_build_buffer (ArclyH264DepayCore * core, gsize * copied)
 {
   GstBuffer *buf = gst_buffer_new ();
-  guint i, n = core->nals->len;
+  guint i, n = core->nals->len, n_mem = 0, n_bare = 0;
 
-  if (2 * n > gst_buffer_get_max_memory ()) {
+  for (i = 0; i < n; i++) {
+    Nal *nal = &g_array_index (core->nals, Nal, i);
+
+    if (nal->prefix >= 0 && nal->prefix != (gint) core->format) {
+      /* embedded for another format (changed since): leave it out */
+      GstMemory *m = gst_memory_share (nal->mem, FU_PREFIX, -1);
+
+      gst_memory_unref (nal->mem);
+      nal->mem = m;
+      nal->prefix = -1;
+    }
+    n_bare += nal->prefix < 0;
+    n_mem += nal->prefix < 0 ? 2 : 1;
+  }
+
+  if (n_mem > gst_buffer_get_max_memory ()) {
     /* More NAL units than a buffer holds memories (many slices per
      * picture): join them once rather than let GstBuffer merge. */
     gsize total = core->au_size + 4 * (gsize) n, off = 0;
@@ -704,12 +738,13 @@ au_build_buffer (ArclyH264DepayCore * core, gsize * copied)
     }
     for (i = 0; i < n; i++) {
       Nal *nal = &g_array_index (core->nals, Nal, i);
+      gsize skip = nal->prefix >= 0 ? FU_PREFIX : 0;
       GstMapInfo map;
 
       if (gst_memory_map (nal->mem, &map, GST_MAP_READ)) {
-        write_prefix (omap.data + off, core->format, map.size);
-        memcpy (omap.data + off + 4, map.data, map.size);
-        off += 4 + map.size;
+        write_prefix (omap.data + off, core->format, map.size - skip);
+        memcpy (omap.data + off + 4, map.data + skip, map.size - skip);
+        off += 4 + map.size - skip;
         gst_memory_unmap (nal->mem, &map);
       }
       gst_memory_unref (nal->mem);
@@ -719,29 +754,41 @@ au_build_buffer (ArclyH264DepayCore * core, gsize * copied)
     *copied += core->au_size;
     gst_buffer_append_memory (buf, out);
   } else if (core->format == ARCLY_H264_DEPAY_FORMAT_AVC) {
-    GstMemory *prefixes = gst_allocator_alloc (NULL, 4 * (gsize) n, NULL);
+    GstMemory *prefixes = NULL;
     GstMapInfo pmap;
+    guint k = 0;
 
-    if (gst_memory_map (prefixes, &pmap, GST_MAP_WRITE)) {
-      for (i = 0; i < n; i++) {
-        Nal *nal = &g_array_index (core->nals, Nal, i);
+    if (n_bare > 0) {
+      prefixes = gst_allocator_alloc (NULL, 4 * (gsize) n_bare, NULL);
+      if (gst_memory_map (prefixes, &pmap, GST_MAP_WRITE)) {
+        for (i = 0; i < n; i++) {
+          Nal *nal = &g_array_index (core->nals, Nal, i);
 
-        write_prefix (pmap.data + 4 * i, core->format,
-            gst_memory_get_sizes (nal->mem, NULL, NULL));
+          if (nal->prefix < 0)
+            write_prefix (pmap.data + 4 * k++, core->format, nal_size (nal));
+        }
+        gst_memory_unmap (prefixes, &pmap);
       }
-      gst_memory_unmap (prefixes, &pmap);
     }
-    for (i = 0; i < n; i++) {
-      gst_buffer_append_memory (buf, gst_memory_share (prefixes, 4 * i, 4));
-      gst_buffer_append_memory (buf, g_array_index (core->nals, Nal, i).mem);
+    for (i = 0, k = 0; i < n; i++) {
+      Nal *nal = &g_array_index (core->nals, Nal, i);
+
+      if (nal->prefix < 0)
+        gst_buffer_append_memory (buf, gst_memory_share (prefixes, 4 * k++,
+                4));
+      gst_buffer_append_memory (buf, nal->mem);
     }
-    gst_memory_unref (prefixes);
+    if (prefixes)
+      gst_memory_unref (prefixes);
   } else {
     GstMemory *sc = start_code_memory ();
 
     for (i = 0; i < n; i++) {
-      gst_buffer_append_memory (buf, gst_memory_share (sc, 0, 4));
-      gst_buffer_append_memory (buf, g_array_index (core->nals, Nal, i).mem);
+      Nal *nal = &g_array_index (core->nals, Nal, i);
+
+      if (nal->prefix < 0)
+        gst_buffer_append_memory (buf, gst_memory_share (sc, 0, 4));
+      gst_buffer_append_memory (buf, nal->mem);
     }
   }
   /* the memories moved into the buffer */
@@ -856,7 +903,7 @@ annexb_nal (const guint8 * nal, gsize size, gpointer user_data)
   GstMemory *mem = packet_slice (ctx->pkt, nal - ctx->pkt->data, size,
       &copied);
 
-  ctx->ev |= au_add_nal (ctx->core, mem, nal, size, copied);
+  ctx->ev |= au_add_nal (ctx->core, mem, -1, nal, size, copied);
   return TRUE;
 }
 
@@ -882,7 +929,7 @@ handle_single (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
     gsize copied = 0;
     GstMemory *mem = packet_slice (pkt, 0, pkt->size, &copied);
 
-    return au_add_nal (core, mem, pkt->data, pkt->size, copied);
+    return au_add_nal (core, mem, -1, pkt->data, pkt->size, copied);
   }
 }
 
@@ -921,7 +968,7 @@ handle_stap_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
     gsize copied = 0;
     GstMemory *mem = packet_slice (pkt, pos + 2, len, &copied);
 
-    ev |= au_add_nal (core, mem, pkt->data + pos + 2, len, copied);
+    ev |= au_add_nal (core, mem, -1, pkt->data + pos + 2, len, copied);
     pos += 2 + len;
   }
   return ev;
@@ -931,7 +978,7 @@ handle_stap_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
 static gboolean
 fu_reserve (ArclyH264DepayCore * core, gsize more)
 {
-  gsize need = 1 + core->fu_size + more, cap;
+  gsize need = FU_PREFIX + 1 + core->fu_size + more, cap;
   GstMemory *mem;
   GstMapInfo map;
 
@@ -939,7 +986,7 @@ fu_reserve (ArclyH264DepayCore * core, gsize more)
     return TRUE;
   cap = core->fu_mem ? MAX (2 * core->fu_map.size, need) :
       MAX (core->fu_hint, need);
-  cap = MIN (cap, (gsize) MAX_AU_SIZE + 1);
+  cap = MIN (cap, (gsize) MAX_AU_SIZE + FU_PREFIX + 1);
   mem = core->fu_mem ? NULL : fu_pool_get (core, cap);
   if (mem == NULL)
     mem = gst_allocator_alloc (NULL, cap, NULL);
@@ -948,13 +995,14 @@ fu_reserve (ArclyH264DepayCore * core, gsize more)
     return FALSE;
   }
   if (core->fu_mem) {
-    memcpy (map.data, core->fu_map.data, 1 + core->fu_size);
+    memcpy (map.data + FU_PREFIX, core->fu_map.data + FU_PREFIX,
+        1 + core->fu_size);
     core->fu_copied += core->fu_size;
     gst_memory_unmap (core->fu_mem, &core->fu_map);
     /* too small now: not worth keeping */
     gst_memory_unref (core->fu_mem);
   } else {
-    map.data[0] = core->fu_header;
+    map.data[FU_PREFIX] = core->fu_header;
   }
   core->fu_mem = mem;
   core->fu_map = map;
@@ -978,12 +1026,14 @@ fu_complete (ArclyH264DepayCore * core)
   core->fu_hint = MIN (MAX (size + size / 4, core->fu_hint -
           core->fu_hint / 64), (gsize) MAX_AU_SIZE);
   core->fu_hint = MAX (core->fu_hint, (gsize) 2048);
+  /* the prefix goes in front now: one memory in the output buffer */
+  write_prefix (core->fu_map.data, core->format, size);
   mem = gst_memory_ref (core->fu_mem);
-  gst_memory_resize (mem, 0, size);
+  gst_memory_resize (mem, 0, FU_PREFIX + size);
   /* au_add_nal takes (and may drop) its reference: it reads the bytes
    * while the memory is still mapped */
-  ev = au_add_nal (core, gst_memory_ref (mem), core->fu_map.data, size,
-      copied);
+  ev = au_add_nal (core, gst_memory_ref (mem), core->format,
+      core->fu_map.data + FU_PREFIX, size, copied);
   fu_clear (core);
   gst_memory_unref (mem);
   return ev;
@@ -1069,10 +1119,10 @@ handle_fu_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
       return ARCLY_H264_DEPAY_EV_MALFORMED;
     }
     if (pkt->data) {
-      memcpy (core->fu_map.data + 1 + core->fu_size, pkt->data + 2,
-          frag_size);
+      memcpy (core->fu_map.data + FU_PREFIX + 1 + core->fu_size,
+          pkt->data + 2, frag_size);
     } else if (!buffer_copy_out (pkt->buffer, pkt->buffer_offset + 2,
-            core->fu_map.data + 1 + core->fu_size, frag_size)) {
+            core->fu_map.data + FU_PREFIX + 1 + core->fu_size, frag_size)) {
       au_mark_broken (core);
       return ARCLY_H264_DEPAY_EV_MALFORMED;
     }

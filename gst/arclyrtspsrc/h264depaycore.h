@@ -8,10 +8,12 @@
  * complete access units.
  *
  * Zero-copy: NAL units of single-NAL and STAP-A packets are GstMemory
- * sub-memories of the packet memory (gst_memory_share); start codes are one
- * shared static memory; each FU-A fragment is copied once, straight into
- * one memory sized for the biggest recent fragmented NAL unit (when it must
- * grow, the bytes so far are copied again).  Every copied payload byte is
+ * sub-memories of the packet memory (gst_memory_share); their start codes
+ * are one shared static memory; each FU-A fragment is copied once,
+ * straight into one memory sized for the biggest recent fragmented NAL unit
+ * (when it must grow, the bytes so far are copied again), which also holds
+ * the NAL unit's start code or AVC length in front.  Assembly memories
+ * that downstream has released are reused.  Every copied payload byte is
  * counted in ArclyH264DepayAu.bytes_copied.
  */
 

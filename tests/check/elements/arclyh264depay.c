@@ -460,6 +460,9 @@ GST_START_TEST (test_fu_a_split_memories_and_reuse)
   assert_buffer_bytes (au1, annexb (sps, sizeof (sps), pps, sizeof (pps),
           nal1, (gsize) 4000, NULL));
   assert_buffer_bytes (au2, annexb (nal2, (gsize) 3000, NULL));
+  /* a picture of one fragmented NAL unit is one memory, start code
+   * included: downstream maps it without merging */
+  fail_unless_equals_int (gst_buffer_n_memory (au2), 1);
   gst_buffer_unref (au1);
   gst_buffer_unref (au2);
   /* released: the next ones reuse the memories, with the right bytes */
@@ -831,6 +834,22 @@ GST_START_TEST (test_avc_output)
   fail_unless_equals_int (gst_buffer_get_size (out), 4 + sizeof (pslice));
   fail_unless (gst_buffer_memcmp (out, 0, exp, 4 + sizeof (pslice)) == 0);
   gst_buffer_unref (out);
+
+  /* a fragmented NAL unit: its AVC length is written in front of it in
+   * the assembly memory */
+  {
+    guint8 *big = big_nal (0x41, 3000), len[4];
+
+    push_fu_a (h, 5, 9000, big, 3000, 1000, -1, TRUE);
+    out = pull_one (h);
+    fail_unless_equals_int (gst_buffer_get_size (out), 4 + 3000);
+    fail_unless_equals_int (gst_buffer_n_memory (out), 1);
+    GST_WRITE_UINT32_BE (len, 3000);
+    fail_unless (gst_buffer_memcmp (out, 0, len, 4) == 0);
+    fail_unless (gst_buffer_memcmp (out, 4, big, 3000) == 0);
+    gst_buffer_unref (out);
+    g_free (big);
+  }
   gst_harness_teardown (h);
 }
 
