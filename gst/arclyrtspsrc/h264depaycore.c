@@ -56,6 +56,7 @@ typedef struct
   guint8 type;
   gint8 prefix;                 /* -1, or the ArclyH264DepayFormat whose
                                  * prefix @mem's first FU_PREFIX bytes hold */
+  gsize copied;                 /* payload bytes copied to make it */
 } Nal;
 
 typedef struct
@@ -539,6 +540,7 @@ au_add_nal (ArclyH264DepayCore * core, GstMemory * mem, gint prefix,
   nal.mem = mem;
   nal.type = type;
   nal.prefix = prefix;
+  nal.copied = copied;
   g_array_append_val (core->nals, nal);
   core->au_size += size;
   /* only bytes that end up in the AU count as copied for it */
@@ -599,7 +601,9 @@ au_tidy_params (ArclyH264DepayCore * core)
       dup = m->type == n->type && nal_equal (m, n);
     }
     if (dup) {
+      /* its bytes do not end up in the AU: neither do its copies */
       core->au_size -= nal_size (n);
+      core->au_copied -= n->copied;
       gst_memory_unref (n->mem);
       g_array_remove_index (core->nals, i);
       i--;
@@ -656,7 +660,7 @@ au_insert_params (ArclyH264DepayCore * core)
     for (i = 0; i < G_N_ELEMENTS (core->sps); i++) {
       if (core->sps[i].mem) {
         Nal n = { gst_memory_share (core->sps[i].mem, 0, -1),
-          ARCLY_H264_NAL_SPS, -1
+          ARCLY_H264_NAL_SPS, -1, 0
         };
 
         g_array_insert_val (core->nals, pos, n);
@@ -675,7 +679,7 @@ au_insert_params (ArclyH264DepayCore * core)
     for (i = 0; i < G_N_ELEMENTS (core->pps); i++) {
       if (core->pps[i].mem) {
         Nal n = { gst_memory_share (core->pps[i].mem, 0, -1),
-          ARCLY_H264_NAL_PPS, -1
+          ARCLY_H264_NAL_PPS, -1, 0
         };
 
         g_array_insert_val (core->nals, pos, n);

@@ -13,7 +13,9 @@
  *         bit 3  upstream DISCONT, bit 4 payload not shareable (copied)
  *
  * Each payload lives in its own exact-size GstMemory (so ASan sees a read
- * past it).  Every returned AU must be well-formed: a start code or a
+ * past it).  Shareable FU-A payloads with an odd sequence number are
+ * handed over split, as rtph264pay sends them: FU indicator + header and
+ * fragment in two memories of a GstBuffer (ArclyH264DepayPacket.buffer).  Every returned AU must be well-formed: a start code or a
  * length that matches before every NAL unit.
  */
 
@@ -105,6 +107,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     ArclyH264DepayPacket pkt = { 0, };
     guint8 *copy = g_malloc (len ? len : 1);
     GstMemory *mem = NULL;
+    GstBuffer *split = NULL;
 
     memcpy (copy, data + pos + 2, len);
     pos += 2 + len;
@@ -120,6 +123,17 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     pkt.size = len;
     pkt.mem = mem;
     pkt.mem_offset = 0;
+    if (mem && len > 2 && (copy[0] & 0x1f) == 28 && (seq & 1)) {
+      split = gst_buffer_new ();
+      gst_buffer_append_memory (split, gst_memory_share (mem, 0, 2));
+      gst_buffer_append_memory (split, gst_memory_share (mem, 2, len - 2));
+      pkt.data = NULL;
+      pkt.mem = NULL;
+      pkt.head[0] = copy[0];
+      pkt.head[1] = copy[1];
+      pkt.buffer = split;
+      pkt.buffer_offset = 0;
+    }
     pkt.seq = seq++;
     pkt.rtp_ts = ts;
     pkt.marker = ctl & 1;
@@ -127,6 +141,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     pkt.pts = ts;
     arcly_h264_depay_core_push (core, &pkt, &out);
 
+    if (split)
+      gst_buffer_unref (split);
     if (mem)
       gst_memory_unref (mem);
     else
