@@ -25,8 +25,9 @@
  * bounds the throughput ratio any such depayloader can reach.
  *
  * Checked: both output the same number of access units; how many of ours
- * share all their memory with the RTP packets, against the number of AUs
- * that have no FU-A packet (single NAL / STAP-A only: must be all of them);
+ * share all their payload memory with the RTP packets (start codes aside),
+ * against the number of AUs that have no FU-A packet (single NAL / STAP-A
+ * only: must be all of them);
  * our `bytes-copied` against the FU-A fragment bytes (each copied once).
  *
  * Build and run: bench/h264depay.sh [build dir] [args]
@@ -45,7 +46,8 @@ typedef struct
 {
   guint64 aus;
   guint64 bytes;
-  guint64 shared;               /* AUs whose memories all reference others */
+  guint64 shared;               /* AUs whose payload memories all reference
+                                 * others (see count_chain) */
   guint64 keyframes;
 } Count;
 
@@ -56,9 +58,15 @@ count_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   guint i, n = gst_buffer_n_memory (buf);
   gboolean shared = n > 0;
 
-  for (i = 0; i < n; i++)
-    if (gst_buffer_peek_memory (buf, i)->parent == NULL)
+  /* a memory of more than 4 bytes without a parent holds copied bytes;
+   * 4 bytes or less without one is a start code or AVC length (ours wrap
+   * static bytes), not payload */
+  for (i = 0; i < n; i++) {
+    GstMemory *m = gst_buffer_peek_memory (buf, i);
+
+    if (m->parent == NULL && m->size > 4)
       shared = FALSE;
+  }
   c->aus++;
   c->bytes += gst_buffer_get_size (buf);
   c->shared += shared;

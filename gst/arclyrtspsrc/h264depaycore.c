@@ -115,22 +115,6 @@ struct _ArclyH264DepayCore
 static const guint8 start_code_bytes[4] = { 0, 0, 0, 1 };
 
 static GstMemory *
-start_code_memory (void)
-{
-  static GstMemory *mem = NULL;
-
-  if (g_once_init_enter (&mem)) {
-    GstMemory *m = gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
-        (gpointer) start_code_bytes, sizeof (start_code_bytes), 0,
-        sizeof (start_code_bytes), NULL, NULL);
-
-    GST_MINI_OBJECT_FLAG_SET (m, GST_MINI_OBJECT_FLAG_MAY_BE_LEAKED);
-    g_once_init_leave (&mem, m);
-  }
-  return mem;
-}
-
-static GstMemory *
 copy_to_memory (const guint8 * data, gsize size)
 {
   GstMemory *mem = gst_allocator_alloc (NULL, size, NULL);
@@ -785,13 +769,17 @@ au_build_buffer (ArclyH264DepayCore * core, gsize * copied)
     if (prefixes)
       gst_memory_unref (prefixes);
   } else {
-    GstMemory *sc = start_code_memory ();
-
+    /* A start code is a small read-only memory wrapping static bytes, not
+     * a share of one static memory: every share registers as a parent of
+     * that one memory (a list walked and locked on each share and free,
+     * from any thread holding AUs). */
     for (i = 0; i < n; i++) {
       Nal *nal = &g_array_index (core->nals, Nal, i);
 
       if (nal->prefix < 0)
-        gst_buffer_append_memory (buf, gst_memory_share (sc, 0, 4));
+        gst_buffer_append_memory (buf,
+            gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
+                (gpointer) start_code_bytes, 4, 0, 4, NULL, NULL));
       gst_buffer_append_memory (buf, nal->mem);
     }
   }

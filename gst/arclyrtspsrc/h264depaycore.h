@@ -9,7 +9,8 @@
  *
  * Zero-copy: NAL units of single-NAL and STAP-A packets are GstMemory
  * sub-memories of the packet memory (gst_memory_share); their start codes
- * are one shared static memory; each FU-A fragment is copied once,
+ * are small read-only memories wrapping static bytes; each FU-A fragment is
+ * copied once,
  * straight into one memory sized for the biggest recent fragmented NAL unit
  * (when it must grow, the bytes so far are copied again), which also holds
  * the NAL unit's start code or AVC length in front.  Assembly memories
