@@ -24,10 +24,11 @@
  * Fragmented MP4 / CMAF writer for H.264 and AAC.  The init segment
  * (ftyp + moov) is pushed first as a HEADER buffer and is also in the src
  * caps as `streamheader`; then every fragment, or every chunk of a fragment
- * when #GstArclyFmp4Mux:chunk-duration is set, is one buffer holding one
- * moof + mdat.  Buffers that start with a video keyframe (or, audio-only,
- * that start a fragment) have no DELTA_UNIT flag, so a downstream segmenter
- * can cut on them.
+ * when #GstArclyFmp4Mux:chunk-duration is set, is one buffer list: a buffer
+ * holding the moof and the mdat header, then the samples (sharing the input
+ * buffers' memory, DELTA_UNIT, no timestamps).  A unit whose first buffer
+ * starts with a video keyframe (or, audio-only, starts a fragment) has no
+ * DELTA_UNIT flag on it, so a downstream segmenter can cut there.
  *
  * ## Example launch line
  * |[
@@ -206,8 +207,6 @@ struct _GstArclyFmp4Mux
 
   /* streaming */
   GstBuffer *init;              /* the current init segment */
-  GstBufferPool *pool;          /* output buffers, reused */
-  gsize pool_size;
   gboolean init_pushed;
   guint32 sequence;
   gboolean have_offset;
@@ -800,53 +799,13 @@ estimate_duration (GstArclyFmp4MuxPad * pad, const Sample * s,
   return pad->is_video ? pad->timescale / 30 : 1024;
 }
 
-/* An output buffer of @size bytes.  Fragments of a stream have similar
- * sizes, so they come from a pool of buffers of the largest size seen
- * (rounded up), trimmed to @size: memory is reused instead of freshly
- * mapped and faulted in for every fragment. */
-static GstBuffer *
-alloc_output (GstArclyFmp4Mux * self, gsize size)
-{
-  GstBuffer *buf = NULL;
-
-  if (self->pool == NULL || size > self->pool_size) {
-    gsize want = (size + size / 4 + 65535) & ~(gsize) 65535;
-    GstBufferPool *pool = gst_buffer_pool_new ();
-    GstStructure *config = gst_buffer_pool_get_config (pool);
-
-    gst_buffer_pool_config_set_params (config, NULL, want, 0, 0);
-    if (!gst_buffer_pool_set_config (pool, config) ||
-        !gst_buffer_pool_set_active (pool, TRUE)) {
-      gst_object_unref (pool);
-      return gst_buffer_new_allocate (NULL, size, NULL);
-    }
-    if (self->pool) {
-      gst_buffer_pool_set_active (self->pool, FALSE);
-      gst_object_unref (self->pool);
-    }
-    self->pool = pool;
-    self->pool_size = want;
-  }
-  if (gst_buffer_pool_acquire_buffer (self->pool, &buf, NULL) != GST_FLOW_OK)
-    return gst_buffer_new_allocate (NULL, size, NULL);
-  gst_buffer_set_size (buf, size);
-  return buf;
-}
-
+/* Moves the samples before @time of every track in the init, track after
+ * track (the mdat order), to @list and drops them from the queues.  No
+ * payload byte is copied: each list buffer shares the memory of its sample.
+ * They are DELTA_UNIT with no timestamps: only the first buffer of the list
+ * (moof + mdat header) starts a unit and carries its timing. */
 static void
-free_pool (GstArclyFmp4Mux * self)
-{
-  if (self->pool) {
-    gst_buffer_pool_set_active (self->pool, FALSE);
-    gst_clear_object (&self->pool);
-  }
-  self->pool_size = 0;
-}
-
-/* Copies the samples before @time of every track in the init, track after
- * track, to @dest (the mdat payload) and drops them from the queues. */
-static void
-take_samples (GList * sorted, guint64 time, guint8 * dest)
+take_samples (GList * sorted, guint64 time, GstBufferList * list)
 {
   GList *l;
   guint i;
@@ -860,18 +819,30 @@ take_samples (GList * sorted, guint64 time, guint8 * dest)
     n = samples_before (p, time);
     for (i = 0; i < n; i++) {
       Sample *s = &g_array_index (p->samples, Sample, i);
-      gsize size = gst_buffer_get_size (s->buf);
+      GstBuffer *b;
 
-      gst_buffer_extract (s->buf, 0, dest, size);
-      dest += size;
-      p->pending_bytes -= size;
+      p->pending_bytes -= gst_buffer_get_size (s->buf);
+      b = gst_buffer_new ();
+      gst_buffer_copy_into (b, s->buf, GST_BUFFER_COPY_MEMORY, 0, -1);
+      GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DELTA_UNIT);
+      gst_buffer_list_add (list, b);
     }
     g_array_remove_range (p->samples, 0, n);
   }
 }
 
+static guint
+runs_samples (GArray * runs)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < runs->len; i++)
+    n += g_array_index (runs, ArclyMp4Run, i).n_samples;
+  return n;
+}
+
 /* Writes the samples of every track in the init before @cut.time as one
- * moof + mdat buffer, and pushes it. */
+ * moof + mdat unit, and pushes it as a buffer list. */
 static GstFlowReturn
 emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
 {
@@ -883,8 +854,8 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
   guint64 payload = 0, ref_dts = 0, ref_end = 0, ref_pts = G_MAXUINT64;
   gboolean have_ref = FALSE, ref_sync = FALSE;
   GstBuffer *out = NULL;
+  GstBufferList *list = NULL;
   GstFlowReturn ret = GST_FLOW_OK;
-  GstMapInfo map;
   guint i;
 
   /* timing comes from the reference track, or, when it has nothing here
@@ -968,20 +939,12 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
   }
   self->sequence++;
 
-  /* One contiguous memory: downstream writes it with a single write, and
-   * GstBuffer would merge (copy) past 16 memories anyway. */
-  out = alloc_output (self, header->len + payload);
-  if (out == NULL || !gst_buffer_map (out, &map, GST_MAP_WRITE)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
-        ("Could not allocate an output buffer."), ("%" G_GSIZE_FORMAT
-            " bytes", (gsize) (header->len + payload)));
-    ret = GST_FLOW_ERROR;
-    goto done;
-  }
-  memcpy (map.data, header->data, header->len);
-  take_samples (sorted, cut->time, map.data + header->len);
-  gst_buffer_unmap (out, &map);
+  {
+    gsize header_size = header->len;
 
+    out = gst_buffer_new_wrapped (g_byte_array_free (g_steal_pointer
+            (&header), FALSE), header_size);
+  }
   /* Non-delta when a keyframe starts it, or, with no video, when it starts a
    * fragment; see the element documentation. */
   if (!(have_ref && ref->is_video ? ref_sync : self->next_starts_fragment))
@@ -1000,25 +963,37 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
     GST_BUFFER_DURATION (out) = ref_end > ref_dts ? ref_end - ref_dts : 0;
   }
   GST_CAT_LOG_OBJECT (arcly_fmp4_mux_dataflow, self,
-      "chunk %u: %" G_GSIZE_FORMAT " bytes, pts %" GST_TIME_FORMAT
-      " duration %" GST_TIME_FORMAT "%s", self->sequence - 1,
-      gst_buffer_get_size (out), GST_TIME_ARGS (GST_BUFFER_PTS (out)),
+      "chunk %u: %" G_GSIZE_FORMAT " + %" G_GUINT64_FORMAT " bytes, pts %"
+      GST_TIME_FORMAT " duration %" GST_TIME_FORMAT "%s", self->sequence - 1,
+      gst_buffer_get_size (out), payload,
+      GST_TIME_ARGS (GST_BUFFER_PTS (out)),
       GST_TIME_ARGS (GST_BUFFER_DURATION (out)),
       GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT) ? " delta" : "");
+
+  /* The unit goes out as a buffer list: this moof + mdat header, then the
+   * samples themselves (their memory shared, not copied).  One buffer would
+   * mean copying the whole payload: a GstBuffer merges (copies) its
+   * memories past 16. */
+  list = gst_buffer_list_new_sized (1 + runs_samples (runs));
+  gst_buffer_list_add (list, g_steal_pointer (&out));
+  take_samples (sorted, cut->time, list);
 
   if (!self->init_pushed)
     ret = push_init (self);
   if (ret == GST_FLOW_OK)
-    ret = gst_aggregator_finish_buffer (GST_AGGREGATOR (self),
-        g_steal_pointer (&out));
+    ret = gst_aggregator_finish_buffer_list (GST_AGGREGATOR (self),
+        g_steal_pointer (&list));
 
 done:
   gst_clear_buffer (&out);
+  if (list)
+    gst_buffer_list_unref (list);
   self->next_starts_fragment = cut->fragment;
   g_list_free (sorted);
   g_array_unref (runs);
   g_ptr_array_unref (tables);
-  g_byte_array_unref (header);
+  if (header)
+    g_byte_array_unref (header);
   return ret;
 }
 
@@ -1435,33 +1410,46 @@ gst_arcly_fmp4_mux_update_src_caps (GstAggregator * agg, GstCaps * caps,
   return GST_FLOW_OK;
 }
 
+/* The "latency" property, when the user left it alone: NON_LIVE_QUEUE for
+ * non-live input, 0 for live input.  TRUE when it changed. */
+static gboolean
+auto_queue_latency (GstArclyFmp4Mux * self, gboolean live)
+{
+  GstClockTime latency;
+  gboolean set = FALSE, clear = FALSE;
+
+  g_object_get (self, "latency", &latency, NULL);
+  GST_OBJECT_LOCK (self);
+  if (!live && latency == 0 && !self->auto_latency)
+    set = self->auto_latency = TRUE;
+  else if (live && self->auto_latency && latency == NON_LIVE_QUEUE) {
+    clear = TRUE;
+    self->auto_latency = FALSE;
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (set || clear) {
+    GST_DEBUG_OBJECT (self, "%s input: aggregator latency %" GST_TIME_FORMAT,
+        live ? "live" : "non-live", GST_TIME_ARGS (set ? NON_LIVE_QUEUE : 0));
+    g_object_set (self, "latency", set ? NON_LIVE_QUEUE : 0, NULL);
+  }
+  return set || clear;
+}
+
 static gboolean
 gst_arcly_fmp4_mux_src_query (GstAggregator * agg, GstQuery * query)
 {
   GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
-  gboolean ret = GST_AGGREGATOR_CLASS (gst_arcly_fmp4_mux_parent_class)->src_query
-      (agg, query);
+  GstAggregatorClass *parent =
+      GST_AGGREGATOR_CLASS (gst_arcly_fmp4_mux_parent_class);
+  gboolean ret = parent->src_query (agg, query);
 
   if (ret && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    GstClockTime latency;
-    gboolean live, set = FALSE, clear = FALSE;
+    gboolean live;
 
     gst_query_parse_latency (query, &live, NULL, NULL);
-    g_object_get (self, "latency", &latency, NULL);
-    GST_OBJECT_LOCK (self);
-    /* only when the user left "latency" alone */
-    if (!live && latency == 0 && !self->auto_latency)
-      set = self->auto_latency = TRUE;
-    else if (live && self->auto_latency && latency == NON_LIVE_QUEUE) {
-      clear = TRUE;
-      self->auto_latency = FALSE;
-    }
-    GST_OBJECT_UNLOCK (self);
-    if (set || clear) {
-      GST_DEBUG_OBJECT (self, "%s input: aggregator latency %" GST_TIME_FORMAT,
-          live ? "live" : "non-live", GST_TIME_ARGS (set ? NON_LIVE_QUEUE : 0));
-      g_object_set (self, "latency", set ? NON_LIVE_QUEUE : 0, NULL);
-    }
+    /* live: the non-live queue set at start must not count in the answer */
+    if (auto_queue_latency (self, live) && live)
+      ret = parent->src_query (agg, query);
   }
   return ret;
 }
@@ -1521,6 +1509,10 @@ gst_arcly_fmp4_mux_start (GstAggregator * agg)
   gst_clear_buffer (&self->init);
   self->sequence = 1;
   update_latency (self);
+  /* Non-live input flows (prerolls) before any latency query: queue a
+   * second per pad from the start.  Live data only flows in PLAYING, after
+   * the latency query that puts it back to 0. */
+  auto_queue_latency (self, FALSE);
   return TRUE;
 }
 
@@ -1535,7 +1527,6 @@ gst_arcly_fmp4_mux_stop (GstAggregator * agg)
     GST_ARCLY_FMP4_MUX_PAD (l->data)->in_init = FALSE;
   free_pads (pads);
   gst_clear_buffer (&self->init);
-  free_pool (self);
   return TRUE;
 }
 
@@ -1639,7 +1630,6 @@ gst_arcly_fmp4_mux_finalize (GObject * object)
   GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (object);
 
   gst_clear_buffer (&self->init);
-  free_pool (self);
   g_array_unref (self->cuts);
   G_OBJECT_CLASS (gst_arcly_fmp4_mux_parent_class)->finalize (object);
 }

@@ -210,6 +210,44 @@ arcly_hls_segment_sink_render (GstBaseSink * sink, GstBuffer * buf)
   return gst_arcly_hls_sink_render (self->hls, buf);
 }
 
+/* arclyfmp4mux pushes each fragment or chunk as a buffer list (the moof +
+ * mdat header, then the samples, sharing their memory): the whole list is
+ * one unit, with the first buffer's flags and timing.  It is made one
+ * buffer here, since its bytes are copied into the part/segment anyway. */
+static GstFlowReturn
+arcly_hls_segment_sink_render_list (GstBaseSink * sink, GstBufferList * list)
+{
+  ArclyHlsSegmentSink *self = ARCLY_HLS_SEGMENT_SINK (sink);
+  guint i, n = gst_buffer_list_length (list);
+  GstBuffer *unit;
+  GstMapInfo map;
+  GstFlowReturn ret;
+  gsize pos = 0;
+
+  if (n == 0)
+    return GST_FLOW_OK;
+  if (n == 1)
+    return gst_arcly_hls_sink_render (self->hls, gst_buffer_list_get (list,
+            0));
+  unit = gst_buffer_new_allocate (NULL, gst_buffer_list_calculate_size (list),
+      NULL);
+  if (unit == NULL || !gst_buffer_map (unit, &map, GST_MAP_WRITE)) {
+    gst_clear_buffer (&unit);
+    return GST_FLOW_ERROR;
+  }
+  for (i = 0; i < n; i++) {
+    GstBuffer *b = gst_buffer_list_get (list, i);
+
+    pos += gst_buffer_extract (b, 0, map.data + pos, map.size - pos);
+  }
+  gst_buffer_unmap (unit, &map);
+  gst_buffer_copy_into (unit, gst_buffer_list_get (list, 0),
+      GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+  ret = gst_arcly_hls_sink_render (self->hls, unit);
+  gst_buffer_unref (unit);
+  return ret;
+}
+
 static gboolean
 arcly_hls_segment_sink_event (GstBaseSink * sink, GstEvent * event)
 {
@@ -256,6 +294,7 @@ arcly_hls_segment_sink_class_init (ArclyHlsSegmentSinkClass * klass)
       "arclyhlssink segment writer", "Sink/File",
       "Internal part of arclyhlssink", "gst-arcly developers");
   basesink_class->render = arcly_hls_segment_sink_render;
+  basesink_class->render_list = arcly_hls_segment_sink_render_list;
   basesink_class->event = arcly_hls_segment_sink_event;
 }
 

@@ -315,6 +315,98 @@ is_sync (guint32 flags)
 /* ------------------------------------------------------------------ */
 /* Harness helpers */
 
+/* The muxer pushes each fragment or chunk as a buffer list: a first buffer
+ * holding exactly the moof and the mdat header, then the samples, each a
+ * DELTA_UNIT buffer.  Sinks without list support (the harness, appsink)
+ * get them one by one; this puts the units back together, checking that
+ * layout, so the checks below see one buffer per unit with the flags and
+ * timing of its first buffer.  The init segment is a unit on its own. */
+typedef struct
+{
+  GstBuffer *first;
+  GByteArray *data;
+  guint64 want;
+} Assembler;
+
+/* Takes @b (owned); returns a complete unit or NULL. */
+static GstBuffer *
+assembler_push (Assembler * a, GstBuffer * b)
+{
+  GstMapInfo map;
+  GstBuffer *unit = NULL;
+
+  fail_unless (gst_buffer_map (b, &map, GST_MAP_READ));
+  if (a->first == NULL) {
+    if (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_HEADER)) {
+      fail_unless (map.size >= 8 && memcmp (map.data + 4, "ftyp", 4) == 0,
+          "HEADER buffer is not an init segment");
+      gst_buffer_unmap (b, &map);
+      return b;
+    }
+    fail_unless (map.size >= 16 && memcmp (map.data + 4, "moof", 4) == 0,
+        "a unit does not start with moof");
+    fail_unless (map.size >= (gsize) rd32 (map.data) + 8);
+    {
+      const guint8 *mdat = map.data + rd32 (map.data);
+      guint64 mdat_size = rd32 (mdat);
+      gsize hdr = 8;
+
+      fail_unless (memcmp (mdat + 4, "mdat", 4) == 0);
+      if (mdat_size == 1) {
+        fail_unless (map.size >= (gsize) rd32 (map.data) + 16);
+        mdat_size = rd64 (mdat + 8);
+        hdr = 16;
+      }
+      /* the first buffer is the moof and the mdat header, nothing more */
+      fail_unless_equals_int (map.size, rd32 (map.data) + hdr);
+      a->want = rd32 (map.data) + mdat_size;
+    }
+    a->first = gst_buffer_ref (b);
+    a->data = g_byte_array_new ();
+  } else {
+    fail_unless (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DELTA_UNIT),
+        "a sample buffer inside a unit is not DELTA_UNIT");
+    fail_if (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_HEADER));
+    fail_if (GST_BUFFER_PTS_IS_VALID (b) || GST_BUFFER_DURATION_IS_VALID (b),
+        "a sample buffer inside a unit has timing");
+  }
+  g_byte_array_append (a->data, map.data, map.size);
+  gst_buffer_unmap (b, &map);
+  gst_buffer_unref (b);
+  fail_unless (a->data->len <= a->want, "a buffer crosses the end of mdat");
+  if (a->data->len == a->want) {
+    gsize size = a->data->len;
+
+    unit = gst_buffer_new_wrapped (g_byte_array_free (a->data, FALSE), size);
+    gst_buffer_copy_into (unit, a->first, GST_BUFFER_COPY_FLAGS |
+        GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+    gst_clear_buffer (&a->first);
+    a->data = NULL;
+  }
+  return unit;
+}
+
+/* Units from the buffers of @raw (consumed), in order. */
+static GPtrArray *
+assemble_units (GPtrArray * raw)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  Assembler a = { 0, };
+  guint i;
+
+  for (i = 0; i < raw->len; i++) {
+    GstBuffer *u = assembler_push (&a, gst_buffer_ref (g_ptr_array_index (raw,
+                i)));
+
+    if (u)
+      g_ptr_array_add (out, u);
+  }
+  fail_unless (a.first == NULL, "output ends inside a unit");
+  g_ptr_array_unref (raw);
+  return out;
+}
+
 static GstHarness *
 harness_new (const gchar * pad, guint64 frag, guint64 chunk)
 {
@@ -342,9 +434,9 @@ push_stream (GstHarness * h, Stream * s, GstClockTime offset)
   }
 }
 
-/* Sends EOS and collects everything the muxer pushed. */
+/* Sends EOS and collects every buffer the muxer pushed, as pushed. */
 static GPtrArray *
-drain (GstHarness * h)
+drain_raw (GstHarness * h)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_buffer_unref);
@@ -366,6 +458,13 @@ drain (GstHarness * h)
   while ((b = gst_harness_try_pull (h)) != NULL)
     g_ptr_array_add (out, b);
   return out;
+}
+
+/* Sends EOS and collects the units the muxer pushed. */
+static GPtrArray *
+drain (GstHarness * h)
+{
+  return assemble_units (drain_raw (h));
 }
 
 /* Checks the buffers: a HEADER init first (the streamheader of the caps),
@@ -457,6 +556,52 @@ check_output (GstHarness * h, GPtrArray * out, guint * n_frag)
 
 /* ------------------------------------------------------------------ */
 /* Structure tests */
+
+/* The samples go out in the input's own memory: no payload byte is
+ * copied.  Each unit: moof + mdat header, then one buffer per sample. */
+GST_START_TEST (test_payload_not_copied)
+{
+  Stream *v = encode_video (60, 160, 120, 0, 15, "avc");
+  GstHarness *h = harness_new ("video_0", SECOND, 0);
+  GPtrArray *raw;
+  guint i, k = 0, units = 0;
+  guint64 left = 0;
+
+  push_stream (h, v, 0);
+  raw = drain_raw (h);
+  for (i = 0; i < raw->len; i++) {
+    GstBuffer *b = g_ptr_array_index (raw, i), *in;
+    GstMapInfo map;
+
+    if (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_HEADER))
+      continue;
+    if (left == 0) {
+      fail_unless (gst_buffer_map (b, &map, GST_MAP_READ));
+      fail_unless (memcmp (map.data + 4, "moof", 4) == 0);
+      left = rd32 (map.data + rd32 (map.data)) - 8;
+      gst_buffer_unmap (b, &map);
+      units++;
+      continue;
+    }
+    fail_unless (k < v->bufs->len);
+    in = g_ptr_array_index (v->bufs, k);
+    fail_unless_equals_int (gst_buffer_get_size (b), gst_buffer_get_size (in));
+    fail_unless_equals_int (gst_buffer_n_memory (b), gst_buffer_n_memory (in));
+    fail_unless (gst_buffer_peek_memory (b, 0) == gst_buffer_peek_memory (in,
+            0), "sample %u was copied", k);
+    fail_unless (left >= gst_buffer_get_size (b));
+    left -= gst_buffer_get_size (b);
+    k++;
+  }
+  fail_unless_equals_int (k, 60);
+  fail_unless_equals_int (units, 2);
+  fail_unless_equals_uint64 (left, 0);
+  g_ptr_array_unref (raw);
+  gst_harness_teardown (h);
+  stream_free (v);
+}
+
+GST_END_TEST;
 
 GST_START_TEST (test_video_fragments_on_keyframes)
 {
@@ -894,6 +1039,8 @@ run_mux (Stream * v, Stream * a, const gchar * extra, const gchar * sink_desc,
   gst_object_unref (bus);
   if (out) {
     GstSample *sample;
+    GPtrArray *raw = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        gst_buffer_unref), *units;
 
     fail_unless (sink != NULL);
     for (;;) {
@@ -903,9 +1050,13 @@ run_mux (Stream * v, Stream * a, const gchar * extra, const gchar * sink_desc,
       if (sample == NULL)
         break;
       gst_caps_replace (caps, gst_sample_get_caps (sample));
-      g_ptr_array_add (out, gst_buffer_ref (gst_sample_get_buffer (sample)));
+      g_ptr_array_add (raw, gst_buffer_ref (gst_sample_get_buffer (sample)));
       gst_sample_unref (sample);
     }
+    units = assemble_units (raw);
+    for (i = 0; i < units->len; i++)
+      g_ptr_array_add (out, gst_buffer_ref (g_ptr_array_index (units, i)));
+    g_ptr_array_unref (units);
   }
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (vsrc);
@@ -1176,14 +1327,36 @@ GST_START_TEST (test_flush)
   GstSegment seg;
   guint i, headers = 0, samples = 0, after_flush = 0;
   guint32 last_seq = 0;
+  GPtrArray *pre = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  Assembler assembler = { 0, };
 
   push_stream (h, v, 0);
+  /* The first pass writes its first fragment (cut at the keyframe at
+   * 0.5 s) before the flush: wait for it, as input is queued (1 s per pad
+   * for non-live input) and the src thread may not have got to it yet. */
+  for (;;) {
+    GstBuffer *b = gst_harness_pull (h), *u;
+
+    fail_unless (b != NULL, "no fragment before the flush");
+    g_ptr_array_add (pre, gst_buffer_ref (b));
+    u = assembler_push (&assembler, b);
+    if (u && !GST_BUFFER_FLAG_IS_SET (u, GST_BUFFER_FLAG_HEADER)) {
+      gst_buffer_unref (u);
+      break;
+    }
+    gst_clear_buffer (&u);
+  }
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
   gst_segment_init (&seg, GST_FORMAT_TIME);
   fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
   push_stream (h, v, 0);
-  out = drain (h);
+  out = drain_raw (h);
+  for (i = 0; i < pre->len; i++)
+    g_ptr_array_insert (out, i, gst_buffer_ref (g_ptr_array_index (pre, i)));
+  g_ptr_array_unref (pre);
+  out = assemble_units (out);
   for (i = 0; i < out->len; i++) {
     GstBuffer *b = g_ptr_array_index (out, i);
     Frag f;
@@ -1307,6 +1480,7 @@ GST_START_TEST (test_live)
   gboolean live = FALSE;
   GstClockTime min = 0;
   guint got = 0;
+  Assembler assembler = { 0, };
 
   fail_unless (pipe != NULL, "x264enc/voaacenc missing?");
   sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
@@ -1318,7 +1492,11 @@ GST_START_TEST (test_live)
 
     g_signal_emit_by_name (sink, "try-pull-sample", 10 * GST_SECOND, &sample);
     fail_unless (sample != NULL, "no output from the live pipeline in 10 s");
-    b = gst_sample_get_buffer (sample);
+    b = assembler_push (&assembler,
+        gst_buffer_ref (gst_sample_get_buffer (sample)));
+    gst_sample_unref (sample);
+    if (b == NULL)
+      continue;               /* the unit goes on */
     if (got == 0) {
       fail_unless (GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_HEADER));
     } else {
@@ -1330,7 +1508,7 @@ GST_START_TEST (test_live)
       frag_clear (&f);
     }
     got++;
-    gst_sample_unref (sample);
+    gst_buffer_unref (b);
   }
   q = gst_query_new_latency ();
   {
@@ -1345,6 +1523,9 @@ GST_START_TEST (test_live)
       GST_TIME_ARGS (min));
   gst_query_unref (q);
   gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_clear_buffer (&assembler.first);
+  if (assembler.data)
+    g_byte_array_unref (assembler.data);
   gst_object_unref (sink);
   gst_object_unref (pipe);
 }
@@ -1360,6 +1541,7 @@ arclyfmp4mux_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_video_fragments_on_keyframes);
+  tcase_add_test (tc, test_payload_not_copied);
   tcase_add_test (tc, test_video_bframes_cts);
   tcase_add_test (tc, test_chunks_flags);
   tcase_add_test (tc, test_byte_stream_input);
