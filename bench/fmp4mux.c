@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <gst/gst.h>
+#include <gst/base/gstaggregator.h>
 
 typedef struct
 {
@@ -116,8 +117,12 @@ load_input (const gchar * file, Input * in)
 static GstPadProbeReturn
 count_bytes (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  *(guint64 *) user_data += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER
-      (info));
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    *(guint64 *) user_data += gst_buffer_list_calculate_size
+        (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+  else
+    *(guint64 *) user_data += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER
+        (info));
   return GST_PAD_PROBE_OK;
 }
 
@@ -125,6 +130,118 @@ static GstClockTime
 decode_time (GstBuffer * b)
 {
   return GST_BUFFER_DTS_OR_PTS (b);
+}
+
+/* ------------------------------------------------------------------ */
+/* The floor: a GstAggregator that does nothing but take its input in
+ * decode-time order (the earliest head buffer first, like both muxers) and
+ * drop it.  What it costs is GstAggregator's hand-off between the upstream
+ * threads and its src thread, which every aggregator-based muxer pays.
+ * Like arclyfmp4mux it takes up to 64 buffers per aggregate call while
+ * every pad has data; its "latency" property is the queue length per pad
+ * (mp4mux leaves it at 0: one buffer; arclyfmp4mux sets 1 s for non-live
+ * input). */
+
+typedef struct
+{
+  GstAggregator parent;
+} BenchFloor;
+
+typedef struct
+{
+  GstAggregatorClass parent_class;
+} BenchFloorClass;
+
+static GType bench_floor_get_type (void);
+G_DEFINE_TYPE (BenchFloor, bench_floor, GST_TYPE_AGGREGATOR);
+
+static GstStaticPadTemplate floor_src = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate floor_video = GST_STATIC_PAD_TEMPLATE ("video_%u",
+    GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate floor_audio = GST_STATIC_PAD_TEMPLATE ("audio_%u",
+    GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
+
+static GstAggregatorPad *
+bench_floor_create_new_pad (GstAggregator * agg, GstPadTemplate * templ,
+    const gchar * req_name, const GstCaps * caps)
+{
+  return g_object_new (GST_TYPE_AGGREGATOR_PAD, "name", req_name ? req_name :
+      templ->name_template, "direction", GST_PAD_SINK, "template", templ,
+      NULL);
+}
+
+static GstFlowReturn
+bench_floor_aggregate (GstAggregator * agg, gboolean timeout)
+{
+  guint n;
+
+  for (n = 0; n < 64; n++) {
+    GstAggregatorPad *best = NULL;
+    GstClockTime best_t = GST_CLOCK_TIME_NONE;
+    gboolean all_eos = TRUE, missing = FALSE;
+    GList *l;
+    GstBuffer *b;
+
+    GST_OBJECT_LOCK (agg);
+    for (l = GST_ELEMENT (agg)->sinkpads; l; l = l->next) {
+      GstAggregatorPad *p = l->data;
+      GstBuffer *head = gst_aggregator_pad_peek_buffer (p);
+
+      if (head == NULL) {
+        if (!gst_aggregator_pad_is_eos (p)) {
+          all_eos = FALSE;
+          missing = TRUE;
+        }
+        continue;
+      }
+      all_eos = FALSE;
+      if (best == NULL || GST_BUFFER_DTS_OR_PTS (head) < best_t) {
+        best = p;
+        best_t = GST_BUFFER_DTS_OR_PTS (head);
+      }
+      gst_buffer_unref (head);
+    }
+    if (best)
+      gst_object_ref (best);
+    GST_OBJECT_UNLOCK (agg);
+    if (all_eos)
+      return n == 0 ? GST_FLOW_EOS : GST_FLOW_OK;
+    if (best == NULL || (n > 0 && missing)) {
+      gst_clear_object (&best);
+      break;
+    }
+    b = gst_aggregator_pad_pop_buffer (best);
+    gst_object_unref (best);
+    if (b == NULL)
+      break;
+    gst_aggregator_selected_samples (agg, GST_BUFFER_PTS (b),
+        GST_BUFFER_DTS (b), GST_BUFFER_DURATION (b), NULL);
+    gst_buffer_unref (b);
+  }
+  return GST_FLOW_OK;
+}
+
+static void
+bench_floor_class_init (BenchFloorClass * klass)
+{
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &floor_src, GST_TYPE_AGGREGATOR_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &floor_video, GST_TYPE_AGGREGATOR_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &floor_audio, GST_TYPE_AGGREGATOR_PAD);
+  gst_element_class_set_static_metadata (element_class, "bench floor",
+      "Codec/Muxer", "Takes buffers in decode order and drops them", "bench");
+  GST_AGGREGATOR_CLASS (klass)->aggregate = bench_floor_aggregate;
+  GST_AGGREGATOR_CLASS (klass)->create_new_pad = bench_floor_create_new_pad;
+}
+
+static void
+bench_floor_init (BenchFloor * self)
+{
 }
 
 /* One run: @mux NULL = baseline.  Returns CPU seconds, -1 on failure. */
@@ -162,8 +279,8 @@ run_once (const Input * in, const gchar * mux, const gchar * save,
   g_object_set (asrc, "caps", in->acaps, NULL);
   *bytes = 0;
   pad = gst_element_get_static_pad (out, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_bytes, bytes,
-      NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, count_bytes, bytes, NULL);
   gst_object_unref (pad);
 
   start = cpu_seconds ();
@@ -208,12 +325,14 @@ median (gdouble * v, guint n)
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-#define MAX_MUXES 4
+#define MAX_MUXES 6
+enum
+{ BASELINE, ARCLY, MP4MUX, FLOOR_Q0, FLOOR_Q1S, ISO };
 
 int
 main (int argc, char **argv)
 {
-  gchar *input = NULL, *save = NULL;
+  gchar *input = NULL, *save = NULL, *only = NULL;
   gint runs = 5;
   GOptionEntry entries[] = {
     {"input", 0, 0, G_OPTION_ARG_FILENAME, &input, "input MP4 (H.264+AAC)",
@@ -221,18 +340,23 @@ main (int argc, char **argv)
     {"runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs per muxer (5)", "N"},
     {"save", 0, 0, G_OPTION_ARG_FILENAME, &save,
         "write DIR/arclyfmp4mux.mp4 once, untimed", "DIR"},
+    {"only", 0, 0, G_OPTION_ARG_STRING, &only,
+        "time only the baseline and this configuration (for profiling)",
+        "LABEL"},
     {NULL}
   };
   const gchar *names[MAX_MUXES] = { NULL, "arclyfmp4mux",
     "mp4mux fragment-duration=2000 streamable=true",
+    "benchfloor", "benchfloor latency=1000000000",
     "isofmp4mux fragment-duration=2000000000"
   };
   const gchar *labels[MAX_MUXES] = { "baseline", "arclyfmp4mux", "mp4mux",
-    "isofmp4mux"
+    "floor-q0", "floor-q1s", "isofmp4mux"
   };
   gdouble *cpu[MAX_MUXES], med[MAX_MUXES] = { 0, };
   guint64 bytes[MAX_MUXES] = { 0, };
-  guint n_mux = 3, r, k;
+  gboolean on[MAX_MUXES] = { TRUE, TRUE, TRUE, TRUE, TRUE, FALSE };
+  guint order[MAX_MUXES], n_on = 0, r, k;
   GOptionContext *ctx = g_option_context_new ("- fMP4 muxer benchmark");
   GError *err = NULL;
   Input in = { 0, };
@@ -242,14 +366,17 @@ main (int argc, char **argv)
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &err) || !input
       || runs < 1) {
-    g_printerr ("usage: fmp4mux --input FILE [--runs N] [--save DIR]\n");
+    g_printerr ("usage: fmp4mux --input FILE [--runs N] [--save DIR] "
+        "[--only LABEL]\n");
     return 2;
   }
   g_option_context_free (ctx);
+  gst_element_register (NULL, "benchfloor", GST_RANK_NONE,
+      bench_floor_get_type ());
 
   iso = gst_element_factory_find ("isofmp4mux");
   if (iso) {
-    n_mux = 4;
+    on[ISO] = TRUE;
     gst_object_unref (iso);
   } else {
     printf ("isofmp4mux: not installed (gst-plugins-rs), not measured\n");
@@ -258,6 +385,13 @@ main (int argc, char **argv)
     g_printerr ("arclyfmp4mux not found: set GST_PLUGIN_PATH\n");
     return 1;
   }
+  if (only) {
+    for (k = 1; k < MAX_MUXES; k++)
+      on[k] = g_strcmp0 (only, labels[k]) == 0;
+  }
+  for (k = 0; k < MAX_MUXES; k++)
+    if (on[k])
+      order[n_on++] = k;
   if (!load_input (input, &in)) {
     g_printerr ("cannot load %s\n", input);
     return 1;
@@ -265,12 +399,12 @@ main (int argc, char **argv)
   printf ("input: %u video AUs, %u audio frames\n", in.video->len,
       in.audio->len);
 
-  for (k = 0; k < n_mux; k++)
+  for (k = 0; k < MAX_MUXES; k++)
     cpu[k] = g_new0 (gdouble, runs);
   for (r = 0; r < (guint) runs; r++) {
-    for (k = 0; k < n_mux; k++) {
+    for (k = 0; k < n_on; k++) {
       /* rotate who goes first so drift hits everyone alike */
-      guint m = (k + r) % n_mux;
+      guint m = order[(k + r) % n_on];
       guint64 b;
       gdouble c = run_once (&in, names[m], NULL, &b);
 
@@ -287,26 +421,33 @@ main (int argc, char **argv)
   }
 
   printf ("\nmedians of %d runs (process CPU, user+system):\n", runs);
-  for (k = 0; k < n_mux; k++) {
+  for (k = 0; k < MAX_MUXES; k++) {
+    if (!on[k])
+      continue;
     med[k] = median (cpu[k], runs);
-    if (k == 0)
+    if (k == BASELINE)
       printf ("  %-13s %.3f s\n", labels[k], med[k]);
     else
       printf ("  %-13s %.3f s  net %.3f s  output %" G_GUINT64_FORMAT
           " bytes\n", labels[k], med[k], med[k] - med[0], bytes[k]);
   }
-  for (k = 2; k < n_mux; k++)
-    printf ("ratio arclyfmp4mux/%s: %.2f (net of baseline: %.2f, i.e. %.1fx "
-        "faster); size %+.2f%%\n", labels[k], med[1] / med[k],
-        (med[1] - med[0]) / (med[k] - med[0]),
-        (med[k] - med[0]) / (med[1] - med[0]),
-        100.0 * ((gdouble) bytes[1] - (gdouble) bytes[k]) / bytes[k]);
+  for (k = MP4MUX; k < MAX_MUXES; k++)
+    if (on[ARCLY] && on[k] && (k == MP4MUX || k == ISO))
+      printf ("ratio arclyfmp4mux/%s: %.2f (net of baseline: %.2f, i.e. "
+          "%.1fx faster); size %+.2f%%\n", labels[k], med[ARCLY] / med[k],
+          (med[ARCLY] - med[0]) / (med[k] - med[0]),
+          (med[k] - med[0]) / (med[ARCLY] - med[0]),
+          100.0 * ((gdouble) bytes[ARCLY] - (gdouble) bytes[k]) / bytes[k]);
+  if (on[ARCLY] && on[MP4MUX] && on[FLOOR_Q0] && on[FLOOR_Q1S])
+    printf ("above the GstAggregator floor with the same queueing: "
+        "arclyfmp4mux %.3f s (vs floor-q1s), mp4mux %.3f s (vs floor-q0)\n",
+        med[ARCLY] - med[FLOOR_Q1S], med[MP4MUX] - med[FLOOR_Q0]);
 
   if (save) {
     gchar *path = g_build_filename (save, "arclyfmp4mux.mp4", NULL);
     guint64 b;
 
-    if (run_once (&in, names[1], path, &b) < 0)
+    if (run_once (&in, names[ARCLY], path, &b) < 0)
       return 1;
     printf ("saved %s\n", path);
     g_free (path);

@@ -16,7 +16,7 @@ out="$build/bench/fmp4mux"
 input="$build/bench/tsmux-input.mp4"
 [ -s "$input" ] || input="$build/bench/fmp4mux-input.mp4"
 cc -O2 -Wall -o "$out" "$src/bench/fmp4mux.c" \
-  $(pkg-config --cflags --libs gstreamer-1.0)
+  $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-base-1.0)
 export GST_PLUGIN_PATH="$build/gst/arclyhls${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 if [ ! -s "$input" ]; then
   echo "making $input (once)"
