@@ -14,10 +14,14 @@
  * and measures the process CPU time (user + system, getrusage) from PLAYING
  * to EOS.  The muxers take turns, with a baseline run (the two appsrcs into
  * fakesinks, no muxer) in between, whose cost is subtracted for the "net"
- * figures.  Output bytes are counted at the sink.  --save DIR writes one
- * more, untimed, run of arclyfmp4mux to DIR/arclyfmp4mux.mp4 for checking.
+ * figures.  Two more configurations, "floor-q0" and "floor-q1s", are a
+ * do-nothing GstAggregator (below) with latency 0 and 1 s: the hand-off
+ * cost every aggregator-based muxer pays.  Output bytes (buffers and buffer
+ * lists) are counted at the sink.  --save DIR writes one more, untimed, run
+ * of arclyfmp4mux to DIR/arclyfmp4mux.mp4 for checking.  --only LABEL times
+ * only the baseline and that configuration (e.g. under perf record).
  *
- * Usage: fmp4mux --input FILE [--runs N] [--save DIR]
+ * Usage: fmp4mux --input FILE [--runs N] [--save DIR] [--only LABEL]
  */
 
 #include <stdio.h>
