@@ -17,7 +17,8 @@
  * segments and parts at buffer boundaries and writes the files.  It relies
  * only on the muxers' output contract:
  *  - one buffer per unit (TS: an access unit's packets; fMP4: a moof+mdat
- *    fragment or chunk), keyframe units without DELTA_UNIT;
+ *    fragment or chunk, pushed as one buffer list that the writer takes as
+ *    one unit), keyframe units without DELTA_UNIT;
  *  - fMP4: the init segment as a HEADER buffer, again after a caps change;
  *  - TS: PAT/PMT in the caps streamheader and at the start of keyframe units.
  *
