@@ -1211,6 +1211,16 @@ arcly_ts_mux_stop (GstAggregator * agg)
 
   reset_stream (self);
   gst_clear_object (&self->pcr_pad);
+  /* The next run may be live: give the latency property back as it was
+   * (update_queue_depth decides again once data flows). */
+  if (self->queue_set) {
+    GstClockTime latency = 0;
+
+    self->queue_set = FALSE;
+    g_object_get (self, "latency", &latency, NULL);
+    if (latency == NONLIVE_QUEUE_TIME)
+      g_object_set (self, "latency", (GstClockTime) 0, NULL);
+  }
   return TRUE;
 }
 
