@@ -21,6 +21,7 @@
 
 #include "arcly-testcam-helper.h"
 #include "arclyhls-playlist-check.h"
+#include "arcly-ffprobe-check.h"
 
 #define RUN_SECONDS 5
 
@@ -88,8 +89,18 @@ check_segments (const gchar * dir, HlsCheckPlaylist * pl)
     g_ptr_array_add (argv, path);
   }
   for (i = 0; i < pl->segments->len; i++) {
+    const gchar *in = g_ptr_array_index (argv, 5 + 2 * i);
+
     g_ptr_array_add (argv, g_strdup ("-map"));
-    g_ptr_array_add (argv, g_strdup_printf ("%u", i));
+    if (arcly_check_has_empty_stream (in)) {
+      /* ffmpeg cannot set up a decoder for a stream it never saw a packet
+       * of: only the last segment, cut short by EOS, may be that short */
+      fail_unless (i + 1 == pl->segments->len, "%s: a stream without data",
+          in);
+      g_ptr_array_add (argv, g_strdup_printf ("%u:v", i));
+    } else {
+      g_ptr_array_add (argv, g_strdup_printf ("%u", i));
+    }
   }
   /* decode at the demuxer's time base: with its default (1/frame rate)
    * ffmpeg's own output step rounds the live, slightly jittered PTS and
