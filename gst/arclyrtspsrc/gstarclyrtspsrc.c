@@ -48,6 +48,7 @@
 
 #include "gstarclyrtspelements.h"
 #include "rtspauth.h"
+#include "rtspheaders.h"
 #include "rtspsdp.h"
 #include "rtsptime.h"
 #include "rtspurl.h"
@@ -1155,86 +1156,41 @@ set_status_error (GstArclyRtspSrc * self, const gchar * method, Response * r,
       r->msg.status, r->reason);
 }
 
-/* "Session: 1234abcd;timeout=20" */
+/* Session header of any reply: the id for the next requests, and the
+ * timeout the keep-alive interval follows */
 static void
-parse_session (GstArclyRtspSrc * self, Response * r)
+apply_session (GstArclyRtspSrc * self, Response * r)
 {
   gchar *v = arcly_rtsp_wire_dup_header (&r->msg, "Session");
-  gchar **parts;
-  guint i;
+  ArclyRtspSessionHeader sh;
 
-  if (v == NULL)
-    return;
-  parts = g_strsplit (v, ";", -1);
-  if (parts[0] && *g_strstrip (parts[0])) {
+  if (arcly_rtsp_headers_parse_session (v, &sh)) {
     g_free (self->session_id);
-    self->session_id = g_strdup (parts[0]);
+    self->session_id = g_steal_pointer (&sh.id);
   }
-  for (i = 1; parts[i]; i++) {
-    gchar *p = g_strstrip (parts[i]);
-
-    if (g_ascii_strncasecmp (p, "timeout", 7) == 0) {
-      gchar *eq = strchr (p, '=');
-      guint64 to = eq ? g_ascii_strtoull (g_strstrip (eq + 1), NULL, 10) : 0;
-
-      if (to >= 1 && to <= 3600)
-        self->session_timeout = (guint) to;
-    }
-  }
-  g_strfreev (parts);
+  if (sh.timeout)
+    self->session_timeout = sh.timeout;
+  arcly_rtsp_session_header_clear (&sh);
   g_free (v);
 }
 
 /* Transport reply: honour interleaved=N-M even when it differs from our
- * request; tolerate padded values ("ssrc=     D93FF") and a missing
- * interleaved field (keep the requested channels). */
+ * request; a missing interleaved field keeps the requested channels. */
 static void
-parse_transport (GstArclyRtspSrc * self, Track * t, Response * r)
+apply_transport (GstArclyRtspSrc * self, Track * t, Response * r)
 {
   gchar *v = arcly_rtsp_wire_dup_header (&r->msg, "Transport");
-  gchar **parts;
-  guint i;
+  ArclyRtspTransport tr;
 
-  if (v == NULL)
-    return;
-  parts = g_strsplit (v, ";", -1);
-  for (i = 0; parts[i]; i++) {
-    gchar *p = g_strstrip (parts[i]);
-    gchar *eq = strchr (p, '=');
-    gchar *key, *val;
-
-    if (eq == NULL)
-      continue;
-    *eq = '\0';
-    key = g_strstrip (p);
-    val = g_strstrip (eq + 1);
-    if (g_ascii_strcasecmp (key, "interleaved") == 0) {
-      gchar *end = NULL;
-      guint64 a = g_ascii_strtoull (val, &end, 10), b;
-
-      if (end == val || a > 255)
-        continue;
-      b = a + 1;
-      if (end && *end == '-') {
-        gchar *s2 = end + 1;
-
-        b = g_ascii_strtoull (s2, &end, 10);
-        if (end == s2 || b > 255)
-          b = a + 1;
-      }
-      t->rtp_ch = (guint8) a;
-      t->rtcp_ch = (guint8) MIN (b, 255);
-    } else if (g_ascii_strcasecmp (key, "ssrc") == 0) {
-      gchar *end = NULL;
-      guint64 s = g_ascii_strtoull (val, &end, 16);
-
-      if (end != val && s <= G_MAXUINT32) {
-        t->remote_ssrc = (guint32) s;
-        t->have_ssrc = TRUE;
-      }
-    }
+  arcly_rtsp_headers_parse_transport (v, &tr);
+  if (tr.have_interleaved) {
+    t->rtp_ch = tr.rtp_channel;
+    t->rtcp_ch = tr.rtcp_channel;
   }
-  g_strfreev (parts);
+  if (tr.have_ssrc) {
+    t->remote_ssrc = tr.ssrc;
+    t->have_ssrc = TRUE;
+  }
   g_free (v);
 }
 
@@ -1242,21 +1198,12 @@ static gchar *
 response_base_url (GstArclyRtspSrc * self, Response * r)
 {
   gchar *base = arcly_rtsp_wire_dup_header (&r->msg, "Content-Base");
-  gchar *red;
+  gchar *loc = arcly_rtsp_wire_dup_header (&r->msg, "Content-Location");
+  gchar *url = arcly_rtsp_headers_base_url (base, loc, self->request_uri);
 
-  if (base == NULL || *base == '\0') {
-    g_free (base);
-    base = arcly_rtsp_wire_dup_header (&r->msg, "Content-Location");
-  }
-  if (base == NULL || *base == '\0' || !g_str_has_prefix (base, "rtsp")) {
-    g_free (base);
-    return g_strdup (self->request_uri);
-  }
-  /* the Digest uri and every request line stay free of credentials even
-   * when the camera echoes them in Content-Base */
-  red = arcly_rtsp_url_redact (base);
   g_free (base);
-  return red;
+  g_free (loc);
+  return url;
 }
 
 static gboolean
@@ -1457,8 +1404,8 @@ session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
       response_free (r);
       return RUN_RETRY;
     }
-    parse_session (self, r);
-    parse_transport (self, t, r);
+    apply_session (self, r);
+    apply_transport (self, t, r);
     response_free (r);
     GST_DEBUG_OBJECT (self, "track %u (%s) on channels %u-%u", i,
         t->sdp->encoding_name, t->rtp_ch, t->rtcp_ch);
@@ -1492,51 +1439,32 @@ session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
   return RUN_STOPPED;
 }
 
-/* RTP-Info: url=...;seq=N;rtptime=T, url=...  (RFC 2326 §12.33) */
+/* RTP-Info of the PLAY reply: the RTP timestamp each track starts at */
 static void
-parse_rtp_info (GstArclyRtspSrc * self, Response * r)
+apply_rtp_info (GstArclyRtspSrc * self, Response * r)
 {
   gchar *v = arcly_rtsp_wire_dup_header (&r->msg, "RTP-Info");
-  gchar **entries;
+  GArray *entries = arcly_rtsp_headers_parse_rtp_info (v);
   guint i, k;
 
-  if (v == NULL)
-    return;
-  entries = g_strsplit (v, ",", -1);
-  for (i = 0; entries[i]; i++) {
-    gchar **params = g_strsplit (entries[i], ";", -1);
-    const gchar *url = NULL;
-    gboolean have_ts = FALSE;
-    guint64 ts = 0;
+  for (i = 0; entries && i < entries->len; i++) {
+    const ArclyRtspRtpInfo *e = &g_array_index (entries, ArclyRtspRtpInfo, i);
     Track *t = NULL;
 
-    for (k = 0; params[k]; k++) {
-      gchar *p = g_strstrip (params[k]);
-
-      if (g_ascii_strncasecmp (p, "url=", 4) == 0) {
-        url = p + 4;
-      } else if (g_ascii_strncasecmp (p, "rtptime=", 8) == 0) {
-        gchar *end = NULL;
-
-        ts = g_ascii_strtoull (p + 8, &end, 10);
-        have_ts = end != p + 8 && ts <= G_MAXUINT32;
-      }
-    }
-    for (k = 0; url && k < self->tracks->len && t == NULL; k++) {
+    for (k = 0; e->url && k < self->tracks->len && t == NULL; k++) {
       Track *c = g_ptr_array_index (self->tracks, k);
 
-      if (g_strcmp0 (c->control_url, url) == 0 || (c->sdp->control
-              && *c->sdp->control && g_str_has_suffix (url,
-                  c->sdp->control)))
+      if (arcly_rtsp_headers_rtp_info_matches (e->url, c->control_url,
+              c->sdp->control))
         t = c;
     }
-    if (t && have_ts) {
+    if (t && e->have_rtptime) {
       t->have_rtpinfo = TRUE;
-      t->rtpinfo_ts = (guint32) ts;
+      t->rtpinfo_ts = e->rtptime;
     }
-    g_strfreev (params);
   }
-  g_strfreev (entries);
+  if (entries)
+    g_array_unref (entries);
   g_free (v);
 }
 
@@ -1554,8 +1482,8 @@ send_play (GstArclyRtspSrc * self, gboolean * fatal, GError ** error)
     response_free (r);
     return FALSE;
   }
-  parse_session (self, r);
-  parse_rtp_info (self, r);
+  apply_session (self, r);
+  apply_rtp_info (self, r);
   response_free (r);
   return TRUE;
 }
