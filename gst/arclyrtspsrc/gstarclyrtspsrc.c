@@ -1273,28 +1273,37 @@ connect_socket (GstArclyRtspSrc * self, GError ** error)
   return TRUE;
 }
 
-/* OPTIONS, DESCRIBE, SETUP each track, and the pads. */
-static RunResult
-session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
-    GError ** error)
-{
-  Response *r;
-  gboolean fatal = FALSE;
-  GPtrArray *sdp_tracks;
-  gchar *session_ctrl = NULL, *public_ = NULL;
-  guint i, nv = 0, na = 0;
+/* The session_* steps below return RUN_STOPPED when they succeeded, as
+ * session_setup() does, RUN_RETRY or RUN_FATAL (error posted) otherwise. */
 
-  r = do_request (self, "OPTIONS", self->request_uri, NULL, &fatal, error);
+/* OPTIONS: keep-alive with GET_PARAMETER only when the server lists it */
+static RunResult
+session_options (GstArclyRtspSrc * self, GError ** error)
+{
+  gboolean fatal = FALSE;
+  gchar *public_;
+  Response *r = do_request (self, "OPTIONS", self->request_uri, NULL, &fatal,
+      error);
+
   if (r == NULL)
     return fatal ? RUN_FATAL : RUN_RETRY;
   public_ = arcly_rtsp_wire_dup_header (&r->msg, "Public");
-  /* keep-alive with GET_PARAMETER only when the server lists it */
   self->use_get_parameter = public_ && strstr (public_, "GET_PARAMETER");
   g_free (public_);
   response_free (r);
+  return RUN_STOPPED;
+}
 
-  r = do_request (self, "DESCRIBE", self->request_uri,
+/* DESCRIBE: the base URL, the live flag, and the SDP tracks in
+ * *sdp_tracks with the session control in *session_ctrl. */
+static RunResult
+session_describe (GstArclyRtspSrc * self, GPtrArray ** sdp_tracks,
+    gchar ** session_ctrl, GError ** error)
+{
+  gboolean fatal = FALSE;
+  Response *r = do_request (self, "DESCRIBE", self->request_uri,
       "Accept: application/sdp\r\n", &fatal, error);
+
   if (r == NULL)
     return fatal ? RUN_FATAL : RUN_RETRY;
   if (r->msg.status == 404) {
@@ -1324,11 +1333,19 @@ session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
    * (~80 ms, and a glitch for the other clients). */
   self->live_range = g_strstr_len ((const gchar *) r->msg.body,
       r->msg.body_len, "a=range:npt=now") != NULL;
-  sdp_tracks = arcly_rtsp_sdp_parse (r->msg.body, r->msg.body_len,
-      &session_ctrl, error);
+  *sdp_tracks = arcly_rtsp_sdp_parse (r->msg.body, r->msg.body_len,
+      session_ctrl, error);
   response_free (r);
-  if (sdp_tracks == NULL)
-    return RUN_RETRY;
+  return *sdp_tracks ? RUN_STOPPED : RUN_RETRY;
+}
+
+/* The wanted SDP tracks become our tracks (taken out of @sdp_tracks), on
+ * channels 0-1, 2-3, ... until the SETUP replies say otherwise. */
+static void
+session_make_tracks (GstArclyRtspSrc * self, ArclyRtspStreams streams,
+    GPtrArray * sdp_tracks)
+{
+  guint i;
 
   g_mutex_lock (&self->lock);
   g_ptr_array_set_size (self->tracks, 0);
@@ -1347,6 +1364,95 @@ session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
     g_ptr_array_add (self->tracks, t);
   }
   g_mutex_unlock (&self->lock);
+}
+
+/* The SDP's session-level a=control becomes the aggregate URL. */
+static void
+session_apply_control (GstArclyRtspSrc * self, const gchar * session_ctrl)
+{
+  gchar *resolved;
+
+  if (session_ctrl == NULL || *session_ctrl == '\0')
+    return;
+  /* The resolver already drops userinfo; redacting again would cut a
+   * path that holds an '@'.  NULL (CR/LF in the control, unusable base):
+   * keep the base we have. */
+  resolved = arcly_rtsp_url_resolve_control (self->base_url, session_ctrl);
+  if (resolved) {
+    g_free (self->base_url);
+    self->base_url = resolved;
+  } else {
+    GST_WARNING_OBJECT (self, "unusable session control URL, ignored");
+  }
+}
+
+/* SETUP of track @i, and its pad (the @i-th video or audio pad, counted in
+ * *nv / *na). */
+static RunResult
+session_setup_track (GstArclyRtspSrc * self, Track * t, guint i, guint * nv,
+    guint * na, GError ** error)
+{
+  gboolean fatal = FALSE;
+  gchar *resolved = arcly_rtsp_url_resolve_control (self->base_url,
+      t->sdp->control);
+  gchar *extra;
+  PadState *ps;
+  Response *r;
+
+  if (resolved == NULL) {
+    /* a control value we cannot use (CR/LF, bad base): the aggregate URL
+     * is what cameras with a single broken control answer to */
+    GST_WARNING_OBJECT (self, "track %u: unusable control URL, using the "
+        "session URL", i);
+    resolved = g_strdup (self->base_url);
+  }
+  g_free (t->control_url);
+  t->control_url = resolved;
+  extra = g_strdup_printf ("Transport: RTP/AVP/TCP;unicast;"
+      "interleaved=%u-%u\r\n", t->rtp_ch, t->rtcp_ch);
+  r = do_request (self, "SETUP", t->control_url, extra, &fatal, error);
+  g_free (extra);
+  if (r == NULL)
+    return fatal ? RUN_FATAL : RUN_RETRY;
+  if (!status_ok (r)) {
+    set_status_error (self, "SETUP", r, error);
+    response_free (r);
+    return RUN_RETRY;
+  }
+  apply_session (self, r);
+  apply_transport (self, t, r);
+  response_free (r);
+  GST_DEBUG_OBJECT (self, "track %u (%s) on channels %u-%u", i,
+      t->sdp->encoding_name, t->rtp_ch, t->rtcp_ch);
+
+  ps = find_or_add_pad (self, t->sdp->type,
+      t->sdp->type == ARCLY_RTSP_TRACK_VIDEO ? (*nv)++ : (*na)++,
+      !self->pads_announced);
+  if (ps) {
+    t->pad = gst_object_ref (ps->pad);
+  }
+  return RUN_STOPPED;
+}
+
+/* OPTIONS, DESCRIBE, SETUP each track, and the pads. */
+static RunResult
+session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
+    GError ** error)
+{
+  GPtrArray *sdp_tracks = NULL;
+  gchar *session_ctrl = NULL;
+  RunResult res;
+  guint i, nv = 0, na = 0;
+
+  res = session_options (self, error);
+  if (res != RUN_STOPPED)
+    return res;
+  res = session_describe (self, &sdp_tracks, &session_ctrl, error);
+  if (res != RUN_STOPPED) {
+    g_free (session_ctrl);
+    return res;
+  }
+  session_make_tracks (self, streams, sdp_tracks);
   g_ptr_array_unref (sdp_tracks);
 
   if (self->tracks->len == 0) {
@@ -1361,61 +1467,14 @@ session_setup (GstArclyRtspSrc * self, ArclyRtspStreams streams,
     return RUN_FATAL;
   }
 
-  if (session_ctrl && *session_ctrl) {
-    /* The resolver already drops userinfo; redacting again would cut a
-     * path that holds an '@'.  NULL (CR/LF in the control, unusable base):
-     * keep the base we have. */
-    gchar *resolved = arcly_rtsp_url_resolve_control (self->base_url,
-        session_ctrl);
-
-    if (resolved) {
-      g_free (self->base_url);
-      self->base_url = resolved;
-    } else {
-      GST_WARNING_OBJECT (self, "unusable session control URL, ignored");
-    }
-  }
+  session_apply_control (self, session_ctrl);
   g_free (session_ctrl);
 
   for (i = 0; i < self->tracks->len; i++) {
-    Track *t = g_ptr_array_index (self->tracks, i);
-    gchar *resolved = arcly_rtsp_url_resolve_control (self->base_url,
-        t->sdp->control);
-    gchar *extra;
-    PadState *ps;
-
-    if (resolved == NULL) {
-      /* a control value we cannot use (CR/LF, bad base): the aggregate URL
-       * is what cameras with a single broken control answer to */
-      GST_WARNING_OBJECT (self, "track %u: unusable control URL, using the "
-          "session URL", i);
-      resolved = g_strdup (self->base_url);
-    }
-    g_free (t->control_url);
-    t->control_url = resolved;
-    extra = g_strdup_printf ("Transport: RTP/AVP/TCP;unicast;"
-        "interleaved=%u-%u\r\n", t->rtp_ch, t->rtcp_ch);
-    r = do_request (self, "SETUP", t->control_url, extra, &fatal, error);
-    g_free (extra);
-    if (r == NULL)
-      return fatal ? RUN_FATAL : RUN_RETRY;
-    if (!status_ok (r)) {
-      set_status_error (self, "SETUP", r, error);
-      response_free (r);
-      return RUN_RETRY;
-    }
-    apply_session (self, r);
-    apply_transport (self, t, r);
-    response_free (r);
-    GST_DEBUG_OBJECT (self, "track %u (%s) on channels %u-%u", i,
-        t->sdp->encoding_name, t->rtp_ch, t->rtcp_ch);
-
-    ps = find_or_add_pad (self, t->sdp->type,
-        t->sdp->type == ARCLY_RTSP_TRACK_VIDEO ? nv++ : na++,
-        !self->pads_announced);
-    if (ps) {
-      t->pad = gst_object_ref (ps->pad);
-    }
+    res = session_setup_track (self, g_ptr_array_index (self->tracks, i), i,
+        &nv, &na, error);
+    if (res != RUN_STOPPED)
+      return res;
   }
   /* tracks that found no pad (the SDP changed after a reconnect) are
    * dropped */
