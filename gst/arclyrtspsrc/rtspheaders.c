@@ -119,6 +119,42 @@ rtp_info_clear (gpointer data)
   g_clear_pointer (&e->url, g_free);
 }
 
+/* Splits @s at @delim outside double quotes (RFC 7826 quotes RTP-Info
+ * URLs, which may hold ',' and ';'); like g_strsplit, "" gives no piece. */
+static gchar **
+split_unquoted (const gchar * s, gchar delim)
+{
+  GPtrArray *out = g_ptr_array_new ();
+  const gchar *start = s, *p;
+  gboolean quoted = FALSE;
+
+  if (*s != '\0') {
+    for (p = s;; p++) {
+      if (*p == '"')
+        quoted = !quoted;
+      if (*p == '\0' || (*p == delim && !quoted)) {
+        g_ptr_array_add (out, g_strndup (start, p - start));
+        if (*p == '\0')
+          break;
+        start = p + 1;
+      }
+    }
+  }
+  g_ptr_array_add (out, NULL);
+  return (gchar **) g_ptr_array_free (out, FALSE);
+}
+
+/* @v without one pair of surrounding double quotes. */
+static gchar *
+unquote (const gchar * v)
+{
+  gsize n = strlen (v);
+
+  if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
+    return g_strndup (v + 1, n - 2);
+  return g_strdup (v);
+}
+
 GArray *
 arcly_rtsp_headers_parse_rtp_info (const gchar * value)
 {
@@ -130,9 +166,9 @@ arcly_rtsp_headers_parse_rtp_info (const gchar * value)
     return NULL;
   out = g_array_new (FALSE, TRUE, sizeof (ArclyRtspRtpInfo));
   g_array_set_clear_func (out, rtp_info_clear);
-  entries = g_strsplit (value, ",", -1);
+  entries = split_unquoted (value, ',');
   for (i = 0; entries[i]; i++) {
-    gchar **params = g_strsplit (entries[i], ";", -1);
+    gchar **params = split_unquoted (entries[i], ';');
     const gchar *url = NULL;
     ArclyRtspRtpInfo e = { NULL, FALSE, 0 };
 
@@ -149,7 +185,7 @@ arcly_rtsp_headers_parse_rtp_info (const gchar * value)
         e.rtptime = e.have_rtptime ? (guint32) ts : 0;
       }
     }
-    e.url = g_strdup (url);
+    e.url = url ? unquote (url) : NULL;
     g_array_append_val (out, e);
     g_strfreev (params);
   }

@@ -265,12 +265,15 @@ static const RtpInfoCase rtp_info_cases[] = {
   {"url=a;rtptime=5;rtptime=6", 1, {{"a", TRUE, 6}}},
   {"url=a;rtptime=5;rtptime=x", 1, {{"a", FALSE, 0}}},
   {"url=a;url=b;rtptime=1", 1, {{"b", TRUE, 1}}},
-  /* quoted URLs: the quotes stay, a ',' cuts the entry, a ';' cuts the url
-   * (as before the parser moved out of the element) */
-  {"url=\"rtsp://cam/s=0\";rtptime=1", 1, {{"\"rtsp://cam/s=0\"", TRUE, 1}}},
-  {"url=\"rtsp://cam/a,b\";rtptime=1", 2, {{"\"rtsp://cam/a", FALSE, 0},
-          {NULL, TRUE, 1}}},
-  {"url=\"rtsp://cam/a;b\";rtptime=1", 1, {{"\"rtsp://cam/a", TRUE, 1}}},
+  /* quoted URLs (RFC 7826): the quotes go, ',' and ';' inside them stay */
+  {"url=\"rtsp://cam/s=0\";rtptime=1", 1, {{"rtsp://cam/s=0", TRUE, 1}}},
+  {"url=\"rtsp://cam/a,b\";rtptime=1", 1, {{"rtsp://cam/a,b", TRUE, 1}}},
+  {"url=\"rtsp://cam/a;b\";rtptime=1", 1, {{"rtsp://cam/a;b", TRUE, 1}}},
+  {"url=\"rtsp://cam/a\";rtptime=1,url=\"rtsp://cam/b,c\";rtptime=2", 2,
+      {{"rtsp://cam/a", TRUE, 1}, {"rtsp://cam/b,c", TRUE, 2}}},
+  /* an unterminated quote runs to the end */
+  {"url=\"rtsp://cam/a;rtptime=1", 1, {{"\"rtsp://cam/a;rtptime=1", FALSE,
+              0}}},
   /* three entries, one empty */
   {"url=x;rtptime=1,,url=y;rtptime=2", 3, {{"x", TRUE, 1}, {NULL, FALSE, 0},
           {"y", TRUE, 2}}},
