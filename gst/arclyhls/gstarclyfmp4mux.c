@@ -54,6 +54,7 @@
 
 #include "gstarclyhlselements.h"
 #include "mp4writer.h"
+#include "aggqueue.h"
 #include "arclyh264.h"
 #include "arclyaac.h"
 
@@ -203,7 +204,7 @@ struct _GstArclyFmp4Mux
   guint video_pads, audio_pads;
   guint32 next_track_id;
   gboolean tracks_changed;      /* a pad was released */
-  gboolean auto_latency;        /* we set "latency" for non-live input */
+  ArclyAggQueue queue;          /* non-live input queue depth (aggqueue.h) */
 
   /* streaming */
   GstBuffer *init;              /* the current init segment */
@@ -1410,29 +1411,16 @@ gst_arcly_fmp4_mux_update_src_caps (GstAggregator * agg, GstCaps * caps,
   return GST_FLOW_OK;
 }
 
-/* The "latency" property, when the user left it alone: NON_LIVE_QUEUE for
- * non-live input, 0 for live input.  TRUE when it changed. */
+/* Pads queue NON_LIVE_QUEUE each without a live source (aggqueue.h).
+ * TRUE when the "latency" property changed. */
 static gboolean
 auto_queue_latency (GstArclyFmp4Mux * self, gboolean live)
 {
-  GstClockTime latency;
-  gboolean set = FALSE, clear = FALSE;
-
-  g_object_get (self, "latency", &latency, NULL);
-  GST_OBJECT_LOCK (self);
-  if (!live && latency == 0 && !self->auto_latency)
-    set = self->auto_latency = TRUE;
-  else if (live && self->auto_latency && latency == NON_LIVE_QUEUE) {
-    clear = TRUE;
-    self->auto_latency = FALSE;
-  }
-  GST_OBJECT_UNLOCK (self);
-  if (set || clear) {
-    GST_DEBUG_OBJECT (self, "%s input: aggregator latency %" GST_TIME_FORMAT,
-        live ? "live" : "non-live", GST_TIME_ARGS (set ? NON_LIVE_QUEUE : 0));
-    g_object_set (self, "latency", set ? NON_LIVE_QUEUE : 0, NULL);
-  }
-  return set || clear;
+  if (!arcly_agg_queue_update (GST_AGGREGATOR (self), &self->queue, live))
+    return FALSE;
+  GST_DEBUG_OBJECT (self, "%s input: aggregator latency %" GST_TIME_FORMAT,
+      live ? "live" : "non-live", GST_TIME_ARGS (live ? 0 : NON_LIVE_QUEUE));
+  return TRUE;
 }
 
 static gboolean
@@ -1527,6 +1515,7 @@ gst_arcly_fmp4_mux_stop (GstAggregator * agg)
     GST_ARCLY_FMP4_MUX_PAD (l->data)->in_init = FALSE;
   free_pads (pads);
   gst_clear_buffer (&self->init);
+  arcly_agg_queue_restore (agg, &self->queue);
   return TRUE;
 }
 
@@ -1698,4 +1687,5 @@ gst_arcly_fmp4_mux_init (GstArclyFmp4Mux * self)
   self->cuts = g_array_new (FALSE, FALSE, sizeof (Cut));
   self->sequence = 1;
   self->next_starts_fragment = TRUE;
+  self->queue.depth = NON_LIVE_QUEUE;
 }

@@ -50,6 +50,7 @@
 
 #include "gstarclyhlselements.h"
 #include "tswriter.h"
+#include "aggqueue.h"
 #include "arclyh264.h"
 #include "arclyaac.h"
 
@@ -90,7 +91,7 @@ G_DECLARE_FINAL_TYPE (ArclyTsMux, arcly_ts_mux, ARCLY, TS_MUX, GstAggregator);
 #define AUDIO_PES_MAX_BYTES   60000
 
 /* Input each sink pad may hold when the pipeline is not live (see
- * update_queue_depth), and the most units one aggregate() call handles. */
+ * aggqueue.h), and the most units one aggregate() call handles. */
 #define NONLIVE_QUEUE_TIME    (500 * GST_MSECOND)
 #define MAX_UNITS_PER_CALL    64
 
@@ -175,7 +176,7 @@ struct _ArclyTsMux
   ArclyTsMuxPad *pcr_pad;       /* reffed: it may be released meanwhile */
   gboolean have_video;
   gboolean caps_sent;
-  gboolean queue_set;           /* we set the base class latency property */
+  ArclyAggQueue queue;          /* non-live input queue depth (aggqueue.h) */
   gboolean first_output;
   gboolean have_pcr;
   gint64 last_pcr;              /* running time of the last PCR written */
@@ -965,30 +966,18 @@ pick_pad (ArclyTsMux * self, gboolean * all_eos, gboolean * all_ready)
   return best;
 }
 
-/* GstAggregator lets a sink pad hold one buffer when the pipeline is not
- * live and its latency property is 0: every buffer then costs two thread
- * hand-offs (the muxer waits for the upstream thread to push the next one,
- * which waits for the muxer to take it).  Without a live source there is no
- * latency to keep low, so the pads may hold NONLIVE_QUEUE_TIME of input
- * each, and aggregate() drains what is there in one call.  Live pipelines
- * (or a latency set by the application) are left as they are. */
+/* Pads queue NONLIVE_QUEUE_TIME each without a live source (aggqueue.h);
+ * decided when the stream (re)starts, once upstream latency is known. */
 static void
 update_queue_depth (ArclyTsMux * self)
 {
   GstAggregator *agg = GST_AGGREGATOR (self);
   gboolean live = GST_CLOCK_TIME_IS_VALID (gst_aggregator_get_latency (agg));
-  GstClockTime latency = 0;
 
-  g_object_get (self, "latency", &latency, NULL);
-  if (!live && latency == 0) {
-    GST_DEBUG_OBJECT (self, "not live: pads queue %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (NONLIVE_QUEUE_TIME));
-    self->queue_set = TRUE;
-    g_object_set (self, "latency", (GstClockTime) NONLIVE_QUEUE_TIME, NULL);
-  } else if (live && self->queue_set && latency == NONLIVE_QUEUE_TIME) {
-    self->queue_set = FALSE;
-    g_object_set (self, "latency", (GstClockTime) 0, NULL);
-  }
+  if (arcly_agg_queue_update (agg, &self->queue, live))
+    GST_DEBUG_OBJECT (self, "%s input: pads queue %" GST_TIME_FORMAT,
+        live ? "live" : "non-live",
+        GST_TIME_ARGS (live ? 0 : NONLIVE_QUEUE_TIME));
 }
 
 static GstFlowReturn
@@ -1213,14 +1202,7 @@ arcly_ts_mux_stop (GstAggregator * agg)
   gst_clear_object (&self->pcr_pad);
   /* The next run may be live: give the latency property back as it was
    * (update_queue_depth decides again once data flows). */
-  if (self->queue_set) {
-    GstClockTime latency = 0;
-
-    self->queue_set = FALSE;
-    g_object_get (self, "latency", &latency, NULL);
-    if (latency == NONLIVE_QUEUE_TIME)
-      g_object_set (self, "latency", (GstClockTime) 0, NULL);
-  }
+  arcly_agg_queue_restore (agg, &self->queue);
   return TRUE;
 }
 
@@ -1414,6 +1396,7 @@ arcly_ts_mux_init (ArclyTsMux * self)
   self->audio_pes_max_duration = DEFAULT_AUDIO_PES_MAX_DURATION;
   self->chunks = g_array_new (FALSE, FALSE, sizeof (ArclyTsChunk));
   self->program_changed = TRUE;
+  self->queue.depth = NONLIVE_QUEUE_TIME;
   arcly_ts_program_init (&self->program, 1, PMT_PID);
   gst_aggregator_set_latency (GST_AGGREGATOR (self),
       DEFAULT_AUDIO_PES_MAX_DURATION, DEFAULT_AUDIO_PES_MAX_DURATION);
