@@ -13,6 +13,8 @@
 #include <string.h>
 #include <glib.h>
 
+#include "fuzz-split.h"
+
 #include "rtspheaders.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
@@ -20,16 +22,14 @@ int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
-  const guint8 *nul = memchr (data, 0, size);
-  gsize first_len = nul ? (gsize) (nul - data) : size;
-  gchar *first = g_strndup ((const gchar *) data, first_len);
-  gchar *second = nul ? g_strndup ((const gchar *) nul + 1,
-      size - first_len - 1) : NULL;
+  gchar *first, *second;
   ArclyRtspSessionHeader sh;
   ArclyRtspTransport tr;
   GArray *info;
   gchar *s;
   guint i;
+
+  arcly_fuzz_split_at_nul (data, size, &first, &second);
 
   if (arcly_rtsp_headers_parse_session (first, &sh) != (sh.id != NULL))
     abort ();

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <glib.h>
 
+#include "fuzz-split.h"
+
 #include "rtspurl.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
@@ -30,13 +32,11 @@ check_request_line_safe (const gchar * s)
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
-  const guint8 *nul = memchr (data, 0, size);
-  gsize first_len = nul ? (gsize) (nul - data) : size;
-  gchar *first = g_strndup ((const gchar *) data, first_len);
-  gchar *second = nul ? g_strndup ((const gchar *) nul + 1,
-      size - first_len - 1) : NULL;
+  gchar *first, *second;
   ArclyRtspUrl u;
   gchar *s;
+
+  arcly_fuzz_split_at_nul (data, size, &first, &second);
 
   if (arcly_rtsp_url_parse (first, &u, NULL)) {
     gchar *req = arcly_rtsp_url_to_request_uri (&u);
