@@ -153,7 +153,9 @@ typedef struct
 #define COPY_AREA (16 * 1024 * 1024)
 
 /* @size bytes at @offset of @buf into @dest, mapping only the memories
- * that hold them */
+ * that hold them: the same walk as h264depaycore's buffer_copy_out, kept
+ * here because this bench is built alone (bench/h264depay.sh), without
+ * the plugin's internal library. */
 static gboolean
 copy_out (GstBuffer * buf, gsize offset, guint8 * dest, gsize size)
 {
@@ -169,7 +171,7 @@ copy_out (GstBuffer * buf, gsize offset, guint8 * dest, gsize size)
 
     if (!gst_memory_map (mem, &map, GST_MAP_READ))
       return FALSE;
-    len = MIN (map.size - skip, size);
+    len = map.size > skip ? MIN (map.size - skip, size) : 0;
     memcpy (dest, map.data + skip, len);
     gst_memory_unmap (mem, &map);
     dest += len;
