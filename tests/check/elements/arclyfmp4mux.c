@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
+#include "arcly-agg-queue-check.h"
 #include <gst/base/gstaggregator.h>
 
 #define SECOND GST_SECOND
@@ -1544,45 +1545,18 @@ GST_END_TEST;
 /* Without a live source each sink pad may queue 1 s of input (the base
  * class latency property) instead of one buffer; stopping gives the
  * property back, and an application's own value is never changed. */
-static void
-check_nonlive_queue (GstClockTime app_latency, GstClockTime expected)
-{
-  GstElement *pipe, *m;
-  GstBus *bus;
-  GstMessage *msg;
-  GError *err = NULL;
-  GstClockTime latency = GST_CLOCK_TIME_NONE;
-
-  pipe = gst_parse_launch ("videotestsrc num-buffers=20 ! "
-      "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
-      "x264enc speed-preset=ultrafast ! h264parse ! m.video_0 "
-      "audiotestsrc num-buffers=30 ! voaacenc ! m.audio_0 "
-      "arclyfmp4mux name=m ! fakesink sync=false", &err);
-  fail_unless (pipe != NULL, "%s", err ? err->message : "");
-  m = gst_bin_get_by_name (GST_BIN (pipe), "m");
-  g_object_set (m, "latency", app_latency, NULL);
-  bus = gst_element_get_bus (pipe);
-  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
-      "pipeline did not reach EOS");
-  gst_message_unref (msg);
-  g_object_get (m, "latency", &latency, NULL);
-  fail_unless_equals_uint64 (latency, expected);
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  g_object_get (m, "latency", &latency, NULL);
-  fail_unless_equals_uint64 (latency, app_latency);
-  gst_object_unref (m);
-  gst_object_unref (bus);
-  gst_object_unref (pipe);
-}
+static const gchar nonlive_pipeline[] =
+    "videotestsrc num-buffers=20 ! "
+    "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
+    "x264enc speed-preset=ultrafast ! h264parse ! m.video_0 "
+    "audiotestsrc num-buffers=30 ! voaacenc ! m.audio_0 "
+    "arclyfmp4mux name=m ! fakesink sync=false";
 
 GST_START_TEST (test_nonlive_queue)
 {
-  check_nonlive_queue (0, GST_SECOND);
-  check_nonlive_queue (20 * GST_MSECOND, 20 * GST_MSECOND);
+  arcly_check_nonlive_queue (nonlive_pipeline, 0, GST_SECOND);
+  arcly_check_nonlive_queue (nonlive_pipeline, 20 * GST_MSECOND,
+      20 * GST_MSECOND);
 }
 
 GST_END_TEST;
