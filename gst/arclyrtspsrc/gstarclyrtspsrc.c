@@ -673,13 +673,6 @@ send_sticky_events (GstArclyRtspSrc * self, Track * t, PadState * ps)
   }
 }
 
-static guint32
-rd32 (const guint8 * p)
-{
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
-      ((guint32) p[2] << 8) | p[3];
-}
-
 /* The PTS of unwrapped RTP time @ext before corrections. */
 static GstClockTime
 nominal_pts (Track * t, gint64 ext)
@@ -775,26 +768,22 @@ static GstFlowReturn
 handle_rtp (GstArclyRtspSrc * self, Track * t, const guint8 * data, gsize len)
 {
   PadState *ps;
-  guint32 ts, ssrc;
+  ArclyRtpHeader h;
+  guint32 ts;
   guint16 seq;
-  guint cc;
   gint64 ext;
   GstClockTime now, nominal, pts;
   GstBuffer *buf;
   GstFlowReturn ret;
   gboolean playing, remap = FALSE;
 
-  if (len < 12 || (data[0] >> 6) != 2) {
+  if (!arcly_rtp_parse_header (data, len, &h)) {
     GST_CAT_DEBUG_OBJECT (arcly_rtsp_src_dataflow, self,
         "dropping invalid RTP packet of %" G_GSIZE_FORMAT " bytes", len);
     return GST_FLOW_OK;
   }
-  cc = data[0] & 0x0f;
-  if (len < 12 + 4 * cc)
-    return GST_FLOW_OK;
-  seq = (guint16) ((data[2] << 8) | data[3]);
-  ts = rd32 (data + 4);
-  ssrc = rd32 (data + 8);
+  seq = h.seq;
+  ts = h.ts;
 
   g_mutex_lock (&self->lock);
   playing = self->playing;
@@ -804,7 +793,7 @@ handle_rtp (GstArclyRtspSrc * self, Track * t, const guint8 * data, gsize len)
   self->last_data_us = g_get_monotonic_time ();
 
   t->have_ssrc = TRUE;
-  t->remote_ssrc = ssrc;
+  t->remote_ssrc = h.ssrc;
   arcly_rtp_seq_update (&t->seq, seq);
   ext = arcly_rtp_unwrap (&t->unwrap, ts);
 

@@ -74,6 +74,42 @@ arcly_rtp_seq_fill_report (ArclyRtpSeqStats * s, ArclyRtcpReportBlock * b)
 }
 
 gboolean
+arcly_rtp_parse_header (const guint8 * data, gsize len, ArclyRtpHeader * h)
+{
+  gsize off, pad = 0;
+
+  if (len < 12 || (data[0] >> 6) != 2)
+    return FALSE;
+  off = 12 + 4 * (gsize) (data[0] & 0x0f);
+  if (off > len)
+    return FALSE;
+  if (data[0] & 0x10) {
+    /* extension: 16-bit profile, 16-bit length in 32-bit words */
+    if (off + 4 > len)
+      return FALSE;
+    off += 4 + 4 * (gsize) ((data[off + 2] << 8) | data[off + 3]);
+    if (off > len)
+      return FALSE;
+  }
+  if (data[0] & 0x20) {
+    /* padding: the last byte counts the padding bytes, itself included */
+    pad = data[len - 1];
+    if (pad == 0 || pad > len - off)
+      return FALSE;
+  }
+  h->marker = (data[1] & 0x80) != 0;
+  h->pt = data[1] & 0x7f;
+  h->seq = (guint16) ((data[2] << 8) | data[3]);
+  h->ts = ((guint32) data[4] << 24) | ((guint32) data[5] << 16) |
+      ((guint32) data[6] << 8) | data[7];
+  h->ssrc = ((guint32) data[8] << 24) | ((guint32) data[9] << 16) |
+      ((guint32) data[10] << 8) | data[11];
+  h->payload_offset = off;
+  h->payload_len = len - off - pad;
+  return TRUE;
+}
+
+gboolean
 arcly_rtcp_is_rtcp (const guint8 * data, gsize len)
 {
   return len >= 4 && (data[0] >> 6) == 2 && data[1] >= 200 && data[1] <= 204;

@@ -44,6 +44,25 @@ typedef struct
 
 void     arcly_rtp_seq_update (ArclyRtpSeqStats * s, guint16 seq);
 
+/* --- RTP header ---------------------------------------------------------*/
+
+typedef struct
+{
+  guint8 pt;
+  gboolean marker;
+  guint16 seq;
+  guint32 ts;
+  guint32 ssrc;
+  gsize payload_offset;         /* after CSRCs and the header extension */
+  gsize payload_len;            /* without padding */
+} ArclyRtpHeader;
+
+/* Parses the fixed RTP header of @data (RFC 3550 §5.1): version 2, the
+ * CSRC list, the header extension and the padding must all fit in @len.
+ * FALSE for anything else (the packet is then dropped). */
+gboolean arcly_rtp_parse_header (const guint8 * data, gsize len,
+                                 ArclyRtpHeader * h);
+
 /* --- RTCP ----------------------------------------------------------------*/
 
 /* TRUE if @data looks like RTCP: version 2 and packet type 200..204.  RTP

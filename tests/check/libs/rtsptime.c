@@ -121,6 +121,54 @@ GST_START_TEST (test_find_sr)
 
 GST_END_TEST;
 
+GST_START_TEST (test_rtp_header)
+{
+  /* V=2, X, CC=1, marker, PT 96, seq 0x1234, ts 0xdeadbeef, SSRC 0xd93ff,
+   * one CSRC, an extension of 1 word, 3 payload bytes, 2 bytes of padding */
+  guint8 pkt[] = {
+    0xb1, 0xe0, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef, 0x00, 0x0d, 0x93, 0xff,
+    0, 0, 0, 9,
+    0xbe, 0xde, 0, 1, 1, 2, 3, 4,
+    0x65, 0x88, 0x80,
+    0, 2
+  };
+  ArclyRtpHeader h;
+  gsize i;
+
+  fail_unless (arcly_rtp_parse_header (pkt, sizeof (pkt), &h));
+  fail_unless (h.marker);
+  fail_unless_equals_int (h.pt, 96);
+  fail_unless_equals_int (h.seq, 0x1234);
+  fail_unless_equals_int (h.ts, 0xdeadbeef);
+  fail_unless_equals_int (h.ssrc, 0xd93ff);
+  fail_unless_equals_int (h.payload_offset, 24);
+  fail_unless_equals_int (h.payload_len, 3);
+  /* every truncation either fails or stays inside the packet */
+  for (i = 0; i < sizeof (pkt); i++) {
+    if (arcly_rtp_parse_header (pkt, i, &h))
+      fail_unless (h.payload_offset + h.payload_len <= i);
+  }
+  /* padding count 0, or larger than what follows the header */
+  pkt[sizeof (pkt) - 1] = 0;
+  fail_if (arcly_rtp_parse_header (pkt, sizeof (pkt), &h));
+  pkt[sizeof (pkt) - 1] = 6;
+  fail_if (arcly_rtp_parse_header (pkt, sizeof (pkt), &h));
+  pkt[sizeof (pkt) - 1] = 5;
+  fail_unless (arcly_rtp_parse_header (pkt, sizeof (pkt), &h));
+  fail_unless_equals_int (h.payload_len, 0);
+  /* extension longer than the packet */
+  pkt[19] = 9;
+  fail_if (arcly_rtp_parse_header (pkt, sizeof (pkt), &h));
+  /* version 1 */
+  pkt[0] = 0x40;
+  fail_if (arcly_rtp_parse_header (pkt, sizeof (pkt), &h));
+  /* 15 CSRCs do not fit */
+  pkt[0] = 0x8f;
+  fail_if (arcly_rtp_parse_header (pkt, sizeof (pkt), &h));
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_drift_and_slew)
 {
   ArclyDrift d = { 0, };
@@ -156,6 +204,7 @@ rtsptime_suite (void)
   tcase_add_test (tc, test_unwrap);
   tcase_add_test (tc, test_seq_and_rr);
   tcase_add_test (tc, test_find_sr);
+  tcase_add_test (tc, test_rtp_header);
   tcase_add_test (tc, test_drift_and_slew);
   return s;
 }
