@@ -1684,6 +1684,14 @@ session_stream (GstArclyRtspSrc * self, guint keep_alive_ms, GError ** error)
       if (!send_keepalive (self, error))
         return RUN_RETRY;
       self->last_ka_us = now;
+    } else if (self->ka_cseq >= 0 && self->ka_get_parameter &&
+        now - self->last_ka_us >= MIN (self->timeout_us, ka_interval / 2)) {
+      /* A camera that lists GET_PARAMETER and then ignores it: waiting for
+       * the next interval would reach the session timeout on the server.
+       * send_keepalive() switches to OPTIONS. */
+      if (!send_keepalive (self, error))
+        return RUN_RETRY;
+      self->last_ka_us = now;
     }
 
     n = read_some (self, WAIT_SLICE_US, error);

@@ -97,6 +97,55 @@ GST_START_TEST (test_ignores_get_parameter)
 
 GST_END_TEST;
 
+/* GET_PARAMETER is listed in Public but never answered, and the session
+ * expires exactly 6 s after the last answered request: the element must
+ * not wait a whole keep-alive interval for the lost reply before falling
+ * back to OPTIONS. */
+GST_START_TEST (test_get_parameter_unanswered)
+{
+  Quirk *q = quirk_start ("get-parameter-unanswered", FALSE);
+
+  quirk_play (q);
+  ctx_assert_flowing (q->ctx, 10, 20000, "get-parameter-unanswered");
+  ctx_run_until (q->ctx, NULL, NULL, 9000, FALSE);
+  ctx_assert_flowing (q->ctx, 10, 3000, "after the session timeout");
+  fail_unless (log_count (q, "\"event\":\"unanswered\"", NULL) >= 1,
+      "GET_PARAMETER was never tried: %s", quirk_log (q));
+  fail_unless_equals_int (log_count (q, "\"event\":\"session-timeout\"",
+          NULL), 0);
+  fail_unless (log_count (q, "\"event\":\"request\"",
+          "\"method\":\"OPTIONS\"", "\"Session\"", NULL) >= 2);
+  /* once ignored, never asked again */
+  fail_unless_equals_int (log_count (q, "\"event\":\"request\"",
+          "\"method\":\"GET_PARAMETER\"", NULL), 1);
+  fail_unless_equals_int (q->ctx->reconnecting, 0);
+  fail_unless_equals_int (q->ctx->connected, 1);
+  quirk_free (q);
+}
+
+GST_END_TEST;
+
+/* GET_PARAMETER listed in Public, then refused with 501: OPTIONS at once */
+GST_START_TEST (test_get_parameter_501)
+{
+  Quirk *q = quirk_start ("get-parameter-501", FALSE);
+
+  quirk_play (q);
+  ctx_assert_flowing (q->ctx, 10, 20000, "get-parameter-501");
+  ctx_run_until (q->ctx, NULL, NULL, 8000, FALSE);
+  ctx_assert_flowing (q->ctx, 10, 3000, "after the session timeout");
+  fail_unless_equals_int (log_count (q, "\"event\":\"response\"",
+          "\"status\":501", "\"method\":\"GET_PARAMETER\"", NULL), 1);
+  fail_unless_equals_int (log_count (q, "\"event\":\"session-timeout\"",
+          NULL), 0);
+  fail_unless (log_count (q, "\"event\":\"request\"",
+          "\"method\":\"OPTIONS\"", "\"Session\"", NULL) >= 2);
+  fail_unless_equals_int (q->ctx->reconnecting, 0);
+  quirk_free (q);
+}
+
+GST_END_TEST;
+
 static Suite *
 arclyrtspsrc_keepalive_suite (void)
 {
@@ -109,6 +158,8 @@ arclyrtspsrc_keepalive_suite (void)
   tcase_add_test (tc, test_short_session_timeout);
   tcase_add_test (tc, test_needs_rr);
   tcase_add_test (tc, test_ignores_get_parameter);
+  tcase_add_test (tc, test_get_parameter_unanswered);
+  tcase_add_test (tc, test_get_parameter_501);
   return s;
 }
 

@@ -110,6 +110,8 @@ REALM = "arcly-script"
 STALE_AFTER = 3.0
 SHORT_TIMEOUT = 6
 RR_DEADLINE = 5.0
+AUDIO_SEND_DELAY = 0.2       # av-offset*: audio leaves this late
+WRAP_AFTER = 1.5             # rtp-wrap: RTP time wraps this long after PLAY
 
 SCENARIOS = [
     "normal", "lowercase-headers", "server-channels", "server-request",
@@ -117,9 +119,16 @@ SCENARIOS = [
     "digest-multi-algo", "never-answer", "sdp-faults", "transport-padded",
     "transport-no-interleaved", "rtcp-wrong-channel", "short-session-timeout",
     "needs-rr", "ignores-get-parameter", "digest-uri-check", "not-found",
+    "get-parameter-unanswered", "get-parameter-501", "av-offset",
+    "av-offset-rtcp-on-rtp", "no-av-track", "oversized-reply", "rtp-wrap",
+    "transport-padded-assigned", "digest-control-credentials",
 ]
 AUTH_SCENARIOS = ("digest-qop-stale", "digest-and-basic", "digest-multi-algo",
-                  "digest-uri-check")
+                  "digest-uri-check", "digest-control-credentials")
+# the session times out after SHORT_TIMEOUT without a 2xx keep-alive
+SHORT_TIMEOUT_SCENARIOS = ("short-session-timeout", "ignores-get-parameter",
+                           "get-parameter-unanswered", "get-parameter-501")
+AV_OFFSET_SCENARIOS = ("av-offset", "av-offset-rtcp-on-rtp")
 
 T0 = time.monotonic()
 stop_requested = False
@@ -267,7 +276,8 @@ class Auth:
             return self.refuse("sha-256-required", info)
         if params.get("realm") != REALM:
             return self.refuse("realm-mismatch", info)
-        if self.scenario == "digest-uri-check" and "@" in duri:
+        if self.scenario in ("digest-uri-check",
+                             "digest-control-credentials") and "@" in duri:
             return self.refuse("uri-has-credentials", info)
         if duri != uri:
             return self.refuse("uri-mismatch", info)
@@ -380,6 +390,7 @@ class Track:
         self.seq = random.randint(0, 0xFFFF)
         self.ts0 = random.randint(0, 0xFFFFFFFF)
         self.rtp_ch = self.rtcp_ch = None
+        self.send_delay = 0.0   # seconds between capture and sending
         self.packets = self.octets = 0
         self.count = 0          # frames / AUs sent
 
@@ -605,9 +616,8 @@ class Conn:
             self.last_keepalive = time.monotonic()
 
     def session_headers(self):
-        timeout = SHORT_TIMEOUT if self.sc in (
-            "short-session-timeout", "ignores-get-parameter",
-            "digest-qop-stale") else 60
+        timeout = SHORT_TIMEOUT if self.sc in SHORT_TIMEOUT_SCENARIOS + (
+            "digest-qop-stale",) else 60
         return [("Session", "%s;timeout=%d" % (self.session, timeout))]
 
     def do_OPTIONS(self, cseq, uri, hl, body):
@@ -624,6 +634,22 @@ class Conn:
         if self.sc == "not-found":
             self.respond(cseq, 404, "Not Found", method="DESCRIBE")
             return 404
+        if self.sc == "oversized-reply" and self.cid <= 3:
+            # connection 1: a body far over any sane SDP; 2: a header line
+            # of 70000 bytes; 3: 200 headers.  From connection 4: normal.
+            head = "RTSP/1.0 200 OK\r\nCSeq: %s\r\n" % cseq
+            if self.cid == 1:
+                head += "Content-Type: application/sdp\r\n"
+                head += "Content-Length: 10000000\r\n\r\n"
+                self.queue(head.encode() + b"v=0\r\n" * 2000)
+            elif self.cid == 2:
+                self.queue(head.encode() + b"X-Junk: " + b"a" * 70000)
+            else:
+                for i in range(200):
+                    head += "X-H%d: v\r\n" % i
+                self.queue(head.encode() + b"\r\n")
+            self.log("oversized", conn=self.cid)
+            return None
         sdp = self.srv.sdp().encode()
         base = self.srv.url + "/"
         if self.sc == "digest-uri-check":
@@ -655,23 +681,36 @@ class Conn:
             rtcp = int(im.group(2)) if im.group(2) else rtp + 1
         else:
             rtp, rtcp = 2 * index, 2 * index + 1
-        if self.sc == "server-channels":
+        if self.sc in ("server-channels", "transport-padded-assigned"):
             # Whatever was asked: the first SETUP gets 4-5, the second 6-7.
             rtp = 4 + 2 * self.setups
             rtcp = rtp + 1
         self.setups += 1
-        ssrc = 0xD93FF if self.sc == "transport-padded" and index == 0 \
+        padded = self.sc in ("transport-padded", "transport-padded-assigned")
+        ssrc = 0xD93FF if padded and index == 0 \
             else random.randint(1, 0xFFFFFFFF)
-        if self.sc == "transport-padded" and index == 1:
+        if padded and index == 1:
             ssrc = 0x1A2B3
         track = Track(index, ssrc)
         track.rtp_ch, track.rtcp_ch = rtp, rtcp
+        if self.sc == "rtp-wrap":
+            track.ts0 = (1 << 32) - int(WRAP_AFTER * track.clock)
+        if self.sc in AV_OFFSET_SCENARIOS and not track.video:
+            track.send_delay = AUDIO_SEND_DELAY
         self.tracks[index] = track
         if self.session is None:
             self.session = "%08X" % random.randint(0x10000000, 0xFFFFFFFF)
         if self.sc == "transport-padded":
             reply = "RTP/AVP/TCP;unicast;interleaved=%d-%d;ssrc=     %X" % (
                 rtp, rtcp, ssrc)
+        elif self.sc == "transport-padded-assigned":
+            # padded SSRC after the channels (video) or before them (audio)
+            if index == 0:
+                reply = "RTP/AVP/TCP;unicast;interleaved=%d-%d;ssrc=     %X" \
+                    % (rtp, rtcp, ssrc)
+            else:
+                reply = "RTP/AVP/TCP;unicast;ssrc=     %X;interleaved=%d-%d" \
+                    % (ssrc, rtp, rtcp)
         elif self.sc == "transport-no-interleaved":
             reply = "RTP/AVP/TCP;unicast;mode=\"PLAY\""
         else:
@@ -692,9 +731,12 @@ class Conn:
         for t in sorted(self.tracks.values(), key=lambda t: t.index):
             infos.append("url=%s/trackID=%d;seq=%d;rtptime=%d" % (
                 self.srv.url, t.index, t.seq, t.ts0))
-        self.respond(cseq, 200, "OK", [("Range", "npt=0.000-"),
-                                       ("RTP-Info", ",".join(infos))] +
-                     self.session_headers(), method="PLAY")
+        hdrs = [("Range", "npt=0.000-")]
+        if self.sc not in AV_OFFSET_SCENARIOS:
+            # without RTP-Info only the sender reports can align the tracks
+            hdrs.append(("RTP-Info", ",".join(infos)))
+        self.respond(cseq, 200, "OK", hdrs + self.session_headers(),
+                     method="PLAY")
         if not self.playing:
             self.playing = True
             now = time.monotonic()
@@ -718,9 +760,12 @@ class Conn:
         return 200
 
     def do_GET_PARAMETER(self, cseq, uri, hl, body):
-        if self.sc == "ignores-get-parameter":
+        if self.sc in ("ignores-get-parameter", "get-parameter-501"):
             self.respond(cseq, 501, "Not Implemented", method="GET_PARAMETER")
             return 501
+        if self.sc == "get-parameter-unanswered":
+            self.log("unanswered", conn=self.cid, cseq=cseq)
+            return None
         hdrs = self.session_headers() if self.session else []
         self.respond(cseq, 200, "OK", hdrs, method="GET_PARAMETER")
         return 200
@@ -797,7 +842,9 @@ class Conn:
             rtp_ts = t.ts0 + int((now - self.play_t0) * t.clock)
             pkt = rtcp_sr(t.ssrc, rtp_ts, t.packets, t.octets,
                           b"arcly-script@127.0.0.1")
-            ch = t.rtp_ch if self.sc == "rtcp-wrong-channel" else t.rtcp_ch
+            ch = t.rtp_ch if self.sc in ("rtcp-wrong-channel",
+                                         "av-offset-rtcp-on-rtp") \
+                else t.rtcp_ch
             self.frame_out(ch, pkt)
 
     def next_due(self):
@@ -805,7 +852,7 @@ class Conn:
         if self.playing:
             for t in self.tracks.values():
                 period = 1.0 / FPS if t.video else AU_SAMPLES / AUDIO_CLOCK
-                due.append(self.play_t0 + t.count * period)
+                due.append(self.play_t0 + t.send_delay + t.count * period)
             due.append(self.next_sr)
         due += [d for d, _ in self.server_requests]
         return min(due)
@@ -822,21 +869,25 @@ class Conn:
         for t in self.tracks.values():
             period = 1.0 / FPS if t.video else AU_SAMPLES / AUDIO_CLOCK
             sent = 0
-            while now >= self.play_t0 + t.count * period and sent < 10:
+            start = self.play_t0 + t.send_delay
+            while now >= start + t.count * period and sent < 10:
                 if t.video:
                     self.send_video_frame(t)
                 else:
                     self.send_audio_au(t)
                 sent += 1
-            if now > self.play_t0 + t.count * period + 1.0:
+            if now > start + t.count * period + 1.0:
                 # Stalled for over a second (a loaded machine): skip ahead
                 # rather than burst; timestamps jump like a real camera's.
-                t.count = int((now - self.play_t0) / period)
+                t.count = int((now - start) / period)
         if now >= self.next_sr:
             self.send_sr(now)
             self.next_sr = now + 1.0
-        if self.sc in ("short-session-timeout", "ignores-get-parameter") and \
-                now - self.last_keepalive > SHORT_TIMEOUT + 0.5:
+        # get-parameter-unanswered expires the session at the timeout
+        # itself, as many cameras do; the others allow 0.5 s more.
+        grace = 0.0 if self.sc == "get-parameter-unanswered" else 0.5
+        if self.sc in SHORT_TIMEOUT_SCENARIOS and \
+                now - self.last_keepalive > SHORT_TIMEOUT + grace:
             self.log("session-timeout", conn=self.cid,
                      idle=round(now - self.last_keepalive, 3))
             self.close("session timed out")
@@ -888,6 +939,21 @@ class Server:
                    "config=%s" % AAC_CONFIG)
             lines = ["o=- 1700000000 1 IN 127.0.0.1",
                      "c=IN c=IN IP4 0.0.0.0"]
+        vctl, actl = "trackID=0", "trackID=1"
+        if self.scenario == "digest-control-credentials":
+            # absolute controls that carry the credentials
+            cred = "rtsp://%s:%s@127.0.0.1:%d/stream/" % (
+                urllib.parse.quote(self.user, safe=""),
+                urllib.parse.quote(self.password, safe=""), self.port)
+            vctl, actl = cred + vctl, cred + actl
+        if self.scenario == "no-av-track":
+            # an ONVIF metadata stream only: nothing a video/audio client
+            # can use
+            lines += ["t=0 0", "a=control:*",
+                      "m=application 0 RTP/AVP 107",
+                      "a=rtpmap:107 vnd.onvif.metadata/90000",
+                      "a=control:trackID=2"]
+            return "\r\n".join(lines) + "\r\n"
         lines += ["t=0 0",
                   "a=tool:arcly-script-server",
                   "a=type:broadcast",
@@ -900,12 +966,12 @@ class Server:
                   "sprop-parameter-sets=%s,%s" % (VIDEO_PT, plid, sps_b64,
                                                   pps_b64),
                   "a=framerate:%d" % FPS,
-                  "a=control:trackID=0",
+                  "a=control:%s" % vctl,
                   "m=audio 0 RTP/AVP %d" % AUDIO_PT,
                   "b=AS:32",
                   "a=rtpmap:%d MPEG4-GENERIC/%d/2" % (AUDIO_PT, AUDIO_CLOCK),
                   "a=fmtp:%d %s" % (AUDIO_PT, aac),
-                  "a=control:trackID=1"]
+                  "a=control:%s" % actl]
         return "\r\n".join(lines) + "\r\n"
 
     def accept(self):
