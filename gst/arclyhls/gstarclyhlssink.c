@@ -170,13 +170,15 @@ struct _GstArclyHlsSink {
   gboolean write_failed;        /* after a write error nothing more is
                                  * written: the last good playlist stays */
 
-  /* the open part */
-  GByteArray *part_data;
+  /* the open part: references to the buffers written to the segment
+   * since it started (written again, as they are, to the part file) */
+  GPtrArray *part_bufs;         /* GstBuffer */
   GstClockTime part_start;
   gboolean part_independent;
   guint part_index;
   HlsFileEntry *seg_entry;
   GstClockTime last_unit_duration;
+  GPtrArray *unit_bufs;         /* scratch: the buffers of one unit, no refs */
 };
 
 /* ---- the private sink that receives the muxer's output ---------------- */
@@ -194,7 +196,7 @@ G_DEFINE_TYPE (ArclyHlsSegmentSink, arcly_hls_segment_sink,
     GST_TYPE_BASE_SINK);
 
 static GstFlowReturn gst_arcly_hls_sink_render (GstArclyHlsSink * self,
-    GstBuffer * buf);
+    GstBuffer * buf, GstBufferList * list);
 static gboolean gst_arcly_hls_sink_finish (GstArclyHlsSink * self);
 static void gst_arcly_hls_sink_flush (GstArclyHlsSink * self);
 static void configure_muxer (GstArclyHlsSink * self);
@@ -208,45 +210,22 @@ arcly_hls_segment_sink_render (GstBaseSink * sink, GstBuffer * buf)
 {
   ArclyHlsSegmentSink *self = ARCLY_HLS_SEGMENT_SINK (sink);
 
-  return gst_arcly_hls_sink_render (self->hls, buf);
+  return gst_arcly_hls_sink_render (self->hls, buf, NULL);
 }
 
 /* arclyfmp4mux pushes each fragment or chunk as a buffer list (the moof +
  * mdat header, then the samples, sharing their memory): the whole list is
- * one unit, with the first buffer's flags and timing.  It is made one
- * buffer here, since its bytes are copied into the part/segment anyway. */
+ * one unit, with the first buffer's flags and timing.  Its buffers are
+ * written as they are (one gathered write), never joined into one. */
 static GstFlowReturn
 arcly_hls_segment_sink_render_list (GstBaseSink * sink, GstBufferList * list)
 {
   ArclyHlsSegmentSink *self = ARCLY_HLS_SEGMENT_SINK (sink);
-  guint i, n = gst_buffer_list_length (list);
-  GstBuffer *unit;
-  GstMapInfo map;
-  GstFlowReturn ret;
-  gsize pos = 0;
 
-  if (n == 0)
+  if (gst_buffer_list_length (list) == 0)
     return GST_FLOW_OK;
-  if (n == 1)
-    return gst_arcly_hls_sink_render (self->hls, gst_buffer_list_get (list,
-            0));
-  unit = gst_buffer_new_allocate (NULL, gst_buffer_list_calculate_size (list),
-      NULL);
-  if (unit == NULL || !gst_buffer_map (unit, &map, GST_MAP_WRITE)) {
-    gst_clear_buffer (&unit);
-    return GST_FLOW_ERROR;
-  }
-  for (i = 0; i < n; i++) {
-    GstBuffer *b = gst_buffer_list_get (list, i);
-
-    pos += gst_buffer_extract (b, 0, map.data + pos, map.size - pos);
-  }
-  gst_buffer_unmap (unit, &map);
-  gst_buffer_copy_into (unit, gst_buffer_list_get (list, 0),
-      GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
-  ret = gst_arcly_hls_sink_render (self->hls, unit);
-  gst_buffer_unref (unit);
-  return ret;
+  return gst_arcly_hls_sink_render (self->hls, gst_buffer_list_get (list, 0),
+      list);
 }
 
 static gboolean
@@ -581,6 +560,66 @@ post_message (GstArclyHlsSink * self, GstStructure * s)
       gst_message_new_element (GST_OBJECT (self), s));
 }
 
+/* Appends the bytes of @bufs to @w from their own memory (mapped one by
+ * one, never joined or copied here): one gathered write. */
+static gboolean
+writer_append_buffers (ArclyHlsFileWriter * w, GstBuffer ** bufs,
+    guint n_bufs, GError ** error)
+{
+  GstMapInfo *maps;
+  struct iovec *iov;
+  guint i, j, n_mem = 0, k = 0;
+  gboolean ok = TRUE;
+
+  for (i = 0; i < n_bufs; i++)
+    n_mem += gst_buffer_n_memory (bufs[i]);
+  maps = g_new (GstMapInfo, n_mem);
+  iov = g_new (struct iovec, n_mem);
+  for (i = 0; i < n_bufs && ok; i++) {
+    guint n = gst_buffer_n_memory (bufs[i]);
+
+    for (j = 0; j < n; j++) {
+      GstMemory *mem = gst_buffer_peek_memory (bufs[i], j);
+
+      if (!gst_memory_map (mem, &maps[k], GST_MAP_READ)) {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+            "could not map a %" G_GSIZE_FORMAT " byte memory of the stream",
+            gst_memory_get_sizes (mem, NULL, NULL));
+        ok = FALSE;
+        break;
+      }
+      iov[k].iov_base = maps[k].data;
+      iov[k].iov_len = maps[k].size;
+      k++;
+    }
+  }
+  if (ok)
+    ok = arcly_hls_file_writer_appendv (w, iov, k, error);
+  while (k > 0) {
+    k--;
+    gst_memory_unmap (maps[k].memory, &maps[k]);
+  }
+  g_free (iov);
+  g_free (maps);
+  return ok;
+}
+
+/* Writes @bufs as the complete file @path (temporary file + rename). */
+static gboolean
+write_buffers_atomic (const gchar * path, GstBuffer ** bufs, guint n_bufs,
+    GError ** error)
+{
+  ArclyHlsFileWriter *w = arcly_hls_file_writer_open (path, error);
+
+  if (w == NULL)
+    return FALSE;
+  if (!writer_append_buffers (w, bufs, n_bufs, error)) {
+    arcly_hls_file_writer_abort (w);
+    return FALSE;
+  }
+  return arcly_hls_file_writer_commit (w, error);
+}
+
 static gboolean
 close_part (GstArclyHlsSink * self, GstClockTime end)
 {
@@ -588,17 +627,17 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
   GError *err = NULL;
   GstClockTime dur;
 
-  if (self->part_data == NULL || self->part_data->len == 0)
+  if (self->part_bufs == NULL || self->part_bufs->len == 0)
     return TRUE;
 
   path = part_path (self->seg_path, self->part_index);
-  if (!arcly_hls_file_write_atomic (path, self->part_data->data,
-          self->part_data->len, &err)) {
+  if (!write_buffers_atomic (path, (GstBuffer **) self->part_bufs->pdata,
+          self->part_bufs->len, &err)) {
     g_free (path);
     post_write_error (self, err);
     return FALSE;
   }
-  g_byte_array_set_size (self->part_data, 0);
+  g_ptr_array_set_size (self->part_bufs, 0);
   dur = end > self->part_start ? end - self->part_start : 0;
   uri = make_uri (self, path);
   arcly_hls_playlist_add_part (self->playlist, uri,
@@ -706,8 +745,8 @@ abort_segment (GstArclyHlsSink * self)
     g_queue_push_tail (&self->files, self->seg_entry);
     self->seg_entry = NULL;
   }
-  if (self->part_data != NULL)
-    g_byte_array_set_size (self->part_data, 0);
+  if (self->part_bufs != NULL)
+    g_ptr_array_set_size (self->part_bufs, 0);
 }
 
 static gboolean
@@ -741,21 +780,16 @@ open_segment (GstArclyHlsSink * self, GstClockTime start, gboolean discont)
   return TRUE;
 }
 
+/* The init segment: every buffer of the unit (@bufs). */
 static gboolean
-write_init (GstArclyHlsSink * self, GstBuffer * buf)
+write_init (GstArclyHlsSink * self, GstBuffer ** bufs, guint n_bufs)
 {
   gchar *path = format_location (self->cfg.init_location, self->init_index);
-  GstMapInfo map;
   GError *err = NULL;
   gboolean ok;
 
   self->init_index++;
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    g_free (path);
-    return TRUE;
-  }
-  ok = arcly_hls_file_write_atomic (path, map.data, map.size, &err);
-  gst_buffer_unmap (buf, &map);
+  ok = write_buffers_atomic (path, bufs, n_bufs, &err);
   if (!ok) {
     g_free (path);
     post_write_error (self, err);
@@ -763,8 +797,7 @@ write_init (GstArclyHlsSink * self, GstBuffer * buf)
   }
   g_free (self->init_uri);
   self->init_uri = make_uri (self, path);
-  GST_INFO_OBJECT (self, "init segment %s (%" G_GSIZE_FORMAT " bytes)", path,
-      gst_buffer_get_size (buf));
+  GST_INFO_OBJECT (self, "init segment %s", path);
   g_free (path);
   return TRUE;
 }
@@ -772,23 +805,29 @@ write_init (GstArclyHlsSink * self, GstBuffer * buf)
 /* A TS segment must start with PAT/PMT; the muxer puts them in front of
  * keyframe units, but an audio-only stream may have none there. */
 static gboolean
-starts_with_pat (const guint8 * data, gsize size)
+starts_with_pat (GstBuffer * buf)
 {
-  return size >= 4 && data[0] == 0x47 && (data[1] & 0x1f) == 0
-      && data[2] == 0;
+  guint8 h[4];
+
+  return gst_buffer_extract (buf, 0, h, 4) == 4 && h[0] == 0x47
+      && (h[1] & 0x1f) == 0 && h[2] == 0;
 }
 
+/* Appends @bufs to the open segment and, with parts, keeps a reference to
+ * each for the part file. */
 static gboolean
-append_bytes (GstArclyHlsSink * self, const guint8 * data, gsize size)
+append_buffers (GstArclyHlsSink * self, GstBuffer ** bufs, guint n_bufs)
 {
   GError *err = NULL;
+  guint i;
 
-  if (!arcly_hls_file_writer_append (self->seg_file, data, size, &err)) {
+  if (!writer_append_buffers (self->seg_file, bufs, n_bufs, &err)) {
     post_write_error (self, err);
     return FALSE;
   }
   if (parts_enabled (self))
-    g_byte_array_append (self->part_data, data, size);
+    for (i = 0; i < n_bufs; i++)
+      g_ptr_array_add (self->part_bufs, gst_buffer_ref (bufs[i]));
   return TRUE;
 }
 
@@ -808,17 +847,11 @@ prepend_ts_headers (GstArclyHlsSink * self)
   for (i = 0; i < gst_value_array_get_size (hdr); i++) {
     const GValue *v = gst_value_array_get_value (hdr, i);
     GstBuffer *b;
-    GstMapInfo map;
-    gboolean ok;
 
     if (!GST_VALUE_HOLDS_BUFFER (v))
       continue;
     b = gst_value_get_buffer (v);
-    if (!gst_buffer_map (b, &map, GST_MAP_READ))
-      continue;
-    ok = append_bytes (self, map.data, map.size);
-    gst_buffer_unmap (b, &map);
-    if (!ok)
+    if (!append_buffers (self, &b, 1))
       return FALSE;
   }
   return TRUE;
@@ -847,22 +880,36 @@ clear_discont (GstArclyHlsSink * self, GstClockTime rt)
   GST_OBJECT_UNLOCK (self);
 }
 
+/* One unit: @buf alone, or the buffer list @list whose first buffer is
+ * @buf (its flags and timing are the unit's). */
 static GstFlowReturn
-gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf)
+gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
+    GstBufferList * list)
 {
   GstClockTime ts, rt, end = GST_CLOCK_TIME_NONE;
   gboolean key = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
   gboolean discont = FALSE, part_dur_ok;
   GstClockTime part_target = self->cfg.part_duration * GST_MSECOND;
-  GstMapInfo map;
-  GstFlowReturn ret = GST_FLOW_OK;
+  GstBuffer **bufs;
+  guint n_bufs, i;
 
   if (self->write_failed)
     return GST_FLOW_ERROR;
+  g_ptr_array_set_size (self->unit_bufs, 0);
+  if (list != NULL) {
+    n_bufs = gst_buffer_list_length (list);
+    for (i = 0; i < n_bufs; i++)
+      g_ptr_array_add (self->unit_bufs, gst_buffer_list_get (list, i));
+  } else {
+    g_ptr_array_add (self->unit_bufs, buf);
+  }
+  bufs = (GstBuffer **) self->unit_bufs->pdata;
+  n_bufs = self->unit_bufs->len;
+
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER)) {
     if (self->cfg.format != ARCLY_HLS_FORMAT_FMP4)
       return GST_FLOW_OK;       /* TS: PAT/PMT come again with the data */
-    if (!write_init (self, buf))
+    if (!write_init (self, bufs, n_bufs))
       return GST_FLOW_ERROR;
     if (self->have_init)
       self->new_init = TRUE;    /* a caps change: a new segment must start */
@@ -920,7 +967,7 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf)
     }
   }
 
-  if (parts_enabled (self) && self->part_data->len > 0
+  if (parts_enabled (self) && self->part_bufs->len > 0
       && self->cfg.format == ARCLY_HLS_FORMAT_MPEGTS) {
     /* TS: close the part before this unit if it would exceed the target */
     GstClockTime unit = GST_CLOCK_TIME_IS_VALID (end) ? end - rt : 0;
@@ -929,29 +976,21 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf)
         && !close_part (self, rt))
       return GST_FLOW_ERROR;
   }
-  if (parts_enabled (self) && self->part_data->len == 0) {
+  if (parts_enabled (self) && self->part_bufs->len == 0) {
     self->part_start = MIN (self->part_start, rt);
     self->part_independent = key;
   }
 
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    GST_WARNING_OBJECT (self, "could not map a unit, dropped");
-    return GST_FLOW_OK;
-  }
   if (self->cfg.format == ARCLY_HLS_FORMAT_MPEGTS && !self->seg_has_pat) {
-    if (!starts_with_pat (map.data, map.size) && !prepend_ts_headers (self))
-      ret = GST_FLOW_ERROR;
+    if (!starts_with_pat (buf) && !prepend_ts_headers (self))
+      return GST_FLOW_ERROR;
     self->seg_has_pat = TRUE;
   }
-  if (ret == GST_FLOW_OK && !append_bytes (self, map.data, map.size))
-    ret = GST_FLOW_ERROR;
-  gst_buffer_unmap (buf, &map);
-  if (ret != GST_FLOW_OK)
-    return ret;
+  if (!append_buffers (self, bufs, n_bufs))
+    return GST_FLOW_ERROR;
 
   GST_CAT_LOG_OBJECT (arcly_hls_sink_dataflow, self, "unit %" GST_TIME_FORMAT
-      " key %d size %" G_GSIZE_FORMAT, GST_TIME_ARGS (rt), key,
-      gst_buffer_get_size (buf));
+      " key %d, %u buffers", GST_TIME_ARGS (rt), key, n_bufs);
   if (GST_CLOCK_TIME_IS_VALID (end))
     self->last_end = GST_CLOCK_TIME_IS_VALID (self->last_end) ?
         MAX (self->last_end, end) : end;
@@ -1022,9 +1061,7 @@ reset_streaming_state (GstArclyHlsSink * self)
   gst_caps_replace (&self->caps, NULL);
   g_clear_pointer (&self->init_uri, g_free);
   g_clear_pointer (&self->seg_path, g_free);
-  if (self->part_data != NULL)
-    g_byte_array_unref (self->part_data);
-  self->part_data = NULL;
+  g_clear_pointer (&self->part_bufs, g_ptr_array_unref);
   self->have_init = self->new_init = self->started = FALSE;
   self->write_failed = FALSE;
   self->init_index = 0;
@@ -1080,7 +1117,8 @@ start_streaming (GstArclyHlsSink * self)
   pc.blocking_reload = self->cfg.blocking_reload;
   pc.independent_segments = TRUE;
   self->playlist = arcly_hls_playlist_new (&pc);
-  self->part_data = g_byte_array_new ();
+  self->part_bufs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
   return TRUE;
 }
 
@@ -1435,6 +1473,7 @@ gst_arcly_hls_sink_finalize (GObject * object)
   reset_streaming_state (self);
   settings_clear (&self->prop);
   settings_clear (&self->cfg);
+  g_ptr_array_unref (self->unit_bufs);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (gst_arcly_hls_sink_parent_class)->finalize (object);
 }
@@ -1545,6 +1584,7 @@ gst_arcly_hls_sink_init (GstArclyHlsSink * self)
   self->prop.program_date_time = DEFAULT_PROP_PROGRAM_DATE_TIME;
   self->prop.blocking_reload = DEFAULT_PROP_BLOCKING_RELOAD;
   g_queue_init (&self->files);
+  self->unit_bufs = g_ptr_array_new ();
   self->pdt_anchor_us = -1;
   self->last_end = GST_CLOCK_TIME_NONE;
   self->last_unit_duration = GST_CLOCK_TIME_NONE;

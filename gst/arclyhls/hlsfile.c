@@ -15,7 +15,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -25,6 +27,10 @@
 /* Appends are gathered up to this many bytes per write(2): an HLS segment
  * arrives as one small buffer per access unit. */
 #define WRITE_BUFFER_SIZE (128 * 1024)
+
+/* A gathered append of at least this many bytes goes to writev(2) directly
+ * from the caller's memory instead of through the buffer. */
+#define DIRECT_WRITE_MIN (16 * 1024)
 
 struct _ArclyHlsFileWriter {
   gchar *path;
@@ -124,6 +130,77 @@ arcly_hls_file_writer_append (ArclyHlsFileWriter * w, const guint8 * data,
   memcpy (w->buf, data, len);
   w->buf_len = len;
   return TRUE;
+}
+
+/* writev(2) until everything is written; @iov is consumed (modified). */
+static gboolean
+writev_all (ArclyHlsFileWriter * w, struct iovec *iov, guint n,
+    GError ** error)
+{
+  while (n > 0 && iov->iov_len == 0) {
+    iov++;
+    n--;
+  }
+  while (n > 0) {
+    gssize r = writev (w->fd, iov, (gint) MIN (n, IOV_MAX));
+
+    if (r < 0) {
+      gint err = errno;
+
+      if (err == EINTR)
+        continue;
+      set_errno_error (error, err, w->path);
+      return FALSE;
+    }
+    if (r == 0) {
+      set_errno_error (error, ENOSPC, w->path);
+      return FALSE;
+    }
+    while (n > 0 && (gsize) r >= iov->iov_len) {
+      r -= (gssize) iov->iov_len;
+      iov++;
+      n--;
+    }
+    if (n > 0) {
+      iov->iov_base = (guint8 *) iov->iov_base + r;
+      iov->iov_len -= (gsize) r;
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+arcly_hls_file_writer_appendv (ArclyHlsFileWriter * w,
+    const struct iovec * iov, guint n_iov, GError ** error)
+{
+  struct iovec *v;
+  gsize total = 0;
+  guint i, n = 0;
+  gboolean ok;
+
+  for (i = 0; i < n_iov; i++)
+    total += iov[i].iov_len;
+  if (total < DIRECT_WRITE_MIN && w->buf_len + total <= WRITE_BUFFER_SIZE) {
+    for (i = 0; i < n_iov; i++) {
+      memcpy (w->buf + w->buf_len, iov[i].iov_base, iov[i].iov_len);
+      w->buf_len += iov[i].iov_len;
+    }
+    w->size += total;
+    return TRUE;
+  }
+  /* the buffered bytes first, then the pieces, in one system call */
+  v = g_new (struct iovec, n_iov + 1);
+  if (w->buf_len > 0) {
+    v[n].iov_base = w->buf;
+    v[n++].iov_len = w->buf_len;
+  }
+  for (i = 0; i < n_iov; i++)
+    v[n++] = iov[i];
+  w->buf_len = 0;
+  w->size += total;
+  ok = writev_all (w, v, n, error);
+  g_free (v);
+  return ok;
 }
 
 guint64

@@ -12,6 +12,8 @@
 #ifndef __ARCLY_HLS_FILE_H__
 #define __ARCLY_HLS_FILE_H__
 
+#include <sys/uio.h>
+
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
@@ -25,6 +27,12 @@ ArclyHlsFileWriter *arcly_hls_file_writer_open (const gchar * path,
 
 gboolean arcly_hls_file_writer_append (ArclyHlsFileWriter * w,
     const guint8 * data, gsize len, GError ** error);
+
+/* Appends the @n_iov pieces in order, without copying them when they are
+ * large (one gathered write(2)); small appends are buffered as with
+ * arcly_hls_file_writer_append().  @iov is not modified. */
+gboolean arcly_hls_file_writer_appendv (ArclyHlsFileWriter * w,
+    const struct iovec * iov, guint n_iov, GError ** error);
 
 /* Bytes appended so far. */
 guint64 arcly_hls_file_writer_get_size (ArclyHlsFileWriter * w);
