@@ -169,9 +169,10 @@ run (const gchar * desc, Stats * st, guint seconds, GArray * lat)
   return ok;
 }
 
-enum { BASE, ARCLY_TS, ARCLY_FMP4, HLSSINK2, N_KINDS };
+enum { BASE, ARCLY_TS, ARCLY_FMP4, ARCLY_FMP4_LL, HLSSINK2, N_KINDS };
 static const gchar *kind_names[] = { "baseline (demux+parse)",
-  "arclyhlssink mpegts", "arclyhlssink fmp4", "hlssink2 (target 2)"
+  "arclyhlssink mpegts", "arclyhlssink fmp4", "arclyhlssink fmp4 parts",
+  "hlssink2 (target 2)"
 };
 
 static gchar *
@@ -185,11 +186,15 @@ cpu_desc (guint kind, const gchar * input, const gchar * out)
       break;
     case ARCLY_TS:
     case ARCLY_FMP4:
+    case ARCLY_FMP4_LL:
+      /* "fmp4 parts": LL-HLS with 300 ms parts, every part written as its
+       * own file besides the segment */
       sink = g_strdup_printf ("arclyhlssink name=s target-duration=2 "
-          "playlist-length=6 max-files=10 segment-format=%s "
+          "playlist-length=6 max-files=10 segment-format=%s %s"
           "location=%s/seg%%05d.%s init-location=%s/init%%d.mp4 "
           "playlist-location=%s/playlist.m3u8", kind == ARCLY_TS ? "mpegts" :
-          "fmp4", out, kind == ARCLY_TS ? "ts" : "m4s", out, out);
+          "fmp4", kind == ARCLY_FMP4_LL ? "part-duration=300 " : "", out,
+          kind == ARCLY_TS ? "ts" : "m4s", out, out);
       break;
     default:
       sink = g_strdup_printf ("hlssink2 name=s target-duration=2 "
@@ -246,6 +251,9 @@ bench_cpu (const gchar * input, guint runs, const gchar * out)
   printf ("ratio arclyhlssink fmp4 / hlssink2:   total %.2f, sink share %.2f\n",
       med[ARCLY_FMP4] / med[HLSSINK2], (med[ARCLY_FMP4] - med[BASE]) /
       (med[HLSSINK2] - med[BASE]));
+  printf ("ratio arclyhlssink fmp4 parts / hlssink2: total %.2f, sink share "
+      "%.2f\n", med[ARCLY_FMP4_LL] / med[HLSSINK2],
+      (med[ARCLY_FMP4_LL] - med[BASE]) / (med[HLSSINK2] - med[BASE]));
   for (k = 0; k < N_KINDS; k++)
     g_free (cpu[k]);
   return 0;
