@@ -1213,6 +1213,10 @@ flush_stop (GstArclyBus * self)
       memset (&p->cur, 0, sizeof (p->cur));
       p->cur.seq = arcly_bus_ring_head (self->ring);
       p->cur.nbuf = arcly_bus_ring_n_buffers (self->ring);
+      /* the sticky events still in the ring (a stream-start, caps the pad
+       * had not reached yet) went with the flush: the next item comes with
+       * the state in force (events the pad already has are not sent) */
+      p->need_sticky = TRUE;
     }
   }
   self->flushing = FALSE;

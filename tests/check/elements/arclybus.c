@@ -204,6 +204,13 @@ typedef struct
   guint flush_start, flush_stop;
   gint64 first_buf_us;
   GString *log;                 /* "caps:<name> buf buf ..." */
+  GString *elog;                /* every event and buffer, in order */
+  GArray *recv_us;              /* arrival time of each buffer */
+  guint delay_us;               /* a slow sink: time spent per buffer */
+  GstFlowReturn fail_ret;       /* refuse buffers with this flow ... */
+  guint fail_after;             /* ... once this many were received */
+  guint refused;
+  guint len_at_flush_stop;      /* buffers received before a flush-stop */
 } Sub;
 
 static GstFlowReturn
@@ -213,6 +220,19 @@ sub_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
 
   LOCK (&s->lock);
+  if (s->fail_ret != GST_FLOW_OK && s->bufs->len >= s->fail_after) {
+    s->refused++;
+    g_cond_broadcast (&s->cond);
+    UNLOCK (&s->lock);
+    gst_buffer_unref (buf);
+    return s->fail_ret;
+  }
+  g_string_append_printf (s->elog, "b%" G_GUINT64_FORMAT " ",
+      GST_BUFFER_PTS (buf) / FRAME_DUR);
+  {
+    gint64 now = g_get_monotonic_time ();
+    g_array_append_val (s->recv_us, now);
+  }
   if (s->block_after && s->bufs->len + 1 >= s->block_after) {
     s->block = TRUE;
     s->block_after = 0;
@@ -230,6 +250,8 @@ sub_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   }
   s->blocked = FALSE;
   UNLOCK (&s->lock);
+  if (s->delay_us)
+    g_usleep (s->delay_us);
   return GST_FLOW_OK;
 }
 
@@ -239,6 +261,18 @@ sub_event (GstPad * pad, GstObject * parent, GstEvent * event)
   Sub *s = gst_pad_get_element_private (pad);
 
   LOCK (&s->lock);
+  g_string_append (s->elog, GST_EVENT_TYPE_NAME (event));
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
+    const GstSegment *seg;
+
+    gst_event_parse_segment (event, &seg);
+    g_string_append_printf (s->elog, ":%" G_GUINT64_FORMAT,
+        seg->base / GST_MSECOND);
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM) {
+    g_string_append_printf (s->elog, ":%s",
+        gst_structure_get_name (gst_event_get_structure (event)));
+  }
+  g_string_append_c (s->elog, ' ');
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     s->eos = TRUE;
     s->n_eos++;
@@ -252,6 +286,7 @@ sub_event (GstPad * pad, GstObject * parent, GstEvent * event)
     s->flush_start++;
   } else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
     s->flush_stop++;
+    s->len_at_flush_stop = s->bufs->len;
   }
   g_cond_broadcast (&s->cond);
   UNLOCK (&s->lock);
@@ -267,6 +302,8 @@ sub_new (GstElement * el)
   g_cond_init (&s->cond);
   s->bufs = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
   s->log = g_string_new (NULL);
+  s->elog = g_string_new (NULL);
+  s->recv_us = g_array_new (FALSE, FALSE, sizeof (gint64));
   s->bus_pad = gst_element_request_pad_simple (el, "src_%u");
   fail_unless (s->bus_pad != NULL);
   s->sink = gst_pad_new_from_static_template (&sub_tmpl, "sink");
@@ -299,6 +336,8 @@ sub_free (GstElement * el, Sub * s)
   gst_object_unref (s->sink);
   g_ptr_array_unref (s->bufs);
   g_string_free (s->log, TRUE);
+  g_string_free (s->elog, TRUE);
+  g_array_unref (s->recv_us);
   g_mutex_clear (&s->lock);
   g_cond_clear (&s->cond);
   g_free (s);
@@ -333,6 +372,8 @@ sub_wait_blocked (Sub * s, guint timeout_ms)
   UNLOCK (&s->lock);
   return ok;
 }
+
+static guint64 stat_u64 (GstElement * el, const gchar * field);
 
 /* --------------------------------------------------------------- tests */
 
@@ -458,6 +499,26 @@ GST_START_TEST (test_blocked_subscriber_isolated)
   }
   UNLOCK (&b->lock);
   fail_unless (found_discont, "no DISCONT keyframe after the lag");
+  /* the lag in the stats: only b dropped frames, the healthy pads none */
+  {
+    GstStructure *st;
+    guint64 pad_dropped = 0, pad_lagged = 0;
+
+    g_object_get (b->bus_pad, "stats", &st, NULL);
+    fail_unless (gst_structure_get_uint64 (st, "frames-dropped",
+            &pad_dropped));
+    fail_unless (gst_structure_get_uint64 (st, "lagged", &pad_lagged));
+    gst_structure_free (st);
+    fail_unless (pad_dropped >= dropped);
+    fail_unless (pad_lagged >= 1);
+    fail_unless_equals_uint64 (stat_u64 (el, "frames-dropped"), pad_dropped);
+    fail_unless_equals_uint64 (stat_u64 (el, "lagged"), pad_lagged);
+    g_object_get (a->bus_pad, "stats", &st, NULL);
+    fail_unless (gst_structure_get_uint64 (st, "frames-dropped",
+            &pad_dropped));
+    gst_structure_free (st);
+    fail_unless_equals_uint64 (pad_dropped, 0);
+  }
 
   sub_free (el, a);
   sub_free (el, b);
@@ -1070,15 +1131,31 @@ typedef struct
   GArray *flags;                /* first buffers on the new pad */
   GArray *pts;
   gint64 first_decoded_us;
+  gint caps_at;                 /* buffers seen before the first caps */
+  gint stream_start_at;
 } JoinCtx;
 
 static GstPadProbeReturn
 join_bus_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   JoinCtx *j = data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  guint f = GST_BUFFER_FLAGS (buf);
+  GstBuffer *buf;
+  guint f;
 
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+
+    LOCK (&j->lock);
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS && j->caps_at < 0)
+      j->caps_at = j->flags->len;
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_STREAM_START
+        && j->stream_start_at < 0)
+      j->stream_start_at = j->flags->len;
+    UNLOCK (&j->lock);
+    return GST_PAD_PROBE_OK;
+  }
+  buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  f = GST_BUFFER_FLAGS (buf);
   LOCK (&j->lock);
   if (j->flags->len < 400) {
     g_array_append_val (j->flags, f);
@@ -1154,6 +1231,7 @@ GST_START_TEST (test_late_join_h264)
   j.flags = g_array_new (FALSE, FALSE, sizeof (guint));
   j.pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   j.first_decoded_us = 0;
+  j.caps_at = j.stream_start_at = -1;
   dec = gst_element_factory_make ("avdec_h264", NULL);
   sink = gst_element_factory_make ("fakesink", NULL);
   g_object_set (sink, "sync", FALSE, NULL);
@@ -1169,7 +1247,8 @@ GST_START_TEST (test_late_join_h264)
   cached = stat_u64 (bus, "cache-frames");
   t0 = g_get_monotonic_time ();
   pad = gst_element_request_pad_simple (bus, "src_%u");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, join_bus_probe, &j, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, join_bus_probe, &j, NULL);
   {
     GstPad *dsink = gst_element_get_static_pad (dec, "sink");
     fail_unless_equals_int (gst_pad_link (pad, dsink), GST_PAD_LINK_OK);
@@ -1195,6 +1274,9 @@ GST_START_TEST (test_late_join_h264)
   /* structure: keyframe first, then the cached frames, then live, with no
    * frame missing in between */
   fail_unless (j.flags->len > cached + 5);
+  /* the sticky events first: stream-start and caps before any buffer */
+  fail_unless_equals_int (j.stream_start_at, 0);
+  fail_unless_equals_int (j.caps_at, 0);
   fail_if (g_array_index (j.flags, guint, 0) & GST_BUFFER_FLAG_DELTA_UNIT,
       "the first buffer is not a keyframe");
   fail_unless (cached >= 15, "only %" G_GUINT64_FORMAT " frames cached",
@@ -1231,6 +1313,579 @@ GST_START_TEST (test_late_join_h264)
 
 GST_END_TEST;
 
+/* ------------------------------------------------- audit of issue #5 */
+
+static void
+push_custom (GstPad * pub, const gchar * name)
+{
+  fail_unless (gst_pad_push_event (pub,
+          gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+              gst_structure_new_empty (name))));
+}
+
+/* Serialized events (segment update, custom downstream, gap, tags, EOS)
+ * reach every pad at their place between the buffers; a joiner from the GOP
+ * cache sees the same sequence (sticky events of the keyframe first). */
+GST_START_TEST (test_serialized_events_in_order)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  const gchar *expected = "stream-start caps segment:0 tag b0 b1 "
+      "custom-downstream:arcly-test-marker b2 gap b3 segment:5000 b4 b5 eos ";
+  Sub *a, *b, *late;
+  GstSegment seg;
+  guint i;
+
+  g_object_set (el, "threads", 2, NULL);
+  a = sub_new (el);
+  b = sub_new (el);
+  start_stream (el, pub);
+  fail_unless (gst_pad_push_event (pub,
+          gst_event_new_tag (gst_tag_list_new (GST_TAG_TITLE, "bus", NULL))));
+  for (i = 0; i < 2; i++)
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 100)),
+        GST_FLOW_OK);
+  push_custom (pub, "arcly-test-marker");
+  gst_pad_push (pub, make_frame (2, 100));
+  fail_unless (gst_pad_push_event (pub, gst_event_new_gap (3 * FRAME_DUR,
+              FRAME_DUR)));
+  gst_pad_push (pub, make_frame (3, 100));
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.base = 5 * GST_SECOND;
+  fail_unless (gst_pad_push_event (pub, gst_event_new_segment (&seg)));
+  gst_pad_push (pub, make_frame (4, 100));
+  late = sub_new (el);
+  gst_pad_push (pub, make_frame (5, 100));
+  fail_unless (gst_pad_push_event (pub, gst_event_new_eos ()));
+
+  fail_unless (sub_wait (a, 6, TRUE, 5000));
+  fail_unless (sub_wait (b, 6, TRUE, 5000));
+  fail_unless (sub_wait (late, 6, TRUE, 5000));
+  LOCK (&a->lock);
+  fail_unless_equals_string (a->elog->str, expected);
+  UNLOCK (&a->lock);
+  LOCK (&b->lock);
+  fail_unless_equals_string (b->elog->str, expected);
+  UNLOCK (&b->lock);
+  LOCK (&late->lock);
+  fail_unless_equals_string (late->elog->str, expected);
+  UNLOCK (&late->lock);
+
+  sub_free (el, a);
+  sub_free (el, b);
+  sub_free (el, late);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+/* With no subscriber, with a requested pad nobody linked, and with
+ * subscribers whose downstream returns an error or not-linked, the
+ * publisher always gets GST_FLOW_OK, the healthy pad gets every buffer, the
+ * failing pads only lose their own data, and no error is posted. */
+GST_START_TEST (test_downstream_errors_isolated)
+{
+  GstPad *pub, *unlinked;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  GstMessage *m;
+  Sub *ok, *err, *nl;
+  guint i, n = 200, err_got;
+
+  g_object_set (el, "threads", 1, NULL);
+  start_stream (el, pub);
+  /* no subscriber at all */
+  for (i = 0; i < 5; i++)
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 30)),
+        GST_FLOW_OK);
+  unlinked = gst_element_request_pad_simple (el, "src_%u");
+  ok = sub_new (el);
+  err = sub_new (el);
+  nl = sub_new (el);
+  LOCK (&err->lock);
+  err->fail_ret = GST_FLOW_ERROR;
+  err->fail_after = 10;
+  UNLOCK (&err->lock);
+  LOCK (&nl->lock);
+  nl->fail_ret = GST_FLOW_NOT_LINKED;
+  nl->fail_after = 10;
+  UNLOCK (&nl->lock);
+  for (; i < n; i++) {
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 30)),
+        GST_FLOW_OK);
+    if (i % 20 == 0)
+      g_usleep (2000);
+  }
+  fail_unless_equals_int (gst_pad_push_event (pub, gst_event_new_eos ()),
+      TRUE);
+  /* the healthy pad joined at the cached keyframe (frame 0): all of it */
+  fail_unless (sub_wait (ok, n, TRUE, 10000), "ok got %u", ok->bufs->len);
+  for (i = 0; i < n; i++)
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (g_ptr_array_index (ok->bufs,
+                i)), i * FRAME_DUR);
+  /* the erroring pad got nothing after its error */
+  LOCK (&err->lock);
+  err_got = err->bufs->len;
+  fail_unless_equals_int (err_got, 10);
+  fail_unless_equals_int (err->refused, 1);
+  UNLOCK (&err->lock);
+  /* the not-linked pad is retried like a late joiner, never declared dead */
+  LOCK (&nl->lock);
+  fail_unless_equals_int (nl->bufs->len, 10);
+  fail_unless (nl->refused >= 1);
+  UNLOCK (&nl->lock);
+  /* no error or warning from the bus */
+  m = gst_bus_pop_filtered (gbus, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+  fail_unless (m == NULL, "the bus posted %" GST_PTR_FORMAT, m);
+
+  gst_element_release_request_pad (el, unlinked);
+  gst_object_unref (unlinked);
+  sub_free (el, ok);
+  sub_free (el, err);
+  sub_free (el, nl);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+/* A flush resets every cursor and the cache: a slow pad with a backlog of
+ * pre-flush data gets none of it after the flush-stop, and a pad requested
+ * after the flush starts at the first new keyframe, not in the old cache. */
+GST_START_TEST (test_flush_resets_cursors_and_cache)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *slow, *late;
+  GstSegment seg;
+  guint i, k, n = 200, at_stop;
+
+  g_object_set (el, "threads", 1, NULL);
+  slow = sub_new (el);
+  slow->delay_us = 3000;
+  start_stream (el, pub);
+  for (i = 0; i < n; i++)
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 10)),
+        GST_FLOW_OK);
+  fail_unless (stat_u64 (el, "cache-frames") > 0);
+
+  fail_unless (gst_pad_push_event (pub, gst_event_new_flush_start ()));
+  fail_unless (gst_pad_push_event (pub, gst_event_new_flush_stop (TRUE)));
+  LOCK (&slow->lock);
+  at_stop = slow->len_at_flush_stop;
+  UNLOCK (&slow->lock);
+  /* the test means something only if a backlog was pending */
+  fail_unless (at_stop < n - 20, "no backlog at the flush (%u of %u)",
+      at_stop, n);
+  fail_unless_equals_uint64 (stat_u64 (el, "cache-frames"), 0);
+  fail_unless_equals_uint64 (stat_u64 (el, "cache-bytes"), 0);
+
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_pad_push_event (pub, gst_event_new_segment (&seg)));
+  late = sub_new (el);
+  for (i = 1000; i < 1020; i++)
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 10)),
+        GST_FLOW_OK);
+  fail_unless (sub_wait (late, 20, FALSE, 5000), "late got %u",
+      late->bufs->len);
+  fail_unless (sub_wait (slow, at_stop + 20, FALSE, 10000));
+  /* a little longer: pre-flush data would come now */
+  g_usleep (100 * 1000);
+  LOCK (&slow->lock);
+  fail_unless_equals_int (slow->bufs->len, at_stop + 20);
+  for (k = at_stop; k < slow->bufs->len; k++)
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (g_ptr_array_index (slow->bufs,
+                k)), (1000 + k - at_stop) * FRAME_DUR);
+  UNLOCK (&slow->lock);
+  LOCK (&late->lock);
+  fail_unless_equals_int (late->bufs->len, 20);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (g_ptr_array_index (late->bufs,
+              0)), 1000 * FRAME_DUR);
+  UNLOCK (&late->lock);
+
+  sub_free (el, slow);
+  sub_free (el, late);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+/* One delivery thread shared by three pads, one of which stops returning:
+ * returns the longest time (us) a frame took from the publisher to the two
+ * healthy pads.  With @check_stats, checks the handover in the stats while
+ * the pad is stalled. */
+static gint64
+stall_run (GstClockTime threshold, gboolean check_stats)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *a, *b, *c;
+  gint64 push_us[150], worst = 0;
+  guint i, n = G_N_ELEMENTS (push_us);
+
+  g_object_set (el, "threads", 1, "stall-threshold", threshold, NULL);
+  a = sub_new (el);
+  b = sub_new (el);
+  c = sub_new (el);
+  b->block_after = 10;
+  start_stream (el, pub);
+  for (i = 0; i < n; i++) {
+    push_us[i] = g_get_monotonic_time ();
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 30)),
+        GST_FLOW_OK);
+    g_usleep (5000);
+  }
+  fail_unless (sub_wait (a, n, FALSE, 5000), "a got %u", a->bufs->len);
+  fail_unless (sub_wait (c, n, FALSE, 5000), "c got %u", c->bufs->len);
+  fail_unless (sub_wait_blocked (b, 1000));
+  if (check_stats) {
+    GstStructure *st;
+    gboolean stalled = FALSE;
+
+    /* the stalled pad kept its thread, the pool got a new one */
+    fail_unless_equals_uint64 (stat_u64 (el, "delivery-threads"), 1);
+    fail_unless_equals_uint64 (stat_u64 (el, "stalled-threads"), 1);
+    g_object_get (b->bus_pad, "stats", &st, NULL);
+    fail_unless (gst_structure_get_boolean (st, "stalled", &stalled));
+    fail_unless (stalled, "the blocked pad is not reported stalled");
+    gst_structure_free (st);
+    g_object_get (a->bus_pad, "stats", &st, NULL);
+    fail_unless (gst_structure_get_boolean (st, "stalled", &stalled));
+    fail_if (stalled);
+    gst_structure_free (st);
+  }
+  LOCK (&a->lock);
+  LOCK (&c->lock);
+  for (i = 0; i < n; i++) {
+    worst = MAX (worst, g_array_index (a->recv_us, gint64, i) - push_us[i]);
+    worst = MAX (worst, g_array_index (c->recv_us, gint64, i) - push_us[i]);
+  }
+  UNLOCK (&c->lock);
+  UNLOCK (&a->lock);
+  sub_free (el, a);
+  sub_free (el, b);
+  sub_free (el, c);
+  free_bus (el, pub, gbus);
+  return worst;
+}
+
+/* stall-threshold is what hands the shared thread over: the pads behind a
+ * stalled one wait about that long once, then keep going on the new thread
+ * (a watchdog tick is threshold/2). */
+GST_START_TEST (test_stall_threshold_handover)
+{
+  gint64 worst;
+
+  worst = stall_run (50 * GST_MSECOND, TRUE);
+  g_print ("stall-threshold 50 ms: healthy pads' worst delay %.1f ms\n",
+      worst / 1000.0);
+  fail_unless (worst < (75 + SLOW * 150) * 1000, "worst delay %"
+      G_GINT64_FORMAT " us", worst);
+  worst = stall_run (300 * GST_MSECOND, FALSE);
+  g_print ("stall-threshold 300 ms: healthy pads' worst delay %.1f ms\n",
+      worst / 1000.0);
+  fail_unless (worst > 240 * 1000, "the healthy pads did not wait for the "
+      "threshold (%" G_GINT64_FORMAT " us): is it honoured?", worst);
+  fail_unless (worst < (450 + SLOW * 150) * 1000, "worst delay %"
+      G_GINT64_FORMAT " us", worst);
+}
+
+GST_END_TEST;
+
+/* A pad that returns, but too slowly (no stall), overruns again and again;
+ * past max-lag it is evicted: lag messages, then EOS and arcly-bus-evicted,
+ * then nothing.  The other pad loses nothing. */
+GST_START_TEST (test_slow_subscriber_evicted)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *a, *slow;
+  GstStructure *msg, *st;
+  guint64 total = 0, v = 0;
+  gboolean evicted = FALSE;
+  guint i, n = 300, got;
+
+  g_object_set (el, "threads", 2, "capacity", 32, "max-lag", 40,
+      "stall-threshold", 10 * GST_SECOND, NULL);
+  a = sub_new (el);
+  slow = sub_new (el);
+  slow->delay_us = 20000;
+  start_stream (el, pub);
+  for (i = 0; i < n; i++) {
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 10)),
+        GST_FLOW_OK);
+    g_usleep (2000);
+  }
+  msg = wait_message (gbus, "arcly-bus-evicted", 10000);
+  fail_unless (msg != NULL, "no arcly-bus-evicted message");
+  fail_unless_equals_string (gst_structure_get_string (msg, "pad-name"),
+      GST_PAD_NAME (slow->bus_pad));
+  fail_unless (gst_structure_get_uint64 (msg, "total-dropped", &total));
+  fail_unless (total > 40, "evicted after %" G_GUINT64_FORMAT, total);
+  gst_structure_free (msg);
+  fail_unless (sub_wait (slow, 0, TRUE, 5000), "evicted pad got no EOS");
+  fail_unless (stat_u64 (el, "lagged") >= 1);
+  fail_unless_equals_uint64 (stat_u64 (el, "evictions"), 1);
+  g_object_get (slow->bus_pad, "stats", &st, NULL);
+  fail_unless (gst_structure_get_boolean (st, "evicted", &evicted));
+  fail_unless (evicted);
+  fail_unless (gst_structure_get_uint64 (st, "frames-dropped", &v));
+  fail_unless_equals_uint64 (v, total);
+  fail_unless (gst_structure_get_uint64 (st, "lagged", &v));
+  fail_unless (v >= 1);
+  gst_structure_free (st);
+
+  LOCK (&slow->lock);
+  got = slow->bufs->len;
+  UNLOCK (&slow->lock);
+  for (; i < n + 30; i++)
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 10)),
+        GST_FLOW_OK);
+  fail_unless (sub_wait (a, n + 30, FALSE, 5000), "a got %u", a->bufs->len);
+  g_usleep (50 * 1000);
+  LOCK (&slow->lock);
+  fail_unless_equals_int (slow->bufs->len, got);
+  fail_unless_equals_int (slow->n_eos, 1);
+  fail_unless (g_str_has_suffix (slow->elog->str, "eos "));
+  UNLOCK (&slow->lock);
+  LOCK (&a->lock);
+  for (i = 0; i < n + 30; i++)
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (g_ptr_array_index (a->bufs,
+                i)), i * FRAME_DUR);
+  UNLOCK (&a->lock);
+
+  sub_free (el, a);
+  sub_free (el, slow);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+/* The element's and the pads' statistics on a paced 30 fps stream. */
+GST_START_TEST (test_stats)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *a, *b;
+  GstStructure *st;
+  guint64 bytes = 0, cache_bytes = 0, v;
+  gdouble fps = 0;
+  gboolean flag = TRUE;
+  gint64 end;
+  guint i = 0, k, cache_frames;
+
+  a = sub_new (el);
+  b = sub_new (el);
+  start_stream (el, pub);
+  end = g_get_monotonic_time () + 1400 * G_TIME_SPAN_MILLISECOND;
+  while (g_get_monotonic_time () < end) {
+    GstBuffer *buf = make_frame (i, 10);
+
+    bytes += gst_buffer_get_size (buf);
+    fail_unless_equals_int (gst_pad_push (pub, buf), GST_FLOW_OK);
+    i++;
+    g_usleep (G_USEC_PER_SEC / 30);
+  }
+  fail_unless (sub_wait (a, i, FALSE, 5000));
+  fail_unless (sub_wait (b, i, FALSE, 5000));
+  /* the GOP in the cache: from the last keyframe on */
+  cache_frames = (i - 1) % 10 + 1;
+  for (k = i - cache_frames; k < i; k++)
+    cache_bytes += 100 + (k % 7);
+
+  g_object_get (el, "stats", &st, NULL);
+  GST_INFO ("%" GST_PTR_FORMAT, st);
+  fail_unless (gst_structure_get_uint (st, "subscribers", &k));
+  fail_unless_equals_int (k, 2);
+  fail_unless (gst_structure_get_uint64 (st, "frames-published", &v));
+  fail_unless_equals_uint64 (v, i);
+  fail_unless (gst_structure_get_uint64 (st, "bytes-published", &v));
+  fail_unless_equals_uint64 (v, bytes);
+  fail_unless (gst_structure_get_double (st, "fps", &fps));
+  fail_unless (fps > 20 && fps < 40, "fps %f", fps);
+  /* bitrate and fps over the same window: bits per frame = 8 x 100..106 */
+  fail_unless (gst_structure_get_uint64 (st, "bitrate", &v));
+  fail_unless (v / fps >= 8 * 99 && v / fps <= 8 * 107, "bitrate %"
+      G_GUINT64_FORMAT " at %f fps", v, fps);
+  fail_unless (gst_structure_get_uint (st, "cache-frames", &k));
+  fail_unless_equals_int (k, cache_frames);
+  fail_unless (gst_structure_get_uint64 (st, "cache-bytes", &v));
+  fail_unless_equals_uint64 (v, cache_bytes);
+  fail_unless (gst_structure_get_uint64 (st, "lagged", &v));
+  fail_unless_equals_uint64 (v, 0);
+  fail_unless (gst_structure_get_uint64 (st, "frames-dropped", &v));
+  fail_unless_equals_uint64 (v, 0);
+  fail_unless (gst_structure_get_uint64 (st, "evictions", &v));
+  fail_unless_equals_uint64 (v, 0);
+  gst_structure_free (st);
+
+  g_object_get (b->bus_pad, "stats", &st, NULL);
+  fail_unless (gst_structure_get_uint64 (st, "frames-pushed", &v));
+  fail_unless_equals_uint64 (v, i);
+  fail_unless (gst_structure_get_uint64 (st, "bytes-pushed", &v));
+  fail_unless_equals_uint64 (v, bytes);
+  fail_unless (gst_structure_get_uint64 (st, "lag-frames", &v));
+  fail_unless_equals_uint64 (v, 0);
+  fail_unless (gst_structure_get_uint64 (st, "lagged", &v));
+  fail_unless_equals_uint64 (v, 0);
+  fail_unless (gst_structure_get_boolean (st, "stalled", &flag));
+  fail_if (flag);
+  fail_unless (gst_structure_get_boolean (st, "evicted", &flag));
+  fail_if (flag);
+  gst_structure_free (st);
+
+  sub_free (el, a);
+  sub_free (el, b);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+static gint
+wait_fku (gint at_least, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (g_atomic_int_get (&fku_events) < at_least &&
+      g_get_monotonic_time () < end)
+    g_usleep (5000);
+  return g_atomic_int_get (&fku_events);
+}
+
+/* Joiners that must wait for a keyframe ask upstream for one at most once
+ * a second, again after a second, and never with request-keyframe=false. */
+GST_START_TEST (test_keyframe_request_rate)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  Sub *s[4];
+  guint i;
+
+  g_atomic_int_set (&fku_events, 0);
+  g_object_set (el, "gop-max-frames", 5, NULL);
+  start_stream (el, pub);
+  for (i = 0; i < 10; i++)
+    gst_pad_push (pub, make_frame (i, 100));
+  s[0] = sub_new (el);
+  fail_unless_equals_int (wait_fku (1, 2000), 1);
+  s[1] = sub_new (el);
+  g_usleep (200 * 1000);
+  fail_unless_equals_int (g_atomic_int_get (&fku_events), 1);
+  g_usleep (900 * 1000);
+  s[2] = sub_new (el);
+  fail_unless_equals_int (wait_fku (2, 2000), 2);
+  g_object_set (el, "request-keyframe", FALSE, NULL);
+  g_usleep (1100 * 1000);
+  s[3] = sub_new (el);
+  g_usleep (200 * 1000);
+  fail_unless_equals_int (g_atomic_int_get (&fku_events), 2);
+  for (i = 0; i < G_N_ELEMENTS (s); i++)
+    sub_free (el, s[i]);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
+static gboolean
+pool_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_ALLOCATION) {
+    GstBufferPool *pool = gst_buffer_pool_new ();
+
+    gst_query_add_allocation_pool (query, pool, 4096, 2, 0);
+    gst_object_unref (pool);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+/* The allocation query is answered without a pool even when a subscriber
+ * would propose one; in a live pipeline the latency through the bus is the
+ * source's. */
+GST_START_TEST (test_allocation_and_live_latency)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  GstElement *pipe, *src, *sink;
+  GstPad *srcpad, *sinkpad;
+  GstQuery *q;
+  GstCaps *caps;
+  GError *err = NULL;
+  gboolean live = FALSE, src_live = FALSE;
+  GstClockTime min, max, src_min, src_max;
+  Sub *a;
+  gint64 pos = -1;
+
+  a = sub_new (el);
+  gst_pad_set_query_function (a->sink, pool_query);
+  start_stream (el, pub);
+  caps = gst_caps_new_empty_simple ("video/x-test");
+  q = gst_query_new_allocation (caps, TRUE);
+  fail_unless (gst_pad_query (a->sink, q));
+  fail_unless_equals_int (gst_query_get_n_allocation_pools (q), 1);
+  gst_query_unref (q);
+  q = gst_query_new_allocation (caps, TRUE);
+  fail_unless (gst_pad_peer_query (pub, q));
+  fail_unless_equals_int (gst_query_get_n_allocation_pools (q), 0);
+  gst_query_unref (q);
+  gst_caps_unref (caps);
+  sub_free (el, a);
+  free_bus (el, pub, gbus);
+
+  pipe = gst_parse_launch ("videotestsrc is-live=true name=src ! "
+      "video/x-raw,width=64,height=48,framerate=30/1 ! arclybus name=b "
+      "b. ! fakesink name=s0 sync=true b. ! fakesink name=s1 sync=true", &err);
+  fail_unless (pipe != NULL, "%s", err ? err->message : "?");
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_get_state (pipe, NULL, NULL,
+          10 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+  srcpad = gst_element_get_static_pad (src, "src");
+  q = gst_query_new_latency ();
+  fail_unless (gst_pad_query (srcpad, q));
+  gst_query_parse_latency (q, &src_live, &src_min, &src_max);
+  gst_query_unref (q);
+  /* what a subscriber's sink sees upstream: the source's latency, the bus
+   * adds none */
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "s1");
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  q = gst_query_new_latency ();
+  fail_unless (gst_pad_peer_query (sinkpad, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  gst_query_unref (q);
+  fail_unless (src_live && live, "the bus's src pad is not reported live");
+  fail_unless_equals_uint64 (min, src_min);
+  fail_unless_equals_uint64 (max, src_max);
+  fail_unless (src_min > 0);
+  /* and the pipeline as a whole is live */
+  q = gst_query_new_latency ();
+  fail_unless (gst_element_query (pipe, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  gst_query_unref (q);
+  fail_unless (live);
+  fail_unless (min >= src_min);
+  pos = -1;
+  fail_unless (gst_pad_peer_query_position (sinkpad, GST_FORMAT_TIME, &pos));
+  fail_unless (pos >= 0);
+  gst_object_unref (sinkpad);
+  gst_object_unref (sink);
+  fail_unless (gst_element_query_position (pipe, GST_FORMAT_TIME, &pos));
+  fail_unless (pos >= 0);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (srcpad);
+  gst_object_unref (src);
+  gst_object_unref (pipe);
+}
+
+GST_END_TEST;
+
 static Suite *
 arclybus_suite (void)
 {
@@ -1253,6 +1908,14 @@ arclybus_suite (void)
   tcase_add_test (tc, test_audio_and_raw_streams);
   tcase_add_test (tc, test_subscriber_restarts_on_keyframe);
   tcase_add_test (tc, test_late_join_h264);
+  tcase_add_test (tc, test_serialized_events_in_order);
+  tcase_add_test (tc, test_downstream_errors_isolated);
+  tcase_add_test (tc, test_flush_resets_cursors_and_cache);
+  tcase_add_test (tc, test_stall_threshold_handover);
+  tcase_add_test (tc, test_slow_subscriber_evicted);
+  tcase_add_test (tc, test_stats);
+  tcase_add_test (tc, test_keyframe_request_rate);
+  tcase_add_test (tc, test_allocation_and_live_latency);
   return s;
 }
 
