@@ -46,9 +46,9 @@
  * then sleeps on `work_cond`.
  *
  * Stalls (like a Go runtime handing the processor to a new thread when one
- * blocks in a system call): a watchdog thread wakes every stall-threshold/2
- * and marks a worker whose push has not returned within `stall-threshold` as
- * stalled.  The worker leaves the pool and becomes that pad's own thread, and
+ * blocks in a system call): a watchdog thread wakes once per
+ * `stall-threshold`, or sooner when the oldest push in progress reaches
+ * it, and marks a worker whose push has not returned by then as stalled.  The worker leaves the pool and becomes that pad's own thread, and
  * the watchdog starts a replacement so the pool keeps `threads` workers for
  * everyone else.  When the push returns the stalled worker keeps serving
  * only its pad (overrun → keyframe skip) until the pad has caught up, then
@@ -870,13 +870,18 @@ worker_main (gpointer data)
 }
 
 /* (L) Marks workers stuck in a push as stalled, tops the pool up, evicts
- * stalled pads past max-lag.  Returns messages to post. */
+ * stalled pads past max-lag.  Returns messages to post; *@next is when to
+ * look again: the moment the oldest push in progress passes the threshold
+ * (a push that starts later cannot pass it sooner than now + threshold),
+ * or sooner while a stalled pad may still pass max-lag. */
 static GList *
-watchdog_tick (GstArclyBus * self, gint64 now)
+watchdog_tick (GstArclyBus * self, gint64 now, gint64 * next)
 {
   GstClockTime thr = self->stall_threshold;
+  gint64 thr_us = (gint64) ((thr + GST_USECOND - 1) / GST_USECOND);
   GList *l, *msgs = NULL;
 
+  *next = now + thr_us + 1;
   for (l = self->workers; l; l = l->next) {
     BusWorker *w = l->data;
     GstArclyBusPad *p = w->pad;
@@ -884,7 +889,9 @@ watchdog_tick (GstArclyBus * self, gint64 now)
     if (w->is_watchdog || p == NULL)
       continue;
     if (!w->stalled && w->push_start != 0
-        && (GstClockTime) (now - w->push_start) * GST_USECOND > thr) {
+        && (GstClockTime) (now - w->push_start) * GST_USECOND <= thr) {
+      *next = MIN (*next, w->push_start + thr_us + 1);
+    } else if (!w->stalled && w->push_start != 0) {
       GST_INFO_OBJECT (self, "push to %s blocked for more than %"
           GST_TIME_FORMAT ": it keeps its thread, the pool gets a new one",
           GST_PAD_NAME (p), GST_TIME_ARGS (thr));
@@ -896,6 +903,8 @@ watchdog_tick (GstArclyBus * self, gint64 now)
     if (w->stalled && self->max_lag > 0 && !p->evicted && self->ring) {
       guint64 lost = p->dropped + p->cur.dropped +
           arcly_bus_ring_lost_behind (self->ring, &p->cur);
+
+      *next = MIN (*next, now + MAX (thr_us / 2, 1000));
 
       if (lost > self->max_lag) {
         p->evicted = TRUE;
@@ -925,9 +934,8 @@ watchdog_main (gpointer data)
 
   BUS_LOCK (self);
   while (self->running && w->gen == self->gen) {
-    gint64 now = g_get_monotonic_time ();
-    GList *msgs = watchdog_tick (self, now), *l;
-    gint64 period = MAX (GST_TIME_AS_USECONDS (self->stall_threshold) / 2, 1000);
+    gint64 now = g_get_monotonic_time (), next;
+    GList *msgs = watchdog_tick (self, now, &next), *l;
 
     if (msgs) {
       BUS_UNLOCK (self);
@@ -937,7 +945,7 @@ watchdog_main (gpointer data)
       BUS_LOCK (self);
       continue;
     }
-    bus_wait_until (self, &self->watch_cond, now + period);
+    bus_wait_until (self, &self->watch_cond, next);
   }
   worker_exit (self, w);
   BUS_UNLOCK (self);
