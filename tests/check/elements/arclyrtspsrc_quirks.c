@@ -121,6 +121,9 @@ GST_START_TEST (test_digest_and_basic)
           "\"scheme\":\"Digest\"", NULL) >= 3);
   fail_unless_equals_int (log_count (q, "\"event\":\"auth\"",
           "\"scheme\":\"Basic\"", NULL), 0);
+  /* the challenge is answered once and reused for every later request */
+  fail_unless_equals_int (log_count (q, "\"event\":\"response\"",
+          "\"status\":401", NULL), 1);
   quirk_free (q);
 }
 
@@ -135,6 +138,8 @@ GST_START_TEST (test_digest_multi_algo)
   fail_unless (log_count (q, "\"event\":\"auth\"", "\"ok\":true",
           "\"algorithm\":\"SHA-256\"", NULL) >= 3);
   fail_unless_equals_int (log_count (q, "sha-256-required", NULL), 0);
+  fail_unless_equals_int (log_count (q, "\"event\":\"response\"",
+          "\"status\":401", NULL), 1);
   quirk_free (q);
 }
 
@@ -150,6 +155,8 @@ GST_START_TEST (test_digest_uri_check)
   fail_unless_equals_int (log_count (q, "\"uri_has_at\":true", NULL), 0);
   fail_unless (log_count (q, "\"method\":\"SETUP\"", "\"ok\":true", NULL)
       >= 2);
+  fail_unless_equals_int (log_count (q, "\"event\":\"response\"",
+          "\"status\":401", NULL), 1);
   quirk_free (q);
 }
 
@@ -264,6 +271,341 @@ GST_START_TEST (test_not_found)
 
 GST_END_TEST;
 
+/* Every debug line of the element, to prove credentials never show up. */
+static GMutex log_lock;
+static GString *log_text;
+
+static void
+capture_log (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  if (!g_str_has_prefix (gst_debug_category_get_name (category),
+          "arclyrtspsrc"))
+    return;
+  g_mutex_lock (&log_lock);
+  if (log_text)
+    g_string_append_printf (log_text, "%s\n",
+        gst_debug_message_get (message));
+  g_mutex_unlock (&log_lock);
+}
+
+/* The track controls are absolute URLs with the credentials in them: the
+ * Digest uri is the request URL without them, and they never reach the
+ * element's debug log. */
+GST_START_TEST (test_digest_control_credentials)
+{
+  Quirk *q;
+
+  g_mutex_lock (&log_lock);
+  log_text = g_string_new (NULL);
+  g_mutex_unlock (&log_lock);
+  gst_debug_set_threshold_for_name ("arclyrtspsrc*", GST_LEVEL_LOG);
+  gst_debug_add_log_function (capture_log, NULL, NULL);
+
+  q = quirk_start ("digest-control-credentials", TRUE);
+  quirk_play (q);
+  ctx_assert_flowing (q->ctx, 10, 20000, "digest-control-credentials");
+  fail_unless_equals_int (log_count (q, "uri-has-credentials", NULL), 0);
+  fail_unless_equals_int (log_count (q, "\"uri_has_at\":true", NULL), 0);
+  fail_unless (log_count (q, "\"method\":\"SETUP\"", "\"ok\":true",
+          "trackID=0", NULL) == 1);
+  fail_unless (log_count (q, "\"method\":\"SETUP\"", "\"ok\":true",
+          "trackID=1", NULL) == 1);
+  fail_unless_equals_int (log_count (q, "\"event\":\"response\"",
+          "\"status\":401", NULL), 1);
+  ctx_stop (q->ctx);
+
+  gst_debug_remove_log_function (capture_log);
+  gst_debug_set_threshold_for_name ("arclyrtspsrc*", GST_LEVEL_NONE);
+  g_mutex_lock (&log_lock);
+  fail_unless (strstr (log_text->str, "trackID=1") != NULL,
+      "the log does not show the controls: %s", log_text->str);
+  fail_if (strstr (log_text->str, PASS) != NULL, "password in the log");
+  fail_if (strstr (log_text->str, USER ":") != NULL, "userinfo in the log");
+  g_string_free (log_text, TRUE);
+  log_text = NULL;
+  g_mutex_unlock (&log_lock);
+  fail_if (strstr (q->ctx->messages->str, PASS) != NULL);
+  quirk_free (q);
+}
+
+GST_END_TEST;
+
+/* Audio leaves the camera 200 ms after its capture time and the PLAY reply
+ * has no RTP-Info: only the RTCP sender reports tell that audio and video
+ * captured at the same instant belong together.  Once aligned (video
+ * delayed, slewed at 1 ms per frame), video PTS are 200 ms further ahead
+ * of their arrival than audio PTS; without the SRs both would be ~equal. */
+static void
+check_av_offset (const gchar * scenario)
+{
+  Quirk *q = quirk_start (scenario, FALSE);
+  PadRecord *v, *a;
+  gint64 dv, da;
+
+  quirk_play (q);
+  ctx_assert_flowing (q->ctx, 30, 20000, scenario);
+  ctx_run_until (q->ctx, NULL, NULL, 9000, FALSE);
+  ctx_assert_flowing (q->ctx, 70, 5000, scenario);
+  g_mutex_lock (&q->ctx->lock);
+  v = ctx_pad (q->ctx, TRUE);
+  a = ctx_pad (q->ctx, FALSE);
+  fail_unless (v && a);
+  dv = median_offset (v);
+  da = median_offset (a);
+  fail_unless_equals_int (v->backwards, 0);
+  fail_unless_equals_int (a->backwards, 0);
+  fail_unless_equals_int (v->rtcp_like, 0);
+  fail_unless_equals_int (a->rtcp_like, 0);
+  g_mutex_unlock (&q->ctx->lock);
+  GST_INFO ("%s: video - audio offset %" G_GINT64_FORMAT " ms", scenario,
+      (dv - da) / GST_MSECOND);
+  fail_unless (dv - da > 140 * GST_MSECOND && dv - da < 260 * GST_MSECOND,
+      "%s: video - audio offset %" G_GINT64_FORMAT " ms, want ~200",
+      scenario, (dv - da) / GST_MSECOND);
+  fail_unless_equals_int (q->ctx->reconnecting, 0);
+  quirk_free (q);
+}
+
+GST_START_TEST (test_av_offset_sr)
+{
+  check_av_offset ("av-offset");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_av_offset_sr_on_rtp_channel)
+{
+  check_av_offset ("av-offset-rtcp-on-rtp");
+}
+
+GST_END_TEST;
+
+/* Only an ONVIF metadata track: a final STREAM CODEC_NOT_FOUND error, no
+ * SETUP, no retry */
+GST_START_TEST (test_no_av_track)
+{
+  Quirk *q = quirk_start ("no-av-track", FALSE);
+  GError *e = NULL;
+
+  g_object_set (q->ctx->src, "retry-backoff", 100, NULL);
+  quirk_play (q);
+  fail_unless (ctx_run_until (q->ctx, cond_error, NULL, 5000, TRUE));
+  gst_message_parse_error (q->ctx->error, &e, NULL);
+  fail_unless (g_error_matches (e, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_CODEC_NOT_FOUND), "%s", e->message);
+  g_error_free (e);
+  ctx_run_until (q->ctx, NULL, NULL, 700, TRUE);
+  fail_unless_equals_int (q->ctx->reconnecting, 0);
+  fail_unless_equals_int (q->ctx->pads->len, 0);
+  fail_unless_equals_int (log_count (q, "\"method\":\"SETUP\"", NULL), 0);
+  quirk_free (q);
+}
+
+GST_END_TEST;
+
+/* A body of 10 MB, a 70000-byte header line, 200 headers: each is a
+ * protocol error that reconnects (no crash, no unbounded allocation), and
+ * the stream comes up on the fourth connection. */
+GST_START_TEST (test_oversized_replies)
+{
+  Quirk *q = quirk_start ("oversized-reply", FALSE);
+
+  g_object_set (q->ctx->src, "retry-backoff", 100, "retry-backoff-max", 400,
+      NULL);
+  quirk_play (q);
+  ctx_assert_flowing (q->ctx, 20, 20000, "after three oversized replies");
+  fail_unless_equals_int (log_count (q, "\"event\":\"oversized\"", NULL), 3);
+  fail_unless_equals_int (q->ctx->reconnecting, 3);
+  fail_unless_equals_int (q->ctx->connected, 1);
+  fail_unless (strstr (q->ctx->messages->str, "protocol") != NULL, "%s",
+      q->ctx->messages->str);
+  fail_unless (q->ctx->error == NULL);
+  quirk_free (q);
+}
+
+GST_END_TEST;
+
+/* RTP time wraps 1.5 s after PLAY: PTS go on from where they were (a
+ * 32-bit mistake would go back, or jump 13 hours ahead at 90 kHz) */
+GST_START_TEST (test_rtp_wrap)
+{
+  Quirk *q = quirk_start ("rtp-wrap", FALSE);
+  guint i;
+
+  quirk_play (q);
+  ctx_assert_flowing (q->ctx, 20, 20000, "rtp-wrap");
+  ctx_run_until (q->ctx, NULL, NULL, 2500, FALSE);
+  ctx_assert_flowing (q->ctx, 30, 5000, "after the wrap");
+  g_mutex_lock (&q->ctx->lock);
+  fail_unless_equals_int (q->ctx->pads->len, 2);
+  for (i = 0; i < q->ctx->pads->len; i++) {
+    PadRecord *r = g_ptr_array_index (q->ctx->pads, i);
+    GstClockTime span = r->last_pts - r->first_pts;
+
+    fail_unless_equals_int (r->backwards, 0);
+    fail_unless (span > 2 * GST_SECOND && span < 15 * GST_SECOND,
+        "%s: PTS span %" GST_TIME_FORMAT, r->name, GST_TIME_ARGS (span));
+  }
+  g_mutex_unlock (&q->ctx->lock);
+  fail_unless_equals_int (log_count (q, "\"event\":\"setup\"", NULL), 2);
+  fail_unless_equals_int (q->ctx->reconnecting, 0);
+  quirk_free (q);
+}
+
+GST_END_TEST;
+
+/* Padded SSRCs before and after server-assigned channels: a Transport
+ * parse that stumbles over the padding loses the channels and no data
+ * flows; the RRs go to the assigned RTCP channels about those SSRCs. */
+GST_START_TEST (test_transport_padded_assigned)
+{
+  Quirk *q = quirk_start ("transport-padded-assigned", FALSE);
+
+  quirk_play (q);
+  ctx_assert_flowing (q->ctx, 30, 20000, "transport-padded-assigned");
+  ctx_run_until (q->ctx, NULL, NULL, 2500, FALSE);
+  fail_unless (log_count (q, "\"event\":\"frame\"", "\"channel\":5",
+          "000d93ff", NULL) >= 1, "%s", quirk_log (q));
+  fail_unless (log_count (q, "\"event\":\"frame\"", "\"channel\":7",
+          "0001a2b3", NULL) >= 1, "%s", quirk_log (q));
+  fail_unless_equals_int (q->ctx->reconnecting, 0);
+  quirk_free (q);
+}
+
+GST_END_TEST;
+
+/* Non-default properties: audio only, a fixed keep-alive interval, our
+ * User-Agent on every request, a 500 ms latency; and the stats. */
+GST_START_TEST (test_properties)
+{
+  Quirk *q = quirk_start ("normal", FALSE);
+  PadRecord *a;
+  gint64 da;
+  guint requests, i;
+  GstPad *pad;
+  GstQuery *query;
+  gboolean live = FALSE;
+  GstClockTime min_lat = 0, max_lat = 0;
+  GstStructure *stats = NULL;
+  const GValue *tracks;
+  guint64 bytes = 0;
+  guint bitrate = 0;
+
+  g_object_set (q->ctx->src, "streams", 2 /* audio */ , "keep-alive", 1000,
+      "user-agent", "arcly-test-agent/9", "latency", 500, NULL);
+  quirk_play (q);
+  ctx_assert_flowing (q->ctx, 20, 20000, "properties");
+  ctx_run_until (q->ctx, NULL, NULL, 3500, FALSE);
+  ctx_assert_flowing (q->ctx, 70, 5000, "properties");
+
+  g_mutex_lock (&q->ctx->lock);
+  fail_unless_equals_int (q->ctx->pads->len, 1);
+  a = ctx_pad (q->ctx, FALSE);
+  fail_unless (a != NULL);
+  fail_unless_equals_string (a->name, "audio_0");
+  da = median_offset (a);
+  g_mutex_unlock (&q->ctx->lock);
+  /* the first packet maps to its arrival + latency */
+  fail_unless (da > 400 * GST_MSECOND && da < 650 * GST_MSECOND,
+      "audio PTS - arrival %" G_GINT64_FORMAT " ms", da / GST_MSECOND);
+
+  fail_unless_equals_int (log_count (q, "\"event\":\"request\"",
+          "\"method\":\"SETUP\"", NULL), 1);
+  fail_unless_equals_int (log_count (q, "\"event\":\"request\"",
+          "\"method\":\"SETUP\"", "trackID=1", NULL), 1);
+  fail_unless (log_count (q, "\"event\":\"request\"",
+          "\"method\":\"GET_PARAMETER\"", NULL) >= 3, "%s", quirk_log (q));
+  requests = log_count (q, "\"event\":\"request\"", NULL);
+  fail_unless (requests >= 7);
+  fail_unless_equals_int (log_count (q, "\"event\":\"request\"",
+          "\"User-Agent\":\"arcly-test-agent/9\"", NULL), requests);
+
+  pad = gst_element_get_static_pad (q->ctx->src, "audio_0");
+  query = gst_query_new_latency ();
+  fail_unless (gst_pad_query (pad, query));
+  gst_query_parse_latency (query, &live, &min_lat, &max_lat);
+  fail_unless (live);
+  fail_unless_equals_uint64 (min_lat, 500 * GST_MSECOND);
+  fail_unless_equals_uint64 (max_lat, 500 * GST_MSECOND);
+  gst_query_unref (query);
+  gst_object_unref (pad);
+
+  g_object_get (q->ctx->src, "stats", &stats, NULL);
+  fail_unless_equals_string (gst_structure_get_string (stats, "state"),
+      "playing");
+  fail_unless_equals_string (gst_structure_get_string (stats, "last-error"),
+      "");
+  fail_unless (gst_structure_get_uint (stats, "bitrate", &bitrate));
+  /* 47 packets/s of 65 bytes: ~25 kbit/s */
+  fail_unless (bitrate > 10000 && bitrate < 100000, "bitrate %u", bitrate);
+  tracks = gst_structure_get_value (stats, "tracks");
+  fail_unless_equals_int (gst_value_array_get_size (tracks), 1);
+  for (i = 0; i < gst_value_array_get_size (tracks); i++) {
+    const GstStructure *ts =
+        gst_value_get_structure (gst_value_array_get_value (tracks, i));
+
+    fail_unless_equals_string (gst_structure_get_string (ts, "pad"),
+        "audio_0");
+    fail_unless_equals_string (gst_structure_get_string (ts, "media"),
+        "audio");
+    fail_unless (gst_structure_get_uint64 (ts, "bytes", &bytes));
+    fail_unless (bytes > 1000);
+  }
+  gst_structure_free (stats);
+  quirk_free (q);
+}
+
+GST_END_TEST;
+
+static guint
+count_dir (const gchar * path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  fail_unless (d != NULL);
+  while (g_dir_read_name (d))
+    n++;
+  g_dir_close (d);
+  return n;
+}
+
+static void
+cycle (const gchar * scenario, gboolean wait_flow)
+{
+  Quirk *q = quirk_start (scenario, FALSE);
+
+  g_object_set (q->ctx->src, "timeout", 60000, NULL);
+  quirk_play (q);
+  if (wait_flow)
+    ctx_assert_flowing (q->ctx, 10, 20000, scenario);
+  else
+    g_usleep (500 * G_TIME_SPAN_MILLISECOND);
+  fail_unless (ctx_stop (q->ctx) < G_TIME_SPAN_SECOND);
+  quirk_free (q);
+}
+
+/* No thread or file descriptor outlives the element: stopping while
+ * streaming and while a request hangs leaves the process as it was. */
+GST_START_TEST (test_no_fd_or_thread_left)
+{
+  guint fds, threads;
+
+  /* the first run creates GLib's and GStreamer's own long-lived helpers */
+  cycle ("normal", TRUE);
+  fds = count_dir ("/proc/self/fd");
+  threads = count_dir ("/proc/self/task");
+  cycle ("normal", TRUE);
+  cycle ("never-answer", FALSE);
+  cycle ("normal", TRUE);
+  fail_unless_equals_int (count_dir ("/proc/self/fd"), fds);
+  fail_unless_equals_int (count_dir ("/proc/self/task"), threads);
+}
+
+GST_END_TEST;
+
 static Suite *
 arclyrtspsrc_quirks_suite (void)
 {
@@ -287,6 +629,15 @@ arclyrtspsrc_quirks_suite (void)
   tcase_add_test (tc, test_transport_no_interleaved);
   tcase_add_test (tc, test_rtcp_wrong_channel);
   tcase_add_test (tc, test_not_found);
+  tcase_add_test (tc, test_digest_control_credentials);
+  tcase_add_test (tc, test_av_offset_sr);
+  tcase_add_test (tc, test_av_offset_sr_on_rtp_channel);
+  tcase_add_test (tc, test_no_av_track);
+  tcase_add_test (tc, test_oversized_replies);
+  tcase_add_test (tc, test_rtp_wrap);
+  tcase_add_test (tc, test_transport_padded_assigned);
+  tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_no_fd_or_thread_left);
   return s;
 }
 
