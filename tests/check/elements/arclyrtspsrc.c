@@ -101,14 +101,17 @@ check_streaming (const gchar * auth)
   fail_unless_equals_int (a->disconts, 1);
   dv = median_offset (v);
   da = median_offset (a);
-  /* PTS − arrival per pad: after the RTCP SR alignment the PTS follow the
-   * camera's capture times, so this difference is the camera's own A/V
-   * latency skew (x264enc vs voaacenc), which grows when the 2 shared
-   * cores are overloaded; the strict 100 ms A/V check is against the
-   * scripted server, which sends every frame at its capture time
-   * (arclyrtspsrc_quirks test_normal_rr_and_teardown).  Here: bounded, and
-   * ahead of arrival. */
-  fail_unless (ABS (dv - da) < 300 * GST_MSECOND,
+  GST_INFO ("%s: video offset %" G_GINT64_FORMAT " ms, audio %"
+      G_GINT64_FORMAT " ms", auth, dv / GST_MSECOND, da / GST_MSECOND);
+  /* PTS − arrival per pad (median of the last 64 buffers): audio and
+   * video arriving together carry PTS within 100 ms of each other, as the
+   * issue asks.  After the RTCP SR alignment the PTS follow the camera's
+   * capture times, so the difference also holds the camera's own encoder
+   * skew (x264enc vs voaacenc): measured 0-1 ms, also with 4 busy loops on
+   * the 2 cores.  The scripted server, which sends every frame at its
+   * capture time, checks the same (test_normal_rr_and_teardown) and an
+   * SR-only alignment (test_av_offset_sr). */
+  fail_unless (ABS (dv - da) < 100 * GST_MSECOND,
       "A/V apart by %" G_GINT64_FORMAT " ms", (dv - da) / GST_MSECOND);
   fail_unless (dv > 0 && dv < 400 * GST_MSECOND, "video offset %"
       G_GINT64_FORMAT " ms", dv / GST_MSECOND);
@@ -157,7 +160,8 @@ check_streaming (const gchar * auth)
   }
   gst_query_parse_latency (q, &live, &min_lat, &max_lat);
   fail_unless (live);
-  fail_unless (min_lat >= 200 * GST_MSECOND);
+  fail_unless_equals_uint64 (min_lat, 200 * GST_MSECOND);
+  fail_unless_equals_uint64 (max_lat, 200 * GST_MSECOND);
   gst_query_unref (q);
 
   g_object_get (ctx->src, "stats", &stats, NULL);
@@ -170,6 +174,23 @@ check_streaming (const gchar * auth)
     fail_unless (packets >= 100);
     fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
             (stats, "tracks")), 2);
+    {
+      guint bitrate = 0, i;
+      const GValue *tracks = gst_structure_get_value (stats, "tracks");
+
+      /* the test camera sends ~1 Mbit/s of video */
+      fail_unless (gst_structure_get_uint (stats, "bitrate", &bitrate));
+      fail_unless (bitrate > 50000, "bitrate %u", bitrate);
+      for (i = 0; i < 2; i++) {
+        const GstStructure *ts =
+            gst_value_get_structure (gst_value_array_get_value (tracks, i));
+        guint64 tp = 0, tb = 0;
+
+        fail_unless (gst_structure_get_uint64 (ts, "packets", &tp));
+        fail_unless (gst_structure_get_uint64 (ts, "bytes", &tb));
+        fail_unless (tp > 0 && tb > tp * 12);
+      }
+    }
   }
   gst_structure_free (stats);
 
@@ -373,6 +394,8 @@ GST_START_TEST (test_reconnect)
     g_object_get (ctx->src, "stats", &stats, NULL);
     fail_unless (gst_structure_get_uint (stats, "reconnects", &reconnects));
     fail_unless (reconnects >= 1);
+    /* the reason of the last reconnect stays readable */
+    fail_unless (strlen (gst_structure_get_string (stats, "last-error")) > 0);
     gst_structure_free (stats);
   }
   ctx_free (ctx);
@@ -481,6 +504,18 @@ GST_START_TEST (test_shutdown_hung_server)
 
 GST_END_TEST;
 
+static guint
+count_in (const gchar * text, const gchar * needle)
+{
+  guint n = 0;
+
+  while ((text = strstr (text, needle))) {
+    n++;
+    text += strlen (needle);
+  }
+  return n;
+}
+
 /* With a refusing server and max-retries, the backoff spaces the attempts
  * and ends in an error. */
 GST_START_TEST (test_max_retries)
@@ -505,6 +540,11 @@ GST_START_TEST (test_max_retries)
   /* 200 + 400 + 400 ms of backoff at least */
   fail_unless (g_get_monotonic_time () - t0 >= 900 * G_TIME_SPAN_MILLISECOND);
   fail_unless_equals_int (ctx->reconnecting, 3);
+  /* 200 ms doubled, capped at retry-backoff-max */
+  fail_unless_equals_int (count_in (ctx->messages->str,
+          "delay-ms=(uint)200,"), 1);
+  fail_unless_equals_int (count_in (ctx->messages->str,
+          "delay-ms=(uint)400,"), 2);
   gst_message_parse_error (ctx->error, &e, NULL);
   fail_unless (e->domain == GST_RESOURCE_ERROR);
   g_error_free (e);

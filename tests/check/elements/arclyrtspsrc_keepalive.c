@@ -32,6 +32,10 @@ GST_START_TEST (test_digest_qop_stale)
           "\"qop\":\"auth\"", NULL) >= 5);
   fail_unless_equals_int (log_count (q, "\"event\":\"auth\"",
           "wrong-credentials", NULL), 0);
+  /* two challenges only: the first request and the stale nonce; every
+   * other request reused the challenge */
+  fail_unless_equals_int (log_count (q, "\"event\":\"response\"",
+          "\"status\":401", NULL), 2);
   fail_unless_equals_int (log_count (q, "\"event\":\"session-timeout\"",
           NULL), 0);
   fail_unless_equals_int (q->ctx->reconnecting, 0);
