@@ -89,6 +89,17 @@ typedef enum {
  * exact boundary; do not make a segment one GOP longer because of that. */
 #define CUT_TOLERANCE (GST_MSECOND)
 
+/* 8216bis 4.4.4.9: every part lasts at most the part target and at least
+ * 85 % of it, except a part that starts with a keyframe (INDEPENDENT) and
+ * the last part of a segment. */
+#define PART_MIN_PERCENT 85
+
+/* fMP4 LL-HLS: the muxer cuts a chunk at least this often per part (in
+ * practice one per video frame, and always at a keyframe); the writer
+ * groups chunks into parts, so a part can end near its target whatever
+ * the GOP length. */
+#define CHUNKS_PER_PART 10
+
 enum {
   PROP_0,
   PROP_LOCATION,
@@ -175,6 +186,9 @@ struct _GstArclyHlsSink {
   GPtrArray *part_bufs;         /* GstBuffer */
   GstClockTime part_start;
   gboolean part_independent;
+  gboolean saw_delta;           /* a non-keyframe unit came: keyframes are
+                                 * worth starting a part with */
+  GstClockTime lead_rt;         /* latest unit start so far */
   guint part_index;
   HlsFileEntry *seg_entry;
   GstClockTime last_unit_duration;
@@ -638,7 +652,10 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
     return FALSE;
   }
   g_ptr_array_set_size (self->part_bufs, 0);
-  dur = end > self->part_start ? end - self->part_start : 0;
+  /* a part holds data: never list it as lasting nothing (TS audio that
+   * ends exactly where a segment is cut) */
+  dur = end > self->part_start + GST_MSECOND ? end - self->part_start :
+      GST_MSECOND;
   uri = make_uri (self, path);
   arcly_hls_playlist_add_part (self->playlist, uri,
       (gdouble) dur / GST_SECOND, self->part_independent);
@@ -888,7 +905,7 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
 {
   GstClockTime ts, rt, end = GST_CLOCK_TIME_NONE;
   gboolean key = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
-  gboolean discont = FALSE, part_dur_ok;
+  gboolean discont = FALSE, part_dur_ok, leading;
   GstClockTime part_target = self->cfg.part_duration * GST_MSECOND;
   GstBuffer **bufs;
   guint n_bufs, i;
@@ -967,19 +984,32 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
     }
   }
 
-  if (parts_enabled (self) && self->part_bufs->len > 0
-      && self->cfg.format == ARCLY_HLS_FORMAT_MPEGTS) {
-    /* TS: close the part before this unit if it would exceed the target */
+  if (!key)
+    self->saw_delta = TRUE;
+  /* TS: audio units lag the video ones (and last longer); only the units
+   * that lead the stream's time decide where parts end */
+  leading = !GST_CLOCK_TIME_IS_VALID (self->lead_rt)
+      || rt + CUT_TOLERANCE >= self->lead_rt;
+  if (!GST_CLOCK_TIME_IS_VALID (self->lead_rt) || rt > self->lead_rt)
+    self->lead_rt = rt;
+  if (parts_enabled (self) && self->part_bufs->len > 0 && leading) {
+    /* Units (TS access units, fMP4 chunks) are grouped into a part.  Close
+     * it before this unit if the unit would take it past the target, or if
+     * the unit is a keyframe and the part is long enough already (the next
+     * part is then INDEPENDENT). */
     GstClockTime unit = GST_CLOCK_TIME_IS_VALID (end) ? end - rt : 0;
+    GstClockTime part_min = part_target * PART_MIN_PERCENT / 100;
 
-    if (rt + unit > self->part_start + part_target + CUT_TOLERANCE
-        && !close_part (self, rt))
+    if ((rt + unit > self->part_start + part_target
+            || (key && self->saw_delta && rt + CUT_TOLERANCE >=
+                self->part_start + part_min)) && !close_part (self, rt))
       return GST_FLOW_ERROR;
   }
-  if (parts_enabled (self) && self->part_bufs->len == 0) {
-    self->part_start = MIN (self->part_start, rt);
+  /* A part starts where the previous one ended (the segment's start for
+   * the first): parts add up to their segment even when TS units of the
+   * two streams interleave. */
+  if (parts_enabled (self) && self->part_bufs->len == 0)
     self->part_independent = key;
-  }
 
   if (self->cfg.format == ARCLY_HLS_FORMAT_MPEGTS && !self->seg_has_pat) {
     if (!starts_with_pat (buf) && !prepend_ts_headers (self))
@@ -1009,12 +1039,14 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
       return GST_FLOW_ERROR;
     return GST_FLOW_OK;
   }
-  /* fMP4: every chunk the muxer makes (chunk-duration = part-duration) is
-   * a part.  TS: close once the target is reached. */
+  /* fMP4: chunks come in time order, so a part that reached its target is
+   * complete now and listed right away.  TS: the two streams' units
+   * interleave (audio may still come for the time the part covers); the
+   * part is closed before the first unit that does not fit. */
   part_dur_ok = GST_CLOCK_TIME_IS_VALID (end)
       && end + CUT_TOLERANCE >= self->part_start + part_target;
-  if ((self->cfg.format == ARCLY_HLS_FORMAT_FMP4 || part_dur_ok)
-      && !close_part (self, GST_CLOCK_TIME_IS_VALID (end) ? end : rt))
+  if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4 && part_dur_ok
+      && !close_part (self, end))
     return GST_FLOW_ERROR;
   return GST_FLOW_OK;
 }
@@ -1047,6 +1079,7 @@ gst_arcly_hls_sink_flush (GstArclyHlsSink * self)
   GST_DEBUG_OBJECT (self, "flush: dropping the open segment");
   abort_segment (self);
   self->last_end = GST_CLOCK_TIME_NONE;
+  self->lead_rt = GST_CLOCK_TIME_NONE;
   self->started = FALSE;
   mark_discont (self, 0);
 }
@@ -1063,6 +1096,8 @@ reset_streaming_state (GstArclyHlsSink * self)
   g_clear_pointer (&self->seg_path, g_free);
   g_clear_pointer (&self->part_bufs, g_ptr_array_unref);
   self->have_init = self->new_init = self->started = FALSE;
+  self->saw_delta = FALSE;
+  self->lead_rt = GST_CLOCK_TIME_NONE;
   self->write_failed = FALSE;
   self->init_index = 0;
   self->next_index = 0;
@@ -1184,9 +1219,9 @@ mux_factory_name (ArclyHlsSegmentFormat format)
   return format == ARCLY_HLS_FORMAT_FMP4 ? "arclyfmp4mux" : "arclytsmux";
 }
 
-/* fMP4: fragments on keyframes no longer than a segment; with LL-HLS one
- * chunk per part (the muxer's contract, see the class doc).  With
- * self->lock held. */
+/* fMP4: fragments on keyframes no longer than a segment; with LL-HLS
+ * chunks of a tenth of a part at most, which the writer groups into parts
+ * (the muxer's contract, see the class doc).  With self->lock held. */
 static void
 configure_muxer (GstArclyHlsSink * self)
 {
@@ -1205,7 +1240,8 @@ configure_muxer (GstArclyHlsSink * self)
       "chunk-duration");
   if (self->prop.part_duration > 0
       && self->prop.type != ARCLY_HLS_PLAYLIST_VOD)
-    chunk = (guint64) self->prop.part_duration * GST_MSECOND;
+    chunk = (guint64) self->prop.part_duration * GST_MSECOND /
+        CHUNKS_PER_PART;
   if (ps != NULL && G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT64)
     g_object_set (mux, "chunk-duration", chunk, NULL);
 }
@@ -1588,6 +1624,7 @@ gst_arcly_hls_sink_init (GstArclyHlsSink * self)
   self->pdt_anchor_us = -1;
   self->last_end = GST_CLOCK_TIME_NONE;
   self->last_unit_duration = GST_CLOCK_TIME_NONE;
+  self->lead_rt = GST_CLOCK_TIME_NONE;
   self->discont_rt = GST_CLOCK_TIME_NONE;
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 

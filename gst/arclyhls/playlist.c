@@ -170,6 +170,8 @@ arcly_hls_playlist_set_preload_hint (ArclyHlsPlaylist * pl, const gchar * uri)
   pl->preload_hint = g_strdup (uri);
 }
 
+static guint target_duration (ArclyHlsPlaylist * pl);
+
 gboolean
 arcly_hls_playlist_end_segment (ArclyHlsPlaylist * pl, const gchar * uri,
     gdouble duration)
@@ -185,13 +187,23 @@ arcly_hls_playlist_end_segment (ArclyHlsPlaylist * pl, const gchar * uri,
       arcly_hls_playlist_round_duration (seg->duration));
   g_queue_push_tail (&pl->segments, seg);
 
-  /* RFC 6.2.2: slide the live window.  Removing a segment removes the
+  /* RFC 6.2.2: slide the live window, but never below three target
+   * durations of media.  Removing a segment removes the
    * EXT-X-DISCONTINUITY tag before it, which the discontinuity sequence
    * must account for. */
   if (pl->cfg.type == ARCLY_HLS_PLAYLIST_LIVE && pl->cfg.window > 0) {
-    while (g_queue_get_length (&pl->segments) > pl->cfg.window) {
-      ArclyHlsSegment *old = g_queue_pop_head (&pl->segments);
+    gdouble total = 0.0, min_total = 3.0 * target_duration (pl);
+    GList *l;
 
+    for (l = pl->segments.head; l != NULL; l = l->next)
+      total += ((ArclyHlsSegment *) l->data)->duration;
+    while (g_queue_get_length (&pl->segments) > pl->cfg.window) {
+      ArclyHlsSegment *old = g_queue_peek_head (&pl->segments);
+
+      if (total - old->duration < min_total - 0.0005)
+        break;
+      total -= old->duration;
+      g_queue_pop_head (&pl->segments);
       if (old->discontinuity)
         pl->discontinuity_seq++;
       segment_free (old);
@@ -234,21 +246,27 @@ low_latency (ArclyHlsPlaylist * pl)
   return pl->cfg.part_target > 0.0 && pl->cfg.type != ARCLY_HLS_PLAYLIST_VOD;
 }
 
-/* The oldest completed segment whose parts are still written: those within
- * three target durations of the end (bis 6.2.2). */
+/* The oldest completed segment whose parts are still written: those that
+ * start within three target durations of the end of the playlist, the
+ * open segment's parts included (bis 6.2.2). */
 static GList *
 first_segment_with_parts (ArclyHlsPlaylist * pl, guint target)
 {
   GList *l, *first = NULL;
   gdouble span = 0.0, limit = PARTS_KEPT_TARGET_DURATIONS * target;
+  guint i;
 
   if (!low_latency (pl))
     return NULL;
+  if (pl->open != NULL && !pl->ended)
+    for (i = 0; i < pl->open->parts->len; i++)
+      span += ((ArclyHlsPart *) g_ptr_array_index (pl->open->parts,
+              i))->duration;
   for (l = pl->segments.tail; l != NULL; l = l->prev) {
     ArclyHlsSegment *seg = l->data;
 
     span += seg->duration;
-    if (span > limit)
+    if (span > limit + 0.0005)
       break;
     first = l;
   }

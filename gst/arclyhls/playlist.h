@@ -25,7 +25,8 @@ typedef struct _ArclyHlsPlaylist ArclyHlsPlaylist;
 
 typedef struct {
   ArclyHlsPlaylistType type;
-  /* Live window in segments (0 = keep all).  Ignored for event/vod. */
+  /* Live window in segments (0 = keep all); it never slides below three
+   * target durations of media (RFC 8216 6.2.2).  Ignored for event/vod. */
   guint window;
   /* Configured target duration in seconds (>= 1).  The written
    * EXT-X-TARGETDURATION is never below any rounded EXTINF. */

@@ -22,6 +22,7 @@ typedef struct {
   gboolean discontinuity;
   gchar *map_uri;               /* the EXT-X-MAP in force, or NULL */
   gboolean has_pdt;
+  gint64 pdt_us;                /* EXT-X-PROGRAM-DATE-TIME, us since 1970 */
   guint64 msn;
   guint n_parts;                /* EXT-X-PART lines just before it */
 } HlsCheckSegment;
@@ -125,6 +126,7 @@ hls_check_parse (const gchar * text, gchar ** error)
   gchar **lines = g_strsplit (text, "\n", -1);
   gboolean have_target = FALSE, have_seq = FALSE, pending_inf = FALSE;
   gboolean pending_disc = FALSE, pending_pdt = FALSE;
+  gint64 pending_pdt_us = 0;
   gdouble pending_dur = 0;
   gchar *map = NULL;
   guint i, pending_parts = 0;
@@ -174,6 +176,8 @@ hls_check_parse (const gchar * text, gchar ** error)
       GDateTime *dt = g_date_time_new_from_iso8601 (l + 25, NULL);
       if (dt == NULL)
         HLS_CHECK_FAIL ("bad PROGRAM-DATE-TIME: %s", l);
+      pending_pdt_us = g_date_time_to_unix (dt) * G_USEC_PER_SEC +
+          g_date_time_get_microsecond (dt);
       g_date_time_unref (dt);
       pending_pdt = TRUE;
     } else if (g_str_has_prefix (l, "#EXT-X-PART-INF:")) {
@@ -225,6 +229,7 @@ hls_check_parse (const gchar * text, gchar ** error)
       s->discontinuity = pending_disc;
       s->map_uri = g_strdup (map);
       s->has_pdt = pending_pdt;
+      s->pdt_us = pending_pdt ? pending_pdt_us : 0;
       s->msn = msn++;
       s->n_parts = pending_parts;
       g_ptr_array_add (pl->segments, s);
@@ -256,9 +261,56 @@ hls_check_parse (const gchar * text, gchar ** error)
           pl->part_hold_back, pl->part_target);
     for (i = 0; i < pl->parts->len; i++) {
       HlsCheckPart *p = g_ptr_array_index (pl->parts, i);
+      HlsCheckPart *next = i + 1 < pl->parts->len ?
+          g_ptr_array_index (pl->parts, i + 1) : NULL;
       if (p->duration > pl->part_target + 0.0005)
         HLS_CHECK_FAIL ("part %s lasts %.3f > PART-TARGET %.3f", p->uri,
             p->duration, pl->part_target);
+      /* bis 4.4.4.9: at least 85 % of the target, except INDEPENDENT parts
+       * and the last part of a segment (the open segment's newest part
+       * may be its last) */
+      if (!p->independent && next != NULL && next->msn == p->msn
+          && p->duration < 0.85 * pl->part_target - 0.0005)
+        HLS_CHECK_FAIL ("part %s lasts %.3f < 85%% of PART-TARGET %.3f",
+            p->uri, p->duration, pl->part_target);
+    }
+    /* parts are listed for the newest segments only (a suffix of the
+     * playlist), none more than three target durations from its end
+     * (bis 6.2.2), and a complete segment's parts add up to it */
+    {
+      gdouble to_end = 0;
+      gboolean seen_parts = FALSE;
+      guint j;
+
+      for (j = 0; j < pl->parts->len; j++) {
+        HlsCheckPart *p = g_ptr_array_index (pl->parts, j);
+        if (p->msn >= msn)
+          to_end += p->duration;
+      }
+      for (i = pl->segments->len; i > 0; i--) {
+        HlsCheckSegment *s = g_ptr_array_index (pl->segments, i - 1);
+        gdouble sum = 0;
+
+        to_end += s->duration;
+        if (s->n_parts == 0) {
+          seen_parts = TRUE;    /* from here back: no parts allowed */
+          continue;
+        }
+        if (seen_parts)
+          HLS_CHECK_FAIL ("segment %s has parts but a newer one has none",
+              s->uri);
+        if (to_end > 3 * pl->target_duration + 0.0015)
+          HLS_CHECK_FAIL ("parts of %s start %.3f s from the end, more than "
+              "3 target durations", s->uri, to_end);
+        for (j = 0; j < pl->parts->len; j++) {
+          HlsCheckPart *p = g_ptr_array_index (pl->parts, j);
+          if (p->msn == s->msn)
+            sum += p->duration;
+        }
+        if (fabs (sum - s->duration) > 0.001 * (s->n_parts + 1))
+          HLS_CHECK_FAIL ("parts of %s add up to %.3f s, EXTINF %.3f",
+              s->uri, sum, s->duration);
+      }
     }
   }
   g_free (map);

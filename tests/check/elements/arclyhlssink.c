@@ -53,6 +53,13 @@ typedef struct {
   GArray *latencies;            /* gdouble, s */
   gchar *fail;                  /* first failure in a sync handler */
   gboolean check_listed_exist;
+  gboolean check_no_playlist;   /* VOD: nothing written before EOS */
+  gboolean check_live_latency;  /* segments listed within 1 s of their end */
+  gdouble max_segment_latency;  /* s, segment end -> listed */
+  /* across segment messages and playlist snapshots */
+  guint64 next_seq;
+  GstClockTime last_seg_rt;
+  gint part_target_ms, target_duration; /* first seen, -1 = none yet */
 } Run;
 
 static gchar *
@@ -98,12 +105,38 @@ sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
   s = gst_message_get_structure (msg);
   if (gst_structure_has_name (s, "arcly-hls-segment")) {
     const gchar *loc = gst_structure_get_string (s, "location");
-    guint64 dur = 0;
+    guint64 dur = 0, seq = G_MAXUINT64, rt = GST_CLOCK_TIME_NONE;
 
     gst_structure_get_uint64 (s, "duration", &dur);
+    gst_structure_get_uint64 (s, "sequence", &seq);
+    gst_structure_get_uint64 (s, "running-time", &rt);
     if (loc == NULL || !g_file_test (loc, G_FILE_TEST_IS_REGULAR) || dur == 0)
       record_fail (run, g_strdup_printf ("bad segment message %s",
               gst_structure_to_string (s)));
+    /* one message per segment, in order, with its own start */
+    if (seq != run->next_seq || !GST_CLOCK_TIME_IS_VALID (rt)
+        || (GST_CLOCK_TIME_IS_VALID (run->last_seg_rt)
+            && rt <= run->last_seg_rt))
+      record_fail (run, g_strdup_printf ("segment message out of order "
+              "(expected sequence %" G_GUINT64_FORMAT "): %s", run->next_seq,
+              gst_structure_to_string (s)));
+    run->next_seq = seq + 1;
+    run->last_seg_rt = rt;
+    if (run->check_no_playlist && g_file_test (run->playlist,
+            G_FILE_TEST_EXISTS))
+      record_fail (run, g_strdup ("VOD playlist written before EOS"));
+    if (run->check_live_latency) {
+      GstClock *clock = gst_element_get_clock (run->pipeline);
+
+      if (clock != NULL) {
+        GstClockTime now = gst_clock_get_time (clock) -
+            gst_element_get_base_time (run->pipeline);
+        gdouble lat = (gdouble) GST_CLOCK_DIFF (rt + dur, now) / GST_SECOND;
+
+        run->max_segment_latency = MAX (run->max_segment_latency, lat);
+        gst_object_unref (clock);
+      }
+    }
     run->n_segments++;
   } else if (gst_structure_has_name (s, "arcly-hls-part")) {
     run->n_parts++;
@@ -148,6 +181,16 @@ sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
           run->parts_before_segment++;
         if (pl->preload_hint == NULL)
           record_fail (run, g_strdup ("no EXT-X-PRELOAD-HINT"));
+        /* neither target may change while the stream runs */
+        if (run->part_target_ms < 0) {
+          run->part_target_ms = (gint) (pl->part_target * 1000 + 0.5);
+          run->target_duration = pl->target_duration;
+        } else if (run->part_target_ms != (gint) (pl->part_target * 1000 +
+                0.5) || run->target_duration != pl->target_duration) {
+          record_fail (run, g_strdup_printf ("PART-TARGET/TARGETDURATION "
+                  "changed to %.3f/%d:\n%s", pl->part_target,
+                  pl->target_duration, text));
+        }
       }
       hls_check_playlist_free (pl);
       g_free (err);
@@ -191,6 +234,8 @@ run_new (void)
   run->playlist = g_build_filename (run->dir, "playlist.m3u8", NULL);
   run->errors = g_ptr_array_new_with_free_func (g_free);
   run->latencies = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  run->last_seg_rt = GST_CLOCK_TIME_NONE;
+  run->part_target_ms = run->target_duration = -1;
   return run;
 }
 
@@ -428,8 +473,10 @@ check_format (const gchar * format, gboolean video, gboolean audio)
       sink);
   HlsCheckPlaylist *pl;
   gdouble total = 0;
+  gint64 now_us = g_get_real_time ();
   guint i;
 
+  run->check_no_playlist = TRUE;
   run_ok (run, desc, 30, 0);
   pl = check_output (run);
   fail_unless (pl->endlist);
@@ -439,6 +486,16 @@ check_format (const gchar * format, gboolean video, gboolean audio)
     HlsCheckSegment *s = g_ptr_array_index (pl->segments, i);
     total += s->duration;
     fail_unless (s->has_pdt, "no PROGRAM-DATE-TIME on %s", s->uri);
+    /* wall time of the run, each segment one EXTINF after the previous */
+    fail_unless (ABS (s->pdt_us - now_us) < 60 * G_USEC_PER_SEC,
+        "PROGRAM-DATE-TIME of %s is %.1f s off the wall clock", s->uri,
+        (s->pdt_us - now_us) / 1e6);
+    if (i > 0) {
+      HlsCheckSegment *prev = g_ptr_array_index (pl->segments, i - 1);
+      fail_unless (ABS (s->pdt_us - prev->pdt_us - (gint64) (prev->duration *
+                  G_USEC_PER_SEC)) <= 2000, "PROGRAM-DATE-TIME of %s is not "
+          "the previous one + EXTINF", s->uri);
+    }
     fail_unless_equals_int (s->map_uri != NULL, g_str_equal (format,
             FMT_FMP4));
     fail_if (s->discontinuity);
@@ -573,17 +630,44 @@ GST_START_TEST (test_hlsdemux_vod_ts)
 
 GST_END_TEST;
 
+/* The part files on disk are exactly the parts @pl lists: each was
+ * deleted once it left the playlist, none listed is missing. */
+static void
+check_part_files (Run * run, HlsCheckPlaylist * pl)
+{
+  GDir *d = g_dir_open (run->dir, 0, NULL);
+  const gchar *name;
+  guint on_disk = 0, i;
+
+  fail_unless (d != NULL);
+  while ((name = g_dir_read_name (d)) != NULL) {
+    gboolean listed = FALSE;
+
+    if (!g_regex_match_simple ("^segment[0-9]+\\.[0-9]+\\.", name, 0, 0))
+      continue;
+    on_disk++;
+    for (i = 0; i < pl->parts->len; i++)
+      if (g_str_equal (((HlsCheckPart *) g_ptr_array_index (pl->parts,
+                      i))->uri, name))
+        listed = TRUE;
+    fail_unless (listed, "part file %s is not listed (not deleted)", name);
+  }
+  g_dir_close (d);
+  fail_unless_equals_int (on_disk, pl->parts->len);
+}
+
 /* LL-HLS: parts listed before their segment completes, with a preload
  * hint, and a frame is in the playlist (as part of a part) within 1 s of
  * its capture. */
 static void
-check_low_latency (const gchar * format)
+check_low_latency (const gchar * format, gboolean video)
 {
   Run *run = run_new ();
   gchar *sink = sink_desc (run, format,
       "target-duration=2 part-duration=300 playlist-length=4 max-files=6");
-  gchar *desc = g_strdup_printf ("%s hls.video %s hls.audio %s",
-      VIDEO_SRC ("-1", "true"), AUDIO_SRC ("-1", "true"), sink);
+  gchar *desc = g_strdup_printf ("%s%s %s hls.audio %s",
+      video ? VIDEO_SRC ("-1", "true") : "", video ? "hls.video" : "",
+      AUDIO_SRC ("-1", "true"), sink);
   HlsCheckPlaylist *pl;
   gdouble max = 0, sum = 0;
   guint i;
@@ -606,8 +690,10 @@ check_low_latency (const gchar * format)
       "over %u parts\n", format, sum / run->latencies->len, max,
       run->latencies->len);
   fail_unless (max < 1.0, "latency %.3f s >= 1 s", max);
-  fail_unless (pl->part_target > 0.29 && pl->part_target < 0.5);
+  fail_unless (fabs (pl->part_target - 0.3) < 1e-6, "PART-TARGET %.3f",
+      pl->part_target);
   fail_if (pl->can_block_reload);
+  check_part_files (run, pl);
   hls_check_playlist_free (pl);
   g_free (desc);
   g_free (sink);
@@ -616,14 +702,73 @@ check_low_latency (const gchar * format)
 
 GST_START_TEST (test_low_latency_fmp4)
 {
-  check_low_latency (FMT_FMP4);
+  check_low_latency (FMT_FMP4, TRUE);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_low_latency_ts)
 {
-  check_low_latency (FMT_TS);
+  check_low_latency (FMT_TS, TRUE);
+}
+
+GST_END_TEST;
+
+/* Audio only: every AAC frame is a cut point; parts still group them up
+ * to the target (not one 23 ms part per frame). */
+GST_START_TEST (test_low_latency_audio_fmp4)
+{
+  check_low_latency (FMT_FMP4, FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_low_latency_audio_ts)
+{
+  check_low_latency (FMT_TS, FALSE);
+}
+
+GST_END_TEST;
+
+/* Live without parts: the sink does not wait for upstream to stop (or for
+ * a GOP more) to finish a segment: each is listed within 1 s of its end,
+ * while the source runs. */
+static void
+check_live_segments (const gchar * format)
+{
+  Run *run = run_new ();
+  gchar *sink = sink_desc (run, format, "target-duration=1");
+  gchar *desc = g_strdup_printf ("%s hls.video %s hls.audio %s",
+      VIDEO_SRC ("-1", "true"), AUDIO_SRC ("-1", "true"), sink);
+  HlsCheckPlaylist *pl;
+
+  run->check_live_latency = TRUE;
+  run->check_listed_exist = TRUE;
+  run_ok (run, desc, 30, 4);
+  pl = check_output (run);
+  /* about 4 s: 3 segments complete before EOS, the last one at EOS */
+  fail_unless (run->n_segments >= 4, "%u segments", run->n_segments);
+  g_print ("live %s without parts: segment end -> listed, max %.3f s\n",
+      format, run->max_segment_latency);
+  fail_unless (run->max_segment_latency < 1.0, "a segment was listed %.3f s "
+      "after its end", run->max_segment_latency);
+  fail_unless_equals_int (pl->segments->len, run->n_segments);
+  hls_check_playlist_free (pl);
+  g_free (desc);
+  g_free (sink);
+  run_free (run);
+}
+
+GST_START_TEST (test_live_segments_fmp4)
+{
+  check_live_segments (FMT_FMP4);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_live_segments_ts)
+{
+  check_live_segments (FMT_TS);
 }
 
 GST_END_TEST;
@@ -857,22 +1002,26 @@ GST_START_TEST (test_live_window_and_max_files)
 {
   Run *run = run_new ();
   gchar *sink = sink_desc (run, FMT_FMP4,
-      "target-duration=1 playlist-length=2 max-files=3");
+      "target-duration=1 playlist-length=3 max-files=4 "
+      "program-date-time=false");
   gchar *desc = g_strdup_printf ("%s hls.video %s", VIDEO_SRC ("240",
           "false"), sink);
   HlsCheckPlaylist *pl;
   GDir *d;
   const gchar *name;
-  guint n_seg_files = 0;
+  guint n_seg_files = 0, i;
 
   run->check_listed_exist = TRUE;
   run_ok (run, desc, 30, 0);
   pl = check_output (run);
   fail_unless_equals_int (run->n_segments, 8);
-  fail_unless_equals_int (pl->segments->len, 2);
-  fail_unless_equals_uint64 (pl->media_sequence, 6);
+  fail_unless_equals_int (pl->segments->len, 3);
+  fail_unless_equals_uint64 (pl->media_sequence, 5);
   fail_unless (pl->endlist);
   fail_unless (pl->playlist_type == NULL);
+  for (i = 0; i < pl->segments->len; i++)
+    fail_if (((HlsCheckSegment *) g_ptr_array_index (pl->segments,
+                i))->has_pdt, "PROGRAM-DATE-TIME with program-date-time=false");
   d = g_dir_open (run->dir, 0, NULL);
   while ((name = g_dir_read_name (d)) != NULL) {
     if (g_str_has_prefix (name, "segment"))
@@ -880,7 +1029,7 @@ GST_START_TEST (test_live_window_and_max_files)
     fail_if (g_str_has_prefix (name, "."), "temporary file left: %s", name);
   }
   g_dir_close (d);
-  fail_unless_equals_int (n_seg_files, 3);
+  fail_unless_equals_int (n_seg_files, 4);
   hls_check_playlist_free (pl);
   g_free (desc);
   g_free (sink);
@@ -1184,6 +1333,10 @@ arclyhlssink_suite (void)
   tcase_add_test (tc, test_hlsdemux_vod_ts);
   tcase_add_test (tc, test_discontinuity_ts);
   tcase_add_test (tc, test_low_latency_ts);
+  tcase_add_test (tc, test_low_latency_audio_fmp4);
+  tcase_add_test (tc, test_low_latency_audio_ts);
+  tcase_add_test (tc, test_live_segments_fmp4);
+  tcase_add_test (tc, test_live_segments_ts);
   tcase_add_test (tc, test_crash_safety);
   return s;
 }

@@ -98,6 +98,40 @@ GST_START_TEST (test_live_window_slides)
 
 GST_END_TEST;
 
+/* RFC 8216 6.2.2: a live window never slides below three target durations
+ * of media, whatever playlist-length says. */
+GST_START_TEST (test_live_window_three_target_durations)
+{
+  ArclyHlsPlaylist *pl = make (ARCLY_HLS_PLAYLIST_LIVE, 2, 2, 0);
+  HlsCheckPlaylist *c;
+  guint i;
+
+  for (i = 0; i < 8; i++)
+    add_segment (pl, i, 2.0, FALSE, NULL);
+  c = render_and_check (pl, NULL);
+  fail_unless_equals_int (c->segments->len, 3);
+  fail_unless_equals_uint64 (c->media_sequence, 5);
+  hls_check_playlist_free (c);
+  /* short segments: as many as needed for 6 s */
+  for (i = 8; i < 20; i++)
+    add_segment (pl, i, 1.0, FALSE, NULL);
+  c = render_and_check (pl, NULL);
+  fail_unless_equals_int (c->segments->len, 6);
+  fail_unless_equals_uint64 (c->media_sequence, 14);
+  hls_check_playlist_free (c);
+  /* 3 s segments raise the target duration to 3: 9 s, three segments */
+  for (i = 20; i < 24; i++)
+    add_segment (pl, i, 3.0, FALSE, NULL);
+  c = render_and_check (pl, NULL);
+  fail_unless_equals_int (c->target_duration, 3);
+  fail_unless_equals_int (c->segments->len, 3);
+  fail_unless_equals_uint64 (c->media_sequence, 21);
+  hls_check_playlist_free (c);
+  arcly_hls_playlist_free (pl);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_target_duration_covers_extinf)
 {
   ArclyHlsPlaylist *pl = make (ARCLY_HLS_PLAYLIST_LIVE, 2, 2, 0);
@@ -280,6 +314,23 @@ GST_START_TEST (test_low_latency_parts)
   hls_check_playlist_free (c);
   g_free (text);
 
+  /* the open segment's parts count towards the three target durations:
+   * with 2.1 s of them, only the newest complete segment keeps its parts */
+  for (i = 2; i < 7; i++) {
+    gchar *uri = g_strdup_printf ("segment00008.%u.ts", i);
+    arcly_hls_playlist_add_part (pl, uri, 0.3, FALSE);
+    g_free (uri);
+  }
+  c = render_and_check (pl, &text);
+  for (i = 0; i < c->segments->len; i++) {
+    HlsCheckSegment *s = g_ptr_array_index (c->segments, i);
+    fail_unless (s->n_parts == (i == 5 ? 7u : 0u), "%s", text);
+  }
+  fail_unless_equals_uint64 (arcly_hls_playlist_get_first_part_sequence (pl),
+      7);
+  hls_check_playlist_free (c);
+  g_free (text);
+
   /* at the end: no preload hint, ENDLIST */
   arcly_hls_playlist_end (pl);
   c = render_and_check (pl, &text);
@@ -387,6 +438,34 @@ GST_START_TEST (test_checker_rejects)
         "#EXT-X-PART:DURATION=0.4,URI=\"p\"\n",
     "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n"
         "#EXTINF:2,\n",
+    /* a short part that is neither INDEPENDENT nor its segment's last */
+    "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:PART-HOLD-BACK"
+        "=0.9\n#EXT-X-PART-INF:PART-TARGET=0.3\n#EXT-X-MEDIA-SEQUENCE:0\n"
+        "#EXT-X-PART:DURATION=0.3,URI=\"p0\",INDEPENDENT=YES\n"
+        "#EXT-X-PART:DURATION=0.2,URI=\"p1\"\n"
+        "#EXT-X-PART:DURATION=0.3,URI=\"p2\"\n",
+    /* parts that do not add up to their segment */
+    "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:PART-HOLD-BACK"
+        "=0.9\n#EXT-X-PART-INF:PART-TARGET=0.3\n#EXT-X-MEDIA-SEQUENCE:0\n"
+        "#EXT-X-PART:DURATION=0.3,URI=\"p0\",INDEPENDENT=YES\n"
+        "#EXT-X-PART:DURATION=0.3,URI=\"p1\"\n#EXTINF:2.0,\na.ts\n",
+    /* parts of a segment that starts 4 s (> 3 x 1 s) from the end */
+    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-SERVER-CONTROL:PART-HOLD-BACK"
+        "=1.5\n#EXT-X-PART-INF:PART-TARGET=0.5\n#EXT-X-MEDIA-SEQUENCE:0\n"
+        "#EXT-X-PART:DURATION=0.5,URI=\"a0\",INDEPENDENT=YES\n"
+        "#EXT-X-PART:DURATION=0.5,URI=\"a1\"\n#EXTINF:1.0,\na.ts\n"
+        "#EXT-X-PART:DURATION=0.5,URI=\"b0\",INDEPENDENT=YES\n"
+        "#EXT-X-PART:DURATION=0.5,URI=\"b1\"\n#EXTINF:1.0,\nb.ts\n"
+        "#EXT-X-PART:DURATION=0.5,URI=\"c0\",INDEPENDENT=YES\n"
+        "#EXT-X-PART:DURATION=0.5,URI=\"c1\"\n#EXTINF:1.0,\nc.ts\n"
+        "#EXT-X-PART:DURATION=0.5,URI=\"d0\",INDEPENDENT=YES\n"
+        "#EXT-X-PART:DURATION=0.5,URI=\"d1\"\n#EXTINF:1.0,\nd.ts\n",
+    /* parts on an old segment but not on a newer one */
+    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-SERVER-CONTROL:PART-HOLD-BACK"
+        "=1.5\n#EXT-X-PART-INF:PART-TARGET=0.5\n#EXT-X-MEDIA-SEQUENCE:0\n"
+        "#EXT-X-PART:DURATION=0.5,URI=\"a0\",INDEPENDENT=YES\n"
+        "#EXT-X-PART:DURATION=0.5,URI=\"a1\"\n#EXTINF:1.0,\na.ts\n"
+        "#EXTINF:1.0,\nb.ts\n",
   };
   guint i;
 
@@ -474,6 +553,7 @@ playlist_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_live_window_slides);
+  tcase_add_test (tc, test_live_window_three_target_durations);
   tcase_add_test (tc, test_target_duration_covers_extinf);
   tcase_add_test (tc, test_discontinuity_sequence);
   tcase_add_test (tc, test_map_and_pdt);
