@@ -189,6 +189,8 @@ struct _GstArclyHlsSink {
   gboolean saw_delta;           /* a non-keyframe unit came: keyframes are
                                  * worth starting a part with */
   GstClockTime lead_rt;         /* latest unit start so far */
+  gboolean audio_only;          /* no video pad at start: every part starts
+                                 * with an independent frame */
   guint part_index;
   HlsFileEntry *seg_entry;
   GstClockTime last_unit_duration;
@@ -1009,7 +1011,7 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
    * the first): parts add up to their segment even when TS units of the
    * two streams interleave. */
   if (parts_enabled (self) && self->part_bufs->len == 0)
-    self->part_independent = key;
+    self->part_independent = key || self->audio_only;
 
   if (self->cfg.format == ARCLY_HLS_FORMAT_MPEGTS && !self->seg_has_pat) {
     if (!starts_with_pat (buf) && !prepend_ts_headers (self))
@@ -1120,6 +1122,7 @@ start_streaming (GstArclyHlsSink * self)
   g_mutex_lock (&self->lock);
   settings_copy (&self->cfg, &self->prop);
   self->cfg.format = self->mux_format;
+  self->audio_only = self->video_pad == NULL && self->audio_pad != NULL;
   configure_muxer (self);
   g_mutex_unlock (&self->lock);
 

@@ -54,6 +54,7 @@ typedef struct {
   gchar *fail;                  /* first failure in a sync handler */
   gboolean check_listed_exist;
   gboolean check_no_playlist;   /* VOD: nothing written before EOS */
+  gboolean audio_only;
   gboolean check_live_latency;  /* segments listed within 1 s of their end */
   gdouble max_segment_latency;  /* s, segment end -> listed */
   /* across segment messages and playlist snapshots */
@@ -181,6 +182,17 @@ sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
           run->parts_before_segment++;
         if (pl->preload_hint == NULL)
           record_fail (run, g_strdup ("no EXT-X-PRELOAD-HINT"));
+        /* the hint names a part still to come */
+        for (i = 0; pl->preload_hint && i < pl->parts->len; i++)
+          if (g_strcmp0 (((HlsCheckPart *) g_ptr_array_index (pl->parts,
+                          i))->uri, pl->preload_hint) == 0)
+            record_fail (run, g_strdup_printf ("preload hint %s is listed",
+                    pl->preload_hint));
+        /* audio only: every part starts with an independent frame */
+        for (i = 0; run->audio_only && i < pl->parts->len; i++)
+          if (!((HlsCheckPart *) g_ptr_array_index (pl->parts,
+                      i))->independent)
+            record_fail (run, g_strdup ("audio part without INDEPENDENT"));
         /* neither target may change while the stream runs */
         if (run->part_target_ms < 0) {
           run->part_target_ms = (gint) (pl->part_target * 1000 + 0.5);
@@ -674,6 +686,7 @@ check_low_latency (const gchar * format, gboolean video)
 
   run->check_parts = TRUE;
   run->check_listed_exist = TRUE;
+  run->audio_only = !video;
   run_ok (run, desc, 30, 4);
   pl = check_output (run);
   fail_unless (run->n_parts >= 8, "only %u parts", run->n_parts);
@@ -825,6 +838,8 @@ check_discont (const gchar * format)
   /* frames 0..119, GOPs at 0, 30, 60, 90; DISCONT on frame 44 (1.47 s):
    * segment 2 (from 2.0 s) starts the discontinuity */
   fail_unless_equals_int (pl->segments->len, 4);
+  fail_unless_equals_string (pl->playlist_type, "EVENT");
+  fail_unless_equals_uint64 (pl->media_sequence, 0);
   fail_unless_equals_int (pl->n_discontinuities, 1);
   for (i = 0; i < pl->segments->len; i++) {
     HlsCheckSegment *s = g_ptr_array_index (pl->segments, i);
