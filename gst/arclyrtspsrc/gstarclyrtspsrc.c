@@ -42,12 +42,11 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 #include <gst/base/gstflowcombiner.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
 
 #include "gstarclyrtspelements.h"
 #include "rtspauth.h"
+#include "rtspconn.h"
 #include "rtspheaders.h"
 #include "rtspsdp.h"
 #include "rtsptime.h"
@@ -132,7 +131,6 @@ enum
  * moves the mapping forward (never backwards). */
 #define SETTLE_NS (2 * GST_SECOND)
 #define DEFAULT_SESSION_TIMEOUT 60
-#define READ_CHUNK 65536
 
 typedef enum
 {
@@ -250,11 +248,7 @@ struct _GstArclyRtspSrc
   gint64 timeout_us;
   gchar *ua;
 
-  GSocketConnection *conn;
-  GSocket *socket;
-  guint8 *readbuf;
-  GByteArray *inbuf;
-  gsize inpos;
+  ArclyRtspConn io;             /* the socket and the input buffer */
   guint cseq;
   ArclyAuthSession *auth;
   gchar *session_id;
@@ -362,94 +356,34 @@ ms_to_us (guint ms)
 }
 
 /* ------------------------------------------------------------------ */
-/* socket I/O */
+/* socket I/O (rtspconn.c), cancellable by stop() */
 
 static void
 close_connection (GstArclyRtspSrc * self)
 {
-  if (self->conn) {
-    GError *err = NULL;
-
-    if (!g_io_stream_close (G_IO_STREAM (self->conn), NULL, &err)) {
-      GST_DEBUG_OBJECT (self, "close: %s", err->message);
-      g_clear_error (&err);
-    }
-    g_clear_object (&self->conn);
-  }
-  self->socket = NULL;
-  if (self->inbuf)
-    g_byte_array_set_size (self->inbuf, 0);
-  self->inpos = 0;
+  arcly_rtsp_conn_close (&self->io);
 }
 
 static gboolean
 send_all (GstArclyRtspSrc * self, const guint8 * data, gsize len,
     GError ** error)
 {
-  while (len > 0) {
-    gssize n = g_socket_send_with_blocking (self->socket, (const gchar *) data,
-        len, TRUE, self->cancellable, error);
-
-    if (n <= 0) {
-      if (n == 0 && error && *error == NULL)
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
-            "connection closed");
-      return FALSE;
-    }
-    data += n;
-    len -= (gsize) n;
-  }
-  return TRUE;
+  return arcly_rtsp_conn_send (&self->io, data, len, self->cancellable,
+      error);
 }
 
-/* Waits up to @timeout_us for data and appends what arrives to inbuf.
- * Returns >0 bytes read, 0 on timeout, -1 on error or EOF (@error set). */
+/* Waits up to @timeout_us for data and appends what arrives to the input
+ * buffer.  Returns >0 bytes read, 0 on timeout or wake-up, -1 on error or
+ * EOF (@error set). */
 static gssize
 read_some (GstArclyRtspSrc * self, gint64 timeout_us, GError ** error)
 {
-  gssize n;
-  GError *err = NULL;
+  gssize n = arcly_rtsp_conn_read (&self->io, timeout_us, self->wake,
+      self->cancellable, error);
 
-  if (!g_socket_condition_timed_wait (self->socket,
-          G_IO_IN | G_IO_HUP | G_IO_ERR, MAX (timeout_us, 0),
-          self->wake, &err)) {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-      g_error_free (err);
-      return 0;
-    }
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-        && !g_cancellable_is_cancelled (self->cancellable)) {
-      /* woken up (state change): the caller re-checks its flags */
-      g_error_free (err);
-      g_cancellable_reset (self->wake);
-      return 0;
-    }
-    g_propagate_error (error, err);
-    return -1;
-  }
-  n = g_socket_receive_with_blocking (self->socket, (gchar *) self->readbuf,
-      READ_CHUNK, FALSE, self->cancellable, &err);
-  if (n < 0) {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-      g_error_free (err);
-      return 0;
-    }
-    g_propagate_error (error, err);
-    return -1;
-  }
-  if (n == 0) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-        "server closed the connection");
-    return -1;
-  }
-  /* compact what was consumed before appending */
-  if (self->inpos > 0) {
-    g_byte_array_remove_range (self->inbuf, 0, (guint) self->inpos);
-    self->inpos = 0;
-  }
-  g_byte_array_append (self->inbuf, self->readbuf, (guint) n);
-  GST_CAT_LOG_OBJECT (arcly_rtsp_src_dataflow, self, "read %" G_GSSIZE_FORMAT
-      " bytes", n);
+  if (n > 0)
+    GST_CAT_LOG_OBJECT (arcly_rtsp_src_dataflow, self, "read %"
+        G_GSSIZE_FORMAT " bytes", n);
   return n;
 }
 
@@ -979,9 +913,8 @@ process_input (GstArclyRtspSrc * self, gint64 want, Response ** resp,
 {
   for (;;) {
     ArclyRtspWireMessage m;
-    gsize consumed = 0;
-    const guint8 *p = self->inbuf->data + self->inpos;
-    gsize avail = self->inbuf->len - self->inpos;
+    gsize consumed = 0, avail = 0;
+    const guint8 *p = arcly_rtsp_conn_pending (&self->io, &avail);
     ArclyRtspWireResult r = arcly_rtsp_wire_parse (p, avail, &m, &consumed);
 
     switch (r) {
@@ -995,7 +928,7 @@ process_input (GstArclyRtspSrc * self, gint64 want, Response ** resp,
       case ARCLY_RTSP_WIRE_SKIP:
         GST_CAT_DEBUG_OBJECT (arcly_rtsp_src_dataflow, self,
             "skipping %" G_GSIZE_FORMAT " junk bytes", consumed);
-        self->inpos += consumed;
+        arcly_rtsp_conn_consume (&self->io, consumed);
         continue;
       case ARCLY_RTSP_WIRE_MESSAGE:
         break;
@@ -1004,14 +937,14 @@ process_input (GstArclyRtspSrc * self, gint64 want, Response ** resp,
     if (m.kind == ARCLY_RTSP_WIRE_KIND_FRAME) {
       GstFlowReturn ret = handle_frame (self, &m);
 
-      self->inpos += consumed;
+      arcly_rtsp_conn_consume (&self->io, consumed);
       if (ret != GST_FLOW_OK) {
         *flow = ret;
         return PROC_FLOW;
       }
     } else if (m.kind == ARCLY_RTSP_WIRE_KIND_REQUEST) {
       answer_server_request (self, &m);
-      self->inpos += consumed;
+      arcly_rtsp_conn_consume (&self->io, consumed);
     } else {
       gint64 cseq = arcly_rtsp_wire_get_cseq (&m);
       gchar *reason = g_strndup (m.reason, m.reason_len);
@@ -1026,13 +959,13 @@ process_input (GstArclyRtspSrc * self, gint64 want, Response ** resp,
         arcly_rtsp_wire_parse (rr->raw, consumed, &rr->msg, &c2);
         rr->reason = reason;
         *resp = rr;
-        self->inpos += consumed;
+        arcly_rtsp_conn_consume (&self->io, consumed);
         return PROC_GOT_RESPONSE;
       }
       g_free (reason);
       if (cseq >= 0 && cseq == self->ka_cseq)
         on_keepalive_response (self, &m);
-      self->inpos += consumed;
+      arcly_rtsp_conn_consume (&self->io, consumed);
     }
   }
 }
@@ -1231,35 +1164,9 @@ post_connected (GstArclyRtspSrc * self)
 static gboolean
 connect_socket (GstArclyRtspSrc * self, GError ** error)
 {
-  GSocketClient *client = g_socket_client_new ();
-  GSocketConnectable *addr;
-  guint tsec = (guint) ((self->timeout_us + G_TIME_SPAN_SECOND - 1) /
-      G_TIME_SPAN_SECOND);
-
-  GInetAddress *inet = g_inet_address_new_from_string (self->url.host);
-
-  g_socket_client_set_timeout (client, MAX (tsec, 1));
-  /* cameras are on the LAN: no proxy lookup (it costs tens of ms) */
-  g_socket_client_set_enable_proxy (client, FALSE);
-  if (inet) {
-    addr = G_SOCKET_CONNECTABLE (g_inet_socket_address_new (inet,
-            self->url.port));
-    g_object_unref (inet);
-  } else {
-    addr = g_network_address_new (self->url.host, self->url.port);
-  }
   GST_DEBUG_OBJECT (self, "connecting to %s", self->display_url);
-  self->conn = g_socket_client_connect (client, addr, self->cancellable,
-      error);
-  g_object_unref (addr);
-  g_object_unref (client);
-  if (self->conn == NULL)
-    return FALSE;
-  self->socket = g_socket_connection_get_socket (self->conn);
-  g_socket_set_timeout (self->socket, MAX (tsec, 1));
-  if (!g_socket_set_option (self->socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL))
-    GST_DEBUG_OBJECT (self, "could not set TCP_NODELAY");
-  return TRUE;
+  return arcly_rtsp_conn_open (&self->io, self->url.host, self->url.port,
+      self->timeout_us, self->cancellable, error);
 }
 
 /* The session_* steps below return RUN_STOPPED when they succeeded, as
@@ -1708,7 +1615,7 @@ send_teardown (GstArclyRtspSrc * self)
 {
   GError *err = NULL;
 
-  if (self->socket == NULL || self->session_id == NULL)
+  if (!arcly_rtsp_conn_is_open (&self->io) || self->session_id == NULL)
     return;
   /* fire and forget: the reply is not waited for */
   if (!send_request (self, "TEARDOWN", self->base_url, NULL, NULL, &err)) {
@@ -1909,10 +1816,6 @@ start (GstArclyRtspSrc * self)
   self->password = g_strdup (user_pw ? user_pw : self->url.password);
   GST_DEBUG_OBJECT (self, "starting on %s", self->display_url);
 
-  if (self->inbuf == NULL)
-    self->inbuf = g_byte_array_sized_new (READ_CHUNK * 2);
-  if (self->readbuf == NULL)
-    self->readbuf = g_malloc (READ_CHUNK);
   if (self->combiner == NULL)
     self->combiner = gst_flow_combiner_new ();
   memset (&self->drift, 0, sizeof (self->drift));
@@ -2228,9 +2131,7 @@ gst_arcly_rtsp_src_finalize (GObject * object)
   g_clear_object (&self->wake);
   g_ptr_array_unref (self->tracks);
   g_ptr_array_unref (self->pads);
-  if (self->inbuf)
-    g_byte_array_unref (self->inbuf);
-  g_free (self->readbuf);
+  arcly_rtsp_conn_clear (&self->io);
   if (self->combiner)
     gst_flow_combiner_free (self->combiner);
   g_mutex_clear (&self->lock);

@@ -1,0 +1,66 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The TCP connection of arclyrtspsrc: connect, send, and read into an input
+ * buffer the wire parser consumes from.  Every blocking call takes a
+ * GCancellable, so a stopping element can cut it short.  Used by the
+ * element's worker thread only; no locking.
+ */
+
+#ifndef __ARCLY_RTSP_CONN_H__
+#define __ARCLY_RTSP_CONN_H__
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* bytes asked of the socket per read */
+#define ARCLY_RTSP_CONN_READ_CHUNK 65536
+
+typedef struct
+{
+  GSocketConnection *conn;      /* NULL when closed */
+  GSocket *socket;              /* of conn */
+  GByteArray *inbuf;            /* received bytes; parsed up to inpos */
+  gsize inpos;
+  guint8 *readbuf;
+} ArclyRtspConn;
+
+/* Connects to @host (an IP literal is used as is, a name is resolved) and
+ * @port within @timeout_us, with TCP_NODELAY, no proxy.  The socket's own
+ * timeout is @timeout_us too. */
+gboolean arcly_rtsp_conn_open (ArclyRtspConn * c, const gchar * host,
+                               guint16 port, gint64 timeout_us,
+                               GCancellable * cancellable, GError ** error);
+
+gboolean arcly_rtsp_conn_is_open (const ArclyRtspConn * c);
+
+/* Closes the connection (if any) and empties the input buffer. */
+void     arcly_rtsp_conn_close (ArclyRtspConn * c);
+
+/* Closes and frees the buffers. */
+void     arcly_rtsp_conn_clear (ArclyRtspConn * c);
+
+/* Sends all of @data (blocking, cancellable). */
+gboolean arcly_rtsp_conn_send (ArclyRtspConn * c, const guint8 * data,
+                               gsize len, GCancellable * cancellable,
+                               GError ** error);
+
+/* Waits up to @timeout_us for data and appends what arrives to the input
+ * buffer.  Returns > 0 bytes read; 0 on timeout or when @wake was
+ * cancelled (it is reset; the caller re-checks its flags); -1 with @error
+ * set on error, end of stream, or when @cancellable is cancelled. */
+gssize   arcly_rtsp_conn_read (ArclyRtspConn * c, gint64 timeout_us,
+                               GCancellable * wake, GCancellable * cancellable,
+                               GError ** error);
+
+/* The received bytes not consumed yet. */
+const guint8 *arcly_rtsp_conn_pending (const ArclyRtspConn * c, gsize * len);
+
+/* Marks @n pending bytes as consumed. */
+void     arcly_rtsp_conn_consume (ArclyRtspConn * c, gsize n);
+
+G_END_DECLS
+
+#endif
