@@ -1,0 +1,917 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * arclyhlssink's segment writer: the internal sink at the end of the bin.
+ * It takes the muxer's units (TS access units, fMP4 fragments or chunks as
+ * buffer lists), cuts segments at keyframes and LL-HLS parts between units,
+ * writes every file through hlsfile (temporary file + rename) and the
+ * playlist through playlist.c, posts the segment and part messages and
+ * deletes files that left the playlist.  All of it runs in the internal
+ * sink's streaming thread (see the locking note in gstarclyhlssink.c).
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <gst/base/gstbasesink.h>
+
+#include "hlssinkwriter.h"
+
+#define GST_CAT_DEFAULT arcly_hls_sink_debug
+
+/* ---- the private sink that receives the muxer's output ---------------- */
+
+#define ARCLY_TYPE_HLS_SEGMENT_SINK (arcly_hls_segment_sink_get_type ())
+G_DECLARE_FINAL_TYPE (ArclyHlsSegmentSink, arcly_hls_segment_sink, ARCLY,
+    HLS_SEGMENT_SINK, GstBaseSink);
+
+struct _ArclyHlsSegmentSink {
+  GstBaseSink parent;
+  GstArclyHlsSink *hls;         /* not a reference: the bin owns us */
+};
+
+G_DEFINE_TYPE (ArclyHlsSegmentSink, arcly_hls_segment_sink,
+    GST_TYPE_BASE_SINK);
+
+static GstFlowReturn gst_arcly_hls_sink_render (GstArclyHlsSink * self,
+    GstBuffer * buf, GstBufferList * list);
+static gboolean gst_arcly_hls_sink_finish (GstArclyHlsSink * self);
+static void gst_arcly_hls_sink_flush (GstArclyHlsSink * self);
+
+static GstStaticPadTemplate writer_sink_template =
+GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS_ANY);
+
+static GstFlowReturn
+arcly_hls_segment_sink_render (GstBaseSink * sink, GstBuffer * buf)
+{
+  ArclyHlsSegmentSink *self = ARCLY_HLS_SEGMENT_SINK (sink);
+
+  return gst_arcly_hls_sink_render (self->hls, buf, NULL);
+}
+
+/* arclyfmp4mux pushes each fragment or chunk as a buffer list (the moof +
+ * mdat header, then the samples, sharing their memory): the whole list is
+ * one unit, with the first buffer's flags and timing.  Its buffers are
+ * written as they are (one gathered write), never joined into one. */
+static GstFlowReturn
+arcly_hls_segment_sink_render_list (GstBaseSink * sink, GstBufferList * list)
+{
+  ArclyHlsSegmentSink *self = ARCLY_HLS_SEGMENT_SINK (sink);
+
+  if (gst_buffer_list_length (list) == 0)
+    return GST_FLOW_OK;
+  return gst_arcly_hls_sink_render (self->hls, gst_buffer_list_get (list, 0),
+      list);
+}
+
+static gboolean
+arcly_hls_segment_sink_event (GstBaseSink * sink, GstEvent * event)
+{
+  ArclyHlsSegmentSink *self = ARCLY_HLS_SEGMENT_SINK (sink);
+  GstArclyHlsSink *hls = self->hls;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+
+      gst_event_parse_caps (event, &caps);
+      gst_caps_replace (&hls->caps, caps);
+      break;
+    }
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &hls->segment);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      gst_arcly_hls_sink_flush (hls);
+      break;
+    case GST_EVENT_EOS:
+      /* Finish the files before the bin posts EOS. */
+      if (!gst_arcly_hls_sink_finish (hls)) {
+        gst_event_unref (event);
+        return FALSE;
+      }
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_SINK_CLASS (arcly_hls_segment_sink_parent_class)->event
+      (sink, event);
+}
+
+static void
+arcly_hls_segment_sink_class_init (ArclyHlsSegmentSinkClass * klass)
+{
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
+
+  gst_element_class_add_static_pad_template (element_class,
+      &writer_sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "arclyhlssink segment writer", "Sink/File",
+      "Internal part of arclyhlssink", "gst-arcly developers");
+  basesink_class->render = arcly_hls_segment_sink_render;
+  basesink_class->render_list = arcly_hls_segment_sink_render_list;
+  basesink_class->event = arcly_hls_segment_sink_event;
+}
+
+static void
+arcly_hls_segment_sink_init (ArclyHlsSegmentSink * self)
+{
+  /* Write as data comes: a live source paces itself, a file is packaged
+   * as fast as it can be read. */
+  gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  gst_base_sink_set_qos_enabled (GST_BASE_SINK (self), FALSE);
+}
+
+GstElement *
+arcly_hls_segment_sink_new (GstArclyHlsSink * hls)
+{
+  ArclyHlsSegmentSink *writer = g_object_new (ARCLY_TYPE_HLS_SEGMENT_SINK,
+      "name", "writer", NULL);
+
+  writer->hls = hls;
+  return GST_ELEMENT (writer);
+}
+
+static void
+file_entry_free (gpointer data)
+{
+  HlsFileEntry *e = data;
+
+  g_free (e->path);
+  g_ptr_array_unref (e->part_paths);
+  g_free (e);
+}
+
+/* Expand the one integer directive (%d, %u, %05d, ...) of a location
+ * pattern; "%%" is a literal '%'.  Returns NULL for any other pattern (a
+ * user string is never used as a printf format). */
+static gchar *
+format_location (const gchar * pattern, guint64 index)
+{
+  GString *out = g_string_new (NULL);
+  const gchar *p;
+  guint directives = 0;
+
+  for (p = pattern; *p != '\0'; p++) {
+    guint width = 0;
+    gboolean zero = FALSE;
+
+    if (*p != '%') {
+      g_string_append_c (out, *p);
+      continue;
+    }
+    p++;
+    if (*p == '%') {
+      g_string_append_c (out, '%');
+      continue;
+    }
+    if (*p == '0') {
+      zero = TRUE;
+      p++;
+    }
+    while (g_ascii_isdigit (*p) && width < 100)
+      width = width * 10 + (guint) (*p++ - '0');
+    /* accept the length modifiers people write for 64-bit counters */
+    while (*p == 'l' || *p == 'h')
+      p++;
+    if ((*p != 'd' && *p != 'u' && *p != 'i') || width >= 100
+        || ++directives > 1) {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+    g_string_append_printf (out, zero ? "%0*" G_GUINT64_FORMAT :
+        "%*" G_GUINT64_FORMAT, (gint) width, index);
+  }
+  if (directives != 1) {
+    g_string_free (out, TRUE);
+    return NULL;
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* "segment00012.ts" -> "segment00012.3.ts" (part 3). */
+static gchar *
+part_path (const gchar * seg_path, guint part)
+{
+  const gchar *slash = strrchr (seg_path, '/');
+  const gchar *dot = strrchr (seg_path, '.');
+
+  if (dot == NULL || (slash != NULL && dot < slash))
+    return g_strdup_printf ("%s.%u", seg_path, part);
+  return g_strdup_printf ("%.*s.%u%s", (gint) (dot - seg_path), seg_path,
+      part, dot);
+}
+
+/* What the playlist lists for a file: playlist-root + basename, or the
+ * basename (files next to the playlist). */
+static gchar *
+make_uri (GstArclyHlsSink * self, const gchar * path)
+{
+  gchar *base = g_path_get_basename (path), *uri;
+
+  if (self->cfg.playlist_root == NULL || *self->cfg.playlist_root == '\0')
+    return base;
+  uri = g_strdup_printf ("%s%s%s", self->cfg.playlist_root,
+      g_str_has_suffix (self->cfg.playlist_root, "/") ? "" : "/", base);
+  g_free (base);
+  return uri;
+}
+
+static void
+post_write_error (GstArclyHlsSink * self, GError * err)
+{
+  self->write_failed = TRUE;
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NO_SPACE)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Could not write HLS output: %s", err->message),
+        ("disk full; the last complete playlist was left in place"));
+  } else {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Could not write HLS output: %s", err->message),
+        ("check that the folder exists and is writable; the last complete "
+            "playlist was left in place"));
+  }
+  g_error_free (err);
+}
+
+static gboolean
+write_playlist (GstArclyHlsSink * self)
+{
+  gchar *text = arcly_hls_playlist_render (self->playlist);
+  GError *err = NULL;
+  gboolean ok;
+
+  ok = arcly_hls_file_write_atomic (self->cfg.playlist_location,
+      (const guint8 *) text, strlen (text), &err);
+  g_free (text);
+  if (!ok)
+    post_write_error (self, err);
+  return ok;
+}
+
+/* Delete files that have left the playlist (never before). */
+static void
+delete_old_files (GstArclyHlsSink * self)
+{
+  guint64 first_part = arcly_hls_playlist_get_first_part_sequence
+      (self->playlist);
+  guint64 first_seg = arcly_hls_playlist_get_media_sequence (self->playlist);
+  GList *l;
+
+  for (l = self->files.head; l != NULL; l = l->next) {
+    HlsFileEntry *e = l->data;
+    guint i;
+
+    if (e->msn >= first_part || e->part_paths->len == 0)
+      continue;
+    for (i = 0; i < e->part_paths->len; i++) {
+      const gchar *p = g_ptr_array_index (e->part_paths, i);
+
+      if (g_unlink (p) < 0 && errno != ENOENT)
+        GST_WARNING_OBJECT (self, "could not delete %s: %s", p,
+            g_strerror (errno));
+    }
+    g_ptr_array_set_size (e->part_paths, 0);
+  }
+
+  if (self->cfg.max_files == 0 || self->cfg.type != ARCLY_HLS_PLAYLIST_LIVE)
+    return;
+  while (g_queue_get_length (&self->files) > self->cfg.max_files) {
+    HlsFileEntry *e = g_queue_peek_head (&self->files);
+
+    if (e->msn >= first_seg)
+      break;                    /* still listed: keep it */
+    GST_DEBUG_OBJECT (self, "deleting %s", e->path);
+    if (g_unlink (e->path) < 0 && errno != ENOENT)
+      GST_WARNING_OBJECT (self, "could not delete %s: %s", e->path,
+          g_strerror (errno));
+    file_entry_free (g_queue_pop_head (&self->files));
+  }
+}
+
+static GstClockTime
+running_time_now (GstArclyHlsSink * self)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClockTime now, base;
+
+  if (clock == NULL)
+    return GST_CLOCK_TIME_NONE;
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  base = gst_element_get_base_time (GST_ELEMENT (self));
+  return now >= base ? now - base : 0;
+}
+
+/* EXT-X-PROGRAM-DATE-TIME of a segment starting at running time @rt: the
+ * pipeline clock's running time is mapped to wall time once, at the first
+ * segment, and every later segment is placed on that mapping. */
+static gint64
+program_date_time (GstArclyHlsSink * self, GstClockTime rt)
+{
+  if (!self->cfg.program_date_time || !GST_CLOCK_TIME_IS_VALID (rt))
+    return -1;
+  if (self->pdt_anchor_us < 0) {
+    GstClockTime now = running_time_now (self);
+    gint64 wall = g_get_real_time ();
+
+    if (GST_CLOCK_TIME_IS_VALID (now))
+      wall -= GST_CLOCK_DIFF (rt, now) / GST_USECOND;
+    self->pdt_anchor_us = wall;
+    self->pdt_anchor_rt = rt;
+  }
+  return self->pdt_anchor_us + GST_CLOCK_DIFF (self->pdt_anchor_rt, rt) /
+      (gint64) GST_USECOND;
+}
+
+static void
+post_message (GstArclyHlsSink * self, GstStructure * s)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* Appends the bytes of @bufs to @w from their own memory (mapped one by
+ * one, never joined or copied here): one gathered write. */
+static gboolean
+writer_append_buffers (ArclyHlsFileWriter * w, GstBuffer ** bufs,
+    guint n_bufs, GError ** error)
+{
+  GstMapInfo *maps;
+  struct iovec *iov;
+  guint i, j, n_mem = 0, k = 0;
+  gboolean ok = TRUE;
+
+  for (i = 0; i < n_bufs; i++)
+    n_mem += gst_buffer_n_memory (bufs[i]);
+  maps = g_new (GstMapInfo, n_mem);
+  iov = g_new (struct iovec, n_mem);
+  for (i = 0; i < n_bufs && ok; i++) {
+    guint n = gst_buffer_n_memory (bufs[i]);
+
+    for (j = 0; j < n; j++) {
+      GstMemory *mem = gst_buffer_peek_memory (bufs[i], j);
+
+      if (!gst_memory_map (mem, &maps[k], GST_MAP_READ)) {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+            "could not map a %" G_GSIZE_FORMAT " byte memory of the stream",
+            gst_memory_get_sizes (mem, NULL, NULL));
+        ok = FALSE;
+        break;
+      }
+      iov[k].iov_base = maps[k].data;
+      iov[k].iov_len = maps[k].size;
+      k++;
+    }
+  }
+  if (ok)
+    ok = arcly_hls_file_writer_appendv (w, iov, k, error);
+  while (k > 0) {
+    k--;
+    gst_memory_unmap (maps[k].memory, &maps[k]);
+  }
+  g_free (iov);
+  g_free (maps);
+  return ok;
+}
+
+/* Writes @bufs as the complete file @path (temporary file + rename). */
+static gboolean
+write_buffers_atomic (const gchar * path, GstBuffer ** bufs, guint n_bufs,
+    GError ** error)
+{
+  ArclyHlsFileWriter *w = arcly_hls_file_writer_open (path, error);
+
+  if (w == NULL)
+    return FALSE;
+  if (!writer_append_buffers (w, bufs, n_bufs, error)) {
+    arcly_hls_file_writer_abort (w);
+    return FALSE;
+  }
+  return arcly_hls_file_writer_commit (w, error);
+}
+
+static gboolean
+close_part (GstArclyHlsSink * self, GstClockTime end)
+{
+  gchar *path, *uri, *next_path, *next_uri;
+  GError *err = NULL;
+  GstClockTime dur;
+
+  if (self->part_bufs == NULL || self->part_bufs->len == 0)
+    return TRUE;
+
+  path = part_path (self->seg_path, self->part_index);
+  if (!write_buffers_atomic (path, (GstBuffer **) self->part_bufs->pdata,
+          self->part_bufs->len, &err)) {
+    g_free (path);
+    post_write_error (self, err);
+    return FALSE;
+  }
+  g_ptr_array_set_size (self->part_bufs, 0);
+  /* a part holds data: never list it as lasting nothing (TS audio that
+   * ends exactly where a segment is cut) */
+  dur = end > self->part_start + GST_MSECOND ? end - self->part_start :
+      GST_MSECOND;
+  uri = make_uri (self, path);
+  arcly_hls_playlist_add_part (self->playlist, uri,
+      (gdouble) dur / GST_SECOND, self->part_independent);
+  next_path = part_path (self->seg_path, self->part_index + 1);
+  next_uri = make_uri (self, next_path);
+  arcly_hls_playlist_set_preload_hint (self->playlist, next_uri);
+  g_ptr_array_add (self->seg_entry->part_paths, g_strdup (path));
+
+  GST_DEBUG_OBJECT (self, "part %s: %" GST_TIME_FORMAT, path,
+      GST_TIME_ARGS (dur));
+  if (!write_playlist (self)) {
+    g_free (path);
+    g_free (uri);
+    g_free (next_path);
+    g_free (next_uri);
+    return FALSE;
+  }
+  post_message (self, gst_structure_new ("arcly-hls-part",
+          "location", G_TYPE_STRING, path,
+          "uri", G_TYPE_STRING, uri,
+          "duration", G_TYPE_UINT64, (guint64) dur,
+          "running-time", G_TYPE_UINT64, (guint64) self->part_start,
+          "sequence", G_TYPE_UINT64, self->seg_msn,
+          "part", G_TYPE_UINT, self->part_index,
+          "independent", G_TYPE_BOOLEAN, self->part_independent, NULL));
+  self->part_index++;
+  self->part_start = end;
+  g_free (path);
+  g_free (uri);
+  g_free (next_path);
+  g_free (next_uri);
+  return TRUE;
+}
+
+static gboolean
+parts_enabled (GstArclyHlsSink * self)
+{
+  return self->cfg.part_duration > 0
+      && self->cfg.type != ARCLY_HLS_PLAYLIST_VOD;
+}
+
+static gboolean
+close_segment (GstArclyHlsSink * self, GstClockTime end)
+{
+  GError *err = NULL;
+  GstClockTime dur;
+  gchar *uri;
+
+  if (self->seg_file == NULL)
+    return TRUE;
+  if (parts_enabled (self) && !close_part (self, end))
+    return FALSE;
+
+  if (!arcly_hls_file_writer_commit (self->seg_file, &err)) {
+    self->seg_file = NULL;
+    post_write_error (self, err);
+    return FALSE;
+  }
+  self->seg_file = NULL;
+  dur = end > self->seg_start ? end - self->seg_start : 0;
+  uri = make_uri (self, self->seg_path);
+  arcly_hls_playlist_end_segment (self->playlist, uri,
+      (gdouble) dur / GST_SECOND);
+  g_queue_push_tail (&self->files, self->seg_entry);
+  self->seg_entry = NULL;
+
+  if (parts_enabled (self)) {
+    /* the next part is the next segment's first */
+    gchar *next = format_location (self->cfg.location, self->next_index);
+    gchar *next_part = part_path (next, 0);
+    gchar *next_uri = make_uri (self, next_part);
+
+    arcly_hls_playlist_set_preload_hint (self->playlist, next_uri);
+    g_free (next);
+    g_free (next_part);
+    g_free (next_uri);
+  }
+
+  GST_INFO_OBJECT (self, "segment %s: %" GST_TIME_FORMAT, self->seg_path,
+      GST_TIME_ARGS (dur));
+  if (self->cfg.type != ARCLY_HLS_PLAYLIST_VOD && !write_playlist (self)) {
+    g_free (uri);
+    return FALSE;
+  }
+  post_message (self, gst_structure_new ("arcly-hls-segment",
+          "location", G_TYPE_STRING, self->seg_path,
+          "uri", G_TYPE_STRING, uri,
+          "duration", G_TYPE_UINT64, (guint64) dur,
+          "running-time", G_TYPE_UINT64, (guint64) self->seg_start,
+          "sequence", G_TYPE_UINT64, self->seg_msn,
+          "discontinuity", G_TYPE_BOOLEAN, self->seg_discont, NULL));
+  g_free (uri);
+  delete_old_files (self);
+  return TRUE;
+}
+
+static void
+abort_segment (GstArclyHlsSink * self)
+{
+  arcly_hls_file_writer_abort (self->seg_file);
+  self->seg_file = NULL;
+  if (self->seg_entry != NULL) {
+    /* parts already written stay until the next playlist drops them */
+    g_queue_push_tail (&self->files, self->seg_entry);
+    self->seg_entry = NULL;
+  }
+  if (self->part_bufs != NULL)
+    g_ptr_array_set_size (self->part_bufs, 0);
+}
+
+static gboolean
+open_segment (GstArclyHlsSink * self, GstClockTime start, gboolean discont)
+{
+  GError *err = NULL;
+
+  g_free (self->seg_path);
+  self->seg_path = format_location (self->cfg.location, self->next_index);
+  self->next_index++;
+  self->seg_file = arcly_hls_file_writer_open (self->seg_path, &err);
+  if (self->seg_file == NULL) {
+    post_write_error (self, err);
+    return FALSE;
+  }
+  self->seg_start = start;
+  self->seg_discont = discont;
+  self->seg_has_pat = FALSE;
+  self->seg_msn = arcly_hls_playlist_begin_segment (self->playlist, discont,
+      self->cfg.format == ARCLY_HLS_FORMAT_FMP4 ? self->init_uri : NULL,
+      program_date_time (self, start));
+  self->seg_entry = g_new0 (HlsFileEntry, 1);
+  self->seg_entry->msn = self->seg_msn;
+  self->seg_entry->path = g_strdup (self->seg_path);
+  self->seg_entry->part_paths = g_ptr_array_new_with_free_func (g_free);
+  self->part_index = 0;
+  self->part_start = start;
+  GST_DEBUG_OBJECT (self, "segment %s opened at %" GST_TIME_FORMAT
+      "%s", self->seg_path, GST_TIME_ARGS (start),
+      discont ? " (discontinuity)" : "");
+  return TRUE;
+}
+
+/* The init segment: every buffer of the unit (@bufs). */
+static gboolean
+write_init (GstArclyHlsSink * self, GstBuffer ** bufs, guint n_bufs)
+{
+  gchar *path = format_location (self->cfg.init_location, self->init_index);
+  GError *err = NULL;
+  gboolean ok;
+
+  self->init_index++;
+  ok = write_buffers_atomic (path, bufs, n_bufs, &err);
+  if (!ok) {
+    g_free (path);
+    post_write_error (self, err);
+    return FALSE;
+  }
+  g_free (self->init_uri);
+  self->init_uri = make_uri (self, path);
+  GST_INFO_OBJECT (self, "init segment %s", path);
+  g_free (path);
+  return TRUE;
+}
+
+/* A TS segment must start with PAT/PMT; the muxer puts them in front of
+ * keyframe units, but an audio-only stream may have none there. */
+static gboolean
+starts_with_pat (GstBuffer * buf)
+{
+  guint8 h[4];
+
+  return gst_buffer_extract (buf, 0, h, 4) == 4 && h[0] == 0x47
+      && (h[1] & 0x1f) == 0 && h[2] == 0;
+}
+
+/* Appends @bufs to the open segment and, with parts, keeps a reference to
+ * each for the part file. */
+static gboolean
+append_buffers (GstArclyHlsSink * self, GstBuffer ** bufs, guint n_bufs)
+{
+  GError *err = NULL;
+  guint i;
+
+  if (!writer_append_buffers (self->seg_file, bufs, n_bufs, &err)) {
+    post_write_error (self, err);
+    return FALSE;
+  }
+  if (parts_enabled (self))
+    for (i = 0; i < n_bufs; i++)
+      g_ptr_array_add (self->part_bufs, gst_buffer_ref (bufs[i]));
+  return TRUE;
+}
+
+static gboolean
+prepend_ts_headers (GstArclyHlsSink * self)
+{
+  const GstStructure *s;
+  const GValue *hdr;
+  guint i;
+
+  if (self->caps == NULL || gst_caps_get_size (self->caps) == 0)
+    return TRUE;
+  s = gst_caps_get_structure (self->caps, 0);
+  hdr = gst_structure_get_value (s, "streamheader");
+  if (hdr == NULL || !GST_VALUE_HOLDS_ARRAY (hdr))
+    return TRUE;
+  for (i = 0; i < gst_value_array_get_size (hdr); i++) {
+    const GValue *v = gst_value_array_get_value (hdr, i);
+    GstBuffer *b;
+
+    if (!GST_VALUE_HOLDS_BUFFER (v))
+      continue;
+    b = gst_value_get_buffer (v);
+    if (!append_buffers (self, &b, 1))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The segment starting at the first keyframe at or after @rt starts a
+ * discontinuity (EXT-X-DISCONTINUITY).  Tracked by running time because the
+ * muxer may still hold older data when upstream flags a gap. */
+void
+arcly_hls_writer_mark_discont (GstArclyHlsSink * self, GstClockTime rt)
+{
+  GST_OBJECT_LOCK (self);
+  if (!GST_CLOCK_TIME_IS_VALID (self->discont_rt) || rt < self->discont_rt)
+    self->discont_rt = rt;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* A segment starts at @rt: every gap up to it is accounted for. */
+static void
+clear_discont (GstArclyHlsSink * self, GstClockTime rt)
+{
+  GST_OBJECT_LOCK (self);
+  if (GST_CLOCK_TIME_IS_VALID (self->discont_rt)
+      && self->discont_rt <= rt + CUT_TOLERANCE)
+    self->discont_rt = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* One unit: @buf alone, or the buffer list @list whose first buffer is
+ * @buf (its flags and timing are the unit's). */
+static GstFlowReturn
+gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
+    GstBufferList * list)
+{
+  GstClockTime ts, rt, end = GST_CLOCK_TIME_NONE;
+  gboolean key = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  gboolean discont = FALSE, part_dur_ok, leading;
+  GstClockTime part_target = self->cfg.part_duration * GST_MSECOND;
+  GstBuffer **bufs;
+  guint n_bufs, i;
+
+  if (self->write_failed)
+    return GST_FLOW_ERROR;
+  g_ptr_array_set_size (self->unit_bufs, 0);
+  if (list != NULL) {
+    n_bufs = gst_buffer_list_length (list);
+    for (i = 0; i < n_bufs; i++)
+      g_ptr_array_add (self->unit_bufs, gst_buffer_list_get (list, i));
+  } else {
+    g_ptr_array_add (self->unit_bufs, buf);
+  }
+  bufs = (GstBuffer **) self->unit_bufs->pdata;
+  n_bufs = self->unit_bufs->len;
+
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER)) {
+    if (self->cfg.format != ARCLY_HLS_FORMAT_FMP4)
+      return GST_FLOW_OK;       /* TS: PAT/PMT come again with the data */
+    if (!write_init (self, bufs, n_bufs))
+      return GST_FLOW_ERROR;
+    if (self->have_init)
+      self->new_init = TRUE;    /* a caps change: a new segment must start */
+    self->have_init = TRUE;
+    return GST_FLOW_OK;
+  }
+
+  ts = GST_BUFFER_DTS_OR_PTS (buf);
+  rt = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME, ts);
+  if (!GST_CLOCK_TIME_IS_VALID (rt)) {
+    if (!GST_CLOCK_TIME_IS_VALID (self->last_end)) {
+      GST_WARNING_OBJECT (self, "unit without a timestamp, dropped");
+      return GST_FLOW_OK;
+    }
+    rt = self->last_end;
+  }
+  if (GST_BUFFER_DURATION_IS_VALID (buf)) {
+    end = rt + GST_BUFFER_DURATION (buf);
+    self->last_unit_duration = GST_BUFFER_DURATION (buf);
+  } else if (GST_CLOCK_TIME_IS_VALID (self->last_unit_duration)) {
+    end = rt + self->last_unit_duration;
+  }
+
+  if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4 && !self->have_init) {
+    GST_WARNING_OBJECT (self, "fragment before the init segment, dropped");
+    return GST_FLOW_OK;
+  }
+
+  if (self->seg_file != NULL && GST_BUFFER_FLAG_IS_SET (buf,
+          GST_BUFFER_FLAG_DISCONT))
+    arcly_hls_writer_mark_discont (self, rt);
+
+  if (self->seg_file == NULL && !key && !self->started) {
+    GST_LOG_OBJECT (self, "waiting for a keyframe unit");
+    return GST_FLOW_OK;
+  }
+  if (key || self->seg_file == NULL) {
+    gboolean cut;
+    GstClockTime drt;
+
+    GST_OBJECT_LOCK (self);
+    drt = self->discont_rt;
+    GST_OBJECT_UNLOCK (self);
+    discont = self->new_init || (GST_CLOCK_TIME_IS_VALID (drt)
+        && rt + CUT_TOLERANCE >= drt);
+    cut = self->seg_file == NULL || discont || rt + CUT_TOLERANCE >=
+        self->seg_start + self->cfg.target_duration * GST_SECOND;
+    if (cut) {
+      /* every gap up to here is accounted for by this segment start */
+      clear_discont (self, rt);
+      self->new_init = FALSE;
+      if (!close_segment (self, rt) || !open_segment (self, rt, discont))
+        return GST_FLOW_ERROR;
+      self->started = TRUE;
+    }
+  }
+
+  if (!key)
+    self->saw_delta = TRUE;
+  /* TS: audio units lag the video ones (and last longer); only the units
+   * that lead the stream's time decide where parts end */
+  leading = !GST_CLOCK_TIME_IS_VALID (self->lead_rt)
+      || rt + CUT_TOLERANCE >= self->lead_rt;
+  if (!GST_CLOCK_TIME_IS_VALID (self->lead_rt) || rt > self->lead_rt)
+    self->lead_rt = rt;
+  if (parts_enabled (self) && self->part_bufs->len > 0 && leading) {
+    /* Units (TS access units, fMP4 chunks) are grouped into a part.  Close
+     * it before this unit if the unit would take it past the target, or if
+     * the unit is a keyframe and the part is long enough already (the next
+     * part is then INDEPENDENT). */
+    GstClockTime unit = GST_CLOCK_TIME_IS_VALID (end) ? end - rt : 0;
+    GstClockTime part_min = part_target * PART_MIN_PERCENT / 100;
+
+    if ((rt + unit > self->part_start + part_target
+            || (key && self->saw_delta && rt + CUT_TOLERANCE >=
+                self->part_start + part_min)) && !close_part (self, rt))
+      return GST_FLOW_ERROR;
+  }
+  /* A part starts where the previous one ended (the segment's start for
+   * the first): parts add up to their segment even when TS units of the
+   * two streams interleave. */
+  if (parts_enabled (self) && self->part_bufs->len == 0)
+    self->part_independent = key || self->audio_only;
+
+  if (self->cfg.format == ARCLY_HLS_FORMAT_MPEGTS && !self->seg_has_pat) {
+    if (!starts_with_pat (buf) && !prepend_ts_headers (self))
+      return GST_FLOW_ERROR;
+    self->seg_has_pat = TRUE;
+  }
+  if (!append_buffers (self, bufs, n_bufs))
+    return GST_FLOW_ERROR;
+
+  GST_CAT_LOG_OBJECT (arcly_hls_sink_dataflow, self, "unit %" GST_TIME_FORMAT
+      " key %d, %u buffers", GST_TIME_ARGS (rt), key, n_bufs);
+  if (GST_CLOCK_TIME_IS_VALID (end))
+    self->last_end = GST_CLOCK_TIME_IS_VALID (self->last_end) ?
+        MAX (self->last_end, end) : end;
+  else if (!GST_CLOCK_TIME_IS_VALID (self->last_end) || rt > self->last_end)
+    self->last_end = rt;
+
+  if (!parts_enabled (self)) {
+    /* fMP4 without chunks: every unit is a whole fragment (a GOP), so the
+     * next one starts a new fragment.  Once the target is reached, the
+     * segment is complete now: list it without waiting a GOP for the next
+     * fragment. */
+    if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4
+        && GST_CLOCK_TIME_IS_VALID (end) && end + CUT_TOLERANCE >=
+        self->seg_start + self->cfg.target_duration * GST_SECOND
+        && !close_segment (self, end))
+      return GST_FLOW_ERROR;
+    return GST_FLOW_OK;
+  }
+  /* fMP4: chunks come in time order, so a part that reached its target is
+   * complete now and listed right away.  TS: the two streams' units
+   * interleave (audio may still come for the time the part covers); the
+   * part is closed before the first unit that does not fit. */
+  part_dur_ok = GST_CLOCK_TIME_IS_VALID (end)
+      && end + CUT_TOLERANCE >= self->part_start + part_target;
+  if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4 && part_dur_ok
+      && !close_part (self, end))
+    return GST_FLOW_ERROR;
+  return GST_FLOW_OK;
+}
+
+/* EOS: complete the open segment, write the final playlist. */
+static gboolean
+gst_arcly_hls_sink_finish (GstArclyHlsSink * self)
+{
+  if (self->playlist == NULL)
+    return TRUE;
+  if (self->write_failed) {
+    /* an error was posted: leave the last good playlist as it is (no
+     * ENDLIST for a stream that did not end well) */
+    abort_segment (self);
+    return TRUE;
+  }
+  if (self->seg_file != NULL && !close_segment (self,
+          GST_CLOCK_TIME_IS_VALID (self->last_end) ? self->last_end :
+          self->seg_start))
+    return FALSE;
+  arcly_hls_playlist_end (self->playlist);
+  GST_INFO_OBJECT (self, "EOS: playlist %s finished",
+      self->cfg.playlist_location);
+  return write_playlist (self);
+}
+
+static void
+gst_arcly_hls_sink_flush (GstArclyHlsSink * self)
+{
+  GST_DEBUG_OBJECT (self, "flush: dropping the open segment");
+  abort_segment (self);
+  self->last_end = GST_CLOCK_TIME_NONE;
+  self->lead_rt = GST_CLOCK_TIME_NONE;
+  self->started = FALSE;
+  arcly_hls_writer_mark_discont (self, 0);
+}
+
+void
+arcly_hls_writer_reset (GstArclyHlsSink * self)
+{
+  abort_segment (self);
+  g_queue_clear_full (&self->files, file_entry_free);
+  arcly_hls_playlist_free (self->playlist);
+  self->playlist = NULL;
+  gst_caps_replace (&self->caps, NULL);
+  g_clear_pointer (&self->init_uri, g_free);
+  g_clear_pointer (&self->seg_path, g_free);
+  g_clear_pointer (&self->part_bufs, g_ptr_array_unref);
+  self->have_init = self->new_init = self->started = FALSE;
+  self->saw_delta = FALSE;
+  self->lead_rt = GST_CLOCK_TIME_NONE;
+  self->write_failed = FALSE;
+  self->init_index = 0;
+  self->next_index = 0;
+  self->pdt_anchor_us = -1;
+  self->pdt_anchor_rt = GST_CLOCK_TIME_NONE;
+  self->last_end = GST_CLOCK_TIME_NONE;
+  self->last_unit_duration = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_LOCK (self);
+  self->discont_rt = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
+}
+
+gboolean
+arcly_hls_writer_start (GstArclyHlsSink * self)
+{
+  ArclyHlsPlaylistConfig pc = { 0, };
+  gchar *probe;
+
+  if (self->cfg.location == NULL)
+    self->cfg.location = g_strdup (self->cfg.format == ARCLY_HLS_FORMAT_FMP4 ?
+        "segment%05d.m4s" : "segment%05d.ts");
+  probe = format_location (self->cfg.location, 0);
+  if (probe == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid location pattern \"%s\".", self->cfg.location),
+        ("it needs exactly one integer directive such as %%05d"));
+    return FALSE;
+  }
+  g_free (probe);
+  probe = format_location (self->cfg.init_location, 0);
+  if (probe == NULL && self->cfg.format == ARCLY_HLS_FORMAT_FMP4) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid init-location pattern \"%s\".", self->cfg.init_location),
+        ("it needs exactly one integer directive such as %%d"));
+    return FALSE;
+  }
+  g_free (probe);
+
+  arcly_hls_writer_reset (self);
+  pc.type = self->cfg.type;
+  pc.window = self->cfg.playlist_length;
+  pc.target_duration = self->cfg.target_duration;
+  pc.part_target = parts_enabled (self) ?
+      self->cfg.part_duration / 1000.0 : 0.0;
+  pc.blocking_reload = self->cfg.blocking_reload;
+  pc.independent_segments = TRUE;
+  self->playlist = arcly_hls_playlist_new (&pc);
+  self->part_bufs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  return TRUE;
+}

@@ -1,0 +1,146 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * arclyhlssink internals shared by the bin (gstarclyhlssink.c: properties,
+ * pads, the muxer, state changes) and its segment writer (hlssinkwriter.c:
+ * the internal sink that cuts the muxer's output into segments and parts,
+ * writes the files and the playlist).  Not installed.
+ */
+
+#ifndef __ARCLY_HLS_SINK_WRITER_H__
+#define __ARCLY_HLS_SINK_WRITER_H__
+
+#include <gst/gst.h>
+
+#include "hlsfile.h"
+#include "playlist.h"
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (arcly_hls_sink_debug);
+GST_DEBUG_CATEGORY_EXTERN (arcly_hls_sink_dataflow);
+
+#define GST_TYPE_ARCLY_HLS_SINK (gst_arcly_hls_sink_get_type ())
+G_DECLARE_FINAL_TYPE (GstArclyHlsSink, gst_arcly_hls_sink, GST, ARCLY_HLS_SINK,
+    GstBin);
+
+typedef enum {
+  ARCLY_HLS_FORMAT_MPEGTS = 0,
+  ARCLY_HLS_FORMAT_FMP4 = 1,
+} ArclyHlsSegmentFormat;
+
+/* Timestamps derived from frame rates are often a nanosecond short of the
+ * exact boundary; do not make a segment one GOP longer because of that. */
+#define CUT_TOLERANCE (GST_MSECOND)
+
+/* 8216bis 4.4.4.9: every part lasts at most the part target and at least
+ * 85 % of it, except a part that starts with a keyframe (INDEPENDENT) and
+ * the last part of a segment. */
+#define PART_MIN_PERCENT 85
+
+/* fMP4 LL-HLS: the muxer cuts a chunk at least this often per part (in
+ * practice one per video frame, and always at a keyframe); the writer
+ * groups chunks into parts, so a part can end near its target whatever
+ * the GOP length. */
+#define CHUNKS_PER_PART 10
+
+/* A segment file kept on disk (and its part files). */
+typedef struct {
+  guint64 msn;
+  gchar *path;
+  GPtrArray *part_paths;        /* gchar *, emptied once deleted */
+} HlsFileEntry;
+
+/* Properties as they were when streaming started. */
+typedef struct {
+  gchar *location;
+  gchar *init_location;
+  gchar *playlist_location;
+  gchar *playlist_root;
+  ArclyHlsSegmentFormat format;
+  guint target_duration;
+  guint playlist_length;
+  guint max_files;
+  ArclyHlsPlaylistType type;
+  guint part_duration;
+  gboolean program_date_time;
+  gboolean blocking_reload;
+} HlsSettings;
+
+struct _GstArclyHlsSink {
+  GstBin parent;
+
+  GMutex lock;
+  /* properties, under lock */
+  HlsSettings prop;
+  /* under lock */
+  GstElement *mux;
+  ArclyHlsSegmentFormat mux_format;
+  GstElement *writer;           /* ArclyHlsSegmentSink */
+  GstPad *video_pad, *audio_pad;
+
+  /* running time from which the next segment starts a discontinuity
+   * (NONE = none pending); object lock, set from upstream threads */
+  GstClockTime discont_rt;
+
+  /* streaming state (internal sink's thread) */
+  HlsSettings cfg;
+  ArclyHlsPlaylist *playlist;
+  GQueue files;                 /* HlsFileEntry */
+  GstCaps *caps;
+  GstSegment segment;
+  guint init_index;             /* index of the next init file */
+  gchar *init_uri;              /* current EXT-X-MAP URI */
+  gboolean new_init;            /* a HEADER arrived since the last cut */
+  gboolean have_init;
+  guint64 next_index;           /* next segment file number */
+  gint64 pdt_anchor_us;         /* wall time at pdt_anchor_rt, -1 = none */
+  GstClockTime pdt_anchor_rt;
+
+  /* the open segment */
+  ArclyHlsFileWriter *seg_file;
+  gchar *seg_path;
+  guint64 seg_msn;
+  GstClockTime seg_start;
+  GstClockTime last_end;        /* end of the newest unit so far */
+  gboolean seg_discont;
+  gboolean seg_has_pat;
+  gboolean started;             /* a segment was opened since start/flush */
+  gboolean write_failed;        /* after a write error nothing more is
+                                 * written: the last good playlist stays */
+
+  /* the open part: references to the buffers written to the segment
+   * since it started (written again, as they are, to the part file) */
+  GPtrArray *part_bufs;         /* GstBuffer */
+  GstClockTime part_start;
+  gboolean part_independent;
+  gboolean saw_delta;           /* a non-keyframe unit came: keyframes are
+                                 * worth starting a part with */
+  GstClockTime lead_rt;         /* latest unit start so far */
+  gboolean audio_only;          /* no video pad at start: every part starts
+                                 * with an independent frame */
+  guint part_index;
+  HlsFileEntry *seg_entry;
+  GstClockTime last_unit_duration;
+  GPtrArray *unit_bufs;         /* scratch: the buffers of one unit, no refs */
+};
+
+/* The internal sink that receives the muxer's output (writer thread). */
+GstElement *arcly_hls_segment_sink_new (GstArclyHlsSink * hls);
+
+/* READY -> PAUSED, after self->cfg was copied from the properties:
+ * validates the locations and starts a new playlist.  FALSE after posting
+ * an element error. */
+gboolean arcly_hls_writer_start (GstArclyHlsSink * self);
+
+/* Drops the open segment (its temporary file) and all streaming state. */
+void arcly_hls_writer_reset (GstArclyHlsSink * self);
+
+/* The segment starting at the first keyframe at or after @rt starts a
+ * discontinuity.  Any thread. */
+void arcly_hls_writer_mark_discont (GstArclyHlsSink * self, GstClockTime rt);
+
+G_END_DECLS
+
+#endif /* __ARCLY_HLS_SINK_WRITER_H__ */
