@@ -559,6 +559,106 @@ GST_START_TEST (test_properties)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GMutex lock;
+  gboolean have;
+  guint32 last_ts;
+  GstClockTime last_pts;
+  GstClockTime from;            /* checked from this PTS on */
+  gint64 max_dev;               /* max |ΔPTS − ΔRTP time| between frames */
+  guint frames;
+} StepCheck;
+
+static GstPadProbeReturn
+step_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  StepCheck *c = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  guint8 h[8];
+  guint32 ts;
+
+  if (gst_buffer_extract (buf, 0, h, 8) != 8)
+    return GST_PAD_PROBE_OK;
+  ts = GST_READ_UINT32_BE (h + 4);
+  g_mutex_lock (&c->lock);
+  if (c->have && ts != c->last_ts && GST_BUFFER_PTS (buf) >= c->from) {
+    gint64 dts = (gint64) (gint32) (ts - c->last_ts) * GST_SECOND / 90000;
+    gint64 dpts = (gint64) GST_BUFFER_PTS (buf) - (gint64) c->last_pts;
+
+    c->max_dev = MAX (c->max_dev, ABS (dpts - dts));
+    c->frames++;
+  }
+  if (!c->have || ts != c->last_ts) {
+    c->have = TRUE;
+    c->last_ts = ts;
+    c->last_pts = GST_BUFFER_PTS (buf);
+  }
+  g_mutex_unlock (&c->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The camera's clock runs 2 % fast: its PTS would get 20 ms further ahead
+ * of arrival every second.  The drift is corrected slowly (a smoothed
+ * estimate, so well under the full 2 %) and without jumps: from frame to
+ * frame the PTS step differs from the RTP step by at most the 1 ms slew. */
+GST_START_TEST (test_clock_drift)
+{
+  Quirk *q = quirk_start ("clock-drift", FALSE);
+  StepCheck c = { 0, };
+  GstPad *vp;
+  gint64 off1, off2, t1, t2, grown, uncorrected;
+
+  g_mutex_init (&c.lock);
+  quirk_play (q);
+  ctx_assert_flowing (q->ctx, 30, 20000, "clock-drift");
+  vp = gst_element_get_static_pad (q->ctx->src, "video_0");
+  fail_unless (vp != NULL);
+  g_mutex_lock (&c.lock);
+  /* after the first 2 s, where late packets still move the mapping */
+  c.from = 3 * GST_SECOND;
+  g_mutex_unlock (&c.lock);
+  gst_pad_add_probe (vp, GST_PAD_PROBE_TYPE_BUFFER, step_probe, &c, NULL);
+
+  ctx_run_until (q->ctx, NULL, NULL, 7000, FALSE);
+  ctx_assert_flowing (q->ctx, 70, 5000, "clock-drift");
+  g_mutex_lock (&q->ctx->lock);
+  off1 = median_offset (ctx_pad (q->ctx, TRUE));
+  g_mutex_unlock (&q->ctx->lock);
+  t1 = g_get_monotonic_time ();
+  ctx_run_until (q->ctx, NULL, NULL, 10000, FALSE);
+  ctx_assert_flowing (q->ctx, 70, 5000, "clock-drift");
+  g_mutex_lock (&q->ctx->lock);
+  off2 = median_offset (ctx_pad (q->ctx, TRUE));
+  g_mutex_unlock (&q->ctx->lock);
+  t2 = g_get_monotonic_time ();
+
+  grown = off2 - off1;
+  uncorrected = (t2 - t1) * GST_USECOND / 50;
+  GST_INFO ("PTS - arrival grew %" G_GINT64_FORMAT " ms in %" G_GINT64_FORMAT
+      " ms (uncorrected: %" G_GINT64_FORMAT " ms)", grown / GST_MSECOND,
+      (t2 - t1) / 1000, uncorrected / GST_MSECOND);
+  fail_unless (grown < uncorrected * 8 / 10, "drift not corrected: grew %"
+      G_GINT64_FORMAT " ms, uncorrected %" G_GINT64_FORMAT " ms",
+      grown / GST_MSECOND, uncorrected / GST_MSECOND);
+  fail_unless (grown > uncorrected / 5, "corrected too fast (a jump?): grew %"
+      G_GINT64_FORMAT " ms, uncorrected %" G_GINT64_FORMAT " ms",
+      grown / GST_MSECOND, uncorrected / GST_MSECOND);
+  g_mutex_lock (&c.lock);
+  fail_unless (c.frames > 300, "%u frames checked", c.frames);
+  fail_unless (c.max_dev <= GST_MSECOND + 2 * GST_USECOND,
+      "PTS step off its RTP step by %" G_GINT64_FORMAT " us",
+      c.max_dev / 1000);
+  g_mutex_unlock (&c.lock);
+  fail_unless_equals_int (q->ctx->reconnecting, 0);
+  ctx_stop (q->ctx);
+  gst_object_unref (vp);
+  g_mutex_clear (&c.lock);
+  quirk_free (q);
+}
+
+GST_END_TEST;
+
 static guint
 count_dir (const gchar * path)
 {
@@ -638,6 +738,7 @@ arclyrtspsrc_quirks_suite (void)
   tcase_add_test (tc, test_transport_padded_assigned);
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_no_fd_or_thread_left);
+  tcase_add_test (tc, test_clock_drift);
   return s;
 }
 

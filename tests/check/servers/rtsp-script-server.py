@@ -112,6 +112,7 @@ SHORT_TIMEOUT = 6
 RR_DEADLINE = 5.0
 AUDIO_SEND_DELAY = 0.2       # av-offset*: audio leaves this late
 WRAP_AFTER = 1.5             # rtp-wrap: RTP time wraps this long after PLAY
+CLOCK_DRIFT = 1.02           # clock-drift: the camera's clock runs 2 % fast
 
 SCENARIOS = [
     "normal", "lowercase-headers", "server-channels", "server-request",
@@ -121,7 +122,7 @@ SCENARIOS = [
     "needs-rr", "ignores-get-parameter", "digest-uri-check", "not-found",
     "get-parameter-unanswered", "get-parameter-501", "av-offset",
     "av-offset-rtcp-on-rtp", "no-av-track", "oversized-reply", "rtp-wrap",
-    "transport-padded-assigned", "digest-control-credentials",
+    "transport-padded-assigned", "digest-control-credentials", "clock-drift",
 ]
 AUTH_SCENARIOS = ("digest-qop-stale", "digest-and-basic", "digest-multi-algo",
                   "digest-uri-check", "digest-control-credentials")
@@ -803,9 +804,12 @@ class Conn:
         t.octets += len(payload)
         self.frame_out(t.rtp_ch, pkt)
 
+    def drift(self):
+        return CLOCK_DRIFT if self.sc == "clock-drift" else 1.0
+
     def send_video_frame(self, t):
         n = t.count
-        ts = t.ts0 + n * (VIDEO_CLOCK // FPS)
+        ts = t.ts0 + int(n * (VIDEO_CLOCK // FPS) * self.drift())
         idx = n % GOP
         if idx == 0:
             nals = [H264_SPS, H264_PPS, H264_IDR]
@@ -830,7 +834,7 @@ class Conn:
         t.count += 1
 
     def send_audio_au(self, t):
-        ts = t.ts0 + t.count * AU_SAMPLES
+        ts = t.ts0 + int(t.count * AU_SAMPLES * self.drift())
         # RFC 3640 AAC-hbr: AU-headers-length (16 bits) then one 16-bit AU
         # header: 13-bit size, 3-bit index.
         payload = struct.pack("!HH", 16, (len(AAC_AU) << 3) | 0) + AAC_AU
@@ -839,7 +843,8 @@ class Conn:
 
     def send_sr(self, now):
         for t in self.tracks.values():
-            rtp_ts = t.ts0 + int((now - self.play_t0) * t.clock)
+            rtp_ts = t.ts0 + int((now - self.play_t0) * t.clock *
+                                 self.drift())
             pkt = rtcp_sr(t.ssrc, rtp_ts, t.packets, t.octets,
                           b"arcly-script@127.0.0.1")
             ch = t.rtp_ch if self.sc in ("rtcp-wrong-channel",
