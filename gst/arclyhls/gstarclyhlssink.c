@@ -587,7 +587,8 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_MAX_FILES,
       g_param_spec_uint ("max-files", "Max files",
           "Segment files kept on disk; older ones are deleted once out of "
-          "the playlist (0 = never delete)", 0, G_MAXUINT,
+          "the playlist for their duration plus the playlist's (RFC 8216 "
+          "6.2.2) (0 = never delete)", 0, G_MAXUINT,
           DEFAULT_PROP_MAX_FILES, rw));
   g_object_class_install_property (gobject_class, PROP_PLAYLIST_TYPE,
       g_param_spec_enum ("playlist-type", "Playlist type",

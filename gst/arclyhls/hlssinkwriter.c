@@ -257,9 +257,12 @@ write_playlist (GstArclyHlsSink * self)
   return ok;
 }
 
-/* Delete files that have left the playlist (never before). */
+/* Delete files that have left the playlist (never before).  A segment
+ * stays available for its duration plus that of the longest playlist that
+ * listed it (RFC 8216 6.2.2) after it left, even beyond max-files.  @now:
+ * running time of the newest media. */
 static void
-delete_old_files (GstArclyHlsSink * self)
+delete_old_files (GstArclyHlsSink * self, GstClockTime now)
 {
   guint64 first_part = arcly_hls_playlist_get_first_part_sequence
       (self->playlist);
@@ -284,11 +287,21 @@ delete_old_files (GstArclyHlsSink * self)
 
   if (self->cfg.max_files == 0 || self->cfg.type != ARCLY_HLS_PLAYLIST_LIVE)
     return;
+  for (l = self->files.head; l != NULL; l = l->next) {
+    HlsFileEntry *e = l->data;
+
+    if (e->msn < first_seg && !GST_CLOCK_TIME_IS_VALID (e->keep_until))
+      e->keep_until = (GST_CLOCK_TIME_IS_VALID (now) ? now : 0) +
+          2 * e->duration + (GstClockTime)
+          (arcly_hls_playlist_get_duration (self->playlist) * GST_SECOND);
+  }
   while (g_queue_get_length (&self->files) > self->cfg.max_files) {
     HlsFileEntry *e = g_queue_peek_head (&self->files);
 
     if (e->msn >= first_seg)
       break;                    /* still listed: keep it */
+    if (GST_CLOCK_TIME_IS_VALID (now) && now < e->keep_until)
+      break;                    /* left too recently; the next ones later */
     GST_DEBUG_OBJECT (self, "deleting %s", e->path);
     if (g_unlink (e->path) < 0 && errno != ENOENT)
       GST_WARNING_OBJECT (self, "could not delete %s: %s", e->path,
@@ -484,6 +497,7 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
   uri = make_uri (self, self->seg_path);
   arcly_hls_playlist_end_segment (self->playlist, uri,
       (gdouble) dur / GST_SECOND);
+  self->seg_entry->duration = dur;
   g_queue_push_tail (&self->files, self->seg_entry);
   self->seg_entry = NULL;
 
@@ -513,7 +527,7 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
           "sequence", G_TYPE_UINT64, self->seg_msn,
           "discontinuity", G_TYPE_BOOLEAN, self->seg_discont, NULL));
   g_free (uri);
-  delete_old_files (self);
+  delete_old_files (self, end);
   return TRUE;
 }
 
@@ -554,6 +568,7 @@ open_segment (GstArclyHlsSink * self, GstClockTime start, gboolean discont)
   self->seg_entry->msn = self->seg_msn;
   self->seg_entry->path = g_strdup (self->seg_path);
   self->seg_entry->part_paths = g_ptr_array_new_with_free_func (g_free);
+  self->seg_entry->keep_until = GST_CLOCK_TIME_NONE;
   self->part_index = 0;
   self->part_start = start;
   GST_DEBUG_OBJECT (self, "segment %s opened at %" GST_TIME_FORMAT

@@ -50,6 +50,9 @@ typedef struct {
   guint64 msn;
   gchar *path;
   GPtrArray *part_paths;        /* gchar *, emptied once deleted */
+  GstClockTime duration;
+  GstClockTime keep_until;      /* running time until which it stays after
+                                 * it left the playlist (NONE: listed) */
 } HlsFileEntry;
 
 /* Properties as they were when streaming started. */

@@ -234,6 +234,17 @@ arcly_hls_playlist_get_media_sequence (ArclyHlsPlaylist * pl)
   return pl->next_msn;
 }
 
+gdouble
+arcly_hls_playlist_get_duration (ArclyHlsPlaylist * pl)
+{
+  gdouble total = 0.0;
+  GList *l;
+
+  for (l = pl->segments.head; l != NULL; l = l->next)
+    total += ((ArclyHlsSegment *) l->data)->duration;
+  return total;
+}
+
 guint
 arcly_hls_playlist_get_n_segments (ArclyHlsPlaylist * pl)
 {

@@ -78,6 +78,9 @@ guint64 arcly_hls_playlist_get_media_sequence (ArclyHlsPlaylist * pl);
  * segment's (or next) sequence number if no parts are listed. */
 guint64 arcly_hls_playlist_get_first_part_sequence (ArclyHlsPlaylist * pl);
 
+/* Total duration in seconds of the completed segments listed. */
+gdouble arcly_hls_playlist_get_duration (ArclyHlsPlaylist * pl);
+
 /* Number of completed segments listed. */
 guint arcly_hls_playlist_get_n_segments (ArclyHlsPlaylist * pl);
 

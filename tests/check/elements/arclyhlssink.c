@@ -61,7 +61,43 @@ typedef struct {
   guint64 next_seq;
   GstClockTime last_seg_rt;
   gint part_target_ms, target_duration; /* first seen, -1 = none yet */
+  /* RFC 8216 6.2.2 availability: uri -> duration (listed last time), and
+   * uri -> running time (s) until which a file that left must stay */
+  gboolean check_available;
+  GHashTable *listed, *left;
+  gdouble now_s;                /* end of the newest segment message */
 } Run;
+
+static void record_fail (Run * run, gchar * msg);
+
+static gdouble *
+boxed_double (gdouble v)
+{
+  gdouble *p = g_new (gdouble, 1);
+
+  *p = v;
+  return p;
+}
+
+/* Files that left the playlist less than their duration plus the
+ * playlist's ago still exist. */
+static void
+check_still_available (Run * run)
+{
+  GHashTableIter it;
+  gpointer k, v;
+
+  g_hash_table_iter_init (&it, run->left);
+  while (g_hash_table_iter_next (&it, &k, &v)) {
+    gchar *path = g_build_filename (run->dir, (const gchar *) k, NULL);
+
+    if (run->now_s < *(gdouble *) v - 0.002
+        && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      record_fail (run, g_strdup_printf ("%s deleted at %.3f s, before "
+              "%.3f s (RFC 8216 6.2.2)", path, run->now_s, *(gdouble *) v));
+    g_free (path);
+  }
+}
 
 static gchar *
 read_file (const gchar * path)
@@ -123,6 +159,37 @@ sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
               gst_structure_to_string (s)));
     run->next_seq = seq + 1;
     run->last_seg_rt = rt;
+    run->now_s = (gdouble) (rt + dur) / GST_SECOND;
+    if (run->check_available) {
+      gchar *text = read_file (run->playlist), *err = NULL;
+      HlsCheckPlaylist *pl = text ? hls_check_parse (text, &err) : NULL;
+      GHashTable *now_listed = g_hash_table_new_full (g_str_hash,
+          g_str_equal, g_free, g_free);
+      GHashTableIter it;
+      gpointer k, v;
+      gdouble total = 0;
+      guint i;
+
+      for (i = 0; pl && i < pl->segments->len; i++) {
+        HlsCheckSegment *sg = g_ptr_array_index (pl->segments, i);
+
+        g_hash_table_insert (now_listed, g_strdup (sg->uri),
+            boxed_double (sg->duration));
+        total += sg->duration;
+      }
+      g_hash_table_iter_init (&it, run->listed);
+      while (g_hash_table_iter_next (&it, &k, &v))
+        if (!g_hash_table_contains (now_listed, k)
+            && !g_hash_table_contains (run->left, k))
+          g_hash_table_insert (run->left, g_strdup (k),
+              boxed_double (run->now_s + 2 * *(gdouble *) v + total));
+      g_hash_table_unref (run->listed);
+      run->listed = now_listed;
+      check_still_available (run);
+      hls_check_playlist_free (pl);
+      g_free (err);
+      g_free (text);
+    }
     if (run->check_no_playlist && g_file_test (run->playlist,
             G_FILE_TEST_EXISTS))
       record_fail (run, g_strdup ("VOD playlist written before EOS"));
@@ -248,6 +315,10 @@ run_new (void)
   run->latencies = g_array_new (FALSE, FALSE, sizeof (gdouble));
   run->last_seg_rt = GST_CLOCK_TIME_NONE;
   run->part_target_ms = run->target_duration = -1;
+  run->listed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  run->left = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
   return run;
 }
 
@@ -280,6 +351,8 @@ run_free (Run * run)
   g_free (run->fail);
   g_ptr_array_unref (run->errors);
   g_array_unref (run->latencies);
+  g_hash_table_unref (run->listed);
+  g_hash_table_unref (run->left);
   if (run->pipeline)
     gst_object_unref (run->pipeline);
   g_free (run);
@@ -1011,15 +1084,16 @@ GST_START_TEST (test_restart)
 
 GST_END_TEST;
 
-/* Live window: the playlist slides, max-files segment files stay, a file
- * is never deleted while listed. */
+/* Live window: the playlist slides, a file is never deleted while listed,
+ * nor before it has been out of the playlist for its duration plus the
+ * playlist's (RFC 8216 6.2.2), and then max-files bounds the rest. */
 GST_START_TEST (test_live_window_and_max_files)
 {
   Run *run = run_new ();
   gchar *sink = sink_desc (run, FMT_FMP4,
       "target-duration=1 playlist-length=3 max-files=4 "
       "program-date-time=false");
-  gchar *desc = g_strdup_printf ("%s hls.video %s", VIDEO_SRC ("240",
+  gchar *desc = g_strdup_printf ("%s hls.video %s", VIDEO_SRC ("480",
           "false"), sink);
   HlsCheckPlaylist *pl;
   GDir *d;
@@ -1027,11 +1101,14 @@ GST_START_TEST (test_live_window_and_max_files)
   guint n_seg_files = 0, i;
 
   run->check_listed_exist = TRUE;
+  run->check_available = TRUE;
   run_ok (run, desc, 30, 0);
+  check_still_available (run);
+  fail_unless (run->fail == NULL, "%s", run->fail);
   pl = check_output (run);
-  fail_unless_equals_int (run->n_segments, 8);
+  fail_unless_equals_int (run->n_segments, 16);
   fail_unless_equals_int (pl->segments->len, 3);
-  fail_unless_equals_uint64 (pl->media_sequence, 5);
+  fail_unless_equals_uint64 (pl->media_sequence, 13);
   fail_unless (pl->endlist);
   fail_unless (pl->playlist_type == NULL);
   for (i = 0; i < pl->segments->len; i++)
@@ -1044,7 +1121,10 @@ GST_START_TEST (test_live_window_and_max_files)
     fail_if (g_str_has_prefix (name, "."), "temporary file left: %s", name);
   }
   g_dir_close (d);
-  fail_unless_equals_int (n_seg_files, 4);
+  /* 1 s segments leave 5 s (1 + 1 + 3 listed) before they may go: at
+   * 16 s, segments 0-7 are gone (7 may be a nanosecond early or late) */
+  fail_unless (n_seg_files == 8 || n_seg_files == 9, "%u segment files",
+      n_seg_files);
   hls_check_playlist_free (pl);
   g_free (desc);
   g_free (sink);

@@ -86,6 +86,7 @@ GST_START_TEST (test_live_window_slides)
   fail_unless (c->playlist_type == NULL);
   fail_if (c->has_server_control, "no LL tags without parts:\n%s", text);
   fail_unless_equals_uint64 (arcly_hls_playlist_get_media_sequence (pl), 5);
+  fail_unless (fabs (arcly_hls_playlist_get_duration (pl) - 6.0) < 1e-9);
   hls_check_playlist_free (c);
   g_free (text);
 
