@@ -511,6 +511,38 @@ GST_START_TEST (test_file_atomic)
   fail_unless_equals_string (contents, "two-2");
   g_free (contents);
 
+  /* gathered appends: small pieces are buffered, a large one goes out
+   * directly after what was buffered; the bytes stay in order */
+  {
+    static guint8 big[40000];
+    struct iovec iov[3];
+    gsize len = 0, i;
+
+    for (i = 0; i < sizeof (big); i++)
+      big[i] = (guint8) (i * 7);
+    w = arcly_hls_file_writer_open (path, &err);
+    fail_unless (arcly_hls_file_writer_append (w, (const guint8 *) "ab", 2,
+            &err));
+    iov[0].iov_base = (void *) "cd";
+    iov[0].iov_len = 2;
+    iov[1].iov_base = big;
+    iov[1].iov_len = sizeof (big);
+    iov[2].iov_base = (void *) "ef";
+    iov[2].iov_len = 2;
+    fail_unless (arcly_hls_file_writer_appendv (w, iov, 1, &err));
+    fail_unless (arcly_hls_file_writer_appendv (w, iov + 1, 2, &err));
+    fail_unless (arcly_hls_file_writer_appendv (w, iov + 2, 1, &err));
+    fail_unless_equals_uint64 (arcly_hls_file_writer_get_size (w),
+        8 + sizeof (big));
+    fail_unless (arcly_hls_file_writer_commit (w, &err));
+    fail_unless (g_file_get_contents (path, &contents, &len, NULL));
+    fail_unless_equals_uint64 (len, 8 + sizeof (big));
+    fail_unless (memcmp (contents, "abcd", 4) == 0);
+    fail_unless (memcmp (contents + 4, big, sizeof (big)) == 0);
+    fail_unless (memcmp (contents + 4 + sizeof (big), "efef", 4) == 0);
+    g_free (contents);
+  }
+
   /* an aborted write leaves nothing behind */
   w = arcly_hls_file_writer_open (path, &err);
   arcly_hls_file_writer_append (w, (const guint8 *) "x", 1, &err);
