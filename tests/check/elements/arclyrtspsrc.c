@@ -504,6 +504,87 @@ GST_START_TEST (test_shutdown_hung_server)
 
 GST_END_TEST;
 
+static gboolean
+cond_reconnecting (Ctx * ctx, gpointer data)
+{
+  return ctx->reconnecting >= 1;
+}
+
+/* A listener whose accept queue is full (backlog 0, one connection
+ * pending): the SYN of the next connect is dropped, as when a camera is
+ * unplugged.  Returns the listening socket; *filler keeps the queue full. */
+static GSocket *
+full_listener (guint16 * port, GSocketConnection ** filler)
+{
+  GError *err = NULL;
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &err);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *a = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *bound;
+  GSocketClient *client = g_socket_client_new ();
+
+  fail_unless (s != NULL);
+  fail_unless (g_socket_bind (s, a, TRUE, &err), "%s", err ? err->message :
+      "");
+  g_socket_set_listen_backlog (s, 0);
+  fail_unless (g_socket_listen (s, &err));
+  bound = g_socket_get_local_address (s, &err);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  *filler = g_socket_client_connect_to_host (client, "127.0.0.1", *port,
+      NULL, &err);
+  fail_unless (*filler != NULL, "%s", err ? err->message : "");
+  g_object_unref (client);
+  g_object_unref (bound);
+  g_object_unref (a);
+  g_object_unref (lo);
+  return s;
+}
+
+/* `timeout` bounds the connect too: a connect that hangs ends after it
+ * with a reconnect, and stopping during such a connect is prompt. */
+GST_START_TEST (test_connect_timeout)
+{
+  GSocketConnection *filler = NULL;
+  guint16 port = 0;
+  GSocket *listener = full_listener (&port, &filler);
+  gchar *url = g_strdup_printf ("rtsp://127.0.0.1:%u/x", port);
+  Ctx *ctx = ctx_new (url);
+  gint64 t0, took;
+
+  g_object_set (ctx->src, "timeout", 1000, "retry-backoff", 10000, NULL);
+  t0 = g_get_monotonic_time ();
+  gst_element_set_state (ctx->pipe, GST_STATE_PLAYING);
+  fail_unless (ctx_run_until (ctx, cond_reconnecting, NULL, 5000, FALSE),
+      "the connect did not time out");
+  took = g_get_monotonic_time () - t0;
+  fail_unless (took > 800 * G_TIME_SPAN_MILLISECOND
+      && took < 3 * G_TIME_SPAN_SECOND, "connect timed out after %"
+      G_GINT64_FORMAT " ms", took / 1000);
+  fail_unless (strstr (ctx->messages->str, "timed") != NULL, "%s",
+      ctx->messages->str);
+  fail_unless (ctx->error == NULL);
+  ctx_free (ctx);
+
+  /* stop while the connect hangs */
+  ctx = ctx_new (url);
+  g_object_set (ctx->src, "timeout", 60000, NULL);
+  gst_element_set_state (ctx->pipe, GST_STATE_PLAYING);
+  g_usleep (300 * G_TIME_SPAN_MILLISECOND);
+  took = ctx_stop (ctx);
+  fail_unless (took < G_TIME_SPAN_SECOND, "stop took %" G_GINT64_FORMAT
+      " us", took);
+  fail_unless_equals_int (ctx->reconnecting, 0);
+  ctx_free (ctx);
+
+  g_object_unref (filler);
+  g_socket_close (listener, NULL);
+  g_object_unref (listener);
+  g_free (url);
+}
+
+GST_END_TEST;
+
 static guint
 count_in (const gchar * text, const gchar * needle)
 {
@@ -554,12 +635,6 @@ GST_START_TEST (test_max_retries)
 }
 
 GST_END_TEST;
-
-static gboolean
-cond_reconnecting (Ctx * ctx, gpointer data)
-{
-  return ctx->reconnecting >= 1;
-}
 
 /* The camera freezes (SIGSTOP): no data for `timeout` → reconnect attempts
  * (whose requests time out too); once it runs again the stream resumes. */
@@ -641,6 +716,7 @@ arclyrtspsrc_suite (void)
   tcase_add_test (tc, test_max_retries);
   tcase_add_test (tc, test_eos_event);
   tcase_add_test (tc, test_stall_reconnect);
+  tcase_add_test (tc, test_connect_timeout);
   return s;
 }
 
