@@ -27,43 +27,15 @@
  * overruns and skips to the newest keyframe (DISCONT, "arcly-bus-lagged");
  * pads requested while playing start from the GOP cache.
  *
- * ## Scheduling
- *
- * Publisher (the sink pad's streaming thread): under `lock`, append to the
- * ring (O(1); when full the oldest item is overwritten and released after
- * unlocking), then wake the idle delivery threads (a signal with one pad, a
- * broadcast otherwise: at most `threads` wake-ups, never one per pad).  It
- * never looks at the pads.
- *
- * Delivery threads ("workers", `threads` of them in the pool): each loops
- * "pick a pad, push one item, repeat".  Picking scans the pad array
- * round-robin from where the last pick stopped for a pad that is not `busy`
- * (claimed by another worker) and has something to read; it claims the pad,
- * reads the next item through the pad's cursor (a ring reference is taken),
- * and pushes it with no lock held.  One worker owns a pad at a time, so
- * every pad sees its items in order; a worker moves over many pads in turn.
- * With nothing to do a worker releases ring items no cursor needs any more,
- * then sleeps on `work_cond`.
- *
- * Stalls (like a Go runtime handing the processor to a new thread when one
- * blocks in a system call): a watchdog thread wakes once per
- * `stall-threshold`, or sooner when the oldest push in progress reaches
- * it, and marks a worker whose push has not returned by then as stalled.  The worker leaves the pool and becomes that pad's own thread, and
- * the watchdog starts a replacement so the pool keeps `threads` workers for
- * everyone else.  When the push returns the stalled worker keeps serving
- * only its pad (overrun → keyframe skip) until the pad has caught up, then
- * rejoins the pool if there is room or exits.  The watchdog also evicts a
- * stalled pad that has lost more than `max-lag` frames.
- *
- * Workers hold a ref on the element and on the pad they push to, and are
- * detached threads: stopping waits a bounded time for them and leaves a
- * worker stuck in a push behind (it notices the new `gen` and exits when the
- * push returns), so PLAYING→NULL returns promptly even with hung sinks.
+ * The delivery threads, their scheduling and stall handover are in
+ * gstarclybusdeliver.c; the types shared by both files in
+ * gstarclybus-private.h.
  *
  * ## Locks
  *
- * `lock` (GMutex) guards everything marked (L) below, the pads' (L) fields
- * and the properties.  Order: sink GST_PAD_STREAM_LOCK → `lock`.  Nothing is
+ * `lock` (GMutex) guards everything marked (L) here and in
+ * gstarclybus-private.h (the element's and the pads' fields) and the
+ * properties.  Order: sink GST_PAD_STREAM_LOCK → `lock`.  Nothing is
  * pushed, no message posted, no pad/object lock taken and no item released
  * while `lock` is held.  Pad "linked"/"unlinked" handlers run without pad
  * locks (GStreamer emits them after unlocking) and take `lock`.
@@ -77,40 +49,10 @@
 #include <string.h>
 
 #include "gstarclybuselements.h"
-#include "busring.h"
-
-/* GLib's GMutex is futex based on Linux, which ThreadSanitizer cannot see:
- * in a -Db_sanitize=thread build the bus lock is annotated so the races
- * TSan reports in this file are real ones. */
-#if defined(__SANITIZE_THREAD__)
-#define ARCLY_BUS_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ARCLY_BUS_TSAN 1
-#endif
-#endif
-
-#ifdef ARCLY_BUS_TSAN
-void __tsan_acquire (void *addr);
-void __tsan_release (void *addr);
-#define TSAN_ACQUIRE(a) __tsan_acquire (a)
-#define TSAN_RELEASE(a) __tsan_release (a)
-#else
-#define TSAN_ACQUIRE(a) G_STMT_START { } G_STMT_END
-#define TSAN_RELEASE(a) G_STMT_START { } G_STMT_END
-#endif
-
-#define BUS_LOCK(s) G_STMT_START {                      \
-    g_mutex_lock (&(s)->lock);                          \
-    TSAN_ACQUIRE (&(s)->lock);                          \
-  } G_STMT_END
-#define BUS_UNLOCK(s) G_STMT_START {                    \
-    TSAN_RELEASE (&(s)->lock);                          \
-    g_mutex_unlock (&(s)->lock);                        \
-  } G_STMT_END
+#include "gstarclybus-private.h"
 
 #define GST_CAT_DEFAULT arclybus_debug
-GST_DEBUG_CATEGORY_STATIC (arclybus_dataflow);
+GST_DEBUG_CATEGORY (arclybus_dataflow);
 
 #define DEFAULT_PROP_CAPACITY 1024
 #define DEFAULT_PROP_THREADS 0
@@ -141,123 +83,11 @@ enum
   PAD_PROP_STATS,
 };
 
-/* a joiner whose first push hit a flushing peer tries again after this */
-#define JOIN_RETRY_US (20 * G_TIME_SPAN_MILLISECOND)
-/* at most one upstream force-key-unit per second */
-#define FKU_INTERVAL_US G_TIME_SPAN_SECOND
-/* how long stopping waits for the delivery threads */
-#define STOP_WAIT_US (500 * G_TIME_SPAN_MILLISECOND)
-/* how long a flush-stop waits for pushes of pre-flush data to return */
-#define FLUSH_WAIT_US (200 * G_TIME_SPAN_MILLISECOND)
-#define MAX_STICKY 16
-#define TRIM_BATCH 64
-
-/* An immutable snapshot of the sticky events (stream-start, caps, segment,
- * tags, ...) in force at one point of the stream, shared by ring items. */
-typedef struct
-{
-  gint ref;
-  guint n;
-  GstEvent *ev[MAX_STICKY];
-} BusSticky;
-
 /* ------------------------------------------------------------------ pad */
-
-#define GST_TYPE_ARCLY_BUS_PAD (gst_arcly_bus_pad_get_type ())
-G_DECLARE_FINAL_TYPE (GstArclyBusPad, gst_arcly_bus_pad, GST, ARCLY_BUS_PAD,
-    GstPad);
-
-struct _GstArclyBusPad
-{
-  GstPad parent;
-
-  /* all (L) */
-  gboolean linked;
-  gboolean joined;              /* cursor placed */
-  gboolean started;             /* a buffer went through since joining */
-  gboolean need_sticky;         /* replay the sticky events before next item */
-  gboolean resend_sticky;       /* downstream lost them (flushed, deactivated):
-                                 * push copies, which GstPad sends again */
-  gboolean busy;                /* claimed by a worker */
-  gboolean removed;
-  gboolean dead;                /* downstream returned EOS or an error */
-  gboolean evicted;
-  gboolean eos_pending;         /* evicted while stalled: EOS still to send */
-  gboolean stalled;
-  gboolean fku_pending;         /* joined where it must wait for a keyframe */
-  gint64 retry_at;
-  ArclyBusCursor cur;
-  guint64 frames, bytes, dropped, lagged;
-};
 
 G_DEFINE_TYPE (GstArclyBusPad, gst_arcly_bus_pad, GST_TYPE_PAD);
 
 /* -------------------------------------------------------------- element */
-
-#define GST_TYPE_ARCLY_BUS (gst_arcly_bus_get_type ())
-G_DECLARE_FINAL_TYPE (GstArclyBus, gst_arcly_bus, GST, ARCLY_BUS, GstElement);
-
-typedef struct
-{
-  GstArclyBus *bus;             /* strong ref */
-  guint gen;
-  gboolean is_watchdog;
-  /* (L) */
-  GstArclyBusPad *pad;          /* pad being served (ref) */
-  gint64 push_start;            /* 0 when not inside a push */
-  gboolean stalled;             /* left the pool for its pad */
-} BusWorker;
-
-struct _GstArclyBus
-{
-  GstElement parent;
-
-  GstPad *sinkpad;
-
-  GMutex lock;
-  GCond work_cond;              /* idle workers */
-  GCond watch_cond;             /* watchdog */
-  GCond exit_cond;              /* workers exiting */
-
-  /* properties (L) */
-  guint capacity;
-  guint threads;
-  GstClockTime stall_threshold;
-  guint64 max_lag;
-  gboolean gop_cache;
-  guint gop_max_frames;
-  guint64 gop_max_bytes;
-  gboolean request_keyframe;
-
-  /* streaming state (L) */
-  ArclyBusRing *ring;
-  BusSticky *sticky;
-  gboolean running;
-  gboolean flushing;
-  guint gen;
-  gint64 last_fku;
-
-  /* pads (L) */
-  GPtrArray *pads;
-  guint rr;
-  guint next_pad_id;
-
-  /* workers (L) */
-  GList *workers;
-  guint pool_target;
-  guint pool_active;
-  guint n_stalled;
-  guint n_idle;
-  guint n_alive;
-
-  /* statistics (L) */
-  guint64 frames, bytes, lagged, dropped, evictions;
-  gint64 win_start;
-  guint64 win_frames, win_bytes;
-  gdouble fps;
-  guint64 bitrate;
-  gint64 rate_time;
-};
 
 G_DEFINE_TYPE (GstArclyBus, gst_arcly_bus, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE (arclybus, "arclybus", GST_RANK_NONE,
@@ -268,24 +98,6 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%u",
     GST_PAD_SRC, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
 
-/* (L) g_cond_wait_until() on the bus lock; G_MAXINT64 waits forever */
-static gboolean
-bus_wait_until (GstArclyBus * self, GCond * cond, gint64 end_time)
-{
-  gboolean ret = TRUE;
-
-  TSAN_RELEASE (&self->lock);
-  if (end_time == G_MAXINT64)
-    g_cond_wait (cond, &self->lock);
-  else
-    ret = g_cond_wait_until (cond, &self->lock, end_time);
-  TSAN_ACQUIRE (&self->lock);
-  return ret;
-}
-
-static gpointer worker_main (gpointer data);
-static gpointer watchdog_main (gpointer data);
-
 /* ------------------------------------------------------------- sticky */
 
 static BusSticky *
@@ -295,8 +107,8 @@ sticky_ref (BusSticky * s)
   return s;
 }
 
-static void
-sticky_unref (BusSticky * s)
+void
+arcly_bus_sticky_unref (BusSticky * s)
 {
   guint i;
 
@@ -369,591 +181,6 @@ sticky_with (const BusSticky * old, GstEvent * ev)
   return s;
 }
 
-/* -------------------------------------------------------------- items */
-
-static void
-release_items (ArclyBusItem * items, guint n)
-{
-  guint i;
-
-  for (i = 0; i < n; i++) {
-    gst_mini_object_unref (items[i].obj);
-    sticky_unref (items[i].ctx);
-  }
-}
-
-static GstEvent *
-new_force_key_unit (void)
-{
-  /* the event gst_video_event_new_upstream_force_key_unit() builds, without
-   * linking libgstvideo */
-  return gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
-      gst_structure_new ("GstForceKeyUnit",
-          "running-time", GST_TYPE_CLOCK_TIME, GST_CLOCK_TIME_NONE,
-          "all-headers", G_TYPE_BOOLEAN, TRUE, "count", G_TYPE_UINT, 0, NULL));
-}
-
-/* (L) */
-static gboolean
-fku_due (GstArclyBus * self)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  if (!self->request_keyframe || (self->last_fku != 0
-          && now - self->last_fku < FKU_INTERVAL_US))
-    return FALSE;
-  self->last_fku = now;
-  return TRUE;
-}
-
-/* ---------------------------------------------------------- delivery */
-
-/* What a worker does for one pad in one turn, prepared under the lock and
- * carried out without it. */
-typedef struct
-{
-  GstEvent *sticky[MAX_STICKY];
-  guint n_sticky;
-  GstMiniObject *obj;
-  gboolean is_buffer;
-  guint32 size;
-  gboolean discont;
-  guint64 lag_dropped;          /* > 0: post arcly-bus-lagged */
-  guint64 total_dropped;
-  gboolean evict;               /* send EOS, post arcly-bus-evicted */
-  gboolean fku;
-  gboolean copy_sticky;         /* push copies of the sticky events */
-} BusWork;
-
-static void
-work_take_sticky (BusWork * work, const BusSticky * s)
-{
-  guint i;
-
-  for (i = 0; s && i < s->n && work->n_sticky < MAX_STICKY; i++)
-    work->sticky[work->n_sticky++] = gst_event_ref (s->ev[i]);
-}
-
-/* (L) Places @p's cursor: at the GOP cache, or at the head waiting for a
- * keyframe (asking upstream for one). */
-static void
-pad_join (GstArclyBus * self, GstArclyBusPad * p)
-{
-  gboolean cached = arcly_bus_ring_join (self->ring, self->gop_cache, &p->cur);
-
-  p->joined = TRUE;
-  p->started = FALSE;
-  p->need_sticky = TRUE;
-  p->retry_at = 0;
-  /* a restart: its downstream saw data before, this is not the next of it */
-  if (p->resend_sticky)
-    p->cur.discont = TRUE;
-  GST_DEBUG_OBJECT (p, "joined at %" G_GUINT64_FORMAT " (%s)", p->cur.seq,
-      cached ? "GOP cache" : "live");
-  if (!cached && arcly_bus_ring_has_delta (self->ring) && fku_due (self))
-    p->fku_pending = TRUE;
-}
-
-/* (L) Decides what @p gets next; TRUE if there is something to do. */
-static gboolean
-prepare_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
-    gint64 now, gint64 * next_retry)
-{
-  ArclyBusItem item;
-  guint64 overruns;
-
-  memset (work, 0, sizeof (*work));
-  if (p->removed || self->flushing || self->ring == NULL)
-    return FALSE;
-  if (p->eos_pending) {
-    p->eos_pending = FALSE;
-    work->evict = TRUE;
-    work->total_dropped = p->dropped;
-    return TRUE;
-  }
-  if (p->dead || p->evicted || !p->linked)
-    return FALSE;
-
-  if (!p->joined) {
-    if (p->retry_at > now) {
-      if (*next_retry == 0 || p->retry_at < *next_retry)
-        *next_retry = p->retry_at;
-      return FALSE;
-    }
-    pad_join (self, p);
-  }
-  if (p->fku_pending) {
-    p->fku_pending = FALSE;
-    work->fku = TRUE;
-  }
-
-  overruns = p->cur.overruns;
-  if (arcly_bus_ring_next (self->ring, &p->cur, &item) == ARCLY_BUS_READ_EMPTY) {
-    if (p->cur.overruns != overruns && p->cur.need_key && fku_due (self))
-      work->fku = TRUE;
-    if (p->need_sticky) {
-      /* a joiner at the head gets the stream's caps at once */
-      p->need_sticky = FALSE;
-      work_take_sticky (work, self->sticky);
-      work->copy_sticky = p->resend_sticky;
-    }
-    return work->n_sticky > 0 || work->fku;
-  }
-
-  if (p->cur.overruns != overruns) {
-    /* events were lost with the overwritten items: replay the state */
-    p->need_sticky = TRUE;
-    if (p->cur.need_key && fku_due (self))
-      work->fku = TRUE;
-  }
-  if (p->need_sticky) {
-    p->need_sticky = FALSE;
-    work_take_sticky (work, item.ctx);
-    work->copy_sticky = p->resend_sticky;
-  }
-
-  if (item.flags & ARCLY_BUS_ITEM_BUFFER) {
-    if (p->cur.discont || p->cur.dropped > 0) {
-      guint64 d = p->cur.dropped;
-
-      work->discont = TRUE;
-      p->cur.discont = FALSE;
-      p->cur.dropped = 0;
-      if (d > 0) {
-        p->dropped += d;
-        p->lagged++;
-        self->dropped += d;
-        self->lagged++;
-        work->lag_dropped = d;
-        work->total_dropped = p->dropped;
-      }
-      if (self->max_lag > 0 && p->dropped > self->max_lag) {
-        p->evicted = TRUE;
-        self->evictions++;
-        work->evict = TRUE;
-        return TRUE;
-      }
-    }
-    work->size = item.size;
-    work->is_buffer = TRUE;
-  }
-  work->obj = gst_mini_object_ref (item.obj);
-  return TRUE;
-}
-
-static void
-post_pad_message (GstArclyBus * self, GstArclyBusPad * p, const gchar * name,
-    guint64 dropped, guint64 total)
-{
-  GstStructure *s = gst_structure_new (name,
-      "pad-name", G_TYPE_STRING, GST_PAD_NAME (p),
-      "frames-dropped", G_TYPE_UINT64, dropped,
-      "total-dropped", G_TYPE_UINT64, total, NULL);
-
-  gst_element_post_message (GST_ELEMENT_CAST (self),
-      gst_message_new_element (GST_OBJECT_CAST (self), s));
-}
-
-static gboolean
-pad_has_sticky (GstPad * pad, GstEvent * ev)
-{
-  guint idx;
-
-  for (idx = 0;; idx++) {
-    GstEvent *cur = gst_pad_get_sticky_event (pad, GST_EVENT_TYPE (ev), idx);
-    gboolean same = cur == ev;
-
-    if (cur == NULL)
-      return FALSE;
-    gst_event_unref (cur);
-    if (same)
-      return TRUE;
-  }
-}
-
-/* No lock held.  Consumes @work's references.  Returns the flow of the
- * buffer pushed (GST_FLOW_OK for events). */
-static GstFlowReturn
-execute_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work)
-{
-  GstPad *pad = GST_PAD_CAST (p);
-  GstFlowReturn ret = GST_FLOW_OK;
-  guint i;
-
-  if (work->fku) {
-    GST_INFO_OBJECT (self, "asking upstream for a keyframe for %s",
-        GST_PAD_NAME (p));
-    gst_pad_push_event (self->sinkpad, new_force_key_unit ());
-  }
-  for (i = 0; i < work->n_sticky; i++) {
-    if (work->copy_sticky) {
-      /* the pad already stored this very event as sent: a copy replaces
-       * it and goes downstream again */
-      gst_pad_push_event (pad, gst_event_copy (work->sticky[i]));
-      gst_event_unref (work->sticky[i]);
-    } else if (pad_has_sticky (pad, work->sticky[i])) {
-      gst_event_unref (work->sticky[i]);
-    } else {
-      gst_pad_push_event (pad, work->sticky[i]);
-    }
-  }
-  if (work->lag_dropped > 0) {
-    GST_INFO_OBJECT (self, "%s lagged: %" G_GUINT64_FORMAT " frames dropped",
-        GST_PAD_NAME (p), work->lag_dropped);
-    post_pad_message (self, p, "arcly-bus-lagged", work->lag_dropped,
-        work->total_dropped);
-  }
-  if (work->evict) {
-    GST_WARNING_OBJECT (self, "evicting %s after %" G_GUINT64_FORMAT
-        " dropped frames", GST_PAD_NAME (p), work->total_dropped);
-    if (work->obj)
-      gst_mini_object_unref (work->obj);
-    gst_pad_push_event (pad, gst_event_new_eos ());
-    post_pad_message (self, p, "arcly-bus-evicted", 0, work->total_dropped);
-    return GST_FLOW_EOS;
-  }
-  if (work->obj == NULL)
-    return GST_FLOW_OK;
-
-  if (GST_IS_BUFFER (work->obj)) {
-    GstBuffer *buf = GST_BUFFER_CAST (work->obj);
-
-    if (work->discont) {
-      /* a new GstBuffer header sharing the memory: the payload is never
-       * copied, and the other pads' buffer stays untouched */
-      buf = gst_buffer_make_writable (buf);
-      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-    }
-    GST_CAT_LOG_OBJECT (arclybus_dataflow, p, "pushing %" GST_PTR_FORMAT, buf);
-    ret = gst_pad_push (pad, buf);
-  } else {
-    GST_CAT_LOG_OBJECT (arclybus_dataflow, p, "pushing %" GST_PTR_FORMAT,
-        work->obj);
-    gst_pad_push_event (pad, GST_EVENT_CAST (work->obj));
-  }
-  return ret;
-}
-
-/* (L) after a push */
-static void
-finish_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
-    GstFlowReturn ret)
-{
-  if (work->evict) {
-    p->evicted = TRUE;
-    return;
-  }
-  if (!work->is_buffer)
-    return;
-  if (ret == GST_FLOW_OK) {
-    p->frames++;
-    p->bytes += work->size;
-    p->started = TRUE;
-    p->resend_sticky = FALSE;
-  } else if (ret == GST_FLOW_FLUSHING || ret == GST_FLOW_NOT_LINKED) {
-    /* allow-not-linked.  A joiner whose downstream was not ready yet, or a
-     * branch that was flushed or went to READY and back, starts again like
-     * a late joiner a little later: sticky events again, then a keyframe
-     * (what it missed meanwhile would leave a decoder with broken
-     * references until the next one). */
-    if (!p->removed && p->joined && self->running) {
-      if (p->started) {
-        GST_DEBUG_OBJECT (self, "%s: downstream returned %s, restarting it "
-            "from a keyframe", GST_PAD_NAME (p), gst_flow_get_name (ret));
-        p->resend_sticky = TRUE;
-      }
-      p->joined = FALSE;
-      p->retry_at = g_get_monotonic_time () + JOIN_RETRY_US;
-    }
-  } else {
-    GST_INFO_OBJECT (self, "%s: downstream returned %s, no more data to it",
-        GST_PAD_NAME (p), gst_flow_get_name (ret));
-    p->dead = TRUE;
-  }
-}
-
-/* (L) Round-robin over the pads for one with work; claims it. */
-static GstArclyBusPad *
-pick_pad (GstArclyBus * self, BusWork * work, gint64 * next_retry)
-{
-  guint n = self->pads->len, i;
-  gint64 now = g_get_monotonic_time ();
-
-  for (i = 0; i < n; i++) {
-    guint idx = (self->rr + i) % n;
-    GstArclyBusPad *p = g_ptr_array_index (self->pads, idx);
-
-    if (p->busy)
-      continue;
-    if (prepare_work (self, p, work, now, next_retry)) {
-      self->rr = idx + 1;
-      p->busy = TRUE;
-      return p;
-    }
-  }
-  return NULL;
-}
-
-/* (L) The oldest position any active cursor still needs. */
-static guint64
-min_cursor (GstArclyBus * self)
-{
-  guint64 m = arcly_bus_ring_head (self->ring);
-  guint i;
-
-  for (i = 0; i < self->pads->len; i++) {
-    GstArclyBusPad *p = g_ptr_array_index (self->pads, i);
-
-    if (p->joined && !p->dead && !p->evicted && !p->removed)
-      m = MIN (m, p->cur.seq);
-  }
-  return m;
-}
-
-/* (L) Releases ring items nobody needs; unlocks while unreffing.  TRUE if
- * anything was released (the caller re-checks for work). */
-static gboolean
-trim_ring (GstArclyBus * self)
-{
-  ArclyBusItem out[TRIM_BATCH];
-  guint n;
-
-  if (self->ring == NULL)
-    return FALSE;
-  n = arcly_bus_ring_trim (self->ring, min_cursor (self), out, TRIM_BATCH);
-  if (n == 0)
-    return FALSE;
-  BUS_UNLOCK (self);
-  release_items (out, n);
-  BUS_LOCK (self);
-  return TRUE;
-}
-
-/* (L) Starts a worker (or the watchdog).  The thread is created with the
- * lock released, so the publisher never waits for a thread creation; the
- * worker is accounted for before, and the new thread starts by taking the
- * lock. */
-static gboolean
-spawn_thread (GstArclyBus * self, gboolean watchdog)
-{
-  BusWorker *w = g_new0 (BusWorker, 1);
-  GError *err = NULL;
-  GThread *t;
-
-  w->bus = gst_object_ref (self);
-  w->gen = self->gen;
-  w->is_watchdog = watchdog;
-  self->workers = g_list_prepend (self->workers, w);
-  self->n_alive++;
-  if (!watchdog)
-    self->pool_active++;
-
-  BUS_UNLOCK (self);
-  t = g_thread_try_new (watchdog ? "arclybus-watch" : "arclybus-deliver",
-      watchdog ? watchdog_main : worker_main, w, &err);
-  BUS_LOCK (self);
-  if (t == NULL) {
-    GST_WARNING_OBJECT (self, "could not start a thread: %s", err->message);
-    g_clear_error (&err);
-    /* the thread never ran: undo its accounting */
-    if (w->gen == self->gen) {
-      self->workers = g_list_remove (self->workers, w);
-      self->n_alive--;
-      if (!watchdog)
-        self->pool_active--;
-    }
-    gst_object_unref (w->bus);
-    g_free (w);
-    return FALSE;
-  }
-  g_thread_unref (t);           /* detached: see "Scheduling" */
-  return TRUE;
-}
-
-/* (L) a worker leaving */
-static void
-worker_exit (GstArclyBus * self, BusWorker * w)
-{
-  if (w->pad) {
-    w->pad->busy = FALSE;
-    w->pad->stalled = FALSE;
-  }
-  if (w->gen == self->gen) {
-    self->workers = g_list_remove (self->workers, w);
-    if (!w->is_watchdog) {
-      if (w->stalled)
-        self->n_stalled--;
-      else
-        self->pool_active--;
-    }
-    self->n_alive--;
-  }
-  g_cond_broadcast (&self->exit_cond);
-  g_cond_broadcast (&self->work_cond);
-}
-
-static gpointer
-worker_main (gpointer data)
-{
-  BusWorker *w = data;
-  GstArclyBus *self = w->bus;
-  GstArclyBusPad *p, *old;
-  BusWork work;
-
-  BUS_LOCK (self);
-  while (self->running && w->gen == self->gen) {
-    gint64 next_retry = 0;
-    GstFlowReturn ret;
-
-    if (w->stalled) {
-      /* dedicated to its pad until it has caught up */
-      p = w->pad;
-      if (!prepare_work (self, p, &work, g_get_monotonic_time (),
-              &next_retry)) {
-        p->busy = FALSE;
-        p->stalled = FALSE;
-        w->pad = NULL;
-        BUS_UNLOCK (self);
-        gst_object_unref (p);
-        BUS_LOCK (self);
-        if (w->gen != self->gen || self->pool_active >= self->pool_target)
-          break;
-        w->stalled = FALSE;
-        self->n_stalled--;
-        self->pool_active++;
-        GST_DEBUG_OBJECT (self, "stalled worker back in the pool");
-        continue;
-      }
-    } else {
-      if (self->pool_active > self->pool_target)
-        break;
-      p = pick_pad (self, &work, &next_retry);
-      if (p == NULL) {
-        if (trim_ring (self))
-          continue;
-        self->n_idle++;
-        if (next_retry)
-          bus_wait_until (self, &self->work_cond, next_retry);
-        else
-          bus_wait_until (self, &self->work_cond, G_MAXINT64);
-        self->n_idle--;
-        continue;
-      }
-      w->pad = gst_object_ref (p);
-    }
-
-    w->push_start = g_get_monotonic_time ();
-    BUS_UNLOCK (self);
-    ret = execute_work (self, p, &work);
-    BUS_LOCK (self);
-    w->push_start = 0;
-    finish_work (self, p, &work, ret);
-    if (w->gen != self->gen)
-      break;
-    if (!w->stalled) {
-      p->busy = FALSE;
-      old = w->pad;
-      w->pad = NULL;
-      BUS_UNLOCK (self);
-      gst_object_unref (old);
-      BUS_LOCK (self);
-    }
-  }
-  old = w->pad;
-  worker_exit (self, w);
-  BUS_UNLOCK (self);
-  if (old)
-    gst_object_unref (old);
-  gst_object_unref (self);
-  g_free (w);
-  return NULL;
-}
-
-/* (L) Marks workers stuck in a push as stalled, tops the pool up, evicts
- * stalled pads past max-lag.  Returns messages to post; *@next is when to
- * look again: the moment the oldest push in progress passes the threshold
- * (a push that starts later cannot pass it sooner than now + threshold),
- * or sooner while a stalled pad may still pass max-lag. */
-static GList *
-watchdog_tick (GstArclyBus * self, gint64 now, gint64 * next)
-{
-  GstClockTime thr = self->stall_threshold;
-  gint64 thr_us = (gint64) ((thr + GST_USECOND - 1) / GST_USECOND);
-  GList *l, *msgs = NULL;
-
-  *next = now + thr_us + 1;
-  for (l = self->workers; l; l = l->next) {
-    BusWorker *w = l->data;
-    GstArclyBusPad *p = w->pad;
-
-    if (w->is_watchdog || p == NULL)
-      continue;
-    if (!w->stalled && w->push_start != 0
-        && (GstClockTime) (now - w->push_start) * GST_USECOND <= thr) {
-      *next = MIN (*next, w->push_start + thr_us + 1);
-    } else if (!w->stalled && w->push_start != 0) {
-      GST_INFO_OBJECT (self, "push to %s blocked for more than %"
-          GST_TIME_FORMAT ": it keeps its thread, the pool gets a new one",
-          GST_PAD_NAME (p), GST_TIME_ARGS (thr));
-      w->stalled = TRUE;
-      p->stalled = TRUE;
-      self->pool_active--;
-      self->n_stalled++;
-    }
-    if (w->stalled && self->max_lag > 0 && !p->evicted && self->ring) {
-      guint64 lost = p->dropped + p->cur.dropped +
-          arcly_bus_ring_lost_behind (self->ring, &p->cur);
-
-      *next = MIN (*next, now + MAX (thr_us / 2, 1000));
-
-      if (lost > self->max_lag) {
-        p->evicted = TRUE;
-        p->eos_pending = TRUE;
-        p->dropped = lost;
-        self->evictions++;
-        msgs = g_list_prepend (msgs,
-            gst_message_new_element (GST_OBJECT_CAST (self),
-                gst_structure_new ("arcly-bus-evicted",
-                    "pad-name", G_TYPE_STRING, GST_PAD_NAME (p),
-                    "frames-dropped", G_TYPE_UINT64, (guint64) 0,
-                    "total-dropped", G_TYPE_UINT64, lost, NULL)));
-      }
-    }
-  }
-  while (self->pool_active < self->pool_target)
-    if (!spawn_thread (self, FALSE))
-      break;
-  return msgs;
-}
-
-static gpointer
-watchdog_main (gpointer data)
-{
-  BusWorker *w = data;
-  GstArclyBus *self = w->bus;
-
-  BUS_LOCK (self);
-  while (self->running && w->gen == self->gen) {
-    gint64 now = g_get_monotonic_time (), next;
-    GList *msgs = watchdog_tick (self, now, &next), *l;
-
-    if (msgs) {
-      BUS_UNLOCK (self);
-      for (l = msgs; l; l = l->next)
-        gst_element_post_message (GST_ELEMENT_CAST (self), l->data);
-      g_list_free (msgs);
-      BUS_LOCK (self);
-      continue;
-    }
-    bus_wait_until (self, &self->watch_cond, next);
-  }
-  worker_exit (self, w);
-  BUS_UNLOCK (self);
-  gst_object_unref (self);
-  g_free (w);
-  return NULL;
-}
-
 /* ------------------------------------------------------ start / stop */
 
 static gboolean
@@ -991,8 +218,8 @@ gst_arcly_bus_start (GstArclyBus * self)
     p->retry_at = 0;
   }
   for (i = 0; i < self->pool_target; i++)
-    spawn_thread (self, FALSE);
-  spawn_thread (self, TRUE);
+    arcly_bus_spawn_thread (self, FALSE);
+  arcly_bus_spawn_thread (self, TRUE);
   BUS_UNLOCK (self);
   return self->pool_active > 0;
 }
@@ -1010,7 +237,7 @@ gst_arcly_bus_stop (GstArclyBus * self)
   g_cond_broadcast (&self->work_cond);
   g_cond_broadcast (&self->watch_cond);
   while (self->n_alive > 0)
-    if (!bus_wait_until (self, &self->exit_cond, deadline))
+    if (!arcly_bus_wait_until (self, &self->exit_cond, deadline))
       break;
   if (self->n_alive > 0)
     GST_WARNING_OBJECT (self, "%u delivery thread(s) still blocked in a push "
@@ -1023,7 +250,7 @@ gst_arcly_bus_stop (GstArclyBus * self)
   while (self->ring && (n = arcly_bus_ring_clear (self->ring, out,
               TRIM_BATCH)) > 0) {
     BUS_UNLOCK (self);
-    release_items (out, n);
+    arcly_bus_release_items (out, n);
     BUS_LOCK (self);
   }
   arcly_bus_ring_free (self->ring);
@@ -1031,7 +258,7 @@ gst_arcly_bus_stop (GstArclyBus * self)
   sticky = self->sticky;
   self->sticky = NULL;
   BUS_UNLOCK (self);
-  sticky_unref (sticky);
+  arcly_bus_sticky_unref (sticky);
 }
 
 static GstStateChangeReturn
@@ -1124,8 +351,8 @@ publish (GstArclyBus * self, GstMiniObject * obj, guint32 size, guint32 flags,
   wake_workers (self);
   BUS_UNLOCK (self);
 
-  release_items (dropped, n);
-  sticky_unref (old_sticky);
+  arcly_bus_release_items (dropped, n);
+  arcly_bus_sticky_unref (old_sticky);
   return TRUE;
 }
 
@@ -1207,7 +434,7 @@ flush_stop (GstArclyBus * self)
   while (self->ring && (n = arcly_bus_ring_clear (self->ring, out,
               TRIM_BATCH)) > 0) {
     BUS_UNLOCK (self);
-    release_items (out, n);
+    arcly_bus_release_items (out, n);
     BUS_LOCK (self);
   }
   if (self->sticky) {
@@ -1229,7 +456,7 @@ flush_stop (GstArclyBus * self)
   }
   self->flushing = FALSE;
   BUS_UNLOCK (self);
-  sticky_unref (old);
+  arcly_bus_sticky_unref (old);
 }
 
 static gboolean
@@ -1369,7 +596,7 @@ gst_arcly_bus_pad_linked (GstPad * pad, GstPad * peer)
   /* the cursor is placed now, so what the pad gets does not depend on
    * when a delivery thread first looks at it */
   if (self->running && self->ring && !self->flushing)
-    pad_join (self, p);
+    arcly_bus_pad_join (self, p);
   g_cond_broadcast (&self->work_cond);
   BUS_UNLOCK (self);
   gst_object_unref (parent);
