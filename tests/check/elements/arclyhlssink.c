@@ -567,6 +567,8 @@ check_format (const gchar * format, gboolean video, gboolean audio)
   fail_unless (pl->endlist);
   fail_unless_equals_string (pl->playlist_type, "VOD");
   fail_unless (pl->independent_segments);
+  /* 1 s GOPs (audio: 23 ms frames) fit the 1 s target: not raised */
+  fail_unless_equals_int (pl->target_duration, 1);
   for (i = 0; i < pl->segments->len; i++) {
     HlsCheckSegment *s = g_ptr_array_index (pl->segments, i);
     total += s->duration;
