@@ -49,6 +49,7 @@
 #include "rtspconn.h"
 #include "rtspheaders.h"
 #include "rtspsdp.h"
+#include "rtspsync.h"
 #include "rtsptime.h"
 #include "rtspurl.h"
 #include "rtspwire.h"
@@ -123,13 +124,6 @@ enum
 #define WAIT_SLICE_US (100 * G_TIME_SPAN_MILLISECOND)
 /* RTCP receiver reports: cameras expect one at least every 5 s. */
 #define RR_INTERVAL_US (2 * G_TIME_SPAN_SECOND)
-/* Maximum PTS correction per new RTP timestamp (slew, never jump). */
-#define MAX_SLEW_NS (1 * GST_MSECOND)
-/* After PLAY, servers often flush a burst of queued packets: the first
- * packet arrives early relative to the ones that follow.  For this long
- * after the first packet, a packet arriving later than its PTS − latency
- * moves the mapping forward (never backwards). */
-#define SETTLE_NS (2 * GST_SECOND)
 #define DEFAULT_SESSION_TIMEOUT 60
 
 typedef enum
@@ -154,25 +148,11 @@ typedef struct
   guint8 rtp_ch, rtcp_ch;
   GstPad *pad;                  /* ref; owned by self->pads too */
 
-  ArclyRtpUnwrap unwrap;
-  gboolean have_base;
-  gint64 base_ext;
-  GstClockTime base_rt;
-  GstClockTime base_set_rt;     /* arrival running time of the mapping */
-  gint64 last_ext;
-  GstClockTime last_pts;
-  gint64 offset_cur;            /* applied PTS correction (ns) */
-  gint64 align;                 /* A/V alignment target from RTCP SRs */
+  ArclySyncTrack sync;          /* RTP time → PTS, A/V alignment (rtspsync) */
 
   ArclyRtpSeqStats seq;
   gboolean have_ssrc;
   guint32 remote_ssrc;
-  gboolean have_sr;
-  gint64 sr_ext;                /* SR RTP time on our unwrapped axis */
-  guint64 sr_ntp;
-  gint64 sr_arrival_us;         /* monotonic */
-  gboolean have_rtpinfo;
-  guint32 rtpinfo_ts;           /* RTP time of the PLAY range start */
 
   /* under self->lock */
   guint64 packets, bytes;
@@ -267,8 +247,7 @@ struct _GstArclyRtspSrc
   guint group_id;
   gboolean pads_announced;
   GstFlowCombiner *combiner;
-  ArclyDrift drift;
-  gint64 drift_est;
+  ArclySync sync;               /* latency and drift of the clock mapping */
   gboolean was_playing;         /* PLAY answered in this session */
   guint fail_status;            /* RTSP status of the last failure */
 };
@@ -607,95 +586,30 @@ send_sticky_events (GstArclyRtspSrc * self, Track * t, PadState * ps)
   }
 }
 
-/* The PTS of unwrapped RTP time @ext before corrections. */
-static GstClockTime
-nominal_pts (Track * t, gint64 ext)
+/* The session's first tracks' clock mappings, for the A/V alignment. */
+static guint
+sync_tracks (GstArclyRtspSrc * self, ArclySyncTrack ** v)
 {
-  gint64 d = ext - t->base_ext;
-  gint64 off;
+  guint n = MIN (self->tracks->len, ARCLY_SYNC_MAX_ALIGNED), i;
 
-  if (d >= 0)
-    off = (gint64) gst_util_uint64_scale_int ((guint64) d, GST_SECOND,
-        t->sdp->clock_rate);
-  else
-    off = -(gint64) gst_util_uint64_scale_int ((guint64) (-d), GST_SECOND,
-        t->sdp->clock_rate);
-  if (off < 0 && (guint64) (-off) > t->base_rt)
-    return 0;
-  return (GstClockTime) ((gint64) t->base_rt + off);
+  for (i = 0; i < n; i++)
+    v[i] = &((Track *) g_ptr_array_index (self->tracks, i))->sync;
+  return n;
 }
 
-/* The PTS track @t gives to the common reference instant: with @use_sr
- * the NTP time of its last SR (minus that NTP time), else the start of the
- * PLAY range from RTP-Info (RFC 2326 §12.33), which all tracks share. */
-static gboolean
-reference_pts (Track * t, gboolean use_sr, gint64 * d)
-{
-  if (t->pad == NULL || !t->have_base)
-    return FALSE;
-  if (use_sr) {
-    if (!t->have_sr)
-      return FALSE;
-    *d = (gint64) nominal_pts (t, t->sr_ext) -
-        (gint64) arcly_ntp_to_ns (t->sr_ntp);
-  } else {
-    if (!t->have_rtpinfo)
-      return FALSE;
-    *d = (gint64) nominal_pts (t, t->base_ext +
-        (gint32) (t->rtpinfo_ts - (guint32) t->base_ext));
-  }
-  return TRUE;
-}
-
-/* Aligns audio and video: content captured at the same instant gets the
- * same PTS.  Targets only; handle_rtp slews towards them. */
 static void
-align_tracks (GstArclyRtspSrc * self, gboolean use_sr)
-{
-  gint64 aligns[16], min_align = 0, d_ref, d_t;
-  guint n = MIN (self->tracks->len, G_N_ELEMENTS (aligns)), i;
-
-  if (n < 2 || !reference_pts (g_ptr_array_index (self->tracks, 0), use_sr,
-          &d_ref))
-    return;
-  /* relative to the first track... */
-  aligns[0] = 0;
-  for (i = 1; i < n; i++) {
-    /* only with every track's reference: a partial set would undo the
-     * alignment of the others */
-    if (!reference_pts (g_ptr_array_index (self->tracks, i), use_sr, &d_t))
-      return;
-    aligns[i] = d_ref - d_t;
-    /* a bogus SR (NTP 0, a clock jump) must not move a track seconds */
-    if (ABS (aligns[i]) > 5 * GST_SECOND)
-      aligns[i] = 0;
-    min_align = MIN (min_align, aligns[i]);
-  }
-  /* ...then shifted so that no track is moved earlier: a correction only
-   * ever adds delay, so no buffer becomes late downstream */
-  for (i = 0; i < n; i++) {
-    Track *o = g_ptr_array_index (self->tracks, i);
-
-    if (o->pad == NULL)
-      continue;
-    if (o->align != aligns[i] - min_align)
-      GST_DEBUG_OBJECT (self, "%s aligned by %" G_GINT64_FORMAT " ns (%s)",
-          GST_PAD_NAME (o->pad), aligns[i] - min_align,
-          use_sr ? "RTCP SR" : "RTP-Info");
-    o->align = aligns[i] - min_align;
-  }
-}
-
-static gboolean
-any_sr (GstArclyRtspSrc * self)
+log_aligned (GstArclyRtspSrc * self, guint changed, gboolean use_sr)
 {
   guint i;
 
-  for (i = 0; i < self->tracks->len; i++) {
-    if (((Track *) g_ptr_array_index (self->tracks, i))->have_sr)
-      return TRUE;
+  for (i = 0; changed && i < self->tracks->len; i++) {
+    Track *o = g_ptr_array_index (self->tracks, i);
+
+    if (changed & (1u << i))
+      GST_DEBUG_OBJECT (self, "%s aligned by %" G_GINT64_FORMAT " ns (%s)",
+          GST_PAD_NAME (o->pad), o->sync.align,
+          use_sr ? "RTCP SR" : "RTP-Info");
   }
-  return FALSE;
 }
 
 static GstFlowReturn
@@ -706,10 +620,12 @@ handle_rtp (GstArclyRtspSrc * self, Track * t, const guint8 * data, gsize len)
   guint32 ts;
   guint16 seq;
   gint64 ext;
-  GstClockTime now, nominal, pts;
+  GstClockTime now, pts;
   GstBuffer *buf;
   GstFlowReturn ret;
-  gboolean playing, remap = FALSE;
+  gboolean playing, new_base;
+  ArclySyncTrack *v[ARCLY_SYNC_MAX_ALIGNED];
+  guint n, aligned;
 
   if (!arcly_rtp_parse_header (data, len, &h)) {
     GST_CAT_DEBUG_OBJECT (arcly_rtsp_src_dataflow, self,
@@ -729,57 +645,27 @@ handle_rtp (GstArclyRtspSrc * self, Track * t, const guint8 * data, gsize len)
   t->have_ssrc = TRUE;
   t->remote_ssrc = h.ssrc;
   arcly_rtp_seq_update (&t->seq, seq);
-  ext = arcly_rtp_unwrap (&t->unwrap, ts);
+  ext = arcly_rtp_unwrap (&t->sync.unwrap, ts);
 
   ps = pad_state_for (self, t->pad);
   now = playing ? current_running_time (self) : GST_CLOCK_TIME_NONE;
   if (ps == NULL || !GST_CLOCK_TIME_IS_VALID (now)) {
     /* not PLAYING: drop; the mapping restarts on resume */
-    t->have_base = FALSE;
+    t->sync.have_base = FALSE;
     if (ps)
       ps->discont = TRUE;
     return GST_FLOW_OK;
   }
 
-  if (!t->have_base) {
-    remap = TRUE;
-    t->have_base = TRUE;
-    t->base_ext = ext;
-    t->last_ext = ext;
-    t->base_rt = now + self->latency;
-    t->base_set_rt = now;
-    t->offset_cur = 0;
+  n = sync_tracks (self, v);
+  pts = arcly_sync_pts (&self->sync, &t->sync,
+      t == g_ptr_array_index (self->tracks, 0), v, n, ext, now, ps->last_pts,
+      &new_base, &aligned);
+  if (new_base)
     GST_DEBUG_OBJECT (self, "%s: RTP %u maps to running time %"
         GST_TIME_FORMAT, GST_PAD_NAME (t->pad), ts,
-        GST_TIME_ARGS (t->base_rt));
-  }
-  nominal = nominal_pts (t, ext);
-  if (now - t->base_set_rt < SETTLE_NS) {
-    if (now + self->latency > nominal) {
-      GstClockTime late = now + self->latency - nominal;
-
-      t->base_rt += late;
-      nominal += late;
-      remap = TRUE;
-    }
-  } else if (t == g_ptr_array_index (self->tracks, 0)) {
-    /* Drift between the camera's clock and ours is measured on the first
-     * track and applied to all, so A/V alignment is kept. */
-    self->drift_est = arcly_drift_sample (&self->drift,
-        (gint64) (now + self->latency), (gint64) nominal);
-  }
-  /* until the first SR, align on the RTP-Info of the PLAY reply */
-  if (remap && !any_sr (self))
-    align_tracks (self, FALSE);
-  if (ext != t->last_ext)
-    t->offset_cur = arcly_slew (t->offset_cur, t->align + self->drift_est,
-        MAX_SLEW_NS);
-  pts = (GstClockTime) MAX ((gint64) 0, (gint64) nominal + t->offset_cur);
-  /* never backwards for forward RTP time (after a reconnect either) */
-  if (GST_CLOCK_TIME_IS_VALID (ps->last_pts) && pts < ps->last_pts
-      && ext >= t->last_ext)
-    pts = ps->last_pts;
-  t->last_ext = ext;
+        GST_TIME_ARGS (t->sync.base_rt));
+  log_aligned (self, aligned, FALSE);
   ps->last_pts = pts;
 
   send_sticky_events (self, t, ps);
@@ -819,16 +705,17 @@ handle_rtcp (GstArclyRtspSrc * self, Track * t, const guint8 * data,
       return;
   }
   /* before the track is set up (no pad yet) or before its first packet */
-  if (t->pad == NULL || !t->unwrap.have)
+  if (t->pad == NULL || !arcly_sync_sr (&t->sync, &sr,
+          g_get_monotonic_time ()))
     return;
-  t->have_sr = TRUE;
-  t->sr_ntp = sr.ntp;
-  t->sr_ext = t->unwrap.ext + (gint32) (sr.rtp_ts - t->unwrap.last);
-  t->sr_arrival_us = g_get_monotonic_time ();
   GST_DEBUG_OBJECT (self, "%s: SR ntp %" G_GUINT64_FORMAT " rtp %u",
       GST_PAD_NAME (t->pad), sr.ntp, sr.rtp_ts);
+  {
+    ArclySyncTrack *v[ARCLY_SYNC_MAX_ALIGNED];
+    guint n = sync_tracks (self, v);
 
-  align_tracks (self, TRUE);
+    log_aligned (self, arcly_sync_align (v, n, TRUE), TRUE);
+  }
 }
 
 static GstFlowReturn
@@ -1256,7 +1143,7 @@ session_make_tracks (GstArclyRtspSrc * self, ArclyRtspStreams streams,
     sdp_tracks->pdata[i] = NULL;
     t->rtp_ch = (guint8) (self->tracks->len * 2);
     t->rtcp_ch = t->rtp_ch + 1;
-    t->last_pts = GST_CLOCK_TIME_NONE;
+    arcly_sync_track_init (&t->sync, st->clock_rate);
     g_ptr_array_add (self->tracks, t);
   }
   g_mutex_unlock (&self->lock);
@@ -1326,6 +1213,7 @@ session_setup_track (GstArclyRtspSrc * self, Track * t, guint i, guint * nv,
       !self->pads_announced);
   if (ps) {
     t->pad = gst_object_ref (ps->pad);
+    t->sync.active = TRUE;
   }
   return RUN_STOPPED;
 }
@@ -1414,8 +1302,8 @@ apply_rtp_info (GstArclyRtspSrc * self, Response * r)
         t = c;
     }
     if (t && e->have_rtptime) {
-      t->have_rtpinfo = TRUE;
-      t->rtpinfo_ts = e->rtptime;
+      t->sync.have_rtpinfo = TRUE;
+      t->sync.rtpinfo_ts = e->rtptime;
     }
   }
   if (entries)
@@ -1458,12 +1346,7 @@ send_receiver_reports (GstArclyRtspSrc * self)
     if (t->have_ssrc && t->seq.have) {
       b.ssrc = t->remote_ssrc;
       arcly_rtp_seq_fill_report (&t->seq, &b);
-      if (t->have_sr) {
-        gint64 d = g_get_monotonic_time () - t->sr_arrival_us;
-
-        b.lsr = (guint32) (t->sr_ntp >> 16);
-        b.dlsr = (guint32) ((d * 65536) / G_TIME_SPAN_SECOND);
-      }
+      arcly_sync_fill_report (&t->sync, g_get_monotonic_time (), &b);
     }
     n = arcly_rtcp_build_rr (pkt + 4, sizeof (pkt) - 4, self->our_ssrc,
         t->seq.have ? &b : NULL, "arclyrtspsrc");
@@ -1818,8 +1701,7 @@ start (GstArclyRtspSrc * self)
 
   if (self->combiner == NULL)
     self->combiner = gst_flow_combiner_new ();
-  memset (&self->drift, 0, sizeof (self->drift));
-  self->drift_est = 0;
+  arcly_sync_init (&self->sync, self->latency);
   self->group_id = gst_util_group_id_next ();
 
   g_mutex_lock (&self->lock);
