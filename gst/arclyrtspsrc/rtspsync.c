@@ -29,6 +29,8 @@ arcly_sync_track_init (ArclySyncTrack * t, guint clock_rate)
 static guint64
 ticks_to_ns (guint64 ticks, guint rate)
 {
+  if (rate == 0)
+    return 0;
   return (ticks / rate) * NS_PER_S + ((ticks % rate) * NS_PER_S) / rate;
 }
 

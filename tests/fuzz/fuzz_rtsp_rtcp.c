@@ -6,7 +6,9 @@
  * interleaved frames (gst/arclyrtspsrc/rtsptime.c): RTCP recognition by
  * packet type, sender report parsing in a compound packet, the RTP header,
  * and the receiver bookkeeping those feed (timestamp unwrapping, sequence
- * statistics, the RR built back from them).
+ * statistics, the RR built back from them, and the clock mapping of
+ * rtspsync.c: PTS, SR and RTP-Info alignment, drift, on three tracks of
+ * 90000, 48000 and 1 Hz picked by SSRC).
  *
  * Input: frames as `len_hi len_lo bytes...` (a frame's payload, as the
  * element gets it after the `$ channel` prefix); a truncated last frame is
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <glib.h>
 
+#include "rtspsync.h"
 #include "rtsptime.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
@@ -27,10 +30,23 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
   ArclyRtpUnwrap unwrap = { 0, };
   ArclyRtpSeqStats seq = { 0, };
+  static const guint rates[3] = { 90000, 48000, 1 };
+  ArclySync sync;
+  ArclySyncTrack tr[3];
+  ArclySyncTrack *v[3] = { &tr[0], &tr[1], &tr[2] };
+  guint64 last_pts[3] = { ARCLY_SYNC_NONE, ARCLY_SYNC_NONE, ARCLY_SYNC_NONE };
+  guint64 now = 1000000000;
+  guint k;
   gboolean have_sr = FALSE;
   ArclyRtcpSr last_sr = { 0, };
   gsize pos = 0;
   guint frames = 0;
+
+  arcly_sync_init (&sync, 200000000);
+  for (k = 0; k < 3; k++) {
+    arcly_sync_track_init (&tr[k], rates[k]);
+    tr[k].active = TRUE;
+  }
 
   while (pos < size) {
     gsize len = 0, avail;
@@ -59,6 +75,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
         (void) arcly_ntp_to_ns (sr.ntp);
         last_sr = sr;
         have_sr = TRUE;
+        if (arcly_sync_sr (&tr[sr.ssrc % 3], &sr, (gint64) (now / 1000)))
+          (void) arcly_sync_align (v, 3, TRUE);
       }
     } else {
       ArclyRtpHeader h;
@@ -67,8 +85,24 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
         g_assert (h.payload_offset >= 12);
         g_assert (h.payload_offset <= len);
         g_assert (h.payload_offset + h.payload_len <= len);
+        ArclySyncTrack *t = &tr[h.ssrc % 3];
+        gint64 ext = arcly_rtp_unwrap (&t->unwrap, h.ts);
+        gboolean new_base;
+        guint aligned;
+        guint64 pts;
+
         (void) arcly_rtp_unwrap (&unwrap, h.ts);
         arcly_rtp_seq_update (&seq, h.seq);
+        /* the RTP-Info of the PLAY reply, from the marker bit */
+        if (h.marker && !t->have_rtpinfo) {
+          t->have_rtpinfo = TRUE;
+          t->rtpinfo_ts = h.ts ^ h.seq;
+        }
+        now += (guint64) (h.seq & 0xff) * 1000000;
+        pts = arcly_sync_pts (&sync, t, t == &tr[0], v, 3, ext, now,
+            last_pts[h.ssrc % 3], &new_base, &aligned);
+        g_assert (aligned < 8);
+        last_pts[h.ssrc % 3] = pts;
       }
     }
 
@@ -85,6 +119,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
       }
       if (have_sr)
         b.lsr = (guint32) (last_sr.ntp >> 16);
+      arcly_sync_fill_report (&tr[frames % 3], (gint64) (now / 1000), &b);
       n = arcly_rtcp_build_rr (out, sizeof (out), 0x12345678,
           seq.have ? &b : NULL, "arclyrtspsrc");
       g_assert (n > 0 && n % 4 == 0 && n <= 128);
