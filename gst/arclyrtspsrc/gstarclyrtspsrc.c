@@ -33,6 +33,13 @@
  * Blocking socket calls use `cancellable`, cancelled by the stopping thread
  * when the worker does not finish within STOP_GRACE_MS, so stopping is
  * bounded even when the server hangs.
+ *
+ * ## Files
+ * This file: the worker, the RTSP session, pads and properties.  The
+ * socket and the input buffer are in rtspconn.c; the pure modules do the
+ * rest: rtspwire.c (messages and `$` frames), rtspheaders.c (Session,
+ * Transport, RTP-Info), rtspsdp.c, rtspauth.c, rtspurl.c, rtsptime.c (RTP
+ * header, RTCP) and rtspsync.c (RTP time → PTS, A/V alignment, drift).
  */
 
 #ifdef HAVE_CONFIG_H

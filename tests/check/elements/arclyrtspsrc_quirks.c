@@ -90,6 +90,13 @@ GST_START_TEST (test_server_request)
   fail_unless_equals_int (log_count (q, "\"event\":\"client-response\"",
           "\"status\":200", NULL) + log_count (q,
           "\"event\":\"client-response\"", "\"status\":551", NULL), 3);
+  /* each answer carries the CSeq of its request */
+  fail_unless_equals_int (log_count (q, "\"event\":\"client-response\"",
+          "\"cseq\":\"1\"", NULL), 1);
+  fail_unless_equals_int (log_count (q, "\"event\":\"client-response\"",
+          "\"cseq\":\"2\"", NULL), 1);
+  fail_unless_equals_int (log_count (q, "\"event\":\"client-response\"",
+          "\"cseq\":\"3\"", NULL), 1);
   fail_unless_equals_int (q->ctx->reconnecting, 0);
   quirk_free (q);
 }
