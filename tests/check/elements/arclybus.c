@@ -1811,6 +1811,66 @@ GST_START_TEST (test_keyframe_request_rate)
 
 GST_END_TEST;
 
+/* A pad that lagged past the last keyframe still in the ring waits for the
+ * next one, and upstream is asked for it (once), so it does not wait a
+ * whole GOP. */
+GST_START_TEST (test_lag_without_keyframe_requests_one)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  GstStructure *msg;
+  GstBuffer *head;
+  Sub *b;
+  guint i, before;
+
+  g_atomic_int_set (&fku_events, 0);
+  g_object_set (el, "threads", 1, "capacity", 16, "gop-max-frames", 5,
+      NULL);
+  b = sub_new (el);
+  b->block_after = 2;
+  start_stream (el, pub);
+  /* one keyframe (frame 0), then delta units only; b stops returning at
+   * its second buffer while 40 more overrun its cursor */
+  for (i = 0; i < 2; i++)
+    gst_pad_push (pub, make_frame (i, 1000));
+  fail_unless (sub_wait_blocked (b, 5000));
+  for (; i < 40; i++)
+    fail_unless_equals_int (gst_pad_push (pub, make_frame (i, 1000)),
+        GST_FLOW_OK);
+  fail_unless_equals_int (g_atomic_int_get (&fku_events), 0);
+  sub_unblock (b);
+  fail_unless_equals_int (wait_fku (1, 2000), 1);
+  LOCK (&b->lock);
+  before = b->bufs->len;
+  UNLOCK (&b->lock);
+  fail_unless_equals_int (before, 2);
+  /* more delta units: still nothing for the lagged pad */
+  for (; i < 45; i++)
+    gst_pad_push (pub, make_frame (i, 1000));
+  g_usleep (100 * 1000);
+  LOCK (&b->lock);
+  fail_unless_equals_int (b->bufs->len, before);
+  UNLOCK (&b->lock);
+  /* the keyframe upstream was asked for */
+  gst_pad_push (pub, make_frame (1000, 1000));
+  fail_unless (sub_wait (b, before + 1, FALSE, 5000));
+  LOCK (&b->lock);
+  head = g_ptr_array_index (b->bufs, before);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (head), 1000 * FRAME_DUR);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (head, GST_BUFFER_FLAG_DISCONT));
+  UNLOCK (&b->lock);
+  msg = wait_message (gbus, "arcly-bus-lagged", 5000);
+  fail_unless (msg != NULL, "no arcly-bus-lagged message");
+  gst_structure_free (msg);
+  fail_unless_equals_int (g_atomic_int_get (&fku_events), 1);
+
+  sub_free (el, b);
+  free_bus (el, pub, gbus);
+}
+
+GST_END_TEST;
+
 static gboolean
 pool_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
@@ -1935,6 +1995,7 @@ arclybus_suite (void)
   tcase_add_test (tc, test_slow_subscriber_evicted);
   tcase_add_test (tc, test_stats);
   tcase_add_test (tc, test_keyframe_request_rate);
+  tcase_add_test (tc, test_lag_without_keyframe_requests_one);
   tcase_add_test (tc, test_allocation_and_live_latency);
   return s;
 }
