@@ -166,6 +166,7 @@ struct _GstArclyBus
   guint n_stalled;
   guint n_idle;
   guint n_alive;
+  gint64 last_pick;             /* when a pool worker last claimed a pad */
 
   /* statistics (L) */
   guint64 frames, bytes, lagged, dropped, evictions;

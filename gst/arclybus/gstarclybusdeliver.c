@@ -25,9 +25,13 @@
  *
  * Publisher (the sink pad's streaming thread): under `lock`, append to the
  * ring (O(1); when full the oldest item is overwritten and released after
- * unlocking), then wake the idle delivery threads (a signal with one pad, a
- * broadcast otherwise: at most `threads` wake-ups, never one per pad).  It
- * never looks at the pads.
+ * unlocking), then wakes at most one idle delivery thread, and none while
+ * an awake one keeps claiming pads (wake_workers in gstarclybus.c): one
+ * thread keeps up with a live stream, and a second one on another core
+ * only costs lock and refcount traffic.  It never looks at the pads.  A
+ * worker that claims a pad with more than one item to read (a backlog: a
+ * joiner's GOP, a burst, slow pushes) wakes an idle peer, so a backlog is
+ * served by the whole pool.
  *
  * Delivery threads ("workers", `threads` of them in the pool): each loops
  * "pick a pad, push one item, repeat".  Picking scans the pad array
@@ -410,7 +414,12 @@ pick_pad (GstArclyBus * self, BusWork * work, gint64 * next_retry)
       continue;
     if (prepare_work (self, p, work, now, next_retry)) {
       self->rr = idx + 1;
+      self->last_pick = now;
       p->busy = TRUE;
+      /* behind by more than this item: a backlog, serve it in parallel */
+      if (self->n_idle > 0 && self->ring
+          && arcly_bus_ring_head (self->ring) > p->cur.seq)
+        g_cond_signal (&self->work_cond);
       return p;
     }
   }
