@@ -156,7 +156,8 @@ struct _ArclyTsMuxPad
 
   /* both */
   gboolean have_last;
-  gint64 last_dts;
+  gint64 last_dts;              /* as written (see handle_buffer) */
+  gint64 last_in_dts;           /* as it came in */
   guint64 dropped;
   gboolean warned[DROP_N_REASONS];
 };
@@ -327,6 +328,23 @@ rt_to_pts (gint64 rt)
 {
   return ns_to_clock (rt + CLOCK_BASE + DTS_DELAY, 90000,
       ARCLY_TS_CLOCK_MASK + 1);
+}
+
+/* The 90 kHz tick rt_to_pts() writes for @rt, without the wrap (@rt must
+ * not be below -(CLOCK_BASE + DTS_DELAY)), and the first running time that
+ * rounds onto the tick after @tick. */
+static guint64
+rt_to_tick (gint64 rt)
+{
+  return gst_util_uint64_scale_round (rt + CLOCK_BASE + DTS_DELAY, 90000,
+      GST_SECOND);
+}
+
+static gint64
+tick_after (guint64 tick)
+{
+  return (gint64) gst_util_uint64_scale_ceil (2 * tick + 1, GST_SECOND,
+      2 * 90000) - CLOCK_BASE - DTS_DELAY;
 }
 
 static guint64
@@ -897,14 +915,28 @@ handle_buffer (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf)
   }
   if (!pad_running_time (pad, GST_BUFFER_DTS (buf), &dts))
     dts = pts;
-  if (pad->have_last && dts < pad->last_dts) {
+  if (pad->have_last && dts < pad->last_in_dts) {
     gchar *detail = g_strdup_printf ("DTS %" GST_STIME_FORMAT " after %"
         GST_STIME_FORMAT, GST_STIME_ARGS (dts),
-        GST_STIME_ARGS (pad->last_dts));
+        GST_STIME_ARGS (pad->last_in_dts));
 
     pad_drop (self, pad, DROP_BACKWARDS, detail);
     g_free (detail);
     return GST_FLOW_OK;
+  }
+  pad->last_in_dts = dts;
+  if (pad->kind == STREAM_VIDEO && pad->have_last
+      && pad->last_dts >= -(gint64) (CLOCK_BASE + DTS_DELAY)
+      && (dts < pad->last_dts
+          || rt_to_tick (dts) <= rt_to_tick (pad->last_dts))) {
+    /* Two frames on one 90 kHz tick (a camera that repeats an RTP
+     * timestamp, timestamps finer than the TS clock): decoders and
+     * demuxers need increasing DTS, and dropping the frame would break
+     * the GOP's references, so it moves to the next tick. */
+    GST_DEBUG_OBJECT (pad, "DTS %" GST_STIME_FORMAT " on the previous "
+        "frame's 90 kHz tick: moved to the next", GST_STIME_ARGS (dts));
+    dts = tick_after (rt_to_tick (pad->last_dts));
+    pts = MAX (pts, dts);
   }
   if (pad->have_last && pad == self->pcr_pad)
     self->psi_step = CLAMP (dts - pad->last_dts, 0, PSI_MAX_STEP);

@@ -1065,6 +1065,68 @@ GST_START_TEST (test_bad_buffers_dropped)
 
 GST_END_TEST;
 
+/* Frames whose DTS fall on the previous frame's 90 kHz tick (a camera
+ * repeating an RTP timestamp, or steps finer than the TS clock) are all
+ * written, each on a later tick than the one before, PTS >= DTS. */
+GST_START_TEST (test_same_tick_dts_moved)
+{
+  GstHarness *h = gst_harness_new_with_padnames ("arclytsmux", "video_0",
+      "src");
+  GstBus *bus = attach_bus (h->element);
+  GPtrArray *out = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) gst_buffer_unref);
+  GstClockTime t[] = { FRAME_NS (10, 30), FRAME_NS (11, 30),
+    FRAME_NS (11, 30), FRAME_NS (11, 30) + 5 * GST_USECOND,
+    FRAME_NS (12, 30), FRAME_NS (13, 30)
+  };
+  GByteArray *all;
+  TsScan *s;
+  GstBuffer *b;
+  guint i;
+
+  gst_harness_set_src_caps (h, video_caps (FALSE));
+  for (i = 0; i < G_N_ELEMENTS (t); i++)
+    gst_harness_push (h, make_au (FALSE, i == 0, i == 0, FALSE, 300, t[i],
+            t[i]));
+  gst_harness_push_event (h, gst_event_new_eos ());
+  wait_eos (h);
+
+  fail_unless_equals_int (count_messages (bus, GST_MESSAGE_WARNING), 0);
+  while ((b = gst_harness_try_pull (h)))
+    g_ptr_array_add (out, b);
+  all = concat (out);
+  s = ts_scan (all->data, all->len);
+  fail_unless_equals_int (s->pes->len, G_N_ELEMENTS (t));
+  for (i = 0; i < s->pes->len; i++) {
+    Pes *p = g_ptr_array_index (s->pes, i);
+    guint64 dts = p->has_dts ? p->dts : p->pts;
+
+    fail_unless (p->pts >= dts, "PES %u: PTS %" G_GUINT64_FORMAT " < DTS %"
+        G_GUINT64_FORMAT, i, p->pts, dts);
+    if (i > 0) {
+      Pes *q = g_ptr_array_index (s->pes, i - 1);
+      guint64 prev = q->has_dts ? q->dts : q->pts;
+
+      fail_unless (dts > prev, "PES %u: DTS %" G_GUINT64_FORMAT " after %"
+          G_GUINT64_FORMAT, i, dts, prev);
+    }
+  }
+  /* the frames after the repeated ones keep their own time */
+  {
+    Pes *a = g_ptr_array_index (s->pes, 4), *z = g_ptr_array_index (s->pes, 0);
+
+    fail_unless_equals_uint64 (a->pts - z->pts, 2 * 3000);
+  }
+  ts_scan_free (s);
+  g_byte_array_unref (all);
+  g_ptr_array_unref (out);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* byte-stream without codec_data and without SPS in the stream: the IDR is
  * dropped with a warning (and so is what depends on it). */
 GST_START_TEST (test_no_sps_dropped)
@@ -1843,6 +1905,7 @@ arclytsmux_suite (void)
   tcase_add_test (tc, test_adts_passthrough);
   tcase_add_test (tc, test_33bit_wrap);
   tcase_add_test (tc, test_bad_buffers_dropped);
+  tcase_add_test (tc, test_same_tick_dts_moved);
   tcase_add_test (tc, test_no_sps_dropped);
   tcase_add_test (tc, test_avc_without_codec_data_error);
   tcase_add_test (tc, test_raw_aac_without_codec_data_error);
