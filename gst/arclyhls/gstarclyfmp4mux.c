@@ -132,6 +132,7 @@ struct _GstArclyFmp4MuxPad
   gsize pending_bytes;
   gboolean have_last_dts;
   guint64 last_dts;             /* media time of the newest sample taken */
+  guint64 last_in_dts;          /* its DTS as it came in (see chain) */
   guint32 last_duration;        /* of the last sample written */
   gboolean in_init;             /* described by the current init segment */
   guint dropped;                /* counted for rate-limited warnings */
@@ -1184,9 +1185,27 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
   }
   dts = dts_rt + self->ts_offset;
   pts = pts_rt + self->ts_offset;
-  if (pad->have_last_dts && dts <= pad->last_dts) {
+  if (pad->have_last_dts && (dts < pad->last_in_dts || (!pad->is_video
+              && dts <= pad->last_dts))) {
     drop_warning (pad, "decode timestamp not increasing");
     goto drop;
+  }
+  if (pad->have_last_dts && to_timescale (dts, pad->timescale) <=
+      to_timescale (pad->last_dts, pad->timescale)) {
+    /* A video frame on the previous one's tick of the track's timescale
+     * (a camera repeating an RTP timestamp): a sample needs a duration,
+     * and dropping the frame would break the GOP's references, so it
+     * moves to the next tick. */
+    guint64 tick = to_timescale (pad->last_dts, pad->timescale) + 1;
+
+    GST_DEBUG_OBJECT (pad, "DTS %" GST_TIME_FORMAT " on the previous "
+        "sample's tick: moved to the next", GST_TIME_ARGS (dts));
+    pad->last_in_dts = dts;
+    dts = gst_util_uint64_scale_ceil (2 * tick - 1, GST_SECOND,
+        2 * (guint64) pad->timescale);
+    pts = MAX (pts, dts);
+  } else {
+    pad->last_in_dts = dts;
   }
 
   if (pad->is_video && pad->byte_stream) {

@@ -864,6 +864,37 @@ GST_START_TEST (test_caps_change_new_init)
 
 GST_END_TEST;
 
+/* Video frames repeating the previous frame's timestamp (a camera that
+ * repeats an RTP timestamp) are all kept, each a tick later, every sample
+ * with a duration: dropping one would break the GOP's references. */
+GST_START_TEST (test_same_timestamp_kept)
+{
+  Stream *v = encode_video (30, 160, 120, 0, 15, "avc");
+  GstHarness *h = harness_new ("video_0", SECOND, 0);
+  GPtrArray *out;
+  guint n_frag, i;
+
+  gst_harness_set_src_caps (h, gst_caps_ref (v->caps));
+  for (i = 0; i < v->bufs->len; i++) {
+    GstBuffer *b = gst_buffer_copy (g_ptr_array_index (v->bufs, i));
+
+    if (i == 10 || i == 11) {
+      GstBuffer *prev = g_ptr_array_index (v->bufs, 9);
+
+      GST_BUFFER_PTS (b) = GST_BUFFER_PTS (prev);
+      GST_BUFFER_DTS (b) = GST_BUFFER_DTS (prev);
+    }
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  }
+  out = drain (h);
+  fail_unless_equals_int (check_output (h, out, &n_frag), 30);
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+  stream_free (v);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_bad_input_dropped)
 {
   Stream *v = encode_video (30, 160, 120, 0, 15, "avc");
@@ -1577,6 +1608,7 @@ arclyfmp4mux_suite (void)
   tcase_add_test (tc, test_audio_only);
   tcase_add_test (tc, test_caps_change_new_init);
   tcase_add_test (tc, test_bad_input_dropped);
+  tcase_add_test (tc, test_same_timestamp_kept);
   tcase_add_test (tc, test_avc_without_codec_data);
   tcase_add_test (tc, test_byte_stream_without_sps);
   tcase_add_test (tc, test_latency_and_properties);
