@@ -927,8 +927,7 @@ handle_buffer (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf)
   pad->last_in_dts = dts;
   if (pad->kind == STREAM_VIDEO && pad->have_last
       && pad->last_dts >= -(gint64) (CLOCK_BASE + DTS_DELAY)
-      && (dts < pad->last_dts
-          || rt_to_tick (dts) <= rt_to_tick (pad->last_dts))) {
+      && rt_to_tick (dts) <= rt_to_tick (pad->last_dts)) {
     /* Two frames on one 90 kHz tick (a camera that repeats an RTP
      * timestamp, timestamps finer than the TS clock): decoders and
      * demuxers need increasing DTS, and dropping the frame would break

@@ -192,11 +192,9 @@ arcly_hls_playlist_end_segment (ArclyHlsPlaylist * pl, const gchar * uri,
    * EXT-X-DISCONTINUITY tag before it, which the discontinuity sequence
    * must account for. */
   if (pl->cfg.type == ARCLY_HLS_PLAYLIST_LIVE && pl->cfg.window > 0) {
-    gdouble total = 0.0, min_total = 3.0 * target_duration (pl);
-    GList *l;
+    gdouble total = arcly_hls_playlist_get_duration (pl);
+    gdouble min_total = 3.0 * target_duration (pl);
 
-    for (l = pl->segments.head; l != NULL; l = l->next)
-      total += ((ArclyHlsSegment *) l->data)->duration;
     while (g_queue_get_length (&pl->segments) > pl->cfg.window) {
       ArclyHlsSegment *old = g_queue_peek_head (&pl->segments);
 

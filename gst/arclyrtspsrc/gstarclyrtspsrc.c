@@ -1477,15 +1477,13 @@ session_stream (GstArclyRtspSrc * self, guint keep_alive_ms, GError ** error)
     /* keep-alive also while PAUSED (session set up, not playing) */
     ka_interval = keep_alive_ms ? ms_to_us (keep_alive_ms) :
         (gint64) self->session_timeout * G_TIME_SPAN_SECOND / 2;
+    /* A camera that lists GET_PARAMETER and then ignores it: waiting for
+     * the next interval would reach the session timeout on the server, so
+     * an unanswered one is followed sooner (send_keepalive() switches to
+     * OPTIONS). */
+    if (self->ka_cseq >= 0 && self->ka_get_parameter)
+      ka_interval = MIN (self->timeout_us, ka_interval / 2);
     if (now - self->last_ka_us >= ka_interval) {
-      if (!send_keepalive (self, error))
-        return RUN_RETRY;
-      self->last_ka_us = now;
-    } else if (self->ka_cseq >= 0 && self->ka_get_parameter &&
-        now - self->last_ka_us >= MIN (self->timeout_us, ka_interval / 2)) {
-      /* A camera that lists GET_PARAMETER and then ignores it: waiting for
-       * the next interval would reach the session timeout on the server.
-       * send_keepalive() switches to OPTIONS. */
       if (!send_keepalive (self, error))
         return RUN_RETRY;
       self->last_ka_us = now;
