@@ -34,10 +34,10 @@ static const guint8 sps[] = {
   0xc0, 0x80, 0x00, 0x00, 0x03, 0x00, 0x80, 0x00, 0x00, 0x0f, 0x04
 };
 static const guint8 pps[] = { 0x44, 0x01, 0xc0, 0x71, 0x83, 0x12 };
-/* the same, base64 as in an SDP */
+/* the same, base64 as in an SDP (quoted: "/" and "=" in a caps string) */
 #define SPROPS ",sprop-vps=(string)\"QAEMAf//AWAAAAMAkAAAAwAAAwA/ugJA\"," \
-  "sprop-sps=(string)\"QgEBAWAAAAMAkAAAAwAAAwA/oAoIDxZbpKTC//AAEAAWoMDAwIAAAAMA" \
-  "gAAADwQ=\",sprop-pps=(string)\"RAHAcYMS\""
+  "sprop-sps=(string)\"QgEBAWAAAAMAkAAAAwAAAwA/oAoIDxZbpKTC//AAEAAWoMDAwIA" \
+  "AAAMAgAAADwQ=\",sprop-pps=(string)\"RAHAcYMS\""
 
 /* slice payloads: only their NAL header matters to a depayloader */
 static const guint8 idr[] = { 0x26, 0x01, 0xaf, 0x1e, 0x80, 0x33, 0x7f };
