@@ -195,8 +195,8 @@ GST_START_TEST (test_h265_ffprobe)
   fail_unless (strstr (out, "codec_name=hevc|profile=Main|codec_type=video|"
           "width=640|height=360|pix_fmt=yuv420p") != NULL,
       "ffprobe output: %s", out);
-  fail_unless (strstr (out, "codec_name=aac|profile=LC|codec_type=audio") != NULL,
-      "ffprobe output: %s", out);
+  fail_unless (strstr (out, "codec_name=aac|profile=LC|codec_type=audio") !=
+      NULL, "ffprobe output: %s", out);
   g_free (out);
   g_free (errout);
   arcly_test_cam_free (cam);
