@@ -98,7 +98,11 @@ struct _ArclyH265DepayCore
   GstMapInfo fu_map;
   gsize fu_size;                /* fragment bytes, without the header */
   gsize fu_copied;              /* extra copies made when growing */
-  gsize fu_hint;                /* capacity for the next one */
+  /* capacity for the next one, for IRAP and for other NAL units apart:
+   * an intra picture is many times the size of the others, and one hint
+   * for both would either grow (copy again) at every IRAP or hand every
+   * picture an intra-sized memory */
+  gsize fu_hint[2];
   ArclyDepayPool fu_pool;       /* released assembly memories */
 
   gboolean discont_pending;
@@ -184,7 +188,7 @@ arcly_h265_depay_core_new (void)
   ArclyH265DepayCore *core = g_new0 (ArclyH265DepayCore, 1);
 
   core->nals = g_array_sized_new (FALSE, FALSE, sizeof (Nal), 16);
-  core->fu_hint = 64 * 1024;
+  core->fu_hint[0] = core->fu_hint[1] = 64 * 1024;
   core->insert_params = TRUE;
   arcly_h265_depay_core_reset (core, TRUE);
   return core;
@@ -822,6 +826,12 @@ handle_ap (ArclyH265DepayCore * core, const ArclyH265DepayPacket * pkt)
   return ev;
 }
 
+static inline guint
+fu_is_irap (ArclyH265DepayCore * core)
+{
+  return ARCLY_H265_IS_IRAP (ARCLY_H265_NAL_TYPE (core->fu_header[0])) ? 1 : 0;
+}
+
 /* Makes room for @more fragment bytes (plus the 2-byte header). */
 static gboolean
 fu_reserve (ArclyH265DepayCore * core, gsize more)
@@ -833,7 +843,7 @@ fu_reserve (ArclyH265DepayCore * core, gsize more)
   if (core->fu_mem && need <= core->fu_map.size)
     return TRUE;
   cap = core->fu_mem ? MAX (2 * core->fu_map.size, need) :
-      MAX (core->fu_hint, need);
+      MAX (core->fu_hint[fu_is_irap (core)], need);
   cap = MIN (cap, (gsize) MAX_AU_SIZE + FU_PREFIX + 2);
   mem = core->fu_mem ? NULL : arcly_depay_pool_get (&core->fu_pool, cap);
   if (mem == NULL)
@@ -865,6 +875,7 @@ fu_complete (ArclyH265DepayCore * core)
 {
   GstMemory *mem;
   gsize size = 2 + core->fu_size, copied = core->fu_copied + core->fu_size;
+  gsize *hint = &core->fu_hint[fu_is_irap (core)];
   guint ev;
 
   if (!fu_reserve (core, 0)) {
@@ -873,9 +884,9 @@ fu_complete (ArclyH265DepayCore * core)
   }
   /* size the next one for the biggest recent one (slowly forgotten), with
    * some headroom: growing costs a copy */
-  core->fu_hint = MIN (MAX (size + size / 4, core->fu_hint -
-          core->fu_hint / 64), (gsize) MAX_AU_SIZE);
-  core->fu_hint = MAX (core->fu_hint, (gsize) 2048);
+  *hint = MIN (MAX (size + size / 4, *hint - *hint / 64),
+      (gsize) MAX_AU_SIZE);
+  *hint = MAX (*hint, (gsize) 2048);
   mem = gst_memory_ref (core->fu_mem);
   gst_memory_resize (mem, 0, FU_PREFIX + size);
   /* au_add_nal takes (and may drop) its reference: it reads the bytes

@@ -881,6 +881,56 @@ GST_START_TEST (test_fu_bounded)
 
 GST_END_TEST;
 
+/* Intra pictures are sized apart from the others: the other pictures get
+ * memories of their own size (not the size of the last intra picture),
+ * and an IDR after a run of them is copied once, not again while its
+ * assembly memory grows.  The first IDR stays held, as a GOP cache would
+ * hold it. */
+GST_START_TEST (test_fu_irap_sized_apart)
+{
+  Ctx c;
+  ArclyH265DepayAu *au, *held = NULL;
+  guint8 *idr_nal = big_nal (0x26, 0x01, 200000);
+  guint8 *p_nal = big_nal (0x02, 0x01, 20000);
+  GPtrArray *idr_fus = make_fus (idr_nal, 200000, 1400, FALSE);
+  GPtrArray *p_fus = make_fus (p_nal, 20000, 1400, FALSE);
+  guint i, k;
+  guint32 ts = 3000;
+
+  ctx_init (&c);
+  for (k = 0; k < 32; k++) {
+    GPtrArray *fus = (k == 0 || k == 31) ? idr_fus : p_fus;
+    gsize maxsize = 0;
+
+    for (i = 0; i < fus->len; i++)
+      feed_bytes (&c, ts, i + 1 == fus->len, g_ptr_array_index (fus, i));
+    ts += 3000;
+    au = pop_au (&c);
+    gst_memory_get_sizes (gst_buffer_peek_memory (au->buffer, 0), NULL,
+        &maxsize);
+    if (k == 0) {
+      held = au;
+      continue;
+    }
+    if (k == 31) {
+      fail_unless (au->keyframe);
+      fail_unless_equals_int (au->bytes_copied, 200000 - 2);
+    } else {
+      fail_unless (maxsize < 100000, "P picture %u in %" G_GSIZE_FORMAT
+          " bytes", k, maxsize);
+    }
+    arcly_h265_depay_au_free (au);
+  }
+  arcly_h265_depay_au_free (held);
+  g_ptr_array_unref (idr_fus);
+  g_ptr_array_unref (p_fus);
+  g_free (idr_nal);
+  g_free (p_nal);
+  ctx_clear (&c);
+}
+
+GST_END_TEST;
+
 typedef struct
 {
   const gchar *name;
@@ -1082,6 +1132,7 @@ h265depaycore_suite (void)
   tcase_add_test (tc, test_many_nals);
   tcase_add_test (tc, test_annexb_payload);
   tcase_add_test (tc, test_fu_bounded);
+  tcase_add_test (tc, test_fu_irap_sized_apart);
   tcase_add_test (tc, test_hostile);
   tcase_add_test (tc, test_hostile_counted);
   tcase_add_test (tc, test_random);
