@@ -42,6 +42,7 @@ static const guint8 pps[] = { 0x44, 0x01, 0xc0, 0x71, 0x83, 0x12 };
 /* slice payloads: only their NAL header matters to a depayloader */
 static const guint8 idr[] = { 0x26, 0x01, 0xaf, 0x1e, 0x80, 0x33, 0x7f };
 static const guint8 cra[] = { 0x2a, 0x01, 0xad, 0x00, 0x41 };
+static const guint8 bla[] = { 0x20, 0x01, 0xab, 0x10, 0x07 };
 static const guint8 trail[] = { 0x02, 0x01, 0xd0, 0x0a, 0x99, 0x10 };
 
 static const guint8 sc[] = { 0, 0, 0, 1 };
@@ -288,8 +289,12 @@ GST_START_TEST (test_single_nal_and_caps)
   assert_buffer_bytes (out, annexb (NAL (trail), NULL));
   gst_buffer_unref (out);
 
-  /* a CRA is a keyframe too */
+  /* CRA and BLA pictures are keyframes too */
   push (h, 3, 9000, TRUE, NAL (cra));
+  out = pull_one (h);
+  fail_if (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unref (out);
+  push (h, 4, 12000, TRUE, NAL (bla));
   out = pull_one (h);
   fail_if (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
   gst_buffer_unref (out);
@@ -307,8 +312,8 @@ GST_START_TEST (test_single_nal_and_caps)
   fail_unless_equals_string (gst_structure_get_string (s, "profile"), "main");
   gst_caps_unref (caps);
 
-  fail_unless_equals_uint64 (stat_u64 (h, "keyframes"), 2);
-  fail_unless_equals_uint64 (stat_u64 (h, "params-inserted"), 2);
+  fail_unless_equals_uint64 (stat_u64 (h, "keyframes"), 3);
+  fail_unless_equals_uint64 (stat_u64 (h, "params-inserted"), 3);
   gst_harness_teardown (h);
 }
 
