@@ -11,9 +11,10 @@
  * (default 36: 3 minutes of stream) with sequence numbers, RTP timestamps
  * and PTS continued.  Every packet is its own deep copy by default, so the
  * payload is read cold from memory; with --hot the repeats share the
- * payload memories (each gets its own RTP header).  Each run pushes every packet from this thread
- * through a fresh depayloader into a counting sink pad, so this thread's
- * CPU time (CLOCK_THREAD_CPUTIME_ID) is the whole cost.  The elements
+ * payload memories (each gets its own RTP header).  Each run pushes every
+ * packet from this thread through a fresh depayloader into a counting sink
+ * pad, so this thread's CPU time (CLOCK_THREAD_CPUTIME_ID) is the whole
+ * cost.  The elements
  * alternate within a run; medians over --runs and the ratio are printed.
  *
  * A third contender, "floor" (benchnulldepay, defined here), is a
