@@ -178,34 +178,100 @@ start_streaming (GstArclyHlsSink * self)
 
 /* ---- muxer and pads ----------------------------------------------------- */
 
+/* What the probe of a sink pad remembers about its stream (upstream
+ * thread of that pad only). */
+typedef struct {
+  GstClockTime last_rt;         /* running time of the last buffer */
+  GstClockTime last_end;        /* where the media so far ended */
+  GstClockTime last_dur;        /* the last buffer's duration (or step) */
+} HlsPadTrack;
+
+static void
+pad_track_reset (HlsPadTrack * track)
+{
+  track->last_rt = track->last_end = GST_CLOCK_TIME_NONE;
+  track->last_dur = GST_CLOCK_TIME_NONE;
+}
+
+/* Running time of @buf on @pad (by DTS: monotonic), NONE if unknown. */
+static GstClockTime
+buffer_running_time (GstPad * pad, GstBuffer * buf)
+{
+  GstEvent *sev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  GstClockTime rt = GST_CLOCK_TIME_NONE;
+
+  if (sev != NULL) {
+    const GstSegment *seg;
+
+    gst_event_parse_segment (sev, &seg);
+    if (seg->format == GST_FORMAT_TIME)
+      rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
+          GST_BUFFER_DTS_OR_PTS (buf));
+    gst_event_unref (sev);
+  }
+  return rt;
+}
+
+/* Follows @buf at @rt; returns whether it comes after a hole in the
+ * timestamps longer than the sink's gap and three frames. */
+static gboolean
+pad_track_update (GstArclyHlsSink * self, HlsPadTrack * track,
+    GstBuffer * buf, GstClockTime rt, gboolean seen)
+{
+  GstClockTime hole, dur = GST_BUFFER_DURATION (buf), end;
+  gboolean jump;
+
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  hole = self->gap_hole;
+  GST_OBJECT_UNLOCK (self);
+  if (GST_CLOCK_TIME_IS_VALID (track->last_dur))
+    hole = MAX (hole, 3 * track->last_dur);
+  jump = seen && GST_CLOCK_TIME_IS_VALID (track->last_end)
+      && rt > track->last_end + hole;
+
+  if (!GST_CLOCK_TIME_IS_VALID (dur) || dur == 0) {
+    /* the step between buffers stands in for a missing duration */
+    if (!jump && GST_CLOCK_TIME_IS_VALID (track->last_rt)
+        && rt > track->last_rt)
+      track->last_dur = rt - track->last_rt;
+    dur = GST_CLOCK_TIME_IS_VALID (track->last_dur) ? track->last_dur : 0;
+  } else {
+    track->last_dur = dur;
+  }
+  end = rt + dur;
+  track->last_rt = rt;
+  if (!GST_CLOCK_TIME_IS_VALID (track->last_end) || jump
+      || end > track->last_end)
+    track->last_end = end;
+  return jump;
+}
+
 static GstPadProbeReturn
 sink_pad_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstArclyHlsSink *self = user_data;
+  HlsPadTrack *track = g_object_get_data (G_OBJECT (pad), "arcly-track");
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    gboolean seen = g_object_get_data (G_OBJECT (pad), "arcly-seen") != NULL;
+    GstClockTime rt = buffer_running_time (pad, buf);
+    GstClockTime before = track->last_end;
+    gboolean jump = pad_track_update (self, track, buf, rt, seen);
 
     /* The first buffer of a stream is always DISCONT: not a gap.  Later
-     * ones (a reconnecting source, a dropped GOP) and the first buffer
-     * after a caps change start a discontinuity at the next segment. */
-    if ((GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
-            && g_object_get_data (G_OBJECT (pad), "arcly-seen") != NULL)
-        || g_object_get_data (G_OBJECT (pad), "arcly-caps-changed")) {
-      GstEvent *sev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-      GstClockTime rt = 0;
-
-      if (sev != NULL) {
-        const GstSegment *seg;
-
-        gst_event_parse_segment (sev, &seg);
-        rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
-            GST_BUFFER_DTS_OR_PTS (buf));
-        gst_event_unref (sev);
-      }
-      GST_DEBUG_OBJECT (self, "discontinuity on %s at %" GST_TIME_FORMAT,
-          GST_PAD_NAME (pad), GST_TIME_ARGS (rt));
-      arcly_hls_writer_mark_discont (self,
+     * ones (a reconnecting source, a dropped GOP), a jump in the
+     * timestamps (a camera that dropped and came back, lost frames), and
+     * the first buffer after a caps change end the segment with the media
+     * before them and start a discontinuity at the next one. */
+    if ((GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT) && seen)
+        || jump || g_object_get_data (G_OBJECT (pad), "arcly-caps-changed")) {
+      GST_DEBUG_OBJECT (self, "discontinuity on %s at %" GST_TIME_FORMAT
+          ", the media before it ended at %" GST_TIME_FORMAT,
+          GST_PAD_NAME (pad), GST_TIME_ARGS (rt), GST_TIME_ARGS (before));
+      arcly_hls_writer_mark_gap (self, before,
           GST_CLOCK_TIME_IS_VALID (rt) ? rt : 0);
       g_object_set_data (G_OBJECT (pad), "arcly-caps-changed", NULL);
     }
@@ -228,6 +294,7 @@ sink_pad_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     } else if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_STOP
         || GST_EVENT_TYPE (ev) == GST_EVENT_STREAM_START) {
       g_object_set_data (G_OBJECT (pad), "arcly-seen", NULL);
+      pad_track_reset (track);
     }
   }
   return GST_PAD_PROBE_OK;
@@ -326,6 +393,12 @@ gst_arcly_hls_sink_request_new_pad (GstElement * element,
   ghost = gst_ghost_pad_new_from_template (video ? "video" : "audio", muxpad,
       templ);
   gst_object_unref (muxpad);
+  {
+    HlsPadTrack *track = g_new (HlsPadTrack, 1);
+
+    pad_track_reset (track);
+    g_object_set_data_full (G_OBJECT (ghost), "arcly-track", track, g_free);
+  }
   gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, sink_pad_probe, self, NULL);
   if (video)
@@ -645,6 +718,8 @@ gst_arcly_hls_sink_init (GstArclyHlsSink * self)
   self->last_unit_duration = GST_CLOCK_TIME_NONE;
   self->lead_rt = GST_CLOCK_TIME_NONE;
   self->discont_rt = GST_CLOCK_TIME_NONE;
+  self->gap_start_rt = GST_CLOCK_TIME_NONE;
+  self->gap_hole = GAP_MAX_HOLE;
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 
   self->writer = arcly_hls_segment_sink_new (self);

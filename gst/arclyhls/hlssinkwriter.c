@@ -413,6 +413,19 @@ write_buffers_atomic (const gchar * path, GstBuffer ** bufs, guint n_bufs,
 }
 
 static gboolean
+parts_enabled (GstArclyHlsSink * self)
+{
+  return self->cfg.part_duration > 0
+      && self->cfg.type != ARCLY_HLS_PLAYLIST_VOD;
+}
+
+static GstClockTime
+part_target (GstArclyHlsSink * self)
+{
+  return (GstClockTime) self->cfg.part_duration * GST_MSECOND;
+}
+
+static gboolean
 close_part (GstArclyHlsSink * self, GstClockTime end)
 {
   gchar *path, *uri, *next_path, *next_uri;
@@ -421,6 +434,9 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
 
   if (self->part_bufs == NULL || self->part_bufs->len == 0)
     return TRUE;
+  /* a hole shorter than a gap: the next part takes the rest of it */
+  if (end > self->part_start + part_target (self))
+    end = self->part_start + part_target (self);
 
   path = part_path (self->seg_path, self->part_index);
   if (!write_buffers_atomic (path, (GstBuffer **) self->part_bufs->pdata,
@@ -468,12 +484,6 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
   return TRUE;
 }
 
-static gboolean
-parts_enabled (GstArclyHlsSink * self)
-{
-  return self->cfg.part_duration > 0
-      && self->cfg.type != ARCLY_HLS_PLAYLIST_VOD;
-}
 
 static gboolean
 close_segment (GstArclyHlsSink * self, GstClockTime end)
@@ -484,8 +494,15 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
 
   if (self->seg_file == NULL)
     return TRUE;
-  if (parts_enabled (self) && !close_part (self, end))
-    return FALSE;
+  if (parts_enabled (self)) {
+    /* parts add up to their segment: it ends where its last part does */
+    if (self->part_bufs->len > 0)
+      end = MIN (end, self->part_start + part_target (self));
+    else if (self->part_index > 0)
+      end = self->part_start;
+    if (!close_part (self, end))
+      return FALSE;
+  }
 
   if (!arcly_hls_file_writer_commit (self->seg_file, &err)) {
     self->seg_file = NULL;
@@ -666,15 +683,59 @@ arcly_hls_writer_mark_discont (GstArclyHlsSink * self, GstClockTime rt)
   GST_OBJECT_UNLOCK (self);
 }
 
+void
+arcly_hls_writer_mark_gap (GstArclyHlsSink * self, GstClockTime before,
+    GstClockTime rt)
+{
+  GST_OBJECT_LOCK (self);
+  if (!GST_CLOCK_TIME_IS_VALID (self->discont_rt) || rt < self->discont_rt)
+    self->discont_rt = rt;
+  if (GST_CLOCK_TIME_IS_VALID (before) && before <= rt
+      && (!GST_CLOCK_TIME_IS_VALID (self->gap_start_rt)
+          || before < self->gap_start_rt))
+    self->gap_start_rt = before;
+  GST_OBJECT_UNLOCK (self);
+}
+
 /* A segment starts at @rt: every gap up to it is accounted for. */
 static void
 clear_discont (GstArclyHlsSink * self, GstClockTime rt)
 {
   GST_OBJECT_LOCK (self);
   if (GST_CLOCK_TIME_IS_VALID (self->discont_rt)
-      && self->discont_rt <= rt + CUT_TOLERANCE)
+      && self->discont_rt <= rt + CUT_TOLERANCE) {
     self->discont_rt = GST_CLOCK_TIME_NONE;
+    self->gap_start_rt = GST_CLOCK_TIME_NONE;
+  }
   GST_OBJECT_UNLOCK (self);
+}
+
+/* Is the unit at @rt the first after a gap: a DISCONT or caps change
+ * upstream (discont_rt), or a hole in the timestamps?  Then the open
+ * segment ends with the media before it.  @end: the unit's end, cut back
+ * to the end of the media before the gap when the unit spans it (the fMP4
+ * muxer makes the last sample before a gap last until the first after
+ * it). */
+static gboolean
+unit_after_gap (GstArclyHlsSink * self, GstClockTime rt, GstClockTime * end)
+{
+  GstClockTime drt, gap_start, hole;
+
+  GST_OBJECT_LOCK (self);
+  drt = self->discont_rt;
+  gap_start = self->gap_start_rt;
+  hole = self->gap_hole;
+  GST_OBJECT_UNLOCK (self);
+
+  if (GST_CLOCK_TIME_IS_VALID (gap_start) && rt < gap_start
+      && GST_CLOCK_TIME_IS_VALID (*end) && *end > gap_start)
+    *end = gap_start;
+  if (self->seg_file == NULL)
+    return FALSE;
+  if (GST_CLOCK_TIME_IS_VALID (drt) && rt + CUT_TOLERANCE >= drt)
+    return TRUE;
+  return GST_CLOCK_TIME_IS_VALID (self->last_end)
+      && rt > self->last_end + hole;
 }
 
 /* One unit: @buf alone, or the buffer list @list whose first buffer is
@@ -738,6 +799,22 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
   if (self->seg_file != NULL && GST_BUFFER_FLAG_IS_SET (buf,
           GST_BUFFER_FLAG_DISCONT))
     arcly_hls_writer_mark_discont (self, rt);
+
+  if (unit_after_gap (self, rt, &end)) {
+    /* The segment (and its last part) ends with the media before the gap,
+     * never at this unit: nothing may last across a gap (a part would
+     * exceed its target, a segment its duration).  The next segment
+     * starts with a keyframe, as after a flush. */
+    GstClockTime before = GST_CLOCK_TIME_IS_VALID (self->last_end) ?
+        self->last_end : rt;
+
+    GST_INFO_OBJECT (self, "gap before %" GST_TIME_FORMAT ": segment ends "
+        "at %" GST_TIME_FORMAT, GST_TIME_ARGS (rt), GST_TIME_ARGS (before));
+    arcly_hls_writer_mark_discont (self, rt);
+    if (!close_segment (self, before))
+      return GST_FLOW_ERROR;
+    self->started = FALSE;
+  }
 
   if (self->seg_file == NULL && !key && !self->started) {
     GST_LOG_OBJECT (self, "waiting for a keyframe unit");
@@ -887,6 +964,7 @@ arcly_hls_writer_reset (GstArclyHlsSink * self)
   self->last_unit_duration = GST_CLOCK_TIME_NONE;
   GST_OBJECT_LOCK (self);
   self->discont_rt = GST_CLOCK_TIME_NONE;
+  self->gap_start_rt = GST_CLOCK_TIME_NONE;
   GST_OBJECT_UNLOCK (self);
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }
@@ -926,6 +1004,12 @@ arcly_hls_writer_start (GstArclyHlsSink * self)
   pc.blocking_reload = self->cfg.blocking_reload;
   pc.independent_segments = TRUE;
   self->playlist = arcly_hls_playlist_new (&pc);
+  GST_OBJECT_LOCK (self);
+  self->gap_hole = GAP_MAX_HOLE;
+  if (parts_enabled (self))
+    self->gap_hole = MIN (GAP_MAX_HOLE,
+        (GstClockTime) self->cfg.part_duration * GST_MSECOND);
+  GST_OBJECT_UNLOCK (self);
   self->part_bufs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_buffer_unref);
   return TRUE;

@@ -1,0 +1,432 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * arclyhlssink, where segments and parts end: gaps in the timestamps (a
+ * GstHarness pushing real x264 frames with a 3 s jump), keyframes inside a
+ * part (live x264 at GOP 1.5 s and a variable GOP), and the preload hint.
+ * Every playlist the sink writes is checked by the independent checker
+ * (arclyhls-playlist-check.h) at each part and segment message, and its
+ * PART-TARGET, PART-HOLD-BACK and TARGETDURATION must never change.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/app/gstappsink.h>
+
+#include "arclyhls-playlist-check.h"
+
+#define FMT_TS "mpegts"
+#define FMT_FMP4 "fmp4"
+#define FRAME (GST_SECOND / 30)
+
+typedef struct {
+  gchar *dir;
+  gchar *playlist;
+  GMutex lock;
+  gchar *fail;                  /* first failure seen in the sync handler */
+  /* the playlist constants, first seen (-1: none yet) */
+  gint part_target_ms, hold_back_ms, target_duration;
+  guint n_parts, n_segments, n_playlists;
+  /* arcly-hls-part messages: running time (start) and independent */
+  GArray *part_starts;          /* GstClockTime */
+  GArray *part_independent;     /* gboolean */
+  GArray *part_durations;       /* GstClockTime */
+  /* preload hints and the parts listed next (task: true hints) */
+  GPtrArray *hints;             /* gchar *, hint of each playlist snapshot */
+  GPtrArray *next_parts;        /* gchar *, first part listed after it */
+} Run;
+
+static gchar *
+read_text (const gchar * path)
+{
+  gchar *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, NULL);
+  return text;
+}
+
+static void
+run_fail (Run * run, gchar * msg)
+{
+  g_mutex_lock (&run->lock);
+  if (run->fail == NULL)
+    run->fail = msg;
+  else
+    g_free (msg);
+  g_mutex_unlock (&run->lock);
+}
+
+/* Each playlist as written: valid, with the same three constants. */
+static void
+check_snapshot (Run * run)
+{
+  gchar *text = read_text (run->playlist), *err = NULL;
+  HlsCheckPlaylist *pl;
+  gint pt, hb;
+
+  if (text == NULL) {
+    run_fail (run, g_strdup ("no playlist at a part message"));
+    return;
+  }
+  pl = hls_check_parse (text, &err);
+  if (pl == NULL) {
+    run_fail (run, g_strdup_printf ("playlist rejected: %s\n%s", err, text));
+    g_free (err);
+    g_free (text);
+    return;
+  }
+  pt = (gint) (pl->part_target * 1000 + 0.5);
+  hb = (gint) (pl->part_hold_back * 1000 + 0.5);
+  g_mutex_lock (&run->lock);
+  run->n_playlists++;
+  if (run->target_duration < 0) {
+    run->part_target_ms = pt;
+    run->hold_back_ms = hb;
+    run->target_duration = pl->target_duration;
+  } else if (pt != run->part_target_ms || hb != run->hold_back_ms
+      || pl->target_duration != run->target_duration) {
+    g_mutex_unlock (&run->lock);
+    run_fail (run, g_strdup_printf ("PART-TARGET/PART-HOLD-BACK/"
+            "TARGETDURATION changed from %d/%d/%d ms,s to %d/%d/%d:\n%s",
+            run->part_target_ms, run->hold_back_ms, run->target_duration,
+            pt, hb, pl->target_duration, text));
+    g_mutex_lock (&run->lock);
+  }
+  g_ptr_array_add (run->hints, g_strdup (pl->preload_hint));
+  g_mutex_unlock (&run->lock);
+  hls_check_playlist_free (pl);
+  g_free (text);
+}
+
+static GstBusSyncReply
+sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Run *run = user_data;
+  const GstStructure *s;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT)
+    return GST_BUS_PASS;
+  s = gst_message_get_structure (msg);
+  if (gst_structure_has_name (s, "arcly-hls-part")) {
+    guint64 rt = 0, dur = 0;
+    gboolean ind = FALSE;
+
+    gst_structure_get_uint64 (s, "running-time", &rt);
+    gst_structure_get_uint64 (s, "duration", &dur);
+    gst_structure_get_boolean (s, "independent", &ind);
+    g_mutex_lock (&run->lock);
+    run->n_parts++;
+    g_array_append_val (run->part_starts, rt);
+    g_array_append_val (run->part_independent, ind);
+    g_array_append_val (run->part_durations, dur);
+    g_mutex_unlock (&run->lock);
+    check_snapshot (run);
+  } else if (gst_structure_has_name (s, "arcly-hls-segment")) {
+    g_mutex_lock (&run->lock);
+    run->n_segments++;
+    g_mutex_unlock (&run->lock);
+    check_snapshot (run);
+  }
+  return GST_BUS_PASS;
+}
+
+static void
+remove_dir (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)) != NULL) {
+    gchar *p = g_build_filename (dir, name, NULL);
+    g_unlink (p);
+    g_free (p);
+  }
+  g_dir_close (d);
+  g_rmdir (dir);
+}
+
+static Run *
+run_new (void)
+{
+  Run *run = g_new0 (Run, 1);
+
+  run->dir = g_dir_make_tmp ("arclyhls-timing-XXXXXX", NULL);
+  fail_unless (run->dir != NULL);
+  run->playlist = g_build_filename (run->dir, "playlist.m3u8", NULL);
+  g_mutex_init (&run->lock);
+  run->part_target_ms = run->hold_back_ms = run->target_duration = -1;
+  run->part_starts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  run->part_independent = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  run->part_durations = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  run->hints = g_ptr_array_new_with_free_func (g_free);
+  run->next_parts = g_ptr_array_new_with_free_func (g_free);
+  return run;
+}
+
+static void
+run_free (Run * run)
+{
+  remove_dir (run->dir);
+  g_free (run->dir);
+  g_free (run->playlist);
+  g_free (run->fail);
+  g_mutex_clear (&run->lock);
+  g_array_unref (run->part_starts);
+  g_array_unref (run->part_independent);
+  g_array_unref (run->part_durations);
+  g_ptr_array_unref (run->hints);
+  g_ptr_array_unref (run->next_parts);
+  g_free (run);
+}
+
+static HlsCheckPlaylist *
+parse_final (Run * run)
+{
+  gchar *text = read_text (run->playlist), *err = NULL;
+  HlsCheckPlaylist *pl;
+
+  fail_unless (text != NULL, "no playlist");
+  pl = hls_check_parse (text, &err);
+  fail_unless (pl != NULL, "final playlist rejected: %s\n%s", err, text);
+  g_free (text);
+  return pl;
+}
+
+/* ---- real H.264 for the harness ---------------------------------------- */
+
+/* @n frames of 160x120 x264 (GOP @gop frames, no scene cuts), byte-stream
+ * AUs as h264parse gives them; *caps set. */
+static GPtrArray *
+encode_h264 (guint n, guint gop, GstCaps ** caps)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u ! "
+      "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
+      "x264enc key-int-max=%u option-string=scenecut=0 "
+      "speed-preset=ultrafast tune=zerolatency ! h264parse ! "
+      "video/x-h264,stream-format=byte-stream,alignment=au ! "
+      "appsink name=out sync=false", n, gop);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *out;
+  GPtrArray *bufs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstSample *sample;
+
+  fail_unless (p != NULL);
+  out = gst_bin_get_by_name (GST_BIN (p), "out");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  *caps = NULL;
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (out),
+              10 * GST_SECOND)) != NULL) {
+    if (*caps == NULL)
+      *caps = gst_caps_ref (gst_sample_get_caps (sample));
+    g_ptr_array_add (bufs, gst_buffer_ref (gst_sample_get_buffer (sample)));
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (out);
+  gst_object_unref (p);
+  g_free (desc);
+  fail_unless_equals_int (bufs->len, n);
+  return bufs;
+}
+
+static GstElement *
+make_sink (Run * run, const gchar * format, guint target, guint part_ms,
+    const gchar * type)
+{
+  GstElement *sink = gst_element_factory_make ("arclyhlssink", NULL);
+  gchar *loc = g_strdup_printf ("%s/segment%%05d.%s", run->dir,
+      g_str_equal (format, FMT_TS) ? "ts" : "m4s");
+  gchar *init = g_strdup_printf ("%s/init%%d.mp4", run->dir);
+
+  fail_unless (sink != NULL);
+  gst_util_set_object_arg (G_OBJECT (sink), "segment-format", format);
+  gst_util_set_object_arg (G_OBJECT (sink), "playlist-type", type);
+  g_object_set (sink, "location", loc, "init-location", init,
+      "playlist-location", run->playlist, "target-duration", target,
+      "part-duration", part_ms, NULL);
+  g_free (loc);
+  g_free (init);
+  return sink;
+}
+
+/* Waits (bounded) for the sink's EOS message, or an error. */
+static void
+wait_eos (GstBus * bus, guint timeout_s)
+{
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, timeout_s * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+
+  fail_unless (msg != NULL, "no EOS within %u s", timeout_s);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *e = NULL;
+
+    gst_message_parse_error (msg, &e, NULL);
+    fail ("error: %s", e->message);
+  }
+  gst_message_unref (msg);
+}
+
+/* A harness pushing into the sink's video pad.  As GstHarness does for
+ * any sink it drives, the (internal) sink does not preroll
+ * asynchronously; it never syncs anyway. */
+static GstHarness *
+harness_for (GstElement * sink)
+{
+  GstElement *writer = gst_bin_get_by_name (GST_BIN (sink), "writer");
+
+  fail_unless (writer != NULL);
+  g_object_set (writer, "async", FALSE, NULL);
+  gst_object_unref (writer);
+  return gst_harness_new_with_element (sink, "video", NULL);
+}
+
+/* ---- 1. gaps ------------------------------------------------------------ */
+
+/* 150 frames at 30 fps, GOP 1 s, 200 ms parts, 2 s segments; after frame
+ * @jump_at every timestamp jumps 3 s (optionally that frame is DISCONT).
+ * The segment before the gap ends with frame @jump_at - 1, the next
+ * segment starts at the next keyframe with EXT-X-DISCONTINUITY, and no
+ * playlist changes its targets or has a part above PART-TARGET. */
+static void
+check_gap (const gchar * format, guint jump_at, gboolean flag_discont)
+{
+  Run *run = run_new ();
+  GstCaps *caps;
+  GPtrArray *frames = encode_h264 (150, 30, &caps);
+  GstElement *sink = make_sink (run, format, 2, 200, "event");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  HlsCheckPlaylist *pl;
+  GstClockTime gap = 3 * GST_SECOND, before_end = jump_at * FRAME;
+  guint i, disc_at = 0, n_disc = 0;
+  gdouble sum_before = 0;
+
+  gst_element_set_bus (sink, bus);
+  gst_bus_set_sync_handler (bus, sync_handler, run, NULL);
+  h = harness_for (sink);
+  gst_harness_set_src_caps (h, gst_caps_ref (caps));
+  for (i = 0; i < frames->len; i++) {
+    GstBuffer *b = gst_buffer_copy (g_ptr_array_index (frames, i));
+    GstClockTime t = i * FRAME + (i >= jump_at ? gap : 0);
+
+    GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = t;
+    GST_BUFFER_DURATION (b) = FRAME;
+    GST_BUFFER_FLAG_UNSET (b, GST_BUFFER_FLAG_DISCONT);
+    if (i == jump_at && flag_discont)
+      GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DISCONT);
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  }
+  gst_harness_push_event (h, gst_event_new_eos ());
+  wait_eos (bus, 30);
+  gst_harness_teardown (h);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  fail_unless (run->fail == NULL, "%s", run->fail);
+
+  pl = parse_final (run);
+  fail_unless (pl->endlist);
+  fail_unless_equals_int (pl->target_duration, 2);
+  fail_unless (fabs (pl->part_target - 0.2) < 1e-6, "PART-TARGET %.3f",
+      pl->part_target);
+  fail_unless (run->n_playlists > 10);
+  for (i = 0; i < pl->segments->len; i++) {
+    HlsCheckSegment *s = g_ptr_array_index (pl->segments, i);
+
+    if (s->discontinuity) {
+      disc_at = i;
+      n_disc++;
+    }
+    if (n_disc == 0)
+      sum_before += s->duration;
+  }
+  fail_unless_equals_int (n_disc, 1);
+  /* the media before the gap, to the end of its last frame, no more */
+  fail_unless (fabs (sum_before - (gdouble) before_end / GST_SECOND) < 0.002,
+      "segments before the gap last %.3f s, the media %.3f s", sum_before,
+      (gdouble) before_end / GST_SECOND);
+  /* the new segment starts at the first keyframe after the gap */
+  {
+    GstClockTime key = ((jump_at + 29) / 30) * 30 * FRAME + gap;
+    gboolean found = FALSE;
+
+    for (i = 0; i < run->part_starts->len; i++)
+      if (g_array_index (run->part_starts, GstClockTime, i) + GST_MSECOND >
+          before_end && g_array_index (run->part_starts, GstClockTime,
+              i) < key + GST_MSECOND) {
+        fail_unless (g_array_index (run->part_starts, GstClockTime, i) + 
+            GST_MSECOND > key, "a part starts at %" GST_TIME_FORMAT
+            ", in the gap", GST_TIME_ARGS (g_array_index (run->part_starts,
+                    GstClockTime, i)));
+        fail_unless (g_array_index (run->part_independent, gboolean, i));
+        found = TRUE;
+      }
+    fail_unless (found, "no part at the keyframe after the gap");
+  }
+  fail_unless (disc_at >= 1);
+  for (i = 0; i < run->part_durations->len; i++)
+    fail_unless (g_array_index (run->part_durations, GstClockTime, i) <=
+        200 * GST_MSECOND, "part %u lasts %" GST_TIME_FORMAT, i,
+        GST_TIME_ARGS (g_array_index (run->part_durations, GstClockTime,
+                i)));
+  hls_check_playlist_free (pl);
+  gst_caps_unref (caps);
+  g_ptr_array_unref (frames);
+  run_free (run);
+}
+
+GST_START_TEST (test_gap_jump_fmp4)
+{
+  check_gap (FMT_FMP4, 75, FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_gap_jump_ts)
+{
+  check_gap (FMT_TS, 75, FALSE);
+}
+
+GST_END_TEST;
+
+/* A source that reconnects: DISCONT on a keyframe after the jump. */
+GST_START_TEST (test_gap_discont_keyframe_fmp4)
+{
+  check_gap (FMT_FMP4, 90, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_gap_discont_keyframe_ts)
+{
+  check_gap (FMT_TS, 90, TRUE);
+}
+
+GST_END_TEST;
+
+static Suite *
+arclyhlssink_timing_suite (void)
+{
+  Suite *s = suite_create ("arclyhlssink_timing");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_gap_jump_fmp4);
+  tcase_add_test (tc, test_gap_jump_ts);
+  tcase_add_test (tc, test_gap_discont_keyframe_fmp4);
+  tcase_add_test (tc, test_gap_discont_keyframe_ts);
+  return s;
+}
+
+GST_CHECK_MAIN (arclyhlssink_timing);
