@@ -419,10 +419,14 @@ parts_enabled (GstArclyHlsSink * self)
       && self->cfg.type != ARCLY_HLS_PLAYLIST_VOD;
 }
 
+/* The longest a part may be: its target, as written in the playlist
+ * (milliseconds, rounded to nearest), so a live source's jitter of a few
+ * microseconds does not cost a frame. */
 static GstClockTime
-part_target (GstArclyHlsSink * self)
+part_max (GstArclyHlsSink * self)
 {
-  return (GstClockTime) self->cfg.part_duration * GST_MSECOND;
+  return (GstClockTime) self->cfg.part_duration * GST_MSECOND +
+      GST_MSECOND / 2 - 1;
 }
 
 static gboolean
@@ -435,8 +439,8 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
   if (self->part_bufs == NULL || self->part_bufs->len == 0)
     return TRUE;
   /* a hole shorter than a gap: the next part takes the rest of it */
-  if (end > self->part_start + part_target (self))
-    end = self->part_start + part_target (self);
+  if (end > self->part_start + part_max (self))
+    end = self->part_start + part_max (self);
 
   path = part_path (self->seg_path, self->part_index);
   if (!write_buffers_atomic (path, (GstBuffer **) self->part_bufs->pdata,
@@ -497,7 +501,7 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
   if (parts_enabled (self)) {
     /* parts add up to their segment: it ends where its last part does */
     if (self->part_bufs->len > 0)
-      end = MIN (end, self->part_start + part_target (self));
+      end = MIN (end, self->part_start + part_max (self));
     else if (self->part_index > 0)
       end = self->part_start;
     if (!close_part (self, end))
@@ -748,6 +752,7 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
   gboolean key = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
   gboolean discont = FALSE, part_dur_ok, leading;
   GstClockTime part_target = self->cfg.part_duration * GST_MSECOND;
+  GstClockTime longest = part_max (self);
   GstBuffer **bufs;
   guint n_bufs, i;
 
@@ -857,7 +862,7 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
     GstClockTime unit = GST_CLOCK_TIME_IS_VALID (end) ? end - rt : 0;
     GstClockTime part_min = part_target * PART_MIN_PERCENT / 100;
 
-    if ((rt + unit > self->part_start + part_target
+    if ((rt + unit > self->part_start + longest
             || (key && self->saw_delta && rt + CUT_TOLERANCE >=
                 self->part_start + part_min)) && !close_part (self, rt))
       return GST_FLOW_ERROR;
