@@ -9,7 +9,9 @@
  * of this test on 127.0.0.1 (GIO, served from a temporary folder):
  * fMP4 and TS as VOD, fMP4 and TS live (pipelines running in this process
  * while the browser plays), and fMP4 and TS VOD with a DISCONT in the
- * middle (EXT-X-DISCONTINUITY).  The page (arclyhlssink.html) reports
+ * middle (EXT-X-DISCONTINUITY), and LL-HLS fMP4 and TS whose sources
+ * stop for 3 s while the browser plays (a camera drop): hls.js must stay
+ * within its low-latency target after the gap.  The page (arclyhlssink.html) reports
  * through a request to /__result__: current time, how far playback
  * advanced, fatal hls.js / media errors, decoded frames, and what
  * MediaSource.isTypeSupported says for H.264/AAC/HEVC.
@@ -43,7 +45,8 @@
   "x264enc key-int-max=30 option-string=scenecut=0 speed-preset=ultrafast " \
   "tune=zerolatency ! h264parse name=vparse ! hls.video " \
   "audiotestsrc num-buffers=%s is-live=%s samplesperbuffer=1024 ! " \
-  "audio/x-raw,rate=44100,channels=1 ! voaacenc ! aacparse ! hls.audio "
+  "audio/x-raw,rate=44100,channels=1 ! voaacenc ! aacparse name=aparse ! " \
+  "hls.audio "
 
 typedef struct {
   gchar *root;
@@ -363,8 +366,42 @@ mark_discont (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* A camera drop: no buffer of either stream from GAP_FROM for GAP_LENGTH
+ * (running time of a live pipeline: its timestamps jump over it). */
+#define GAP_FROM (9 * GST_SECOND)
+#define GAP_LENGTH (3 * GST_SECOND)
+
+static GstPadProbeReturn
+drop_window (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstClockTime t = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  if (GST_CLOCK_TIME_IS_VALID (t) && t >= GAP_FROM
+      && t < GAP_FROM + GAP_LENGTH)
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_gap (GstElement * p)
+{
+  const gchar *names[] = { "vparse", "aparse" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (names); i++) {
+    GstElement *e = gst_bin_get_by_name (GST_BIN (p), names[i]);
+    GstPad *pad = gst_element_get_static_pad (e, "src");
+
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_window, NULL,
+        NULL);
+    gst_object_unref (pad);
+    gst_object_unref (e);
+  }
+}
+
 static GstElement *
-start_pipeline (const gchar * desc, guint * discont_counter)
+start_pipeline_full (const gchar * desc, guint * discont_counter,
+    gboolean gap)
 {
   GError *err = NULL;
   GstElement *p = gst_parse_launch (desc, &err);
@@ -380,9 +417,17 @@ start_pipeline (const gchar * desc, guint * discont_counter)
     gst_object_unref (pad);
     gst_object_unref (parse);
   }
+  if (gap)
+    add_gap (p);
   fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
   return p;
+}
+
+static GstElement *
+start_pipeline (const gchar * desc, guint * discont_counter)
+{
+  return start_pipeline_full (desc, discont_counter, FALSE);
 }
 
 static void
@@ -473,6 +518,37 @@ check_stream (const gchar * result, const gchar * name, gdouble min_time,
   fail_unless (found, "%s: no result from the page", name);
 }
 
+/* hls.js in low-latency mode: its target latency starts at the
+ * playlist's PART-HOLD-BACK (3 x 300 ms), grows by one second per stall
+ * (hls.js's liveSyncOnStallIncrease: a camera that stops for 3 s is one),
+ * and it plays within half a second of it. */
+static void
+check_ll_latency (const gchar * result, const gchar * name, guint stalls)
+{
+  gchar **streams = g_strsplit (result, ";", -1);
+  gboolean found = FALSE;
+  guint i;
+
+  for (i = 0; streams[i] != NULL; i++) {
+    gchar **f = g_strsplit (streams[i], "|", -1);
+
+    if (g_strv_length (f) >= 9 && g_str_equal (f[0], name)) {
+      gdouble latency = -1, target = -1;
+
+      found = sscanf (f[8], "%lf (target %lf)", &latency, &target) == 2;
+      fail_unless (found, "%s: no hls.js latency in '%s'", name, f[8]);
+      fail_unless (target > 0.85 && target < 0.95 + stalls, "%s: hls.js "
+          "target latency %.3f s, not PART-HOLD-BACK 0.9 s (+ %u s)", name,
+          target, stalls);
+      fail_unless (latency < target + 0.5, "%s: hls.js %.3f s behind live, "
+          "target %.3f s", name, latency, target);
+    }
+    g_strfreev (f);
+  }
+  g_strfreev (streams);
+  fail_unless (found, "%s: no result from the page", name);
+}
+
 GST_START_TEST (test_hlsjs_playback)
 {
   const gchar *src_root = g_getenv ("ARCLY_SOURCE_ROOT");
@@ -481,6 +557,7 @@ GST_START_TEST (test_hlsjs_playback)
   gchar *data = NULL;
   gsize len;
   GstElement *live_fmp4, *live_ts, *live_fmp4_ll, *live_ts_ll, *vod[4];
+  GstElement *gap_fmp4_ll, *gap_ts_ll;
   guint discont_n[2] = { 0, 0 }, i;
   Server *srv;
   GPid pid;
@@ -557,6 +634,15 @@ GST_START_TEST (test_hlsjs_playback)
       "playlist-length=5 max-files=8 part-duration=300 blocking-reload=true");
   live_ts_ll = start_pipeline (desc, NULL);
   g_free (desc);
+  /* LL-HLS whose sources stop for 3 s while the browser plays */
+  desc = stream_desc (root, "fmp4-gap-ll", "fmp4", "-1", "-1", "true",
+      "playlist-length=5 max-files=8 part-duration=300 blocking-reload=true");
+  gap_fmp4_ll = start_pipeline_full (desc, NULL, TRUE);
+  g_free (desc);
+  desc = stream_desc (root, "ts-gap-ll", "mpegts", "-1", "-1", "true",
+      "playlist-length=5 max-files=8 part-duration=300 blocking-reload=true");
+  gap_ts_ll = start_pipeline_full (desc, NULL, TRUE);
+  g_free (desc);
   p = g_build_filename (root, "ts-live", "playlist.m3u8", NULL);
   fail_unless (wait_segments (p, 3, 20000), "live playlist not started");
   g_free (p);
@@ -567,7 +653,8 @@ GST_START_TEST (test_hlsjs_playback)
   srv = server_start (root);
   profile = g_dir_make_tmp ("arclyhls-chromium-XXXXXX", NULL);
   url = g_strdup_printf ("http://127.0.0.1:%u/index.html?secs=%d&s="
-      "fmp4-vod,ts-vod,fmp4-live,ts-live,fmp4-disc,ts-disc,fmp4-ll,ts-ll",
+      "fmp4-vod,ts-vod,fmp4-live,ts-live,fmp4-disc,ts-disc,fmp4-ll,ts-ll,"
+      "fmp4-gap-ll,ts-gap-ll",
       srv->port,
       PLAY_SECONDS);
   {
@@ -601,6 +688,8 @@ GST_START_TEST (test_hlsjs_playback)
   finish_pipeline (live_ts, TRUE);
   finish_pipeline (live_fmp4_ll, TRUE);
   finish_pipeline (live_ts_ll, TRUE);
+  finish_pipeline (gap_fmp4_ll, TRUE);
+  finish_pipeline (gap_ts_ll, TRUE);
   server_stop (srv);
 
   fail_unless (result != NULL, "no result from Chromium within %d s",
@@ -615,6 +704,22 @@ GST_START_TEST (test_hlsjs_playback)
   check_stream (result, "ts-live", 0.0, 3.0);
   check_stream (result, "fmp4-ll", 0.0, 3.0);
   check_stream (result, "ts-ll", 0.0, 3.0);
+  /* the gap is 9-12 s of the sources' running time, the page reports
+   * about 8 s after it: played across it, close to live */
+  check_stream (result, "fmp4-gap-ll", 0.0, 3.0);
+  check_stream (result, "ts-gap-ll", 0.0, 3.0);
+  check_ll_latency (result, "fmp4-gap-ll", 1);
+  check_ll_latency (result, "ts-gap-ll", 1);
+  for (i = 0; i < 2; i++) {
+    gchar *pl = g_build_filename (root, i ? "ts-gap-ll" : "fmp4-gap-ll",
+        "playlist.m3u8", NULL);
+
+    fail_unless (g_file_get_contents (pl, &data, NULL, NULL));
+    fail_unless (strstr (data, "PART-HOLD-BACK=0.900") != NULL
+        && strstr (data, "#EXT-X-TARGETDURATION:1\n") != NULL, "%s", data);
+    g_free (data);
+    g_free (pl);
+  }
 
   g_free (result);
   g_free (caps);
