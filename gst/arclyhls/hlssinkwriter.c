@@ -854,17 +854,19 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
       || rt + CUT_TOLERANCE >= self->lead_rt;
   if (!GST_CLOCK_TIME_IS_VALID (self->lead_rt) || rt > self->lead_rt)
     self->lead_rt = rt;
-  if (parts_enabled (self) && self->part_bufs->len > 0 && leading) {
+  if (parts_enabled (self) && self->part_bufs->len > 0) {
     /* Units (TS access units, fMP4 chunks) are grouped into a part.  Close
-     * it before this unit if the unit would take it past the target, or if
-     * the unit is a keyframe and the part is long enough already (the next
-     * part is then INDEPENDENT). */
+     * it before this unit if the unit would take it past the target (only
+     * the units that lead decide that), or if the unit is a keyframe: then
+     * every keyframe starts a part (INDEPENDENT), so a player joining the
+     * stream can start at the newest one instead of waiting up to a GOP.
+     * The part it closes may be shorter than 85 % of the target; see the
+     * element documentation. */
     GstClockTime unit = GST_CLOCK_TIME_IS_VALID (end) ? end - rt : 0;
-    GstClockTime part_min = part_target * PART_MIN_PERCENT / 100;
 
-    if ((rt + unit > self->part_start + longest
-            || (key && self->saw_delta && rt + CUT_TOLERANCE >=
-                self->part_start + part_min)) && !close_part (self, rt))
+    if (((leading && rt + unit > self->part_start + longest)
+            || (key && self->saw_delta))
+        && !close_part (self, MAX (rt, self->part_start)))
       return GST_FLOW_ERROR;
   }
   /* A part starts where the previous one ended (the segment's start for

@@ -40,10 +40,9 @@ typedef enum {
  * of a part target is one already (a part cannot span it). */
 #define GAP_MAX_HOLE (500 * GST_MSECOND)
 
-/* 8216bis 4.4.4.9: every part lasts at most the part target and at least
- * 85 % of it, except a part that starts with a keyframe (INDEPENDENT) and
- * the last part of a segment. */
-#define PART_MIN_PERCENT 85
+/* 8216bis 4.4.4.9: every part lasts at most the part target.  (It also
+ * asks for at least 85 % of it, except for INDEPENDENT parts and the last
+ * part of a segment; a part that a keyframe ends early is shorter.) */
 
 /* fMP4 LL-HLS: the muxer cuts a chunk at least this often per part (in
  * practice one per video frame, and always at a keyframe); the writer

@@ -20,6 +20,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
 
 #include "arclyhls-playlist-check.h"
 
@@ -42,6 +43,13 @@ typedef struct {
   /* preload hints and the parts listed next (task: true hints) */
   GPtrArray *hints;             /* gchar *, hint of each playlist snapshot */
   GPtrArray *next_parts;        /* gchar *, first part listed after it */
+  gboolean any_target_duration; /* TARGETDURATION may rise (long GOPs) */
+  GArray *keys;                 /* GstClockTime, keyframes into the sink */
+  GArray *seg_starts;           /* GstClockTime, segment messages */
+  guint frames;                 /* video frames seen by force_keys () */
+  guint next_key;               /* frame number of the next forced key */
+  GRand *rand;
+  GstPad *enc_src;              /* x264enc's src pad, variable GOP */
 } Run;
 
 static gchar *
@@ -92,7 +100,8 @@ check_snapshot (Run * run)
     run->hold_back_ms = hb;
     run->target_duration = pl->target_duration;
   } else if (pt != run->part_target_ms || hb != run->hold_back_ms
-      || pl->target_duration != run->target_duration) {
+      || (pl->target_duration != run->target_duration
+          && !run->any_target_duration)) {
     g_mutex_unlock (&run->lock);
     run_fail (run, g_strdup_printf ("PART-TARGET/PART-HOLD-BACK/"
             "TARGETDURATION changed from %d/%d/%d ms,s to %d/%d/%d:\n%s",
@@ -130,7 +139,11 @@ sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
     g_mutex_unlock (&run->lock);
     check_snapshot (run);
   } else if (gst_structure_has_name (s, "arcly-hls-segment")) {
+    guint64 rt = 0;
+
+    gst_structure_get_uint64 (s, "running-time", &rt);
     g_mutex_lock (&run->lock);
+    g_array_append_val (run->seg_starts, rt);
     run->n_segments++;
     g_mutex_unlock (&run->lock);
     check_snapshot (run);
@@ -170,6 +183,9 @@ run_new (void)
   run->part_durations = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   run->hints = g_ptr_array_new_with_free_func (g_free);
   run->next_parts = g_ptr_array_new_with_free_func (g_free);
+  run->keys = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  run->seg_starts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  run->rand = g_rand_new_with_seed (20);
   return run;
 }
 
@@ -186,6 +202,9 @@ run_free (Run * run)
   g_array_unref (run->part_durations);
   g_ptr_array_unref (run->hints);
   g_ptr_array_unref (run->next_parts);
+  g_array_unref (run->keys);
+  g_array_unref (run->seg_starts);
+  g_rand_free (run->rand);
   g_free (run);
 }
 
@@ -414,6 +433,224 @@ GST_START_TEST (test_gap_discont_keyframe_ts)
 
 GST_END_TEST;
 
+/* ---- 2. every keyframe starts a part ----------------------------------- */
+
+/* Records the running time of every keyframe into the sink. */
+static GstPadProbeReturn
+log_keyframes (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Run *run = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+    const GstSegment *seg;
+    GstClockTime t;
+
+    fail_unless (ev != NULL);
+    gst_event_parse_segment (ev, &seg);
+    /* x264enc's timestamps start 1000 h in: running time */
+    t = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buf));
+    gst_event_unref (ev);
+
+    g_mutex_lock (&run->lock);
+    g_array_append_val (run->keys, t);
+    g_mutex_unlock (&run->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* A variable GOP: asks the encoder (an upstream force-key-unit event on
+ * its src pad, @run->enc_src) for a keyframe every 15-60 frames
+ * (0.5-2 s), at pseudo-random (seeded) frames. */
+static GstPadProbeReturn
+force_keys (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Run *run = user_data;
+
+  if (run->frames++ == run->next_key) {
+    run->next_key = run->frames + g_rand_int_range (run->rand, 15, 61);
+    gst_pad_send_event (run->enc_src,
+        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+            TRUE, 0));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+near (GstClockTime a, GstClockTime b)
+{
+  return (a > b ? a - b : b - a) < GST_MSECOND;
+}
+
+/* Live x264 (GOP @gop frames, 0 = variable) and AAC into the sink with
+ * 200 ms parts, until @n_segments segments are complete: every keyframe
+ * is the first frame of a part marked INDEPENDENT, every INDEPENDENT part
+ * starts with a keyframe, no part exceeds PART-TARGET, and every segment
+ * ends at the first keyframe at or after the target duration. */
+static void
+check_keyframe_parts (const gchar * format, guint gop, guint target,
+    guint n_segments)
+{
+  Run *run = run_new ();
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true name=vsrc ! "
+      "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
+      "x264enc name=enc key-int-max=%u option-string=scenecut=0 "
+      "speed-preset=ultrafast tune=zerolatency ! h264parse name=vparse ! "
+      "hls.video audiotestsrc is-live=true samplesperbuffer=1024 ! "
+      "audio/x-raw,rate=44100,channels=1 ! voaacenc ! aacparse ! hls.audio "
+      "arclyhlssink name=hls segment-format=%s target-duration=%u "
+      "part-duration=200 playlist-type=event location=%s/segment%%05d.%s "
+      "init-location=%s/init%%d.mp4 playlist-location=%s",
+      gop ? gop : 600, format, target, run->dir,
+      g_str_equal (format, FMT_TS) ? "ts" : "m4s", run->dir, run->playlist);
+  GstElement *p = gst_parse_launch (desc, NULL), *e;
+  GstBus *bus;
+  GstPad *pad;
+  GstMessage *msg;
+  GstClockTime parts_end = 0;
+  guint i, j, n_keys_checked = 0, n_short = 0;
+  gint64 deadline;
+
+  fail_unless (p != NULL, "%s", desc);
+  run->any_target_duration = (gop == 0);
+  e = gst_bin_get_by_name (GST_BIN (p), "vparse");
+  pad = gst_element_get_static_pad (e, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, log_keyframes, run,
+      NULL);
+  gst_object_unref (pad);
+  gst_object_unref (e);
+  if (gop == 0) {
+    e = gst_bin_get_by_name (GST_BIN (p), "enc");
+    run->enc_src = gst_element_get_static_pad (e, "src");
+    gst_object_unref (e);
+    e = gst_bin_get_by_name (GST_BIN (p), "vsrc");
+    pad = gst_element_get_static_pad (e, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, force_keys, run,
+        NULL);
+    gst_object_unref (pad);
+    gst_object_unref (e);
+  }
+  bus = gst_element_get_bus (p);
+  gst_bus_set_sync_handler (bus, sync_handler, run, NULL);
+  fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  deadline = g_get_monotonic_time () + 40 * G_USEC_PER_SEC;
+  for (;;) {
+    gboolean done;
+
+    msg = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND,
+        GST_MESSAGE_ERROR);
+    fail_if (msg != NULL, "pipeline error");
+    g_mutex_lock (&run->lock);
+    done = run->n_segments >= n_segments;
+    g_mutex_unlock (&run->lock);
+    if (done)
+      break;
+    fail_unless (g_get_monotonic_time () < deadline, "only %u segments",
+        run->n_segments);
+  }
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  if (run->enc_src != NULL)
+    gst_object_unref (run->enc_src);
+  fail_unless (run->fail == NULL, "%s", run->fail);
+
+  for (i = 0; i < run->part_starts->len; i++) {
+    GstClockTime st = g_array_index (run->part_starts, GstClockTime, i);
+    GstClockTime d = g_array_index (run->part_durations, GstClockTime, i);
+    gboolean ind = g_array_index (run->part_independent, gboolean, i);
+    gboolean at_key = FALSE;
+
+    parts_end = MAX (parts_end, st + d);
+    fail_unless (d < 200 * GST_MSECOND + GST_MSECOND / 2, "part at %"
+        GST_TIME_FORMAT " lasts %" GST_TIME_FORMAT, GST_TIME_ARGS (st),
+        GST_TIME_ARGS (d));
+    if (d < 170 * GST_MSECOND)
+      n_short++;
+    for (j = 0; j < run->keys->len; j++)
+      if (near (g_array_index (run->keys, GstClockTime, j), st))
+        at_key = TRUE;
+    fail_unless (ind == at_key, "part at %" GST_TIME_FORMAT " %s a keyframe "
+        "but is%s INDEPENDENT", GST_TIME_ARGS (st), at_key ? "starts with" :
+        "does not start with", ind ? "" : " not");
+  }
+  /* every keyframe inside the parts written starts one */
+  for (j = 0; j < run->keys->len; j++) {
+    GstClockTime k = g_array_index (run->keys, GstClockTime, j);
+    gboolean found = FALSE;
+
+    if (k < g_array_index (run->seg_starts, GstClockTime, 0)
+        || k + GST_MSECOND >= parts_end)
+      continue;
+    for (i = 0; i < run->part_starts->len; i++)
+      if (near (g_array_index (run->part_starts, GstClockTime, i), k))
+        found = TRUE;
+    fail_unless (found, "keyframe at %" GST_TIME_FORMAT " starts no part",
+        GST_TIME_ARGS (k));
+    n_keys_checked++;
+  }
+  /* each segment ends at the first keyframe at or after its target */
+  for (i = 0; i + 1 < run->seg_starts->len; i++) {
+    GstClockTime s0 = g_array_index (run->seg_starts, GstClockTime, i);
+    GstClockTime s1 = g_array_index (run->seg_starts, GstClockTime, i + 1);
+    GstClockTime expect = GST_CLOCK_TIME_NONE;
+
+    for (j = 0; j < run->keys->len; j++) {
+      GstClockTime k = g_array_index (run->keys, GstClockTime, j);
+
+      if (k + GST_MSECOND >= s0 + target * GST_SECOND) {
+        expect = k;
+        break;
+      }
+    }
+    fail_unless (near (s1, expect), "segment %u ends at %" GST_TIME_FORMAT
+        ", the first keyframe after its target is at %" GST_TIME_FORMAT, i,
+        GST_TIME_ARGS (s1), GST_TIME_ARGS (expect));
+  }
+  g_print ("%s GOP %s: %u keyframes each start an INDEPENDENT part, %u "
+      "parts (%u shorter than 85 %%), %u segments\n", format,
+      gop ? "fixed" : "variable", n_keys_checked, run->part_starts->len,
+      n_short, run->seg_starts->len);
+  fail_unless (n_keys_checked >= 4, "only %u keyframes checked",
+      n_keys_checked);
+  g_free (desc);
+  run_free (run);
+}
+
+/* GOP 1.5 s: 3 s segments (target 3), keyframes at 0, 1.5, 3 ... never on
+ * a 200 ms part boundary in the middle of a segment. */
+GST_START_TEST (test_keyframe_parts_gop15_fmp4)
+{
+  check_keyframe_parts (FMT_FMP4, 45, 3, 3);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_keyframe_parts_gop15_ts)
+{
+  check_keyframe_parts (FMT_TS, 45, 3, 3);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_keyframe_parts_variable_gop_fmp4)
+{
+  check_keyframe_parts (FMT_FMP4, 0, 2, 4);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_keyframe_parts_variable_gop_ts)
+{
+  check_keyframe_parts (FMT_TS, 0, 2, 4);
+}
+
+GST_END_TEST;
+
 static Suite *
 arclyhlssink_timing_suite (void)
 {
@@ -426,6 +663,10 @@ arclyhlssink_timing_suite (void)
   tcase_add_test (tc, test_gap_jump_ts);
   tcase_add_test (tc, test_gap_discont_keyframe_fmp4);
   tcase_add_test (tc, test_gap_discont_keyframe_ts);
+  tcase_add_test (tc, test_keyframe_parts_gop15_fmp4);
+  tcase_add_test (tc, test_keyframe_parts_gop15_ts);
+  tcase_add_test (tc, test_keyframe_parts_variable_gop_fmp4);
+  tcase_add_test (tc, test_keyframe_parts_variable_gop_ts);
   return s;
 }
 
