@@ -429,10 +429,30 @@ part_max (GstArclyHlsSink * self)
       GST_MSECOND / 2 - 1;
 }
 
-static gboolean
-close_part (GstArclyHlsSink * self, GstClockTime end)
+/* EXT-X-PRELOAD-HINT: the part that comes next, the segment's next one,
+ * or with @last_in_segment the next segment's first. */
+static void
+set_preload_hint (GstArclyHlsSink * self, gboolean last_in_segment)
 {
-  gchar *path, *uri, *next_path, *next_uri;
+  gchar *seg = last_in_segment ? format_location (self->cfg.location,
+      self->next_index) : NULL;
+  gchar *path = last_in_segment ? part_path (seg, 0) :
+      part_path (self->seg_path, self->part_index + 1);
+  gchar *uri = make_uri (self, path);
+
+  arcly_hls_playlist_set_preload_hint (self->playlist, uri);
+  g_free (uri);
+  g_free (path);
+  g_free (seg);
+}
+
+/* Writes the open part as a file and lists it; @last_in_segment: the
+ * segment ends with it (the hint names the next segment's first part). */
+static gboolean
+close_part (GstArclyHlsSink * self, GstClockTime end,
+    gboolean last_in_segment)
+{
+  gchar *path, *uri;
   GError *err = NULL;
   GstClockTime dur;
 
@@ -457,9 +477,7 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
   uri = make_uri (self, path);
   arcly_hls_playlist_add_part (self->playlist, uri,
       (gdouble) dur / GST_SECOND, self->part_independent);
-  next_path = part_path (self->seg_path, self->part_index + 1);
-  next_uri = make_uri (self, next_path);
-  arcly_hls_playlist_set_preload_hint (self->playlist, next_uri);
+  set_preload_hint (self, last_in_segment);
   g_ptr_array_add (self->seg_entry->part_paths, g_strdup (path));
 
   GST_DEBUG_OBJECT (self, "part %s: %" GST_TIME_FORMAT, path,
@@ -467,8 +485,6 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
   if (!write_playlist (self)) {
     g_free (path);
     g_free (uri);
-    g_free (next_path);
-    g_free (next_uri);
     return FALSE;
   }
   post_message (self, gst_structure_new ("arcly-hls-part",
@@ -483,8 +499,6 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
   self->part_start = end;
   g_free (path);
   g_free (uri);
-  g_free (next_path);
-  g_free (next_uri);
   return TRUE;
 }
 
@@ -504,7 +518,7 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
       end = MIN (end, self->part_start + part_max (self));
     else if (self->part_index > 0)
       end = self->part_start;
-    if (!close_part (self, end))
+    if (!close_part (self, end, TRUE))
       return FALSE;
   }
 
@@ -522,17 +536,8 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
   g_queue_push_tail (&self->files, self->seg_entry);
   self->seg_entry = NULL;
 
-  if (parts_enabled (self)) {
-    /* the next part is the next segment's first */
-    gchar *next = format_location (self->cfg.location, self->next_index);
-    gchar *next_part = part_path (next, 0);
-    gchar *next_uri = make_uri (self, next_part);
-
-    arcly_hls_playlist_set_preload_hint (self->playlist, next_uri);
-    g_free (next);
-    g_free (next_part);
-    g_free (next_uri);
-  }
+  if (parts_enabled (self))
+    set_preload_hint (self, TRUE);
 
   GST_INFO_OBJECT (self, "segment %s: %" GST_TIME_FORMAT, self->seg_path,
       GST_TIME_ARGS (dur));
@@ -866,7 +871,7 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
 
     if (((leading && rt + unit > self->part_start + longest)
             || (key && self->saw_delta))
-        && !close_part (self, MAX (rt, self->part_start)))
+        && !close_part (self, MAX (rt, self->part_start), FALSE))
       return GST_FLOW_ERROR;
   }
   /* A part starts where the previous one ended (the segment's start for
@@ -904,14 +909,27 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
     return GST_FLOW_OK;
   }
   /* fMP4: chunks come in time order, so a part that reached its target is
-   * complete now and listed right away.  TS: the two streams' units
-   * interleave (audio may still come for the time the part covers); the
-   * part is closed before the first unit that does not fit. */
+   * complete now and listed right away, with a true preload hint: the
+   * segment's next part, unless the segment reached its target too and
+   * the next unit may be the keyframe that ends it.  Then the part is
+   * closed by the next unit, once it is known which part comes next (at
+   * most a frame later); audio only, every unit ends a segment that is
+   * long enough, so it ends here.  TS: the two streams' units interleave
+   * (audio may still come for the time the part covers); the part is
+   * closed before the first unit that does not fit. */
   part_dur_ok = GST_CLOCK_TIME_IS_VALID (end)
       && end + CUT_TOLERANCE >= self->part_start + part_target;
-  if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4 && part_dur_ok
-      && !close_part (self, end))
-    return GST_FLOW_ERROR;
+  if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4 && part_dur_ok) {
+    gboolean seg_full = end + CUT_TOLERANCE >= self->seg_start +
+        self->cfg.target_duration * GST_SECOND;
+
+    if (seg_full && self->audio_only) {
+      if (!close_segment (self, end))
+        return GST_FLOW_ERROR;
+    } else if (!seg_full && !close_part (self, end, FALSE)) {
+      return GST_FLOW_ERROR;
+    }
+  }
   return GST_FLOW_OK;
 }
 

@@ -50,6 +50,7 @@ typedef struct {
   guint next_key;               /* frame number of the next forced key */
   GRand *rand;
   GstPad *enc_src;              /* x264enc's src pad, variable GOP */
+  guint hints_kept, hints_dead; /* preload hints that came true / not */
 } Run;
 
 static gchar *
@@ -70,6 +71,58 @@ run_fail (Run * run, gchar * msg)
   else
     g_free (msg);
   g_mutex_unlock (&run->lock);
+}
+
+/* "segment00012.3.m4s" -> "segment00012.m4s": the segment a part URI
+ * belongs to (the rule documented for origins). */
+static gchar *
+segment_of_part (const gchar * part)
+{
+  const gchar *dot = strrchr (part, '.');
+  const gchar *prev;
+
+  if (dot == NULL)
+    return NULL;
+  for (prev = dot - 1; prev > part && g_ascii_isdigit (*prev); prev--);
+  if (prev <= part || *prev != '.' || prev == dot - 1)
+    return NULL;
+  return g_strdup_printf ("%.*s%s", (gint) (prev - part), part, dot);
+}
+
+/* The previous playlist's preload hint either is the part listed now, or
+ * is still the hint, or will never exist: then this playlist says so by
+ * listing its segment complete (EXTINF) without it, or by EXT-X-ENDLIST.
+ * Under run->lock. */
+static void
+check_hint (Run * run, HlsCheckPlaylist * pl)
+{
+  const gchar *prev = run->hints->len > 0 ?
+      g_ptr_array_index (run->hints, run->hints->len - 1) : NULL;
+  gchar *seg;
+  gboolean listed = FALSE, seg_done = FALSE;
+  guint i;
+
+  if (prev == NULL || g_strcmp0 (prev, pl->preload_hint) == 0)
+    return;
+  for (i = 0; i < pl->parts->len; i++)
+    if (g_str_equal (((HlsCheckPart *) g_ptr_array_index (pl->parts,
+                    i))->uri, prev))
+      listed = TRUE;
+  if (listed) {
+    run->hints_kept++;
+    return;
+  }
+  seg = segment_of_part (prev);
+  for (i = 0; seg != NULL && i < pl->segments->len; i++)
+    if (g_str_equal (((HlsCheckSegment *) g_ptr_array_index (pl->segments,
+                    i))->uri, seg))
+      seg_done = TRUE;
+  run->hints_dead++;
+  if (!seg_done && !pl->endlist && run->fail == NULL)
+    run->fail = g_strdup_printf ("preload hint %s was dropped, but the "
+        "next playlist neither lists it nor completes its segment %s",
+        prev, seg ? seg : "?");
+  g_free (seg);
 }
 
 /* Each playlist as written: valid, with the same three constants. */
@@ -109,6 +162,7 @@ check_snapshot (Run * run)
             pt, hb, pl->target_duration, text));
     g_mutex_lock (&run->lock);
   }
+  check_hint (run, pl);
   g_ptr_array_add (run->hints, g_strdup (pl->preload_hint));
   g_mutex_unlock (&run->lock);
   hls_check_playlist_free (pl);
@@ -617,6 +671,13 @@ check_keyframe_parts (const gchar * format, guint gop, guint target,
       n_short, run->seg_starts->len);
   fail_unless (n_keys_checked >= 4, "only %u keyframes checked",
       n_keys_checked);
+  /* live, without gaps: every preload hint names the part that comes */
+  g_print ("%s: %u preload hints came true, %u did not\n", format,
+      run->hints_kept, run->hints_dead);
+  fail_unless (run->hints_dead == 0, "%u of %u preload hints named a part "
+      "that was never written", run->hints_dead, run->hints_dead +
+      run->hints_kept);
+  fail_unless (run->hints_kept + 2 >= run->part_starts->len);
   g_free (desc);
   run_free (run);
 }
