@@ -994,6 +994,119 @@ arcly_hls_writer_reset (GstArclyHlsSink * self)
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }
 
+/* A regular expression for the file names @pattern (a location pattern,
+ * basename only) expands to; with @parts also their part files
+ * ("name.ext" -> "name.N.ext", see part_path()). */
+static void
+append_name_regex (GString * re, const gchar * pattern, gboolean parts)
+{
+  gchar *base = g_path_get_basename (pattern);
+  const gchar *dot = parts ? strrchr (base, '.') : NULL;
+  const gchar *p;
+
+  if (re->len > 0)
+    g_string_append_c (re, '|');
+  for (p = base; *p != '\0'; p++) {
+    if (p == dot)
+      g_string_append (re, "(\\.[0-9]+)?");
+    if (*p == '%' && p[1] == '%') {
+      g_string_append_c (re, '%');
+      p++;
+    } else if (*p == '%') {
+      /* the one integer directive (validated): %d, %05d, %5lu ... */
+      while (p[1] != '\0' && !g_ascii_isalpha (p[1]))
+        p++;
+      while (p[1] == 'l' || p[1] == 'h')
+        p++;
+      if (p[1] != '\0')
+        p++;
+      g_string_append (re, " *[0-9]+");
+    } else {
+      gchar *lit = g_regex_escape_string (p, 1);
+
+      g_string_append (re, lit);
+      g_free (lit);
+    }
+  }
+  if (parts && dot == NULL)
+    g_string_append (re, "(\\.[0-9]+)?");
+  g_free (base);
+}
+
+/* Removes the temporary files a killed run of this sink left in @dir
+ * (".NAME.tmp-XXXXXX", hlsfile.c) whose NAME is one of ours (@re). */
+static void
+remove_stale_in (GstArclyHlsSink * self, const gchar * dir, GRegex * re)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  if (d == NULL)
+    return;                     /* a missing folder is reported on write */
+  while ((name = g_dir_read_name (d)) != NULL) {
+    gchar *path;
+
+    if (name[0] != '.' || !g_regex_match (re, name, 0, NULL))
+      continue;
+    path = g_build_filename (dir, name, NULL);
+    if (g_unlink (path) == 0)
+      GST_INFO_OBJECT (self, "removed %s, left by a run that was killed",
+          path);
+    else
+      GST_WARNING_OBJECT (self, "could not remove %s: %s", path,
+          g_strerror (errno));
+    g_free (path);
+  }
+  g_dir_close (d);
+}
+
+/* A process killed while writing (even SIGKILL) leaves the temporary file
+ * of each file it had open; the next start removes those of its own files
+ * (segments, parts, init segments, the playlist), nothing else. */
+static void
+remove_stale_temporaries (GstArclyHlsSink * self)
+{
+  GString *names = g_string_new (NULL);
+  const gchar *locs[3];
+  gchar *pattern;
+  GRegex *re;
+  guint i, j;
+
+  append_name_regex (names, self->cfg.location, TRUE);
+  append_name_regex (names, self->cfg.playlist_location, FALSE);
+  locs[0] = self->cfg.location;
+  locs[1] = self->cfg.playlist_location;
+  locs[2] = NULL;
+  if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4) {
+    append_name_regex (names, self->cfg.init_location, FALSE);
+    locs[2] = self->cfg.init_location;
+  }
+  pattern = g_strdup_printf ("^\\.(%s)\\.tmp-[A-Za-z0-9]{6}$", names->str);
+  re = g_regex_new (pattern, G_REGEX_DOLLAR_ENDONLY, 0, NULL);
+  g_string_free (names, TRUE);
+  g_free (pattern);
+  if (re == NULL)
+    return;
+  for (i = 0; i < G_N_ELEMENTS (locs); i++) {
+    gchar *dir;
+    gboolean seen = FALSE;
+
+    if (locs[i] == NULL)
+      continue;
+    dir = g_path_get_dirname (locs[i]);
+    for (j = 0; j < i; j++) {
+      gchar *other = locs[j] ? g_path_get_dirname (locs[j]) : NULL;
+
+      seen |= g_strcmp0 (other, dir) == 0;
+      g_free (other);
+    }
+    if (!seen)
+      remove_stale_in (self, dir, re);
+    g_free (dir);
+  }
+  g_regex_unref (re);
+}
+
 gboolean
 arcly_hls_writer_start (GstArclyHlsSink * self)
 {
@@ -1021,6 +1134,7 @@ arcly_hls_writer_start (GstArclyHlsSink * self)
   g_free (probe);
 
   arcly_hls_writer_reset (self);
+  remove_stale_temporaries (self);
   pc.type = self->cfg.type;
   pc.window = self->cfg.playlist_length;
   pc.target_duration = self->cfg.target_duration;
