@@ -36,7 +36,8 @@
  *     playlist-location=/tmp/hls/playlist.m3u8 part-duration=300
  * ]|
  *
- * Locking: self->lock guards the properties and the muxer pointer; the
+ * Locking: self->lock guards the properties and the muxer pointer, and is
+ * never held while a child is created, added, linked or configured; the
  * writing state (Segment, parts, playlist) belongs to the internal sink's
  * streaming thread, and state changes touch it only while that thread is
  * stopped.  discont_rt is guarded by the object lock (set from upstream
@@ -57,7 +58,7 @@ GST_DEBUG_CATEGORY (arcly_hls_sink_dataflow);
 #define GST_CAT_DEFAULT arcly_hls_sink_debug
 
 #define DEFAULT_PROP_LOCATION NULL      /* segment%05d.ts or .m4s */
-#define DEFAULT_PROP_INIT_LOCATION "init%d.mp4"
+#define DEFAULT_PROP_INIT_LOCATION NULL /* init%d.mp4 next to location */
 #define DEFAULT_PROP_PLAYLIST_LOCATION "playlist.m3u8"
 #define DEFAULT_PROP_PLAYLIST_ROOT NULL
 #define DEFAULT_PROP_SEGMENT_FORMAT ARCLY_HLS_FORMAT_FMP4
@@ -88,7 +89,7 @@ enum {
   PROP_BLOCKING_RELOAD,
 };
 
-static void configure_muxer (GstArclyHlsSink * self);
+static void configure_muxer (GstElement * mux, const HlsSettings * cfg);
 
 /* ---- the bin ------------------------------------------------------------ */
 
@@ -164,15 +165,24 @@ settings_copy (HlsSettings * dst, const HlsSettings * src)
   dst->playlist_root = g_strdup (src->playlist_root);
 }
 
+/* READY -> PAUSED: the settings of this run, the muxer configured for
+ * them (outside the lock: setting a muxer property posts a LATENCY
+ * message, whose handler may read our properties). */
 static gboolean
 start_streaming (GstArclyHlsSink * self)
 {
+  GstElement *mux;
+
   g_mutex_lock (&self->lock);
   settings_copy (&self->cfg, &self->prop);
   self->cfg.format = self->mux_format;
   self->audio_only = self->video_pad == NULL && self->audio_pad != NULL;
-  configure_muxer (self);
+  mux = self->mux ? gst_object_ref (self->mux) : NULL;
   g_mutex_unlock (&self->lock);
+  if (mux != NULL) {
+    configure_muxer (mux, &self->cfg);
+    gst_object_unref (mux);
+  }
   return arcly_hls_writer_start (self);
 }
 
@@ -308,59 +318,77 @@ mux_factory_name (ArclyHlsSegmentFormat format)
 
 /* fMP4: fragments on keyframes no longer than a segment; with LL-HLS
  * chunks of a tenth of a part at most, which the writer groups into parts
- * (the muxer's contract, see the class doc).  With self->lock held. */
+ * (the muxer's contract, see the class doc).  Without self->lock. */
 static void
-configure_muxer (GstArclyHlsSink * self)
+configure_muxer (GstElement * mux, const HlsSettings * cfg)
 {
-  GstElement *mux = self->mux;
   GParamSpec *ps;
   guint64 chunk = 0;
 
-  if (mux == NULL || self->mux_format != ARCLY_HLS_FORMAT_FMP4)
+  if (cfg->format != ARCLY_HLS_FORMAT_FMP4)
     return;
   ps = g_object_class_find_property (G_OBJECT_GET_CLASS (mux),
       "fragment-duration");
   if (ps != NULL && G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT64)
     g_object_set (mux, "fragment-duration",
-        (guint64) self->prop.target_duration * GST_SECOND, NULL);
+        (guint64) cfg->target_duration * GST_SECOND, NULL);
   ps = g_object_class_find_property (G_OBJECT_GET_CLASS (mux),
       "chunk-duration");
-  if (self->prop.part_duration > 0
-      && self->prop.type != ARCLY_HLS_PLAYLIST_VOD)
-    chunk = (guint64) self->prop.part_duration * GST_MSECOND /
-        CHUNKS_PER_PART;
+  if (cfg->part_duration > 0 && cfg->type != ARCLY_HLS_PLAYLIST_VOD)
+    chunk = (guint64) cfg->part_duration * GST_MSECOND / CHUNKS_PER_PART;
   if (ps != NULL && G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT64)
     g_object_set (mux, "chunk-duration", chunk, NULL);
 }
 
-/* With self->lock held.  Creates the muxer once. */
-static gboolean
+/* Creates the muxer once and returns a reference to it (NULL after posting
+ * an error).  Without self->lock: the muxer is created, added and linked
+ * outside it (gst_bin_add emits deep-element-added, whose handlers may
+ * read our properties); the lock is taken only to publish the pointer.  If
+ * two threads race, the one that publishes second removes its muxer. */
+static GstElement *
 ensure_muxer (GstArclyHlsSink * self)
 {
-  ArclyHlsSegmentFormat format = self->prop.format;
+  ArclyHlsSegmentFormat format;
   GstElement *mux;
 
-  if (self->mux != NULL)
-    return TRUE;
+  g_mutex_lock (&self->lock);
+  mux = self->mux ? gst_object_ref (self->mux) : NULL;
+  format = self->prop.format;
+  g_mutex_unlock (&self->lock);
+  if (mux != NULL)
+    return mux;
 
-  mux = gst_element_factory_make (mux_factory_name (format), "mux");
+  mux = gst_element_factory_make (mux_factory_name (format), NULL);
   if (mux == NULL) {
-    g_mutex_unlock (&self->lock);
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
         ("Missing element \"%s\" for segment-format %s.",
             mux_factory_name (format), format == ARCLY_HLS_FORMAT_FMP4 ?
             "fmp4" : "mpegts"), ("is the arclyhls plugin complete?"));
-    g_mutex_lock (&self->lock);
-    return FALSE;
+    return NULL;
   }
-  self->mux = mux;
-  self->mux_format = format;
-  gst_bin_add (GST_BIN (self), mux);
-  if (!gst_element_link (mux, self->writer)) {
+  gst_object_ref_sink (mux);
+  if (!gst_bin_add (GST_BIN (self), mux)) {
+    gst_object_unref (mux);
+    return NULL;
+  }
+  if (!gst_element_link (mux, self->writer))
     GST_WARNING_OBJECT (self, "could not link %s to the writer",
         GST_ELEMENT_NAME (mux));
+
+  g_mutex_lock (&self->lock);
+  if (self->mux == NULL) {
+    /* a reference of our own: the bin drops its own when it is disposed,
+     * before the request pads are released */
+    self->mux = gst_object_ref (mux);
+    self->mux_format = format;
+    g_mutex_unlock (&self->lock);
+    return mux;                 /* ours */
   }
-  return TRUE;
+  g_mutex_unlock (&self->lock);
+  gst_element_set_state (mux, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (self), mux);
+  gst_object_unref (mux);
+  return ensure_muxer (self);
 }
 
 static GstPad *
@@ -370,29 +398,31 @@ gst_arcly_hls_sink_request_new_pad (GstElement * element,
   GstArclyHlsSink *self = GST_ARCLY_HLS_SINK (element);
   gboolean video = g_str_equal (GST_PAD_TEMPLATE_NAME_TEMPLATE (templ),
       "video");
-  GstPad *muxpad, *ghost;
+  GstPad *muxpad, *ghost, **slot = video ? &self->video_pad :
+      &self->audio_pad;
+  GstElement *mux;
+  gboolean taken;
 
   g_mutex_lock (&self->lock);
-  if ((video && self->video_pad != NULL) || (!video && self->audio_pad)) {
-    g_mutex_unlock (&self->lock);
+  taken = *slot != NULL;
+  g_mutex_unlock (&self->lock);
+  if (taken) {
     GST_WARNING_OBJECT (self, "only one %s pad", video ? "video" : "audio");
     return NULL;
   }
-  if (!ensure_muxer (self)) {
-    g_mutex_unlock (&self->lock);
+  mux = ensure_muxer (self);
+  if (mux == NULL)
     return NULL;
-  }
-  muxpad = gst_element_request_pad_simple (self->mux,
+  muxpad = gst_element_request_pad_simple (mux,
       video ? "video_%u" : "audio_%u");
   if (muxpad == NULL) {
-    g_mutex_unlock (&self->lock);
     GST_WARNING_OBJECT (self, "muxer refused a %s pad",
         video ? "video" : "audio");
+    gst_object_unref (mux);
     return NULL;
   }
   ghost = gst_ghost_pad_new_from_template (video ? "video" : "audio", muxpad,
       templ);
-  gst_object_unref (muxpad);
   {
     HlsPadTrack *track = g_new (HlsPadTrack, 1);
 
@@ -401,11 +431,23 @@ gst_arcly_hls_sink_request_new_pad (GstElement * element,
   }
   gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, sink_pad_probe, self, NULL);
-  if (video)
-    self->video_pad = ghost;
-  else
-    self->audio_pad = ghost;
+
+  g_mutex_lock (&self->lock);
+  taken = *slot != NULL;
+  if (!taken)
+    *slot = ghost;
   g_mutex_unlock (&self->lock);
+  if (taken) {
+    /* another thread asked for the same pad meanwhile */
+    GST_WARNING_OBJECT (self, "only one %s pad", video ? "video" : "audio");
+    gst_element_release_request_pad (mux, muxpad);
+    gst_object_unref (muxpad);
+    gst_object_unref (ghost);
+    gst_object_unref (mux);
+    return NULL;
+  }
+  gst_object_unref (muxpad);
+  gst_object_unref (mux);
 
   gst_pad_set_active (ghost, TRUE);
   gst_element_add_pad (element, ghost);
@@ -417,20 +459,24 @@ gst_arcly_hls_sink_release_pad (GstElement * element, GstPad * pad)
 {
   GstArclyHlsSink *self = GST_ARCLY_HLS_SINK (element);
   GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+  GstElement *mux;
 
   g_mutex_lock (&self->lock);
   if (pad == self->video_pad)
     self->video_pad = NULL;
   else if (pad == self->audio_pad)
     self->audio_pad = NULL;
+  mux = self->mux ? gst_object_ref (self->mux) : NULL;
   g_mutex_unlock (&self->lock);
 
   gst_ghost_pad_set_target (GST_GHOST_PAD (pad), NULL);
   if (target != NULL) {
-    if (self->mux != NULL)
-      gst_element_release_request_pad (self->mux, target);
+    if (mux != NULL)
+      gst_element_release_request_pad (mux, target);
     gst_object_unref (target);
   }
+  if (mux != NULL)
+    gst_object_unref (mux);
   gst_pad_set_active (pad, FALSE);
   gst_element_remove_pad (element, pad);
 }
@@ -444,13 +490,11 @@ gst_arcly_hls_sink_change_state (GstElement * element,
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:{
-      gboolean ok;
+      GstElement *mux = ensure_muxer (self);
 
-      g_mutex_lock (&self->lock);
-      ok = ensure_muxer (self);
-      g_mutex_unlock (&self->lock);
-      if (!ok)
+      if (mux == NULL)
         return GST_STATE_CHANGE_FAILURE;
+      gst_object_unref (mux);
       break;
     }
     case GST_STATE_CHANGE_READY_TO_PAUSED:
@@ -495,8 +539,6 @@ gst_arcly_hls_sink_set_property (GObject * object, guint prop_id,
     case PROP_INIT_LOCATION:
       g_free (self->prop.init_location);
       self->prop.init_location = g_value_dup_string (value);
-      if (self->prop.init_location == NULL)
-        self->prop.init_location = g_strdup (DEFAULT_PROP_INIT_LOCATION);
       break;
     case PROP_PLAYLIST_LOCATION:
       g_free (self->prop.playlist_location);
@@ -600,6 +642,7 @@ gst_arcly_hls_sink_finalize (GObject * object)
   GstArclyHlsSink *self = GST_ARCLY_HLS_SINK (object);
 
   arcly_hls_writer_reset (self);
+  gst_clear_object (&self->mux);
   settings_clear (&self->prop);
   settings_clear (&self->cfg);
   g_ptr_array_unref (self->unit_bufs);
@@ -631,7 +674,8 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
           DEFAULT_PROP_LOCATION, rw));
   g_object_class_install_property (gobject_class, PROP_INIT_LOCATION,
       g_param_spec_string ("init-location", "Init segment location",
-          "fMP4 init segment file pattern; a new file on each caps change",
+          "fMP4 init segment file pattern; a new file on each caps change "
+          "(default: init%d.mp4 in the folder of location)",
           DEFAULT_PROP_INIT_LOCATION, rw));
   g_object_class_install_property (gobject_class, PROP_PLAYLIST_LOCATION,
       g_param_spec_string ("playlist-location", "Playlist location",
@@ -640,7 +684,8 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_PLAYLIST_ROOT,
       g_param_spec_string ("playlist-root", "Playlist root",
           "URI prefix of the segment URIs in the playlist (default: none, "
-          "file names relative to the playlist)", DEFAULT_PROP_PLAYLIST_ROOT,
+          "paths relative to the playlist's folder)",
+          DEFAULT_PROP_PLAYLIST_ROOT,
           rw));
   g_object_class_install_property (gobject_class, PROP_SEGMENT_FORMAT,
       g_param_spec_enum ("segment-format", "Segment format",
@@ -701,7 +746,7 @@ static void
 gst_arcly_hls_sink_init (GstArclyHlsSink * self)
 {
   g_mutex_init (&self->lock);
-  self->prop.init_location = g_strdup (DEFAULT_PROP_INIT_LOCATION);
+  self->prop.init_location = DEFAULT_PROP_INIT_LOCATION;
   self->prop.playlist_location = g_strdup (DEFAULT_PROP_PLAYLIST_LOCATION);
   self->prop.format = DEFAULT_PROP_SEGMENT_FORMAT;
   self->prop.target_duration = DEFAULT_PROP_TARGET_DURATION;

@@ -210,18 +210,71 @@ part_path (const gchar * seg_path, guint part)
       part, dot);
 }
 
-/* What the playlist lists for a file: playlist-root + basename, or the
- * basename (files next to the playlist). */
+/* Absolute, normalized path components of @path ("." and ".." resolved
+ * lexically, relative paths taken from the working directory). */
+static gchar **
+path_components (const gchar * path)
+{
+  gchar *abs = g_canonicalize_filename (path, NULL);
+  gchar **parts = g_strsplit (abs, G_DIR_SEPARATOR_S, -1);
+
+  g_free (abs);
+  return parts;
+}
+
+/* @path relative to the folder @dir, with "/" separators ("../x" when it
+ * lies outside @dir). */
+static gchar *
+relative_path (const gchar * dir, const gchar * path)
+{
+  gchar **d = path_components (dir), **f = path_components (path);
+  GString *rel = g_string_new (NULL);
+  guint i = 0, j;
+
+  while (d[i] != NULL && f[i] != NULL && f[i + 1] != NULL
+      && g_str_equal (d[i], f[i]))
+    i++;
+  for (j = i; d[j] != NULL; j++)
+    if (*d[j] != '\0')
+      g_string_append (rel, "../");
+  for (j = i; f[j] != NULL; j++) {
+    if (*f[j] == '\0')
+      continue;
+    g_string_append (rel, f[j]);
+    if (f[j + 1] != NULL)
+      g_string_append_c (rel, '/');
+  }
+  g_strfreev (d);
+  g_strfreev (f);
+  return g_string_free (rel, FALSE);
+}
+
+/* What the playlist lists for a file: playlist-root + basename, or its
+ * path relative to the playlist's folder (segments, parts and init
+ * segments may live in another folder than the playlist), escaped as a
+ * URI path. */
 static gchar *
 make_uri (GstArclyHlsSink * self, const gchar * path)
 {
-  gchar *base = g_path_get_basename (path), *uri;
+  gchar *rel, *uri;
 
-  if (self->cfg.playlist_root == NULL || *self->cfg.playlist_root == '\0')
-    return base;
-  uri = g_strdup_printf ("%s%s%s", self->cfg.playlist_root,
-      g_str_has_suffix (self->cfg.playlist_root, "/") ? "" : "/", base);
-  g_free (base);
+  if (self->cfg.playlist_root != NULL && *self->cfg.playlist_root != '\0') {
+    gchar *base = g_path_get_basename (path);
+
+    uri = g_strdup_printf ("%s%s%s", self->cfg.playlist_root,
+        g_str_has_suffix (self->cfg.playlist_root, "/") ? "" : "/", base);
+    g_free (base);
+    return uri;
+  }
+  {
+    gchar *pl_dir = g_path_get_dirname (self->cfg.playlist_location);
+
+    rel = relative_path (pl_dir, path);
+    g_free (pl_dir);
+  }
+  uri = g_uri_escape_string (rel, G_URI_RESERVED_CHARS_ALLOWED_IN_PATH,
+      TRUE);
+  g_free (rel);
   return uri;
 }
 
@@ -1124,6 +1177,14 @@ arcly_hls_writer_start (GstArclyHlsSink * self)
     return FALSE;
   }
   g_free (probe);
+  if (self->cfg.init_location == NULL) {
+    /* the init segment lives next to the segments */
+    gchar *dir = g_path_get_dirname (self->cfg.location);
+
+    self->cfg.init_location = g_str_equal (dir, ".") ?
+        g_strdup ("init%d.mp4") : g_build_filename (dir, "init%d.mp4", NULL);
+    g_free (dir);
+  }
   probe = format_location (self->cfg.init_location, 0);
   if (probe == NULL && self->cfg.format == ARCLY_HLS_FORMAT_FMP4) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,

@@ -366,6 +366,26 @@ mark_discont (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* VOD fMP4 with the segments in a subfolder of the playlist's and no
+ * init-location: the init segment goes next to the segments, every URI
+ * is relative to the playlist ("media/segment00000.m4s"). */
+static gchar *
+layout_desc (const gchar * root, const gchar * name)
+{
+  gchar *dir = g_build_filename (root, name, NULL);
+  gchar *media = g_build_filename (dir, "media", NULL);
+  gchar *desc;
+
+  fail_unless (g_mkdir (dir, 0755) == 0 && g_mkdir (media, 0755) == 0);
+  desc = g_strdup_printf (SOURCES_FORMAT "arclyhlssink name=hls "
+      "segment-format=fmp4 location=%s/segment%%05d.m4s "
+      "playlist-location=%s/playlist.m3u8 target-duration=1 "
+      "playlist-type=vod", "180", "false", "258", "false", media, dir);
+  g_free (media);
+  g_free (dir);
+  return desc;
+}
+
 /* A live LL-HLS stream whose GOP (1.5 s) does not line up with its
  * 200 ms parts. */
 static gchar *
@@ -571,22 +591,14 @@ check_ll_latency (const gchar * result, const gchar * name,
   fail_unless (found, "%s: no result from the page", name);
 }
 
-GST_START_TEST (test_hlsjs_playback)
+/* A folder with the test page and hls.js, for the streams. */
+static gchar *
+prepare_root (void)
 {
   const gchar *src_root = g_getenv ("ARCLY_SOURCE_ROOT");
   gchar *root = g_dir_make_tmp ("arclyhls-browser-XXXXXX", NULL);
-  gchar *hlsjs, *page_src, *profile, *url, *desc, *p;
-  gchar *data = NULL;
+  gchar *hlsjs, *page_src, *p, *data = NULL;
   gsize len;
-  GstElement *live_fmp4, *live_ts, *live_fmp4_ll, *live_ts_ll, *vod[4];
-  GstElement *gap_fmp4_ll, *gap_ts_ll, *gop_fmp4_ll, *gop_ts_ll;
-  guint discont_n[2] = { 0, 0 }, i;
-  Server *srv;
-  GPid pid;
-  GError *err = NULL;
-  gint64 deadline;
-  gchar *result = NULL, *caps = NULL;
-  gint status;
 
   fail_unless (src_root != NULL, "ARCLY_SOURCE_ROOT not set");
   hlsjs = g_build_filename (src_root, "web", "node_modules", "hls.js", "dist",
@@ -595,8 +607,6 @@ GST_START_TEST (test_hlsjs_playback)
       "hls.js missing (%s): run `npm ci --prefix web`", hlsjs);
   fail_unless (g_file_test (CHROMIUM, G_FILE_TEST_IS_EXECUTABLE),
       "Chromium missing: install Debian's chromium package");
-
-  /* the page and hls.js next to the streams */
   fail_unless (g_file_get_contents (hlsjs, &data, &len, NULL));
   p = g_build_filename (root, "hls.min.js", NULL);
   fail_unless (g_file_set_contents (p, data, len, NULL));
@@ -609,6 +619,65 @@ GST_START_TEST (test_hlsjs_playback)
   fail_unless (g_file_set_contents (p, data, len, NULL));
   g_free (p);
   g_free (data);
+  g_free (page_src);
+  g_free (hlsjs);
+  return root;
+}
+
+/* Serves @root, plays @streams (comma separated) in headless Chromium for
+ * PLAY_SECONDS and returns the page's result (NULL: none in time);
+ * *caps: its MSE support line. */
+static gchar *
+play_in_chromium (const gchar * root, const gchar * streams, gchar ** caps)
+{
+  Server *srv = server_start (root);
+  gchar *profile = g_dir_make_tmp ("arclyhls-chromium-XXXXXX", NULL);
+  gchar *url = g_strdup_printf ("http://127.0.0.1:%u/index.html?secs=%d&s=%s",
+      srv->port, PLAY_SECONDS, streams);
+  gchar *udd = g_strdup_printf ("--user-data-dir=%s", profile);
+  const gchar *argv[] = { CHROMIUM, "--headless", "--no-sandbox",
+    "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+    "--mute-audio", udd, url, NULL
+  };
+  GError *err = NULL;
+  gchar *result;
+  gint64 deadline;
+  gint status;
+  GPid pid;
+
+  fail_unless (g_spawn_async (NULL, (gchar **) argv, NULL,
+          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+          G_SPAWN_STDERR_TO_DEV_NULL, child_setup, NULL, &pid, &err),
+      "cannot start chromium: %s", err ? err->message : "?");
+  deadline = g_get_monotonic_time () + RESULT_TIMEOUT_S * G_USEC_PER_SEC;
+  g_mutex_lock (&srv->lock);
+  while (srv->result == NULL)
+    if (!g_cond_wait_until (&srv->cond, &srv->lock, deadline))
+      break;
+  result = g_strdup (srv->result);
+  *caps = g_strdup (srv->caps);
+  g_mutex_unlock (&srv->lock);
+
+  kill (-pid, SIGKILL);
+  waitpid (pid, &status, 0);
+  g_spawn_close_pid (pid);
+  server_stop (srv);
+  remove_dir (profile);
+  g_free (profile);
+  g_free (udd);
+  g_free (url);
+  return result;
+}
+
+GST_START_TEST (test_hlsjs_playback)
+{
+  gchar *root = prepare_root ();
+  gchar *desc, *p, *data = NULL;
+  GstElement *live_fmp4, *live_ts, *live_fmp4_ll, *live_ts_ll, *vod[5];
+  guint discont_n[2] = { 0, 0 }, i;
+  gchar *result = NULL, *caps = NULL;
 
   /* VOD streams: 6 s; with a DISCONT at 3.5 s: 8 s */
   desc = stream_desc (root, "fmp4-vod", "fmp4", "180", "258", "false",
@@ -627,8 +696,17 @@ GST_START_TEST (test_hlsjs_playback)
       "playlist-type=vod");
   vod[3] = start_pipeline (desc, &discont_n[1]);
   g_free (desc);
-  for (i = 0; i < 4; i++)
+  desc = layout_desc (root, "fmp4-layout");
+  vod[4] = start_pipeline (desc, NULL);
+  g_free (desc);
+  for (i = 0; i < 5; i++)
     finish_pipeline (vod[i], FALSE);
+  p = g_build_filename (root, "fmp4-layout", "playlist.m3u8", NULL);
+  fail_unless (g_file_get_contents (p, &data, NULL, NULL));
+  fail_unless (strstr (data, "#EXT-X-MAP:URI=\"media/init0.mp4\"") != NULL
+      && strstr (data, "\nmedia/segment00000.m4s\n") != NULL, "%s", data);
+  g_free (data);
+  g_free (p);
   for (i = 0; i < 2; i++) {
     gchar *pl = g_build_filename (root, i ? "ts-disc" : "fmp4-disc",
         "playlist.m3u8", NULL);
@@ -656,7 +734,55 @@ GST_START_TEST (test_hlsjs_playback)
       "playlist-length=5 max-files=8 part-duration=300 blocking-reload=true");
   live_ts_ll = start_pipeline (desc, NULL);
   g_free (desc);
-  /* LL-HLS whose sources stop for 3 s while the browser plays */
+  p = g_build_filename (root, "ts-live", "playlist.m3u8", NULL);
+  fail_unless (wait_segments (p, 3, 20000), "live playlist not started");
+  g_free (p);
+  p = g_build_filename (root, "ts-ll", "playlist.m3u8", NULL);
+  fail_unless (wait_segments (p, 2, 20000), "LL playlist not started");
+  g_free (p);
+
+  result = play_in_chromium (root, "fmp4-vod,ts-vod,fmp4-live,ts-live,"
+      "fmp4-disc,ts-disc,fmp4-ll,ts-ll,fmp4-layout", &caps);
+  finish_pipeline (live_fmp4, TRUE);
+  finish_pipeline (live_ts, TRUE);
+  finish_pipeline (live_fmp4_ll, TRUE);
+  finish_pipeline (live_ts_ll, TRUE);
+
+  fail_unless (result != NULL, "no result from Chromium within %d s",
+      RESULT_TIMEOUT_S);
+  g_print ("Chromium MSE support: %s\n", caps ? caps : "?");
+  check_stream (result, "fmp4-vod", 5.5, 4.0);
+  check_stream (result, "ts-vod", 5.5, 4.0);
+  /* segments and init segment in a subfolder of the playlist's */
+  check_stream (result, "fmp4-layout", 5.5, 4.0);
+  /* the discontinuity starts the segment at 4 s: play well past it */
+  check_stream (result, "fmp4-disc", 5.5, 4.5);
+  check_stream (result, "ts-disc", 5.5, 4.5);
+  check_stream (result, "fmp4-live", 0.0, 3.0);
+  check_stream (result, "ts-live", 0.0, 3.0);
+  check_stream (result, "fmp4-ll", 0.0, 3.0);
+  check_stream (result, "ts-ll", 0.0, 3.0);
+
+  g_free (result);
+  g_free (caps);
+  remove_dir (root);
+  g_free (root);
+}
+
+GST_END_TEST;
+
+/* LL-HLS in hls.js's low-latency mode, in a Chromium run of its own (a
+ * loaded machine makes hls.js stall): sources that stop for 3 s (a camera
+ * drop) and GOPs of 1.5 s with 200 ms parts (keyframes start parts in
+ * mid-segment). */
+GST_START_TEST (test_hlsjs_low_latency_gaps_and_keyframes)
+{
+  gchar *root = prepare_root ();
+  gchar *desc, *p, *data = NULL;
+  GstElement *gap_fmp4_ll, *gap_ts_ll, *gop_fmp4_ll, *gop_ts_ll;
+  gchar *result = NULL, *caps = NULL;
+  guint i;
+
   desc = stream_desc (root, "fmp4-gap-ll", "fmp4", "-1", "-1", "true",
       "playlist-length=5 max-files=8 part-duration=300 blocking-reload=true");
   gap_fmp4_ll = start_pipeline_full (desc, NULL, TRUE);
@@ -665,76 +791,25 @@ GST_START_TEST (test_hlsjs_playback)
       "playlist-length=5 max-files=8 part-duration=300 blocking-reload=true");
   gap_ts_ll = start_pipeline_full (desc, NULL, TRUE);
   g_free (desc);
-  /* LL-HLS with GOP 1.5 s and 200 ms parts (3 s segments) */
   desc = gop_desc (root, "fmp4-gop-ll", "fmp4");
   gop_fmp4_ll = start_pipeline (desc, NULL);
   g_free (desc);
   desc = gop_desc (root, "ts-gop-ll", "mpegts");
   gop_ts_ll = start_pipeline (desc, NULL);
   g_free (desc);
-  p = g_build_filename (root, "ts-live", "playlist.m3u8", NULL);
-  fail_unless (wait_segments (p, 3, 20000), "live playlist not started");
-  g_free (p);
-  p = g_build_filename (root, "ts-ll", "playlist.m3u8", NULL);
+  p = g_build_filename (root, "ts-gap-ll", "playlist.m3u8", NULL);
   fail_unless (wait_segments (p, 2, 20000), "LL playlist not started");
   g_free (p);
 
-  srv = server_start (root);
-  profile = g_dir_make_tmp ("arclyhls-chromium-XXXXXX", NULL);
-  url = g_strdup_printf ("http://127.0.0.1:%u/index.html?secs=%d&s="
-      "fmp4-vod,ts-vod,fmp4-live,ts-live,fmp4-disc,ts-disc,fmp4-ll,ts-ll,"
-      "fmp4-gap-ll,ts-gap-ll,fmp4-gop-ll,ts-gop-ll",
-      srv->port,
-      PLAY_SECONDS);
-  {
-    gchar *udd = g_strdup_printf ("--user-data-dir=%s", profile);
-    const gchar *argv[] = { CHROMIUM, "--headless", "--no-sandbox",
-      "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-      "--mute-audio", udd, url, NULL
-    };
-    fail_unless (g_spawn_async (NULL, (gchar **) argv, NULL,
-            G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-            G_SPAWN_STDERR_TO_DEV_NULL, child_setup, NULL, &pid, &err),
-        "cannot start chromium: %s", err ? err->message : "?");
-    g_free (udd);
-  }
-
-  deadline = g_get_monotonic_time () + RESULT_TIMEOUT_S * G_USEC_PER_SEC;
-  g_mutex_lock (&srv->lock);
-  while (srv->result == NULL)
-    if (!g_cond_wait_until (&srv->cond, &srv->lock, deadline))
-      break;
-  result = g_strdup (srv->result);
-  caps = g_strdup (srv->caps);
-  g_mutex_unlock (&srv->lock);
-
-  kill (-pid, SIGKILL);
-  waitpid (pid, &status, 0);
-  g_spawn_close_pid (pid);
-  finish_pipeline (live_fmp4, TRUE);
-  finish_pipeline (live_ts, TRUE);
-  finish_pipeline (live_fmp4_ll, TRUE);
-  finish_pipeline (live_ts_ll, TRUE);
+  result = play_in_chromium (root, "fmp4-gap-ll,ts-gap-ll,fmp4-gop-ll,"
+      "ts-gop-ll", &caps);
   finish_pipeline (gap_fmp4_ll, TRUE);
   finish_pipeline (gap_ts_ll, TRUE);
   finish_pipeline (gop_fmp4_ll, TRUE);
   finish_pipeline (gop_ts_ll, TRUE);
-  server_stop (srv);
-
   fail_unless (result != NULL, "no result from Chromium within %d s",
       RESULT_TIMEOUT_S);
-  g_print ("Chromium MSE support: %s\n", caps ? caps : "?");
-  check_stream (result, "fmp4-vod", 5.5, 4.0);
-  check_stream (result, "ts-vod", 5.5, 4.0);
-  /* the discontinuity starts the segment at 4 s: play well past it */
-  check_stream (result, "fmp4-disc", 5.5, 4.5);
-  check_stream (result, "ts-disc", 5.5, 4.5);
-  check_stream (result, "fmp4-live", 0.0, 3.0);
-  check_stream (result, "ts-live", 0.0, 3.0);
-  check_stream (result, "fmp4-ll", 0.0, 3.0);
-  check_stream (result, "ts-ll", 0.0, 3.0);
+
   /* the gap is 9-12 s of the sources' running time, the page reports
    * about 8 s after it: played across it, close to live */
   check_stream (result, "fmp4-gap-ll", 0.0, 3.0);
@@ -744,7 +819,6 @@ GST_START_TEST (test_hlsjs_playback)
    * muxer's samples around the gap are the suspect), so only its
    * playback across the gap and its playlist are checked */
   check_ll_latency (result, "ts-gap-ll", 0.9, 1);
-  /* GOP 1.5 s, 200 ms parts: keyframes start parts in mid-segment */
   check_stream (result, "fmp4-gop-ll", 0.0, 3.0);
   check_stream (result, "ts-gop-ll", 0.0, 3.0);
   check_ll_latency (result, "fmp4-gop-ll", 0.6, 0);
@@ -770,16 +844,10 @@ GST_START_TEST (test_hlsjs_playback)
     g_free (data);
     g_free (pl);
   }
-
   g_free (result);
   g_free (caps);
-  remove_dir (profile);
   remove_dir (root);
-  g_free (profile);
   g_free (root);
-  g_free (url);
-  g_free (page_src);
-  g_free (hlsjs);
 }
 
 GST_END_TEST;
@@ -793,6 +861,7 @@ browser_suite (void)
   tcase_set_timeout (tc, 150);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_hlsjs_playback);
+  tcase_add_test (tc, test_hlsjs_low_latency_gaps_and_keyframes);
   return s;
 }
 
