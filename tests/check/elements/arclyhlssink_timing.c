@@ -51,6 +51,8 @@ typedef struct {
   GRand *rand;
   GstPad *enc_src;              /* x264enc's src pad, variable GOP */
   guint hints_kept, hints_dead; /* preload hints that came true / not */
+  GArray *listed_at;            /* GstClockTime, running time at which each
+                                 * part was listed (NONE: no clock) */
 } Run;
 
 static gchar *
@@ -190,6 +192,17 @@ sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
     g_array_append_val (run->part_starts, rt);
     g_array_append_val (run->part_independent, ind);
     g_array_append_val (run->part_durations, dur);
+    {
+      GstElement *e = GST_ELEMENT (GST_MESSAGE_SRC (msg));
+      GstClock *clock = gst_element_get_clock (e);
+      GstClockTime now = GST_CLOCK_TIME_NONE;
+
+      if (clock != NULL) {
+        now = gst_clock_get_time (clock) - gst_element_get_base_time (e);
+        gst_object_unref (clock);
+      }
+      g_array_append_val (run->listed_at, now);
+    }
     g_mutex_unlock (&run->lock);
     check_snapshot (run);
   } else if (gst_structure_has_name (s, "arcly-hls-segment")) {
@@ -238,6 +251,7 @@ run_new (void)
   run->hints = g_ptr_array_new_with_free_func (g_free);
   run->next_parts = g_ptr_array_new_with_free_func (g_free);
   run->keys = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  run->listed_at = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   run->seg_starts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   run->rand = g_rand_new_with_seed (20);
   return run;
@@ -257,6 +271,7 @@ run_free (Run * run)
   g_ptr_array_unref (run->hints);
   g_ptr_array_unref (run->next_parts);
   g_array_unref (run->keys);
+  g_array_unref (run->listed_at);
   g_array_unref (run->seg_starts);
   g_rand_free (run->rand);
   g_free (run);
@@ -538,6 +553,91 @@ near (GstClockTime a, GstClockTime b)
   return (a > b ? a - b : b - a) < GST_MSECOND;
 }
 
+static gint
+compare_times (gconstpointer a, gconstpointer b)
+{
+  GstClockTime x = *(const GstClockTime *) a, y = *(const GstClockTime *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Age of the first frame of a viewer joining at @t that starts at the
+ * newest INDEPENDENT part listed then. */
+static GstClockTime
+start_age (Run * run, GstClockTime t)
+{
+  GstClockTime start = GST_CLOCK_TIME_NONE;
+  guint j;
+
+  for (j = 0; j < run->listed_at->len; j++)
+    if (g_array_index (run->part_independent, gboolean, j)
+        && g_array_index (run->listed_at, GstClockTime, j) <= t)
+      start = g_array_index (run->part_starts, GstClockTime, j);
+  fail_unless (GST_CLOCK_TIME_IS_VALID (start));
+  return t - start;
+}
+
+static GstClockTime
+median_age (Run * run, GstClockTime from, GstClockTime to, guint n,
+    GRand * rand, GstClockTime * max)
+{
+  GArray *ages = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  GstClockTime med;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    gdouble f = rand ? g_rand_double (rand) : (i + 0.5) / n;
+    GstClockTime age = start_age (run, from + (GstClockTime) (f * (to -
+                from)));
+
+    g_array_append_val (ages, age);
+  }
+  g_array_sort (ages, compare_times);
+  med = (g_array_index (ages, GstClockTime, (n - 1) / 2) +
+      g_array_index (ages, GstClockTime, n / 2)) / 2;
+  *max = g_array_index (ages, GstClockTime, n - 1);
+  g_array_unref (ages);
+  return med;
+}
+
+/* New viewers that start at the newest INDEPENDENT part the playlist
+ * lists when they join: the first frame they show is at most a GOP and a
+ * part old (the newest keyframe's part is listed once complete, up to a
+ * part after the keyframe), half a GOP and a part in the median (over 200
+ * evenly spread joins; 20 random ones are printed). */
+static void
+check_new_viewers (Run * run, GstClockTime gop)
+{
+  GstClockTime first = GST_CLOCK_TIME_NONE, last = 0, med, max, med20, max20;
+  GstClockTime part = 200 * GST_MSECOND;
+  GRand *rand = g_rand_new_with_seed (22);
+  guint i;
+
+  for (i = 0; i < run->listed_at->len; i++) {
+    GstClockTime at = g_array_index (run->listed_at, GstClockTime, i);
+
+    fail_unless (GST_CLOCK_TIME_IS_VALID (at));
+    if (g_array_index (run->part_independent, gboolean, i) &&
+        !GST_CLOCK_TIME_IS_VALID (first))
+      first = at;
+    last = MAX (last, at);
+  }
+  med = median_age (run, first, last, 200, NULL, &max);
+  med20 = median_age (run, first, last, 20, rand, &max20);
+  g_print ("new viewers (GOP %.1f s): first-frame age median %.3f s, max "
+      "%.3f s (20 random joins: median %.3f s, max %.3f s)\n",
+      (gdouble) gop / GST_SECOND, (gdouble) med / GST_SECOND,
+      (gdouble) max / GST_SECOND, (gdouble) med20 / GST_SECOND,
+      (gdouble) max20 / GST_SECOND);
+  /* 50 ms: the writer's and this handler's scheduling on a loaded host */
+  fail_unless (max <= gop + part + 50 * GST_MSECOND, "a viewer started "
+      "%.3f s behind", (gdouble) max / GST_SECOND);
+  fail_unless (med <= gop / 2 + part + 50 * GST_MSECOND, "median "
+      "first-frame age %.3f s above GOP/2 + a part",
+      (gdouble) med / GST_SECOND);
+  g_rand_free (rand);
+}
+
 /* Live x264 (GOP @gop frames, 0 = variable) and AAC into the sink with
  * 200 ms parts, until @n_segments segments are complete: every keyframe
  * is the first frame of a part marked INDEPENDENT, every INDEPENDENT part
@@ -678,6 +778,8 @@ check_keyframe_parts (const gchar * format, guint gop, guint target,
       "that was never written", run->hints_dead, run->hints_dead +
       run->hints_kept);
   fail_unless (run->hints_kept + 2 >= run->part_starts->len);
+  if (gop != 0)
+    check_new_viewers (run, gop * GST_SECOND / 30);
   g_free (desc);
   run_free (run);
 }
