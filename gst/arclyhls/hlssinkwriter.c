@@ -800,6 +800,79 @@ unit_after_gap (GstArclyHlsSink * self, GstClockTime rt, GstClockTime * end)
       && rt > self->last_end + hole;
 }
 
+/* Before the unit at @rt (ending at @end, a keyframe if @key): closes
+ * the open part if the unit starts a new one.  Units (TS access units,
+ * fMP4 chunks) are grouped into a part; it is closed before this unit if
+ * the unit would take it past the target (only the units that lead
+ * decide that: TS audio units lag the video ones and last longer), or if
+ * the unit is a keyframe: every keyframe starts a part (INDEPENDENT), so
+ * a player joining the stream can start at the newest one instead of
+ * waiting up to a GOP.  The part it closes may be shorter than 85 % of
+ * the target; see the element documentation. */
+static gboolean
+start_part (GstArclyHlsSink * self, GstClockTime rt, GstClockTime end,
+    gboolean key)
+{
+  gboolean leading;
+
+  if (!key)
+    self->saw_delta = TRUE;
+  leading = !GST_CLOCK_TIME_IS_VALID (self->lead_rt)
+      || rt + CUT_TOLERANCE >= self->lead_rt;
+  if (!GST_CLOCK_TIME_IS_VALID (self->lead_rt) || rt > self->lead_rt)
+    self->lead_rt = rt;
+  if (!parts_enabled (self))
+    return TRUE;
+  if (self->part_bufs->len > 0) {
+    GstClockTime unit = GST_CLOCK_TIME_IS_VALID (end) ? end - rt : 0;
+
+    if (((leading && rt + unit > self->part_start + part_max (self))
+            || (key && self->saw_delta))
+        && !close_part (self, MAX (rt, self->part_start), FALSE))
+      return FALSE;
+  }
+  /* A part starts where the previous one ended (the segment's start for
+   * the first): parts add up to their segment even when TS units of the
+   * two streams interleave. */
+  if (self->part_bufs->len == 0)
+    self->part_independent = key || self->audio_only;
+  return TRUE;
+}
+
+/* After a unit that ended at @end was written: what is complete now. */
+static gboolean
+unit_done (GstArclyHlsSink * self, GstClockTime end)
+{
+  GstClockTime target = self->cfg.target_duration * GST_SECOND;
+  gboolean seg_full = GST_CLOCK_TIME_IS_VALID (end)
+      && end + CUT_TOLERANCE >= self->seg_start + target;
+
+  if (self->cfg.format != ARCLY_HLS_FORMAT_FMP4)
+    return TRUE;
+  if (!parts_enabled (self)) {
+    /* fMP4 without chunks: every unit is a whole fragment (a GOP), so the
+     * next one starts a new fragment.  Once the target is reached, the
+     * segment is complete now: list it without waiting a GOP for the next
+     * fragment. */
+    return !seg_full || close_segment (self, end);
+  }
+  /* fMP4: chunks come in time order, so a part that reached its target is
+   * complete now and listed right away, with a true preload hint: the
+   * segment's next part, unless the segment reached its target too and
+   * the next unit may be the keyframe that ends it.  Then the part is
+   * closed by the next unit, once it is known which part comes next (at
+   * most a frame later); audio only, every unit ends a segment that is
+   * long enough, so it ends here.  (TS: the two streams' units interleave
+   * (audio may still come for the time the part covers); the part is
+   * closed before the first unit that does not fit.) */
+  if (!GST_CLOCK_TIME_IS_VALID (end) || end + CUT_TOLERANCE <
+      self->part_start + (GstClockTime) self->cfg.part_duration * GST_MSECOND)
+    return TRUE;
+  if (seg_full)
+    return !self->audio_only || close_segment (self, end);
+  return close_part (self, end, FALSE);
+}
+
 /* One unit: @buf alone, or the buffer list @list whose first buffer is
  * @buf (its flags and timing are the unit's). */
 static GstFlowReturn
@@ -808,9 +881,7 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
 {
   GstClockTime ts, rt, end = GST_CLOCK_TIME_NONE;
   gboolean key = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
-  gboolean discont = FALSE, part_dur_ok, leading;
-  GstClockTime part_target = self->cfg.part_duration * GST_MSECOND;
-  GstClockTime longest = part_max (self);
+  gboolean discont = FALSE;
   GstBuffer **bufs;
   guint n_bufs, i;
 
@@ -904,34 +975,8 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
     }
   }
 
-  if (!key)
-    self->saw_delta = TRUE;
-  /* TS: audio units lag the video ones (and last longer); only the units
-   * that lead the stream's time decide where parts end */
-  leading = !GST_CLOCK_TIME_IS_VALID (self->lead_rt)
-      || rt + CUT_TOLERANCE >= self->lead_rt;
-  if (!GST_CLOCK_TIME_IS_VALID (self->lead_rt) || rt > self->lead_rt)
-    self->lead_rt = rt;
-  if (parts_enabled (self) && self->part_bufs->len > 0) {
-    /* Units (TS access units, fMP4 chunks) are grouped into a part.  Close
-     * it before this unit if the unit would take it past the target (only
-     * the units that lead decide that), or if the unit is a keyframe: then
-     * every keyframe starts a part (INDEPENDENT), so a player joining the
-     * stream can start at the newest one instead of waiting up to a GOP.
-     * The part it closes may be shorter than 85 % of the target; see the
-     * element documentation. */
-    GstClockTime unit = GST_CLOCK_TIME_IS_VALID (end) ? end - rt : 0;
-
-    if (((leading && rt + unit > self->part_start + longest)
-            || (key && self->saw_delta))
-        && !close_part (self, MAX (rt, self->part_start), FALSE))
-      return GST_FLOW_ERROR;
-  }
-  /* A part starts where the previous one ended (the segment's start for
-   * the first): parts add up to their segment even when TS units of the
-   * two streams interleave. */
-  if (parts_enabled (self) && self->part_bufs->len == 0)
-    self->part_independent = key || self->audio_only;
+  if (!start_part (self, rt, end, key))
+    return GST_FLOW_ERROR;
 
   if (self->cfg.format == ARCLY_HLS_FORMAT_MPEGTS && !self->seg_has_pat) {
     if (!starts_with_pat (buf) && !prepend_ts_headers (self))
@@ -949,40 +994,8 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
   else if (!GST_CLOCK_TIME_IS_VALID (self->last_end) || rt > self->last_end)
     self->last_end = rt;
 
-  if (!parts_enabled (self)) {
-    /* fMP4 without chunks: every unit is a whole fragment (a GOP), so the
-     * next one starts a new fragment.  Once the target is reached, the
-     * segment is complete now: list it without waiting a GOP for the next
-     * fragment. */
-    if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4
-        && GST_CLOCK_TIME_IS_VALID (end) && end + CUT_TOLERANCE >=
-        self->seg_start + self->cfg.target_duration * GST_SECOND
-        && !close_segment (self, end))
-      return GST_FLOW_ERROR;
-    return GST_FLOW_OK;
-  }
-  /* fMP4: chunks come in time order, so a part that reached its target is
-   * complete now and listed right away, with a true preload hint: the
-   * segment's next part, unless the segment reached its target too and
-   * the next unit may be the keyframe that ends it.  Then the part is
-   * closed by the next unit, once it is known which part comes next (at
-   * most a frame later); audio only, every unit ends a segment that is
-   * long enough, so it ends here.  TS: the two streams' units interleave
-   * (audio may still come for the time the part covers); the part is
-   * closed before the first unit that does not fit. */
-  part_dur_ok = GST_CLOCK_TIME_IS_VALID (end)
-      && end + CUT_TOLERANCE >= self->part_start + part_target;
-  if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4 && part_dur_ok) {
-    gboolean seg_full = end + CUT_TOLERANCE >= self->seg_start +
-        self->cfg.target_duration * GST_SECOND;
-
-    if (seg_full && self->audio_only) {
-      if (!close_segment (self, end))
-        return GST_FLOW_ERROR;
-    } else if (!seg_full && !close_part (self, end, FALSE)) {
-      return GST_FLOW_ERROR;
-    }
-  }
+  if (!unit_done (self, end))
+    return GST_FLOW_ERROR;
   return GST_FLOW_OK;
 }
 
