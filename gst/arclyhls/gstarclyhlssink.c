@@ -40,8 +40,10 @@
  * never held while a child is created, added, linked or configured; the
  * writing state (Segment, parts, playlist) belongs to the internal sink's
  * streaming thread, and state changes touch it only while that thread is
- * stopped.  discont_rt is guarded by the object lock (set from upstream
- * threads).  Order: self->lock before the object lock.
+ * stopped.  discont_rt, gap_start_rt and gap_hole are guarded by the
+ * object lock (set and read from upstream threads); each sink pad's
+ * HlsPadTrack belongs to that pad's streaming thread.  Order: self->lock
+ * before the object lock.
  */
 
 #ifdef HAVE_CONFIG_H
