@@ -136,6 +136,7 @@ struct _GstArclyFmp4MuxPad
   guint32 last_duration;        /* of the last sample written */
   gboolean in_init;             /* described by the current init segment */
   guint dropped;                /* counted for rate-limited warnings */
+  gboolean reorder_checked;     /* DTS-only video: the SPS was looked at */
 };
 
 G_DEFINE_TYPE (GstArclyFmp4MuxPad, gst_arcly_fmp4_mux_pad,
@@ -1148,6 +1149,40 @@ reference_sample (GstArclyFmp4Mux * self, guint64 dts, gboolean sync,
   }
 }
 
+/* Video with a DTS and no PTS is written with PTS = DTS (buffer_times):
+ * right unless the stream reorders frames, which only its SPS can tell.
+ * Says so once per pad. */
+static void
+check_dts_only_video (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad)
+{
+  ArclyH264Sps sps;
+  const guint8 *nal;
+  gsize size;
+  gboolean parsed;
+
+  if (pad->sps->len == 0)
+    return;                     /* again at the next sample */
+  pad->reorder_checked = TRUE;
+  nal = g_bytes_get_data (g_ptr_array_index (pad->sps, 0), &size);
+  parsed = arcly_h264_parse_sps (nal, size, &sps);
+  if (parsed && !arcly_h264_sps_may_reorder (&sps)) {
+    GST_INFO_OBJECT (pad, "decode timestamps only: PTS = DTS (the SPS "
+        "allows no reordering)");
+    return;
+  }
+  GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+      ("Video on pad %s has decode timestamps only, and its frames may be "
+          "reordered: presentation times are written equal to decode times",
+          GST_PAD_NAME (pad)),
+      ("%s; players may show B-frames at slightly wrong times.  Feed the "
+          "muxer presentation timestamps (a container demuxer gives them; "
+          "h264parse on a raw .h264 file does not) or encode without "
+          "B-frames", !parsed ? "the SPS could not be parsed" :
+          sps.bitstream_restriction ? "the SPS's VUI allows frame "
+          "reordering (max_num_reorder_frames > 0)" : "the SPS's profile "
+          "allows B-frames and its VUI does not rule them out"));
+}
+
 /* Takes @buf (owned) from @pad: validates, converts and queues it, and
  * records the cut it causes. */
 static void
@@ -1215,6 +1250,9 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
   } else {
     sample_buf = gst_buffer_ref (buf);
   }
+  if (pad->is_video && !GST_BUFFER_PTS_IS_VALID (buf)
+      && !pad->reorder_checked)
+    check_dts_only_video (self, pad);
 
   /* Fragments start on a keyframe: video before the first one, and audio
    * before it, is dropped. */

@@ -160,6 +160,7 @@ struct _ArclyTsMuxPad
   gint64 last_in_dts;           /* as it came in */
   guint64 dropped;
   gboolean warned[DROP_N_REASONS];
+  gboolean reorder_checked;     /* DTS-only video: the SPS was looked at */
 };
 
 struct _ArclyTsMux
@@ -793,9 +794,67 @@ update_inband_params (ArclyTsMuxPad * pad, const ArclyTsH264Au * au)
   }
 }
 
+/* The SPS that applies to @au: its own, the latest in-band one or the
+ * first one of codec_data.  NULL when none is known. */
+static const guint8 *
+current_sps (ArclyTsMuxPad * pad, const ArclyTsH264Au * au, gsize * size)
+{
+  const GByteArray *a = pad->inband_sps ? pad->inband_sps :
+      pad->codec_params;
+  gsize pos;
+  guint sc_len;
+
+  if (au->sps) {
+    *size = au->sps_size;
+    return au->sps;
+  }
+  if (!a || a->len <= 4)
+    return NULL;
+  /* both start with a 4-byte start code; codec_params has more NALs */
+  if (arcly_h264_find_start_code (a->data, a->len, 4, &pos, &sc_len))
+    *size = pos - 4;
+  else
+    *size = a->len - 4;
+  return a->data + 4;
+}
+
+/* Video with a DTS and no PTS is written with PTS = DTS: right unless the
+ * stream reorders frames, which only its SPS can tell.  Says so once. */
+static void
+check_dts_only_video (ArclyTsMux * self, ArclyTsMuxPad * pad,
+    const ArclyTsH264Au * au)
+{
+  ArclyH264Sps sps;
+  const guint8 *nal;
+  gsize size = 0;
+  gboolean parsed;
+
+  nal = current_sps (pad, au, &size);
+  if (!nal)
+    return;                     /* again at the next unit */
+  pad->reorder_checked = TRUE;
+  parsed = arcly_h264_parse_sps (nal, size, &sps);
+  if (parsed && !arcly_h264_sps_may_reorder (&sps)) {
+    GST_INFO_OBJECT (pad, "decode timestamps only: PTS = DTS (the SPS "
+        "allows no reordering)");
+    return;
+  }
+  GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+      ("Video on pad %s has decode timestamps only, and its frames may be "
+          "reordered: presentation times are written equal to decode times",
+          GST_PAD_NAME (pad)),
+      ("%s; players may show B-frames at slightly wrong times.  Feed the "
+          "muxer presentation timestamps (a container demuxer gives them; "
+          "h264parse on a raw .h264 file does not) or encode without "
+          "B-frames", !parsed ? "the SPS could not be parsed" :
+          sps.bitstream_restriction ? "the SPS's VUI allows frame "
+          "reordering (max_num_reorder_frames > 0)" : "the SPS's profile "
+          "allows B-frames and its VUI does not rule them out"));
+}
+
 static GstFlowReturn
 handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
-    gint64 pts, gint64 dts)
+    gint64 pts, gint64 dts, gboolean pts_from_dts)
 {
   GstFlowReturn ret = GST_FLOW_OK;
   GstMapInfo map;
@@ -852,6 +911,8 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   }
   if (keyframe)
     pad->seen_keyframe = TRUE;
+  if (pts_from_dts && !pad->reorder_checked)
+    check_dts_only_video (self, pad, &au);
 
   /* AUD first, then the parameter sets before an IDR (or nothing: an
    * empty chunk), then the AU. */
@@ -899,6 +960,7 @@ handle_buffer (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf)
 {
   gint64 pts, dts;
   GstClockTime max_audio;
+  gboolean pts_from_dts = FALSE;
 
   if (!pad->configured) {
     pad_drop (self, pad, DROP_NOT_CONFIGURED, NULL);
@@ -908,13 +970,26 @@ handle_buffer (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf)
     pad_drop (self, pad, DROP_EMPTY, NULL);
     return GST_FLOW_OK;
   }
-  if (!pad_running_time (pad, GST_BUFFER_PTS (buf), &pts)) {
-    pad_drop (self, pad, DROP_NO_TIMESTAMP, "the buffer has no PTS, or one "
-        "outside the segment");
-    return GST_FLOW_OK;
+  if (GST_BUFFER_PTS_IS_VALID (buf)) {
+    if (!pad_running_time (pad, GST_BUFFER_PTS (buf), &pts)) {
+      pad_drop (self, pad, DROP_NO_TIMESTAMP, "the buffer's PTS is outside "
+          "the segment");
+      return GST_FLOW_OK;
+    }
+    if (!pad_running_time (pad, GST_BUFFER_DTS (buf), &dts))
+      dts = pts;
+  } else {
+    /* DTS only (h264parse on a raw .h264 file, demuxers and encoders
+     * without reordering): PTS = DTS, checked against the SPS for video
+     * (handle_video); AAC is never reordered. */
+    if (!pad_running_time (pad, GST_BUFFER_DTS (buf), &dts)) {
+      pad_drop (self, pad, DROP_NO_TIMESTAMP, "the buffer has neither PTS "
+          "nor DTS, or a DTS outside the segment");
+      return GST_FLOW_OK;
+    }
+    pts = dts;
+    pts_from_dts = TRUE;
   }
-  if (!pad_running_time (pad, GST_BUFFER_DTS (buf), &dts))
-    dts = pts;
   if (pad->have_last && dts < pad->last_in_dts) {
     gchar *detail = g_strdup_printf ("DTS %" GST_STIME_FORMAT " after %"
         GST_STIME_FORMAT, GST_STIME_ARGS (dts),
@@ -947,7 +1022,7 @@ handle_buffer (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf)
       gst_buffer_get_size (buf), GST_STIME_ARGS (pts), GST_STIME_ARGS (dts));
 
   if (pad->kind == STREAM_VIDEO)
-    return handle_video (self, pad, buf, pts, dts);
+    return handle_video (self, pad, buf, pts, dts, pts_from_dts);
 
   GST_OBJECT_LOCK (self);
   max_audio = self->audio_pes_max_duration;
