@@ -86,6 +86,7 @@ enum
   PROP_0,
   PROP_FRAGMENT_DURATION,
   PROP_CHUNK_DURATION,
+  PROP_STATS,
 };
 
 /* ------------------------------------------------------------------ */
@@ -137,6 +138,11 @@ struct _GstArclyFmp4MuxPad
   gboolean in_init;             /* described by the current init segment */
   guint dropped;                /* counted for rate-limited warnings */
   gboolean reorder_checked;     /* DTS-only video: the SPS was looked at */
+
+  /* object lock (of the element): the "stats" property */
+  guint64 frames_written;
+  guint64 bytes_written;        /* the samples' own bytes */
+  guint64 frames_dropped;
 };
 
 G_DEFINE_TYPE (GstArclyFmp4MuxPad, gst_arcly_fmp4_mux_pad,
@@ -207,6 +213,10 @@ struct _GstArclyFmp4Mux
   guint32 next_track_id;
   gboolean tracks_changed;      /* a pad was released */
   ArclyAggQueue queue;          /* non-live input queue depth (aggqueue.h) */
+  guint64 bytes_written;        /* "stats": output bytes */
+  guint64 chunks_written;       /* moof + mdat units */
+  guint64 fragments_written;    /* of which start a fragment */
+  guint64 inits_written;
 
   /* streaming */
   GstBuffer *init;              /* the current init segment */
@@ -765,6 +775,10 @@ push_init (GstArclyFmp4Mux * self)
   gst_caps_unref (caps);
 
   self->init_pushed = TRUE;
+  GST_OBJECT_LOCK (self);
+  self->inits_written++;
+  self->bytes_written += gst_buffer_get_size (self->init);
+  GST_OBJECT_UNLOCK (self);
   GST_DEBUG_OBJECT (self, "pushing init segment of %" G_GSIZE_FORMAT " bytes",
       gst_buffer_get_size (self->init));
   return gst_aggregator_finish_buffer (GST_AGGREGATOR (self),
@@ -902,6 +916,11 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
       if (p == ref && from_timescale (s->pts_ts, p->timescale) < ref_pts)
         ref_pts = from_timescale (s->pts_ts, p->timescale);
     }
+    GST_OBJECT_LOCK (self);
+    p->frames_written += n;
+    for (i = 0; i < n; i++)
+      p->bytes_written += table[i].size;
+    GST_OBJECT_UNLOCK (self);
     run.track_id = p->track_id;
     run.base_decode_time = g_array_index (p->samples, Sample, 0).dts_ts;
     run.samples = table;
@@ -977,6 +996,12 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
    * samples themselves (their memory shared, not copied).  One buffer would
    * mean copying the whole payload: a GstBuffer merges (copies) its
    * memories past 16. */
+  GST_OBJECT_LOCK (self);
+  self->chunks_written++;
+  if (self->next_starts_fragment)
+    self->fragments_written++;
+  self->bytes_written += gst_buffer_get_size (out) + payload;
+  GST_OBJECT_UNLOCK (self);
   list = gst_buffer_list_new_sized (1 + runs_samples (runs));
   gst_buffer_list_add (list, g_steal_pointer (&out));
   take_samples (sorted, cut->time, list);
@@ -1310,6 +1335,9 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
   return;
 
 drop:
+  GST_OBJECT_LOCK (self);
+  pad->frames_dropped++;
+  GST_OBJECT_UNLOCK (self);
   gst_clear_buffer (&sample_buf);
   gst_buffer_unref (buf);
 }
@@ -1377,7 +1405,14 @@ pick_earliest (GList * pads, gboolean need_all, gint64 * best_dts,
     }
     *all_eos = FALSE;
     if (!buffer_times (ap, buf, &dts, &pts)) {
+      GstObject *mux = GST_OBJECT_PARENT (ap);   /* pads are ours here */
+
       drop_warning (GST_ARCLY_FMP4_MUX_PAD (ap), "no valid timestamp");
+      if (mux) {
+        GST_OBJECT_LOCK (mux);
+        GST_ARCLY_FMP4_MUX_PAD (ap)->frames_dropped++;
+        GST_OBJECT_UNLOCK (mux);
+      }
       gst_buffer_unref (buf);
       gst_aggregator_pad_drop_buffer (ap);
       *dropped = TRUE;
@@ -1550,9 +1585,21 @@ gst_arcly_fmp4_mux_start (GstAggregator * agg)
 {
   GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
 
+  GList *l;
+
   reset_state (self);
   gst_clear_buffer (&self->init);
   self->sequence = 1;
+  /* "stats" count from the start of each run */
+  GST_OBJECT_LOCK (self);
+  self->bytes_written = self->chunks_written = 0;
+  self->fragments_written = self->inits_written = 0;
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstArclyFmp4MuxPad *pad = l->data;
+
+    pad->frames_written = pad->bytes_written = pad->frames_dropped = 0;
+  }
+  GST_OBJECT_UNLOCK (self);
   update_latency (self);
   /* Non-live input flows (prerolls) before any latency query: queue a
    * second per pad from the start.  Live data only flows in PLAYING, after
@@ -1647,6 +1694,45 @@ gst_arcly_fmp4_mux_set_property (GObject * object, guint prop_id,
   }
 }
 
+/* "stats": an arcly-fmp4mux-stats structure (the naming scheme is in
+ * docs/architecture.md), totals and one arcly-fmp4mux-pad-stats per pad. */
+static GstStructure *
+make_stats (GstArclyFmp4Mux * self)
+{
+  GValue pads = G_VALUE_INIT;
+  guint64 frames = 0, dropped = 0;
+  GstStructure *s;
+  GList *l;
+
+  g_value_init (&pads, GST_TYPE_ARRAY);
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstArclyFmp4MuxPad *pad = l->data;
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, gst_structure_new ("arcly-fmp4mux-pad-stats",
+            "pad", G_TYPE_STRING, GST_PAD_NAME (pad),
+            "media", G_TYPE_STRING, pad->is_video ? "video" : "audio",
+            "frames-written", G_TYPE_UINT64, pad->frames_written,
+            "bytes-written", G_TYPE_UINT64, pad->bytes_written,
+            "frames-dropped", G_TYPE_UINT64, pad->frames_dropped, NULL));
+    gst_value_array_append_and_take_value (&pads, &v);
+    frames += pad->frames_written;
+    dropped += pad->frames_dropped;
+  }
+  s = gst_structure_new ("arcly-fmp4mux-stats",
+      "frames-written", G_TYPE_UINT64, frames,
+      "bytes-written", G_TYPE_UINT64, self->bytes_written,
+      "frames-dropped", G_TYPE_UINT64, dropped,
+      "init-segments-written", G_TYPE_UINT64, self->inits_written,
+      "fragments-written", G_TYPE_UINT64, self->fragments_written,
+      "chunks-written", G_TYPE_UINT64, self->chunks_written, NULL);
+  GST_OBJECT_UNLOCK (self);
+  gst_structure_take_value (s, "pads", &pads);
+  return s;
+}
+
 static void
 gst_arcly_fmp4_mux_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
@@ -1663,6 +1749,9 @@ gst_arcly_fmp4_mux_get_property (GObject * object, guint prop_id,
       GST_OBJECT_LOCK (self);
       g_value_set_uint64 (value, self->chunk_duration);
       GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, make_stats (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1710,6 +1799,14 @@ gst_arcly_fmp4_mux_class_init (GstArclyFmp4MuxClass * klass)
           "fragment", 0, G_MAXUINT64, DEFAULT_PROP_CHUNK_DURATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "arcly-fmp4mux-stats: frames-written, bytes-written (output), "
+          "frames-dropped, init-segments-written, fragments-written, "
+          "chunks-written, and pads (an array of arcly-fmp4mux-pad-stats: "
+          "pad, media, frames-written, bytes-written, frames-dropped); "
+          "counted from READY to PAUSED", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &src_template, GST_TYPE_AGGREGATOR_PAD);

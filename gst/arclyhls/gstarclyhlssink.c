@@ -40,7 +40,8 @@
  * writing state (Segment, parts, playlist) belongs to the internal sink's
  * streaming thread, and state changes touch it only while that thread is
  * stopped.  discont_rt is guarded by the object lock (set from upstream
- * threads).  Order: self->lock before the object lock.
+ * threads), and so are the "stats" counters (set by the writer thread).
+ * Order: self->lock before the object lock.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -86,6 +87,7 @@ enum {
   PROP_PART_DURATION,
   PROP_PROGRAM_DATE_TIME,
   PROP_BLOCKING_RELOAD,
+  PROP_STATS,
 };
 
 static void configure_muxer (GstArclyHlsSink * self);
@@ -173,6 +175,9 @@ start_streaming (GstArclyHlsSink * self)
   self->audio_only = self->video_pad == NULL && self->audio_pad != NULL;
   configure_muxer (self);
   g_mutex_unlock (&self->lock);
+  GST_OBJECT_LOCK (self);
+  memset (&self->stats, 0, sizeof (self->stats));
+  GST_OBJECT_UNLOCK (self);
   return arcly_hls_writer_start (self);
 }
 
@@ -470,12 +475,77 @@ gst_arcly_hls_sink_set_property (GObject * object, guint prop_id,
   g_mutex_unlock (&self->lock);
 }
 
+/* "stats": an arcly-hlssink-stats structure (the naming scheme is in
+ * docs/architecture.md): the writer's counters, and the frames from the
+ * muxer's stats, its pads named as ours (video, audio). */
+static GstStructure *
+make_stats (GstArclyHlsSink * self)
+{
+  GstStructure *mux_stats = NULL, *s;
+  GValue pads = G_VALUE_INIT;
+  guint64 frames = 0, dropped = 0;
+  GstElement *mux;
+  HlsSinkStats st;
+  guint i;
+
+  g_mutex_lock (&self->lock);
+  mux = self->mux ? gst_object_ref (self->mux) : NULL;
+  g_mutex_unlock (&self->lock);
+  if (mux != NULL) {
+    g_object_get (mux, "stats", &mux_stats, NULL);
+    gst_object_unref (mux);
+  }
+  g_value_init (&pads, GST_TYPE_ARRAY);
+  if (mux_stats != NULL) {
+    const GValue *arr = gst_structure_get_value (mux_stats, "pads");
+
+    gst_structure_get_uint64 (mux_stats, "frames-written", &frames);
+    gst_structure_get_uint64 (mux_stats, "frames-dropped", &dropped);
+    for (i = 0; arr && i < gst_value_array_get_size (arr); i++) {
+      const GstStructure *ps =
+          gst_value_get_structure (gst_value_array_get_value (arr, i));
+      GstStructure *copy = gst_structure_copy (ps);
+      GValue v = G_VALUE_INIT;
+
+      gst_structure_set_name (copy, "arcly-hlssink-pad-stats");
+      gst_structure_set (copy, "pad", G_TYPE_STRING,
+          gst_structure_get_string (ps, "media"), NULL);
+      g_value_init (&v, GST_TYPE_STRUCTURE);
+      g_value_take_boxed (&v, copy);
+      gst_value_array_append_and_take_value (&pads, &v);
+    }
+    gst_structure_free (mux_stats);
+  }
+
+  GST_OBJECT_LOCK (self);
+  st = self->stats;
+  GST_OBJECT_UNLOCK (self);
+  s = gst_structure_new ("arcly-hlssink-stats",
+      "frames-written", G_TYPE_UINT64, frames,
+      "bytes-written", G_TYPE_UINT64, st.bytes_written,
+      "frames-dropped", G_TYPE_UINT64, dropped,
+      "segments-written", G_TYPE_UINT64, st.segments_written,
+      "parts-written", G_TYPE_UINT64, st.parts_written,
+      "init-segments-written", G_TYPE_UINT64, st.inits_written,
+      "playlists-written", G_TYPE_UINT64, st.playlists_written,
+      "last-segment-duration", G_TYPE_UINT64,
+      (guint64) st.last_segment_duration,
+      "playlist-latency", G_TYPE_UINT64, (guint64) st.playlist_latency, NULL);
+  gst_structure_take_value (s, "pads", &pads);
+  return s;
+}
+
 static void
 gst_arcly_hls_sink_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
 {
   GstArclyHlsSink *self = GST_ARCLY_HLS_SINK (object);
 
+  if (prop_id == PROP_STATS) {
+    /* asks the muxer: not under self->lock */
+    g_value_take_boxed (value, make_stats (self));
+    return;
+  }
   g_mutex_lock (&self->lock);
   switch (prop_id) {
     case PROP_LOCATION:
@@ -608,6 +678,16 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
           "Claim CAN-BLOCK-RELOAD=YES in LL-HLS playlists; set it only when "
           "the HTTP server holds _HLS_msn/_HLS_part requests",
           DEFAULT_PROP_BLOCKING_RELOAD, rw));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "arcly-hlssink-stats: frames-written, bytes-written (segment "
+          "files), frames-dropped, segments-written, parts-written, "
+          "init-segments-written, playlists-written, last-segment-duration "
+          "(ns), playlist-latency (ns: age of the newest listed segment's or "
+          "part's first frame when listed, by the pipeline clock), and pads "
+          "(an array of arcly-hlssink-pad-stats: pad, media, frames-written, "
+          "bytes-written, frames-dropped); counted from READY to PAUSED",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);

@@ -36,7 +36,8 @@
  * Threading: every per-stream field is used only by the aggregator's
  * streaming thread (aggregate, sink_event for serialized events, flush) or
  * while it is stopped (start/stop).  Properties are guarded by the object
- * lock, and so is the "program changed" flag set when pads come and go.
+ * lock, and so are the "program changed" flag set when pads come and go
+ * and the counters of the "stats" property.
  * Lock order: element object lock, then the aggregator's pad lock (the
  * order GstAggregator itself uses); never held across a push.
  */
@@ -102,6 +103,7 @@ enum
 {
   PROP_0,
   PROP_AUDIO_PES_MAX_DURATION,
+  PROP_STATS,
 };
 
 typedef enum
@@ -161,6 +163,11 @@ struct _ArclyTsMuxPad
   guint64 dropped;
   gboolean warned[DROP_N_REASONS];
   gboolean reorder_checked;     /* DTS-only video: the SPS was looked at */
+
+  /* Element object lock: the "stats" property. */
+  guint64 frames_written;
+  guint64 bytes_written;        /* the access units' own bytes */
+  guint64 frames_dropped;
 };
 
 struct _ArclyTsMux
@@ -170,6 +177,7 @@ struct _ArclyTsMux
   /* Object lock. */
   GstClockTime audio_pes_max_duration;
   gboolean program_changed;
+  guint64 bytes_written;        /* output, for "stats" */
 
   /* Streaming thread only. */
   ArclyTsProgram program;
@@ -276,6 +284,9 @@ pad_drop (ArclyTsMux * self, ArclyTsMuxPad * pad, DropReason reason,
     const gchar * detail)
 {
   pad->dropped++;
+  GST_OBJECT_LOCK (self);
+  pad->frames_dropped++;
+  GST_OBJECT_UNLOCK (self);
   if (!pad->warned[reason]) {
     pad->warned[reason] = TRUE;
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
@@ -624,6 +635,9 @@ push_output (ArclyTsMux * self, GstBuffer * buf, gint64 pts, gint64 dts,
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     self->first_output = FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  self->bytes_written += gst_buffer_get_size (buf);
+  GST_OBJECT_UNLOCK (self);
   GST_CAT_LOG_OBJECT (arclytsmux_dataflow, self, "output %" G_GSIZE_FORMAT
       " bytes pts %" GST_STIME_FORMAT " %s", gst_buffer_get_size (buf),
       GST_STIME_ARGS (pts), keyframe ? "keyframe" : "delta");
@@ -742,6 +756,10 @@ handle_audio (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
     g_byte_array_append (pad->audio_es, adts, sizeof (adts));
   g_byte_array_append (pad->audio_es, map.data, map.size);
   pad->audio_frames++;
+  GST_OBJECT_LOCK (self);
+  pad->frames_written++;
+  pad->bytes_written += map.size;
+  GST_OBJECT_UNLOCK (self);
   pad->audio_end = pts + dur;
   if (max_duration == 0 || pad->audio_es->len >= AUDIO_PES_MAX_BYTES)
     ret = flush_audio (self, pad);
@@ -907,6 +925,9 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
     /* Leading frames that no decoder could use. */
     GST_CAT_DEBUG_OBJECT (arclytsmux_dataflow, pad,
         "dropping delta unit before the first keyframe");
+    GST_OBJECT_LOCK (self);
+    pad->frames_dropped++;
+    GST_OBJECT_UNLOCK (self);
     goto done;
   }
   if (keyframe)
@@ -945,6 +966,10 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   info.write_pcr = pcr;
   out = write_unit (self, pad, (keyframe && pcr) || psi_due (self), &info,
       (const ArclyTsChunk *) self->chunks->data, self->chunks->len);
+  GST_OBJECT_LOCK (self);
+  pad->frames_written++;
+  pad->bytes_written += map.size;
+  GST_OBJECT_UNLOCK (self);
   ret = push_output (self, out, pts, dts, GST_BUFFER_DURATION (buf),
       keyframe && pcr);
 
@@ -1290,11 +1315,20 @@ arcly_ts_mux_start (GstAggregator * agg)
 {
   ArclyTsMux *self = ARCLY_TS_MUX (agg);
 
+  GList *l;
+
   reset_stream (self);
   self->caps_sent = FALSE;
   self->program.version = 0;
   GST_OBJECT_LOCK (self);
   self->program_changed = TRUE;
+  /* "stats" count from the start of each run */
+  self->bytes_written = 0;
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    ArclyTsMuxPad *pad = l->data;
+
+    pad->frames_written = pad->bytes_written = pad->frames_dropped = 0;
+  }
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -1400,6 +1434,43 @@ arcly_ts_mux_release_pad (GstElement * element, GstPad * pad)
 
 /* ---------------------------------------------------------- properties -- */
 
+/* "stats": an arcly-tsmux-stats structure (the naming scheme is in
+ * docs/architecture.md), totals and one arcly-tsmux-pad-stats per pad. */
+static GstStructure *
+make_stats (ArclyTsMux * self)
+{
+  GValue pads = G_VALUE_INIT;
+  guint64 frames = 0, dropped = 0;
+  GstStructure *s;
+  GList *l;
+
+  g_value_init (&pads, GST_TYPE_ARRAY);
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    ArclyTsMuxPad *pad = l->data;
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, gst_structure_new ("arcly-tsmux-pad-stats",
+            "pad", G_TYPE_STRING, GST_PAD_NAME (pad),
+            "media", G_TYPE_STRING, pad->kind == STREAM_VIDEO ? "video" :
+            "audio",
+            "frames-written", G_TYPE_UINT64, pad->frames_written,
+            "bytes-written", G_TYPE_UINT64, pad->bytes_written,
+            "frames-dropped", G_TYPE_UINT64, pad->frames_dropped, NULL));
+    gst_value_array_append_and_take_value (&pads, &v);
+    frames += pad->frames_written;
+    dropped += pad->frames_dropped;
+  }
+  s = gst_structure_new ("arcly-tsmux-stats",
+      "frames-written", G_TYPE_UINT64, frames,
+      "bytes-written", G_TYPE_UINT64, self->bytes_written,
+      "frames-dropped", G_TYPE_UINT64, dropped, NULL);
+  GST_OBJECT_UNLOCK (self);
+  gst_structure_take_value (s, "pads", &pads);
+  return s;
+}
+
 static void
 arcly_ts_mux_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -1434,6 +1505,9 @@ arcly_ts_mux_get_property (GObject * object, guint prop_id, GValue * value,
       GST_OBJECT_LOCK (self);
       g_value_set_uint64 (value, self->audio_pes_max_duration);
       GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, make_stats (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1471,6 +1545,13 @@ arcly_ts_mux_class_init (ArclyTsMuxClass * klass)
           MAX_AUDIO_PES_MAX_DURATION, DEFAULT_AUDIO_PES_MAX_DURATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "arcly-tsmux-stats: frames-written, bytes-written (output), "
+          "frames-dropped, and pads (an array of arcly-tsmux-pad-stats: pad, "
+          "media, frames-written, bytes-written, frames-dropped); counted "
+          "from READY to PAUSED", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &src_template, GST_TYPE_AGGREGATOR_PAD);

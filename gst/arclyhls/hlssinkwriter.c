@@ -242,6 +242,23 @@ post_write_error (GstArclyHlsSink * self, GError * err)
   g_error_free (err);
 }
 
+static GstClockTime running_time_now (GstArclyHlsSink * self);
+
+/* A playlist update listed a segment or part whose first frame has running
+ * time @start: "playlist-latency" is how old that frame is now, by the
+ * pipeline clock (a segment or part duration plus what upstream adds); 0
+ * when there is no clock or the media runs ahead of it (not live). */
+static void
+stats_listed (GstArclyHlsSink * self, GstClockTime start)
+{
+  GstClockTime now = running_time_now (self);
+
+  GST_OBJECT_LOCK (self);
+  self->stats.playlist_latency = GST_CLOCK_TIME_IS_VALID (now)
+      && GST_CLOCK_TIME_IS_VALID (start) && now > start ? now - start : 0;
+  GST_OBJECT_UNLOCK (self);
+}
+
 static gboolean
 write_playlist (GstArclyHlsSink * self)
 {
@@ -252,9 +269,14 @@ write_playlist (GstArclyHlsSink * self)
   ok = arcly_hls_file_write_atomic (self->cfg.playlist_location,
       (const guint8 *) text, strlen (text), &err);
   g_free (text);
-  if (!ok)
+  if (!ok) {
     post_write_error (self, err);
-  return ok;
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  self->stats.playlists_written++;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
 }
 
 /* Delete files that have left the playlist (never before).  A segment
@@ -451,6 +473,10 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
     g_free (next_uri);
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  self->stats.parts_written++;
+  GST_OBJECT_UNLOCK (self);
+  stats_listed (self, self->part_start);
   post_message (self, gst_structure_new ("arcly-hls-part",
           "location", G_TYPE_STRING, path,
           "uri", G_TYPE_STRING, uri,
@@ -481,11 +507,13 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
   GError *err = NULL;
   GstClockTime dur;
   gchar *uri;
+  guint64 size;
 
   if (self->seg_file == NULL)
     return TRUE;
   if (parts_enabled (self) && !close_part (self, end))
     return FALSE;
+  size = arcly_hls_file_writer_get_size (self->seg_file);
 
   if (!arcly_hls_file_writer_commit (self->seg_file, &err)) {
     self->seg_file = NULL;
@@ -519,6 +547,13 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
     g_free (uri);
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  self->stats.segments_written++;
+  self->stats.bytes_written += size;
+  self->stats.last_segment_duration = dur;
+  GST_OBJECT_UNLOCK (self);
+  if (!parts_enabled (self))    /* with parts, the newest part counts */
+    stats_listed (self, self->seg_start);
   post_message (self, gst_structure_new ("arcly-hls-segment",
           "location", G_TYPE_STRING, self->seg_path,
           "uri", G_TYPE_STRING, uri,
@@ -592,6 +627,9 @@ write_init (GstArclyHlsSink * self, GstBuffer ** bufs, guint n_bufs)
     post_write_error (self, err);
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  self->stats.inits_written++;
+  GST_OBJECT_UNLOCK (self);
   g_free (self->init_uri);
   self->init_uri = make_uri (self, path);
   GST_INFO_OBJECT (self, "init segment %s", path);

@@ -71,6 +71,17 @@ typedef struct {
   gboolean blocking_reload;
 } HlsSettings;
 
+/* What the writer counts for the "stats" property. */
+typedef struct {
+  guint64 segments_written;
+  guint64 parts_written;
+  guint64 inits_written;
+  guint64 playlists_written;
+  guint64 bytes_written;        /* segment files, as committed */
+  GstClockTime last_segment_duration;
+  GstClockTime playlist_latency;        /* see stats_listed () */
+} HlsSinkStats;
+
 struct _GstArclyHlsSink {
   GstBin parent;
 
@@ -127,6 +138,10 @@ struct _GstArclyHlsSink {
   HlsFileEntry *seg_entry;
   GstClockTime last_unit_duration;
   GPtrArray *unit_bufs;         /* scratch: the buffers of one unit, no refs */
+
+  /* the "stats" property: counted by the writer thread since READY ->
+   * PAUSED; object lock */
+  HlsSinkStats stats;
 };
 
 /* The internal sink that receives the muxer's output (writer thread). */
