@@ -69,6 +69,7 @@ GST_DEBUG_CATEGORY (arcly_hls_sink_dataflow);
 #define DEFAULT_PROP_PART_DURATION 0
 #define DEFAULT_PROP_PROGRAM_DATE_TIME TRUE
 #define DEFAULT_PROP_BLOCKING_RELOAD FALSE
+#define DEFAULT_PROP_SYNC_MODE ARCLY_HLS_SYNC_SEGMENTS
 
 #define MAX_TARGET_DURATION 3600
 #define MAX_PART_DURATION_MS 10000
@@ -88,6 +89,7 @@ enum {
   PROP_PROGRAM_DATE_TIME,
   PROP_BLOCKING_RELOAD,
   PROP_STATS,
+  PROP_SYNC_MODE,
 };
 
 static void configure_muxer (GstArclyHlsSink * self);
@@ -140,6 +142,28 @@ arcly_hls_playlist_type_get_type (void)
 
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstArclyHlsPlaylistType", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_ARCLY_HLS_SYNC_MODE (arcly_hls_sync_mode_get_type ())
+static GType
+arcly_hls_sync_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {ARCLY_HLS_SYNC_NONE, "Never fsync (files are still renamed into place "
+          "whole)", "none"},
+    {ARCLY_HLS_SYNC_SEGMENTS, "fsync segments, init segments and the final "
+          "playlist", "segments"},
+    {ARCLY_HLS_SYNC_ALL, "fsync every file, parts and playlist rewrites "
+          "included", "all"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstArclyHlsSyncMode", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -468,6 +492,9 @@ gst_arcly_hls_sink_set_property (GObject * object, guint prop_id,
     case PROP_BLOCKING_RELOAD:
       self->prop.blocking_reload = g_value_get_boolean (value);
       break;
+    case PROP_SYNC_MODE:
+      self->prop.sync_mode = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -530,7 +557,8 @@ make_stats (GstArclyHlsSink * self)
       "playlists-written", G_TYPE_UINT64, st.playlists_written,
       "last-segment-duration", G_TYPE_UINT64,
       (guint64) st.last_segment_duration,
-      "playlist-latency", G_TYPE_UINT64, (guint64) st.playlist_latency, NULL);
+      "playlist-latency", G_TYPE_UINT64, (guint64) st.playlist_latency,
+      "fsyncs", G_TYPE_UINT64, st.fsyncs, NULL);
   gst_structure_take_value (s, "pads", &pads);
   return s;
 }
@@ -583,6 +611,9 @@ gst_arcly_hls_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_BLOCKING_RELOAD:
       g_value_set_boolean (value, self->prop.blocking_reload);
+      break;
+    case PROP_SYNC_MODE:
+      g_value_set_enum (value, self->prop.sync_mode);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -684,10 +715,20 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
           "files), frames-dropped, segments-written, parts-written, "
           "init-segments-written, playlists-written, last-segment-duration "
           "(ns), playlist-latency (ns: age of the newest listed segment's or "
-          "part's first frame when listed, by the pipeline clock), and pads "
+          "part's first frame when listed, by the pipeline clock), fsyncs "
+          "(files fsynced, see sync-mode), and pads "
           "(an array of arcly-hlssink-pad-stats: pad, media, frames-written, "
           "bytes-written, frames-dropped); counted from READY to PAUSED",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_SYNC_MODE,
+      g_param_spec_enum ("sync-mode", "Sync mode",
+          "Which files are fsynced before they are renamed into place: "
+          "every file is always written whole (temporary file + rename, "
+          "safe when the process is killed); fsync adds safety against a "
+          "power loss at the cost of a disk flush per file. none, segments "
+          "(segments, init segments and the final playlist; not parts and "
+          "live playlist rewrites) or all", GST_TYPE_ARCLY_HLS_SYNC_MODE,
+          DEFAULT_PROP_SYNC_MODE, rw));
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
@@ -702,6 +743,7 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_HLS_SEGMENT_FORMAT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_HLS_PLAYLIST_TYPE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_HLS_SYNC_MODE, 0);
 }
 
 static void
@@ -718,6 +760,7 @@ gst_arcly_hls_sink_init (GstArclyHlsSink * self)
   self->prop.part_duration = DEFAULT_PROP_PART_DURATION;
   self->prop.program_date_time = DEFAULT_PROP_PROGRAM_DATE_TIME;
   self->prop.blocking_reload = DEFAULT_PROP_BLOCKING_RELOAD;
+  self->prop.sync_mode = DEFAULT_PROP_SYNC_MODE;
   g_queue_init (&self->files);
   self->unit_bufs = g_ptr_array_new ();
   self->pdt_anchor_us = -1;

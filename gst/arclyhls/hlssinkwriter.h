@@ -30,6 +30,13 @@ typedef enum {
   ARCLY_HLS_FORMAT_FMP4 = 1,
 } ArclyHlsSegmentFormat;
 
+/* Which files are fsynced before they are renamed into place. */
+typedef enum {
+  ARCLY_HLS_SYNC_NONE = 0,
+  ARCLY_HLS_SYNC_SEGMENTS = 1,  /* segments, init segments, final playlist */
+  ARCLY_HLS_SYNC_ALL = 2,       /* and every part and playlist rewrite */
+} ArclyHlsSyncMode;
+
 /* Timestamps derived from frame rates are often a nanosecond short of the
  * exact boundary; do not make a segment one GOP longer because of that. */
 #define CUT_TOLERANCE (GST_MSECOND)
@@ -69,6 +76,7 @@ typedef struct {
   guint part_duration;
   gboolean program_date_time;
   gboolean blocking_reload;
+  ArclyHlsSyncMode sync_mode;
 } HlsSettings;
 
 /* What the writer counts for the "stats" property. */
@@ -78,6 +86,7 @@ typedef struct {
   guint64 inits_written;
   guint64 playlists_written;
   guint64 bytes_written;        /* segment files, as committed */
+  guint64 fsyncs;               /* files fsynced before their rename */
   GstClockTime last_segment_duration;
   GstClockTime playlist_latency;        /* see stats_listed () */
 } HlsSinkStats;
@@ -138,6 +147,7 @@ struct _GstArclyHlsSink {
   HlsFileEntry *seg_entry;
   GstClockTime last_unit_duration;
   GPtrArray *unit_bufs;         /* scratch: the buffers of one unit, no refs */
+  gboolean writing_final;       /* the EOS playlist is being written */
 
   /* the "stats" property: counted by the writer thread since READY ->
    * PAUSED; object lock */
