@@ -55,6 +55,7 @@
 #include "gstarclyhlselements.h"
 #include "mp4writer.h"
 #include "aggqueue.h"
+#include "muxcommon.h"
 #include "arclyh264.h"
 #include "arclyaac.h"
 
@@ -1174,40 +1175,6 @@ reference_sample (GstArclyFmp4Mux * self, guint64 dts, gboolean sync,
   }
 }
 
-/* Video with a DTS and no PTS is written with PTS = DTS (buffer_times):
- * right unless the stream reorders frames, which only its SPS can tell.
- * Says so once per pad. */
-static void
-check_dts_only_video (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad)
-{
-  ArclyH264Sps sps;
-  const guint8 *nal;
-  gsize size;
-  gboolean parsed;
-
-  if (pad->sps->len == 0)
-    return;                     /* again at the next sample */
-  pad->reorder_checked = TRUE;
-  nal = g_bytes_get_data (g_ptr_array_index (pad->sps, 0), &size);
-  parsed = arcly_h264_parse_sps (nal, size, &sps);
-  if (parsed && !arcly_h264_sps_may_reorder (&sps)) {
-    GST_INFO_OBJECT (pad, "decode timestamps only: PTS = DTS (the SPS "
-        "allows no reordering)");
-    return;
-  }
-  GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-      ("Video on pad %s has decode timestamps only, and its frames may be "
-          "reordered: presentation times are written equal to decode times",
-          GST_PAD_NAME (pad)),
-      ("%s; players may show B-frames at slightly wrong times.  Feed the "
-          "muxer presentation timestamps (a container demuxer gives them; "
-          "h264parse on a raw .h264 file does not) or encode without "
-          "B-frames", !parsed ? "the SPS could not be parsed" :
-          sps.bitstream_restriction ? "the SPS's VUI allows frame "
-          "reordering (max_num_reorder_frames > 0)" : "the SPS's profile "
-          "allows B-frames and its VUI does not rule them out"));
-}
-
 /* Takes @buf (owned) from @pad: validates, converts and queues it, and
  * records the cut it causes. */
 static void
@@ -1276,8 +1243,16 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
     sample_buf = gst_buffer_ref (buf);
   }
   if (pad->is_video && !GST_BUFFER_PTS_IS_VALID (buf)
-      && !pad->reorder_checked)
-    check_dts_only_video (self, pad);
+      && !pad->reorder_checked && pad->sps->len > 0) {
+    /* PTS = DTS (buffer_times): checked once against the SPS */
+    gsize size;
+    const guint8 *nal = g_bytes_get_data (g_ptr_array_index (pad->sps, 0),
+        &size);
+
+    pad->reorder_checked = TRUE;
+    arcly_mux_check_dts_only_video (GST_ELEMENT (self), GST_PAD (pad), nal,
+        size);
+  }
 
   /* Fragments start on a keyframe: video before the first one, and audio
    * before it, is dropped. */
@@ -1711,12 +1686,9 @@ make_stats (GstArclyFmp4Mux * self)
     GValue v = G_VALUE_INIT;
 
     g_value_init (&v, GST_TYPE_STRUCTURE);
-    g_value_take_boxed (&v, gst_structure_new ("arcly-fmp4mux-pad-stats",
-            "pad", G_TYPE_STRING, GST_PAD_NAME (pad),
-            "media", G_TYPE_STRING, pad->is_video ? "video" : "audio",
-            "frames-written", G_TYPE_UINT64, pad->frames_written,
-            "bytes-written", G_TYPE_UINT64, pad->bytes_written,
-            "frames-dropped", G_TYPE_UINT64, pad->frames_dropped, NULL));
+    g_value_take_boxed (&v, arcly_mux_pad_stats_new
+        ("arcly-fmp4mux-pad-stats", GST_PAD (pad), pad->is_video,
+            pad->frames_written, pad->bytes_written, pad->frames_dropped));
     gst_value_array_append_and_take_value (&pads, &v);
     frames += pad->frames_written;
     dropped += pad->frames_dropped;

@@ -52,6 +52,7 @@
 #include "gstarclyhlselements.h"
 #include "tswriter.h"
 #include "aggqueue.h"
+#include "muxcommon.h"
 #include "arclyh264.h"
 #include "arclyaac.h"
 
@@ -836,38 +837,20 @@ current_sps (ArclyTsMuxPad * pad, const ArclyTsH264Au * au, gsize * size)
   return a->data + 4;
 }
 
-/* Video with a DTS and no PTS is written with PTS = DTS: right unless the
- * stream reorders frames, which only its SPS can tell.  Says so once. */
+/* Video with a DTS and no PTS is written with PTS = DTS: checked once
+ * against the SPS, as soon as one is known. */
 static void
 check_dts_only_video (ArclyTsMux * self, ArclyTsMuxPad * pad,
     const ArclyTsH264Au * au)
 {
-  ArclyH264Sps sps;
-  const guint8 *nal;
   gsize size = 0;
-  gboolean parsed;
+  const guint8 *nal = current_sps (pad, au, &size);
 
-  nal = current_sps (pad, au, &size);
   if (!nal)
     return;                     /* again at the next unit */
   pad->reorder_checked = TRUE;
-  parsed = arcly_h264_parse_sps (nal, size, &sps);
-  if (parsed && !arcly_h264_sps_may_reorder (&sps)) {
-    GST_INFO_OBJECT (pad, "decode timestamps only: PTS = DTS (the SPS "
-        "allows no reordering)");
-    return;
-  }
-  GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-      ("Video on pad %s has decode timestamps only, and its frames may be "
-          "reordered: presentation times are written equal to decode times",
-          GST_PAD_NAME (pad)),
-      ("%s; players may show B-frames at slightly wrong times.  Feed the "
-          "muxer presentation timestamps (a container demuxer gives them; "
-          "h264parse on a raw .h264 file does not) or encode without "
-          "B-frames", !parsed ? "the SPS could not be parsed" :
-          sps.bitstream_restriction ? "the SPS's VUI allows frame "
-          "reordering (max_num_reorder_frames > 0)" : "the SPS's profile "
-          "allows B-frames and its VUI does not rule them out"));
+  arcly_mux_check_dts_only_video (GST_ELEMENT (self), GST_PAD (pad), nal,
+      size);
 }
 
 static GstFlowReturn
@@ -1451,13 +1434,9 @@ make_stats (ArclyTsMux * self)
     GValue v = G_VALUE_INIT;
 
     g_value_init (&v, GST_TYPE_STRUCTURE);
-    g_value_take_boxed (&v, gst_structure_new ("arcly-tsmux-pad-stats",
-            "pad", G_TYPE_STRING, GST_PAD_NAME (pad),
-            "media", G_TYPE_STRING, pad->kind == STREAM_VIDEO ? "video" :
-            "audio",
-            "frames-written", G_TYPE_UINT64, pad->frames_written,
-            "bytes-written", G_TYPE_UINT64, pad->bytes_written,
-            "frames-dropped", G_TYPE_UINT64, pad->frames_dropped, NULL));
+    g_value_take_boxed (&v, arcly_mux_pad_stats_new ("arcly-tsmux-pad-stats",
+            GST_PAD (pad), pad->kind == STREAM_VIDEO, pad->frames_written,
+            pad->bytes_written, pad->frames_dropped));
     gst_value_array_append_and_take_value (&pads, &v);
     frames += pad->frames_written;
     dropped += pad->frames_dropped;
