@@ -45,6 +45,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (arclyrtspsrc, plugin);
   ret |= GST_ELEMENT_REGISTER (arclyaacdepay, plugin);
   ret |= GST_ELEMENT_REGISTER (arclyh264depay, plugin);
+  ret |= GST_ELEMENT_REGISTER (arclyh265depay, plugin);
   /* ARCLY-ELEMENTS-END */
 
   return ret;
