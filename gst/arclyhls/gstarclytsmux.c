@@ -21,10 +21,12 @@
  * SECTION:element-arclytsmux
  * @title: arclytsmux
  *
- * Multiplexes H.264 video and AAC audio into an MPEG-2 transport stream
- * (ISO/IEC 13818-1), one output buffer per access unit, so that downstream
- * elements can cut the stream on keyframe buffers (those without
- * %GST_BUFFER_FLAG_DELTA_UNIT start with PAT and PMT).
+ * Multiplexes H.264 or H.265 video and AAC audio into an MPEG-2 transport
+ * stream (ISO/IEC 13818-1), one output buffer per access unit, so that
+ * downstream elements can cut the stream on keyframe buffers (those without
+ * %GST_BUFFER_FLAG_DELTA_UNIT start with PAT and PMT).  H.265 is carried as
+ * stream_type 0x24 (§2.17): an AUD first in every PES, VPS/SPS/PPS before
+ * every IRAP picture (IDR, CRA, BLA), the random access indicator on them.
  *
  * ## Example launch line
  * |[
@@ -54,6 +56,7 @@
 #include "aggqueue.h"
 #include "muxcommon.h"
 #include "arclyh264.h"
+#include "arclyh265.h"
 #include "arclyaac.h"
 
 GST_DEBUG_CATEGORY_STATIC (arclytsmux_debug);
@@ -140,10 +143,12 @@ struct _ArclyTsMuxPad
   gboolean configured;          /* accepted caps */
 
   /* video */
+  gboolean h265;                /* video/x-h265 (byte-stream only) */
   gboolean avc;                 /* length-prefixed input */
   guint nal_length_size;
   GByteArray *codec_params;     /* SPS+PPS from codec_data, Annex-B */
-  GByteArray *inband_sps;       /* latest in-band SPS / PPS, Annex-B */
+  GByteArray *inband_vps;       /* latest in-band VPS (H.265) / SPS / PPS, */
+  GByteArray *inband_sps;       /* Annex-B */
   GByteArray *inband_pps;
   GByteArray *inband_params;    /* the two together */
   gboolean seen_keyframe;
@@ -223,7 +228,9 @@ GST_STATIC_PAD_TEMPLATE ("video_%u",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
     GST_STATIC_CAPS ("video/x-h264, stream-format = (string) { byte-stream, "
-        "avc }, alignment = (string) au"));
+        "avc }, alignment = (string) au; "
+        "video/x-h265, stream-format = (string) byte-stream, "
+        "alignment = (string) au"));
 
 static GstStaticPadTemplate audio_template =
 GST_STATIC_PAD_TEMPLATE ("audio_%u",
@@ -236,7 +243,7 @@ static const gchar *const drop_text[DROP_N_REASONS] = {
   "empty buffer",
   "buffer without timestamp",
   "timestamp going backwards",
-  "keyframe without SPS/PPS (no codec_data and none in the stream)",
+  "keyframe without parameter sets (no codec_data and none in the stream)",
   "malformed access unit",
   "buffer before caps",
 };
@@ -249,6 +256,7 @@ arcly_ts_mux_pad_finalize (GObject * object)
   ArclyTsMuxPad *pad = ARCLY_TS_MUX_PAD (object);
 
   g_clear_pointer (&pad->codec_params, g_byte_array_unref);
+  g_clear_pointer (&pad->inband_vps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_sps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_pps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_params, g_byte_array_unref);
@@ -417,8 +425,8 @@ ensure_program (ArclyTsMux * self)
     ArclyTsMuxPad *pad = g_ptr_array_index (pads, i);
 
     arcly_ts_program_add_stream (&self->program, pad->ts.pid,
-        pad->kind == STREAM_VIDEO ? ARCLY_TS_STREAM_TYPE_H264 :
-        ARCLY_TS_STREAM_TYPE_AAC_ADTS);
+        pad->kind == STREAM_AUDIO ? ARCLY_TS_STREAM_TYPE_AAC_ADTS :
+        pad->h265 ? ARCLY_TS_STREAM_TYPE_H265 : ARCLY_TS_STREAM_TYPE_H264);
     if (pad->kind == STREAM_VIDEO && !self->have_video) {
       self->have_video = TRUE;
       self->pcr_pad = pad;
@@ -775,6 +783,11 @@ done:
 /* access_unit_delimiter_rbsp: primary_pic_type 7 (any slice type), then the
  * rbsp stop bit (H.264 §7.3.2.4). */
 static const guint8 aud_nal[] = { 0x00, 0x00, 0x00, 0x01, 0x09, 0xf0 };
+/* H.265 access_unit_delimiter_rbsp (§7.3.2.5): NAL header type 35, layer 0,
+ * TemporalId 0; pic_type 2 (I, P and B slices), then the stop bit. */
+static const guint8 aud_nal_h265[] = { 0x00, 0x00, 0x00, 0x01, 0x46, 0x01,
+  0x50
+};
 static const guint8 start_code[] = { 0x00, 0x00, 0x00, 0x01 };
 
 /* Keeps a copy of an in-band SPS or PPS; TRUE when it changed. */
@@ -798,14 +811,20 @@ update_inband_params (ArclyTsMuxPad * pad, const ArclyTsH264Au * au)
 {
   gboolean changed = FALSE;
 
+  if (au->vps)
+    changed |= store_param_set (&pad->inband_vps, au->vps, au->vps_size);
   if (au->sps)
     changed |= store_param_set (&pad->inband_sps, au->sps, au->sps_size);
   if (au->pps)
     changed |= store_param_set (&pad->inband_pps, au->pps, au->pps_size);
-  if (changed && pad->inband_sps && pad->inband_pps) {
+  if (changed && pad->inband_sps && pad->inband_pps &&
+      (!pad->h265 || pad->inband_vps)) {
     if (!pad->inband_params)
       pad->inband_params = g_byte_array_new ();
     g_byte_array_set_size (pad->inband_params, 0);
+    if (pad->h265)
+      g_byte_array_append (pad->inband_params, pad->inband_vps->data,
+          pad->inband_vps->len);
     g_byte_array_append (pad->inband_params, pad->inband_sps->data,
         pad->inband_sps->len);
     g_byte_array_append (pad->inband_params, pad->inband_pps->data,
@@ -844,8 +863,15 @@ check_dts_only_video (ArclyTsMux * self, ArclyTsMuxPad * pad,
     const ArclyTsH264Au * au)
 {
   gsize size = 0;
-  const guint8 *nal = current_sps (pad, au, &size);
+  const guint8 *nal;
 
+  if (pad->h265) {
+    /* the H.265 SPS parser stops before sps_max_num_reorder_pics: written
+     * with PTS = DTS without a check */
+    pad->reorder_checked = TRUE;
+    return;
+  }
+  nal = current_sps (pad, au, &size);
   if (!nal)
     return;                     /* again at the next unit */
   pad->reorder_checked = TRUE;
@@ -861,7 +887,7 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   GstMapInfo map;
   ArclyTsH264Au au;
   ArclyTsChunk *head;
-  gboolean keyframe, pcr = (pad == self->pcr_pad), ok;
+  gboolean keyframe, has_params, pcr = (pad == self->pcr_pad), ok;
   const GByteArray *params = NULL;
   ArclyTsPesInfo info = { 0 };
   GstBuffer *out;
@@ -876,7 +902,8 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
     ok = arcly_ts_h264_avc_chunks (map.data, map.size, pad->nal_length_size,
         self->chunks, &au);
   } else {
-    ok = arcly_ts_h264_scan_annexb (map.data, map.size, &au);
+    ok = pad->h265 ? arcly_ts_h265_scan_annexb (map.data, map.size, &au) :
+        arcly_ts_h264_scan_annexb (map.data, map.size, &au);
     if (ok) {
       ArclyTsChunk rest = { map.data + au.after_aud, map.size - au.after_aud };
 
@@ -892,14 +919,18 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
 
   update_inband_params (pad, &au);
 
-  keyframe = au.has_idr || (!GST_BUFFER_FLAG_IS_SET (buf,
-          GST_BUFFER_FLAG_DELTA_UNIT) && au.has_sps && au.has_pps);
-  if (keyframe && !(au.has_sps && au.has_pps)) {
+  /* H.265: has_idr is an IRAP picture, and a VPS belongs to the sets */
+  has_params = au.has_sps && au.has_pps && (!pad->h265 || au.has_vps);
+  keyframe = au.has_idr || (!pad->h265 && !GST_BUFFER_FLAG_IS_SET (buf,
+          GST_BUFFER_FLAG_DELTA_UNIT) && has_params);
+  if (keyframe && !has_params) {
     params = pad->inband_params ? pad->inband_params : pad->codec_params;
     if (!params) {
-      pad_drop (self, pad, DROP_NO_PARAMS, "an IDR arrived but neither "
-          "codec_data nor the stream gave SPS and PPS: upstream must send "
-          "them (e.g. h264parse config-interval=-1)");
+      pad_drop (self, pad, DROP_NO_PARAMS, pad->h265 ? "an IRAP picture "
+          "arrived but the stream gave no VPS, SPS and PPS: upstream must "
+          "send them (e.g. h265parse config-interval=-1)" : "an IDR arrived "
+          "but neither codec_data nor the stream gave SPS and PPS: upstream "
+          "must send them (e.g. h264parse config-interval=-1)");
       pad->seen_keyframe = FALSE;
       goto done;
     }
@@ -924,6 +955,9 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   if (au.aud_first) {
     head[0].data = map.data;
     head[0].size = au.after_aud;
+  } else if (pad->h265) {
+    head[0].data = aud_nal_h265;
+    head[0].size = sizeof (aud_nal_h265);
   } else {
     head[0].data = aud_nal;
     head[0].size = sizeof (aud_nal);
@@ -1148,14 +1182,25 @@ set_video_caps (ArclyTsMux * self, ArclyTsMuxPad * pad, GstStructure * s)
   const gchar *format = gst_structure_get_string (s, "stream-format");
   const GValue *v = gst_structure_get_value (s, "codec_data");
   GstBuffer *codec_data = v ? gst_value_get_buffer (v) : NULL;
+  gboolean h265 = gst_structure_has_name (s, "video/x-h265");
 
+  if (h265 != pad->h265) {
+    /* the PMT's stream_type follows the codec */
+    GST_OBJECT_LOCK (self);
+    pad->h265 = h265;
+    self->program_changed = TRUE;
+    GST_OBJECT_UNLOCK (self);
+  }
   pad->avc = g_strcmp0 (format, "avc") == 0;
   g_clear_pointer (&pad->codec_params, g_byte_array_unref);
+  g_clear_pointer (&pad->inband_vps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_sps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_pps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_params, g_byte_array_unref);
 
-  if (codec_data) {
+  /* H.265 comes as byte-stream only (the template): its parameter sets
+   * are in band, a codec_data (hvcC) next to them is not needed */
+  if (codec_data && !h265) {
     GPtrArray *sps = g_ptr_array_new_with_free_func (
         (GDestroyNotify) g_bytes_unref);
     GPtrArray *pps = g_ptr_array_new_with_free_func (
