@@ -21,7 +21,7 @@
  * SECTION:element-arclyfmp4mux
  * @title: arclyfmp4mux
  *
- * Fragmented MP4 / CMAF writer for H.264 and AAC.  The init segment
+ * Fragmented MP4 / CMAF writer for H.264 or H.265 and AAC.  The init segment
  * (ftyp + moov) is pushed first as a HEADER buffer and is also in the src
  * caps as `streamheader`; then every fragment, or every chunk of a fragment
  * when #GstArclyFmp4Mux:chunk-duration is set, is one buffer list: a buffer
@@ -29,6 +29,12 @@
  * buffers' memory, DELTA_UNIT, no timestamps).  A unit whose first buffer
  * starts with a video keyframe (or, audio-only, starts a fragment) has no
  * DELTA_UNIT flag on it, so a downstream segmenter can cut there.
+ *
+ * H.265 (byte-stream) gets an `hvc1` sample entry whose `hvcC` holds the
+ * VPS, SPS and PPS of the stream, taken out of the samples; IRAP pictures
+ * (IDR, CRA, BLA) are the sync samples.  When the parameter sets change in
+ * band, a new init segment follows with an `hev1` entry, and from then on
+ * the samples keep their parameter sets (as `hev1` allows).
  *
  * ## Example launch line
  * |[
@@ -57,6 +63,7 @@
 #include "aggqueue.h"
 #include "muxcommon.h"
 #include "arclyh264.h"
+#include "arclyh265.h"
 #include "arclyaac.h"
 
 GST_DEBUG_CATEGORY_STATIC (arcly_fmp4_mux_debug);
@@ -121,8 +128,12 @@ struct _GstArclyFmp4MuxPad
   GstCaps *caps;
   gboolean configured;
   gboolean byte_stream;
-  GBytes *codec_data;           /* avcC or AudioSpecificConfig */
+  gboolean h265;                /* video/x-h265 (byte-stream) */
+  gboolean hev1;                /* H.265 sets changed in band: hev1, sets
+                                 * kept in the samples from then on */
+  GBytes *codec_data;           /* avcC, hvcC or AudioSpecificConfig */
   GPtrArray *sps, *pps;         /* byte-stream: the sets codec_data holds */
+  GPtrArray *vps;               /* (H.265) */
   guint width, height, par_n, par_d;
   gint fps_n, fps_d;
   guint rate, channels, frame_length;
@@ -174,6 +185,7 @@ gst_arcly_fmp4_mux_pad_finalize (GObject * object)
   g_clear_pointer (&pad->codec_data, g_bytes_unref);
   g_ptr_array_unref (pad->sps);
   g_ptr_array_unref (pad->pps);
+  g_ptr_array_unref (pad->vps);
   G_OBJECT_CLASS (gst_arcly_fmp4_mux_pad_parent_class)->finalize (object);
 }
 
@@ -190,6 +202,7 @@ gst_arcly_fmp4_mux_pad_init (GstArclyFmp4MuxPad * pad)
   g_array_set_clear_func (pad->samples, (GDestroyNotify) sample_clear);
   pad->sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   pad->pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  pad->vps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   pad->par_n = pad->par_d = 1;
 }
 
@@ -253,7 +266,9 @@ GST_STATIC_PAD_TEMPLATE ("video_%u",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
     GST_STATIC_CAPS ("video/x-h264, stream-format = (string) { avc, "
-        "byte-stream }, alignment = (string) au"));
+        "byte-stream }, alignment = (string) au; "
+        "video/x-h265, stream-format = (string) byte-stream, "
+        "alignment = (string) au"));
 
 static GstStaticPadTemplate audio_template =
 GST_STATIC_PAD_TEMPLATE ("audio_%u",
@@ -394,6 +409,43 @@ out:
   return ok;
 }
 
+/* H.265: the hvcC from the sets (hvc1, or hev1 once they changed in
+ * band) and the picture size from the first SPS. */
+static gboolean
+pad_set_h265_config (GstArclyFmp4MuxPad * pad, GPtrArray * vps,
+    GPtrArray * sps, GPtrArray * pps)
+{
+  GBytes *hvcc = arcly_h265_hvcc_build (vps, sps, pps, !pad->hev1);
+  ArclyH265Sps info;
+  gsize size;
+  const guint8 *data;
+
+  if (hvcc == NULL)
+    return FALSE;
+  data = g_bytes_get_data (g_ptr_array_index (sps, 0), &size);
+  if (!arcly_h265_parse_sps (data, size, &info)) {
+    g_bytes_unref (hvcc);
+    return FALSE;
+  }
+  pad->width = info.width;
+  pad->height = info.height;
+  g_clear_pointer (&pad->codec_data, g_bytes_unref);
+  pad->codec_data = hvcc;
+  if (vps != pad->vps) {
+    g_ptr_array_set_size (pad->vps, 0);
+    g_ptr_array_extend (pad->vps, vps, (GCopyFunc) g_bytes_ref, NULL);
+  }
+  if (sps != pad->sps) {
+    g_ptr_array_set_size (pad->sps, 0);
+    g_ptr_array_extend (pad->sps, sps, (GCopyFunc) g_bytes_ref, NULL);
+  }
+  if (pps != pad->pps) {
+    g_ptr_array_set_size (pad->pps, 0);
+    g_ptr_array_extend (pad->pps, pps, (GCopyFunc) g_bytes_ref, NULL);
+  }
+  return TRUE;
+}
+
 static gboolean
 pad_set_video_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
     GstCaps * caps)
@@ -402,8 +454,20 @@ pad_set_video_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
   const gchar *format = gst_structure_get_string (s, "stream-format");
   const GValue *cd = gst_structure_get_value (s, "codec_data");
   gint w = 0, h = 0, n, d;
+  gboolean h265 = gst_structure_has_name (s, "video/x-h265");
 
-  pad->byte_stream = g_strcmp0 (format, "byte-stream") == 0;
+  if (h265 != pad->h265) {
+    /* another codec: nothing of the old configuration applies */
+    pad->h265 = h265;
+    pad->hev1 = FALSE;
+    pad->configured = FALSE;
+    g_clear_pointer (&pad->codec_data, g_bytes_unref);
+    g_ptr_array_set_size (pad->vps, 0);
+    g_ptr_array_set_size (pad->sps, 0);
+    g_ptr_array_set_size (pad->pps, 0);
+  }
+  /* H.265 comes as byte-stream only (the template) */
+  pad->byte_stream = h265 || g_strcmp0 (format, "byte-stream") == 0;
   pad->timescale = ARCLY_MP4_VIDEO_TIMESCALE;
   pad->width = pad->height = 0;
   pad->par_n = pad->par_d = 1;
@@ -558,13 +622,74 @@ pad_set_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
 
 typedef struct
 {
-  GPtrArray *sps, *pps;
+  gboolean h265;
+  gboolean keep_params;         /* hev1: parameter sets stay in the sample */
+  GPtrArray *sps, *pps, *vps;
   gsize out_size;
   guint8 *out;
   gsize pos;
-  gboolean idr;
+  gboolean idr;                 /* H.265: an IRAP picture */
   guint n_nals;
 } NalScan;
+
+typedef enum
+{
+  NAL_PICTURE,                  /* anything written to the sample */
+  NAL_VPS,
+  NAL_SPS,
+  NAL_PPS,
+  NAL_DROP,                     /* AUD, or a unit too short for its header */
+} NalKind;
+
+/* H.265 NAL units (ITU-T H.265 Table 7-1) as the sample writer sees them. */
+static NalKind
+h265_nal_kind (const guint8 * nal, gsize size, gboolean * irap)
+{
+  guint type;
+
+  if (size < 2)
+    return NAL_DROP;
+  type = ARCLY_H265_NAL_TYPE (nal[0]);
+  switch (type) {
+    case ARCLY_H265_NAL_VPS:
+      return NAL_VPS;
+    case ARCLY_H265_NAL_SPS:
+      return NAL_SPS;
+    case ARCLY_H265_NAL_PPS:
+      return NAL_PPS;
+    case ARCLY_H265_NAL_AUD:
+      return NAL_DROP;
+    default:
+      if (ARCLY_H265_IS_IRAP (type))
+        *irap = TRUE;
+      return NAL_PICTURE;
+  }
+}
+
+static gboolean
+scan_h265_nal (NalScan * ctx, const guint8 * nal, gsize size)
+{
+  switch (h265_nal_kind (nal, size, &ctx->idr)) {
+    case NAL_VPS:
+      g_ptr_array_add (ctx->vps, g_bytes_new (nal, size));
+      break;
+    case NAL_SPS:
+      g_ptr_array_add (ctx->sps, g_bytes_new (nal, size));
+      break;
+    case NAL_PPS:
+      g_ptr_array_add (ctx->pps, g_bytes_new (nal, size));
+      break;
+    case NAL_DROP:
+      return TRUE;
+    case NAL_PICTURE:
+      ctx->n_nals++;
+      ctx->out_size += 4 + size;
+      return TRUE;
+  }
+  if (ctx->keep_params)
+    ctx->out_size += 4 + size;
+  return TRUE;
+}
 
 static gboolean
 scan_nal (const guint8 * nal, gsize size, gpointer user_data)
@@ -574,6 +699,8 @@ scan_nal (const guint8 * nal, gsize size, gpointer user_data)
 
   if (size == 0)
     return TRUE;
+  if (ctx->h265)
+    return scan_h265_nal (ctx, nal, size);
   type = ARCLY_H264_NAL_TYPE (nal[0]);
   switch (type) {
     case ARCLY_H264_NAL_SPS:
@@ -604,10 +731,18 @@ write_nal (const guint8 * nal, gsize size, gpointer user_data)
 
   if (size == 0)
     return TRUE;
-  type = ARCLY_H264_NAL_TYPE (nal[0]);
-  if (type == ARCLY_H264_NAL_SPS || type == ARCLY_H264_NAL_PPS ||
-      type == ARCLY_H264_NAL_AUD)
-    return TRUE;
+  if (ctx->h265) {
+    gboolean irap;
+    NalKind kind = h265_nal_kind (nal, size, &irap);
+
+    if (kind == NAL_DROP || (kind != NAL_PICTURE && !ctx->keep_params))
+      return TRUE;
+  } else {
+    type = ARCLY_H264_NAL_TYPE (nal[0]);
+    if (type == ARCLY_H264_NAL_SPS || type == ARCLY_H264_NAL_PPS ||
+        type == ARCLY_H264_NAL_AUD)
+      return TRUE;
+  }
   if (size > G_MAXUINT32 || ctx->pos + 4 + size > ctx->out_size)
     return FALSE;
   /* byte by byte: the position is not 4-byte aligned */
@@ -633,9 +768,40 @@ same_sets (GPtrArray * a, GPtrArray * b)
   return TRUE;
 }
 
-/* Converts an Annex-B access unit; updates the avcC from in-band SPS/PPS.
- * Returns NULL (buffer to drop) when it holds no picture or no
- * configuration is known yet. */
+/* H.265: in-band VPS/SPS/PPS that differ from the ones in the hvcC make
+ * a new one (the sets missing from the AU are the previous ones).  The
+ * first configuration is an hvc1; a change makes the track hev1. */
+static void
+update_h265_config (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
+    NalScan * ctx)
+{
+  GPtrArray *vps = ctx->vps->len > 0 ? ctx->vps : pad->vps;
+  GPtrArray *sps = ctx->sps->len > 0 ? ctx->sps : pad->sps;
+  GPtrArray *pps = ctx->pps->len > 0 ? ctx->pps : pad->pps;
+  gboolean was_hev1 = pad->hev1;
+
+  if (vps->len == 0 || sps->len == 0 || pps->len == 0 ||
+      (same_sets (vps, pad->vps) && same_sets (sps, pad->sps) &&
+          same_sets (pps, pad->pps)))
+    return;
+  freeze_old_config (self, pad);
+  if (pad->configured)
+    pad->hev1 = TRUE;
+  if (pad_set_h265_config (pad, vps, sps, pps)) {
+    GST_INFO_OBJECT (pad, "H.265 configuration (%s) from in-band "
+        "VPS/SPS/PPS", pad->hev1 ? "hev1" : "hvc1");
+    if (pad->configured && pad->in_init)
+      pad->reconfigure = TRUE;
+    pad->configured = TRUE;
+  } else {
+    pad->hev1 = was_hev1;
+    GST_WARNING_OBJECT (pad, "in-band VPS/SPS/PPS unusable, ignored");
+  }
+}
+
+/* Converts an Annex-B access unit; updates the avcC (hvcC) from in-band
+ * parameter sets.  Returns NULL (buffer to drop) when it holds no picture
+ * or no configuration is known yet. */
 static GstBuffer *
 convert_byte_stream (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
     GstBuffer * in, gboolean * sync)
@@ -646,11 +812,30 @@ convert_byte_stream (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
 
   if (!gst_buffer_map (in, &map, GST_MAP_READ))
     return NULL;
+  ctx.h265 = pad->h265;
+  ctx.keep_params = pad->h265 && pad->hev1;
   ctx.sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   ctx.pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  ctx.vps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   arcly_h264_foreach_annexb_nal (map.data, map.size, FALSE, scan_nal, &ctx);
 
-  if (ctx.sps->len > 0 || ctx.pps->len > 0) {
+  if (pad->h265) {
+    gboolean was_hev1 = pad->hev1;
+
+    update_h265_config (self, pad, &ctx);
+    if (pad->hev1 && !was_hev1) {
+      /* the sets counted out of this sample now stay in it: count again */
+      ctx.out_size = 0;
+      ctx.n_nals = 0;
+      ctx.idr = FALSE;
+      g_ptr_array_set_size (ctx.vps, 0);
+      g_ptr_array_set_size (ctx.sps, 0);
+      g_ptr_array_set_size (ctx.pps, 0);
+      ctx.keep_params = TRUE;
+      arcly_h264_foreach_annexb_nal (map.data, map.size, FALSE, scan_nal,
+          &ctx);
+    }
+  } else if (ctx.sps->len > 0 || ctx.pps->len > 0) {
     GPtrArray *sps = ctx.sps->len > 0 ? ctx.sps : pad->sps;
     GPtrArray *pps = ctx.pps->len > 0 ? ctx.pps : pad->pps;
 
@@ -673,7 +858,8 @@ convert_byte_stream (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
   }
 
   if (!pad->configured) {
-    drop_warning (pad, "H.264 byte-stream without SPS/PPS yet");
+    drop_warning (pad, pad->h265 ? "H.265 byte-stream without VPS/SPS/PPS "
+        "yet" : "H.264 byte-stream without SPS/PPS yet");
   } else if (ctx.n_nals == 0) {
     drop_warning (pad, "access unit without picture data");
   } else {
@@ -693,6 +879,7 @@ convert_byte_stream (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
   gst_buffer_unmap (in, &map);
   g_ptr_array_unref (ctx.sps);
   g_ptr_array_unref (ctx.pps);
+  g_ptr_array_unref (ctx.vps);
   return out;
 }
 
@@ -719,6 +906,8 @@ build_init (GstArclyFmp4Mux * self, GList * pads)
     t.timescale = p->timescale;
     if (p->is_video) {
       t.type = ARCLY_MP4_TRACK_VIDEO;
+      t.entry = !p->h265 ? ARCLY_MP4_VIDEO_AVC1 : p->hev1 ?
+          ARCLY_MP4_VIDEO_HEV1 : ARCLY_MP4_VIDEO_HVC1;
       t.width = p->width;
       t.height = p->height;
       t.par_n = p->par_n;
@@ -1243,6 +1432,10 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
     sample_buf = gst_buffer_ref (buf);
   }
   if (pad->is_video && !GST_BUFFER_PTS_IS_VALID (buf)
+      && !pad->reorder_checked && pad->h265) {
+    /* the H.265 SPS parser stops before sps_max_num_reorder_pics */
+    pad->reorder_checked = TRUE;
+  } else if (pad->is_video && !GST_BUFFER_PTS_IS_VALID (buf)
       && !pad->reorder_checked && pad->sps->len > 0) {
     /* PTS = DTS (buffer_times): checked once against the SPS */
     gsize size;

@@ -278,6 +278,381 @@ GST_START_TEST (test_tsmux_h265)
 
 GST_END_TEST;
 
+/* ============================================================ fMP4 ==== */
+
+static guint32
+be32 (const guint8 * p)
+{
+  return ((guint32) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+
+/* The box @type among the children in [@p, @end), or NULL. */
+static const guint8 *
+find_box (const guint8 * p, const guint8 * end, const gchar * type,
+    gsize * size)
+{
+  while (end - p >= 8) {
+    gsize s = be32 (p);
+
+    fail_unless (s >= 8 && s <= (gsize) (end - p), "box size");
+    if (memcmp (p + 4, type, 4) == 0) {
+      *size = s;
+      return p;
+    }
+    p += s;
+  }
+  return NULL;
+}
+
+/* Walks down a path of boxes ("moov/trak/mdia/...") from [@p, @end). */
+static const guint8 *
+find_path (const guint8 * p, const guint8 * end, const gchar * path,
+    gsize * size)
+{
+  gchar **names = g_strsplit (path, "/", -1);
+  guint i;
+
+  for (i = 0; names[i] != NULL && p != NULL; i++) {
+    p = find_box (p, end, names[i], size);
+    if (p != NULL && names[i + 1] != NULL) {
+      end = p + *size;
+      p += 8;
+    }
+  }
+  g_strfreev (names);
+  return p;
+}
+
+typedef struct
+{
+  gchar entry[5];               /* hvc1 / hev1 */
+  guint completeness;           /* array_completeness of all three arrays */
+  guint8 header[23];            /* the hvcC up to numOfArrays */
+  GPtrArray *sets;              /* GBytes: VPS, SPS, PPS as in the hvcC */
+} HvcC;
+
+/* The sample entry and hvcC of the (single) video track of a moov. */
+static void
+read_hvcc (const guint8 * moov, gsize moov_size, HvcC * h)
+{
+  gsize size;
+  const guint8 *stsd = find_path (moov + 8, moov + moov_size,
+      "trak/mdia/minf/stbl/stsd", &size);
+  const guint8 *entry, *hvcc, *p;
+  guint n_arrays, i;
+
+  fail_unless (stsd != NULL, "no stsd");
+  entry = stsd + 16;            /* full box header + entry_count */
+  memcpy (h->entry, entry + 4, 4);
+  h->entry[4] = '\0';
+  /* VisualSampleEntry: 8 + 78 bytes before its child boxes */
+  hvcc = find_box (entry + 86, entry + be32 (entry), "hvcC", &size);
+  fail_unless (hvcc != NULL, "no hvcC in %s", h->entry);
+  fail_unless (size >= 8 + 23);
+  memcpy (h->header, hvcc + 8, 23);
+  fail_unless_equals_int (h->header[0], 1);
+  h->sets = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  n_arrays = h->header[22];
+  fail_unless_equals_int (n_arrays, 3);
+  p = hvcc + 8 + 23;
+  h->completeness = 2;
+  for (i = 0; i < n_arrays; i++) {
+    guint n = (p[1] << 8) | p[2], j, c = p[0] >> 7;
+
+    fail_unless_equals_int (p[0] & 0x3f, 32 + i);
+    fail_unless (h->completeness == 2 || h->completeness == c);
+    h->completeness = c;
+    fail_unless (n >= 1);
+    p += 3;
+    for (j = 0; j < n; j++) {
+      guint len = (p[0] << 8) | p[1];
+
+      fail_unless (p + 2 + len <= hvcc + size);
+      g_ptr_array_add (h->sets, g_bytes_new (p + 2, len));
+      p += 2 + len;
+    }
+  }
+  fail_unless (p == hvcc + size, "hvcC length");
+}
+
+typedef struct
+{
+  guint samples;
+  guint sync;
+  guint sync_not_irap;          /* errors: a sync sample that is no IRAP */
+  guint irap_not_sync;          /* and an IRAP not marked sync */
+  guint with_params;            /* samples carrying VPS/SPS/PPS */
+  guint with_aud;
+} Samples;
+
+/* The H.265 NAL units of a length-prefixed sample. */
+static void
+check_sample (const guint8 * d, gsize size, gboolean sync, Samples * st)
+{
+  gsize off = 0;
+  gboolean irap = FALSE, vcl = FALSE, params = FALSE, aud = FALSE;
+
+  while (off < size) {
+    guint32 len;
+    guint t;
+
+    fail_unless (size - off >= 6, "NAL length past the sample");
+    len = be32 (d + off);
+    fail_unless (len >= 2 && len <= size - off - 4, "NAL length");
+    t = H265_NAL_TYPE (d[off + 4]);
+    if (t < 32 && !vcl) {
+      vcl = TRUE;
+      irap = H265_IS_IRAP (t);
+    }
+    params |= t >= 32 && t <= 34;
+    aud |= t == 35;
+    off += 4 + len;
+  }
+  fail_unless (vcl, "sample without a picture");
+  st->samples++;
+  st->sync += sync;
+  st->sync_not_irap += sync && !irap;
+  st->irap_not_sync += irap && !sync;
+  st->with_params += params;
+  st->with_aud += aud;
+}
+
+/* Every moof of the file in [@p, @end): its samples (one track) checked
+ * against their flags. */
+static void
+check_fragments (const guint8 * p, const guint8 * end, Samples * st)
+{
+  while (end - p >= 8) {
+    gsize size = be32 (p), tsize;
+
+    fail_unless (size >= 8 && size <= (gsize) (end - p));
+    if (memcmp (p + 4, "moof", 4) == 0) {
+      const guint8 *trun = find_path (p + 8, p + size, "traf/trun", &tsize);
+      guint32 flags, n, i, off;
+      const guint8 *q, *data;
+
+      fail_unless (trun != NULL);
+      flags = be32 (trun + 8) & 0xffffff;
+      n = be32 (trun + 12);
+      fail_unless (flags & 0x1, "data offset");
+      fail_unless (!(flags & 0x4), "first-sample-flags not expected");
+      data = p + be32 (trun + 16);
+      q = trun + 20;
+      off = 0;
+      for (i = 0; i < n; i++) {
+        guint32 ssize = 0, sflags = 0;
+
+        if (flags & 0x100)
+          q += 4;
+        if (flags & 0x200) {
+          ssize = be32 (q);
+          q += 4;
+        }
+        if (flags & 0x400) {
+          sflags = be32 (q);
+          q += 4;
+        }
+        if (flags & 0x800)
+          q += 4;
+        fail_unless (data + off + ssize <= end);
+        check_sample (data + off, ssize, !(sflags & 0x00010000), st);
+        off += ssize;
+      }
+    }
+    p += size;
+  }
+}
+
+/* ffmpeg's own hvcC for the same stream (`ffmpeg -c copy -tag:v hvc1`),
+ * to compare the record header with ours. */
+static void
+reference_hvcc (const gchar * raw, HvcC * h)
+{
+  gchar *mp4 = g_strconcat (raw, ".ref.mp4", NULL);
+  const gchar *argv[] = { "timeout", "60", "ffmpeg", "-nostdin", "-v",
+    "error", "-y", "-i", raw, "-c", "copy", "-tag:v", "hvc1", mp4, NULL
+  };
+  gint status = -1;
+  gchar *data;
+  gsize size, moov_size;
+  const guint8 *moov;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+          G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL), "ffmpeg remux");
+  data = read_file (mp4, &size);
+  moov = find_box ((const guint8 *) data, (const guint8 *) data + size,
+      "moov", &moov_size);
+  fail_unless (moov != NULL);
+  read_hvcc (moov, moov_size, h);
+  g_free (data);
+  g_free (mp4);
+}
+
+GST_START_TEST (test_fmp4mux_h265)
+{
+  gchar *src = h265_source (N_FRAMES);
+  gchar *out = path_in_tmp ("h265.mp4");
+  gchar *raw = path_in_tmp ("h265-fmp4.h265");
+  /* async=false: a fragment needs a second of input before the muxer
+   * outputs anything, more than a queue holds while the other branch's
+   * sink waits in preroll */
+  gchar *desc = g_strdup_printf ("%s ! tee name=t ! queue ! arclyfmp4mux "
+      "fragment-duration=1000000000 ! filesink async=false location=%s "
+      "t. ! queue ! filesink async=false location=%s", src, out, raw);
+  gchar *data;
+  gsize size, moov_size;
+  const guint8 *moov;
+  HvcC ours = { {0}, }, ref = { {0}, };
+  Samples st = { 0, };
+  guint i;
+
+  run_pipeline (desc, NULL);
+  data = read_file (out, &size);
+  moov = find_box ((const guint8 *) data, (const guint8 *) data + size,
+      "moov", &moov_size);
+  fail_unless (moov != NULL);
+  read_hvcc (moov, moov_size, &ours);
+  fail_unless_equals_string (ours.entry, "hvc1");
+  fail_unless_equals_int (ours.completeness, 1);
+  reference_hvcc (raw, &ref);
+  fail_unless (memcmp (ours.header, ref.header, 23) == 0,
+      "hvcC header differs from ffmpeg's");
+  fail_unless_equals_int (ours.sets->len, ref.sets->len);
+  for (i = 0; i < ours.sets->len; i++) {
+    gsize n1, n2;
+    const guint8 *a = g_bytes_get_data (g_ptr_array_index (ours.sets, i),
+        &n1);
+    const guint8 *b = g_bytes_get_data (g_ptr_array_index (ref.sets, i),
+        &n2);
+
+    /* ffmpeg keeps the zero_byte of a following 4-byte start code at the
+     * end of a set; a NAL unit itself never ends in 0x00 */
+    while (n2 > 0 && b[n2 - 1] == 0)
+      n2--;
+    fail_unless (n1 == n2 && memcmp (a, b, n1) == 0, "set %u differs", i);
+  }
+
+  /* IRAPs and only they are sync samples; the sets live in the hvcC */
+  check_fragments (moov + moov_size, (const guint8 *) data + size, &st);
+  fail_unless_equals_int (st.samples, N_FRAMES);
+  fail_unless_equals_int (st.sync, N_FRAMES / GOP);
+  fail_unless_equals_int (st.sync_not_irap, 0);
+  fail_unless_equals_int (st.irap_not_sync, 0);
+  fail_unless_equals_int (st.with_params, 0);
+  fail_unless_equals_int (st.with_aud, 0);
+
+  fail_unless_equals_int (arcly_check_count_frames (out, "v:0"), N_FRAMES);
+  check_ffmpeg_decodes (out);
+  check_gst_decodes (out, "qtdemux", N_FRAMES);
+  g_ptr_array_unref (ours.sets);
+  g_ptr_array_unref (ref.sets);
+  g_free (data);
+  g_free (desc);
+  g_free (raw);
+  g_free (out);
+  g_free (src);
+}
+
+GST_END_TEST;
+
+/* Two encodes with different settings back to back in one raw file: the
+ * PPS changes in band at the second one's first IRAP. */
+static gchar *
+make_changing_stream (void)
+{
+  gchar *raw1 = path_in_tmp ("part1.h265"), *raw2 = path_in_tmp ("part2.h265");
+  gchar *cat = path_in_tmp ("changing.h265");
+  gchar *d1, *d2, *both;
+  gsize s1, s2;
+  guint i;
+
+  for (i = 0; i < 2; i++) {
+    /* no B-frames: h265parse gives a raw file DTS only, written PTS = DTS */
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u pattern=%s "
+        "! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
+        "x265enc speed-preset=%s option-string=keyint=%u:min-keyint=%u:"
+        "scenecut=0:bframes=0%s ! filesink location=%s", GOP,
+        i ? "ball" : "smpte", i ? "fast" : "ultrafast", GOP / 2, GOP / 2,
+        i ? ":qp=40" : "", i ? raw2 : raw1);
+
+    run_pipeline (desc, NULL);
+    g_free (desc);
+  }
+  d1 = read_file (raw1, &s1);
+  d2 = read_file (raw2, &s2);
+  both = g_malloc (s1 + s2);
+  memcpy (both, d1, s1);
+  memcpy (both + s1, d2, s2);
+  fail_unless (g_file_set_contents (cat, both, s1 + s2, NULL));
+  g_free (both);
+  g_free (d1);
+  g_free (d2);
+  g_free (raw1);
+  g_free (raw2);
+  return cat;
+}
+
+GST_START_TEST (test_fmp4mux_h265_sets_change)
+{
+  gchar *raw = make_changing_stream ();
+  gchar *out = path_in_tmp ("changing.mp4");
+  gchar *half2 = path_in_tmp ("changing-2.mp4");
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! h265parse ! "
+      "arclyfmp4mux fragment-duration=500000000 ! filesink location=%s",
+      raw, out);
+  gchar *data;
+  gsize size, moov_size, moov2_size, ftyp_size;
+  const guint8 *moov, *moov2, *ftyp2, *end;
+  HvcC hvcc1 = { {0}, }, hvcc2 = { {0}, };
+  Samples st1 = { 0, }, st2 = { 0, };
+
+  run_pipeline (desc, NULL);
+  data = read_file (out, &size);
+  end = (const guint8 *) data + size;
+  moov = find_box ((const guint8 *) data, end, "moov", &moov_size);
+  fail_unless (moov != NULL);
+  /* the half2 init segment: ftyp + moov again */
+  ftyp2 = find_box (moov + moov_size, end, "ftyp", &ftyp_size);
+  fail_unless (ftyp2 != NULL, "no half2 init segment after the change");
+  moov2 = find_box (ftyp2, end, "moov", &moov2_size);
+  fail_unless (moov2 == ftyp2 + ftyp_size);
+  read_hvcc (moov, moov_size, &hvcc1);
+  read_hvcc (moov2, moov2_size, &hvcc2);
+  fail_unless_equals_string (hvcc1.entry, "hvc1");
+  fail_unless_equals_int (hvcc1.completeness, 1);
+  fail_unless_equals_string (hvcc2.entry, "hev1");
+  fail_unless_equals_int (hvcc2.completeness, 0);
+  fail_if (g_bytes_equal (g_ptr_array_index (hvcc1.sets, 2),
+          g_ptr_array_index (hvcc2.sets, 2)), "the PPS did not change");
+
+  /* hvc1: sets only in the hvcC; hev1: in band on every IRAP too */
+  check_fragments (moov + moov_size, ftyp2, &st1);
+  check_fragments (moov2 + moov2_size, end, &st2);
+  fail_unless_equals_int (st1.samples, GOP);
+  fail_unless_equals_int (st1.with_params, 0);
+  fail_unless_equals_int (st2.samples, GOP);
+  fail_unless_equals_int (st2.sync, 2);
+  fail_unless_equals_int (st2.with_params, 1);
+  fail_unless_equals_int (st2.sync_not_irap + st1.sync_not_irap, 0);
+
+  /* each half, from its init segment on, decodes on its own */
+  fail_unless (g_file_set_contents (half2, (const gchar *) ftyp2,
+          end - ftyp2, NULL));
+  g_ptr_array_unref (hvcc1.sets);
+  g_ptr_array_unref (hvcc2.sets);
+  g_free (data);
+  check_ffmpeg_decodes (half2);
+  fail_unless_equals_int (arcly_check_count_frames (half2, "v:0"), GOP);
+  check_gst_decodes (half2, "qtdemux", GOP);
+  g_free (desc);
+  g_free (half2);
+  g_free (raw);
+  g_free (out);
+}
+
+GST_END_TEST;
+
 static Suite *
 h265_mux_suite (void)
 {
@@ -288,6 +663,8 @@ h265_mux_suite (void)
   tcase_add_checked_fixture (tc, setup_dir, cleanup_dir);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_tsmux_h265);
+  tcase_add_test (tc, test_fmp4mux_h265);
+  tcase_add_test (tc, test_fmp4mux_h265_sets_change);
   return s;
 }
 
