@@ -7,9 +7,11 @@
  * SECTION:element-arclyhlssink
  * @title: arclyhlssink
  *
- * HTTP Live Streaming sink: H.264 and/or AAC in, a folder of MPEG-TS or
- * fragmented-MP4 (CMAF) segments and an RFC 8216 media playlist out, with
- * Low-Latency HLS partial segments (8216bis) when `part-duration` is set.
+ * HTTP Live Streaming sink: H.264 or H.265 and/or AAC in, a folder of
+ * MPEG-TS or fragmented-MP4 (CMAF) segments and an RFC 8216 media playlist
+ * out, with Low-Latency HLS partial segments (8216bis) when `part-duration`
+ * is set, and optionally a multivariant playlist naming it with its CODECS
+ * (`multivariant-playlist-location`, hlsvariant.c).
  *
  * A bin: the request pads `video` and `audio` are ghost pads of an internal
  * arclytsmux or arclyfmp4mux (chosen by `segment-format` when the first pad
@@ -70,6 +72,7 @@ GST_DEBUG_CATEGORY (arcly_hls_sink_dataflow);
 #define DEFAULT_PROP_PROGRAM_DATE_TIME TRUE
 #define DEFAULT_PROP_BLOCKING_RELOAD FALSE
 #define DEFAULT_PROP_SYNC_MODE ARCLY_HLS_SYNC_SEGMENTS
+#define DEFAULT_PROP_MULTIVARIANT_PLAYLIST_LOCATION NULL
 
 #define MAX_TARGET_DURATION 3600
 #define MAX_PART_DURATION_MS 10000
@@ -90,6 +93,7 @@ enum {
   PROP_BLOCKING_RELOAD,
   PROP_STATS,
   PROP_SYNC_MODE,
+  PROP_MULTIVARIANT_PLAYLIST_LOCATION,
 };
 
 static void configure_muxer (GstArclyHlsSink * self);
@@ -103,7 +107,9 @@ GST_ELEMENT_REGISTER_DEFINE (arclyhlssink, "arclyhlssink", GST_RANK_NONE,
 static GstStaticPadTemplate video_template =
 GST_STATIC_PAD_TEMPLATE ("video", GST_PAD_SINK, GST_PAD_REQUEST,
     GST_STATIC_CAPS ("video/x-h264, stream-format = (string) { byte-stream, "
-        "avc }, alignment = (string) au"));
+        "avc }, alignment = (string) au; "
+        "video/x-h265, stream-format = (string) byte-stream, "
+        "alignment = (string) au"));
 
 static GstStaticPadTemplate audio_template =
 GST_STATIC_PAD_TEMPLATE ("audio", GST_PAD_SINK, GST_PAD_REQUEST,
@@ -198,6 +204,7 @@ start_streaming (GstArclyHlsSink * self)
   self->cfg.format = self->mux_format;
   self->audio_only = self->video_pad == NULL && self->audio_pad != NULL;
   configure_muxer (self);
+  arcly_hls_variant_start (self);
   g_mutex_unlock (&self->lock);
   GST_OBJECT_LOCK (self);
   memset (&self->stats, 0, sizeof (self->stats));
@@ -357,6 +364,7 @@ gst_arcly_hls_sink_request_new_pad (GstElement * element,
   gst_object_unref (muxpad);
   gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, sink_pad_probe, self, NULL);
+  arcly_hls_variant_watch_pad (self, ghost, video);
   if (video)
     self->video_pad = ghost;
   else
@@ -495,6 +503,10 @@ gst_arcly_hls_sink_set_property (GObject * object, guint prop_id,
     case PROP_SYNC_MODE:
       self->prop.sync_mode = g_value_get_enum (value);
       break;
+    case PROP_MULTIVARIANT_PLAYLIST_LOCATION:
+      g_free (self->variant.location);
+      self->variant.location = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -615,6 +627,9 @@ gst_arcly_hls_sink_get_property (GObject * object, guint prop_id,
     case PROP_SYNC_MODE:
       g_value_set_enum (value, self->prop.sync_mode);
       break;
+    case PROP_MULTIVARIANT_PLAYLIST_LOCATION:
+      g_value_set_string (value, self->variant.location);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -630,9 +645,23 @@ gst_arcly_hls_sink_finalize (GObject * object)
   arcly_hls_writer_reset (self);
   settings_clear (&self->prop);
   settings_clear (&self->cfg);
+  arcly_hls_variant_clear (&self->variant);
   g_ptr_array_unref (self->unit_bufs);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (gst_arcly_hls_sink_parent_class)->finalize (object);
+}
+
+/* The writer posts a message per segment: the multivariant playlist
+ * follows it (same thread). */
+static gboolean
+gst_arcly_hls_sink_post_message (GstElement * element, GstMessage * msg)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+      GST_MESSAGE_SRC (msg) == GST_OBJECT_CAST (element))
+    arcly_hls_variant_on_message (GST_ARCLY_HLS_SINK (element),
+        gst_message_get_structure (msg));
+  return GST_ELEMENT_CLASS (gst_arcly_hls_sink_parent_class)->post_message
+      (element, msg);
 }
 
 static void
@@ -729,17 +758,26 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
           "(segments, init segments and the final playlist; not parts and "
           "live playlist rewrites) or all", GST_TYPE_ARCLY_HLS_SYNC_MODE,
           DEFAULT_PROP_SYNC_MODE, rw));
+  g_object_class_install_property (gobject_class,
+      PROP_MULTIVARIANT_PLAYLIST_LOCATION,
+      g_param_spec_string ("multivariant-playlist-location",
+          "Multivariant playlist location",
+          "Also write a multivariant (master) playlist here, naming the "
+          "media playlist with its CODECS, RESOLUTION and peak BANDWIDTH; "
+          "best in the media playlist's folder.  NULL: none",
+          DEFAULT_PROP_MULTIVARIANT_PLAYLIST_LOCATION, rw));
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_set_static_metadata (element_class,
       "HLS sink (TS / CMAF, Low-Latency)", "Sink/Muxer",
       "Writes HTTP Live Streaming segments, parts and playlists from H.264 "
-      "and AAC", "gst-arcly developers");
+      "or H.265 and AAC", "gst-arcly developers");
 
   element_class->request_new_pad = gst_arcly_hls_sink_request_new_pad;
   element_class->release_pad = gst_arcly_hls_sink_release_pad;
   element_class->change_state = gst_arcly_hls_sink_change_state;
+  element_class->post_message = gst_arcly_hls_sink_post_message;
 
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_HLS_SEGMENT_FORMAT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_HLS_PLAYLIST_TYPE, 0);

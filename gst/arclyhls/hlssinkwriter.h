@@ -15,6 +15,7 @@
 
 #include "hlsfile.h"
 #include "playlist.h"
+#include "hlsvariant.h"
 
 G_BEGIN_DECLS
 
@@ -152,6 +153,9 @@ struct _GstArclyHlsSink {
   /* the "stats" property: counted by the writer thread since READY ->
    * PAUSED; object lock */
   HlsSinkStats stats;
+
+  /* the multivariant playlist (hlsvariant.h: its own locking notes) */
+  ArclyHlsVariant variant;
 };
 
 /* The internal sink that receives the muxer's output (writer thread). */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "tswriter.h"
+#include "hlscodecs.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
 
@@ -34,6 +35,21 @@ check_inside (const ArclyTsH264Au * au, const guint8 * data, gsize size)
   if (au->has_sps != (au->sps != NULL) || au->has_pps != (au->pps != NULL)
       || au->has_vps != (au->vps != NULL))
     abort ();
+}
+
+static void
+check_codecs (gchar * c)
+{
+  const gchar *p;
+
+  if (c == NULL)
+    return;
+  if (strlen (c) > 40)
+    abort ();
+  for (p = c; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.')
+      abort ();
+  g_free (c);
 }
 
 int
@@ -57,6 +73,12 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     if ((au.sps && au.sps_size < 2) || (au.pps && au.pps_size < 2))
       abort ();                 /* H.265 sets come with their 2-byte header */
   }
+
+  check_codecs (arcly_hls_codecs_from_annexb (data, size, FALSE));
+  check_codecs (arcly_hls_codecs_from_annexb (data, size, TRUE));
+  check_codecs (arcly_hls_codecs_from_avcc (data, size));
+  check_codecs (arcly_hls_codecs_from_asc (data, size));
+  check_codecs (arcly_hls_codecs_from_adts (data, size));
 
   for (i = 0; i < G_N_ELEMENTS (sizes); i++) {
     g_byte_array_set_size (out, 3);

@@ -6,7 +6,8 @@
  * (arcly_h265_hvcc_build, byte for byte against ffmpeg's for the same
  * stream), the RFC 6381 CODECS string (arcly_h265_codecs_string, against
  * the examples of ISO/IEC 14496-15 Annex E and Apple's HLS authoring spec)
- * and the hvc1 / hev1 sample entries of the MP4 box writer.
+ * the hvc1 / hev1 sample entries of the MP4 box writer, and the CODECS
+ * values and multivariant playlist of arclyhlssink (hlscodecs.c).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -18,6 +19,7 @@
 
 #include "arclyh265.h"
 #include "mp4writer.h"
+#include "hlscodecs.h"
 
 /* The parameter sets of `videotestsrc ! video/x-raw,format=I420,width=320,
  * height=240,framerate=30/1 ! x265enc speed-preset=ultrafast` (Main,
@@ -272,6 +274,74 @@ GST_START_TEST (test_mp4_hevc_entries)
 
 GST_END_TEST;
 
+GST_START_TEST (test_hls_codecs)
+{
+  static const guint8 avcc[] = { 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00 };
+  static const guint8 h264_au[] = { 0, 0, 0, 1, 0x09, 0xf0,
+    0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0x95, 0, 0, 1, 0x65, 0x88
+  };
+  static const guint8 asc[] = { 0x12, 0x10 };
+  static const guint8 adts[] = { 0xff, 0xf1, 0x50, 0x80, 0x02, 0x1f, 0xfc };
+  GByteArray *au = g_byte_array_new ();
+  gchar *c;
+  gsize n;
+
+  c = arcly_hls_codecs_from_avcc (avcc, sizeof (avcc));
+  fail_unless_equals_string (c, "avc1.64001F");
+  g_free (c);
+  fail_unless (arcly_hls_codecs_from_avcc (avcc, 6) == NULL);
+  c = arcly_hls_codecs_from_annexb (h264_au, sizeof (h264_au), FALSE);
+  fail_unless_equals_string (c, "avc1.42C01E");
+  g_free (c);
+
+  /* H.265: AUD, VPS, SPS, PPS, then a slice */
+  g_byte_array_append (au, (const guint8 *) "\0\0\0\x01\x46\x01\x50", 7);
+  g_byte_array_append (au, (const guint8 *) "\0\0\0\x01", 4);
+  g_byte_array_append (au, vps, sizeof (vps));
+  g_byte_array_append (au, (const guint8 *) "\0\0\0\x01", 4);
+  g_byte_array_append (au, sps, sizeof (sps));
+  g_byte_array_append (au, (const guint8 *) "\0\0\x01", 3);
+  g_byte_array_append (au, pps, sizeof (pps));
+  g_byte_array_append (au, (const guint8 *) "\0\0\x01\x28\x01\xaf", 6);
+  c = arcly_hls_codecs_from_annexb (au->data, au->len, TRUE);
+  fail_unless_equals_string (c, "hvc1.1.6.L63.90");
+  g_free (c);
+  /* read as H.264, or cut inside the SPS: no answer, no over-read */
+  fail_unless (arcly_hls_codecs_from_annexb (au->data, au->len, FALSE) ==
+      NULL);
+  for (n = 0; n < 11 + sizeof (vps) + 4 + 20; n++) {
+    guint8 *copy = g_memdup2 (au->data, n);
+
+    fail_unless (arcly_hls_codecs_from_annexb (copy, n, TRUE) == NULL);
+    g_free (copy);
+  }
+  g_byte_array_unref (au);
+
+  c = arcly_hls_codecs_from_asc (asc, sizeof (asc));
+  fail_unless_equals_string (c, "mp4a.40.2");
+  g_free (c);
+  c = arcly_hls_codecs_from_adts (adts, sizeof (adts));
+  fail_unless_equals_string (c, "mp4a.40.2");
+  g_free (c);
+  fail_unless (arcly_hls_codecs_from_adts (asc, sizeof (asc)) == NULL);
+
+  c = arcly_hls_multivariant_text ("playlist.m3u8", 1500000,
+      "hvc1.1.6.L63.90,mp4a.40.2", 320, 240);
+  fail_unless_equals_string (c, "#EXTM3U\n#EXT-X-VERSION:6\n"
+      "#EXT-X-INDEPENDENT-SEGMENTS\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=1500000,"
+      "CODECS=\"hvc1.1.6.L63.90,mp4a.40.2\",RESOLUTION=320x240\n"
+      "playlist.m3u8\n");
+  g_free (c);
+  c = arcly_hls_multivariant_text ("a.m3u8", 0, NULL, 0, 0);
+  fail_unless_equals_string (c, "#EXTM3U\n#EXT-X-VERSION:6\n"
+      "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-STREAM-INF:BANDWIDTH=1\n"
+      "a.m3u8\n");
+  g_free (c);
+}
+
+GST_END_TEST;
+
 static Suite *
 h265hvcc_suite (void)
 {
@@ -283,6 +353,7 @@ h265hvcc_suite (void)
   tcase_add_test (tc, test_hvcc_build_invalid);
   tcase_add_test (tc, test_codecs_string);
   tcase_add_test (tc, test_mp4_hevc_entries);
+  tcase_add_test (tc, test_hls_codecs);
   return s;
 }
 

@@ -20,6 +20,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "arcly-ffprobe-check.h"
+#include "arclyhls-playlist-check.h"
 
 #define PMT_PID 0x1000
 #define VIDEO_PID 0x100
@@ -122,15 +123,22 @@ run_pipeline (const gchar * desc, const gchar * count_element)
   return g_atomic_int_get (&count);
 }
 
-/* The encoder part of every pipeline: 320x240 4:2:0 at 30 fps. */
+/* The encoder part of every pipeline: 320x240 4:2:0 at 30 fps, open GOP
+ * (CRA pictures after the first IDR) unless @closed_gop. */
 static gchar *
-h265_source (guint n_frames)
+h265_source_gop (guint n_frames, gboolean closed_gop)
 {
   return g_strdup_printf ("videotestsrc num-buffers=%u ! "
       "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
       "x265enc speed-preset=ultrafast "
-      "option-string=keyint=%u:min-keyint=%u:scenecut=0 ! h265parse",
-      n_frames, GOP, GOP);
+      "option-string=keyint=%u:min-keyint=%u:scenecut=0%s ! h265parse",
+      n_frames, GOP, GOP, closed_gop ? ":open-gop=0" : "");
+}
+
+static gchar *
+h265_source (guint n_frames)
+{
+  return h265_source_gop (n_frames, FALSE);
 }
 
 /* ffmpeg decodes the whole file (or playlist) without one error line. */
@@ -653,6 +661,224 @@ GST_START_TEST (test_fmp4mux_h265_sets_change)
 
 GST_END_TEST;
 
+/* ========================================================= HLS ==== */
+
+/* ffprobe's word for the stream: "Main", 63 ... */
+static gchar *
+probe_entry (const gchar * file, const gchar * entry)
+{
+  gchar *entries = g_strdup_printf ("stream=%s", entry);
+  const gchar *argv[] = { "ffprobe", "-v", "error", "-select_streams", "v:0",
+    "-show_entries", entries, "-of", "csv=p=0", file, NULL
+  };
+  gchar *out = NULL;
+  gint status = -1;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+          G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+          NULL, &status, NULL), "cannot run ffprobe");
+  fail_unless (g_spawn_check_wait_status (status, NULL), "ffprobe %s", file);
+  g_free (entries);
+  /* a TS lists the stream under its program too: the first line */
+  if (strchr (out, '\n') != NULL)
+    *strchr (out, '\n') = '\0';
+  return g_strstrip (out);
+}
+
+/* The video codec of the CODECS attribute against what ffprobe finds in
+ * the stream: hvc1, the profile number of ffprobe's profile name (and its
+ * own compatibility flag set), Main tier, ffprobe's level, and the
+ * progressive-source constraint flag of a progressive stream. */
+static void
+check_codecs_attr (const gchar * codecs, const gchar * media)
+{
+  static const gchar *const profiles[] = { NULL, "Main", "Main 10",
+    "Main Still Picture", "Rext"
+  };
+  gchar **c = g_strsplit (codecs, ",", -1);
+  gchar **f = g_strsplit (c[0], ".", -1);
+  gchar *profile = probe_entry (media, "profile");
+  gchar *level = probe_entry (media, "level");
+  gchar *order = probe_entry (media, "field_order");
+  gchar *want_level = g_strdup_printf ("L%s", level);
+  guint idc;
+  guint64 compat;
+
+  fail_unless_equals_int (g_strv_length (c), 2);
+  fail_unless_equals_string (c[1], "mp4a.40.2");
+  fail_unless (g_strv_length (f) >= 4, "CODECS %s", codecs);
+  fail_unless_equals_string (f[0], "hvc1");
+  idc = (guint) g_ascii_strtoull (f[1], NULL, 10);
+  fail_unless (idc >= 1 && idc < G_N_ELEMENTS (profiles), "profile %s", f[1]);
+  fail_unless_equals_string (profiles[idc], profile);
+  compat = g_ascii_strtoull (f[2], NULL, 16);
+  fail_unless (compat & (G_GUINT64_CONSTANT (1) << idc), "compat %s", f[2]);
+  fail_unless_equals_string (f[3], want_level);
+  if (g_str_equal (order, "progressive"))
+    fail_unless (f[4] != NULL && (g_ascii_strtoull (f[4], NULL, 16) & 0x80),
+        "progressive_source_flag in %s", codecs);
+  g_strfreev (c);
+  g_strfreev (f);
+  g_free (profile);
+  g_free (level);
+  g_free (order);
+  g_free (want_level);
+}
+
+static gchar *
+concat_files (GPtrArray * paths, const gchar * out)
+{
+  GByteArray *all = g_byte_array_new ();
+  guint i;
+
+  for (i = 0; i < paths->len; i++) {
+    gsize n;
+    gchar *d = read_file (g_ptr_array_index (paths, i), &n);
+
+    g_byte_array_append (all, (const guint8 *) d, n);
+    g_free (d);
+  }
+  fail_unless (g_file_set_contents (out, (const gchar *) all->data, all->len,
+          NULL));
+  g_byte_array_unref (all);
+  return g_strdup (out);
+}
+
+static void
+check_hls (gboolean fmp4)
+{
+  /* closed GOP: the sink cuts a segment on a keyframe whose decode time
+   * reaches the target duration, and an open GOP's CRA decodes a frame
+   * before its second (its leading pictures follow it) */
+  gchar *src = h265_source_gop (2 * N_FRAMES, TRUE);
+  gchar *dir = path_in_tmp (fmp4 ? "hls-fmp4" : "hls-ts");
+  gchar *desc, *text, *mv_text, *whole, *pl_path, *mv_path, *codecs, *err;
+  HlsCheckPlaylist *pl;
+  GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
+  guint i, j;
+
+  fail_unless (g_mkdir (dir, 0755) == 0);
+  pl_path = g_build_filename (dir, "playlist.m3u8", NULL);
+  mv_path = g_build_filename (dir, "index.m3u8", NULL);
+  /* an event playlist keeps every segment listed; LL-HLS parts on; the
+   * audio (1024 samples at 44.1 kHz a buffer) ends before the video */
+  desc = g_strdup_printf ("%s ! arclyhlssink name=h segment-format=%s "
+      "target-duration=1 part-duration=200 playlist-type=event "
+      "playlist-location=%s multivariant-playlist-location=%s "
+      "location=%s/seg%%05d.%s init-location=%s/init%%d.mp4 "
+      "audiotestsrc num-buffers=%u ! voaacenc ! aacparse ! h.audio", src,
+      fmp4 ? "fmp4" : "mpegts", pl_path, mv_path, dir, fmp4 ? "m4s" : "ts",
+      dir, (2 * N_FRAMES / 30) * 42);
+  run_pipeline (desc, NULL);
+
+  text = read_file (pl_path, NULL);
+  pl = hls_check_parse (text, &err);
+  fail_unless (pl != NULL, "%s", err);
+  /* a keyframe a second into the stream, B-frames delaying its decode
+   * time past the audio's start, may not cut yet: one segment fewer */
+  fail_unless (pl->segments->len >= 2 * N_FRAMES / GOP - 1, "%u segments",
+      pl->segments->len);
+  fail_unless (pl->parts->len > pl->segments->len, "no LL-HLS parts");
+
+  /* every segment decodes on its own (fMP4: behind its init segment),
+   * and is what its parts are, byte for byte */
+  for (i = 0; i < pl->segments->len; i++) {
+    HlsCheckSegment *seg = g_ptr_array_index (pl->segments, i);
+    gchar *seg_path = g_build_filename (dir, seg->uri, NULL);
+    GPtrArray *one = g_ptr_array_new_with_free_func (g_free);
+    GPtrArray *parts = g_ptr_array_new_with_free_func (g_free);
+    gchar *alone = g_strdup_printf ("%s/alone-%u.%s", dir, i,
+        fmp4 ? "mp4" : "ts");
+    gchar *a, *b, *p;
+    gsize na, nb;
+
+    if (fmp4) {
+      fail_unless (seg->map_uri != NULL);
+      g_ptr_array_add (one, g_build_filename (dir, seg->map_uri, NULL));
+    }
+    g_ptr_array_add (one, g_strdup (seg_path));
+    p = concat_files (one, alone);
+    check_ffmpeg_decodes (p);
+    g_free (p);
+    g_ptr_array_add (files, g_strdup (seg_path));
+
+    for (j = 0; j < pl->parts->len; j++) {
+      HlsCheckPart *part = g_ptr_array_index (pl->parts, j);
+
+      if (part->msn == seg->msn)
+        g_ptr_array_add (parts, g_build_filename (dir, part->uri, NULL));
+    }
+    if (parts->len > 0) {
+      gchar *joined = g_strdup_printf ("%s/parts-%u", dir, i);
+
+      p = concat_files (parts, joined);
+      a = read_file (p, &na);
+      b = read_file (seg_path, &nb);
+      fail_unless (na == nb && memcmp (a, b, na) == 0,
+          "segment %u differs from its parts", i);
+      g_free (a);
+      g_free (b);
+      g_free (p);
+      g_free (joined);
+    }
+    g_ptr_array_unref (parts);
+    g_ptr_array_unref (one);
+    g_free (alone);
+    g_free (seg_path);
+  }
+
+  /* all frames, through the playlist and through GStreamer's demuxers */
+  fail_unless_equals_int (arcly_check_count_frames (pl_path, "v:0"),
+      2 * N_FRAMES);
+  check_ffmpeg_decodes (pl_path);
+  if (fmp4) {
+    HlsCheckSegment *seg = g_ptr_array_index (pl->segments, 0);
+
+    g_ptr_array_insert (files, 0, g_build_filename (dir, seg->map_uri, NULL));
+  }
+  whole = g_strdup_printf ("%s/whole.%s", dir, fmp4 ? "mp4" : "ts");
+  g_free (concat_files (files, whole));
+  check_gst_decodes (whole, fmp4 ? "qtdemux" : "tsdemux", 2 * N_FRAMES);
+
+  /* the multivariant playlist names the media playlist with the CODECS of
+   * the stream */
+  mv_text = read_file (mv_path, NULL);
+  fail_unless (g_str_has_prefix (mv_text, "#EXTM3U\n"));
+  fail_unless (strstr (mv_text, "\nplaylist.m3u8\n") != NULL, "%s", mv_text);
+  fail_unless (strstr (mv_text, "RESOLUTION=320x240") != NULL, "%s",
+      mv_text);
+  codecs = hls_check_attr (strstr (mv_text, "#EXT-X-STREAM-INF:") + 18,
+      "CODECS");
+  fail_unless (codecs != NULL, "no CODECS in %s", mv_text);
+  check_codecs_attr (codecs, whole);
+
+  g_free (codecs);
+  g_free (mv_text);
+  g_free (whole);
+  hls_check_playlist_free (pl);
+  g_ptr_array_unref (files);
+  g_free (text);
+  g_free (mv_path);
+  g_free (pl_path);
+  g_free (desc);
+  g_free (dir);
+  g_free (src);
+}
+
+GST_START_TEST (test_hlssink_h265_ts)
+{
+  check_hls (FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_hlssink_h265_fmp4)
+{
+  check_hls (TRUE);
+}
+
+GST_END_TEST;
+
 static Suite *
 h265_mux_suite (void)
 {
@@ -665,6 +891,8 @@ h265_mux_suite (void)
   tcase_add_test (tc, test_tsmux_h265);
   tcase_add_test (tc, test_fmp4mux_h265);
   tcase_add_test (tc, test_fmp4mux_h265_sets_change);
+  tcase_add_test (tc, test_hlssink_h265_ts);
+  tcase_add_test (tc, test_hlssink_h265_fmp4);
   return s;
 }
 
