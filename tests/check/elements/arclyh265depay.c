@@ -7,7 +7,8 @@
  * loss case, zero-copy and bytes-copied assertions, parameter-set
  * insertion from the caps, and equivalence runs against rtph265depay: the
  * same x265enc + rtph265pay RTP (single NAL units, APs, FUs, and a stream
- * without marker bits) decoded by avdec_h265 gives identical frames.
+ * without marker bits) decoded by avdec_h265 gives identical frames; and
+ * arcly-testcam --codec h265 read through rtspsrc decodes.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -18,6 +19,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/rtp/gstrtpbuffer.h>
+
+#include "arcly-testcam-helper.h"
 
 #define RTP_CAPS "application/x-rtp,media=video,clock-rate=90000," \
   "encoding-name=H265,payload=96"
@@ -851,6 +854,74 @@ GST_START_TEST (test_equivalence_no_marker)
 
 GST_END_TEST;
 
+/* A real peer: arcly-testcam --codec h265 (gst-rtsp-server, x265enc,
+ * rtph265pay) read by GStreamer's rtspsrc; the caps come from its SDP
+ * (sprop-vps/sps/pps, base64 with "=" escaped).  Every access unit
+ * decodes, the first is a keyframe, nothing is dropped. */
+GST_START_TEST (test_testcam_h265)
+{
+  static const gchar *const needed[] = { "rtspsrc", "avdec_h265", "appsink",
+    "arclyh265depay", NULL
+  };
+  const gchar *args[] = { "--codec", "h265", "--gop", "10", "--no-audio",
+    NULL
+  };
+  GError *error = NULL;
+  ArclyTestCam *cam;
+  GstElement *pipe, *sink, *depay;
+  GstBus *bus;
+  GstMessage *msg;
+  gchar *desc;
+  guint n = 0;
+  GstStructure *st = NULL;
+  guint64 keyframes = 0, dropped = 1, broken = 1;
+
+  require_elements (needed);
+  cam = arcly_test_cam_start (args, &error);
+  fail_unless (cam != NULL, "test camera did not start: %s",
+      error ? error->message : "?");
+  desc = g_strdup_printf ("rtspsrc location=%s protocols=tcp latency=0 ! "
+      "application/x-rtp,media=video ! arclyh265depay name=d ! "
+      "avdec_h265 ! appsink name=sink sync=false",
+      arcly_test_cam_get_url (cam));
+  pipe = gst_parse_launch (desc, &error);
+  fail_unless (pipe != NULL, "%s", error ? error->message : "");
+  g_free (desc);
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  depay = gst_bin_get_by_name (GST_BIN (pipe), "d");
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  while (n < 30) {
+    GstSample *sample = NULL;
+
+    g_signal_emit_by_name (sink, "try-pull-sample", 20 * GST_SECOND,
+        &sample);
+    fail_unless (sample != NULL, "%u decoded frames, then none", n);
+    gst_sample_unref (sample);
+    n++;
+  }
+  bus = gst_element_get_bus (pipe);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+  fail_unless (msg == NULL, "error or warning on the bus");
+  gst_object_unref (bus);
+  g_object_get (depay, "stats", &st, NULL);
+  gst_structure_get_uint64 (st, "keyframes", &keyframes);
+  gst_structure_get_uint64 (st, "packets-dropped", &dropped);
+  gst_structure_get_uint64 (st, "aus-dropped", &broken);
+  gst_structure_free (st);
+  fail_unless (keyframes >= 1);
+  fail_unless_equals_uint64 (dropped, 0);
+  fail_unless_equals_uint64 (broken, 0);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (depay);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  fail_unless_equals_int (arcly_test_cam_stop (cam), 0);
+  arcly_test_cam_free (cam);
+}
+
+GST_END_TEST;
+
 static Suite *
 arclyh265depay_suite (void)
 {
@@ -876,6 +947,7 @@ arclyh265depay_suite (void)
   tcase_add_test (tc_eq, test_equivalence_ap);
   tcase_add_test (tc_eq, test_equivalence_fu);
   tcase_add_test (tc_eq, test_equivalence_no_marker);
+  tcase_add_test (tc_eq, test_testcam_h265);
   return s;
 }
 
