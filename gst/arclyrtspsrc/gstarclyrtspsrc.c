@@ -477,6 +477,19 @@ on_rtp (ArclyRtspClient * c, ArclyRtspClientTrack * t, const guint8 * data,
 }
 
 static void
+on_redirected (ArclyRtspClient * c, const gchar * from, const gchar * to,
+    guint status, gpointer user_data)
+{
+  GstArclyRtspSrc *self = user_data;
+  GstStructure *s = gst_structure_new ("arcly-rtsp-redirected",
+      "from", G_TYPE_STRING, from, "to", G_TYPE_STRING, to,
+      "status", G_TYPE_UINT, status, NULL);
+
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
 on_error (ArclyRtspClient * c, GQuark domain, gint code, guint status,
     const gchar * text, const gchar * debug, gpointer user_data)
 {
@@ -504,6 +517,27 @@ post_reconnecting (GstArclyRtspSrc * self, guint attempt, guint delay_ms,
 
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* gst-launch-1.0 and applications show warnings, not element messages: a
+ * self-healing source still says that it is healing, and why. */
+static void
+post_retry_warning (GstArclyRtspSrc * self, guint attempt, guint delay_ms,
+    const gchar * reason)
+{
+  gchar *safe = arcly_rtsp_url_redact (reason);
+
+  if (arcly_rtsp_client_was_playing (self->client))
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("Lost the RTSP stream (%s); reconnecting in %u ms.", safe,
+            delay_ms), ("%s: attempt %u",
+            arcly_rtsp_client_get_display_url (self->client), attempt));
+  else
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+        ("Could not open the RTSP stream (%s); retrying in %u ms.", safe,
+            delay_ms), ("%s: attempt %u",
+            arcly_rtsp_client_get_display_url (self->client), attempt));
+  g_free (safe);
 }
 
 static void
@@ -583,6 +617,7 @@ worker (gpointer data)
     self->reconnects++;
     g_mutex_unlock (&self->lock);
     post_reconnecting (self, attempt, (guint) delay, reason);
+    post_retry_warning (self, attempt, (guint) delay, reason);
     g_free (reason);
 
     until = g_get_monotonic_time () + (gint64) delay * 1000;
@@ -970,6 +1005,7 @@ static const ArclyRtspClientCallbacks client_callbacks = {
   on_error,
   on_state,
   gst_object_unref,
+  on_redirected,
 };
 
 static void

@@ -61,10 +61,18 @@ struct _ArclyRtspClient
   /* set by configure() */
   GCancellable *cancellable;    /* cuts socket calls short (cancel()) */
   GCancellable *wake;           /* interrupts the socket waits */
+  gchar *location;              /* as configured, with its credentials */
+  gchar *user_id, *user_pw;     /* configured overrides, or NULL */
+
+  /* the running thread: where the session goes (location, or a redirect) */
   ArclyRtspUrl url;
   gchar *request_uri;           /* without credentials */
   gchar *display_url;           /* redacted, for logs and messages */
   gchar *user, *password;
+  gboolean basic_allowed;       /* Basic may go to this host */
+  gchar *redirect_to;           /* set by do_request() on a 3xx */
+  guint redirect_status;
+  GPtrArray *visited;           /* request URIs of this run's hops */
   gint64 timeout_us;
   gchar *ua;
   guint keep_alive_ms;
@@ -88,6 +96,11 @@ struct _ArclyRtspClient
   gint64 last_tick_us;
   ArclySync sync;               /* latency and drift of the clock mapping */
   gboolean was_playing;         /* PLAY answered in this session */
+  gboolean played_once;         /* PLAY answered since configure() */
+  /* why the last reply could not be read (see fail_fast_protocol()) */
+  ArclyRtspWireError wire_fault;
+  ArclyRtspWireJunk junk_fault;
+  gchar *junk_line;             /* printable start of a non-RTSP reply */
   guint fail_status;            /* RTSP status of the last failure */
 };
 
@@ -456,6 +469,33 @@ on_keepalive_response (ArclyRtspClient * self, const ArclyRtspWireMessage * m)
   }
 }
 
+/* TRUE (with @error) when the junk at @p is the status line of another
+ * protocol or a broken RTSP one; remembered for fail_fast_protocol(). */
+static gboolean
+junk_is_foreign (ArclyRtspClient * self, const guint8 * p, gsize len,
+    GError ** error)
+{
+  ArclyRtspWireJunk junk = arcly_rtsp_wire_classify_junk (p, len);
+  GString *line;
+  gsize i;
+
+  if (junk == ARCLY_RTSP_WIRE_JUNK_PLAIN)
+    return FALSE;
+  /* the first line, printable ASCII only, for the debug text */
+  line = g_string_new (NULL);
+  for (i = 0; i < len && i < 80 && p[i] != '\r' && p[i] != '\n'; i++)
+    g_string_append_c (line, (p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?');
+  g_free (self->junk_line);
+  self->junk_line = g_string_free (line, FALSE);
+  self->junk_fault = junk;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      junk == ARCLY_RTSP_WIRE_JUNK_HTTP ? "the server answered HTTP, not RTSP"
+      : junk == ARCLY_RTSP_WIRE_JUNK_OTHER_PROTOCOL ?
+      "the server answered another protocol, not RTSP" :
+      "invalid RTSP status line");
+  return TRUE;
+}
+
 /* Parses everything buffered.  Frames are pushed, server requests
  * answered; a response with CSeq @want is copied to *resp. */
 static ProcResult
@@ -472,11 +512,16 @@ process_input (ArclyRtspClient * self, gint64 want, Response ** resp,
       case ARCLY_RTSP_WIRE_NEED_MORE:
         return PROC_OK;
       case ARCLY_RTSP_WIRE_ERROR:
+        self->wire_fault = m.error;
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
             "protocol error from server: %s",
             arcly_rtsp_wire_error_to_string (m.error));
         return PROC_ERROR;
       case ARCLY_RTSP_WIRE_SKIP:
+        /* where a reply is expected, junk may be another protocol's reply
+         * (a web server) rather than the stray bytes cameras send */
+        if (want >= 0 && junk_is_foreign (self, p, avail, error))
+          return PROC_ERROR;
         GST_CAT_DEBUG_OBJECT (arcly_rtsp_client_dataflow, self->log_obj,
             "skipping %" G_GSIZE_FORMAT " junk bytes", consumed);
         arcly_rtsp_conn_consume (&self->io, consumed);
@@ -521,6 +566,139 @@ process_input (ArclyRtspClient * self, gint64 want, Response ** resp,
   }
 }
 
+static void set_status_error (ArclyRtspClient * self, const gchar * method,
+    Response * r, GError ** error);
+
+static gboolean
+is_redirect (guint status)
+{
+  return status == 301 || status == 302 || status == 303 || status == 307
+      || status == 308;
+}
+
+/* A 3xx: remembers where to go (the caller restarts the session there,
+ * see run_hops()).  A 3xx without a usable Location is an error until the
+ * first PLAY, a retry after it.  TRUE when the error was reported. */
+static gboolean
+take_redirect (ArclyRtspClient * self, const gchar * method, Response * r,
+    GError ** error)
+{
+  gchar *loc = arcly_rtsp_wire_dup_header (&r->msg, "Location");
+  gchar *to = arcly_rtsp_url_resolve_location (self->request_uri, loc);
+
+  self->fail_status = r->msg.status;
+  if (to == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "%s: %u %s %s", method, r->msg.status, r->reason, loc ?
+        "with an unusable Location" : "without Location");
+    g_free (loc);
+    if (self->played_once)
+      return FALSE;
+    fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+        r->msg.status, "The RTSP server redirected without a usable "
+        "location.", "%s %s: %u %s (Location %s)", method, self->display_url,
+        r->msg.status, r->reason, loc ? "not an rtsp:// URL" : "missing");
+    return TRUE;
+  }
+  g_free (loc);
+  g_free (self->redirect_to);
+  self->redirect_to = to;
+  self->redirect_status = r->msg.status;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: redirected (%u)",
+      method, r->msg.status);
+  return FALSE;
+}
+
+/* Until the first PLAY, a reply that cannot be RTSP or breaks our bounds
+ * means a configuration that cannot work (the wrong port, not a camera):
+ * an error a person can act on instead of retrying forever.  After it,
+ * the same is a server fault: retried.  TRUE when the error was reported. */
+static gboolean
+fail_fast_protocol (ArclyRtspClient * self, const gchar * method)
+{
+  if (self->played_once)
+    return FALSE;
+  switch (self->junk_fault) {
+    case ARCLY_RTSP_WIRE_JUNK_HTTP:
+      fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ, 0,
+          "The server answered HTTP, not RTSP — is this the camera's web "
+          "port?", "%s %s: the reply starts with \"%s\"", method,
+          self->display_url, self->junk_line);
+      return TRUE;
+    case ARCLY_RTSP_WIRE_JUNK_OTHER_PROTOCOL:
+    case ARCLY_RTSP_WIRE_JUNK_BAD_STATUS_LINE:
+      fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ, 0,
+          "The server's reply is not RTSP.", "%s %s: the reply starts with "
+          "\"%s\"", method, self->display_url, self->junk_line);
+      return TRUE;
+    case ARCLY_RTSP_WIRE_JUNK_PLAIN:
+      break;
+  }
+  switch (self->wire_fault) {
+    case ARCLY_RTSP_WIRE_ERROR_LINE_TOO_LONG:
+    case ARCLY_RTSP_WIRE_ERROR_TOO_MANY_HEADERS:
+    case ARCLY_RTSP_WIRE_ERROR_BODY_TOO_LARGE:
+      fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, 0,
+          "The server's reply is larger than arclyrtspsrc accepts.",
+          "%s %s: %s (limits: a line %u bytes, the header section %u bytes, "
+          "%u headers, a body %u bytes)", method, self->display_url,
+          arcly_rtsp_wire_error_to_string (self->wire_fault),
+          ARCLY_RTSP_WIRE_MAX_LINE, 16 * 1024, ARCLY_RTSP_WIRE_MAX_HEADERS,
+          ARCLY_RTSP_WIRE_MAX_BODY);
+      return TRUE;
+    case ARCLY_RTSP_WIRE_ERROR_BAD_CONTENT_LENGTH:
+      fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, 0,
+          "The server sent an invalid RTSP reply.",
+          "%s %s: invalid Content-Length", method, self->display_url);
+      return TRUE;
+    case ARCLY_RTSP_WIRE_ERROR_NONE:
+      break;
+  }
+  return FALSE;
+}
+
+/* Until the first PLAY, a 4xx to DESCRIBE, SETUP or PLAY will not change
+ * by retrying (401 is answered by the caller).  OPTIONS is not judged:
+ * cameras answer it oddly and DESCRIBE tells the truth.  5xx is a server
+ * fault, retried.  TRUE when the error was reported. */
+static gboolean
+fail_fast_status (ArclyRtspClient * self, const gchar * method,
+    Response * r)
+{
+  guint st = r->msg.status;
+  gchar *text;
+  gint code;
+
+  if (self->played_once || st < 400 || st >= 500 || st == 401
+      || g_str_equal (method, "OPTIONS"))
+    return FALSE;
+  switch (st) {
+    case 403:
+      code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+      text = g_strdup ("Access to the RTSP stream is forbidden (403).");
+      break;
+    case 404:
+      code = GST_RESOURCE_ERROR_NOT_FOUND;
+      text = g_strdup ("The RTSP stream was not found.");
+      break;
+    case 461:
+      code = GST_RESOURCE_ERROR_SETTINGS;
+      text = g_strdup ("The RTSP server does not offer RTP over TCP "
+          "(461 Unsupported Transport).");
+      break;
+    default:
+      code = GST_RESOURCE_ERROR_OPEN_READ;
+      text = g_strdup_printf ("The RTSP server refused the request (%u %s).",
+          st, r->reason);
+      break;
+  }
+  self->fail_status = st;
+  fail (self, GST_RESOURCE_ERROR, code, st, text, "%s %s: %u %s", method,
+      self->display_url, st, r->reason);
+  g_free (text);
+  return TRUE;
+}
+
 /* Sends @method and waits for its response (handling interleaved data
  * meanwhile), answering 401 challenges.  Returns NULL with @error set on
  * failure; *fatal tells whether retrying makes no sense. */
@@ -539,6 +717,8 @@ do_request (ArclyRtspClient * self, const gchar * method, const gchar * uri,
 
     if (!send_request (self, method, uri, extra, &cseq, error))
       return NULL;
+    self->wire_fault = ARCLY_RTSP_WIRE_ERROR_NONE;
+    self->junk_fault = ARCLY_RTSP_WIRE_JUNK_PLAIN;
     deadline = g_get_monotonic_time () + self->timeout_us;
     for (;;) {
       ProcResult pr = process_input (self, cseq, &resp, &flow, error);
@@ -547,8 +727,10 @@ do_request (ArclyRtspClient * self, const gchar * method, const gchar * uri,
 
       if (pr == PROC_GOT_RESPONSE)
         break;
-      if (pr == PROC_ERROR)
+      if (pr == PROC_ERROR) {
+        *fatal = fail_fast_protocol (self, method);
         return NULL;
+      }
       if (pr == PROC_FLOW) {
         g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
             "streaming stopped: %s", gst_flow_get_name (flow));
@@ -579,6 +761,24 @@ do_request (ArclyRtspClient * self, const gchar * method, const gchar * uri,
           (const gchar * const *) values, g_strv_length (values));
 
       g_strfreev (values);
+      if (retry && !self->basic_allowed &&
+          arcly_auth_session_scheme (self->auth) == ARCLY_AUTH_SCHEME_BASIC) {
+        /* Basic sends the password in clear text: never to a host the
+         * user did not name (a redirect), unless the redirect's URL
+         * carries its own credentials */
+        self->fail_status = 401;
+        *fatal = TRUE;
+        fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+            401, "Not authorized to access the RTSP stream.",
+            "%s %s: a redirect led to another host, which asks for Basic "
+            "authentication; the credentials are not sent there in clear "
+            "text (give that URL with its credentials as the location)",
+            method, self->display_url);
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+            "Basic authentication refused for a redirected host");
+        response_free (resp);
+        return NULL;
+      }
       if (retry) {
         GST_DEBUG_OBJECT (self->log_obj, "authenticating with %s",
             arcly_auth_session_describe (self->auth));
@@ -595,6 +795,17 @@ do_request (ArclyRtspClient * self, const gchar * method, const gchar * uri,
           "user-id/user-pw");
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
           "401 Unauthorized");
+      response_free (resp);
+      return NULL;
+    }
+    if (is_redirect (resp->msg.status)) {
+      *fatal = take_redirect (self, method, resp, error);
+      response_free (resp);
+      return NULL;
+    }
+    if (fail_fast_status (self, method, resp)) {
+      *fatal = TRUE;
+      set_status_error (self, method, resp, error);
       response_free (resp);
       return NULL;
     }
@@ -1063,6 +1274,7 @@ session_stream (ArclyRtspClient * self, guint keep_alive_ms, GError ** error)
         return fatal ? ARCLY_RTSP_CLIENT_FATAL : ARCLY_RTSP_CLIENT_RETRY;
       played = TRUE;
       self->was_playing = TRUE;
+      self->played_once = TRUE;
       notify_state (self, ARCLY_RTSP_CLIENT_STATE_PLAYING);
       if (self->cb.playing)
         self->cb.playing (self, self->user_data);
@@ -1152,11 +1364,50 @@ reset_session (ArclyRtspClient * self)
   self->was_playing = FALSE;
 }
 
-ArclyRtspClientResult
-arcly_rtsp_client_run (ArclyRtspClient * self, GError ** error)
+/* The session goes to @url.  @initial: the configured location, whose
+ * credentials (or the configured overrides) are used.  A redirect keeps
+ * the credentials in use, or takes the ones its URL carries; Basic is only
+ * allowed on the configured host, or with the redirect's own credentials. */
+static gboolean
+set_target (ArclyRtspClient * self, const gchar * url, gboolean initial,
+    GError ** error)
 {
-  ArclyRtspClientStreams streams = self->streams;
-  guint keep_alive_ms = self->keep_alive_ms;
+  ArclyRtspUrl u = { NULL, };
+
+  if (!arcly_rtsp_url_parse (url, &u, error))
+    return FALSE;
+  if (initial) {
+    g_free (self->user);
+    g_free (self->password);
+    self->user = g_strdup (self->user_id ? self->user_id : u.user);
+    self->password = g_strdup (self->user_pw ? self->user_pw : u.password);
+    self->basic_allowed = TRUE;
+  } else if (u.user) {
+    g_free (self->user);
+    g_free (self->password);
+    self->user = g_strdup (u.user);
+    self->password = g_strdup (u.password);
+    self->basic_allowed = TRUE;
+  } else {
+    ArclyRtspUrl home = { NULL, };
+
+    self->basic_allowed = arcly_rtsp_url_parse (self->location, &home, NULL)
+        && g_ascii_strcasecmp (home.host, u.host) == 0;
+    arcly_rtsp_url_clear (&home);
+  }
+  arcly_rtsp_url_clear (&self->url);
+  self->url = u;
+  g_free (self->request_uri);
+  self->request_uri = arcly_rtsp_url_to_request_uri (&self->url);
+  g_free (self->display_url);
+  self->display_url = g_strdup (self->request_uri);
+  return TRUE;
+}
+
+/* One connection to the current target: connect, set up, stream. */
+static ArclyRtspClientResult
+run_once (ArclyRtspClient * self, GError ** error)
+{
   ArclyRtspClientResult res;
 
   reset_session (self);
@@ -1166,13 +1417,88 @@ arcly_rtsp_client_run (ArclyRtspClient * self, GError ** error)
   if (!connect_socket (self, error))
     return ARCLY_RTSP_CLIENT_RETRY;
 
-  res = session_setup (self, streams, error);
+  res = session_setup (self, self->streams, error);
   if (res == ARCLY_RTSP_CLIENT_STOPPED && !is_stopping (self))
-    res = session_stream (self, keep_alive_ms, error);
+    res = session_stream (self, self->keep_alive_ms, error);
   if (res == ARCLY_RTSP_CLIENT_STOPPED)
     send_teardown (self);
   close_connection (self);
   return res;
+}
+
+/* Follows one redirect: checks the hop count and loops, tells the owner,
+ * and moves the target.  FALSE (error reported) when it must not. */
+static gboolean
+follow_redirect (ArclyRtspClient * self, GError ** error)
+{
+  gchar *to = g_steal_pointer (&self->redirect_to);
+  gchar *to_display = arcly_rtsp_url_redact (to);
+  ArclyRtspUrl u = { NULL, };
+  gboolean loop = FALSE, ok = FALSE;
+  guint i;
+
+  if (arcly_rtsp_url_parse (to, &u, NULL)) {
+    gchar *req = arcly_rtsp_url_to_request_uri (&u);
+
+    for (i = 0; i < self->visited->len; i++)
+      if (g_str_equal (g_ptr_array_index (self->visited, i), req))
+        loop = TRUE;
+    g_free (req);
+  }
+  arcly_rtsp_url_clear (&u);
+  if (loop || self->visited->len > ARCLY_RTSP_CLIENT_MAX_REDIRECTS) {
+    g_clear_error (error);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
+        loop ? "redirect loop" : "too many redirects");
+    fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+        self->redirect_status, loop ? "The RTSP server redirects in a loop."
+        : "The RTSP server redirected too many times.",
+        "%s redirected (%u) to %s%s", self->display_url,
+        self->redirect_status, to_display, loop ? ", visited before" :
+        ", after " G_STRINGIFY (ARCLY_RTSP_CLIENT_MAX_REDIRECTS) " hops");
+    goto done;
+  }
+  GST_INFO_OBJECT (self->log_obj, "%s redirected (%u) to %s",
+      self->display_url, self->redirect_status, to_display);
+  if (self->cb.redirected)
+    self->cb.redirected (self, self->display_url, to_display,
+        self->redirect_status, self->user_data);
+  g_clear_error (error);
+  if (!set_target (self, to, FALSE, error)) {
+    fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+        self->redirect_status, "The RTSP server redirected without a usable "
+        "location.", "redirect to %s: %s", to_display,
+        (*error)->message);
+    goto done;
+  }
+  g_ptr_array_add (self->visited, g_strdup (self->request_uri));
+  ok = TRUE;
+done:
+  g_free (to);
+  g_free (to_display);
+  return ok;
+}
+
+ArclyRtspClientResult
+arcly_rtsp_client_run (ArclyRtspClient * self, GError ** error)
+{
+  ArclyRtspClientResult res;
+
+  /* every run starts at the configured location: a redirect may have
+   * been temporary */
+  if (!set_target (self, self->location, TRUE, error))
+    return ARCLY_RTSP_CLIENT_FATAL;
+  g_ptr_array_set_size (self->visited, 0);
+  g_ptr_array_add (self->visited, g_strdup (self->request_uri));
+  for (;;) {
+    g_clear_pointer (&self->redirect_to, g_free);
+    res = run_once (self, error);
+    if (res != ARCLY_RTSP_CLIENT_RETRY || self->redirect_to == NULL
+        || is_stopping (self))
+      return res;
+    if (!follow_redirect (self, error))
+      return ARCLY_RTSP_CLIENT_FATAL;
+  }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1209,6 +1535,7 @@ arcly_rtsp_client_new (const ArclyRtspClientCallbacks * cb,
   self->log_obj = log_object;
   g_mutex_init (&self->lock);
   self->tracks = g_ptr_array_new_with_free_func (track_destroy);
+  self->visited = g_ptr_array_new_with_free_func (g_free);
   self->session_timeout = DEFAULT_SESSION_TIMEOUT;
   self->ka_cseq = -1;
   self->timeout_us = 10 * G_TIME_SPAN_SECOND;
@@ -1230,6 +1557,12 @@ arcly_rtsp_client_free (ArclyRtspClient * self)
   g_free (self->user);
   g_free (self->password);
   g_free (self->ua);
+  g_free (self->junk_line);
+  g_free (self->location);
+  g_free (self->user_id);
+  g_free (self->user_pw);
+  g_free (self->redirect_to);
+  g_ptr_array_unref (self->visited);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->wake);
   g_mutex_clear (&self->lock);
@@ -1240,23 +1573,20 @@ gboolean
 arcly_rtsp_client_configure (ArclyRtspClient * self,
     const ArclyRtspClientConfig * cfg, GError ** error)
 {
-  arcly_rtsp_url_clear (&self->url);
-  if (!arcly_rtsp_url_parse (cfg->location, &self->url, error))
+  g_free (self->location);
+  self->location = g_strdup (cfg->location);
+  g_free (self->user_id);
+  self->user_id = g_strdup (cfg->user_id);
+  g_free (self->user_pw);
+  self->user_pw = g_strdup (cfg->user_pw);
+  if (!set_target (self, cfg->location, TRUE, error))
     return FALSE;
-  g_free (self->request_uri);
-  self->request_uri = arcly_rtsp_url_to_request_uri (&self->url);
-  g_free (self->display_url);
-  self->display_url = g_strdup (self->request_uri);
-  g_free (self->user);
-  g_free (self->password);
-  self->user = g_strdup (cfg->user_id ? cfg->user_id : self->url.user);
-  self->password = g_strdup (cfg->user_pw ? cfg->user_pw :
-      self->url.password);
   g_free (self->ua);
   self->ua = g_strdup (cfg->user_agent ? cfg->user_agent : "gst-arcly");
   self->timeout_us = ms_to_us (MAX (cfg->timeout_ms, 100));
   self->keep_alive_ms = cfg->keep_alive_ms;
   self->streams = cfg->streams;
+  self->played_once = FALSE;
   arcly_sync_init (&self->sync, cfg->latency);
 
   g_mutex_lock (&self->lock);

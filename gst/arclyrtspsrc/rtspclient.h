@@ -12,7 +12,8 @@
  * with no lock of the client held.
  *
  * The owner runs the reconnect loop: arcly_rtsp_client_run() is one
- * connection, and says whether retrying makes sense.
+ * session (one connection, or one per redirect hop; every run starts at
+ * the configured location), and says whether retrying makes sense.
  */
 
 #ifndef __ARCLY_RTSP_CLIENT_H__
@@ -28,6 +29,9 @@
 G_BEGIN_DECLS
 
 typedef struct _ArclyRtspClient ArclyRtspClient;
+
+/* 3xx replies followed in one run, at most */
+#define ARCLY_RTSP_CLIENT_MAX_REDIRECTS 5
 
 typedef enum
 {
@@ -96,6 +100,10 @@ typedef struct
   void (*state) (ArclyRtspClient * c, ArclyRtspClientState state,
       gpointer user_data);
   GDestroyNotify user_free;     /* for ArclyRtspClientTrack.user */
+  /* a 3xx is followed: the session restarts at @to (both without
+   * credentials) */
+  void (*redirected) (ArclyRtspClient * c, const gchar * from,
+      const gchar * to, guint status, gpointer user_data);
 } ArclyRtspClientCallbacks;
 
 typedef struct

@@ -51,6 +51,8 @@ typedef struct
   GstMessage *error;            /* first error */
   gboolean eos;
   GString *messages;            /* every element message, as text */
+  GString *warnings;            /* every WARNING: "text | debug" lines */
+  guint n_warnings;
 } Ctx;
 
 static void
@@ -145,6 +147,7 @@ ctx_new (const gchar * url)
   ctx->pads = g_ptr_array_new_with_free_func ((GDestroyNotify)
       pad_record_free);
   ctx->messages = g_string_new (NULL);
+  ctx->warnings = g_string_new (NULL);
   ctx->pipe = gst_pipeline_new (NULL);
   ctx->src = gst_element_factory_make ("arclyrtspsrc", NULL);
   fail_unless (ctx->src != NULL, "arclyrtspsrc is not registered");
@@ -177,6 +180,7 @@ ctx_free (Ctx * ctx)
     gst_message_unref (ctx->error);
   g_ptr_array_unref (ctx->pads);
   g_string_free (ctx->messages, TRUE);
+  g_string_free (ctx->warnings, TRUE);
   g_mutex_clear (&ctx->lock);
   g_free (ctx);
 }
@@ -192,6 +196,18 @@ ctx_handle (Ctx * ctx, GstMessage * m)
     case GST_MESSAGE_EOS:
       ctx->eos = TRUE;
       break;
+    case GST_MESSAGE_WARNING:{
+      GError *e = NULL;
+      gchar *dbg = NULL;
+
+      gst_message_parse_warning (m, &e, &dbg);
+      g_string_append_printf (ctx->warnings, "%s | %s\n", e->message,
+          dbg ? dbg : "");
+      ctx->n_warnings++;
+      g_error_free (e);
+      g_free (dbg);
+      break;
+    }
     case GST_MESSAGE_ELEMENT:{
       const GstStructure *s = gst_message_get_structure (m);
       gchar *str = gst_structure_to_string (s);

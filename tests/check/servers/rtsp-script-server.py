@@ -123,7 +123,15 @@ SCENARIOS = [
     "get-parameter-unanswered", "get-parameter-501", "av-offset",
     "av-offset-rtcp-on-rtp", "no-av-track", "oversized-reply", "rtp-wrap",
     "transport-padded-assigned", "digest-control-credentials", "clock-drift",
+    # error table of arclyrtspsrc (fail fast until the first PLAY)
+    "http-reply", "garbage-status", "big-body", "big-line", "many-headers",
+    "big-header-section", "bad-content-length", "forbidden",
+    "unsupported-transport", "server-error-then-ok", "drop-after-play",
 ]
+# scenarios that answer with a broken reply (fault_reply())
+FAULT_SCENARIOS = ("http-reply", "garbage-status", "big-body", "big-line",
+                   "many-headers", "big-header-section", "bad-content-length")
+DROP_AFTER = 1.5             # drop-after-play: connection 1 closes then
 AUTH_SCENARIOS = ("digest-qop-stale", "digest-and-basic", "digest-multi-algo",
                   "digest-uri-check", "digest-control-credentials")
 # the session times out after SHORT_TIMEOUT without a 2xx keep-alive
@@ -607,6 +615,8 @@ class Conn:
                              [("WWW-Authenticate", c) for c in chal],
                              method=method)
                 return
+        if self.fault_reply(method.upper(), cseq):
+            return
         handler = getattr(self, "do_" + method.upper(), None)
         if handler is None:
             self.respond(cseq, 501, "Not Implemented", method=method)
@@ -615,6 +625,53 @@ class Conn:
         if code is not None and 200 <= code < 300 and self.session \
                 and method.upper() != "TEARDOWN":
             self.last_keepalive = time.monotonic()
+
+    def fault_reply(self, method, cseq):
+        """The error-table scenarios: a reply that is not (valid) RTSP, or
+        a status that cannot work.  True when the request was answered."""
+        sc = self.sc
+        if sc == "http-reply":
+            # the camera's web server: every request gets a web page
+            page = b"<html><body>IP camera login</body></html>\r\n"
+            head = ("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                    "Content-Length: %d\r\n\r\n" % len(page))
+            self.queue(head.encode() + page)
+        elif sc == "garbage-status":
+            self.queue(("RTSP/1.0 2OO OK\r\nCSeq: %s\r\n\r\n" %
+                        cseq).encode())
+        elif sc in FAULT_SCENARIOS and method == "DESCRIBE":
+            head = "RTSP/1.0 200 OK\r\nCSeq: %s\r\n" % cseq
+            if sc == "big-body":
+                head += "Content-Type: application/sdp\r\n"
+                head += "Content-Length: 10000000\r\n\r\n"
+                data = head.encode() + b"v=0\r\n" * 2000
+            elif sc == "big-line":
+                data = head.encode() + b"X-Junk: " + b"a" * 70000
+            elif sc == "many-headers":
+                for i in range(200):
+                    head += "X-H%d: v\r\n" % i
+                data = head.encode() + b"\r\n"
+            elif sc == "big-header-section":
+                # every line under the line bound, the section over 16 KiB
+                for i in range(8):
+                    head += "X-Big%d: %s\r\n" % (i, "b" * 3000)
+                data = head.encode() + b"\r\n"
+            else:
+                head += "Content-Type: application/sdp\r\n"
+                head += "Content-Length: -5\r\n\r\n"
+                data = head.encode()
+            self.queue(data)
+        elif sc == "forbidden" and method == "DESCRIBE":
+            self.respond(cseq, 403, "Forbidden", method=method)
+        elif sc == "unsupported-transport" and method == "SETUP":
+            self.respond(cseq, 461, "Unsupported Transport", method=method)
+        elif sc == "server-error-then-ok" and method == "DESCRIBE" \
+                and self.cid <= 2:
+            self.respond(cseq, 503, "Service Unavailable", method=method)
+        else:
+            return False
+        self.log("fault", conn=self.cid, method=method)
+        return True
 
     def session_headers(self):
         timeout = SHORT_TIMEOUT if self.sc in SHORT_TIMEOUT_SCENARIOS + (
@@ -870,6 +927,10 @@ class Conn:
                 self.server_requests.remove(item)
                 self.send_request(item[1])
         if not self.playing:
+            return
+        if self.sc == "drop-after-play" and self.cid == 1 and \
+                now - self.play_t0 > DROP_AFTER:
+            self.close("dropped after play")
             return
         for t in self.tracks.values():
             period = 1.0 / FPS if t.video else AU_SAMPLES / AUDIO_CLOCK
