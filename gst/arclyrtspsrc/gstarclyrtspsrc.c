@@ -450,6 +450,11 @@ on_rtp (ArclyRtspClient * c, ArclyRtspClientTrack * t, const guint8 * data,
   g_mutex_unlock (&self->lock);
 
   ps = pad_state_for (self, t->user);
+  if (t->discont && ps) {
+    /* the client saw the source change (a camera restart) */
+    ps->discont = TRUE;
+    t->discont = FALSE;
+  }
   now = playing ? current_running_time (self) : GST_CLOCK_TIME_NONE;
   if (ps == NULL || !GST_CLOCK_TIME_IS_VALID (now)) {
     /* not PLAYING: drop; the mapping restarts on resume */
@@ -825,6 +830,7 @@ typedef struct
   GValue arr;
   guint total;
   guint64 packets, bytes;
+  guint64 dropped[ARCLY_RTSP_CLIENT_DROP_N];
 } StatsAcc;
 
 /* under the client's lock */
@@ -841,8 +847,17 @@ add_track_stats (gpointer data, gpointer user_data)
       "encoding-name", G_TYPE_STRING, t->sdp->encoding_name,
       "packets", G_TYPE_UINT64, t->packets,
       "bytes", G_TYPE_UINT64, t->bytes,
-      "bitrate", G_TYPE_UINT, t->bitrate, NULL);
+      "bitrate", G_TYPE_UINT, t->bitrate,
+      "dropped-invalid", G_TYPE_UINT64,
+      t->dropped[ARCLY_RTSP_CLIENT_DROP_INVALID],
+      "dropped-payload-type", G_TYPE_UINT64,
+      t->dropped[ARCLY_RTSP_CLIENT_DROP_PAYLOAD_TYPE],
+      "dropped-ssrc", G_TYPE_UINT64, t->dropped[ARCLY_RTSP_CLIENT_DROP_SSRC],
+      "ssrc", G_TYPE_UINT, t->have_ssrc ? t->remote_ssrc : 0, NULL);
+  guint i;
 
+  for (i = 0; i < ARCLY_RTSP_CLIENT_DROP_N; i++)
+    acc->dropped[i] += t->dropped[i];
   g_value_init (&v, GST_TYPE_STRUCTURE);
   g_value_take_boxed (&v, ts);
   gst_value_array_append_and_take_value (&acc->arr, &v);
@@ -855,7 +870,7 @@ static GstStructure *
 build_stats (GstArclyRtspSrc * self)
 {
   GstStructure *s;
-  StatsAcc acc = { G_VALUE_INIT, 0, 0, 0 };
+  StatsAcc acc = { G_VALUE_INIT, 0, 0, 0, {0,} };
 
   g_value_init (&acc.arr, GST_TYPE_ARRAY);
   arcly_rtsp_client_foreach_track (self->client, add_track_stats, &acc);
@@ -866,6 +881,11 @@ build_stats (GstArclyRtspSrc * self)
       "packets", G_TYPE_UINT64, acc.packets,
       "bytes", G_TYPE_UINT64, acc.bytes,
       "bitrate", G_TYPE_UINT, acc.total,
+      "dropped-invalid", G_TYPE_UINT64,
+      acc.dropped[ARCLY_RTSP_CLIENT_DROP_INVALID],
+      "dropped-payload-type", G_TYPE_UINT64,
+      acc.dropped[ARCLY_RTSP_CLIENT_DROP_PAYLOAD_TYPE],
+      "dropped-ssrc", G_TYPE_UINT64, acc.dropped[ARCLY_RTSP_CLIENT_DROP_SSRC],
       "last-error", G_TYPE_STRING, self->last_error ? self->last_error : "",
       NULL);
   g_mutex_unlock (&self->lock);

@@ -308,33 +308,138 @@ log_aligned (ArclyRtspClient * self, guint changed, gboolean use_sr)
   }
 }
 
-static GstFlowReturn
-handle_rtp (ArclyRtspClient * self, ArclyRtspClientTrack * t,
-    const guint8 * data, gsize len)
+static void
+count_drop (ArclyRtspClient * self, ArclyRtspClientTrack * t,
+    ArclyRtspClientDrop why, gsize len)
 {
-  ArclyRtpHeader h;
-  gint64 ext;
+  static const gchar *const names[] = { "not RTP", "payload type",
+    "SSRC"
+  };
 
-  if (!arcly_rtp_parse_header (data, len, &h)) {
-    GST_CAT_DEBUG_OBJECT (arcly_rtsp_client_dataflow, self->log_obj,
-        "dropping invalid RTP packet of %" G_GSIZE_FORMAT " bytes", len);
-    return GST_FLOW_OK;
+  g_mutex_lock (&self->lock);
+  t->dropped[why]++;
+  g_mutex_unlock (&self->lock);
+  GST_CAT_LOG_OBJECT (arcly_rtsp_client_dataflow, self->log_obj,
+      "%s: dropping a frame of %" G_GSIZE_FORMAT " bytes (%s)",
+      t->sdp->encoding_name, len, names[why]);
+}
+
+/* Only the track's source gets through: the SSRC SETUP announced, or the
+ * one locked from the first packets (see handle_rtp()).  Another SSRC replaces the locked
+ * one when it persists (a camera restart on the same connection): then the
+ * sequence and clock mapping restart and the next buffer is a DISCONT. */
+static gboolean
+accept_ssrc (ArclyRtspClient * self, ArclyRtspClientTrack * t,
+    const ArclyRtpHeader * h)
+{
+  if (t->ssrc_announced)
+    return h->ssrc == t->remote_ssrc;
+  if (h->ssrc == t->remote_ssrc) {
+    t->cand_count = 0;
+    return TRUE;
   }
+  if (t->cand_count > 0 && h->ssrc == t->cand_ssrc
+      && h->seq == (guint16) (t->cand_seq + 1))
+    t->cand_count++;
+  else
+    t->cand_count = 1;
+  t->cand_ssrc = h->ssrc;
+  t->cand_seq = h->seq;
+  if (t->cand_count < ARCLY_RTSP_CLIENT_SSRC_CHANGE_PACKETS)
+    return FALSE;
+
+  GST_INFO_OBJECT (self->log_obj, "%s: the source changed from SSRC %08x "
+      "to %08x", t->sdp->encoding_name, t->remote_ssrc, h->ssrc);
+  t->remote_ssrc = h->ssrc;
+  t->cand_count = 0;
+  memset (&t->seq, 0, sizeof (t->seq));
+  {
+    gboolean active = t->sync.active;
+
+    arcly_sync_track_init (&t->sync, t->sdp->clock_rate);
+    t->sync.active = active;
+  }
+  t->discont = TRUE;
+  return TRUE;
+}
+
+/* A packet of @t's source: counted, and handed to the owner. */
+static GstFlowReturn
+deliver_rtp (ArclyRtspClient * self, ArclyRtspClientTrack * t,
+    const guint8 * data, gsize len, const ArclyRtpHeader * h)
+{
+  gint64 ext;
 
   g_mutex_lock (&self->lock);
   t->packets++;
   t->bytes += len;
   g_mutex_unlock (&self->lock);
+  /* only valid media counts against the stall timeout */
   self->last_data_us = g_get_monotonic_time ();
 
-  t->have_ssrc = TRUE;
-  t->remote_ssrc = h.ssrc;
-  arcly_rtp_seq_update (&t->seq, h.seq);
-  ext = arcly_rtp_unwrap (&t->sync.unwrap, h.ts);
+  arcly_rtp_seq_update (&t->seq, h->seq);
+  ext = arcly_rtp_unwrap (&t->sync.unwrap, h->ts);
 
   if (t->user == NULL || self->cb.rtp == NULL)
     return GST_FLOW_OK;
-  return self->cb.rtp (self, t, data, len, &h, ext, self->user_data);
+  return self->cb.rtp (self, t, data, len, h, ext, self->user_data);
+}
+
+/* Without an SSRC from SETUP, the source is locked once two packets agree
+ * (same SSRC, consecutive sequence numbers): the first one waits for the
+ * second (back to back in a camera's burst), so random bytes that happen
+ * to parse as RTP with the right payload type are never delivered. */
+static GstFlowReturn
+lock_source (ArclyRtspClient * self, ArclyRtspClientTrack * t,
+    const guint8 * data, gsize len, const ArclyRtpHeader * h)
+{
+  ArclyRtpHeader ph;
+  GstFlowReturn ret;
+  guint8 *first;
+  gsize first_len;
+
+  if (t->pending && arcly_rtp_parse_header (t->pending, t->pending_len, &ph)
+      && ph.ssrc == h->ssrc && h->seq == (guint16) (ph.seq + 1)) {
+    t->ssrc_locked = TRUE;
+    t->have_ssrc = TRUE;
+    t->remote_ssrc = h->ssrc;
+    first = g_steal_pointer (&t->pending);
+    first_len = t->pending_len;
+    ret = deliver_rtp (self, t, first, first_len, &ph);
+    g_free (first);
+    if (ret != GST_FLOW_OK)
+      return ret;
+    return deliver_rtp (self, t, data, len, h);
+  }
+  if (t->pending)
+    count_drop (self, t, ARCLY_RTSP_CLIENT_DROP_SSRC, t->pending_len);
+  g_free (t->pending);
+  t->pending = g_memdup2 (data, len);
+  t->pending_len = len;
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+handle_rtp (ArclyRtspClient * self, ArclyRtspClientTrack * t,
+    const guint8 * data, gsize len)
+{
+  ArclyRtpHeader h;
+
+  if (!arcly_rtp_parse_header (data, len, &h)) {
+    count_drop (self, t, ARCLY_RTSP_CLIENT_DROP_INVALID, len);
+    return GST_FLOW_OK;
+  }
+  if (h.pt != t->sdp->pt) {
+    count_drop (self, t, ARCLY_RTSP_CLIENT_DROP_PAYLOAD_TYPE, len);
+    return GST_FLOW_OK;
+  }
+  if (!t->ssrc_announced && !t->ssrc_locked)
+    return lock_source (self, t, data, len, &h);
+  if (!accept_ssrc (self, t, &h)) {
+    count_drop (self, t, ARCLY_RTSP_CLIENT_DROP_SSRC, len);
+    return GST_FLOW_OK;
+  }
+  return deliver_rtp (self, t, data, len, &h);
 }
 
 GstClockTime
@@ -381,6 +486,10 @@ handle_rtcp (ArclyRtspClient * self, ArclyRtspClientTrack * t, const guint8 * da
     if (t == NULL)
       return;
   }
+  /* another source's report (or random bytes that look like one) must
+   * not move the clock mapping */
+  if (t->have_ssrc && sr.ssrc != t->remote_ssrc)
+    return;
   /* before the track is set up (no pad yet) or before its first packet */
   if (t->user == NULL || !arcly_sync_sr (&t->sync, &sr,
           g_get_monotonic_time ()))
@@ -872,6 +981,7 @@ apply_transport (ArclyRtspClient * self, ArclyRtspClientTrack * t, Response * r)
   if (tr.have_ssrc) {
     t->remote_ssrc = tr.ssrc;
     t->have_ssrc = TRUE;
+    t->ssrc_announced = TRUE;
   }
   g_free (v);
 }
@@ -1303,7 +1413,7 @@ session_stream (ArclyRtspClient * self, guint keep_alive_ms, GError ** error)
     if (played) {
       if (now - self->last_data_us > self->timeout_us) {
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-            "no data for %u ms", (guint) (self->timeout_us / 1000));
+            "no media for %u ms", (guint) (self->timeout_us / 1000));
         return ARCLY_RTSP_CLIENT_RETRY;
       }
       if (now - self->last_rr_us >= RR_INTERVAL_US) {
@@ -1511,6 +1621,7 @@ track_destroy (gpointer p)
 
   arcly_rtsp_track_free (t->sdp);
   g_free (t->control_url);
+  g_free (t->pending);
   if (t->user && t->user_free)
     t->user_free (t->user);
   g_free (t);

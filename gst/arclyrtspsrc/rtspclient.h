@@ -53,6 +53,20 @@ typedef enum
   ARCLY_RTSP_CLIENT_STATE_PLAYING,
 } ArclyRtspClientState;
 
+/* Why a frame on an RTP channel was not delivered */
+typedef enum
+{
+  ARCLY_RTSP_CLIENT_DROP_INVALID = 0, /* not an RTP packet (RFC 3550 §5.1) */
+  ARCLY_RTSP_CLIENT_DROP_PAYLOAD_TYPE, /* not the SDP's payload type */
+  ARCLY_RTSP_CLIENT_DROP_SSRC,  /* not the track's source */
+  ARCLY_RTSP_CLIENT_DROP_N,
+} ArclyRtspClientDrop;
+
+/* A new SSRC replaces the locked one after this many packets in a row
+ * (consecutive sequence numbers, none of the old source in between): a
+ * camera that restarted, not random bytes. */
+#define ARCLY_RTSP_CLIENT_SSRC_CHANGE_PACKETS 8
+
 /* A track of the current session.  Written by the running thread; the
  * counters are also read by others, under the client's lock
  * (arcly_rtsp_client_foreach_track()). */
@@ -67,13 +81,24 @@ typedef struct
   ArclySyncTrack sync;          /* RTP time → PTS, A/V alignment */
 
   ArclyRtpSeqStats seq;
-  gboolean have_ssrc;
+  gboolean have_ssrc;           /* remote_ssrc is known */
   guint32 remote_ssrc;
+  gboolean ssrc_announced;      /* by SETUP's Transport: only this one */
+  gboolean ssrc_locked;         /* from the first packets */
+  guint8 *pending;              /* the first packet, until the second one
+                                 * confirms its source */
+  gsize pending_len;
+  guint32 cand_ssrc;            /* another SSRC, and how long it lasted */
+  guint cand_count;
+  guint16 cand_seq;
+  /* the next packet is a discontinuity (a new SSRC); the owner clears it */
+  gboolean discont;
 
   /* under the client's lock */
   guint64 packets, bytes;
   guint64 bytes_at_tick;
   guint bitrate;
+  guint64 dropped[ARCLY_RTSP_CLIENT_DROP_N];
 } ArclyRtspClientTrack;
 
 typedef struct

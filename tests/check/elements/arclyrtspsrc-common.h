@@ -31,6 +31,10 @@ typedef struct
   guint backwards;              /* PTS decreasing */
   guint no_pts;
   guint rtcp_like;              /* buffers that are RTCP, not RTP */
+  guint32 last_ssrc;            /* RTP SSRC of the last buffer */
+  guint ssrc_changes;           /* buffers whose SSRC differs from the last */
+  guint ssrc_change_disconts;   /* ... of them flagged DISCONT */
+  guint pt_mask[4];             /* payload types seen (bit per PT) */
   GstClockTime first_pts, last_pts;
   /* pts - running time at arrival, of the last OFFSETS_KEPT buffers */
   gint64 offsets[OFFSETS_KEPT];
@@ -82,10 +86,21 @@ record_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
     r->disconts++;
   {
-    guint8 b[2] = { 0, 0 };
+    guint8 b[12] = { 0, };
 
     if (gst_buffer_extract (buf, 0, b, 2) == 2 && b[1] >= 200 && b[1] <= 204)
       r->rtcp_like++;
+    if (gst_buffer_extract (buf, 0, b, 12) == 12) {
+      guint32 ssrc = GST_READ_UINT32_BE (b + 8);
+
+      if (r->buffers > 1 && ssrc != r->last_ssrc) {
+        r->ssrc_changes++;
+        if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+          r->ssrc_change_disconts++;
+      }
+      r->last_ssrc = ssrc;
+      r->pt_mask[(b[1] & 0x7f) / 32] |= 1u << ((b[1] & 0x7f) % 32);
+    }
   }
   if (!GST_CLOCK_TIME_IS_VALID (pts)) {
     r->no_pts++;

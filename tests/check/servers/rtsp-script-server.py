@@ -131,7 +131,12 @@ SCENARIOS = [
     "redirect-absolute", "redirect-relative", "redirect-port",
     "redirect-loop", "redirect-chain", "redirect-no-location",
     "redirect-basic-host", "redirect-digest-host", "redirect-play",
+    # only real media
+    "random-frames", "ssrc-change", "foreign-packets",
 ]
+SSRC_CHANGE_AFTER = 2.0      # ssrc-change: the camera "restarts" then
+# scenarios whose Transport reply carries no ssrc= (the client locks it)
+NO_SSRC_SCENARIOS = ("random-frames", "ssrc-change")
 # the redirect target path; other paths are redirected (redirect_reply())
 MOVED = "/moved"
 REDIRECT_SCENARIOS = ("redirect-absolute", "redirect-relative",
@@ -844,6 +849,9 @@ class Conn:
                     % (ssrc, rtp, rtcp)
         elif self.sc == "transport-no-interleaved":
             reply = "RTP/AVP/TCP;unicast;mode=\"PLAY\""
+        elif self.sc in NO_SSRC_SCENARIOS:
+            reply = "RTP/AVP/TCP;unicast;interleaved=%d-%d;mode=play" % (
+                rtp, rtcp)
         else:
             reply = "RTP/AVP/TCP;unicast;interleaved=%d-%d;ssrc=%08X;mode=play"\
                 % (rtp, rtcp, ssrc)
@@ -933,6 +941,21 @@ class Conn:
         t.packets += 1
         t.octets += len(payload)
         self.frame_out(t.rtp_ch, pkt)
+        if self.sc == "foreign-packets" and t.video:
+            # after every real packet: another source, another payload
+            # type, and a frame too short to be RTP
+            self.frame_out(t.rtp_ch, rtp_packet(
+                t.pt, marker, t.seq, ts, t.ssrc ^ 0xFFFFFFFF, payload))
+            self.frame_out(t.rtp_ch, rtp_packet(
+                111, False, t.seq, ts, t.ssrc, payload))
+            self.frame_out(t.rtp_ch, b"\x80")
+
+    def send_random(self, t):
+        """random-frames: what arrives on the RTP channel is random bytes,
+        every fourth frame empty; never a packet of the track."""
+        t.count += 1
+        n = 0 if t.count % 4 == 0 else random.randint(1, 300)
+        self.frame_out(t.rtp_ch, os.urandom(n))
 
     def drift(self):
         return CLOCK_DRIFT if self.sc == "clock-drift" else 1.0
@@ -1011,8 +1034,20 @@ class Conn:
             period = 1.0 / FPS if t.video else AU_SAMPLES / AUDIO_CLOCK
             sent = 0
             start = self.play_t0 + t.send_delay
+            if self.sc == "ssrc-change" and not getattr(t, "changed", False) \
+                    and now - self.play_t0 >= SSRC_CHANGE_AFTER and \
+                    (not t.video or t.count % GOP == 0):
+                # the camera restarted: new source, sequence and clock
+                t.changed = True
+                t.ssrc = random.randint(1, 0xFFFFFFFF)
+                t.seq = random.randint(0, 0xFFFF)
+                t.ts0 = random.randint(0, 0xFFFFFFFF)
+                self.log("ssrc-change", conn=self.cid, track=t.index,
+                         ssrc="%08x" % t.ssrc)
             while now >= start + t.count * period and sent < 10:
-                if t.video:
+                if self.sc == "random-frames":
+                    self.send_random(t)
+                elif t.video:
                     self.send_video_frame(t)
                 else:
                     self.send_audio_au(t)
