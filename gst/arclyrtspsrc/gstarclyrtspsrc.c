@@ -28,7 +28,10 @@
  *  - `lock`: the worker control flags (stopping, playing, eos_requested),
  *    the state for stats, the pad list, and `cond` (wakes the worker's
  *    waits);
- *  - the client's own lock (its flags and track counters), through its API.
+ *  - the client's own lock (its flags and track counters), through its API;
+ *  - while the pipeline starts, a pad's hand-off thread pushes its first
+ *    data (gstarclyrtsppadpush.c, with a lock of its own), so that one
+ *    sink's preroll does not hold the data of the others.
  * Lock order: the object lock, `lock` and the client's lock are never held
  * at the same time; each is taken alone.  No lock is held across
  * gst_pad_push(), a message post or any socket call.
@@ -56,6 +59,7 @@
 #include <string.h>
 
 #include "gstarclyrtspelements.h"
+#include "gstarclyrtsppadpush.h"
 #include "rtspclient.h"
 #include "rtspurl.h"
 
@@ -150,6 +154,7 @@ typedef struct
   gboolean started;             /* stream-start + segment sent */
   gboolean discont;
   GstClockTime last_pts;
+  ArclyPadPusher *pusher;       /* how it is pushed on (see padpush.h) */
 } PadState;
 
 struct _GstArclyRtspSrc
@@ -217,6 +222,7 @@ static gboolean gst_arcly_rtsp_src_send_event (GstElement * element,
 static void
 pad_state_free (PadState * ps)
 {
+  arcly_pad_pusher_free (ps->pusher);
   gst_object_unref (ps->pad);
   if (ps->caps)
     gst_caps_unref (ps->caps);
@@ -328,6 +334,15 @@ pad_state_for (GstArclyRtspSrc * self, GstPad * pad)
 }
 
 static void
+push_event (PadState * ps, GstEvent * ev)
+{
+  if (ps->pusher)
+    arcly_pad_pusher_push (ps->pusher, GST_MINI_OBJECT_CAST (ev));
+  else                          /* set up half way (EOS) */
+    gst_pad_push_event (ps->pad, ev);
+}
+
+static void
 send_sticky_events (GstArclyRtspSrc * self, ArclyRtspClientTrack * t,
     PadState * ps)
 {
@@ -338,16 +353,16 @@ send_sticky_events (GstArclyRtspSrc * self, ArclyRtspClientTrack * t,
     GstSegment seg;
 
     gst_event_set_group_id (ev, self->group_id);
-    gst_pad_push_event (ps->pad, ev);
+    push_event (ps, ev);
     g_free (sid);
-    gst_pad_push_event (ps->pad, gst_event_new_caps (t->sdp->caps));
+    push_event (ps, gst_event_new_caps (t->sdp->caps));
     gst_caps_replace (&ps->caps, t->sdp->caps);
     /* PTS are running times: a TIME segment from 0 maps them 1:1 */
     gst_segment_init (&seg, GST_FORMAT_TIME);
-    gst_pad_push_event (ps->pad, gst_event_new_segment (&seg));
+    push_event (ps, gst_event_new_segment (&seg));
     ps->started = TRUE;
   } else if (ps->caps == NULL || !gst_caps_is_equal (ps->caps, t->sdp->caps)) {
-    gst_pad_push_event (ps->pad, gst_event_new_caps (t->sdp->caps));
+    push_event (ps, gst_event_new_caps (t->sdp->caps));
     gst_caps_replace (&ps->caps, t->sdp->caps);
   }
 }
@@ -370,7 +385,15 @@ static void
 on_tracks_done (ArclyRtspClient * c, gpointer user_data)
 {
   GstArclyRtspSrc *self = user_data;
+  guint i;
 
+  /* one worker feeds every pad: see gstarclyrtsppadpush.h */
+  for (i = 0; i < self->pads->len; i++) {
+    PadState *ps = g_ptr_array_index (self->pads, i);
+
+    if (ps->pusher == NULL)
+      ps->pusher = arcly_pad_pusher_new (ps->pad, self->pads->len == 1);
+  }
   if (!self->pads_announced) {
     self->pads_announced = TRUE;
     gst_element_no_more_pads (GST_ELEMENT (self));
@@ -477,7 +500,7 @@ on_rtp (ArclyRtspClient * c, ArclyRtspClientTrack * t, const guint8 * data,
   GST_CAT_LOG_OBJECT (arcly_rtsp_src_dataflow, self, "%s: seq %u ts %u pts %"
       GST_TIME_FORMAT, GST_PAD_NAME (ps->pad), h->seq, h->ts,
       GST_TIME_ARGS (pts));
-  ret = gst_pad_push (ps->pad, buf);
+  ret = arcly_pad_pusher_push (ps->pusher, GST_MINI_OBJECT_CAST (buf));
   return gst_flow_combiner_update_pad_flow (self->combiner, ps->pad, ret);
 }
 
@@ -553,7 +576,7 @@ push_eos (GstArclyRtspSrc * self)
   for (i = 0; i < self->pads->len; i++) {
     PadState *ps = g_ptr_array_index (self->pads, i);
 
-    gst_pad_push_event (ps->pad, gst_event_new_eos ());
+    push_event (ps, gst_event_new_eos ());
   }
 }
 
@@ -743,6 +766,8 @@ stop (GstArclyRtspSrc * self)
 
     gst_flow_combiner_remove_pad (self->combiner, ps->pad);
     gst_pad_set_active (ps->pad, FALSE);
+    /* inactive: a hand-off push still blocked downstream returns now */
+    g_clear_pointer (&ps->pusher, arcly_pad_pusher_free);
     gst_element_remove_pad (GST_ELEMENT (self), ps->pad);
   }
   g_mutex_lock (&self->lock);
