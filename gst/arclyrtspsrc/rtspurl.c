@@ -253,7 +253,10 @@ arcly_rtsp_url_parse (const gchar * url, ArclyRtspUrl * out, GError ** error)
     return FALSE;
   }
   len = strlen (url);
-  if (len > ARCLY_RTSP_URL_MAX_LEN) {
+  /* room for the ":port" the request URI may add (":65535"), so that the
+   * request URI of any URL parsed here parses too (found by fuzz_rtsp_url:
+   * 4093 bytes without a port became a 4097-byte request URI) */
+  if (len > ARCLY_RTSP_URL_MAX_LEN - 6) {
     g_set_error_literal (error, G_URI_ERROR, G_URI_ERROR_FAILED,
         "URL too long");
     return FALSE;
@@ -619,7 +622,10 @@ arcly_rtsp_url_resolve_location (const gchar * request_uri,
       return NULL;
     return check_result (g_strndup (location, clen));
   }
-  if (!split_url (request_uri, &b)) {
+  /* a relative Location only makes sense against an rtsp:// request */
+  if (scheme_length (request_uri, strlen (request_uri)) != 4
+      || g_ascii_strncasecmp (request_uri, "rtsp", 4) != 0
+      || !split_url (request_uri, &b)) {
     split_url_clear (&b);
     return NULL;
   }
