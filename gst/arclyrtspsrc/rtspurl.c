@@ -253,10 +253,7 @@ arcly_rtsp_url_parse (const gchar * url, ArclyRtspUrl * out, GError ** error)
     return FALSE;
   }
   len = strlen (url);
-  /* room for the ":port" the request URI may add (":65535"), so that the
-   * request URI of any URL parsed here parses too (found by fuzz_rtsp_url:
-   * 4093 bytes without a port became a 4097-byte request URI) */
-  if (len > ARCLY_RTSP_URL_MAX_LEN - 6) {
+  if (len > ARCLY_RTSP_URL_MAX_LEN) {
     g_set_error_literal (error, G_URI_ERROR, G_URI_ERROR_FAILED,
         "URL too long");
     return FALSE;
@@ -336,6 +333,21 @@ arcly_rtsp_url_parse (const gchar * url, ArclyRtspUrl * out, GError ** error)
   out->port = port;
   out->user = user;
   out->password = password;
+  /* The request URI adds the port when the URL has none: it must stay
+   * within the bound too, so that it parses again (found by
+   * fuzz_rtsp_url: 4093 bytes without a port made a 4097-byte one). */
+  {
+    gchar *req = arcly_rtsp_url_to_request_uri (out);
+    gboolean too_long = strlen (req) > ARCLY_RTSP_URL_MAX_LEN;
+
+    g_free (req);
+    if (too_long) {
+      arcly_rtsp_url_clear (out);
+      g_set_error_literal (error, G_URI_ERROR, G_URI_ERROR_FAILED,
+          "URL too long");
+      return FALSE;
+    }
+  }
   return TRUE;
 
 fail:
