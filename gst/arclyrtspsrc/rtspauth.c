@@ -579,6 +579,13 @@ arcly_auth_session_set_cnonce (ArclyAuthSession * session,
   session->fixed_cnonce = cnonce != NULL;
 }
 
+ArclyAuthScheme
+arcly_auth_session_scheme (ArclyAuthSession * session)
+{
+  g_return_val_if_fail (session != NULL, ARCLY_AUTH_SCHEME_NONE);
+  return session->active ? session->active->scheme : ARCLY_AUTH_SCHEME_NONE;
+}
+
 const gchar *
 arcly_auth_session_describe (ArclyAuthSession * session)
 {

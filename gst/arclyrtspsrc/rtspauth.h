@@ -95,6 +95,9 @@ gchar *  arcly_auth_session_authorization (ArclyAuthSession * session,
 void     arcly_auth_session_set_cnonce (ArclyAuthSession * session,
                                         const gchar * cnonce);
 
+/* The scheme of the active challenge (NONE before one was accepted). */
+ArclyAuthScheme arcly_auth_session_scheme (ArclyAuthSession * session);
+
 /* The scheme name of the active challenge, for logs ("Digest SHA-256"). */
 const gchar * arcly_auth_session_describe (ArclyAuthSession * session);
 

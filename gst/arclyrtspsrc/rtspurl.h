@@ -64,6 +64,18 @@ gchar *  arcly_rtsp_url_redact (const gchar * text);
 gchar *  arcly_rtsp_url_resolve_control (const gchar * base,
                                          const gchar * control);
 
+/* Resolves the Location of a 3xx reply against @request_uri (the URL the
+ * request went to, RFC 2326 §12.25 / RFC 3986 §5.2): an absolute URL is
+ * returned as given (its userinfo kept: credentials the server hands out
+ * for the new place), "//host/p" takes the scheme of the request, "/p" its
+ * scheme and authority, anything else replaces the last path segment, dot
+ * segments removed; a fragment is dropped.  NULL when @location is NULL or
+ * empty, holds spaces or control characters, is absolute with a scheme
+ * other than rtsp, is relative to a @request_uri that is not rtsp://, or
+ * the result exceeds 4 KiB. */
+gchar *  arcly_rtsp_url_resolve_location (const gchar * request_uri,
+                                          const gchar * location);
+
 G_END_DECLS
 
 #endif

@@ -493,3 +493,24 @@ arcly_rtsp_wire_error_to_string (ArclyRtspWireError error)
   }
   return "unknown error";
 }
+
+/* A status line of another protocol is "NAME/" DIGIT (HTTP/1.1, SIP/2.0,
+ * RTSP/1.0 itself): a short upper-case token, a slash, a digit.  Anything
+ * else is the junk real cameras emit between units, which says nothing. */
+ArclyRtspWireJunk
+arcly_rtsp_wire_classify_junk (const guint8 * buf, gsize len)
+{
+  gsize i;
+
+  if (buf == NULL)
+    return ARCLY_RTSP_WIRE_JUNK_PLAIN;
+  for (i = 0; i < len && i <= 16 && is_upper (buf[i]); i++);
+  if (i < 2 || i > 16 || i + 1 >= len || buf[i] != '/'
+      || !is_digit (buf[i + 1]))
+    return ARCLY_RTSP_WIRE_JUNK_PLAIN;
+  if (i == 4 && memcmp (buf, "HTTP", 4) == 0)
+    return ARCLY_RTSP_WIRE_JUNK_HTTP;
+  if (i == 4 && memcmp (buf, "RTSP", 4) == 0)
+    return ARCLY_RTSP_WIRE_JUNK_BAD_STATUS_LINE;
+  return ARCLY_RTSP_WIRE_JUNK_OTHER_PROTOCOL;
+}

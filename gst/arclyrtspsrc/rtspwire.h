@@ -124,6 +124,19 @@ gboolean arcly_rtsp_wire_method_is (const ArclyRtspWireMessage * msg,
 
 const gchar * arcly_rtsp_wire_error_to_string (ArclyRtspWireError error);
 
+/* What bytes the parser skipped (ARCLY_RTSP_WIRE_SKIP) at the start of
+ * @buf say about the peer, when they stand where a reply is expected. */
+typedef enum
+{
+  ARCLY_RTSP_WIRE_JUNK_PLAIN = 0, /* stray bytes (cameras send some) */
+  ARCLY_RTSP_WIRE_JUNK_HTTP,    /* "HTTP/<digit>": a web server answered */
+  ARCLY_RTSP_WIRE_JUNK_OTHER_PROTOCOL, /* "NAME/<digit>" of another protocol */
+  ARCLY_RTSP_WIRE_JUNK_BAD_STATUS_LINE, /* "RTSP/" and not a status line */
+} ArclyRtspWireJunk;
+
+ArclyRtspWireJunk arcly_rtsp_wire_classify_junk (const guint8 * buf,
+                                                 gsize len);
+
 G_END_DECLS
 
 #endif

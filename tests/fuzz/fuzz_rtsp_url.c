@@ -5,7 +5,8 @@
  * libFuzzer target for rtspurl: the input is split at the first NUL into a
  * URL / base and a control string.  Every entry point runs; results are
  * checked for the invariants the element relies on (no userinfo in request
- * URIs or resolved controls, no CR/LF on a request line).
+ * URIs or resolved controls, no CR/LF on a request line), and a redirect
+ * Location resolved against the first part.
  */
 
 #include <stdint.h>
@@ -72,6 +73,16 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   s = arcly_rtsp_url_resolve_control (first, second);
   if (s)
     check_request_line_safe (s);
+  g_free (s);
+
+  /* a redirect's Location: what the client follows must be a request-line
+   * safe rtsp URL */
+  s = arcly_rtsp_url_resolve_location (first, second);
+  if (s) {
+    check_request_line_safe (s);
+    if (g_ascii_strncasecmp (s, "rtsp://", 7) != 0)
+      abort ();
+  }
   g_free (s);
 
   g_free (first);

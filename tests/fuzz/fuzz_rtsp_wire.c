@@ -5,6 +5,8 @@
  * libFuzzer target for the RTSP wire parser: the input is a byte stream
  * from a server.  The first byte picks a read size, and the stream is fed in
  * reads of that size, as the element does, so splits are fuzzed too.
+ * Skipped junk goes through the classifier the client uses to recognise a
+ * reply that is not RTSP.
  */
 
 #include <stdint.h>
@@ -44,6 +46,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
         g_strfreev (all);
         g_free (v);
       }
+      if (r == ARCLY_RTSP_WIRE_SKIP)
+        (void) arcly_rtsp_wire_classify_junk (buf->data, buf->len);
       g_byte_array_remove_range (buf, 0, consumed);
     } else if (r == ARCLY_RTSP_WIRE_ERROR) {
       break;

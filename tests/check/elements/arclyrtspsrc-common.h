@@ -31,6 +31,10 @@ typedef struct
   guint backwards;              /* PTS decreasing */
   guint no_pts;
   guint rtcp_like;              /* buffers that are RTCP, not RTP */
+  guint32 last_ssrc;            /* RTP SSRC of the last buffer */
+  guint ssrc_changes;           /* buffers whose SSRC differs from the last */
+  guint ssrc_change_disconts;   /* ... of them flagged DISCONT */
+  guint pt_mask[4];             /* payload types seen (bit per PT) */
   GstClockTime first_pts, last_pts;
   /* pts - running time at arrival, of the last OFFSETS_KEPT buffers */
   gint64 offsets[OFFSETS_KEPT];
@@ -51,6 +55,8 @@ typedef struct
   GstMessage *error;            /* first error */
   gboolean eos;
   GString *messages;            /* every element message, as text */
+  GString *warnings;            /* every WARNING: "text | debug" lines */
+  guint n_warnings;
 } Ctx;
 
 static void
@@ -80,10 +86,21 @@ record_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
     r->disconts++;
   {
-    guint8 b[2] = { 0, 0 };
+    guint8 b[12] = { 0, };
 
     if (gst_buffer_extract (buf, 0, b, 2) == 2 && b[1] >= 200 && b[1] <= 204)
       r->rtcp_like++;
+    if (gst_buffer_extract (buf, 0, b, 12) == 12) {
+      guint32 ssrc = GST_READ_UINT32_BE (b + 8);
+
+      if (r->buffers > 1 && ssrc != r->last_ssrc) {
+        r->ssrc_changes++;
+        if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+          r->ssrc_change_disconts++;
+      }
+      r->last_ssrc = ssrc;
+      r->pt_mask[(b[1] & 0x7f) / 32] |= 1u << ((b[1] & 0x7f) % 32);
+    }
   }
   if (!GST_CLOCK_TIME_IS_VALID (pts)) {
     r->no_pts++;
@@ -145,6 +162,7 @@ ctx_new (const gchar * url)
   ctx->pads = g_ptr_array_new_with_free_func ((GDestroyNotify)
       pad_record_free);
   ctx->messages = g_string_new (NULL);
+  ctx->warnings = g_string_new (NULL);
   ctx->pipe = gst_pipeline_new (NULL);
   ctx->src = gst_element_factory_make ("arclyrtspsrc", NULL);
   fail_unless (ctx->src != NULL, "arclyrtspsrc is not registered");
@@ -177,6 +195,7 @@ ctx_free (Ctx * ctx)
     gst_message_unref (ctx->error);
   g_ptr_array_unref (ctx->pads);
   g_string_free (ctx->messages, TRUE);
+  g_string_free (ctx->warnings, TRUE);
   g_mutex_clear (&ctx->lock);
   g_free (ctx);
 }
@@ -192,6 +211,18 @@ ctx_handle (Ctx * ctx, GstMessage * m)
     case GST_MESSAGE_EOS:
       ctx->eos = TRUE;
       break;
+    case GST_MESSAGE_WARNING:{
+      GError *e = NULL;
+      gchar *dbg = NULL;
+
+      gst_message_parse_warning (m, &e, &dbg);
+      g_string_append_printf (ctx->warnings, "%s | %s\n", e->message,
+          dbg ? dbg : "");
+      ctx->n_warnings++;
+      g_error_free (e);
+      g_free (dbg);
+      break;
+    }
     case GST_MESSAGE_ELEMENT:{
       const GstStructure *s = gst_message_get_structure (m);
       gchar *str = gst_structure_to_string (s);

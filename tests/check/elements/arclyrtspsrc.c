@@ -655,8 +655,8 @@ GST_START_TEST (test_stall_reconnect)
   fail_unless (ctx_run_until (ctx, cond_reconnecting, NULL, 5000, FALSE),
       "the stall was not detected");
   fail_unless (g_get_monotonic_time () - t0 < 4 * G_TIME_SPAN_SECOND);
-  fail_unless (strstr (ctx->messages->str, "no\\ data") != NULL
-      || strstr (ctx->messages->str, "no data") != NULL, "%s",
+  fail_unless (strstr (ctx->messages->str, "no\\ media") != NULL
+      || strstr (ctx->messages->str, "no media") != NULL, "%s",
       ctx->messages->str);
   g_usleep (1 * G_TIME_SPAN_SECOND);
   fail_unless (kill (arcly_test_cam_get_pid (cam), SIGCONT) == 0);

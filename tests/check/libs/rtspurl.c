@@ -347,6 +347,75 @@ GST_START_TEST (test_resolve_from_request_uri)
 
 GST_END_TEST;
 
+/* 3xx Location values (RFC 3986 §5.2 against the request URL) */
+GST_START_TEST (test_resolve_location)
+{
+  static const struct
+  {
+    const gchar *base, *loc, *want;
+  } cases[] = {
+    {"rtsp://127.0.0.1:8554/stream", "rtsp://10.0.0.2/live", "rtsp://10.0.0.2/live"},
+    {"rtsp://127.0.0.1:8554/stream", "RTSP://h:99/x#frag", "RTSP://h:99/x"},
+    {"rtsp://127.0.0.1:8554/stream", "rtsp://u:p@h/x", "rtsp://u:p@h/x"},
+    {"rtsp://127.0.0.1:8554/stream", "moved", "rtsp://127.0.0.1:8554/moved"},
+    {"rtsp://127.0.0.1:8554/a/b/stream", "../moved?x=1",
+        "rtsp://127.0.0.1:8554/a/moved?x=1"},
+    {"rtsp://127.0.0.1:8554/a/stream?q=1", "/moved",
+        "rtsp://127.0.0.1:8554/moved"},
+    {"rtsp://127.0.0.1:8554/stream", "//other:554/s", "rtsp://other:554/s"},
+    {"rtsp://127.0.0.1:8554/", "./x", "rtsp://127.0.0.1:8554/x"},
+    {"rtsp://127.0.0.1:8554/stream", "http://web/page", NULL},
+    {"rtsp://127.0.0.1:8554/stream", "rtsps://h/x", NULL},
+    {"rtsp://127.0.0.1:8554/stream", "", NULL},
+    {"rtsp://127.0.0.1:8554/stream", NULL, NULL},
+    {"rtsp://127.0.0.1:8554/stream", "rtsp://h/x\r\nX-Injected: 1", NULL},
+    {"rtsp://127.0.0.1:8554/stream", "moved on", NULL},
+    {"not a url", "moved", NULL},
+    /* found by fuzz_rtsp_url: a relative Location against another scheme */
+    {"r://", "r", NULL},
+    {"http://web/a", "/b", NULL},
+    {NULL, "moved", NULL},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *got = arcly_rtsp_url_resolve_location (cases[i].base,
+        cases[i].loc);
+
+    fail_unless (g_strcmp0 (got, cases[i].want) == 0, "case %u: %s", i,
+        got ? got : "(null)");
+    g_free (got);
+  }
+  /* a URL just under the bound: its request URI (":554" added) parses
+   * again, or the URL itself is refused (found by fuzz_rtsp_url) */
+  {
+    gchar *path = g_strnfill (4093 - strlen ("rtsp://h/"), 'a');
+    gchar *url = g_strconcat ("rtsp://h/", path, NULL);
+    ArclyRtspUrl u = { NULL, }, again = { NULL, };
+
+    if (arcly_rtsp_url_parse (url, &u, NULL)) {
+      gchar *req = arcly_rtsp_url_to_request_uri (&u);
+
+      fail_unless (arcly_rtsp_url_parse (req, &again, NULL));
+      arcly_rtsp_url_clear (&again);
+      g_free (req);
+    }
+    arcly_rtsp_url_clear (&u);
+    g_free (url);
+    g_free (path);
+  }
+  /* over 4 KiB */
+  {
+    gchar *big = g_strnfill (5000, 'a');
+    gchar *got = arcly_rtsp_url_resolve_location ("rtsp://h/s", big);
+
+    fail_unless (got == NULL);
+    g_free (big);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 rtspurl_suite (void)
 {
@@ -360,6 +429,7 @@ rtspurl_suite (void)
   tcase_add_test (tc, test_redact);
   tcase_add_test (tc, test_resolve_control);
   tcase_add_test (tc, test_resolve_from_request_uri);
+  tcase_add_test (tc, test_resolve_location);
   return s;
 }
 

@@ -360,6 +360,60 @@ GST_START_TEST (test_hostile_bytes)
 
 GST_END_TEST;
 
+/* Bytes skipped where a reply is expected: another protocol's status line
+ * (a web server on the camera's HTTP port), a broken RTSP status line, or
+ * the junk cameras send, which must stay plain. */
+GST_START_TEST (test_classify_junk)
+{
+  static const struct
+  {
+    const gchar *text;
+    ArclyRtspWireJunk want;
+  } cases[] = {
+    {"HTTP/1.1 200 OK\r\n", ARCLY_RTSP_WIRE_JUNK_HTTP},
+    {"HTTP/1.0 400 Bad Request\r\n", ARCLY_RTSP_WIRE_JUNK_HTTP},
+    {"HTTP/2", ARCLY_RTSP_WIRE_JUNK_HTTP},
+    {"SIP/2.0 200 OK\r\n", ARCLY_RTSP_WIRE_JUNK_OTHER_PROTOCOL},
+    {"RTSP/1.0 2OO OK\r\n", ARCLY_RTSP_WIRE_JUNK_BAD_STATUS_LINE},
+    {"RTSP/1.0\r\n", ARCLY_RTSP_WIRE_JUNK_BAD_STATUS_LINE},
+    {"\r\n", ARCLY_RTSP_WIRE_JUNK_PLAIN},
+    {"\x00\xff\x01", ARCLY_RTSP_WIRE_JUNK_PLAIN},
+    {"HTTP", ARCLY_RTSP_WIRE_JUNK_PLAIN},
+    {"HTTP/", ARCLY_RTSP_WIRE_JUNK_PLAIN},
+    {"HTTP/x", ARCLY_RTSP_WIRE_JUNK_PLAIN},
+    {"H/1", ARCLY_RTSP_WIRE_JUNK_PLAIN},
+    {"ABCDEFGHIJKLMNOPQRSTUVWXYZ/1", ARCLY_RTSP_WIRE_JUNK_PLAIN},
+    {"http/1.1 200 OK", ARCLY_RTSP_WIRE_JUNK_PLAIN},
+    {"GARBAGE LINE\r\n", ARCLY_RTSP_WIRE_JUNK_PLAIN},
+  };
+  guint i;
+
+  fail_unless_equals_int (arcly_rtsp_wire_classify_junk (NULL, 0),
+      ARCLY_RTSP_WIRE_JUNK_PLAIN);
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gsize len = strlen (cases[i].text), k;
+    guint8 *copy;
+
+    if (cases[i].text[0] == '\0')
+      len = 3;
+    fail_unless_equals_int (arcly_rtsp_wire_classify_junk ((const guint8 *)
+            cases[i].text, len), cases[i].want);
+    /* every truncated prefix: never a verdict the full text would not give,
+     * read in a copy of exactly that size (valgrind sees overreads) */
+    for (k = 0; k < len; k++) {
+      ArclyRtspWireJunk j;
+
+      copy = g_memdup2 (cases[i].text, k);
+      j = arcly_rtsp_wire_classify_junk (copy, k);
+      fail_unless (j == ARCLY_RTSP_WIRE_JUNK_PLAIN || j == cases[i].want,
+          "case %u prefix %u", i, (guint) k);
+      g_free (copy);
+    }
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 rtspwire_suite (void)
 {
@@ -375,6 +429,7 @@ rtspwire_suite (void)
   tcase_add_test (tc, test_limits);
   tcase_add_test (tc, test_prefixes_at_page_end);
   tcase_add_test (tc, test_hostile_bytes);
+  tcase_add_test (tc, test_classify_junk);
   return s;
 }
 

@@ -123,9 +123,35 @@ SCENARIOS = [
     "get-parameter-unanswered", "get-parameter-501", "av-offset",
     "av-offset-rtcp-on-rtp", "no-av-track", "oversized-reply", "rtp-wrap",
     "transport-padded-assigned", "digest-control-credentials", "clock-drift",
+    # error table of arclyrtspsrc (fail fast until the first PLAY)
+    "http-reply", "garbage-status", "big-body", "big-line", "many-headers",
+    "big-header-section", "bad-content-length", "forbidden",
+    "unsupported-transport", "server-error-then-ok", "drop-after-play",
+    # redirects (3xx)
+    "redirect-absolute", "redirect-relative", "redirect-port",
+    "redirect-loop", "redirect-chain", "redirect-no-location",
+    "redirect-basic-host", "redirect-digest-host", "redirect-play",
+    # only real media
+    "random-frames", "ssrc-change", "foreign-packets",
 ]
+SSRC_CHANGE_AFTER = 2.0      # ssrc-change: the camera "restarts" then
+# scenarios whose Transport reply carries no ssrc= (the client locks it)
+NO_SSRC_SCENARIOS = ("random-frames", "ssrc-change")
+# the redirect target path; other paths are redirected (redirect_reply())
+MOVED = "/moved"
+REDIRECT_SCENARIOS = ("redirect-absolute", "redirect-relative",
+                      "redirect-port", "redirect-loop", "redirect-chain",
+                      "redirect-no-location", "redirect-basic-host",
+                      "redirect-digest-host", "redirect-play")
+# auth only on the redirect target (host "localhost")
+REDIRECT_AUTH_SCENARIOS = ("redirect-basic-host", "redirect-digest-host")
+# scenarios that answer with a broken reply (fault_reply())
+FAULT_SCENARIOS = ("http-reply", "garbage-status", "big-body", "big-line",
+                   "many-headers", "big-header-section", "bad-content-length")
+DROP_AFTER = 1.5             # drop-after-play: connection 1 closes then
 AUTH_SCENARIOS = ("digest-qop-stale", "digest-and-basic", "digest-multi-algo",
-                  "digest-uri-check", "digest-control-credentials")
+                  "digest-uri-check", "digest-control-credentials",
+                  "redirect-basic-host", "redirect-digest-host")
 # the session times out after SHORT_TIMEOUT without a 2xx keep-alive
 SHORT_TIMEOUT_SCENARIOS = ("short-session-timeout", "ignores-get-parameter",
                            "get-parameter-unanswered", "get-parameter-501")
@@ -234,6 +260,8 @@ class Auth:
                'opaque="%s"%s' % (REALM, self.nonce, self.opaque, st))
         if self.scenario == "digest-and-basic":
             return ['Basic realm="%s"' % REALM, md5]
+        if self.scenario == "redirect-basic-host":
+            return ['Basic realm="%s"' % REALM]
         if self.scenario == "digest-multi-algo":
             sha = ('Digest realm="%s", nonce="%s", qop="auth", '
                    'algorithm=SHA-256, opaque="%s"%s'
@@ -250,7 +278,8 @@ class Auth:
         scheme, params, token = parse_auth_header(header)
         info["scheme"] = scheme.capitalize()
         if scheme == "basic":
-            if self.scenario != "digest-and-basic":
+            if self.scenario not in ("digest-and-basic",
+                                     "redirect-basic-host"):
                 return self.refuse("basic-not-offered", info)
             try:
                 plain = base64.b64decode(token, validate=True).decode("utf-8")
@@ -397,8 +426,9 @@ class Track:
 
 
 class Conn:
-    def __init__(self, server, sock, cid):
+    def __init__(self, server, sock, cid, port):
         self.srv, self.sock, self.cid = server, sock, cid
+        self.port = port            # the listening port it came in on
         self.log = server.log
         self.sc = server.scenario
         self.inbuf = bytearray()
@@ -599,7 +629,11 @@ class Conn:
                  body_len=len(body))
         if self.sc == "never-answer":
             return
-        if self.srv.auth is not None:
+        if self.redirect_reply(method.upper(), cseq, uri):
+            return
+        if self.srv.auth is not None and (
+                self.sc not in REDIRECT_AUTH_SCENARIOS or
+                urllib.parse.urlsplit(uri).path.startswith(MOVED)):
             verdict = self.srv.auth.check(method, uri, hl.get("authorization"))
             if verdict != "ok":
                 chal = self.srv.auth.challenges(stale=(verdict == "stale"))
@@ -607,6 +641,8 @@ class Conn:
                              [("WWW-Authenticate", c) for c in chal],
                              method=method)
                 return
+        if self.fault_reply(method.upper(), cseq):
+            return
         handler = getattr(self, "do_" + method.upper(), None)
         if handler is None:
             self.respond(cseq, 501, "Not Implemented", method=method)
@@ -615,6 +651,100 @@ class Conn:
         if code is not None and 200 <= code < 300 and self.session \
                 and method.upper() != "TEARDOWN":
             self.last_keepalive = time.monotonic()
+
+    def redirect_reply(self, method, cseq, uri):
+        """The redirect scenarios: requests to a path other than MOVED (or,
+        for redirect-port, to the first port) get a 3xx.  True when the
+        request was answered."""
+        sc = self.sc
+        if sc not in REDIRECT_SCENARIOS:
+            return False
+        path = urllib.parse.urlsplit(uri).path
+        here = "rtsp://127.0.0.1:%d" % self.port
+        if sc == "redirect-port":
+            if self.port == self.srv.port2 or method != "DESCRIBE":
+                return False
+            loc, code = "rtsp://127.0.0.1:%d/stream" % self.srv.port2, 302
+        elif path.startswith(MOVED):
+            return False
+        elif sc == "redirect-absolute" and method == "OPTIONS":
+            loc, code = here + MOVED, 301
+        elif sc == "redirect-relative" and method == "DESCRIBE":
+            # relative to the request URL: replaces its last segment
+            loc, code = MOVED[1:], 302
+        elif sc == "redirect-loop" and method == "DESCRIBE":
+            loc = here + ("/loop-b" if path == "/loop-a" else "/loop-a")
+            code = 307
+        elif sc == "redirect-chain" and method == "DESCRIBE":
+            # /stream -> /hop1 -> ... -> /hop6 -> MOVED: six hops
+            m = re.match(r"/hop(\d+)$", path)
+            n = int(m.group(1)) if m else 0
+            loc = here + (MOVED if n >= 6 else "/hop%d" % (n + 1))
+            code = 302
+        elif sc == "redirect-no-location" and method == "DESCRIBE":
+            self.respond(cseq, 302, "Found", method=method)
+            self.log("redirect", conn=self.cid, method=method, status=302,
+                     location=None)
+            return True
+        elif sc in REDIRECT_AUTH_SCENARIOS and method == "DESCRIBE":
+            loc = "rtsp://localhost:%d%s" % (self.port, MOVED)
+            code = 303
+        elif sc == "redirect-play" and method == "PLAY" and self.cid == 1:
+            loc, code = here + MOVED, 302
+        else:
+            return False
+        self.respond(cseq, code, "Redirect", [("Location", loc)],
+                     method=method)
+        self.log("redirect", conn=self.cid, method=method, status=code,
+                 location=redact(loc))
+        return True
+
+    def fault_reply(self, method, cseq):
+        """The error-table scenarios: a reply that is not (valid) RTSP, or
+        a status that cannot work.  True when the request was answered."""
+        sc = self.sc
+        if sc == "http-reply":
+            # the camera's web server: every request gets a web page
+            page = b"<html><body>IP camera login</body></html>\r\n"
+            head = ("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                    "Content-Length: %d\r\n\r\n" % len(page))
+            self.queue(head.encode() + page)
+        elif sc == "garbage-status":
+            self.queue(("RTSP/1.0 2OO OK\r\nCSeq: %s\r\n\r\n" %
+                        cseq).encode())
+        elif sc in FAULT_SCENARIOS and method == "DESCRIBE":
+            head = "RTSP/1.0 200 OK\r\nCSeq: %s\r\n" % cseq
+            if sc == "big-body":
+                head += "Content-Type: application/sdp\r\n"
+                head += "Content-Length: 10000000\r\n\r\n"
+                data = head.encode() + b"v=0\r\n" * 2000
+            elif sc == "big-line":
+                data = head.encode() + b"X-Junk: " + b"a" * 70000
+            elif sc == "many-headers":
+                for i in range(200):
+                    head += "X-H%d: v\r\n" % i
+                data = head.encode() + b"\r\n"
+            elif sc == "big-header-section":
+                # every line under the line bound, the section over 16 KiB
+                for i in range(8):
+                    head += "X-Big%d: %s\r\n" % (i, "b" * 3000)
+                data = head.encode() + b"\r\n"
+            else:
+                head += "Content-Type: application/sdp\r\n"
+                head += "Content-Length: -5\r\n\r\n"
+                data = head.encode()
+            self.queue(data)
+        elif sc == "forbidden" and method == "DESCRIBE":
+            self.respond(cseq, 403, "Forbidden", method=method)
+        elif sc == "unsupported-transport" and method == "SETUP":
+            self.respond(cseq, 461, "Unsupported Transport", method=method)
+        elif sc == "server-error-then-ok" and method == "DESCRIBE" \
+                and self.cid <= 2:
+            self.respond(cseq, 503, "Service Unavailable", method=method)
+        else:
+            return False
+        self.log("fault", conn=self.cid, method=method)
+        return True
 
     def session_headers(self):
         timeout = SHORT_TIMEOUT if self.sc in SHORT_TIMEOUT_SCENARIOS + (
@@ -653,6 +783,11 @@ class Conn:
             return None
         sdp = self.srv.sdp().encode()
         base = self.srv.url + "/"
+        if self.sc in REDIRECT_SCENARIOS:
+            # where the request went (after the redirect)
+            parts = urllib.parse.urlsplit(uri)
+            base = "rtsp://%s%s/" % (parts.netloc.rsplit("@", 1)[-1],
+                                     parts.path.rstrip("/"))
         if self.sc == "digest-uri-check":
             base = "rtsp://%s:%s@127.0.0.1:%d/stream/" % (
                 urllib.parse.quote(self.srv.user, safe=""),
@@ -714,6 +849,9 @@ class Conn:
                     % (ssrc, rtp, rtcp)
         elif self.sc == "transport-no-interleaved":
             reply = "RTP/AVP/TCP;unicast;mode=\"PLAY\""
+        elif self.sc in NO_SSRC_SCENARIOS:
+            reply = "RTP/AVP/TCP;unicast;interleaved=%d-%d;mode=play" % (
+                rtp, rtcp)
         else:
             reply = "RTP/AVP/TCP;unicast;interleaved=%d-%d;ssrc=%08X;mode=play"\
                 % (rtp, rtcp, ssrc)
@@ -803,6 +941,21 @@ class Conn:
         t.packets += 1
         t.octets += len(payload)
         self.frame_out(t.rtp_ch, pkt)
+        if self.sc == "foreign-packets" and t.video:
+            # after every real packet: another source, another payload
+            # type, and a frame too short to be RTP
+            self.frame_out(t.rtp_ch, rtp_packet(
+                t.pt, marker, t.seq, ts, t.ssrc ^ 0xFFFFFFFF, payload))
+            self.frame_out(t.rtp_ch, rtp_packet(
+                111, False, t.seq, ts, t.ssrc, payload))
+            self.frame_out(t.rtp_ch, b"\x80")
+
+    def send_random(self, t):
+        """random-frames: what arrives on the RTP channel is random bytes,
+        every fourth frame empty; never a packet of the track."""
+        t.count += 1
+        n = 0 if t.count % 4 == 0 else random.randint(1, 300)
+        self.frame_out(t.rtp_ch, os.urandom(n))
 
     def drift(self):
         return CLOCK_DRIFT if self.sc == "clock-drift" else 1.0
@@ -871,12 +1024,30 @@ class Conn:
                 self.send_request(item[1])
         if not self.playing:
             return
+        if now - self.play_t0 > DROP_AFTER and (
+                (self.sc == "drop-after-play" and self.cid == 1) or
+                (self.sc == "redirect-relative" and not self.srv.dropped)):
+            self.srv.dropped = True
+            self.close("dropped after play")
+            return
         for t in self.tracks.values():
             period = 1.0 / FPS if t.video else AU_SAMPLES / AUDIO_CLOCK
             sent = 0
             start = self.play_t0 + t.send_delay
+            if self.sc == "ssrc-change" and not getattr(t, "changed", False) \
+                    and now - self.play_t0 >= SSRC_CHANGE_AFTER and \
+                    (not t.video or t.count % GOP == 0):
+                # the camera restarted: new source, sequence and clock
+                t.changed = True
+                t.ssrc = random.randint(1, 0xFFFFFFFF)
+                t.seq = random.randint(0, 0xFFFF)
+                t.ts0 = random.randint(0, 0xFFFFFFFF)
+                self.log("ssrc-change", conn=self.cid, track=t.index,
+                         ssrc="%08x" % t.ssrc)
             while now >= start + t.count * period and sent < 10:
-                if t.video:
+                if self.sc == "random-frames":
+                    self.send_random(t)
+                elif t.video:
                     self.send_video_frame(t)
                 else:
                     self.send_audio_au(t)
@@ -915,10 +1086,20 @@ class Server:
         self.listener.setblocking(False)
         self.port = self.listener.getsockname()[1]
         self.url = "rtsp://127.0.0.1:%d/stream" % self.port
+        # redirect-port: a second listener the first one redirects to
+        self.listener2 = None
+        self.port2 = None
+        if self.scenario == "redirect-port":
+            self.listener2 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.listener2.bind(("127.0.0.1", 0))
+            self.listener2.listen(8)
+            self.listener2.setblocking(False)
+            self.port2 = self.listener2.getsockname()[1]
         self.auth = Auth(self.scenario, self.user, self.password, self.log) \
             if self.scenario in AUTH_SCENARIOS else None
         self.conns = []
         self.next_cid = 1
+        self.dropped = False        # redirect-relative dropped once
         self.max_seconds = args.max_seconds
 
     def sdp(self):
@@ -979,14 +1160,14 @@ class Server:
                   "a=control:%s" % actl]
         return "\r\n".join(lines) + "\r\n"
 
-    def accept(self):
+    def accept(self, listener):
         try:
-            sock, peer = self.listener.accept()
+            sock, peer = listener.accept()
         except (BlockingIOError, InterruptedError):
             return
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = Conn(self, sock, self.next_cid)
+        conn = Conn(self, sock, self.next_cid, listener.getsockname()[1])
         self.next_cid += 1
         self.conns.append(conn)
         self.log("connect", conn=conn.cid, peer="%s:%d" % peer)
@@ -1004,14 +1185,17 @@ class Server:
             timeout = 0.1
             for c in self.conns:
                 timeout = min(timeout, max(0.0, c.next_due() - now))
-            rlist = [self.listener] + [c.sock for c in self.conns]
+            listeners = [self.listener] + \
+                ([self.listener2] if self.listener2 else [])
+            rlist = listeners + [c.sock for c in self.conns]
             wlist = [c.sock for c in self.conns if c.outbuf]
             try:
                 r, w, _ = select.select(rlist, wlist, [], timeout)
             except InterruptedError:
                 continue
-            if self.listener in r:
-                self.accept()
+            for lst in listeners:
+                if lst in r:
+                    self.accept(lst)
             for c in list(self.conns):
                 if c.sock in r:
                     c.on_readable()
@@ -1023,6 +1207,8 @@ class Server:
         for c in self.conns:
             c.close("server exiting")
         self.listener.close()
+        if self.listener2:
+            self.listener2.close()
         self.log("exit")
         self.log.close()
 
