@@ -105,6 +105,7 @@ struct _GstArclyBusPad
   gboolean stalled;
   gboolean fku_pending;         /* joined where it must wait for a keyframe */
   gint64 retry_at;
+  GstClockTime max_lag_time;    /* NONE: the element's max-lag-time */
   ArclyBusCursor cur;
   guint64 frames, bytes, dropped, lagged;
 };
@@ -141,6 +142,7 @@ struct _GstArclyBus
   guint threads;
   GstClockTime stall_threshold;
   guint64 max_lag;
+  GstClockTime max_lag_time;
   gboolean gop_cache;
   guint gop_max_frames;
   guint64 gop_max_bytes;

@@ -215,6 +215,10 @@ prepare_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
   }
 
   overruns = p->cur.overruns;
+  /* the time bound: too far behind live, skip to the newest keyframe */
+  arcly_bus_ring_skip_late (self->ring, &p->cur,
+      GST_CLOCK_TIME_IS_VALID (p->max_lag_time) ? p->max_lag_time :
+      self->max_lag_time);
   if (arcly_bus_ring_next (self->ring, &p->cur, &item) == ARCLY_BUS_READ_EMPTY) {
     if (p->cur.overruns != overruns && p->cur.need_key && fku_due (self))
       work->fku = TRUE;
