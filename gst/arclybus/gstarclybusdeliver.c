@@ -583,9 +583,12 @@ worker_main (gpointer data)
     ret = execute_work (self, p, &work);
     BUS_LOCK (self);
     w->push_start = 0;
-    finish_work (self, p, &work, ret);
+    /* abandoned by a stop while in this push: the pad now belongs to a new
+     * run (its cursor, dead/joined flags were reset by the start), and
+     * this push's result says nothing about it */
     if (w->gen != self->gen)
       break;
+    finish_work (self, p, &work, ret);
     if (!w->stalled) {
       p->busy = FALSE;
       old = w->pad;
