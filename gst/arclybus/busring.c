@@ -244,15 +244,16 @@ arcly_bus_ring_push (ArclyBusRing * ring, GstMiniObject * obj, gpointer ctx,
     guint32 size, guint32 flags, ArclyBusItem * evicted)
 {
   return arcly_bus_ring_push_timed (ring, obj, ctx, size, flags,
-      GST_CLOCK_TIME_NONE, evicted);
+      GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, evicted);
 }
 
 /* As arcly_bus_ring_push(), with the buffer's time @ts (NONE: untimed) for
- * the time bound of arcly_bus_ring_skip_late(). */
+ * the time bound of arcly_bus_ring_skip_late(), and its stream position
+ * @pos for arcly_bus_ring_join_at(). */
 gboolean
 arcly_bus_ring_push_timed (ArclyBusRing * ring, GstMiniObject * obj,
     gpointer ctx, guint32 size, guint32 flags, GstClockTime ts,
-    ArclyBusItem * evicted)
+    GstClockTime pos, ArclyBusItem * evicted)
 {
   gboolean did_evict = FALSE;
   ArclyBusItem *it;
@@ -291,6 +292,7 @@ arcly_bus_ring_push_timed (ArclyBusRing * ring, GstMiniObject * obj,
   it->flags = flags;
   it->nbuf = ring->n_buffers;
   it->ts = (flags & ARCLY_BUS_ITEM_BUFFER) ? ts : GST_CLOCK_TIME_NONE;
+  it->pos = (flags & ARCLY_BUS_ITEM_BUFFER) ? pos : GST_CLOCK_TIME_NONE;
   ring->head++;
   if (GST_CLOCK_TIME_IS_VALID (it->ts))
     ring->newest_ts = it->ts;
@@ -370,6 +372,50 @@ arcly_bus_ring_join (const ArclyBusRing * ring, gboolean use_cache,
   cursor->nbuf = ring->n_buffers;
   cursor->need_key = ring->has_delta;
   return FALSE;
+}
+
+/* Places a new reader at the first buffer whose position is @pos or later,
+ * so a second stream (audio) starts where a first one (video, at its
+ * keyframe) does.  FALSE, cursor untouched, when no buffer held is at or
+ * after @pos. */
+gboolean
+arcly_bus_ring_join_at (const ArclyBusRing * ring, GstClockTime pos,
+    ArclyBusCursor * cursor)
+{
+  guint64 s;
+
+  if (!GST_CLOCK_TIME_IS_VALID (pos))
+    return FALSE;
+  for (s = ring->tail; s < ring->head; s++) {
+    const ArclyBusItem *it = ring_slot (ring, s);
+
+    if ((it->flags & ARCLY_BUS_ITEM_BUFFER) && GST_CLOCK_TIME_IS_VALID (it->pos)
+        && it->pos >= pos) {
+      memset (cursor, 0, sizeof (*cursor));
+      cursor->seq = s;
+      cursor->nbuf = it->nbuf;
+      /* a stream with delta units still starts on a keyframe */
+      cursor->need_key = ring->has_delta && !(it->flags & ARCLY_BUS_ITEM_KEY);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* The position of the next buffer @cursor reads, NONE if none is held. */
+GstClockTime
+arcly_bus_ring_next_pos (const ArclyBusRing * ring,
+    const ArclyBusCursor * cursor)
+{
+  guint64 s;
+
+  for (s = MAX (cursor->seq, ring->tail); s < ring->head; s++) {
+    const ArclyBusItem *it = ring_slot (ring, s);
+
+    if (it->flags & ARCLY_BUS_ITEM_BUFFER)
+      return it->pos;
+  }
+  return GST_CLOCK_TIME_NONE;
 }
 
 /* At least how many buffers a reader has already lost to overwrites. */

@@ -53,6 +53,8 @@ typedef struct {
   guint32 flags;                /* ArclyBusItemFlags */
   GstClockTime ts;              /* buffers: the caller's time (arclybus: when
                                  * published) or GST_CLOCK_TIME_NONE */
+  GstClockTime pos;             /* buffers: the stream position (running time
+                                 * of its PTS) or GST_CLOCK_TIME_NONE */
 } ArclyBusItem;
 
 typedef struct {
@@ -95,7 +97,7 @@ gboolean arcly_bus_ring_push (ArclyBusRing * ring, GstMiniObject * obj,
     gpointer ctx, guint32 size, guint32 flags, ArclyBusItem * evicted);
 gboolean arcly_bus_ring_push_timed (ArclyBusRing * ring, GstMiniObject * obj,
     gpointer ctx, guint32 size, guint32 flags, GstClockTime ts,
-    ArclyBusItem * evicted);
+    GstClockTime pos, ArclyBusItem * evicted);
 guint arcly_bus_ring_trim (ArclyBusRing * ring, guint64 upto,
     ArclyBusItem * out, guint max_out);
 guint arcly_bus_ring_clear (ArclyBusRing * ring, ArclyBusItem * out,
@@ -103,6 +105,10 @@ guint arcly_bus_ring_clear (ArclyBusRing * ring, ArclyBusItem * out,
 
 gboolean arcly_bus_ring_join (const ArclyBusRing * ring, gboolean use_cache,
     ArclyBusCursor * cursor);
+gboolean arcly_bus_ring_join_at (const ArclyBusRing * ring, GstClockTime pos,
+    ArclyBusCursor * cursor);
+GstClockTime arcly_bus_ring_next_pos (const ArclyBusRing * ring,
+    const ArclyBusCursor * cursor);
 ArclyBusReadResult arcly_bus_ring_next (ArclyBusRing * ring,
     ArclyBusCursor * cursor, ArclyBusItem * out);
 guint64 arcly_bus_ring_lost_behind (const ArclyBusRing * ring,

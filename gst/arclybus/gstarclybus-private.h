@@ -106,6 +106,7 @@ struct _GstArclyBusPad
   gboolean fku_pending;         /* joined where it must wait for a keyframe */
   gint64 retry_at;
   GstClockTime max_lag_time;    /* NONE: the element's max-lag-time */
+  GstClockTime join_pos;        /* NONE, or join at this stream position */
   ArclyBusCursor cur;
   guint64 frames, bytes, dropped, lagged;
 };
@@ -151,6 +152,7 @@ struct _GstArclyBus
   /* streaming state (L) */
   ArclyBusRing *ring;
   BusSticky *sticky;
+  GstSegment segment;           /* the publisher's: items' stream positions */
   gboolean running;
   gboolean flushing;
   guint gen;
@@ -183,6 +185,14 @@ GST_DEBUG_CATEGORY_EXTERN (arclybus_dataflow);
 
 /* gstarclybus.c */
 void arcly_bus_sticky_unref (BusSticky * s);
+
+/* for arclybussrc (gstarclybus.c): a src pad that joins at the first buffer
+ * at or after @pos (running time of the publisher) instead of the GOP cache;
+ * set before linking */
+void arcly_bus_pad_set_join_pos (GstPad * pad, GstClockTime pos);
+/* the stream position of the next buffer the pad gets, NONE if unknown */
+GstClockTime arcly_bus_pad_get_next_pos (GstPad * pad);
+gboolean arcly_bus_pad_is_evicted (GstPad * pad);
 
 /* gstarclybusdeliver.c */
 gboolean arcly_bus_wait_until (GstArclyBus * self, GCond * cond,

@@ -197,6 +197,7 @@ gst_arcly_bus_start (GstArclyBus * self)
   arcly_bus_ring_set_cache (self->ring, self->gop_cache, self->gop_max_frames,
       self->gop_max_bytes);
   self->sticky = sticky_with (NULL, NULL);
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   self->gen++;
   self->running = TRUE;
   self->flushing = FALSE;
@@ -349,6 +350,19 @@ publish_time (GstArclyBus * self)
   return GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
 }
 
+/* (L) The running time of @buf's PTS (else DTS) in the publisher's
+ * segment: where arclybussrc lines up its streams.  NONE when unknown. */
+static GstClockTime
+stream_pos (GstArclyBus * self, GstBuffer * buf)
+{
+  GstClockTime t = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) :
+      GST_BUFFER_DTS (buf);
+
+  if (!GST_CLOCK_TIME_IS_VALID (t) || self->segment.format != GST_FORMAT_TIME)
+    return GST_CLOCK_TIME_NONE;
+  return gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME, t);
+}
+
 /* Appends @obj to the ring (takes the reference); FALSE when flushing or
  * stopped.  The publisher's critical section: independent of the number of
  * pads. */
@@ -360,7 +374,7 @@ publish (GstArclyBus * self, GstMiniObject * obj, guint32 size, guint32 flags,
   guint n = 0;
   BusSticky *old_sticky = NULL;
   gint64 now = 0;
-  GstClockTime ts = GST_CLOCK_TIME_NONE;
+  GstClockTime ts = GST_CLOCK_TIME_NONE, pos = GST_CLOCK_TIME_NONE;
 
   if (flags & ARCLY_BUS_ITEM_BUFFER) {
     now = g_get_monotonic_time ();
@@ -373,12 +387,16 @@ publish (GstArclyBus * self, GstMiniObject * obj, guint32 size, guint32 flags,
     gst_mini_object_unref (obj);
     return FALSE;
   }
+  if (flags & ARCLY_BUS_ITEM_BUFFER)
+    pos = stream_pos (self, GST_BUFFER_CAST (obj));
   if (arcly_bus_ring_push_timed (self->ring, obj, sticky_ref (self->sticky),
-          size, flags, ts, &dropped[0]))
+          size, flags, ts, pos, &dropped[0]))
     n++;
   if (sticky_event) {
     old_sticky = self->sticky;
     self->sticky = sticky_with (old_sticky, sticky_event);
+    if (GST_EVENT_TYPE (sticky_event) == GST_EVENT_SEGMENT)
+      gst_event_copy_segment (sticky_event, &self->segment);
   }
   if (flags & ARCLY_BUS_ITEM_BUFFER) {
     self->frames++;
@@ -492,6 +510,7 @@ flush_stop (GstArclyBus * self)
     old = self->sticky;
     self->sticky = sticky_with (old, NULL);
   }
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   for (i = 0; self->ring && i < self->pads->len; i++) {
     GstArclyBusPad *p = g_ptr_array_index (self->pads, i);
 
@@ -704,6 +723,7 @@ gst_arcly_bus_request_new_pad (GstElement * element, GstPadTemplate * templ,
   g_free (name);
   p = GST_ARCLY_BUS_PAD (pad);
   p->max_lag_time = DEFAULT_PAD_PROP_MAX_LAG_TIME;
+  p->join_pos = GST_CLOCK_TIME_NONE;
   gst_pad_set_event_function (pad, gst_arcly_bus_src_event);
   gst_pad_set_query_function (pad, gst_arcly_bus_src_query);
   gst_pad_set_iterate_internal_links_function (pad,
@@ -739,6 +759,52 @@ gst_arcly_bus_release_pad (GstElement * element, GstPad * pad)
   gst_element_remove_pad (element, pad);
   if (found)
     gst_object_unref (p);
+}
+
+void
+arcly_bus_pad_set_join_pos (GstPad * pad, GstClockTime pos)
+{
+  GstElement *parent = gst_pad_get_parent_element (pad);
+
+  g_return_if_fail (parent != NULL);
+  BUS_LOCK (GST_ARCLY_BUS (parent));
+  GST_ARCLY_BUS_PAD (pad)->join_pos = pos;
+  BUS_UNLOCK (GST_ARCLY_BUS (parent));
+  gst_object_unref (parent);
+}
+
+GstClockTime
+arcly_bus_pad_get_next_pos (GstPad * pad)
+{
+  GstElement *parent = gst_pad_get_parent_element (pad);
+  GstArclyBusPad *p = GST_ARCLY_BUS_PAD (pad);
+  GstArclyBus *self;
+  GstClockTime pos = GST_CLOCK_TIME_NONE;
+
+  if (parent == NULL)
+    return pos;
+  self = GST_ARCLY_BUS (parent);
+  BUS_LOCK (self);
+  if (self->ring && p->joined)
+    pos = arcly_bus_ring_next_pos (self->ring, &p->cur);
+  BUS_UNLOCK (self);
+  gst_object_unref (parent);
+  return pos;
+}
+
+gboolean
+arcly_bus_pad_is_evicted (GstPad * pad)
+{
+  GstElement *parent = gst_pad_get_parent_element (pad);
+  gboolean ret;
+
+  if (parent == NULL)
+    return FALSE;
+  BUS_LOCK (GST_ARCLY_BUS (parent));
+  ret = GST_ARCLY_BUS_PAD (pad)->evicted;
+  BUS_UNLOCK (GST_ARCLY_BUS (parent));
+  gst_object_unref (parent);
+  return ret;
 }
 
 /* ---------------------------------------------------------- properties */
@@ -981,6 +1047,7 @@ static void
 gst_arcly_bus_pad_init (GstArclyBusPad * p)
 {
   p->max_lag_time = DEFAULT_PAD_PROP_MAX_LAG_TIME;
+  p->join_pos = GST_CLOCK_TIME_NONE;
 }
 
 static void

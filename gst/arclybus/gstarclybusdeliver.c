@@ -166,7 +166,16 @@ work_take_sticky (BusWork * work, const BusSticky * s)
 void
 arcly_bus_pad_join (GstArclyBus * self, GstArclyBusPad * p)
 {
-  gboolean cached = arcly_bus_ring_join (self->ring, self->gop_cache, &p->cur);
+  gboolean cached;
+
+  /* lined up with another stream (arclybussrc): at the first buffer from
+   * that position on, or live when none is held yet; else the GOP cache */
+  if (GST_CLOCK_TIME_IS_VALID (p->join_pos))
+    cached = arcly_bus_ring_join_at (self->ring, p->join_pos, &p->cur) ||
+        arcly_bus_ring_join (self->ring, FALSE, &p->cur);
+  else
+    cached = arcly_bus_ring_join (self->ring, self->gop_cache, &p->cur);
+  p->join_pos = GST_CLOCK_TIME_NONE;
 
   p->joined = TRUE;
   p->started = FALSE;

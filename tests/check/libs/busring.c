@@ -122,7 +122,7 @@ push_timed (ArclyBusRing * ring, guint32 flags, GstClockTime ts)
   ArclyBusItem ev;
 
   if (arcly_bus_ring_push_timed (ring, GST_MINI_OBJECT_CAST (gst_buffer_new ()),
-          NULL, 10, flags, ts, &ev))
+          NULL, 10, flags, ts, ts, &ev))
     release (&ev, 1);
 }
 
@@ -184,6 +184,16 @@ GST_START_TEST (test_skip_late)
   fail_unless_equals_uint64 (arcly_bus_ring_lag_time (ring, &c),
       GST_CLOCK_TIME_NONE);
   fail_if (arcly_bus_ring_skip_late (ring, &c, GST_MSECOND));
+  /* a second stream joins where the first is: at the first buffer at or
+   * after the position (the keyframe at 3 s here), nowhere when past the
+   * newest */
+  fail_unless (arcly_bus_ring_join_at (ring, 2950 * GST_MSECOND, &c));
+  fail_unless_equals_uint64 (arcly_bus_ring_next_pos (ring, &c),
+      3000 * GST_MSECOND);
+  fail_if (c.need_key);
+  fail_unless (arcly_bus_ring_join_at (ring, 3050 * GST_MSECOND, &c));
+  fail_unless (c.need_key);
+  fail_if (arcly_bus_ring_join_at (ring, 4 * GST_SECOND, &c));
   drain_and_free (ring);
 }
 
