@@ -107,6 +107,8 @@ struct _GstArclyBusPad
   gint64 retry_at;
   GstClockTime max_lag_time;    /* NONE: the element's max-lag-time */
   GstClockTime join_pos;        /* NONE, or join at this stream position */
+  GstClockTime lag_grace;       /* how far behind live it joined (cache) */
+  GstClockTime joined_pos;      /* stream position it joined at, or NONE */
   ArclyBusCursor cur;
   guint64 frames, bytes, dropped, lagged;
 };
@@ -190,8 +192,9 @@ void arcly_bus_sticky_unref (BusSticky * s);
  * at or after @pos (running time of the publisher) instead of the GOP cache;
  * set before linking */
 void arcly_bus_pad_set_join_pos (GstPad * pad, GstClockTime pos);
-/* the stream position of the next buffer the pad gets, NONE if unknown */
-GstClockTime arcly_bus_pad_get_next_pos (GstPad * pad);
+/* the stream position of the first buffer the pad got when it joined,
+ * NONE if unknown */
+GstClockTime arcly_bus_pad_get_joined_pos (GstPad * pad);
 gboolean arcly_bus_pad_is_evicted (GstPad * pad);
 
 /* gstarclybusdeliver.c */

@@ -774,7 +774,7 @@ arcly_bus_pad_set_join_pos (GstPad * pad, GstClockTime pos)
 }
 
 GstClockTime
-arcly_bus_pad_get_next_pos (GstPad * pad)
+arcly_bus_pad_get_joined_pos (GstPad * pad)
 {
   GstElement *parent = gst_pad_get_parent_element (pad);
   GstArclyBusPad *p = GST_ARCLY_BUS_PAD (pad);
@@ -785,8 +785,8 @@ arcly_bus_pad_get_next_pos (GstPad * pad)
     return pos;
   self = GST_ARCLY_BUS (parent);
   BUS_LOCK (self);
-  if (self->ring && p->joined)
-    pos = arcly_bus_ring_next_pos (self->ring, &p->cur);
+  if (p->joined)
+    pos = p->joined_pos;
   BUS_UNLOCK (self);
   gst_object_unref (parent);
   return pos;

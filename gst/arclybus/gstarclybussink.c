@@ -501,25 +501,29 @@ add_pad_stats (GHashTable * per_sub, GstPad * pad)
   GstElement *owner = arcly_bus_hub_pad_owner (pad);
   GstStructure *ps, *sub;
   guint64 lag_frames = 0, lag_time = 0, dropped = 0, lagged = 0, v;
+  gchar *path;
 
   if (owner == NULL)
     return;
+  /* names repeat across pipelines ("src"): the path does not */
+  path = gst_object_get_path_string (GST_OBJECT_CAST (owner));
   g_object_get (pad, "stats", &ps, NULL);
   gst_structure_get_uint64 (ps, "lag-frames", &lag_frames);
   gst_structure_get_uint64 (ps, "lag-time", &lag_time);
   gst_structure_get_uint64 (ps, "frames-dropped", &dropped);
   gst_structure_get_uint64 (ps, "lagged", &lagged);
   gst_structure_free (ps);
-  sub = g_hash_table_lookup (per_sub, GST_ELEMENT_NAME (owner));
+  sub = g_hash_table_lookup (per_sub, path);
   if (sub == NULL) {
     sub = gst_structure_new ("arcly-bussink-subscriber",
-        "name", G_TYPE_STRING, GST_ELEMENT_NAME (owner),
+        "name", G_TYPE_STRING, path,
         "lag-frames", G_TYPE_UINT64, (guint64) 0,
         "lag-time", G_TYPE_UINT64, (guint64) 0,
         "frames-dropped", G_TYPE_UINT64, (guint64) 0,
         "lagged", G_TYPE_UINT64, (guint64) 0, NULL);
-    g_hash_table_insert (per_sub, g_strdup (GST_ELEMENT_NAME (owner)), sub);
+    g_hash_table_insert (per_sub, g_strdup (path), sub);
   }
+  g_free (path);
   gst_structure_get_uint64 (sub, "lag-frames", &v);
   gst_structure_set (sub, "lag-frames", G_TYPE_UINT64, MAX (v, lag_frames),
       NULL);

@@ -116,6 +116,7 @@ typedef struct
   gboolean seen_start;
   gboolean resume;              /* a new publisher: new segment + DISCONT */
   gboolean started;
+  gboolean eos_sent;
   /* (L) */
   guint64 frames, bytes;
 } SrcStream;
@@ -143,11 +144,15 @@ struct _GstArclyBusSrc
   GPtrArray *streams;           /* SrcStream * */
   guint next_pad_id;
   guint group_id;
-  /* time mapping (L): out running time = monotonic time + offset */
-  gboolean have_offset;
-  gint64 offset;
-  GstClockTime offset_base;     /* our base time it was computed for */
+  /* time mapping (L): running time out = publisher clock time (monotonic)
+   * - sub_base_mono + delay */
+  gboolean attached;            /* streams linked: data may flow */
+  gboolean have_delay;
+  gint64 delay;
+  gint64 sub_base_mono;
+  GstClockTime offset_base;     /* our base time sub_base_mono is for */
   GstClockTime ref_pos;         /* publisher running time we joined at */
+  gboolean eos_requested;       /* the application sent EOS */
 };
 
 G_DEFINE_TYPE (GstArclyBusSrc, gst_arcly_bus_src, GST_TYPE_ELEMENT);
@@ -167,40 +172,44 @@ mono_now (void)
 
 /* ------------------------------------------------------- time mapping */
 
-/* (L) Fixes the mapping at the first buffer (or after our base time
- * moved): the publisher's clock time @ref_mono lands on our current
- * running time, or later. */
+/* (L) Our base time on the monotonic clock: running time = monotonic
+ * time - this.  Follows our base time (a pause moves it). */
 static void
-compute_offset (GstArclyBusSrc * self, gint64 ref_mono)
+update_sub_base (GstArclyBusSrc * self, GstClockTime base)
 {
   GstElement *el = GST_ELEMENT_CAST (self);
   GstClock *clock;
-  GstClockTime base;
-  gint64 sub_base_mono, now_rt = 0, d;
+  gint64 mono = mono_now ();
 
   GST_OBJECT_LOCK (self);
   clock = GST_ELEMENT_CLOCK (el) ? gst_object_ref (GST_ELEMENT_CLOCK (el)) :
       NULL;
-  base = el->base_time;
   GST_OBJECT_UNLOCK (self);
   if (clock) {
     GstClockTime now = gst_clock_get_time (clock);
-    gint64 mono = mono_now ();
 
-    sub_base_mono = (gint64) base + (mono - (gint64) now);
-    now_rt = now > base ? (gint64) (now - base) : 0;
+    self->sub_base_mono = (gint64) base + (mono - (gint64) now);
     gst_object_unref (clock);
   } else {
-    sub_base_mono = mono_now ();
+    self->sub_base_mono = mono;
   }
-  d = now_rt - (ref_mono - sub_base_mono);
-  if (d < 0)
-    d = 0;
-  self->offset = d - sub_base_mono;
   self->offset_base = base;
-  self->have_offset = TRUE;
+}
+
+/* (L) Fixes the delay at the first buffer: the publisher's clock time
+ * @ref_mono (the keyframe we joined at) lands on our current running time,
+ * not before it; everything after keeps its distance.  Constant for the
+ * life of the subscription, so all streams share it (A/V sync) and a new
+ * publisher's data keeps going forward. */
+static void
+fix_delay (GstArclyBusSrc * self, gint64 ref_mono)
+{
+  gint64 now_rt = mono_now () - self->sub_base_mono;
+
+  self->delay = MAX (now_rt - (ref_mono - self->sub_base_mono), 0);
+  self->have_delay = TRUE;
   GST_DEBUG_OBJECT (self, "mapping fixed: %" G_GINT64_FORMAT " ns behind "
-      "the publisher's clock time", d);
+      "the publisher's clock time", self->delay);
 }
 
 static GstClockTime
@@ -214,7 +223,7 @@ map_time (GstArclyBusSrc * self, SrcStream * st, GstClockTime t)
   rt = gst_segment_to_running_time (&st->segment, GST_FORMAT_TIME, t);
   if (!GST_CLOCK_TIME_IS_VALID (rt))
     return GST_CLOCK_TIME_NONE;
-  out = (gint64) (rt + st->base) + self->offset;
+  out = (gint64) (rt + st->base) - self->sub_base_mono + self->delay;
   return out > 0 ? (GstClockTime) out : 0;
 }
 
@@ -237,20 +246,38 @@ in_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     /* a publisher without a clock: its running time is "now" */
     st->base = MAX (mono_now () - (gint64) rt, 0);
     st->have_base = TRUE;
+    GST_DEBUG_OBJECT (st->src, "no publisher time base: %" G_GUINT64_FORMAT,
+        st->base);
   }
 
   g_mutex_lock (&self->lock);
-  playing = self->playing;
-  if (playing && GST_CLOCK_TIME_IS_VALID (rt)) {
+  if (self->eos_requested) {
+    gboolean send = !st->eos_sent;
+
+    st->eos_sent = TRUE;
+    g_mutex_unlock (&self->lock);
+    gst_buffer_unref (buf);
+    /* on the delivery thread: in order with the stream */
+    if (send)
+      gst_pad_push_event (st->src, gst_event_new_eos ());
+    return GST_FLOW_EOS;
+  }
+  /* streams are linked once PLAYING; a pipeline that goes back to PAUSED
+   * for a moment (a sink added later prerolls) still gets its data: its
+   * sinks hold it, a live source must not drop it */
+  playing = self->attached;
+  if (playing) {
     GstClockTime base;
 
     GST_OBJECT_LOCK (self);
     base = el->base_time;
     GST_OBJECT_UNLOCK (self);
-    if (!self->have_offset || base != self->offset_base) {
+    if (!self->have_delay || base != self->offset_base)
+      update_sub_base (self, base);
+    if (!self->have_delay && GST_CLOCK_TIME_IS_VALID (rt)) {
       GstClockTime ref = GST_CLOCK_TIME_IS_VALID (self->ref_pos) ?
           MIN (self->ref_pos, rt) : rt;
-      compute_offset (self, (gint64) (ref + st->base));
+      fix_delay (self, (gint64) (ref + st->base));
     }
   }
   if (playing) {
@@ -263,11 +290,14 @@ in_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   }
   g_mutex_unlock (&self->lock);
 
-  /* a live source: what arrives while paused is gone */
   if (!playing) {
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
+  if (!st->started)
+    GST_DEBUG_OBJECT (st->src, "first buffer: publisher running time %"
+        GST_TIME_FORMAT " -> %" GST_TIME_FORMAT, GST_TIME_ARGS (rt),
+        GST_TIME_ARGS (pts));
   discont = !st->started || st->resume ||
       GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT);
   if (st->resume) {
@@ -312,6 +342,8 @@ in_event (GstPad * pad, GstObject * parent, GstEvent * event)
                 &base)) {
           st->base = base;
           st->have_base = TRUE;
+          GST_DEBUG_OBJECT (st->src, "publisher base time %" G_GUINT64_FORMAT,
+              base);
         }
       } else {
         forward = TRUE;
@@ -378,6 +410,24 @@ src_query (GstPad * pad, GstObject * parent, GstQuery * query)
     default:
       return gst_pad_query_default (pad, parent, query);
   }
+}
+
+/* An application's EOS (gst_element_send_event) ends every stream at its
+ * next buffer, on the thread that delivers it. */
+static gboolean
+gst_arcly_bus_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstArclyBusSrc *self = GST_ARCLY_BUS_SRC (element);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    g_mutex_lock (&self->lock);
+    self->eos_requested = TRUE;
+    g_mutex_unlock (&self->lock);
+    gst_event_unref (event);
+    return TRUE;
+  }
+  return GST_ELEMENT_CLASS (gst_arcly_bus_src_parent_class)->send_event
+      (element, event);
 }
 
 static gboolean
@@ -518,12 +568,15 @@ subscribe_new (GstArclyBusSrc * self, ArclyBusHub * hub)
 
   /* data starts flowing at the link: the video stream joins at the GOP
    * cache's keyframe, the others at the first buffer from its time on */
+  g_mutex_lock (&self->lock);
+  self->attached = TRUE;
+  g_mutex_unlock (&self->lock);
   if (video != G_MAXUINT) {
     SrcStream *v = g_ptr_array_index (added, video);
 
     gst_pad_link_full (v->bus_pad, v->in, GST_PAD_LINK_CHECK_NOTHING);
     if (first)
-      ref_pos = arcly_bus_pad_get_next_pos (v->bus_pad);
+      ref_pos = arcly_bus_pad_get_joined_pos (v->bus_pad);
   }
   g_mutex_lock (&self->lock);
   if (first)
@@ -604,7 +657,9 @@ gst_arcly_bus_src_start (GstArclyBusSrc * self)
   self->hub = hub;
   self->ctl_stop = FALSE;
   self->changed = TRUE;
-  self->have_offset = FALSE;
+  self->have_delay = FALSE;
+  self->attached = FALSE;
+  self->eos_requested = FALSE;
   self->ref_pos = GST_CLOCK_TIME_NONE;
   self->group_id = gst_util_group_id_next ();
   g_mutex_unlock (&self->lock);
@@ -642,6 +697,7 @@ gst_arcly_bus_src_stop (GstArclyBusSrc * self)
   self->ctl = NULL;
   self->ctl_stop = TRUE;
   self->playing = FALSE;
+  self->attached = FALSE;
   g_cond_signal (&self->cond);
   g_mutex_unlock (&self->lock);
   if (hub == NULL)
@@ -887,6 +943,7 @@ gst_arcly_bus_src_class_init (GstArclyBusSrcClass * klass)
       "audio aligned to the first video frame", "gst-arcly developers");
 
   element_class->change_state = gst_arcly_bus_src_change_state;
+  element_class->send_event = gst_arcly_bus_src_send_event;
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_BUS_UNPUBLISH, 0);
 }
 
