@@ -212,7 +212,9 @@ arcly_bus_hub_set_streams (ArclyBusHub * hub, GstElement * publisher,
 }
 
 /* Lagged/evicted messages of a track name one of its src pads: they go to
- * the subscriber that owns the pad, from that subscriber, with the key. */
+ * the subscriber that owns the pad, from that subscriber, with the key.
+ * Everything else a track posts (state changes) concerns nobody.  A sync
+ * handler that drops a message owns it. */
 static GstBusSyncReply
 route_message (GstBus * gbus, GstMessage * msg, gpointer data)
 {
@@ -225,8 +227,10 @@ route_message (GstBus * gbus, GstMessage * msg, gpointer data)
 
   if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT || s == NULL ||
       (pad_name = gst_structure_get_string (s, "pad-name")) == NULL ||
-      !GST_IS_ELEMENT (GST_MESSAGE_SRC (msg)))
+      !GST_IS_ELEMENT (GST_MESSAGE_SRC (msg))) {
+    gst_message_unref (msg);
     return GST_BUS_DROP;
+  }
   track = GST_ELEMENT (GST_MESSAGE_SRC (msg));
   pad = gst_element_get_static_pad (track, pad_name);
   if (pad) {
@@ -241,6 +245,7 @@ route_message (GstBus * gbus, GstMessage * msg, gpointer data)
         gst_message_new_element (GST_OBJECT_CAST (owner), copy));
     gst_object_unref (owner);
   }
+  gst_message_unref (msg);
   return GST_BUS_DROP;
 }
 
