@@ -697,6 +697,91 @@ GST_START_TEST (test_stalled_subscriber_isolated)
 
 GST_END_TEST;
 
+static GstMessage *
+pop_element_message (GstElement * pipe, const gchar * name)
+{
+  GstBus *gbus = gst_element_get_bus (pipe);
+  gint64 deadline = g_get_monotonic_time () + WAIT_US;
+  GstMessage *found = NULL;
+
+  while (!found && g_get_monotonic_time () < deadline) {
+    GstMessage *m = gst_bus_timed_pop_filtered (gbus, 100 * GST_MSECOND,
+        GST_MESSAGE_ELEMENT);
+
+    if (m && gst_message_has_name (m, name))
+      found = m;
+    else if (m)
+      gst_message_unref (m);
+  }
+  gst_object_unref (gbus);
+  return found;
+}
+
+/* A subscriber held up for two seconds with max-lag-time=200 ms skips to the
+ * newest keyframe: arcly-bus-lagged on its own pipeline (with the key),
+ * counted in its stats and in the publisher's per-subscriber stats; the
+ * publisher is told of subscribers coming and going. */
+GST_START_TEST (test_lag_messages_and_stats)
+{
+  Pub *p = pub_new ("cam-lag", 160, NULL);
+  Sub *s = sub_new ("cam-lag", "max-lag-time=200000000", NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p->pipe), "sink");
+  GstMessage *m;
+  GstStructure *st;
+  const GValue *arr;
+  guint64 lagged = 0, dropped = 0;
+  const gchar *key;
+
+  pub_play (p);
+  s->block_at = 5;
+  sub_play (s);
+  m = pop_element_message (p->pipe, "arcly-bus-subscribed");
+  fail_unless (m != NULL, "no arcly-bus-subscribed");
+  key = gst_structure_get_string (gst_message_get_structure (m),
+      "stream-key");
+  fail_unless_equals_string (key, "cam-lag");
+  gst_message_unref (m);
+
+  SUB_WAIT (s, s->n_v >= 5);
+  /* past the next keyframe (2 s GOP): somewhere newer to skip to */
+  pub_wait_frames (p, 70);
+  g_mutex_lock (&s->lock);
+  s->block = FALSE;
+  s->block_at = 0;
+  g_cond_broadcast (&s->cond);
+  g_mutex_unlock (&s->lock);
+  m = pop_element_message (s->pipe, "arcly-bus-lagged");
+  fail_unless (m != NULL, "no arcly-bus-lagged on the subscriber");
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (m), "stream-key"), "cam-lag");
+  fail_unless (GST_MESSAGE_SRC (m) == GST_OBJECT_CAST (s->src));
+  gst_message_unref (m);
+
+  g_object_get (s->src, "stats", &st, NULL);
+  fail_unless (gst_structure_has_name (st, "arcly-bussrc-stats"));
+  fail_unless (gst_structure_get_uint64 (st, "lagged", &lagged));
+  fail_unless (gst_structure_get_uint64 (st, "frames-dropped", &dropped));
+  fail_unless (lagged >= 1 && dropped >= 1);
+  gst_structure_free (st);
+  g_object_get (sink, "stats", &st, NULL);
+  fail_unless (gst_structure_has_name (st, "arcly-bussink-stats"));
+  arr = gst_structure_get_value (st, "subscriber-stats");
+  fail_unless_equals_int (gst_value_array_get_size (arr), 1);
+  fail_unless (gst_structure_get_uint64 (gst_value_get_structure
+          (gst_value_array_get_value (arr, 0)), "lagged", &lagged));
+  fail_unless (lagged >= 1);
+  gst_structure_free (st);
+
+  sub_free (s);
+  m = pop_element_message (p->pipe, "arcly-bus-unsubscribed");
+  fail_unless (m != NULL, "no arcly-bus-unsubscribed");
+  gst_message_unref (m);
+  gst_object_unref (sink);
+  pub_free (p);
+}
+
+GST_END_TEST;
+
 static Suite *
 arclybus_key_suite (void)
 {
@@ -711,6 +796,7 @@ arclybus_key_suite (void)
   tcase_add_test (tc, test_subscriber_before_publisher);
   tcase_add_test (tc, test_replace);
   tcase_add_test (tc, test_stalled_subscriber_isolated);
+  tcase_add_test (tc, test_lag_messages_and_stats);
   return s;
 }
 
