@@ -220,6 +220,9 @@ gst_arcly_bus_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
     case GST_QUERY_ALLOCATION:
     case GST_QUERY_DRAIN:
       return TRUE;
+    case GST_QUERY_LATENCY:
+      /* the pipeline's latency is upstream's: publishing adds none */
+      return gst_pad_peer_query (pad, query);
     default:
       return gst_pad_query_default (pad, parent, query);
   }

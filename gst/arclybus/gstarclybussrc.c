@@ -229,12 +229,29 @@ map_time (GstArclyBusSrc * self, SrcStream * st, GstClockTime t)
 
 /* ------------------------------------------------------------ streaming */
 
+/* Sends the application's EOS down @st once; with @st->in's stream lock
+ * held (its delivery thread, or the application's with no push in flight),
+ * so it comes in order with the data. */
+static void
+end_stream (GstArclyBusSrc * self, SrcStream * st)
+{
+  gboolean send;
+
+  g_mutex_lock (&self->lock);
+  send = !st->eos_sent;
+  st->eos_sent = TRUE;
+  g_mutex_unlock (&self->lock);
+  if (send)
+    gst_pad_push_event (st->src, gst_event_new_eos ());
+}
+
 static GstFlowReturn
 in_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   SrcStream *st = gst_pad_get_element_private (pad);
   GstArclyBusSrc *self = st->self;
   GstClockTime rt, pts, dts;
+  GstFlowReturn ret;
   gboolean playing, discont;
   GstElement *el = GST_ELEMENT_CAST (self);
 
@@ -252,14 +269,9 @@ in_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 
   g_mutex_lock (&self->lock);
   if (self->eos_requested) {
-    gboolean send = !st->eos_sent;
-
-    st->eos_sent = TRUE;
     g_mutex_unlock (&self->lock);
     gst_buffer_unref (buf);
-    /* on the delivery thread: in order with the stream */
-    if (send)
-      gst_pad_push_event (st->src, gst_event_new_eos ());
+    end_stream (self, st);
     return GST_FLOW_EOS;
   }
   /* streams are linked once PLAYING; a pipeline that goes back to PAUSED
@@ -314,7 +326,13 @@ in_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   if (discont)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
   st->started = TRUE;
-  return gst_pad_push (st->src, buf);
+  ret = gst_pad_push (st->src, buf);
+  /* downstream is done with this stream (jpegenc snapshot=true, a
+   * recorder's limit): as a source does, end it with an EOS event so the
+   * pipeline's sinks post EOS */
+  if (ret == GST_FLOW_EOS)
+    end_stream (self, st);
+  return ret;
 }
 
 static gboolean
@@ -351,10 +369,17 @@ in_event (GstPad * pad, GstObject * parent, GstEvent * event)
       break;
     case GST_EVENT_EOS:{
       ArclyBusUnpublish mode;
+      gboolean requested;
 
       g_mutex_lock (&self->lock);
       mode = self->on_unpublish;
+      requested = self->eos_requested;
       g_mutex_unlock (&self->lock);
+      if (requested) {
+        end_stream (self, st);
+        gst_event_unref (event);
+        return TRUE;
+      }
       /* evicted: always the end; the publisher went away: as configured */
       forward = mode == ARCLY_BUS_UNPUBLISH_EOS ||
           arcly_bus_pad_is_evicted (st->bus_pad);
@@ -420,9 +445,25 @@ gst_arcly_bus_src_send_event (GstElement * element, GstEvent * event)
   GstArclyBusSrc *self = GST_ARCLY_BUS_SRC (element);
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    GPtrArray *streams = g_ptr_array_new ();
+    guint i;
+
     g_mutex_lock (&self->lock);
     self->eos_requested = TRUE;
+    for (i = 0; i < self->streams->len; i++)
+      g_ptr_array_add (streams, g_ptr_array_index (self->streams, i));
     g_mutex_unlock (&self->lock);
+    /* a stream with nothing in flight (the publisher is gone or idle)
+     * ends now; one being pushed to ends at its next buffer or event */
+    for (i = 0; i < streams->len; i++) {
+      SrcStream *st = g_ptr_array_index (streams, i);
+
+      if (GST_PAD_STREAM_TRYLOCK (st->in)) {
+        end_stream (self, st);
+        GST_PAD_STREAM_UNLOCK (st->in);
+      }
+    }
+    g_ptr_array_unref (streams);
     gst_event_unref (event);
     return TRUE;
   }
