@@ -192,6 +192,8 @@ void arcly_bus_sticky_unref (BusSticky * s);
  * at or after @pos (running time of the publisher) instead of the GOP cache;
  * set before linking */
 void arcly_bus_pad_set_join_pos (GstPad * pad, GstClockTime pos);
+/* a join position after every buffer: the pad starts live */
+#define ARCLY_BUS_JOIN_LIVE (G_MAXUINT64 - 1)
 /* the stream position of the first buffer the pad got when it joined,
  * NONE if unknown */
 GstClockTime arcly_bus_pad_get_joined_pos (GstPad * pad);

@@ -413,16 +413,13 @@ gst_arcly_bus_sink_request_new_pad (GstElement * element,
   GstArclyBusSink *self = GST_ARCLY_BUS_SINK (element);
   SinkStream *st;
   GstPad *pad;
-  guint id, i;
+  guint id, i, index;
   gchar *name;
+  ArclyBusHub *hub;
+  guint64 max_lag;
+  GstClockTime max_lag_time;
 
   g_mutex_lock (&self->lock);
-  if (self->publishing) {
-    g_mutex_unlock (&self->lock);
-    GST_WARNING_OBJECT (self, "the stream set is fixed while publishing: "
-        "request sink pads before READY->PAUSED");
-    return NULL;
-  }
   if (name_templ && sscanf (name_templ, "sink_%u", &id) == 1) {
     for (i = 0; i < self->pads->len; i++) {
       if (g_strcmp0 (GST_PAD_NAME (g_ptr_array_index (self->pads, i)),
@@ -457,7 +454,21 @@ gst_arcly_bus_sink_request_new_pad (GstElement * element,
   }
   g_mutex_lock (&self->lock);
   g_ptr_array_add (self->pads, gst_object_ref (pad));
+  index = self->pads->len - 1;
+  hub = self->publishing && self->stream_key ?
+      arcly_bus_hub_get (self->stream_key) : NULL;
+  max_lag = self->max_lag;
+  max_lag_time = self->max_lag_time;
   g_mutex_unlock (&self->lock);
+  /* a stream added while publishing (a source's pads appear one by one):
+   * published at once, the subscribers get a pad for it too */
+  if (hub && arcly_bus_hub_is_publisher (hub, GST_ELEMENT_CAST (self))) {
+    if (link_stream (self, hub, st, index, max_lag, max_lag_time))
+      arcly_bus_hub_set_streams (hub, GST_ELEMENT_CAST (self), index + 1);
+    else
+      GST_WARNING_OBJECT (self, "could not publish %s", GST_PAD_NAME (pad));
+  }
+  arcly_bus_hub_unref (hub);
   return pad;
 }
 

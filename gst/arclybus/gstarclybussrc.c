@@ -628,7 +628,11 @@ subscribe_new (GstArclyBusSrc * self, ArclyBusHub * hub)
 
     if (i == video)
       continue;
-    if (GST_CLOCK_TIME_IS_VALID (ref_pos))
+    if (!first)
+      /* a stream the publisher added later: from now on, not from its
+       * cache (the others are past it) */
+      arcly_bus_pad_set_join_pos (st->bus_pad, ARCLY_BUS_JOIN_LIVE);
+    else if (GST_CLOCK_TIME_IS_VALID (ref_pos))
       arcly_bus_pad_set_join_pos (st->bus_pad, ref_pos);
     gst_pad_link_full (st->bus_pad, st->in, GST_PAD_LINK_CHECK_NOTHING);
   }

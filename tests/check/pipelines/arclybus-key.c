@@ -782,6 +782,56 @@ GST_START_TEST (test_lag_messages_and_stats)
 
 GST_END_TEST;
 
+/* A source whose pads come one by one: audio is requested on a publishing
+ * arclybussink; a subscriber attached to the video alone gets an audio pad
+ * and audio buffers too. */
+GST_START_TEST (test_stream_added_while_publishing)
+{
+  GError *err = NULL;
+  GstElement *pub = gst_parse_launch ("videotestsrc is-live=true ! "
+      "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 "
+      "option-string=scenecut=0 ! h264parse ! arclybussink name=sink "
+      "stream-key=cam-grow", &err);
+  GstElement *sink, *abin;
+  GstPad *apad, *asrc;
+  Sub *s = sub_new ("cam-grow", NULL, NULL);
+  gchar *desc;
+
+  fail_unless (pub != NULL, "%s", err ? err->message : "?");
+  sink = gst_bin_get_by_name (GST_BIN (pub), "sink");
+  fail_if (gst_element_set_state (pub, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  sub_play (s);
+  SUB_WAIT (s, s->no_more_pads && s->n_decoded >= 5);
+
+  desc = g_strdup_printf ("audiotestsrc is-live=true ! "
+      "audio/x-raw,rate=48000,channels=1 ! audioconvert ! %s", aac_encoder ());
+  abin = gst_parse_bin_from_description (desc, TRUE, &err);
+  g_free (desc);
+  fail_unless (abin != NULL);
+  gst_bin_add (GST_BIN (pub), abin);
+  apad = gst_element_request_pad_simple (sink, "sink_%u");
+  fail_unless (apad != NULL, "no sink pad while publishing");
+  asrc = gst_element_get_static_pad (abin, "src");
+  fail_unless_equals_int (gst_pad_link (asrc, apad), GST_PAD_LINK_OK);
+  gst_object_unref (asrc);
+  gst_element_sync_state_with_parent (abin);
+  SUB_WAIT (s, s->n_a >= 10);
+  g_mutex_lock (&s->lock);
+  fail_unless (s->first_a_flags & GST_BUFFER_FLAG_DISCONT);
+  g_mutex_unlock (&s->lock);
+
+  sub_free (s);
+  gst_element_set_state (pub, GST_STATE_NULL);
+  gst_element_release_request_pad (sink, apad);
+  gst_object_unref (apad);
+  gst_object_unref (sink);
+  gst_object_unref (pub);
+}
+
+GST_END_TEST;
+
 static Suite *
 arclybus_key_suite (void)
 {
@@ -797,6 +847,7 @@ arclybus_key_suite (void)
   tcase_add_test (tc, test_replace);
   tcase_add_test (tc, test_stalled_subscriber_isolated);
   tcase_add_test (tc, test_lag_messages_and_stats);
+  tcase_add_test (tc, test_stream_added_while_publishing);
   return s;
 }
 
