@@ -599,6 +599,20 @@ GST_START_TEST (test_subscriber_before_publisher)
   fail_unless (m == NULL);
   pub_play (p);
   SUB_WAIT (s, s->no_more_pads && s->n_decoded >= 10 && s->n_a >= 10);
+  {
+    GstQuery *q = gst_query_new_latency ();
+    gboolean live = FALSE;
+
+    GstPad *pad = gst_element_get_static_pad (s->src, "src_0");
+
+    /* a live source (the sinks here do not sync, so ask its pad) */
+    fail_unless (pad != NULL);
+    fail_unless (gst_pad_query (pad, q));
+    gst_query_parse_latency (q, &live, NULL, NULL);
+    fail_unless (live);
+    gst_query_unref (q);
+    gst_object_unref (pad);
+  }
   gst_object_unref (gbus);
   pub_free (p);
   sub_free (s);
@@ -782,6 +796,42 @@ GST_START_TEST (test_lag_messages_and_stats)
 
 GST_END_TEST;
 
+/* The publisher's max-lag evicts a subscriber that dropped too much: it
+ * gets arcly-bus-evicted and EOS on that stream even with
+ * on-unpublish=wait, and the publisher goes on. */
+GST_START_TEST (test_evicted_subscriber_ends)
+{
+  Pub *p = pub_new ("cam-evict", 160, "max-lag=10");
+  Sub *s = sub_new ("cam-evict", NULL, NULL);
+  GstMessage *m;
+  gboolean evicted = FALSE;
+  GstStructure *st;
+
+  pub_play (p);
+  s->block_at = 5;
+  sub_play (s);
+  SUB_WAIT (s, s->n_v >= 5);
+  pub_wait_frames (p, 70);
+  g_mutex_lock (&s->lock);
+  s->block = FALSE;
+  s->block_at = 0;
+  g_cond_broadcast (&s->cond);
+  g_mutex_unlock (&s->lock);
+  m = pop_element_message (s->pipe, "arcly-bus-evicted");
+  fail_unless (m != NULL, "no arcly-bus-evicted on the subscriber");
+  gst_message_unref (m);
+  SUB_WAIT (s, s->n_eos >= 1);
+  g_object_get (s->src, "stats", &st, NULL);
+  fail_unless (gst_structure_get_boolean (st, "evicted", &evicted));
+  fail_unless (evicted);
+  gst_structure_free (st);
+  pub_wait_frames (p, 10);
+  sub_free (s);
+  pub_free (p);
+}
+
+GST_END_TEST;
+
 /* A source whose pads come one by one: audio is requested on a publishing
  * arclybussink; a subscriber attached to the video alone gets an audio pad
  * and audio buffers too. */
@@ -848,6 +898,7 @@ arclybus_key_suite (void)
   tcase_add_test (tc, test_stalled_subscriber_isolated);
   tcase_add_test (tc, test_lag_messages_and_stats);
   tcase_add_test (tc, test_stream_added_while_publishing);
+  tcase_add_test (tc, test_evicted_subscriber_ends);
   return s;
 }
 
