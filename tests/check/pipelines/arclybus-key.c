@@ -374,6 +374,44 @@ cmp_i64 (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
+/* Threads of ours still alive in this process: delivery threads, their
+ * watchdogs, subscribers' control threads (names as in /proc, 15 chars). */
+static guint
+arcly_threads (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+  guint n = 0;
+
+  fail_unless (dir != NULL);
+  while ((tid = g_dir_read_name (dir)) != NULL) {
+    gchar *path = g_build_filename ("/proc/self/task", tid, "comm", NULL);
+    gchar *comm = NULL;
+
+    if (g_file_get_contents (path, &comm, NULL, NULL) &&
+        (g_str_has_prefix (comm, "arclybus-") ||
+            g_str_has_prefix (comm, "arclybussrc")))
+      n++;
+    g_free (comm);
+    g_free (path);
+  }
+  g_dir_close (dir);
+  return n;
+}
+
+/* after a teardown: every thread of ours ends (bounded; the delivery
+ * threads are detached and finish their last unref after NULL returns) */
+static void
+check_no_thread_left (void)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_US;
+  guint n;
+
+  while ((n = arcly_threads ()) > 0 && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  fail_unless_equals_int (n, 0);
+}
+
 /* ---------------------------------------------------------------- tests */
 
 /* Ten subscriber pipelines join a running publisher at random moments of
@@ -446,12 +484,15 @@ GST_START_TEST (test_late_joiners_start_from_cache)
   fail_unless (lat[n_subs / 2] < SLOW * 100 * G_TIME_SPAN_MILLISECOND,
       "median %" G_GINT64_FORMAT " us", lat[n_subs / 2]);
 
+  /* (the count sees our threads: delivery, watchdogs, 10 control threads) */
+  fail_unless (arcly_threads () >= 10);
   /* teardown: publisher first, then the subscribers in alternating order */
   pub_free (p);
   for (i = 0; i < n_subs; i += 2)
     sub_free (subs[i]);
   for (i = 1; i < n_subs; i += 2)
     sub_free (subs[i]);
+  check_no_thread_left ();
   g_rand_free (rand);
 }
 
@@ -576,6 +617,7 @@ GST_START_TEST (test_publisher_restart)
   sub_free (wait);
   sub_free (eos);
   pub_free (p);
+  check_no_thread_left ();
 }
 
 GST_END_TEST;
@@ -707,6 +749,7 @@ GST_START_TEST (test_stalled_subscriber_isolated)
   sub_free (a);
   sub_free (stalled);
   sub_free (b);
+  check_no_thread_left ();
 }
 
 GST_END_TEST;
