@@ -51,6 +51,21 @@ void __tsan_release (void *addr);
 #define TSAN_RELEASE(a) G_STMT_START { } G_STMT_END
 #endif
 
+/* any other GMutex of the plugin (arclybussink, arclybussrc, the hub) */
+#define ARCLY_MUTEX_LOCK(m) G_STMT_START {              \
+    g_mutex_lock (m);                                   \
+    TSAN_ACQUIRE (m);                                   \
+  } G_STMT_END
+#define ARCLY_MUTEX_UNLOCK(m) G_STMT_START {            \
+    TSAN_RELEASE (m);                                   \
+    g_mutex_unlock (m);                                 \
+  } G_STMT_END
+#define ARCLY_COND_WAIT(c, m) G_STMT_START {            \
+    TSAN_RELEASE (m);                                   \
+    g_cond_wait (c, m);                                 \
+    TSAN_ACQUIRE (m);                                   \
+  } G_STMT_END
+
 #define BUS_LOCK(s) G_STMT_START {                      \
     g_mutex_lock (&(s)->lock);                          \
     TSAN_ACQUIRE (&(s)->lock);                          \

@@ -60,7 +60,7 @@ arcly_bus_hub_get (const gchar * key)
 {
   ArclyBusHub *hub;
 
-  g_mutex_lock (&registry_lock);
+  ARCLY_MUTEX_LOCK (&registry_lock);
   if (registry == NULL) {
     registry = g_hash_table_new (g_str_hash, g_str_equal);
     owner_quark = g_quark_from_static_string ("arcly-bus-owner");
@@ -76,7 +76,7 @@ arcly_bus_hub_get (const gchar * key)
     hub->tracks = g_ptr_array_new ();
     g_hash_table_insert (registry, hub->key, hub);
   }
-  g_mutex_unlock (&registry_lock);
+  ARCLY_MUTEX_UNLOCK (&registry_lock);
   return hub;
 }
 
@@ -100,11 +100,11 @@ arcly_bus_hub_unref (ArclyBusHub * hub)
 
   if (hub == NULL)
     return;
-  g_mutex_lock (&registry_lock);
+  ARCLY_MUTEX_LOCK (&registry_lock);
   last = --hub->ref == 0;
   if (last)
     g_hash_table_remove (registry, hub->key);
-  g_mutex_unlock (&registry_lock);
+  ARCLY_MUTEX_UNLOCK (&registry_lock);
   if (!last)
     return;
   GST_DEBUG ("stream key '%s' no longer used", hub->key);
@@ -138,9 +138,9 @@ notify_watches (ArclyBusHub * hub)
 void
 arcly_bus_hub_changed (ArclyBusHub * hub)
 {
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   notify_watches (hub);
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
 }
 
 /* ------------------------------------------------------------ publisher */
@@ -150,10 +150,10 @@ arcly_bus_hub_publish (ArclyBusHub * hub, GstElement * publisher,
     gboolean replace, GstElement ** replaced)
 {
   *replaced = NULL;
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   if (hub->publisher && hub->publisher != publisher) {
     if (!replace) {
-      g_mutex_unlock (&hub->lock);
+      ARCLY_MUTEX_UNLOCK (&hub->lock);
       return FALSE;
     }
     *replaced = gst_object_ref (hub->publisher);
@@ -161,7 +161,7 @@ arcly_bus_hub_publish (ArclyBusHub * hub, GstElement * publisher,
   hub->publisher = publisher;
   hub->n_streams = 0;
   notify_watches (hub);
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
   return TRUE;
 }
 
@@ -170,22 +170,22 @@ arcly_bus_hub_is_publisher (ArclyBusHub * hub, GstElement * publisher)
 {
   gboolean ret;
 
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   ret = hub->publisher == publisher;
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
   return ret;
 }
 
 void
 arcly_bus_hub_unpublish (ArclyBusHub * hub, GstElement * publisher)
 {
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   if (hub->publisher == publisher) {
     hub->publisher = NULL;
     hub->n_streams = 0;
     notify_watches (hub);
   }
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
 }
 
 GstElement *
@@ -193,9 +193,9 @@ arcly_bus_hub_get_publisher (ArclyBusHub * hub)
 {
   GstElement *pub;
 
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   pub = hub->publisher ? gst_object_ref (hub->publisher) : NULL;
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
   return pub;
 }
 
@@ -203,12 +203,12 @@ void
 arcly_bus_hub_set_streams (ArclyBusHub * hub, GstElement * publisher,
     guint n_streams)
 {
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   if (hub->publisher == publisher) {
     hub->n_streams = n_streams;
     notify_watches (hub);
   }
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
 }
 
 /* Lagged/evicted messages of a track name one of its src pads: they go to
@@ -257,10 +257,10 @@ arcly_bus_hub_get_track (ArclyBusHub * hub, guint index)
   GstBus *gbus;
   gchar *name;
 
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   if (index < hub->tracks->len)
     track = gst_object_ref (g_ptr_array_index (hub->tracks, index));
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
   if (track)
     return track;
 
@@ -278,7 +278,7 @@ arcly_bus_hub_get_track (ArclyBusHub * hub, guint index)
     free_track (made);
     return NULL;
   }
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   while (hub->tracks->len < index)
     g_ptr_array_add (hub->tracks, NULL);
   if (index < hub->tracks->len && g_ptr_array_index (hub->tracks, index)) {
@@ -291,7 +291,7 @@ arcly_bus_hub_get_track (ArclyBusHub * hub, guint index)
     track = gst_object_ref (made);
     made = NULL;
   }
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
   if (made)
     free_track (made);
   return track;
@@ -307,9 +307,9 @@ arcly_bus_hub_watch (ArclyBusHub * hub, ArclyBusHubNotify notify,
 
   w->notify = notify;
   w->user_data = user_data;
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   hub->watches = g_list_prepend (hub->watches, w);
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
 }
 
 void
@@ -317,7 +317,7 @@ arcly_bus_hub_unwatch (ArclyBusHub * hub, gpointer user_data)
 {
   GList *l;
 
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   for (l = hub->watches; l; l = l->next) {
     Watch *w = l->data;
 
@@ -327,7 +327,7 @@ arcly_bus_hub_unwatch (ArclyBusHub * hub, gpointer user_data)
       break;
     }
   }
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
 }
 
 /* The tracks of the current publisher's stream set (refs), when it is
@@ -339,7 +339,7 @@ arcly_bus_hub_get_tracks (ArclyBusHub * hub, gboolean * complete,
   GPtrArray *out = g_ptr_array_new_with_free_func (gst_object_unref);
   guint i, n;
 
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   n = hub->publisher ? hub->n_streams : 0;
   *serial = hub->serial;
   for (i = 0; i < n && i < hub->tracks->len; i++) {
@@ -348,7 +348,7 @@ arcly_bus_hub_get_tracks (ArclyBusHub * hub, gboolean * complete,
       break;
     g_ptr_array_add (out, gst_object_ref (t));
   }
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
   *complete = n > 0 && out->len == n;
   for (i = 0; *complete && i < out->len; i++) {
     GstPad *sink = gst_element_get_static_pad (g_ptr_array_index (out, i),
@@ -365,9 +365,9 @@ arcly_bus_hub_get_tracks (ArclyBusHub * hub, gboolean * complete,
 void
 arcly_bus_hub_add_subscriber (ArclyBusHub * hub, gint delta)
 {
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   hub->n_subscribers += delta;
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
 }
 
 guint
@@ -375,9 +375,9 @@ arcly_bus_hub_n_subscribers (ArclyBusHub * hub)
 {
   guint n;
 
-  g_mutex_lock (&hub->lock);
+  ARCLY_MUTEX_LOCK (&hub->lock);
   n = hub->n_subscribers;
-  g_mutex_unlock (&hub->lock);
+  ARCLY_MUTEX_UNLOCK (&hub->lock);
   return n;
 }
 

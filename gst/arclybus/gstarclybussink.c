@@ -174,14 +174,14 @@ gst_arcly_bus_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       || type == GST_EVENT_FLUSH_STOP) {
     guint i;
 
-    g_mutex_lock (&self->lock);
+    ARCLY_MUTEX_LOCK (&self->lock);
     st->eos = type == GST_EVENT_EOS;
     for (i = 0, all_eos = st->eos; all_eos && i < self->pads->len; i++) {
       SinkStream *o =
           gst_pad_get_element_private (g_ptr_array_index (self->pads, i));
       all_eos = o && o->eos;
     }
-    g_mutex_unlock (&self->lock);
+    ARCLY_MUTEX_UNLOCK (&self->lock);
   }
   /* a sink: the pipeline's EOS waits for it */
   if (all_eos)
@@ -189,12 +189,12 @@ gst_arcly_bus_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
         gst_message_new_eos (GST_OBJECT_CAST (self)));
   if (is_caps) {
     /* subscribers wait for the caps of every stream */
-    g_mutex_lock (&self->lock);
+    ARCLY_MUTEX_LOCK (&self->lock);
     if (self->publishing && self->hub)
       hub = self->hub;
     if (hub)
       arcly_bus_hub_changed (hub);
-    g_mutex_unlock (&self->lock);
+    ARCLY_MUTEX_UNLOCK (&self->lock);
   }
   /* not publishing (replaced, stopped): the events are kept for a link */
   return ok || sticky;
@@ -280,7 +280,7 @@ gst_arcly_bus_sink_start (GstArclyBusSink * self)
   gboolean replace, ok = TRUE;
   guint i;
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   key = g_strdup (self->stream_key);
   replace = self->replace;
   max_lag = self->max_lag;
@@ -288,7 +288,7 @@ gst_arcly_bus_sink_start (GstArclyBusSink * self)
   pads = g_ptr_array_new_with_free_func (gst_object_unref);
   for (i = 0; i < self->pads->len; i++)
     g_ptr_array_add (pads, gst_object_ref (g_ptr_array_index (self->pads, i)));
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
 
   if (key == NULL || *key == '\0') {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No stream key set."),
@@ -321,10 +321,10 @@ gst_arcly_bus_sink_start (GstArclyBusSink * self)
     ok &= link_stream (self, hub, gst_pad_get_element_private (pad), i,
         max_lag, max_lag_time);
   }
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   self->hub = hub;
   self->publishing = TRUE;
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   arcly_bus_hub_set_streams (hub, GST_ELEMENT_CAST (self), pads->len);
   GST_INFO_OBJECT (self, "publishing %u stream(s) as '%s'", pads->len, key);
   g_ptr_array_unref (pads);
@@ -348,14 +348,14 @@ gst_arcly_bus_sink_stop (GstArclyBusSink * self)
   gboolean mine;
   guint i;
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   hub = self->hub;
   self->hub = NULL;
   self->publishing = FALSE;
   pads = g_ptr_array_new_with_free_func (gst_object_unref);
   for (i = 0; i < self->pads->len; i++)
     g_ptr_array_add (pads, gst_object_ref (g_ptr_array_index (self->pads, i)));
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   if (hub == NULL) {
     g_ptr_array_unref (pads);
     return;
@@ -374,9 +374,9 @@ gst_arcly_bus_sink_stop (GstArclyBusSink * self)
     /* clears the sticky events of this run */
     gst_pad_set_active (st->feed, FALSE);
     gst_clear_object (&st->track);
-    g_mutex_lock (&self->lock);
+    ARCLY_MUTEX_LOCK (&self->lock);
     st->eos = FALSE;
-    g_mutex_unlock (&self->lock);
+    ARCLY_MUTEX_UNLOCK (&self->lock);
   }
   arcly_bus_hub_unpublish (hub, GST_ELEMENT_CAST (self));
   arcly_bus_hub_unref (hub);
@@ -419,12 +419,12 @@ gst_arcly_bus_sink_request_new_pad (GstElement * element,
   guint64 max_lag;
   GstClockTime max_lag_time;
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   if (name_templ && sscanf (name_templ, "sink_%u", &id) == 1) {
     for (i = 0; i < self->pads->len; i++) {
       if (g_strcmp0 (GST_PAD_NAME (g_ptr_array_index (self->pads, i)),
               name_templ) == 0) {
-        g_mutex_unlock (&self->lock);
+        ARCLY_MUTEX_UNLOCK (&self->lock);
         return NULL;
       }
     }
@@ -432,7 +432,7 @@ gst_arcly_bus_sink_request_new_pad (GstElement * element,
   } else {
     id = self->next_id++;
   }
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
 
   name = g_strdup_printf ("sink_%u", id);
   pad = gst_pad_new_from_template (templ, name);
@@ -452,14 +452,14 @@ gst_arcly_bus_sink_request_new_pad (GstElement * element,
     gst_object_unref (pad);
     return NULL;
   }
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   g_ptr_array_add (self->pads, gst_object_ref (pad));
   index = self->pads->len - 1;
   hub = self->publishing && self->stream_key ?
       arcly_bus_hub_get (self->stream_key) : NULL;
   max_lag = self->max_lag;
   max_lag_time = self->max_lag_time;
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   /* a stream added while publishing (a source's pads appear one by one):
    * published at once, the subscribers get a pad for it too */
   if (hub && arcly_bus_hub_is_publisher (hub, GST_ELEMENT_CAST (self))) {
@@ -488,9 +488,9 @@ gst_arcly_bus_sink_release_pad (GstElement * element, GstPad * pad)
   SinkStream *st = gst_pad_get_element_private (pad);
   gboolean found;
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   found = g_ptr_array_remove (self->pads, pad);
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   gst_pad_set_active (pad, FALSE);
   if (st) {
     GstPad *peer = gst_pad_get_peer (st->feed);
@@ -564,7 +564,7 @@ gst_arcly_bus_sink_make_stats (GstArclyBusSink * self)
   GHashTableIter it;
   gpointer v;
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   key = g_strdup (self->stream_key);
   for (i = 0; i < self->pads->len; i++) {
     SinkStream *st = gst_pad_get_element_private (g_ptr_array_index (self->pads,
@@ -574,7 +574,7 @@ gst_arcly_bus_sink_make_stats (GstArclyBusSink * self)
   }
   if (self->hub)
     subscribers = arcly_bus_hub_n_subscribers (self->hub);
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
 
   for (i = 0; i < tracks->len; i++) {
     GstElement *track = g_ptr_array_index (tracks, i);
@@ -634,7 +634,7 @@ gst_arcly_bus_sink_set_property (GObject * object, guint prop_id,
 {
   GstArclyBusSink *self = GST_ARCLY_BUS_SINK (object);
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   switch (prop_id) {
     case PROP_STREAM_KEY:
       g_free (self->stream_key);
@@ -653,7 +653,7 @@ gst_arcly_bus_sink_set_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
 }
 
 static void
@@ -666,7 +666,7 @@ gst_arcly_bus_sink_get_property (GObject * object, guint prop_id,
     g_value_take_boxed (value, gst_arcly_bus_sink_make_stats (self));
     return;
   }
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   switch (prop_id) {
     case PROP_STREAM_KEY:
       g_value_set_string (value, self->stream_key);
@@ -684,7 +684,7 @@ gst_arcly_bus_sink_get_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
 }
 
 static void

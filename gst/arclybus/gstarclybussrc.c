@@ -237,10 +237,10 @@ end_stream (GstArclyBusSrc * self, SrcStream * st)
 {
   gboolean send;
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   send = !st->eos_sent;
   st->eos_sent = TRUE;
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   if (send)
     gst_pad_push_event (st->src, gst_event_new_eos ());
 }
@@ -267,9 +267,9 @@ in_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
         st->base);
   }
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   if (self->eos_requested) {
-    g_mutex_unlock (&self->lock);
+    ARCLY_MUTEX_UNLOCK (&self->lock);
     gst_buffer_unref (buf);
     end_stream (self, st);
     return GST_FLOW_EOS;
@@ -300,7 +300,7 @@ in_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   } else {
     pts = dts = GST_CLOCK_TIME_NONE;
   }
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
 
   if (!playing) {
     gst_buffer_unref (buf);
@@ -371,10 +371,10 @@ in_event (GstPad * pad, GstObject * parent, GstEvent * event)
       ArclyBusUnpublish mode;
       gboolean requested;
 
-      g_mutex_lock (&self->lock);
+      ARCLY_MUTEX_LOCK (&self->lock);
       mode = self->on_unpublish;
       requested = self->eos_requested;
-      g_mutex_unlock (&self->lock);
+      ARCLY_MUTEX_UNLOCK (&self->lock);
       if (requested) {
         end_stream (self, st);
         gst_event_unref (event);
@@ -448,11 +448,11 @@ gst_arcly_bus_src_send_event (GstElement * element, GstEvent * event)
     GPtrArray *streams = g_ptr_array_new ();
     guint i;
 
-    g_mutex_lock (&self->lock);
+    ARCLY_MUTEX_LOCK (&self->lock);
     self->eos_requested = TRUE;
     for (i = 0; i < self->streams->len; i++)
       g_ptr_array_add (streams, g_ptr_array_index (self->streams, i));
-    g_mutex_unlock (&self->lock);
+    ARCLY_MUTEX_UNLOCK (&self->lock);
     /* a stream with nothing in flight (the publisher is gone or idle)
      * ends now; one being pushed to ends at its next buffer or event */
     for (i = 0; i < streams->len; i++) {
@@ -579,10 +579,10 @@ subscribe_new (GstArclyBusSrc * self, ArclyBusHub * hub)
   guint serial, have, i, video = G_MAXUINT;
 
   tracks = arcly_bus_hub_get_tracks (hub, &complete, &serial);
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   have = self->streams->len;
   max_lag_time = self->max_lag_time;
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   if (!complete || tracks->len <= have) {
     g_ptr_array_unref (tracks);
     return;
@@ -593,14 +593,14 @@ subscribe_new (GstArclyBusSrc * self, ArclyBusHub * hub)
     SrcStream *st;
     guint id;
 
-    g_mutex_lock (&self->lock);
+    ARCLY_MUTEX_LOCK (&self->lock);
     id = self->next_pad_id++;
-    g_mutex_unlock (&self->lock);
+    ARCLY_MUTEX_UNLOCK (&self->lock);
     st = make_stream (self, g_ptr_array_index (tracks, i), id, max_lag_time);
     g_ptr_array_add (added, st);
-    g_mutex_lock (&self->lock);
+    ARCLY_MUTEX_LOCK (&self->lock);
     g_ptr_array_add (self->streams, st);
-    g_mutex_unlock (&self->lock);
+    ARCLY_MUTEX_UNLOCK (&self->lock);
     gst_element_add_pad (GST_ELEMENT_CAST (self), st->src);
     if (video == G_MAXUINT && is_video (st->track))
       video = added->len - 1;
@@ -609,9 +609,9 @@ subscribe_new (GstArclyBusSrc * self, ArclyBusHub * hub)
 
   /* data starts flowing at the link: the video stream joins at the GOP
    * cache's keyframe, the others at the first buffer from its time on */
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   self->attached = TRUE;
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   if (video != G_MAXUINT) {
     SrcStream *v = g_ptr_array_index (added, video);
 
@@ -619,10 +619,10 @@ subscribe_new (GstArclyBusSrc * self, ArclyBusHub * hub)
     if (first)
       ref_pos = arcly_bus_pad_get_joined_pos (v->bus_pad);
   }
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   if (first)
     self->ref_pos = ref_pos;
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   for (i = 0; i < added->len; i++) {
     SrcStream *st = g_ptr_array_index (added, i);
 
@@ -653,19 +653,19 @@ control_main (gpointer data)
   GstArclyBusSrc *self = data;
   ArclyBusHub *hub;
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   hub = self->hub;
   while (!self->ctl_stop) {
     if (self->changed && self->playing) {
       self->changed = FALSE;
-      g_mutex_unlock (&self->lock);
+      ARCLY_MUTEX_UNLOCK (&self->lock);
       subscribe_new (self, hub);
-      g_mutex_lock (&self->lock);
+      ARCLY_MUTEX_LOCK (&self->lock);
       continue;
     }
-    g_cond_wait (&self->cond, &self->lock);
+    ARCLY_COND_WAIT (&self->cond, &self->lock);
   }
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   return NULL;
 }
 
@@ -675,10 +675,10 @@ hub_notify (gpointer data)
 {
   GstArclyBusSrc *self = data;
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   self->changed = TRUE;
   g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
 }
 
 static gboolean
@@ -687,9 +687,9 @@ gst_arcly_bus_src_start (GstArclyBusSrc * self)
   gchar *key;
   ArclyBusHub *hub;
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   key = g_strdup (self->stream_key);
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   if (key == NULL || *key == '\0') {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No stream key set."),
         ("set the stream-key property to the name to subscribe to"));
@@ -698,7 +698,7 @@ gst_arcly_bus_src_start (GstArclyBusSrc * self)
   }
   hub = arcly_bus_hub_get (key);
   g_free (key);
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   self->hub = hub;
   self->ctl_stop = FALSE;
   self->changed = TRUE;
@@ -707,7 +707,7 @@ gst_arcly_bus_src_start (GstArclyBusSrc * self)
   self->eos_requested = FALSE;
   self->ref_pos = GST_CLOCK_TIME_NONE;
   self->group_id = gst_util_group_id_next ();
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   arcly_bus_hub_watch (hub, hub_notify, self);
   self->ctl = g_thread_new ("arclybussrc-ctl", control_main, self);
   return TRUE;
@@ -736,7 +736,7 @@ gst_arcly_bus_src_stop (GstArclyBusSrc * self)
   GThread *ctl;
   guint i;
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   hub = self->hub;
   ctl = self->ctl;
   self->ctl = NULL;
@@ -744,18 +744,18 @@ gst_arcly_bus_src_stop (GstArclyBusSrc * self)
   self->playing = FALSE;
   self->attached = FALSE;
   g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   if (hub == NULL)
     return;
   arcly_bus_hub_unwatch (hub, self);
   if (ctl)
     g_thread_join (ctl);
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   streams = self->streams;
   self->streams = g_ptr_array_new ();
   self->hub = NULL;
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   for (i = 0; i < streams->len; i++) {
     SrcStream *st = g_ptr_array_index (streams, i);
 
@@ -783,9 +783,9 @@ gst_arcly_bus_src_change_state (GstElement * element,
         return GST_STATE_CHANGE_FAILURE;
       break;
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      g_mutex_lock (&self->lock);
+      ARCLY_MUTEX_LOCK (&self->lock);
       self->playing = FALSE;
-      g_mutex_unlock (&self->lock);
+      ARCLY_MUTEX_UNLOCK (&self->lock);
       break;
     default:
       break;
@@ -794,11 +794,11 @@ gst_arcly_bus_src_change_state (GstElement * element,
       (element, transition);
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      g_mutex_lock (&self->lock);
+      ARCLY_MUTEX_LOCK (&self->lock);
       self->playing = TRUE;
       self->changed = TRUE;
       g_cond_signal (&self->cond);
-      g_mutex_unlock (&self->lock);
+      ARCLY_MUTEX_UNLOCK (&self->lock);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       gst_arcly_bus_src_stop (self);
@@ -827,7 +827,7 @@ gst_arcly_bus_src_make_stats (GstArclyBusSrc * self)
   guint i, n;
   gchar *key;
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   key = g_strdup (self->stream_key);
   n = self->streams->len;
   for (i = 0; i < n; i++) {
@@ -837,7 +837,7 @@ gst_arcly_bus_src_make_stats (GstArclyBusSrc * self)
     bytes += st->bytes;
     g_ptr_array_add (pads, gst_object_ref (st->bus_pad));
   }
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
   for (i = 0; i < pads->len; i++) {
     GstStructure *ps;
     guint64 v;
@@ -884,7 +884,7 @@ gst_arcly_bus_src_set_property (GObject * object, guint prop_id,
 {
   GstArclyBusSrc *self = GST_ARCLY_BUS_SRC (object);
 
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   switch (prop_id) {
     case PROP_STREAM_KEY:
       g_free (self->stream_key);
@@ -900,7 +900,7 @@ gst_arcly_bus_src_set_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
 }
 
 static void
@@ -913,7 +913,7 @@ gst_arcly_bus_src_get_property (GObject * object, guint prop_id,
     g_value_take_boxed (value, gst_arcly_bus_src_make_stats (self));
     return;
   }
-  g_mutex_lock (&self->lock);
+  ARCLY_MUTEX_LOCK (&self->lock);
   switch (prop_id) {
     case PROP_STREAM_KEY:
       g_value_set_string (value, self->stream_key);
@@ -928,7 +928,7 @@ gst_arcly_bus_src_get_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  g_mutex_unlock (&self->lock);
+  ARCLY_MUTEX_UNLOCK (&self->lock);
 }
 
 static void

@@ -22,6 +22,38 @@
 #include <gst/check/gsttestclock.h>
 #include <stdio.h>
 
+/* GMutex is futex based and invisible to ThreadSanitizer: annotate the
+ * test's own locks (see gstarclybus-private.h) */
+#if defined(__SANITIZE_THREAD__)
+#define ARCLY_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ARCLY_TSAN 1
+#endif
+#endif
+#ifdef ARCLY_TSAN
+void __tsan_acquire (void *addr);
+void __tsan_release (void *addr);
+#define TSAN_ACQUIRE(a) __tsan_acquire (a)
+#define TSAN_RELEASE(a) __tsan_release (a)
+#else
+#define TSAN_ACQUIRE(a) G_STMT_START { } G_STMT_END
+#define TSAN_RELEASE(a) G_STMT_START { } G_STMT_END
+#endif
+#define T_LOCK(m) G_STMT_START { g_mutex_lock (m); TSAN_ACQUIRE (m); } G_STMT_END
+#define T_UNLOCK(m) G_STMT_START { TSAN_RELEASE (m); g_mutex_unlock (m); } G_STMT_END
+
+static gboolean
+t_cond_wait_until (GCond * c, GMutex * m, gint64 end)
+{
+  gboolean r;
+
+  TSAN_RELEASE (m);
+  r = g_cond_wait_until (c, m, end);
+  TSAN_ACQUIRE (m);
+  return r;
+}
+
 #define FRAME_DUR (GST_SECOND / 30)
 #define GOP 15                  /* frames: 0.5 s */
 #define N_FRAMES 150            /* 5 s of stream */
@@ -121,11 +153,11 @@ published_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   Lag *lag = data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
-  g_mutex_lock (&lag->lock);
+  T_LOCK (&lag->lock);
   lag->published++;
   lag->newest = GST_BUFFER_PTS (buf);
   g_cond_broadcast (&lag->cond);
-  g_mutex_unlock (&lag->lock);
+  T_UNLOCK (&lag->lock);
   return GST_PAD_PROBE_OK;
 }
 
@@ -140,11 +172,11 @@ gate_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   gint64 deadline = g_get_monotonic_time () + WAIT_US;
   GstClockTime behind;
 
-  g_mutex_lock (&lag->lock);
+  T_LOCK (&lag->lock);
   b->waiting = TRUE;
   g_cond_broadcast (&lag->cond);
   while (!b->open && b->tokens == 0)
-    if (!g_cond_wait_until (&lag->cond, &lag->lock, deadline))
+    if (!t_cond_wait_until (&lag->cond, &lag->lock, deadline))
       break;
   if (b->tokens > 0)
     b->tokens--;
@@ -160,7 +192,7 @@ gate_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     b->max_behind = MAX (b->max_behind, behind);
   b->passed++;
   g_cond_broadcast (&lag->cond);
-  g_mutex_unlock (&lag->lock);
+  T_UNLOCK (&lag->lock);
   return GST_PAD_PROBE_OK;
 }
 
@@ -169,9 +201,9 @@ decoded_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Branch *b = data;
 
-  g_mutex_lock (&b->lag->lock);
+  T_LOCK (&b->lag->lock);
   b->decoded++;
-  g_mutex_unlock (&b->lag->lock);
+  T_UNLOCK (&b->lag->lock);
   return GST_PAD_PROBE_OK;
 }
 
@@ -179,7 +211,7 @@ decoded_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 #define WAIT_FOR(lag, pred) G_STMT_START {                              \
     gint64 _d = g_get_monotonic_time () + WAIT_US;                      \
     while (!(pred))                                                     \
-      if (!g_cond_wait_until (&(lag)->cond, &(lag)->lock, _d))          \
+      if (!t_cond_wait_until (&(lag)->cond, &(lag)->lock, _d))          \
         break;                                                          \
     fail_unless (pred, "timed out waiting for " #pred);                 \
   } G_STMT_END
@@ -323,7 +355,7 @@ GST_START_TEST (test_slow_branch_held_within_max_lag_time)
     g_signal_emit_by_name (src, "push-buffer", g_ptr_array_index (frames, i),
         &fr);
     fail_unless_equals_int (fr, GST_FLOW_OK);
-    g_mutex_lock (&lag.lock);
+    T_LOCK (&lag.lock);
     WAIT_FOR (&lag, lag.published == i + 1);
     if (i % 3 == 2) {
       /* 100 ms have passed: each slow branch finishes one frame */
@@ -334,15 +366,15 @@ GST_START_TEST (test_slow_branch_held_within_max_lag_time)
           && lag.br[2].tokens == 0 && lag.br[0].waiting && lag.br[1].waiting
           && lag.br[2].waiting);
     }
-    g_mutex_unlock (&lag.lock);
+    T_UNLOCK (&lag.lock);
   }
 
   /* drain: the gates open, EOS reaches every decoder */
-  g_mutex_lock (&lag.lock);
+  T_LOCK (&lag.lock);
   for (j = 0; j < 3; j++)
     lag.br[j].open = TRUE;
   g_cond_broadcast (&lag.cond);
-  g_mutex_unlock (&lag.lock);
+  T_UNLOCK (&lag.lock);
   {
     GstFlowReturn fr = GST_FLOW_ERROR;
 

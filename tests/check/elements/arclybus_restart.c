@@ -15,6 +15,38 @@
 
 #include <gst/check/gstcheck.h>
 
+/* GMutex is futex based and invisible to ThreadSanitizer: annotate the
+ * test's own locks (see gstarclybus-private.h) */
+#if defined(__SANITIZE_THREAD__)
+#define ARCLY_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ARCLY_TSAN 1
+#endif
+#endif
+#ifdef ARCLY_TSAN
+void __tsan_acquire (void *addr);
+void __tsan_release (void *addr);
+#define TSAN_ACQUIRE(a) __tsan_acquire (a)
+#define TSAN_RELEASE(a) __tsan_release (a)
+#else
+#define TSAN_ACQUIRE(a) G_STMT_START { } G_STMT_END
+#define TSAN_RELEASE(a) G_STMT_START { } G_STMT_END
+#endif
+#define T_LOCK(m) G_STMT_START { g_mutex_lock (m); TSAN_ACQUIRE (m); } G_STMT_END
+#define T_UNLOCK(m) G_STMT_START { TSAN_RELEASE (m); g_mutex_unlock (m); } G_STMT_END
+
+static gboolean
+t_cond_wait_until (GCond * c, GMutex * m, gint64 end)
+{
+  gboolean r;
+
+  TSAN_RELEASE (m);
+  r = g_cond_wait_until (c, m, end);
+  TSAN_ACQUIRE (m);
+  return r;
+}
+
 #define FRAME_DUR (GST_SECOND / 30)
 #define WAIT_US (10 * G_TIME_SPAN_SECOND)
 
@@ -40,19 +72,19 @@ sub_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   gint64 deadline = g_get_monotonic_time () + WAIT_US;
   GstFlowReturn ret = GST_FLOW_OK;
 
-  g_mutex_lock (&s->lock);
+  T_LOCK (&s->lock);
   if (s->block) {
     s->blocked = TRUE;
     g_cond_broadcast (&s->cond);
     while (s->block && g_get_monotonic_time () < deadline)
-      g_cond_wait_until (&s->cond, &s->lock, deadline);
+      t_cond_wait_until (&s->cond, &s->lock, deadline);
     s->blocked = FALSE;
     ret = s->held_ret;
   } else {
     g_array_append_val (s->pts, GST_BUFFER_PTS (buf));
   }
   g_cond_broadcast (&s->cond);
-  g_mutex_unlock (&s->lock);
+  T_UNLOCK (&s->lock);
   gst_buffer_unref (buf);
   return ret;
 }
@@ -124,11 +156,11 @@ run_stale_push (GstFlowReturn held_ret)
   start_stream (el, pub, 1);
   for (i = 0; i < 5; i++)
     fail_unless_equals_int (gst_pad_push (pub, make_frame (i)), GST_FLOW_OK);
-  g_mutex_lock (&s.lock);
+  T_LOCK (&s.lock);
   while (!s.blocked)
-    fail_unless (g_cond_wait_until (&s.cond, &s.lock,
+    fail_unless (t_cond_wait_until (&s.cond, &s.lock,
             g_get_monotonic_time () + WAIT_US), "the push never stalled");
-  g_mutex_unlock (&s.lock);
+  T_UNLOCK (&s.lock);
 
   /* stop (the stalled thread is left behind), start again, publish run 2 */
   fail_unless_equals_int (gst_element_set_state (el, GST_STATE_NULL),
@@ -139,11 +171,11 @@ run_stale_push (GstFlowReturn held_ret)
     fail_unless_equals_int (gst_pad_push (pub, make_frame (i)), GST_FLOW_OK);
 
   /* the old push returns now, with @held_ret */
-  g_mutex_lock (&s.lock);
+  T_LOCK (&s.lock);
   s.block = FALSE;
   g_cond_broadcast (&s.cond);
   while (s.pts->len < 40)
-    if (!g_cond_wait_until (&s.cond, &s.lock,
+    if (!t_cond_wait_until (&s.cond, &s.lock,
             g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND))
       break;
   GST_INFO ("after a stale %s: %u of 40 frames of the new run",
@@ -152,7 +184,7 @@ run_stale_push (GstFlowReturn held_ret)
   for (i = 0; i < 40; i++)
     fail_unless_equals_uint64 (g_array_index (s.pts, GstClockTime, i),
         i * FRAME_DUR);
-  g_mutex_unlock (&s.lock);
+  T_UNLOCK (&s.lock);
   g_object_get (bus_pad, "stats", &st, NULL);
   fail_unless (gst_structure_get_boolean (st, "evicted", &evicted));
   fail_if (evicted);

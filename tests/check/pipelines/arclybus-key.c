@@ -16,6 +16,38 @@
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 
+/* GMutex is futex based and invisible to ThreadSanitizer: annotate the
+ * test's own locks (see gstarclybus-private.h) */
+#if defined(__SANITIZE_THREAD__)
+#define ARCLY_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ARCLY_TSAN 1
+#endif
+#endif
+#ifdef ARCLY_TSAN
+void __tsan_acquire (void *addr);
+void __tsan_release (void *addr);
+#define TSAN_ACQUIRE(a) __tsan_acquire (a)
+#define TSAN_RELEASE(a) __tsan_release (a)
+#else
+#define TSAN_ACQUIRE(a) G_STMT_START { } G_STMT_END
+#define TSAN_RELEASE(a) G_STMT_START { } G_STMT_END
+#endif
+#define T_LOCK(m) G_STMT_START { g_mutex_lock (m); TSAN_ACQUIRE (m); } G_STMT_END
+#define T_UNLOCK(m) G_STMT_START { TSAN_RELEASE (m); g_mutex_unlock (m); } G_STMT_END
+
+static gboolean
+t_cond_wait_until (GCond * c, GMutex * m, gint64 end)
+{
+  gboolean r;
+
+  TSAN_RELEASE (m);
+  r = g_cond_wait_until (c, m, end);
+  TSAN_ACQUIRE (m);
+  return r;
+}
+
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -70,10 +102,10 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Pub *p = data;
 
-  g_mutex_lock (&p->lock);
+  T_LOCK (&p->lock);
   p->frames++;
   g_cond_broadcast (&p->cond);
-  g_mutex_unlock (&p->lock);
+  T_UNLOCK (&p->lock);
   return GST_PAD_PROBE_OK;
 }
 
@@ -122,13 +154,13 @@ pub_wait_frames (Pub * p, guint n)
   gint64 deadline = g_get_monotonic_time () + WAIT_US;
   guint target;
 
-  g_mutex_lock (&p->lock);
+  T_LOCK (&p->lock);
   target = p->frames + n;
   while (p->frames < target)
-    if (!g_cond_wait_until (&p->cond, &p->lock, deadline))
+    if (!t_cond_wait_until (&p->cond, &p->lock, deadline))
       break;
   fail_unless (p->frames >= target, "the publisher stopped publishing");
-  g_mutex_unlock (&p->lock);
+  T_UNLOCK (&p->lock);
 }
 
 static void
@@ -172,7 +204,7 @@ sub_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   Sub *s = data;
   gboolean video = g_object_get_data (G_OBJECT (pad), "video") != NULL;
 
-  g_mutex_lock (&s->lock);
+  T_LOCK (&s->lock);
   if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
 
@@ -209,14 +241,14 @@ sub_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
         s->block = TRUE;
       g_cond_broadcast (&s->cond);
       while (s->block && g_get_monotonic_time () < deadline)
-        g_cond_wait_until (&s->cond, &s->lock, deadline);
+        t_cond_wait_until (&s->cond, &s->lock, deadline);
     } else if (s->n_a++ == 0) {
       s->first_a = GST_BUFFER_PTS (buf);
       s->first_a_flags = GST_BUFFER_FLAGS (buf);
     }
   }
   g_cond_broadcast (&s->cond);
-  g_mutex_unlock (&s->lock);
+  T_UNLOCK (&s->lock);
   return GST_PAD_PROBE_OK;
 }
 
@@ -225,11 +257,11 @@ decoded_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Sub *s = data;
 
-  g_mutex_lock (&s->lock);
+  T_LOCK (&s->lock);
   if (s->n_decoded++ == 0)
     s->t_decoded = g_get_monotonic_time ();
   g_cond_broadcast (&s->cond);
-  g_mutex_unlock (&s->lock);
+  T_UNLOCK (&s->lock);
   return GST_PAD_PROBE_OK;
 }
 
@@ -294,10 +326,10 @@ no_more_pads (GstElement * src, gpointer data)
 {
   Sub *s = data;
 
-  g_mutex_lock (&s->lock);
+  T_LOCK (&s->lock);
   s->no_more_pads = TRUE;
   g_cond_broadcast (&s->cond);
-  g_mutex_unlock (&s->lock);
+  T_UNLOCK (&s->lock);
 }
 
 static Sub *
@@ -343,22 +375,22 @@ sub_play (Sub * s)
 
 #define SUB_WAIT(s, pred) G_STMT_START {                                \
     gint64 _d = g_get_monotonic_time () + WAIT_US;                      \
-    g_mutex_lock (&(s)->lock);                                          \
+    T_LOCK (&(s)->lock);                                          \
     while (!(pred))                                                     \
-      if (!g_cond_wait_until (&(s)->cond, &(s)->lock, _d))              \
+      if (!t_cond_wait_until (&(s)->cond, &(s)->lock, _d))              \
         break;                                                          \
     fail_unless (pred, "timed out waiting for " #pred);                 \
-    g_mutex_unlock (&(s)->lock);                                        \
+    T_UNLOCK (&(s)->lock);                                        \
   } G_STMT_END
 
 static void
 sub_free (Sub * s)
 {
-  g_mutex_lock (&s->lock);
+  T_LOCK (&s->lock);
   s->block = FALSE;
   s->block_at = 0;
   g_cond_broadcast (&s->cond);
-  g_mutex_unlock (&s->lock);
+  T_UNLOCK (&s->lock);
   gst_element_set_state (s->pipe, GST_STATE_NULL);
   gst_object_unref (s->src);
   gst_object_unref (s->pipe);
@@ -440,7 +472,7 @@ GST_START_TEST (test_late_joiners_start_from_cache)
     sub_play (s);
     SUB_WAIT (s, s->n_decoded >= 1 && s->n_a >= 1 && s->no_more_pads);
     lat[i] = s->t_decoded - s->t_play;
-    g_mutex_lock (&s->lock);
+    T_LOCK (&s->lock);
     GST_INFO ("subscriber %u: first picture after %.1f ms, audio %+.1f ms "
         "from video", i, lat[i] / 1000.0,
         ((gdouble) s->first_a - (gdouble) s->first_v) / GST_MSECOND);
@@ -452,7 +484,7 @@ GST_START_TEST (test_late_joiners_start_from_cache)
         && s->first_a - s->first_v <= AUDIO_FRAME,
         "audio starts %" GST_STIME_FORMAT " from video",
         GST_STIME_ARGS ((gint64) s->first_a - (gint64) s->first_v));
-    g_mutex_unlock (&s->lock);
+    T_UNLOCK (&s->lock);
     n_subs++;
   }
   /* the publisher's view */
@@ -473,9 +505,9 @@ GST_START_TEST (test_late_joiners_start_from_cache)
     Sub *s = subs[i];
 
     SUB_WAIT (s, s->n_v >= 40);
-    g_mutex_lock (&s->lock);
+    T_LOCK (&s->lock);
     fail_unless (s->monotonic_v, "video timestamps went backwards");
-    g_mutex_unlock (&s->lock);
+    T_UNLOCK (&s->lock);
   }
   qsort (lat, n_subs, sizeof (gint64), cmp_i64);
   g_print ("arclybussrc late join: first decoded picture after %.1f ms "
@@ -594,16 +626,16 @@ GST_START_TEST (test_publisher_restart)
   pub_free (p);
 
   SUB_WAIT (eos, eos->n_eos >= 2);
-  g_mutex_lock (&wait->lock);
+  T_LOCK (&wait->lock);
   wait->marked = TRUE;
   wait->last_before_mark = wait->last_v;
   segs = wait->n_segments_v;
-  g_mutex_unlock (&wait->lock);
+  T_UNLOCK (&wait->lock);
 
   p = pub_new ("cam-restart", 160, NULL);
   pub_play (p);
   SUB_WAIT (wait, wait->n_after_mark >= 20);
-  g_mutex_lock (&wait->lock);
+  T_LOCK (&wait->lock);
   fail_unless_equals_int (wait->n_eos, 0);
   fail_unless (wait->after_mark_flags & GST_BUFFER_FLAG_DISCONT);
   fail_if (wait->after_mark_flags & GST_BUFFER_FLAG_DELTA_UNIT);
@@ -611,7 +643,7 @@ GST_START_TEST (test_publisher_restart)
   fail_unless (wait->first_after_mark > wait->last_before_mark,
       "timestamps went back at the restart");
   fail_unless (wait->monotonic_v);
-  g_mutex_unlock (&wait->lock);
+  T_UNLOCK (&wait->lock);
 
   /* teardown: subscribers first this time */
   sub_free (wait);
@@ -634,9 +666,9 @@ GST_START_TEST (test_subscriber_before_publisher)
   sub_play (s);
   p = pub_new ("cam-early", 160, NULL);
   /* nothing happened meanwhile, and nothing went wrong */
-  g_mutex_lock (&s->lock);
+  T_LOCK (&s->lock);
   fail_if (s->no_more_pads);
-  g_mutex_unlock (&s->lock);
+  T_UNLOCK (&s->lock);
   m = gst_bus_pop_filtered (gbus, GST_MESSAGE_ERROR);
   fail_unless (m == NULL);
   pub_play (p);
@@ -677,9 +709,9 @@ GST_START_TEST (test_replace)
   pub_play (p1);
   sub_play (s);
   SUB_WAIT (s, s->n_decoded >= 10);
-  g_mutex_lock (&s->lock);
+  T_LOCK (&s->lock);
   fail_unless_equals_int (s->width, 160);
-  g_mutex_unlock (&s->lock);
+  T_UNLOCK (&s->lock);
 
   fail_unless_equals_int (gst_element_set_state (p2->pipe,
           GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
@@ -695,9 +727,9 @@ GST_START_TEST (test_replace)
   gst_object_unref (gbus);
   pub_free (p2);
 
-  g_mutex_lock (&s->lock);
+  T_LOCK (&s->lock);
   s->marked = TRUE;
-  g_mutex_unlock (&s->lock);
+  T_UNLOCK (&s->lock);
   pub_play (p3);
   SUB_WAIT (s, s->width == 320 && s->n_after_mark >= 30);
   SUB_WAIT (s, s->n_decoded >= 40);
@@ -730,20 +762,20 @@ GST_START_TEST (test_stalled_subscriber_isolated)
   SUB_WAIT (a, a->n_v >= 5);
   SUB_WAIT (b, b->n_v >= 5);
   GST_INFO ("a, b started");
-  g_mutex_lock (&a->lock);
+  T_LOCK (&a->lock);
   na = a->n_v;
-  g_mutex_unlock (&a->lock);
-  g_mutex_lock (&b->lock);
+  T_UNLOCK (&a->lock);
+  T_LOCK (&b->lock);
   nb = b->n_v;
-  g_mutex_unlock (&b->lock);
+  T_UNLOCK (&b->lock);
   pub_wait_frames (p, 60);
   GST_INFO ("60 published");
   /* the others got (nearly) all of the 60 frames: nothing waited */
   SUB_WAIT (a, a->n_v >= na + 55);
   SUB_WAIT (b, b->n_v >= nb + 55);
-  g_mutex_lock (&stalled->lock);
+  T_LOCK (&stalled->lock);
   fail_unless_equals_int (stalled->n_v, 5);
-  g_mutex_unlock (&stalled->lock);
+  T_UNLOCK (&stalled->lock);
   /* teardown while it is still stalled */
   pub_free (p);
   sub_free (a);
@@ -802,11 +834,11 @@ GST_START_TEST (test_lag_messages_and_stats)
   SUB_WAIT (s, s->n_v >= 5);
   /* past the next keyframe (2 s GOP): somewhere newer to skip to */
   pub_wait_frames (p, 70);
-  g_mutex_lock (&s->lock);
+  T_LOCK (&s->lock);
   s->block = FALSE;
   s->block_at = 0;
   g_cond_broadcast (&s->cond);
-  g_mutex_unlock (&s->lock);
+  T_UNLOCK (&s->lock);
   m = pop_element_message (s->pipe, "arcly-bus-lagged");
   fail_unless (m != NULL, "no arcly-bus-lagged on the subscriber");
   fail_unless_equals_string (gst_structure_get_string
@@ -855,11 +887,11 @@ GST_START_TEST (test_evicted_subscriber_ends)
   sub_play (s);
   SUB_WAIT (s, s->n_v >= 5);
   pub_wait_frames (p, 70);
-  g_mutex_lock (&s->lock);
+  T_LOCK (&s->lock);
   s->block = FALSE;
   s->block_at = 0;
   g_cond_broadcast (&s->cond);
-  g_mutex_unlock (&s->lock);
+  T_UNLOCK (&s->lock);
   m = pop_element_message (s->pipe, "arcly-bus-evicted");
   fail_unless (m != NULL, "no arcly-bus-evicted on the subscriber");
   gst_message_unref (m);
@@ -911,9 +943,9 @@ GST_START_TEST (test_stream_added_while_publishing)
   gst_object_unref (asrc);
   gst_element_sync_state_with_parent (abin);
   SUB_WAIT (s, s->n_a >= 10);
-  g_mutex_lock (&s->lock);
+  T_LOCK (&s->lock);
   fail_unless (s->first_a_flags & GST_BUFFER_FLAG_DISCONT);
-  g_mutex_unlock (&s->lock);
+  T_UNLOCK (&s->lock);
 
   sub_free (s);
   gst_element_set_state (pub, GST_STATE_NULL);
