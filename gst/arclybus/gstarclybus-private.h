@@ -51,6 +51,21 @@ void __tsan_release (void *addr);
 #define TSAN_RELEASE(a) G_STMT_START { } G_STMT_END
 #endif
 
+/* any other GMutex of the plugin (arclybussink, arclybussrc, the hub) */
+#define ARCLY_MUTEX_LOCK(m) G_STMT_START {              \
+    g_mutex_lock (m);                                   \
+    TSAN_ACQUIRE (m);                                   \
+  } G_STMT_END
+#define ARCLY_MUTEX_UNLOCK(m) G_STMT_START {            \
+    TSAN_RELEASE (m);                                   \
+    g_mutex_unlock (m);                                 \
+  } G_STMT_END
+#define ARCLY_COND_WAIT(c, m) G_STMT_START {            \
+    TSAN_RELEASE (m);                                   \
+    g_cond_wait (c, m);                                 \
+    TSAN_ACQUIRE (m);                                   \
+  } G_STMT_END
+
 #define BUS_LOCK(s) G_STMT_START {                      \
     g_mutex_lock (&(s)->lock);                          \
     TSAN_ACQUIRE (&(s)->lock);                          \
@@ -105,6 +120,10 @@ struct _GstArclyBusPad
   gboolean stalled;
   gboolean fku_pending;         /* joined where it must wait for a keyframe */
   gint64 retry_at;
+  GstClockTime max_lag_time;    /* NONE: the element's max-lag-time */
+  GstClockTime join_pos;        /* NONE, or join at this stream position */
+  GstClockTime lag_grace;       /* how far behind live it joined (cache) */
+  GstClockTime joined_pos;      /* stream position it joined at, or NONE */
   ArclyBusCursor cur;
   guint64 frames, bytes, dropped, lagged;
 };
@@ -141,6 +160,7 @@ struct _GstArclyBus
   guint threads;
   GstClockTime stall_threshold;
   guint64 max_lag;
+  GstClockTime max_lag_time;
   gboolean gop_cache;
   guint gop_max_frames;
   guint64 gop_max_bytes;
@@ -149,6 +169,7 @@ struct _GstArclyBus
   /* streaming state (L) */
   ArclyBusRing *ring;
   BusSticky *sticky;
+  GstSegment segment;           /* the publisher's: items' stream positions */
   gboolean running;
   gboolean flushing;
   guint gen;
@@ -181,6 +202,17 @@ GST_DEBUG_CATEGORY_EXTERN (arclybus_dataflow);
 
 /* gstarclybus.c */
 void arcly_bus_sticky_unref (BusSticky * s);
+
+/* for arclybussrc (gstarclybus.c): a src pad that joins at the first buffer
+ * at or after @pos (running time of the publisher) instead of the GOP cache;
+ * set before linking */
+void arcly_bus_pad_set_join_pos (GstPad * pad, GstClockTime pos);
+/* a join position after every buffer: the pad starts live */
+#define ARCLY_BUS_JOIN_LIVE (G_MAXUINT64 - 1)
+/* the stream position of the first buffer the pad got when it joined,
+ * NONE if unknown */
+GstClockTime arcly_bus_pad_get_joined_pos (GstPad * pad);
+gboolean arcly_bus_pad_is_evicted (GstPad * pad);
 
 /* gstarclybusdeliver.c */
 gboolean arcly_bus_wait_until (GstArclyBus * self, GCond * cond,
