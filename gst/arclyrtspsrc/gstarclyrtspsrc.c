@@ -865,7 +865,7 @@ add_track_stats (gpointer data, gpointer user_data)
   ArclyRtspClientTrack *t = data;
   StatsAcc *acc = user_data;
   GValue v = G_VALUE_INIT;
-  GstStructure *ts = gst_structure_new ("arcly-rtsp-track",
+  GstStructure *ts = gst_structure_new ("arcly-rtspsrc-pad-stats",
       "pad", G_TYPE_STRING, t->user ? GST_PAD_NAME (t->user) : "",
       "media", G_TYPE_STRING, t->sdp->type == ARCLY_RTSP_TRACK_VIDEO ?
       "video" : "audio",
@@ -900,7 +900,7 @@ build_stats (GstArclyRtspSrc * self)
   g_value_init (&acc.arr, GST_TYPE_ARRAY);
   arcly_rtsp_client_foreach_track (self->client, add_track_stats, &acc);
   g_mutex_lock (&self->lock);
-  s = gst_structure_new ("arcly-rtsp-stats",
+  s = gst_structure_new ("arcly-rtspsrc-stats",
       "state", G_TYPE_STRING, state_names[self->state],
       "reconnects", G_TYPE_UINT, self->reconnects,
       "packets", G_TYPE_UINT64, acc.packets,

@@ -169,6 +169,8 @@ check_streaming (const gchar * auth)
     const gchar *state = gst_structure_get_string (stats, "state");
     guint64 packets = 0;
 
+    /* the naming scheme of docs/architecture.md, "Statistics" */
+    fail_unless (gst_structure_has_name (stats, "arcly-rtspsrc-stats"));
     fail_unless_equals_string (state, "playing");
     fail_unless (gst_structure_get_uint64 (stats, "packets", &packets));
     fail_unless (packets >= 100);
@@ -186,6 +188,7 @@ check_streaming (const gchar * auth)
             gst_value_get_structure (gst_value_array_get_value (tracks, i));
         guint64 tp = 0, tb = 0;
 
+        fail_unless (gst_structure_has_name (ts, "arcly-rtspsrc-pad-stats"));
         fail_unless (gst_structure_get_uint64 (ts, "packets", &tp));
         fail_unless (gst_structure_get_uint64 (ts, "bytes", &tb));
         fail_unless (tp > 0 && tb > tp * 12);
