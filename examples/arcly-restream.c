@@ -42,6 +42,7 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+#include "restream-http.h"
 #include "restream-playlist.h"
 #include "rtspurl.h"
 
@@ -49,6 +50,13 @@
 #define DEFAULT_TARGET_DURATION 2
 #define DEFAULT_PART_MS 200
 #define STATUS_INTERVAL_S 5
+#define DEFAULT_MAX_CLIENTS 1000
+#define DEFAULT_IDLE_TIMEOUT_S 30
+/* fds kept from HTTP clients for everything else: the process, GLib and
+ * GStreamer, and per camera its RTSP socket, the files the HLS writer and
+ * the recorder have open, and the pipeline's own. */
+#define FD_RESERVE_BASE 48
+#define FD_RESERVE_PER_CAMERA 16
 
 typedef struct _App App;
 
@@ -90,6 +98,7 @@ struct _App
   GMainLoop *loop;
   GPtrArray *cameras;
   SoupServer *server;
+  RestreamHttp *http;
   gchar *out_dir;
   gchar *web_dir;
   gchar *record_dir;
@@ -855,6 +864,9 @@ print_status (gpointer user_data)
         cam->state, bitrate / 1000.0, fps, cam->reconnects, subscribers,
         cam->hls_latency, since);
   }
+  g_print ("[http] %u connections  %" G_GUINT64_FORMAT " refused (503)\n",
+      restream_http_get_n_clients (app->http),
+      restream_http_get_n_refused (app->http));
   return G_SOURCE_CONTINUE;
 }
 
@@ -956,6 +968,8 @@ main (int argc, char **argv)
   gchar *out_dir = NULL, *web_dir = NULL, *record_dir = NULL, *bind = NULL;
   gint http_port = DEFAULT_HTTP_PORT, target = DEFAULT_TARGET_DURATION;
   gint part_ms = DEFAULT_PART_MS;
+  gint max_clients = DEFAULT_MAX_CLIENTS, idle_timeout = DEFAULT_IDLE_TIMEOUT_S;
+  guint fd_budget;
   GOptionEntry entries[] = {
     {"camera", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
         "A camera, NAME=rtsp://[user:pass@]host[:port]/path (repeatable; "
@@ -972,6 +986,12 @@ main (int argc, char **argv)
         "HLS segment target duration in seconds (default 2)", "S"},
     {"part-duration", 0, 0, G_OPTION_ARG_INT, &part_ms,
         "LL-HLS part duration in ms (default 200; 0 = plain HLS)", "MS"},
+    {"max-clients", 0, 0, G_OPTION_ARG_INT, &max_clients,
+        "HTTP connections served at once; more are answered 503 (default "
+          "1000, lowered to what the open-files limit allows)", "N"},
+    {"http-idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+        "Close an idle HTTP keep-alive connection after S seconds (default "
+          "30; 0 = never)", "S"},
     {"log-requests", 0, 0, G_OPTION_ARG_NONE, &app.log_requests,
         "Print every HTTP request with its status and how long it was held",
           NULL},
@@ -1010,9 +1030,11 @@ main (int argc, char **argv)
 
   if (http_port < 0 || http_port > 65535 || target < 1 || target > 30 ||
       part_ms < 0 || (part_ms > 0 && (part_ms < 100
-              || part_ms > target * 1000))) {
-    g_printerr ("arcly-restream: --http-port, --target-duration or "
-        "--part-duration out of range\n");
+              || part_ms > target * 1000)) || max_clients < 1
+      || idle_timeout < 0) {
+    g_printerr ("arcly-restream: --http-port, --target-duration, "
+        "--part-duration, --max-clients or --http-idle-timeout out of "
+        "range\n");
     return 2;
   }
   /* Cameras, validated before anything starts. */
@@ -1071,9 +1093,29 @@ main (int argc, char **argv)
     g_ptr_array_add (app.cameras, cam);
   }
 
+  /* HTTP clients never take the fds the cameras need: the open-files limit
+   * bounds --max-clients. */
+  fd_budget = restream_http_fd_budget (FD_RESERVE_BASE +
+      FD_RESERVE_PER_CAMERA * app.cameras->len);
+  if (fd_budget < 8) {
+    g_printerr ("arcly-restream: the open-files limit (ulimit -n) leaves no "
+        "room for HTTP clients: raise it to at least %u\n",
+        FD_RESERVE_BASE + FD_RESERVE_PER_CAMERA * app.cameras->len + 40 + 8);
+    if (app.testcam_pid)
+      kill (app.testcam_pid, SIGTERM);
+    return 1;
+  }
+  if ((guint) max_clients > fd_budget) {
+    if (max_clients != DEFAULT_MAX_CLIENTS)
+      g_print ("arcly-restream: --max-clients %d lowered to %u by the "
+          "open-files limit (ulimit -n)\n", max_clients, fd_budget);
+    max_clients = fd_budget;
+  }
+
   /* HTTP first: a port in use is a configuration error, before any camera
    * starts. */
   app.server = soup_server_new ("server-header", "arcly-restream ", NULL);
+  app.http = restream_http_new (app.server, max_clients, idle_timeout);
   soup_server_add_handler (app.server, NULL, http_handler, &app, NULL);
   if (app.log_requests) {
     g_signal_connect (app.server, "request-read",
@@ -1086,7 +1128,7 @@ main (int argc, char **argv)
     g_printerr ("arcly-restream: --bind %s is not an IP address\n", app.bind);
     return 2;
   }
-  if (!soup_server_listen (app.server, addr, 0, &error)) {
+  if (!restream_http_listen (app.http, addr, &error)) {
     g_printerr ("arcly-restream: cannot listen on %s:%d: %s\n", app.bind,
         app.http_port, error->message);
     g_object_unref (addr);
@@ -1096,18 +1138,13 @@ main (int argc, char **argv)
   }
   g_object_unref (addr);
   {
-    GSList *uris = soup_server_get_uris (app.server);
+    gchar *u = restream_http_get_uri (app.http);
 
-    if (uris) {
-      gchar *u = g_uri_to_string (uris->data);
-
-      /* First line: where to look (tests wait for "READY <url>"). */
-      g_print ("READY %s\n", u);
-      g_print ("arcly-restream: open %s in a browser (HLS files in %s)\n", u,
-          app.out_dir);
-      g_free (u);
-    }
-    g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+    /* First line: where to look (tests wait for "READY <url>"). */
+    g_print ("READY %s\n", u);
+    g_print ("arcly-restream: open %s in a browser (HLS files in %s; at "
+        "most %d HTTP connections)\n", u, app.out_dir, max_clients);
+    g_free (u);
   }
 
   if (app.testcam_pid)
@@ -1136,6 +1173,8 @@ main (int argc, char **argv)
   g_main_loop_run (app.loop);
 
   g_ptr_array_unref (app.cameras);
+  soup_server_disconnect (app.server);
+  restream_http_free (app.http);
   g_object_unref (app.server);
   if (app.testcam_pid) {
     kill (app.testcam_pid, SIGTERM);
