@@ -569,61 +569,102 @@ waiter_ready (const Waiter * w, const RestreamPlaylistInfo * info)
 }
 
 /* Answers and frees @w: with @playlist when given (the text that satisfied
- * it), else with the file as it is now when @ok, else 503. */
+ * it), else with the file as it is now when @status is 200, else with
+ * @status. */
 static void
-waiter_finish (Waiter * w, GBytes * playlist, gboolean ok)
+waiter_finish (Waiter * w, GBytes * playlist, guint status)
 {
   Camera *cam = w->cam;
 
   cam->waiters = g_list_remove (cam->waiters, w);
   if (w->timeout_id)
     g_source_remove (w->timeout_id);
-  if (ok && playlist)
+  if (status == SOUP_STATUS_OK && playlist)
     respond_bytes (w->msg, w->path, playlist);
-  else if (ok)
+  else if (status == SOUP_STATUS_OK)
     serve_file (w->msg, w->path);
   else
-    soup_server_message_set_status (w->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-        NULL);
+    soup_server_message_set_status (w->msg, status, NULL);
   soup_server_message_unpause (w->msg);
   g_object_unref (w->msg);
   g_free (w->path);
   g_free (w);
 }
 
-/* Settles @w against the current files: answered when ready (or when
- * @force), left waiting otherwise.  @cache holds the last playlist read, so
- * waking N viewers of one camera reads its playlist once, not N times. */
+/* The camera's playlist as read once for a round of waiters, so waking N
+ * viewers of one camera reads it once, not N times. */
 typedef struct
 {
   gchar *path;
   GBytes *body;
+  gchar *text;
   RestreamPlaylistInfo info;
 } PlaylistCache;
-
-static void
-waiter_settle (Waiter * w, PlaylistCache * cache, gboolean force)
-{
-  gboolean ready;
-
-  if (w->msn >= 0 && g_strcmp0 (cache->path, w->path) != 0) {
-    g_free (cache->path);
-    if (cache->body)
-      g_bytes_unref (cache->body);
-    cache->path = g_strdup (w->path);
-    cache->body = read_playlist (w->path, &cache->info);
-  }
-  ready = waiter_ready (w, w->msn >= 0 && cache->body ? &cache->info : NULL);
-  if (ready || force)
-    waiter_finish (w, w->msn >= 0 ? cache->body : NULL, ready);
-}
 
 static void
 playlist_cache_clear (PlaylistCache * cache)
 {
   g_free (cache->path);
+  g_free (cache->text);
   if (cache->body)
     g_bytes_unref (cache->body);
+  memset (cache, 0, sizeof (*cache));
+}
+
+static void
+playlist_cache_load (PlaylistCache * cache, const gchar * path)
+{
+  if (g_strcmp0 (cache->path, path) == 0)
+    return;
+  playlist_cache_clear (cache);
+  cache->path = g_strdup (path);
+  cache->body = read_playlist (path, &cache->info);
+  if (cache->body)
+    cache->text = g_strndup (g_bytes_get_data (cache->body, NULL),
+        g_bytes_get_size (cache->body));
+}
+
+/* Will the part file @path never be written?  True when the camera's
+ * playlist lists the part's segment as complete without it: a preload hint
+ * names the next part of the open segment, and when the segment closes at
+ * a keyframe instead, that part never exists. */
+static gboolean
+part_will_never_come (Camera * cam, const gchar * path, PlaylistCache * cache)
+{
+  gchar *playlist = g_build_filename (cam->dir, "playlist.m3u8", NULL);
+  gchar *name = g_path_get_basename (path);
+  gboolean never;
+
+  playlist_cache_load (cache, playlist);
+  never = cache->text && restream_playlist_part_state (cache->text, name) ==
+      RESTREAM_PART_NEVER;
+  g_free (name);
+  g_free (playlist);
+  return never;
+}
+
+/* Settles @w against the current files: answered when ready, 404 when its
+ * part will never come (or the camera ended), 503 when @timed_out, left
+ * waiting otherwise. */
+static void
+waiter_settle (Waiter * w, PlaylistCache * cache, gboolean timed_out)
+{
+  Camera *cam = w->cam;
+
+  if (w->msn >= 0) {
+    playlist_cache_load (cache, w->path);
+    if (waiter_ready (w, cache->body ? &cache->info : NULL))
+      waiter_finish (w, cache->body, SOUP_STATUS_OK);
+    else if (timed_out || cam->eos)
+      waiter_finish (w, NULL, SOUP_STATUS_SERVICE_UNAVAILABLE);
+    return;
+  }
+  if (waiter_ready (w, NULL))
+    waiter_finish (w, NULL, SOUP_STATUS_OK);
+  else if (cam->eos || part_will_never_come (cam, w->path, cache))
+    waiter_finish (w, NULL, SOUP_STATUS_NOT_FOUND);
+  else if (timed_out)
+    waiter_finish (w, NULL, SOUP_STATUS_SERVICE_UNAVAILABLE);
 }
 
 static gboolean
@@ -646,7 +687,7 @@ camera_wake_waiters (Camera * cam)
 
   for (; l; l = next) {
     next = l->next;
-    waiter_settle (l->data, &cache, cam->eos);
+    waiter_settle (l->data, &cache, FALSE);
   }
   playlist_cache_clear (&cache);
 }
@@ -798,8 +839,15 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
       g_bytes_unref (body);
   } else if (!g_file_test (file, G_FILE_TEST_EXISTS) && !cam->eos &&
       !g_str_has_suffix (parts[3], ".m3u8")) {
-    /* Most likely the part of EXT-X-PRELOAD-HINT: hold it until written. */
-    hold_request (cam, msg, file, -1, -1);
+    PlaylistCache cache = { 0, };
+
+    /* Most likely the part of EXT-X-PRELOAD-HINT: hold it until written,
+     * unless its segment already closed without it. */
+    if (part_will_never_come (cam, file, &cache))
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    else
+      hold_request (cam, msg, file, -1, -1);
+    playlist_cache_clear (&cache);
   } else {
     serve_file (msg, file);
   }

@@ -12,7 +12,7 @@
 - viewers: 100 LL-HLS viewers coming and going (blocking reloads, parts,
   preload hints, one in ten hanging up mid-request) for
   ARCLY_VIEWER_SECONDS (default 20; bench/soak.sh runs the same for
-  longer) keep fds and RSS flat;
+  longer) keep fds and RSS flat, and no hint is answered 503;
 - limit: under `ulimit -n 200`, 300 connections at once get 503 (or are
   closed) beyond the origin's limit, while the HLS writer keeps writing
   and no "Too many open files" appears; afterwards requests succeed again;
@@ -168,7 +168,11 @@ def test_closed_connections(rs, problems):
           "2000 requests answered (%s)" % statuses, problems)
     check(after <= before + 10, "fds after 2000 closed connections: %d -> %d" % (before, after),
           problems)
+    deadline = time.monotonic() + 2
     cw = lv.proc_close_wait(rs.port)
+    while cw and time.monotonic() < deadline:
+        time.sleep(0.05)
+        cw = lv.proc_close_wait(rs.port)
     check(cw == 0, "%d sockets in CLOSE-WAIT" % cw, problems)
 
 
@@ -183,6 +187,62 @@ def test_keepalive(rs, problems):
         c.close()
         return ok
     check(asyncio.run(run()), "three requests on one keep-alive connection", problems)
+
+
+def test_hints(rs, problems, rounds=6):
+    """Held part requests that will never be served end at their segment's
+    close: the part after the hint's (index 50: never written) and the hint
+    itself when its segment closes without it."""
+    part_target = PART_MS / 1000.0
+
+    async def timed(conn, path):
+        status, _, _ = await conn.get(path)
+        return status, time.monotonic()
+
+    async def run():
+        conns = [lv.Connection("127.0.0.1", rs.port) for _ in range(3)]
+        for c in conns:
+            await c.open()
+        late = []
+        phantom_404 = hint_404 = 0
+        try:
+            for _ in range(rounds):
+                status, _, body = await conns[0].get("/cam/a/playlist.m3u8")
+                pl = lv.Playlist(body.decode())
+                # the next part's playlist, so the hint is fresh
+                status, _, body = await conns[0].get(
+                    "/cam/a/playlist.m3u8?_HLS_msn=%d&_HLS_part=%d"
+                    % (pl.next_msn, len(pl.open_parts)))
+                pl = lv.Playlist(body.decode())
+                if not pl.hint:
+                    continue
+                msn = pl.next_msn
+                stem = pl.hint.rsplit(".", 2)[0]
+                closed, phantom, hint = await asyncio.gather(
+                    timed(conns[0], "/cam/a/playlist.m3u8?_HLS_msn=%d" % msn),
+                    timed(conns[1], "/cam/a/%s.50.m4s" % stem),
+                    timed(conns[2], "/cam/a/" + pl.hint))
+                if phantom[0] == 404:
+                    phantom_404 += 1
+                if phantom[0] != 404 or phantom[1] - closed[1] > part_target:
+                    late.append(("phantom", phantom[0], round(phantom[1] - closed[1], 3)))
+                if hint[0] == 404:
+                    hint_404 += 1
+                    if hint[1] - closed[1] > part_target:
+                        late.append(("hint", hint[0], round(hint[1] - closed[1], 3)))
+                elif hint[0] != 200:
+                    late.append(("hint", hint[0], round(hint[1] - closed[1], 3)))
+        finally:
+            for c in conns:
+                c.close()
+        return phantom_404, hint_404, late
+
+    phantom_404, hint_404, late = asyncio.run(run())
+    print("never-written parts answered 404: %d of %d; hints that never came: %d"
+          % (phantom_404, rounds, hint_404))
+    check(phantom_404 == rounds and not late,
+          "no held part request outlives its segment's close by more than one "
+          "part target (%s)" % late, problems)
 
 
 def test_viewers(rs, problems):
@@ -203,6 +263,9 @@ def test_viewers(rs, problems):
     check(stats.sessions >= 150 and stats.status.get(200, 0) >= 1000,
           "viewers came and went and were served", problems)
     check(stats.hangups > 0, "some viewers hung up mid-request", problems)
+    slow = [w for w in stats.hint_waits if w[0] != 200 and w[0] != 404]
+    check(not slow, "every preload hint answered 200 or 404 (%d of %d not: %s)"
+          % (len(slow), len(stats.hint_waits), slow[:5]), problems)
     # 100 connections at most, plus the held ones being answered.
     check(max(s[0] for s in samples) <= before + 100 + 20,
           "fds while 100 viewers come and go: at most %d (start %d)"
@@ -269,6 +332,7 @@ def main():
         cam, rs = start(out)
         test_closed_connections(rs, problems)
         test_keepalive(rs, problems)
+        test_hints(rs, problems)
         test_viewers(rs, problems)
         if rs.p.poll() is not None:
             problems.append("arcly-restream exited")
