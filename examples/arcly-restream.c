@@ -741,36 +741,21 @@ serve_index (App * app, SoupServerMessage * msg)
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
     gchar *name = g_markup_escape_text (cam->name, -1);
+    guint latency_ms = 0;
 
+    /* The page adds the source's latency to the age of the frame on
+     * screen (see web/player.js). */
+    if (cam->src)
+      g_object_get (cam->src, "latency", &latency_ms, NULL);
     g_string_append_printf (s, "<div class=\"cam\"><h2>%s</h2>"
-        "<video id=\"v-%s\" data-src=\"/cam/%s/playlist.m3u8\" muted autoplay "
-        "playsinline controls></video>"
-        "<div id=\"s-%s\" class=\"status\"></div></div>\n", name, name, name,
-        name);
+        "<video id=\"v-%s\" data-src=\"/cam/%s/playlist.m3u8\" "
+        "data-source-latency=\"%u\" muted autoplay playsinline controls>"
+        "</video><div id=\"s-%s\" class=\"status\"></div></div>\n", name,
+        name, name, latency_ms, name);
     g_free (name);
   }
-  g_string_append (s, "<script>\n"
-      "window.arclyPlayers = {};\n"
-      /* hls.js with light catch-up (≤ 1.5×) after a stall; ?hlsjs=defaults
-       * gives its defaults (low-latency mode on, no catch-up), which is
-       * what bench/restream-latency.sh measures */
-      "var cfg = /[?&]hlsjs=defaults(&|$)/.test(location.search) ? {} :\n"
-      "  { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 };\n"
-      "document.querySelectorAll('video[data-src]').forEach(function (v) {\n"
-      "  var src = v.dataset.src, name = v.id.slice(2);\n"
-      "  var st = { fatal: null, hls: null };\n"
-      "  window.arclyPlayers[name] = { video: v, state: st };\n"
-      "  if (window.Hls && Hls.isSupported()) {\n"
-      "    var hls = new Hls(cfg);\n"
-      "    st.hls = hls;\n"
-      "    if (window.arclyDebug) window.arclyDebug(name, hls);\n"
-      "    hls.on(Hls.Events.ERROR, function (e, d) {\n"
-      "      if (d.fatal) st.fatal = d.type + ':' + d.details; });\n"
-      "    hls.loadSource(src); hls.attachMedia(v);\n"
-      "  } else { v.src = src; }\n"
-      "  v.play().catch(function () {});\n"
-      "});\n"
-      "</script></body></html>\n");
+  g_string_append (s, "<script src=\"/player.js\"></script>\n"
+      "</body></html>\n");
   soup_server_message_set_response (msg, "text/html; charset=utf-8",
       SOUP_MEMORY_TAKE, s->str, s->len);
   g_string_free (s, FALSE);
@@ -793,6 +778,13 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   }
   if (strcmp (path, "/") == 0 || strcmp (path, "/index.html") == 0) {
     serve_index (app, msg);
+    return;
+  }
+  if (strcmp (path, "/player.js") == 0) {
+    gchar *js = g_build_filename (app->web_dir, "player.js", NULL);
+
+    serve_file (msg, js);
+    g_free (js);
     return;
   }
   if (strcmp (path, "/hls.js") == 0) {
@@ -1044,7 +1036,8 @@ main (int argc, char **argv)
         "Print every HTTP request with its status and how long it was held",
           NULL},
     {"web-dir", 0, 0, G_OPTION_ARG_FILENAME, &web_dir,
-        "Folder holding node_modules/hls.js (default: the source tree's web/)",
+        "Folder holding player.js and node_modules/hls.js (default: the "
+          "source tree's web/)",
         "DIR"},
     {NULL}
   };
