@@ -272,9 +272,12 @@ def test_viewers(rs, problems):
           % (max(s[0] for s in samples), before), problems)
     check(after <= before + 10, "fds after the viewers left: %d -> %d" % (before, after),
           problems)
-    check(last[1] - third[1] <= 4096,
-          "RSS flat from a third of the run to its end: %d -> %d KiB" % (third[1], last[1]),
-          problems)
+    # ASan's quarantine holds freed memory (up to 256 MiB): under
+    # scripts/arcly asan the bound only catches a gross leak.
+    bound = 65536 if "ASAN_OPTIONS" in os.environ else 4096
+    check(last[1] - third[1] <= bound,
+          "RSS flat from a third of the run to its end: %d -> %d KiB (<= +%d)"
+          % (third[1], last[1], bound), problems)
 
 
 def test_limit(problems):
