@@ -11,7 +11,7 @@
  * client closes instead, that message fails quietly and the connection is
  * kept forever.  So the connections are accepted here and given to libsoup
  * as GIOStreams whose input is a RestreamPeerInput: when the socket reads
- * EOF, the stream shuts the socket's sending side and hands libsoup one
+ * EOF (or fails: a reset), the stream shuts the socket's sending side and hands libsoup one
  * byte ('X') before the EOF.  libsoup then sees a request starting, finds it
  * malformed, fails to answer it on the shut socket, and disconnects the
  * connection (closing the socket, freeing its state).  Nothing reaches the
@@ -101,13 +101,24 @@ G_DEFINE_TYPE_WITH_CODE (RestreamPeerInput, restream_peer_input,
 static void client_closed (Client * c);
 
 /* @n: what the socket read gave.  The first EOF becomes one byte (see the
- * top of the file), later reads give the EOF itself. */
+ * top of the file), later reads give the EOF itself.  A failed read is the
+ * peer's close too: a reset (ECONNRESET, the client closed with unread data
+ * or SO_LINGER 0) fails libsoup's idle read as quietly as an EOF. */
 static gssize
 peer_input_filter (RestreamPeerInput * self, gssize n, void *buffer,
-    gsize count)
+    gsize count, GError ** error)
 {
-  if (n != 0 || count == 0 || self->eof_seen)
+  if (count == 0 || self->eof_seen)
     return n;
+  if (n < 0) {
+    if (error == NULL || *error == NULL
+        || g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)
+        || g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      return n;
+    g_clear_error (error);
+  } else if (n > 0) {
+    return n;
+  }
   self->eof_seen = TRUE;
   g_socket_shutdown (g_socket_connection_get_socket (self->conn), FALSE, TRUE,
       NULL);
@@ -123,7 +134,7 @@ peer_input_read (GInputStream * stream, void *buffer, gsize count,
   gssize n = g_input_stream_read (self->base, buffer, count, cancellable,
       error);
 
-  return peer_input_filter (self, n, buffer, count);
+  return peer_input_filter (self, n, buffer, count, error);
 }
 
 static gboolean
@@ -176,7 +187,7 @@ peer_input_read_nonblocking (GPollableInputStream * stream, void *buffer,
   gssize n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM
       (self->base), buffer, count, NULL, error);
 
-  return peer_input_filter (self, n, buffer, count);
+  return peer_input_filter (self, n, buffer, count, error);
 }
 
 static void

@@ -7,7 +7,7 @@
 - closed connections: 2,000 requests, each on a connection the client
   closes after its response, leave the origin's fd count within +10 of
   where it started and no socket in CLOSE-WAIT (libsoup 3.2 alone keeps
-  every one of them);
+  every one of them); so do 500 connections the client resets;
 - keep-alive: consecutive requests of one client share one connection;
 - viewers: 100 LL-HLS viewers coming and going (blocking reloads, parts,
   preload hints, one in ten hanging up mid-request) for
@@ -30,6 +30,7 @@ import resource
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -101,8 +102,9 @@ def start(out_dir, fd_limit=None, extra=()):
     return cam, rs
 
 
-def get(port, path, timeout=10):
-    """One request on its own connection, closed by us afterwards."""
+def get(port, path, timeout=10, reset=False):
+    """One request on its own connection, closed by us afterwards (with a
+    reset, SO_LINGER 0, when @reset)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path).encode())
@@ -123,6 +125,8 @@ def get(port, path, timeout=10):
             body += chunk
         return status, body
     finally:
+        if reset:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         s.close()
 
 
@@ -168,6 +172,13 @@ def test_closed_connections(rs, problems):
           "2000 requests answered (%s)" % statuses, problems)
     check(after <= before + 10, "fds after 2000 closed connections: %d -> %d" % (before, after),
           problems)
+    # Clients that reset instead (SO_LINGER 0): the origin's read fails
+    # rather than seeing EOF.
+    for i in range(500):
+        get(rs.port, paths[i % 2], reset=True)
+    after_rst = wait_fds(rs.pid, before + 10)
+    check(after_rst <= before + 10, "fds after 500 reset connections: %d -> %d"
+          % (before, after_rst), problems)
     deadline = time.monotonic() + 2
     cw = lv.proc_close_wait(rs.port)
     while cw and time.monotonic() < deadline:
