@@ -22,7 +22,9 @@ restream_playlist_parse (const gchar * text, RestreamPlaylistInfo * info)
     if (g_str_has_prefix (line, "#EXT-X-MEDIA-SEQUENCE:")) {
       gint64 v = g_ascii_strtoll (line + strlen ("#EXT-X-MEDIA-SEQUENCE:"),
           NULL, 10);
-      info->media_sequence = MAX (v, 0);
+      /* bounded so that adding the segment count cannot overflow (a
+       * sequence number this large would take 10^10 years of segments) */
+      info->media_sequence = CLAMP (v, 0, G_MAXINT64 - G_MAXUINT);
     } else if (g_str_has_prefix (line, "#EXTINF:")) {
       info->n_segments++;
       info->n_parts_pending = 0;
