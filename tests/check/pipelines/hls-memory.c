@@ -9,8 +9,9 @@
  * EOS the fragments the application still holds are exactly the files left
  * on disk, byte for byte, and so is the playlist — so delete-fragment came
  * for every fragment whose file was deleted, and nothing else.  The
- * memory sink's folder is never created.  A handler returning NULL is a
- * clear element error.
+ * memory sink's folder is never created, and its streams are never fsynced
+ * (sync-mode is about files).  A handler returning NULL is a clear element
+ * error.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -169,6 +170,20 @@ run_to_eos (GstElement * pipe)
   return err;
 }
 
+static guint64
+get_fsyncs (GstElement * pipe, const gchar * name)
+{
+  GstElement *hls = gst_bin_get_by_name (GST_BIN (pipe), name);
+  GstStructure *s = NULL;
+  guint64 n = G_MAXUINT64;
+
+  g_object_get (hls, "stats", &s, NULL);
+  fail_unless (s != NULL && gst_structure_get_uint64 (s, "fsyncs", &n));
+  gst_structure_free (s);
+  gst_object_unref (hls);
+  return n;
+}
+
 static void
 remove_dir (const gchar * dir)
 {
@@ -215,6 +230,10 @@ check_memory_equals_files (const gchar * ext, const gchar * sink_opts,
   fail_unless (err == NULL, "error from %s", err ?
       GST_OBJECT_NAME (GST_MESSAGE_SRC (err)) : "");
   fail_unless (st.fail == NULL, "%s", st.fail);
+  /* sync-mode (default segments) is about files: the application's
+   * streams are never fsynced, the files are */
+  fail_unless_equals_uint64 (get_fsyncs (pipe, "mem"), 0);
+  fail_unless (get_fsyncs (pipe, "disk") > 0);
 
   /* nothing of the memory sink reached the disk */
   fail_if (g_file_test (memdir, G_FILE_TEST_EXISTS));
