@@ -26,7 +26,10 @@
  *
  * Files are written to a temporary name in the same folder and renamed when
  * complete, so the playlist and everything it lists are always whole files,
- * even if the process is killed.  The bin (properties, pads, muxer, state)
+ * even if the process is killed.  An application can take the bytes itself
+ * instead (hlssink2's get-playlist-stream, get-fragment-stream and
+ * delete-fragment signals; hlsoutput.c puts files and its streams behind
+ * one interface).  The bin (properties, pads, muxer, state)
  * is this file; the writer (the private sink) is hlssinkwriter.c.
  *
  * ## Example launch lines
@@ -46,6 +49,8 @@
  * object lock (set and read from upstream threads), and so are the "stats"
  * counters (set by the writer thread); each sink pad's HlsPadTrack belongs
  * to that pad's streaming thread.  Order: self->lock before the object lock.
+ * The signals are emitted from the internal sink's streaming thread with
+ * no lock held.
  */
 
 #ifdef HAVE_CONFIG_H

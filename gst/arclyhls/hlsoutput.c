@@ -61,7 +61,7 @@ arcly_hls_output_appendv (ArclyHlsOutput * o, const struct iovec * iov,
     guint n_iov, GError ** error)
 {
   GOutputVector *vec;
-  gsize written = 0, total = 0;
+  gsize written = 0;
   gboolean ok;
   guint i;
 
@@ -74,7 +74,6 @@ arcly_hls_output_appendv (ArclyHlsOutput * o, const struct iovec * iov,
   for (i = 0; i < n_iov; i++) {
     vec[i].buffer = iov[i].iov_base;
     vec[i].size = iov[i].iov_len;
-    total += iov[i].iov_len;
   }
   ok = g_output_stream_writev_all (o->stream, vec, n_iov, &written, NULL,
       error);
@@ -82,8 +81,6 @@ arcly_hls_output_appendv (ArclyHlsOutput * o, const struct iovec * iov,
   o->size += written;
   if (!ok)
     prefix_error (o, error);
-  else
-    g_warn_if_fail (written == total);
   return ok;
 }
 
