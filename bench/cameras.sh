@@ -80,6 +80,7 @@ describe() {
 start() {
   cfg=$1 n=$2 dir=$3
   mkdir -p "$dir"
+  touch "$dir/stamp"
   if [ "$cfg" = d ]; then
     args="" i=0
     while [ $i -lt "$n" ]; do args="$args --camera=c$i=$URL"; i=$((i + 1)); done
@@ -108,7 +109,7 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # every camera wrote a playlist listing at least one segment
 check_output() {
   dir=$1 n=$2
-  got=$(find "$dir" -name '*.m3u8' ! -name 'index*' -newer "$dir/log" \
+  got=$(find "$dir" -name '*.m3u8' ! -name 'index*' -newer "$dir/stamp" \
     -exec grep -l '^#EXTINF' {} + 2>/dev/null | wc -l)
   [ "$got" -ge "$n" ]
 }
@@ -135,7 +136,7 @@ for n in $COUNTS; do
       rss=$(rss_kb "$PID")
       stop
       if ! check_output "$dir" "$n"; then
-        echo "($cfg) N=$n run $r: not every camera wrote a playlist, dropped" >&2
+        echo "($cfg) N=$n run $r: not every camera wrote a playlist, dropped: $(find "$dir" -name '*.m3u8' | wc -l) playlists; $(tail -3 "$dir/log")" >&2
         continue
       fi
       cpu=$(awk -v t="$((t1 - t0))" -v hz="$HZ" -v n="$n" -v w="$WINDOW" \
