@@ -26,7 +26,10 @@
  *
  * Files are written to a temporary name in the same folder and renamed when
  * complete, so the playlist and everything it lists are always whole files,
- * even if the process is killed.  The bin (properties, pads, muxer, state)
+ * even if the process is killed.  An application can take the bytes itself
+ * instead (hlssink2's get-playlist-stream, get-fragment-stream and
+ * delete-fragment signals; hlsoutput.c puts files and its streams behind
+ * one interface).  The bin (properties, pads, muxer, state)
  * is this file; the writer (the private sink) is hlssinkwriter.c.
  *
  * ## Example launch lines
@@ -46,6 +49,8 @@
  * object lock (set and read from upstream threads), and so are the "stats"
  * counters (set by the writer thread); each sink pad's HlsPadTrack belongs
  * to that pad's streaming thread.  Order: self->lock before the object lock.
+ * The signals are emitted from the internal sink's streaming thread with
+ * no lock held.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -99,6 +104,8 @@ enum {
 };
 
 static void configure_muxer (GstElement * mux, const HlsSettings * cfg);
+
+guint arcly_hls_sink_signals[ARCLY_HLS_SIGNAL_LAST];
 
 /* ---- the bin ------------------------------------------------------------ */
 
@@ -885,6 +892,55 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
           "media playlist with its CODECS, RESOLUTION and peak BANDWIDTH; "
           "best in the media playlist's folder.  NULL: none",
           DEFAULT_PROP_MULTIVARIANT_PLAYLIST_LOCATION, rw));
+
+  /**
+   * GstArclyHlsSink::get-playlist-stream:
+   * @sink: the #GstArclyHlsSink
+   * @location: the playlist-location
+   *
+   * As hlssink2's: emitted for every playlist update (in the streaming
+   * thread) when a handler is connected; the playlist is written to the
+   * returned stream, which is then closed.  Without a handler the playlist
+   * file is replaced atomically.  A handler returning NULL is an element
+   * error.
+   *
+   * Returns: (transfer full): a #GOutputStream for the playlist.
+   */
+  arcly_hls_sink_signals[ARCLY_HLS_SIGNAL_GET_PLAYLIST_STREAM] =
+      g_signal_new ("get-playlist-stream", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, g_signal_accumulator_first_wins, NULL, NULL,
+      G_TYPE_OUTPUT_STREAM, 1, G_TYPE_STRING);
+  /**
+   * GstArclyHlsSink::get-fragment-stream:
+   * @sink: the #GstArclyHlsSink
+   * @location: the file name the fragment would have: a segment
+   *   (`location`), a part of one (segment name + ".N" before the
+   *   extension) or an init segment (`init-location`)
+   *
+   * As hlssink2's: when a handler is connected, every segment, part and
+   * init segment is written to the stream it returns, which is closed when
+   * the fragment is complete (before a playlist lists it).  Without a
+   * handler the file is written atomically.  A handler returning NULL is
+   * an element error.
+   *
+   * Returns: (transfer full): a #GOutputStream for the fragment.
+   */
+  arcly_hls_sink_signals[ARCLY_HLS_SIGNAL_GET_FRAGMENT_STREAM] =
+      g_signal_new ("get-fragment-stream", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, g_signal_accumulator_first_wins, NULL, NULL,
+      G_TYPE_OUTPUT_STREAM, 1, G_TYPE_STRING);
+  /**
+   * GstArclyHlsSink::delete-fragment:
+   * @sink: the #GstArclyHlsSink
+   * @location: a location once given to #GstArclyHlsSink::get-fragment-stream
+   *
+   * As hlssink2's: a segment or part left the playlist (and the time
+   * players may still fetch it) and is not needed anymore.  Without a
+   * handler its file is deleted.
+   */
+  arcly_hls_sink_signals[ARCLY_HLS_SIGNAL_DELETE_FRAGMENT] =
+      g_signal_new ("delete-fragment", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);

@@ -332,24 +332,98 @@ count_fsync (GstArclyHlsSink * self, gboolean synced)
   GST_OBJECT_UNLOCK (self);
 }
 
+/* Where the file @path goes: the stream the application returns from
+ * @sig (get-fragment-stream or get-playlist-stream) when it connected a
+ * handler, as with hlssink2; otherwise the file itself, written whole
+ * (temporary file + rename).  NULL after posting an element error (also
+ * when the handler returned NULL). */
+static ArclyHlsOutput *
+open_output (GstArclyHlsSink * self, ArclyHlsSinkSignal sig,
+    const gchar * path)
+{
+  const gchar *what = sig == ARCLY_HLS_SIGNAL_GET_PLAYLIST_STREAM ?
+      "playlist" : "fragment";
+  GOutputStream *stream = NULL;
+  ArclyHlsOutput *o;
+  GError *err = NULL;
+
+  if (!g_signal_has_handler_pending (self, arcly_hls_sink_signals[sig], 0,
+          FALSE)) {
+    o = arcly_hls_output_new_file (path, &err);
+    if (o == NULL)
+      post_write_error (self, err);
+    return o;
+  }
+  g_signal_emit (self, arcly_hls_sink_signals[sig], 0, path, &stream);
+  if (stream == NULL) {
+    self->write_failed = TRUE;
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Got no output stream for %s '%s'.", what, path),
+        ("the get-%s-stream handler returned NULL", what));
+    return NULL;
+  }
+  return arcly_hls_output_new_stream (stream, path);
+}
+
+/* Completes @o (see arcly_hls_output_commit()), counting the fsync. */
+static gboolean
+commit_output (GstArclyHlsSink * self, ArclyHlsOutput * o, gboolean sync)
+{
+  GError *err = NULL;
+  gboolean synced;
+
+  if (!arcly_hls_output_commit (o, sync, &synced, &err)) {
+    post_write_error (self, err);
+    return FALSE;
+  }
+  count_fsync (self, synced);
+  return TRUE;
+}
+
+/* A segment or part left the playlist for good: delete-fragment when the
+ * application connected to it (it owns the bytes), else the file. */
+static void
+delete_fragment (GstArclyHlsSink * self, const gchar * path)
+{
+  GST_DEBUG_OBJECT (self, "deleting %s", path);
+  if (g_signal_has_handler_pending (self,
+          arcly_hls_sink_signals[ARCLY_HLS_SIGNAL_DELETE_FRAGMENT], 0,
+          FALSE)) {
+    g_signal_emit (self,
+        arcly_hls_sink_signals[ARCLY_HLS_SIGNAL_DELETE_FRAGMENT], 0, path);
+    return;
+  }
+  if (g_unlink (path) < 0 && errno != ENOENT)
+    GST_WARNING_OBJECT (self, "could not delete %s: %s", path,
+        g_strerror (errno));
+}
+
 static gboolean
 write_playlist (GstArclyHlsSink * self)
 {
   gchar *text = arcly_hls_playlist_render (self->playlist);
   GError *err = NULL;
-  gboolean ok, sync = sync_wanted (self, self->writing_final);
+  gboolean sync = sync_wanted (self, self->writing_final);
+  ArclyHlsOutput *o = open_output (self,
+      ARCLY_HLS_SIGNAL_GET_PLAYLIST_STREAM, self->cfg.playlist_location);
 
-  ok = arcly_hls_file_write_atomic_sync (self->cfg.playlist_location,
-      (const guint8 *) text, strlen (text), sync, &err);
-  g_free (text);
-  if (!ok) {
+  if (o == NULL) {
+    g_free (text);
+    return FALSE;
+  }
+  if (!arcly_hls_output_append (o, (const guint8 *) text, strlen (text),
+          &err)) {
+    g_free (text);
+    arcly_hls_output_abort (o);
     post_write_error (self, err);
     return FALSE;
   }
+  g_free (text);
+  if (!commit_output (self, o, sync))
+    return FALSE;
   GST_OBJECT_LOCK (self);
   self->stats.playlists_written++;
   GST_OBJECT_UNLOCK (self);
-  count_fsync (self, sync);
   return TRUE;
 }
 
@@ -371,13 +445,8 @@ delete_old_files (GstArclyHlsSink * self, GstClockTime now)
 
     if (e->msn >= first_part || e->part_paths->len == 0)
       continue;
-    for (i = 0; i < e->part_paths->len; i++) {
-      const gchar *p = g_ptr_array_index (e->part_paths, i);
-
-      if (g_unlink (p) < 0 && errno != ENOENT)
-        GST_WARNING_OBJECT (self, "could not delete %s: %s", p,
-            g_strerror (errno));
-    }
+    for (i = 0; i < e->part_paths->len; i++)
+      delete_fragment (self, g_ptr_array_index (e->part_paths, i));
     g_ptr_array_set_size (e->part_paths, 0);
   }
 
@@ -398,10 +467,7 @@ delete_old_files (GstArclyHlsSink * self, GstClockTime now)
       break;                    /* still listed: keep it */
     if (GST_CLOCK_TIME_IS_VALID (now) && now < e->keep_until)
       break;                    /* left too recently; the next ones later */
-    GST_DEBUG_OBJECT (self, "deleting %s", e->path);
-    if (g_unlink (e->path) < 0 && errno != ENOENT)
-      GST_WARNING_OBJECT (self, "could not delete %s: %s", e->path,
-          g_strerror (errno));
+    delete_fragment (self, e->path);
     file_entry_free (g_queue_pop_head (&self->files));
   }
 }
@@ -451,7 +517,7 @@ post_message (GstArclyHlsSink * self, GstStructure * s)
 /* Appends the bytes of @bufs to @w from their own memory (mapped one by
  * one, never joined or copied here): one gathered write. */
 static gboolean
-writer_append_buffers (ArclyHlsFileWriter * w, GstBuffer ** bufs,
+writer_append_buffers (ArclyHlsOutput * w, GstBuffer ** bufs,
     guint n_bufs, GError ** error)
 {
   GstMapInfo *maps;
@@ -482,7 +548,7 @@ writer_append_buffers (ArclyHlsFileWriter * w, GstBuffer ** bufs,
     }
   }
   if (ok)
-    ok = arcly_hls_file_writer_appendv (w, iov, k, error);
+    ok = arcly_hls_output_appendv (w, iov, k, error);
   while (k > 0) {
     k--;
     gst_memory_unmap (maps[k].memory, &maps[k]);
@@ -492,22 +558,25 @@ writer_append_buffers (ArclyHlsFileWriter * w, GstBuffer ** bufs,
   return ok;
 }
 
-/* Writes @bufs as the complete file @path (temporary file + rename),
- * fsynced when @sync. */
+/* Writes @bufs as the complete fragment @path (a part or an init
+ * segment; a file is fsynced when @sync).  FALSE after posting an element
+ * error. */
 static gboolean
-write_buffers_atomic (const gchar * path, GstBuffer ** bufs, guint n_bufs,
-    gboolean sync, GError ** error)
+write_fragment (GstArclyHlsSink * self, const gchar * path,
+    GstBuffer ** bufs, guint n_bufs, gboolean sync)
 {
-  ArclyHlsFileWriter *w = arcly_hls_file_writer_open (path, error);
+  ArclyHlsOutput *o = open_output (self,
+      ARCLY_HLS_SIGNAL_GET_FRAGMENT_STREAM, path);
+  GError *err = NULL;
 
-  if (w == NULL)
+  if (o == NULL)
     return FALSE;
-  arcly_hls_file_writer_set_sync (w, sync);
-  if (!writer_append_buffers (w, bufs, n_bufs, error)) {
-    arcly_hls_file_writer_abort (w);
+  if (!writer_append_buffers (o, bufs, n_bufs, &err)) {
+    arcly_hls_output_abort (o);
+    post_write_error (self, err);
     return FALSE;
   }
-  return arcly_hls_file_writer_commit (w, error);
+  return commit_output (self, o, sync);
 }
 
 static gboolean
@@ -551,7 +620,6 @@ close_part (GstArclyHlsSink * self, GstClockTime end,
     gboolean last_in_segment)
 {
   gchar *path, *uri;
-  GError *err = NULL;
   GstClockTime dur;
 
   if (self->part_bufs == NULL || self->part_bufs->len == 0)
@@ -561,13 +629,11 @@ close_part (GstArclyHlsSink * self, GstClockTime end,
     end = self->part_start + part_max (self);
 
   path = part_path (self->seg_path, self->part_index);
-  if (!write_buffers_atomic (path, (GstBuffer **) self->part_bufs->pdata,
-          self->part_bufs->len, sync_wanted (self, FALSE), &err)) {
+  if (!write_fragment (self, path, (GstBuffer **) self->part_bufs->pdata,
+          self->part_bufs->len, sync_wanted (self, FALSE))) {
     g_free (path);
-    post_write_error (self, err);
     return FALSE;
   }
-  count_fsync (self, sync_wanted (self, FALSE));
   g_ptr_array_set_size (self->part_bufs, 0);
   /* a part holds data: never list it as lasting nothing (TS audio that
    * ends exactly where a segment is cut) */
@@ -609,8 +675,8 @@ close_part (GstArclyHlsSink * self, GstClockTime end,
 static gboolean
 close_segment (GstArclyHlsSink * self, GstClockTime end)
 {
-  GError *err = NULL;
   GstClockTime dur;
+  gboolean ok;
   gchar *uri;
   guint64 size;
 
@@ -625,16 +691,11 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
     if (!close_part (self, end, TRUE))
       return FALSE;
   }
-  size = arcly_hls_file_writer_get_size (self->seg_file);
-  arcly_hls_file_writer_set_sync (self->seg_file, sync_wanted (self, TRUE));
-
-  if (!arcly_hls_file_writer_commit (self->seg_file, &err)) {
-    self->seg_file = NULL;
-    post_write_error (self, err);
-    return FALSE;
-  }
+  size = arcly_hls_output_get_size (self->seg_file);
+  ok = commit_output (self, self->seg_file, sync_wanted (self, TRUE));
   self->seg_file = NULL;
-  count_fsync (self, sync_wanted (self, TRUE));
+  if (!ok)
+    return FALSE;
   dur = end > self->seg_start ? end - self->seg_start : 0;
   uri = make_uri (self, self->seg_path);
   arcly_hls_playlist_end_segment (self->playlist, uri,
@@ -674,7 +735,7 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
 static void
 abort_segment (GstArclyHlsSink * self)
 {
-  arcly_hls_file_writer_abort (self->seg_file);
+  arcly_hls_output_abort (self->seg_file);
   self->seg_file = NULL;
   if (self->seg_entry != NULL) {
     /* parts already written stay until the next playlist drops them */
@@ -688,16 +749,14 @@ abort_segment (GstArclyHlsSink * self)
 static gboolean
 open_segment (GstArclyHlsSink * self, GstClockTime start, gboolean discont)
 {
-  GError *err = NULL;
 
   g_free (self->seg_path);
   self->seg_path = format_location (self->cfg.location, self->next_index);
   self->next_index++;
-  self->seg_file = arcly_hls_file_writer_open (self->seg_path, &err);
-  if (self->seg_file == NULL) {
-    post_write_error (self, err);
+  self->seg_file = open_output (self, ARCLY_HLS_SIGNAL_GET_FRAGMENT_STREAM,
+      self->seg_path);
+  if (self->seg_file == NULL)
     return FALSE;
-  }
   self->seg_start = start;
   self->seg_discont = discont;
   self->seg_has_pat = FALSE;
@@ -722,21 +781,17 @@ static gboolean
 write_init (GstArclyHlsSink * self, GstBuffer ** bufs, guint n_bufs)
 {
   gchar *path = format_location (self->cfg.init_location, self->init_index);
-  GError *err = NULL;
   gboolean ok;
 
   self->init_index++;
-  ok = write_buffers_atomic (path, bufs, n_bufs, sync_wanted (self, TRUE),
-      &err);
+  ok = write_fragment (self, path, bufs, n_bufs, sync_wanted (self, TRUE));
   if (!ok) {
     g_free (path);
-    post_write_error (self, err);
     return FALSE;
   }
   GST_OBJECT_LOCK (self);
   self->stats.inits_written++;
   GST_OBJECT_UNLOCK (self);
-  count_fsync (self, sync_wanted (self, TRUE));
   g_free (self->init_uri);
   self->init_uri = make_uri (self, path);
   GST_INFO_OBJECT (self, "init segment %s", path);

@@ -14,6 +14,7 @@
 #include <gst/gst.h>
 
 #include "hlsfile.h"
+#include "hlsoutput.h"
 #include "playlist.h"
 #include "hlsvariant.h"
 
@@ -25,6 +26,17 @@ GST_DEBUG_CATEGORY_EXTERN (arcly_hls_sink_dataflow);
 #define GST_TYPE_ARCLY_HLS_SINK (gst_arcly_hls_sink_get_type ())
 G_DECLARE_FINAL_TYPE (GstArclyHlsSink, gst_arcly_hls_sink, GST, ARCLY_HLS_SINK,
     GstBin);
+
+/* The hlssink2-style signals through which an application takes the bytes
+ * itself (ids in arcly_hls_sink_signals, installed by the bin). */
+typedef enum {
+  ARCLY_HLS_SIGNAL_GET_PLAYLIST_STREAM,
+  ARCLY_HLS_SIGNAL_GET_FRAGMENT_STREAM,
+  ARCLY_HLS_SIGNAL_DELETE_FRAGMENT,
+  ARCLY_HLS_SIGNAL_LAST
+} ArclyHlsSinkSignal;
+
+extern guint arcly_hls_sink_signals[ARCLY_HLS_SIGNAL_LAST];
 
 typedef enum {
   ARCLY_HLS_FORMAT_MPEGTS = 0,
@@ -134,7 +146,7 @@ struct _GstArclyHlsSink {
   GstClockTime pdt_anchor_rt;
 
   /* the open segment */
-  ArclyHlsFileWriter *seg_file;
+  ArclyHlsOutput *seg_file;     /* a file or the application's stream */
   gchar *seg_path;
   guint64 seg_msn;
   GstClockTime seg_start;

@@ -1,0 +1,181 @@
+#!/bin/sh
+# Cost per camera, end to end (issue #21): N cameras pulled over RTSP and
+# packaged as HLS by
+#   (a) stock:   rtspsrc ! rtph264depay ! h264parse ! hlssink2 (+ AAC)
+#   (b) ours TS: arclyrtspsrc ! arclyh264depay ! arclyhlssink (mpegts)
+#   (c) ours LL: the same, fMP4 with 200 ms LL-HLS parts
+#   (d) arcly-restream --camera NAME=URL ... (bus + LL-HLS + idle HTTP)
+# (a)-(c) run the N cameras as N chains in one gst-launch-1.0 process,
+# (d) as one arcly-restream process, so each figure is one process's
+# user+system CPU (/proc/PID/stat) over WINDOW seconds after WARM seconds
+# of warm-up, divided by N: CPU-seconds per camera-minute; RSS (VmRSS at
+# the end of the window) / N; and, for N=1, syscalls per second from
+# `strace -c -f` attached for STRACE seconds (a separate run).  Each run
+# must have written a playlist listing segments, or it does not count.
+#
+# The cameras: one bin/arcly-testcam --shared (640x360 H.264 2 Mbit/s,
+# GOP 2 s, + AAC) on 127.0.0.1; the N cameras are N RTSP sessions of that
+# one shared media, so its encoder is paid once and not measured (it does
+# answer keyframe requests: gst-rtsp-server forces one when a client joins).
+#
+#   sh bench/cameras.sh [BUILD_DIR] ["COUNTS"] [RUNS] [WINDOW] [CONFIGS]
+#   e.g. sh bench/cameras.sh build "1 4" 3 30 "a b c d"
+set -eu
+BUILD=${1:-build}
+COUNTS=${2:-"1 4 16"}
+RUNS=${3:-3}
+WINDOW=${4:-30}
+CONFIGS=${5:-"a b c d"}
+WARM=${WARM:-6}
+STRACE=${STRACE:-20}
+BUILD=$(cd "$BUILD" && pwd)
+export GST_PLUGIN_PATH="$BUILD/gst/arclyrtspsrc:$BUILD/gst/arclybus:$BUILD/gst/arclyhls"
+HZ=$(getconf CLK_TCK)
+TMP=$(mktemp -d /tmp/arcly-cameras-XXXXXX)
+CAM_PID=""
+PID=""
+
+cleanup() {
+  [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null || true
+  [ -n "$CAM_PID" ] && kill "$CAM_PID" 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URL="rtsp://127.0.0.1:$PORT/cam"
+"$BUILD/tools/arcly-testcam" --port="$PORT" --shared >"$TMP/cam.log" 2>&1 &
+CAM_PID=$!
+sleep 2
+
+# the gst-launch-1.0 description of N cameras with config $1 into $2
+describe() {
+  cfg=$1 dir=$2 n=$3 i=0 d=""
+  while [ $i -lt "$n" ]; do
+    o="$dir/c$i"
+    mkdir -p "$o"
+    case $cfg in
+      a) d="$d rtspsrc location=$URL protocols=tcp latency=200 name=s$i
+           s$i. ! rtph264depay ! h264parse ! video/x-h264,alignment=au ! h$i.video
+           s$i. ! rtpmp4gdepay ! aacparse ! h$i.audio
+           hlssink2 name=h$i target-duration=2 max-files=10 playlist-length=6
+             location=$o/seg%05d.ts playlist-location=$o/playlist.m3u8" ;;
+      b|c) if [ "$cfg" = b ]; then
+             fmt="segment-format=mpegts location=$o/seg%05d.ts"
+           else
+             fmt="segment-format=fmp4 part-duration=200 location=$o/seg%05d.m4s init-location=$o/init%d.mp4"
+           fi
+           d="$d arclyrtspsrc location=$URL name=s$i
+           s$i.video_0 ! arclyh264depay ! h$i.video
+           s$i.audio_0 ! arclyaacdepay ! h$i.audio
+           arclyhlssink name=h$i target-duration=2 max-files=10 playlist-length=6
+             $fmt playlist-location=$o/playlist.m3u8" ;;
+    esac
+    i=$((i + 1))
+  done
+  echo "$d"
+}
+
+# start config $1 with $2 cameras writing into $3; sets PID
+start() {
+  cfg=$1 n=$2 dir=$3
+  mkdir -p "$dir"
+  touch "$dir/stamp"
+  if [ "$cfg" = d ]; then
+    args="" i=0
+    while [ $i -lt "$n" ]; do args="$args --camera=c$i=$URL"; i=$((i + 1)); done
+    # shellcheck disable=SC2086
+    "$BUILD/examples/arcly-restream" $args --http-port=0 --output="$dir" \
+      >"$dir/log" 2>&1 &
+  else
+    # shellcheck disable=SC2046
+    gst-launch-1.0 -q $(describe "$cfg" "$dir" "$n") >"$dir/log" 2>&1 &
+  fi
+  PID=$!
+}
+
+stop() {
+  kill -INT "$PID" 2>/dev/null || true
+  i=0
+  while kill -0 "$PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  kill -KILL "$PID" 2>/dev/null || true
+  wait "$PID" 2>/dev/null || true
+  PID=""
+}
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# every camera wrote a playlist listing at least one segment
+check_output() {
+  dir=$1 n=$2
+  got=$(find "$dir" -name '*.m3u8' ! -name 'index*' -newer "$dir/stamp" \
+    -exec grep -l '^#EXTINF' {} + 2>/dev/null | wc -l)
+  [ "$got" -ge "$n" ]
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+RES="$TMP/results"
+: >"$RES"
+for n in $COUNTS; do
+  r=0
+  while [ $r -lt "$RUNS" ]; do
+    r=$((r + 1))
+    for cfg in $CONFIGS; do  # alternating, so machine noise hits all alike
+      dir="$TMP/run-$cfg-$n-$r"
+      start "$cfg" "$n" "$dir"
+      sleep "$WARM"
+      if ! kill -0 "$PID" 2>/dev/null; then
+        echo "($cfg) N=$n run $r: process died: $(tail -3 "$dir/log")" >&2
+        PID=""; continue
+      fi
+      t0=$(ticks "$PID")
+      sleep "$WINDOW"
+      t1=$(ticks "$PID")
+      rss=$(rss_kb "$PID")
+      stop
+      if ! check_output "$dir" "$n"; then
+        echo "($cfg) N=$n run $r: not every camera wrote a playlist, dropped: $(find "$dir" -name '*.m3u8' | wc -l) playlists; $(tail -3 "$dir/log")" >&2
+        continue
+      fi
+      cpu=$(awk -v t="$((t1 - t0))" -v hz="$HZ" -v n="$n" -v w="$WINDOW" \
+        'BEGIN {printf "%.3f", t / hz / n / (w / 60)}')
+      echo "$cfg $n cpu $cpu" >>"$RES"
+      echo "$cfg $n rss $((rss / n))" >>"$RES"
+      echo "($cfg) N=$n run $r: $cpu CPU-s/camera-min, $((rss / n)) kB RSS/camera" >&2
+      rm -rf "$dir"
+    done
+  done
+done
+
+# syscalls of one camera: strace attached to every thread for STRACE s
+if echo "$COUNTS" | grep -qw 1; then
+  for cfg in $CONFIGS; do
+    dir="$TMP/strace-$cfg"
+    start "$cfg" 1 "$dir"
+    sleep "$WARM"
+    timeout -s INT "$STRACE" strace -c -f -p "$PID" -o "$dir/strace" 2>/dev/null || true
+    stop
+    calls=$(awk '$NF == "total" {print $4}' "$dir/strace" 2>/dev/null)
+    [ -n "$calls" ] && echo "$cfg 1 sys $(awk -v c="$calls" -v s="$STRACE" 'BEGIN {printf "%.0f", c / s}')" >>"$RES"
+    echo "($cfg) strace: $(grep -E 'total|fsync|eventfd2|futex|poll|close|recvfrom|read|write' "$dir/strace" 2>/dev/null | awk '{printf "%s=%s ", $NF, $4}')" >&2
+  done
+fi
+
+name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream";; esac; }
+echo
+echo "| N | pipeline per camera | CPU-s / camera-min (median) | × stock | RSS / camera | syscalls/s/camera |"
+echo "|---|---|---|---|---|---|"
+for n in $COUNTS; do
+  base=$(awk -v n="$n" '$1 == "a" && $2 == n && $3 == "cpu" {print $4}' "$RES" | median)
+  for cfg in $CONFIGS; do
+    cpu=$(awk -v c="$cfg" -v n="$n" '$1 == c && $2 == n && $3 == "cpu" {print $4}' "$RES" | median)
+    rss=$(awk -v c="$cfg" -v n="$n" '$1 == c && $2 == n && $3 == "rss" {print $4}' "$RES" | median)
+    sys=$(awk -v c="$cfg" -v n="$n" '$1 == c && $2 == n && $3 == "sys" {print $4}' "$RES" | median)
+    runs=$(awk -v c="$cfg" -v n="$n" '$1 == c && $2 == n && $3 == "cpu"' "$RES" | wc -l)
+    ratio=$(awk -v a="$cpu" -v b="$base" 'BEGIN {if (b + 0 > 0 && a != "nan") printf "%.2f", a / b; else print "-"}')
+    [ "$sys" = nan ] && sys="-"
+    echo "| $n | $(name "$cfg") ($runs runs) | $cpu | $ratio | $(awk -v k="$rss" 'BEGIN {if (k == "nan") print "-"; else printf "%.1f MB", k / 1024}') | $sys |"
+  done
+done
