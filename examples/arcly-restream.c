@@ -42,6 +42,7 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+#include "restream-http.h"
 #include "restream-playlist.h"
 #include "rtspurl.h"
 
@@ -49,6 +50,13 @@
 #define DEFAULT_TARGET_DURATION 2
 #define DEFAULT_PART_MS 200
 #define STATUS_INTERVAL_S 5
+#define DEFAULT_MAX_CLIENTS 1000
+#define DEFAULT_IDLE_TIMEOUT_S 30
+/* fds kept from HTTP clients for everything else: the process, GLib and
+ * GStreamer, and per camera its RTSP socket, the files the HLS writer and
+ * the recorder have open, and the pipeline's own. */
+#define FD_RESERVE_BASE 48
+#define FD_RESERVE_PER_CAMERA 16
 
 typedef struct _App App;
 
@@ -90,6 +98,7 @@ struct _App
   GMainLoop *loop;
   GPtrArray *cameras;
   SoupServer *server;
+  RestreamHttp *http;
   gchar *out_dir;
   gchar *web_dir;
   gchar *record_dir;
@@ -560,61 +569,102 @@ waiter_ready (const Waiter * w, const RestreamPlaylistInfo * info)
 }
 
 /* Answers and frees @w: with @playlist when given (the text that satisfied
- * it), else with the file as it is now when @ok, else 503. */
+ * it), else with the file as it is now when @status is 200, else with
+ * @status. */
 static void
-waiter_finish (Waiter * w, GBytes * playlist, gboolean ok)
+waiter_finish (Waiter * w, GBytes * playlist, guint status)
 {
   Camera *cam = w->cam;
 
   cam->waiters = g_list_remove (cam->waiters, w);
   if (w->timeout_id)
     g_source_remove (w->timeout_id);
-  if (ok && playlist)
+  if (status == SOUP_STATUS_OK && playlist)
     respond_bytes (w->msg, w->path, playlist);
-  else if (ok)
+  else if (status == SOUP_STATUS_OK)
     serve_file (w->msg, w->path);
   else
-    soup_server_message_set_status (w->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-        NULL);
+    soup_server_message_set_status (w->msg, status, NULL);
   soup_server_message_unpause (w->msg);
   g_object_unref (w->msg);
   g_free (w->path);
   g_free (w);
 }
 
-/* Settles @w against the current files: answered when ready (or when
- * @force), left waiting otherwise.  @cache holds the last playlist read, so
- * waking N viewers of one camera reads its playlist once, not N times. */
+/* The camera's playlist as read once for a round of waiters, so waking N
+ * viewers of one camera reads it once, not N times. */
 typedef struct
 {
   gchar *path;
   GBytes *body;
+  gchar *text;
   RestreamPlaylistInfo info;
 } PlaylistCache;
-
-static void
-waiter_settle (Waiter * w, PlaylistCache * cache, gboolean force)
-{
-  gboolean ready;
-
-  if (w->msn >= 0 && g_strcmp0 (cache->path, w->path) != 0) {
-    g_free (cache->path);
-    if (cache->body)
-      g_bytes_unref (cache->body);
-    cache->path = g_strdup (w->path);
-    cache->body = read_playlist (w->path, &cache->info);
-  }
-  ready = waiter_ready (w, w->msn >= 0 && cache->body ? &cache->info : NULL);
-  if (ready || force)
-    waiter_finish (w, w->msn >= 0 ? cache->body : NULL, ready);
-}
 
 static void
 playlist_cache_clear (PlaylistCache * cache)
 {
   g_free (cache->path);
+  g_free (cache->text);
   if (cache->body)
     g_bytes_unref (cache->body);
+  memset (cache, 0, sizeof (*cache));
+}
+
+static void
+playlist_cache_load (PlaylistCache * cache, const gchar * path)
+{
+  if (g_strcmp0 (cache->path, path) == 0)
+    return;
+  playlist_cache_clear (cache);
+  cache->path = g_strdup (path);
+  cache->body = read_playlist (path, &cache->info);
+  if (cache->body)
+    cache->text = g_strndup (g_bytes_get_data (cache->body, NULL),
+        g_bytes_get_size (cache->body));
+}
+
+/* Will the part file @path never be written?  True when the camera's
+ * playlist lists the part's segment as complete without it: a preload hint
+ * names the next part of the open segment, and when the segment closes at
+ * a keyframe instead, that part never exists. */
+static gboolean
+part_will_never_come (Camera * cam, const gchar * path, PlaylistCache * cache)
+{
+  gchar *playlist = g_build_filename (cam->dir, "playlist.m3u8", NULL);
+  gchar *name = g_path_get_basename (path);
+  gboolean never;
+
+  playlist_cache_load (cache, playlist);
+  never = cache->text && restream_playlist_part_state (cache->text, name) ==
+      RESTREAM_PART_NEVER;
+  g_free (name);
+  g_free (playlist);
+  return never;
+}
+
+/* Settles @w against the current files: answered when ready, 404 when its
+ * part will never come (or the camera ended), 503 when @timed_out, left
+ * waiting otherwise. */
+static void
+waiter_settle (Waiter * w, PlaylistCache * cache, gboolean timed_out)
+{
+  Camera *cam = w->cam;
+
+  if (w->msn >= 0) {
+    playlist_cache_load (cache, w->path);
+    if (waiter_ready (w, cache->body ? &cache->info : NULL))
+      waiter_finish (w, cache->body, SOUP_STATUS_OK);
+    else if (timed_out || cam->eos)
+      waiter_finish (w, NULL, SOUP_STATUS_SERVICE_UNAVAILABLE);
+    return;
+  }
+  if (waiter_ready (w, NULL))
+    waiter_finish (w, NULL, SOUP_STATUS_OK);
+  else if (cam->eos || part_will_never_come (cam, w->path, cache))
+    waiter_finish (w, NULL, SOUP_STATUS_NOT_FOUND);
+  else if (timed_out)
+    waiter_finish (w, NULL, SOUP_STATUS_SERVICE_UNAVAILABLE);
 }
 
 static gboolean
@@ -637,7 +687,7 @@ camera_wake_waiters (Camera * cam)
 
   for (; l; l = next) {
     next = l->next;
-    waiter_settle (l->data, &cache, cam->eos);
+    waiter_settle (l->data, &cache, FALSE);
   }
   playlist_cache_clear (&cache);
 }
@@ -691,36 +741,21 @@ serve_index (App * app, SoupServerMessage * msg)
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
     gchar *name = g_markup_escape_text (cam->name, -1);
+    guint latency_ms = 0;
 
+    /* The page adds the source's latency to the age of the frame on
+     * screen (see web/player.js). */
+    if (cam->src)
+      g_object_get (cam->src, "latency", &latency_ms, NULL);
     g_string_append_printf (s, "<div class=\"cam\"><h2>%s</h2>"
-        "<video id=\"v-%s\" data-src=\"/cam/%s/playlist.m3u8\" muted autoplay "
-        "playsinline controls></video>"
-        "<div id=\"s-%s\" class=\"status\"></div></div>\n", name, name, name,
-        name);
+        "<video id=\"v-%s\" data-src=\"/cam/%s/playlist.m3u8\" "
+        "data-source-latency=\"%u\" muted autoplay playsinline controls>"
+        "</video><div id=\"s-%s\" class=\"status\"></div></div>\n", name,
+        name, name, latency_ms, name);
     g_free (name);
   }
-  g_string_append (s, "<script>\n"
-      "window.arclyPlayers = {};\n"
-      /* hls.js with light catch-up (≤ 1.5×) after a stall; ?hlsjs=defaults
-       * gives its defaults (low-latency mode on, no catch-up), which is
-       * what bench/restream-latency.sh measures */
-      "var cfg = /[?&]hlsjs=defaults(&|$)/.test(location.search) ? {} :\n"
-      "  { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 };\n"
-      "document.querySelectorAll('video[data-src]').forEach(function (v) {\n"
-      "  var src = v.dataset.src, name = v.id.slice(2);\n"
-      "  var st = { fatal: null, hls: null };\n"
-      "  window.arclyPlayers[name] = { video: v, state: st };\n"
-      "  if (window.Hls && Hls.isSupported()) {\n"
-      "    var hls = new Hls(cfg);\n"
-      "    st.hls = hls;\n"
-      "    if (window.arclyDebug) window.arclyDebug(name, hls);\n"
-      "    hls.on(Hls.Events.ERROR, function (e, d) {\n"
-      "      if (d.fatal) st.fatal = d.type + ':' + d.details; });\n"
-      "    hls.loadSource(src); hls.attachMedia(v);\n"
-      "  } else { v.src = src; }\n"
-      "  v.play().catch(function () {});\n"
-      "});\n"
-      "</script></body></html>\n");
+  g_string_append (s, "<script src=\"/player.js\"></script>\n"
+      "</body></html>\n");
   soup_server_message_set_response (msg, "text/html; charset=utf-8",
       SOUP_MEMORY_TAKE, s->str, s->len);
   g_string_free (s, FALSE);
@@ -743,6 +778,13 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   }
   if (strcmp (path, "/") == 0 || strcmp (path, "/index.html") == 0) {
     serve_index (app, msg);
+    return;
+  }
+  if (strcmp (path, "/player.js") == 0) {
+    gchar *js = g_build_filename (app->web_dir, "player.js", NULL);
+
+    serve_file (msg, js);
+    g_free (js);
     return;
   }
   if (strcmp (path, "/hls.js") == 0) {
@@ -789,8 +831,15 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
       g_bytes_unref (body);
   } else if (!g_file_test (file, G_FILE_TEST_EXISTS) && !cam->eos &&
       !g_str_has_suffix (parts[3], ".m3u8")) {
-    /* Most likely the part of EXT-X-PRELOAD-HINT: hold it until written. */
-    hold_request (cam, msg, file, -1, -1);
+    PlaylistCache cache = { 0, };
+
+    /* Most likely the part of EXT-X-PRELOAD-HINT: hold it until written,
+     * unless its segment already closed without it. */
+    if (part_will_never_come (cam, file, &cache))
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    else
+      hold_request (cam, msg, file, -1, -1);
+    playlist_cache_clear (&cache);
   } else {
     serve_file (msg, file);
   }
@@ -855,6 +904,9 @@ print_status (gpointer user_data)
         cam->state, bitrate / 1000.0, fps, cam->reconnects, subscribers,
         cam->hls_latency, since);
   }
+  g_print ("[http] %u connections  %" G_GUINT64_FORMAT " refused (503)\n",
+      restream_http_get_n_clients (app->http),
+      restream_http_get_n_refused (app->http));
   return G_SOURCE_CONTINUE;
 }
 
@@ -956,6 +1008,8 @@ main (int argc, char **argv)
   gchar *out_dir = NULL, *web_dir = NULL, *record_dir = NULL, *bind = NULL;
   gint http_port = DEFAULT_HTTP_PORT, target = DEFAULT_TARGET_DURATION;
   gint part_ms = DEFAULT_PART_MS;
+  gint max_clients = DEFAULT_MAX_CLIENTS, idle_timeout = DEFAULT_IDLE_TIMEOUT_S;
+  guint fd_budget;
   GOptionEntry entries[] = {
     {"camera", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
         "A camera, NAME=rtsp://[user:pass@]host[:port]/path (repeatable; "
@@ -972,11 +1026,18 @@ main (int argc, char **argv)
         "HLS segment target duration in seconds (default 2)", "S"},
     {"part-duration", 0, 0, G_OPTION_ARG_INT, &part_ms,
         "LL-HLS part duration in ms (default 200; 0 = plain HLS)", "MS"},
+    {"max-clients", 0, 0, G_OPTION_ARG_INT, &max_clients,
+        "HTTP connections served at once; more are answered 503 (default "
+          "1000, lowered to what the open-files limit allows)", "N"},
+    {"http-idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+        "Close an idle HTTP keep-alive connection after S seconds (default "
+          "30; 0 = never)", "S"},
     {"log-requests", 0, 0, G_OPTION_ARG_NONE, &app.log_requests,
         "Print every HTTP request with its status and how long it was held",
           NULL},
     {"web-dir", 0, 0, G_OPTION_ARG_FILENAME, &web_dir,
-        "Folder holding node_modules/hls.js (default: the source tree's web/)",
+        "Folder holding player.js and node_modules/hls.js (default: the "
+          "source tree's web/)",
         "DIR"},
     {NULL}
   };
@@ -1010,9 +1071,11 @@ main (int argc, char **argv)
 
   if (http_port < 0 || http_port > 65535 || target < 1 || target > 30 ||
       part_ms < 0 || (part_ms > 0 && (part_ms < 100
-              || part_ms > target * 1000))) {
-    g_printerr ("arcly-restream: --http-port, --target-duration or "
-        "--part-duration out of range\n");
+              || part_ms > target * 1000)) || max_clients < 1
+      || idle_timeout < 0) {
+    g_printerr ("arcly-restream: --http-port, --target-duration, "
+        "--part-duration, --max-clients or --http-idle-timeout out of "
+        "range\n");
     return 2;
   }
   /* Cameras, validated before anything starts. */
@@ -1071,9 +1134,29 @@ main (int argc, char **argv)
     g_ptr_array_add (app.cameras, cam);
   }
 
+  /* HTTP clients never take the fds the cameras need: the open-files limit
+   * bounds --max-clients. */
+  fd_budget = restream_http_fd_budget (FD_RESERVE_BASE +
+      FD_RESERVE_PER_CAMERA * app.cameras->len);
+  if (fd_budget < 8) {
+    g_printerr ("arcly-restream: the open-files limit (ulimit -n) leaves no "
+        "room for HTTP clients: raise it to at least %u\n",
+        FD_RESERVE_BASE + FD_RESERVE_PER_CAMERA * app.cameras->len + 40 + 8);
+    if (app.testcam_pid)
+      kill (app.testcam_pid, SIGTERM);
+    return 1;
+  }
+  if ((guint) max_clients > fd_budget) {
+    if (max_clients != DEFAULT_MAX_CLIENTS)
+      g_print ("arcly-restream: --max-clients %d lowered to %u by the "
+          "open-files limit (ulimit -n)\n", max_clients, fd_budget);
+    max_clients = fd_budget;
+  }
+
   /* HTTP first: a port in use is a configuration error, before any camera
    * starts. */
   app.server = soup_server_new ("server-header", "arcly-restream ", NULL);
+  app.http = restream_http_new (app.server, max_clients, idle_timeout);
   soup_server_add_handler (app.server, NULL, http_handler, &app, NULL);
   if (app.log_requests) {
     g_signal_connect (app.server, "request-read",
@@ -1086,7 +1169,7 @@ main (int argc, char **argv)
     g_printerr ("arcly-restream: --bind %s is not an IP address\n", app.bind);
     return 2;
   }
-  if (!soup_server_listen (app.server, addr, 0, &error)) {
+  if (!restream_http_listen (app.http, addr, &error)) {
     g_printerr ("arcly-restream: cannot listen on %s:%d: %s\n", app.bind,
         app.http_port, error->message);
     g_object_unref (addr);
@@ -1096,18 +1179,13 @@ main (int argc, char **argv)
   }
   g_object_unref (addr);
   {
-    GSList *uris = soup_server_get_uris (app.server);
+    gchar *u = restream_http_get_uri (app.http);
 
-    if (uris) {
-      gchar *u = g_uri_to_string (uris->data);
-
-      /* First line: where to look (tests wait for "READY <url>"). */
-      g_print ("READY %s\n", u);
-      g_print ("arcly-restream: open %s in a browser (HLS files in %s)\n", u,
-          app.out_dir);
-      g_free (u);
-    }
-    g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+    /* First line: where to look (tests wait for "READY <url>"). */
+    g_print ("READY %s\n", u);
+    g_print ("arcly-restream: open %s in a browser (HLS files in %s; at "
+        "most %d HTTP connections)\n", u, app.out_dir, max_clients);
+    g_free (u);
   }
 
   if (app.testcam_pid)
@@ -1136,6 +1214,8 @@ main (int argc, char **argv)
   g_main_loop_run (app.loop);
 
   g_ptr_array_unref (app.cameras);
+  soup_server_disconnect (app.server);
+  restream_http_free (app.http);
   g_object_unref (app.server);
   if (app.testcam_pid) {
     kill (app.testcam_pid, SIGTERM);

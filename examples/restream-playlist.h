@@ -30,6 +30,21 @@ gboolean restream_playlist_parse (const gchar * text,
 gboolean restream_playlist_has (const RestreamPlaylistInfo * info,
                                 gint64 msn, gint64 part);
 
+/* What a playlist says of a part file (arclyhlssink names the parts of
+ * segment "NAME.EXT" "NAME.0.EXT", "NAME.1.EXT", …). */
+typedef enum
+{
+  RESTREAM_PART_PENDING,        /* not written yet, may come */
+  RESTREAM_PART_LISTED,         /* listed as EXT-X-PART */
+  RESTREAM_PART_NEVER,          /* its segment is complete without it, or
+                                 * the playlist ended: it will never come */
+} RestreamPartState;
+
+/* @part_uri as the playlist writes it, e.g. "segment00012.3.m4s"; a name
+ * that is not a part's is always PENDING. */
+RestreamPartState restream_playlist_part_state (const gchar * text,
+                                                const gchar * part_uri);
+
 /* The next media sequence number that is not complete yet. */
 gint64   restream_playlist_next_msn (const RestreamPlaylistInfo * info);
 

@@ -9,7 +9,9 @@ Two test cameras (one with Digest auth) → arcly-restream (LL-HLS, blocking
 reload) → Debian's Chromium, driven over the DevTools protocol on a pipe
 (--remote-debugging-pipe: JSON messages on fds 3/4, no websocket needed).
 For each camera the page's player must advance (currentTime grows, frames
-decoded) with no fatal hls.js error.  The live latency is printed: now minus
+decoded) with no fatal hls.js error, start at the newest INDEPENDENT=YES
+part no older than one PART-HOLD-BACK (waiting for the next one otherwise),
+and show its latency.  The live latency is printed: now minus
 hls.js's playingDate (from EXT-X-PROGRAM-DATE-TIME, which the sink stamps
 with the wall-clock time of the frame's running time, i.e. arrival + the
 source's 200 ms latency), plus those 0.2 s.  Latency is printed, not
@@ -28,6 +30,7 @@ Chromium runs in its own process group and is killed by it.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -181,6 +184,8 @@ STATE_JS = """
       width: v.videoWidth,
       pdt_age: (hls && hls.playingDate) ? (Date.now() - hls.playingDate.getTime()) / 1000 : null,
       live_edge: hls ? hls.latency : null,
+      start: p.state.start || null,
+      shown: (document.getElementById('s-' + name) || {}).textContent || '',
       target_latency: hls ? hls.targetLatency : null,
       ll: hls ? hls.lowLatencyMode : null,
       details: (hls && hls.levels && hls.levels[0] && hls.levels[0].details) ? {
@@ -295,6 +300,29 @@ def main():
                 if s["pdt_age"] is None:
                     print("FAIL: camera %s: no EXT-X-PROGRAM-DATE-TIME reached the player" % name)
                     ok = False
+                if not re.match(r"latency \d+\.\d\d s$", s["shown"]):
+                    print("FAIL: camera %s: the page does not show the latency (%r)"
+                          % (name, s["shown"]))
+                    ok = False
+            # The page's own start (not with ?hlsjs=defaults): at the newest
+            # independent part, no older than one part hold-back (+ one part:
+            # hls.js's playlist may be a part newer than the one the page
+            # waited on).
+            st = (s or {}).get("start")
+            details = (s or {}).get("details") or {}
+            if not os.environ.get("ARCLY_HLSJS_DEFAULTS") and s is not None:
+                if not st or st.get("position", -1) < 0 or st.get("age") is None:
+                    print("FAIL: camera %s: the page did not start at an independent part (%s)"
+                          % (name, st))
+                    ok = False
+                elif st["age"] > st["holdBack"] + (details.get("partTarget") or 0) + 0.001:
+                    print("FAIL: camera %s: started at a part %.3f s old, hold-back %.3f s"
+                          % (name, st["age"], st["holdBack"]))
+                    ok = False
+                else:
+                    print("camera %s: started at the independent part at %.3f s, %.3f s old "
+                          "(hold-back %.3f s), after waiting %.2f s for it"
+                          % (name, st["position"], st["age"], st["holdBack"], st["waited"]))
         print("browser restream: %d passed, %d failed" % ((1, 0) if ok else (0, 1)))
         return 0 if ok else 1
     finally:

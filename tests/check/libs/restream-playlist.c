@@ -77,6 +77,64 @@ GST_START_TEST (test_parse_ended_and_bad)
 
 GST_END_TEST;
 
+/* A preload hint for a part that never came: segment 12 closed at a
+ * keyframe after two parts, so the hinted segment00012.2.m4s never exists. */
+static const gchar *closed_early =
+    "#EXTM3U\n"
+    "#EXT-X-TARGETDURATION:2\n"
+    "#EXT-X-PART-INF:PART-TARGET=0.3\n"
+    "#EXT-X-MEDIA-SEQUENCE:11\n"
+    "#EXTINF:2.000,\n"
+    "segment00011.m4s\n"
+    "#EXT-X-PART:DURATION=0.3,URI=\"segment00012.0.m4s\",INDEPENDENT=YES\n"
+    "#EXT-X-PART:DURATION=0.3,URI=\"segment00012.1.m4s\"\n"
+    "#EXTINF:0.600,\n"
+    "segment00012.m4s\n"
+    "#EXT-X-PART:DURATION=0.3,URI=\"segment00013.0.m4s\",INDEPENDENT=YES\n"
+    "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"segment00013.1.m4s\"\n";
+
+GST_START_TEST (test_part_state)
+{
+  /* Before the segment closed: the hinted part may still come. */
+  fail_unless_equals_int (restream_playlist_part_state (ll_playlist,
+          "segment00012.2.m4s"), RESTREAM_PART_PENDING);
+  fail_unless_equals_int (restream_playlist_part_state (ll_playlist,
+          "segment00012.1.m4s"), RESTREAM_PART_LISTED);
+  fail_unless_equals_int (restream_playlist_part_state (ll_playlist,
+          "segment00013.0.m4s"), RESTREAM_PART_PENDING);
+
+  /* After: it never will; the open segment's hint still may. */
+  fail_unless_equals_int (restream_playlist_part_state (closed_early,
+          "segment00012.2.m4s"), RESTREAM_PART_NEVER);
+  fail_unless_equals_int (restream_playlist_part_state (closed_early,
+          "segment00012.1.m4s"), RESTREAM_PART_LISTED);
+  fail_unless_equals_int (restream_playlist_part_state (closed_early,
+          "segment00011.4.m4s"), RESTREAM_PART_NEVER);
+  fail_unless_equals_int (restream_playlist_part_state (closed_early,
+          "segment00013.1.m4s"), RESTREAM_PART_PENDING);
+  /* segment00012.12.m4s is not segment00012.1.m4s. */
+  fail_unless_equals_int (restream_playlist_part_state (closed_early,
+          "segment00012.12.m4s"), RESTREAM_PART_NEVER);
+
+  /* An ended playlist has no more parts to come. */
+  fail_unless_equals_int (restream_playlist_part_state ("#EXTM3U\n"
+          "#EXT-X-ENDLIST\n", "segment00099.0.m4s"), RESTREAM_PART_NEVER);
+
+  /* Names that are not a part's, and no playlist: never judged. */
+  fail_unless_equals_int (restream_playlist_part_state (closed_early,
+          "segment00012.m4s"), RESTREAM_PART_PENDING);
+  fail_unless_equals_int (restream_playlist_part_state (closed_early,
+          "segment00012.x.m4s"), RESTREAM_PART_PENDING);
+  fail_unless_equals_int (restream_playlist_part_state (closed_early,
+          ".1.m4s"), RESTREAM_PART_PENDING);
+  fail_unless_equals_int (restream_playlist_part_state (closed_early,
+          "nodot"), RESTREAM_PART_PENDING);
+  fail_unless_equals_int (restream_playlist_part_state (NULL,
+          "segment00012.2.m4s"), RESTREAM_PART_PENDING);
+}
+
+GST_END_TEST;
+
 static Suite *
 restream_playlist_suite (void)
 {
@@ -86,6 +144,7 @@ restream_playlist_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_parse_ll);
   tcase_add_test (tc, test_parse_ended_and_bad);
+  tcase_add_test (tc, test_part_state);
   return s;
 }
 
