@@ -538,9 +538,10 @@ static void
 set_validators (SoupMessageHeaders * h, const gchar * path, GBytes * body)
 {
   GStatBuf st;
+  gboolean have_stat = g_stat (path, &st) == 0;
   gchar *etag;
 
-  if (g_stat (path, &st) == 0) {
+  if (have_stat) {
     GDateTime *dt = g_date_time_new_from_unix_utc (st.st_mtime);
     gchar *date = soup_date_time_to_string (dt, SOUP_DATE_HTTP);
 
@@ -548,7 +549,7 @@ set_validators (SoupMessageHeaders * h, const gchar * path, GBytes * body)
     g_free (date);
     g_date_time_unref (dt);
   }
-  if (g_str_has_suffix (path, ".m3u8") || g_stat (path, &st) != 0)
+  if (g_str_has_suffix (path, ".m3u8") || !have_stat)
     etag = g_strdup_printf ("\"%x-%" G_GSIZE_MODIFIER "x\"",
         g_bytes_hash (body), g_bytes_get_size (body));
   else
