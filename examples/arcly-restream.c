@@ -52,6 +52,9 @@
 #define STATUS_INTERVAL_S 5
 #define DEFAULT_MAX_CLIENTS 1000
 #define DEFAULT_IDLE_TIMEOUT_S 30
+/* How long an answer to a blocking playlist request may be cached, in
+ * target durations. */
+#define RESTREAM_BLOCKING_TARGETS 3
 /* fds kept from HTTP clients for everything else: the process, GLib and
  * GStreamer, and per camera its RTSP socket, the files the HLS writer and
  * the recorder have open, and the pipeline's own. */
@@ -113,6 +116,7 @@ struct _App
 };
 
 static void camera_wake_waiters (Camera * cam);
+static void respond_status (SoupServerMessage * msg, guint status);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -454,8 +458,7 @@ camera_free (Camera * cam)
     Waiter *w = l->data;
 
     g_source_remove (w->timeout_id);
-    soup_server_message_set_status (w->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-        NULL);
+    respond_status (w->msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
     soup_server_message_unpause (w->msg);
     g_object_unref (w->msg);
     g_free (w->path);
@@ -496,19 +499,81 @@ mime_for (const gchar * path)
   return "application/octet-stream";
 }
 
-/* Answers 200 with @body (shared, not copied: one playlist read serves every
- * request it satisfies), typed and cached by @path's kind. */
+/* Cache-Control of a 200 for @path, so an HTTP cache in front (see
+ * docs/deploy/) can serve it: media (segments, parts, init segments) never
+ * changes once its name exists; the answer to a blocking playlist request
+ * (@blocking: it names _HLS_msn) never changes either, but the segments it
+ * lists leave the window, so it is cached for a few target durations; a
+ * plain playlist changes every part, so it is cached at most half a part
+ * target (whole seconds: 0 for parts under 2 s). */
+static gchar *
+cache_control_for (App * app, const gchar * path, gboolean blocking)
+{
+  if (g_str_has_suffix (path, ".m4s") || g_str_has_suffix (path, ".mp4")
+      || g_str_has_suffix (path, ".ts"))
+    return g_strdup ("public, max-age=86400, immutable");
+  if (!g_str_has_suffix (path, ".m3u8"))
+    return g_strdup ("no-cache");
+  if (blocking)
+    return g_strdup_printf ("public, max-age=%d",
+        RESTREAM_BLOCKING_TARGETS * app->target_duration);
+  return g_strdup_printf ("public, max-age=%d", app->part_ms > 0 ?
+      app->part_ms / 2000 : app->target_duration / 2);
+}
+
+/* Answers @status (not 200) with nothing an HTTP cache keeps: a name that
+ * does not exist yet (a part, a playlist) may exist a moment later. */
 static void
-respond_bytes (SoupServerMessage * msg, const gchar * path, GBytes * body)
+respond_status (SoupServerMessage * msg, guint status)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Cache-Control", "no-store");
+  soup_server_message_set_status (msg, status, NULL);
+}
+
+/* Last-Modified from @path's file, and an ETag: for a playlist from the
+ * bytes served (a waiter may answer with an older read than the file), for
+ * media from the file's size and time (it never changes). */
+static void
+set_validators (SoupMessageHeaders * h, const gchar * path, GBytes * body)
+{
+  GStatBuf st;
+  gboolean have_stat = g_stat (path, &st) == 0;
+  gchar *etag;
+
+  if (have_stat) {
+    GDateTime *dt = g_date_time_new_from_unix_utc (st.st_mtime);
+    gchar *date = soup_date_time_to_string (dt, SOUP_DATE_HTTP);
+
+    soup_message_headers_replace (h, "Last-Modified", date);
+    g_free (date);
+    g_date_time_unref (dt);
+  }
+  if (g_str_has_suffix (path, ".m3u8") || !have_stat)
+    etag = g_strdup_printf ("\"%x-%" G_GSIZE_MODIFIER "x\"",
+        g_bytes_hash (body), g_bytes_get_size (body));
+  else
+    etag = g_strdup_printf ("\"%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER
+        "x\"", (gint64) st.st_mtime, (gint64) st.st_size);
+  soup_message_headers_replace (h, "ETag", etag);
+  g_free (etag);
+}
+
+/* Answers 200 with @body (shared, not copied: one playlist read serves every
+ * request it satisfies), typed, validated and cached by @path's kind.
+ * Content-Length, HEAD and Range (206 for a single range of the complete
+ * body) are libsoup's. */
+static void
+respond_bytes (SoupServerMessage * msg, const gchar * path, GBytes * body,
+    const gchar * cache_control)
 {
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
 
-  if (g_str_has_suffix (path, ".m3u8"))
-    soup_message_headers_replace (h, "Cache-Control", "no-cache, no-store");
-  else
-    soup_message_headers_replace (h, "Cache-Control", "max-age=60");
+  soup_message_headers_replace (h, "Cache-Control", cache_control);
   soup_message_headers_replace (h, "Access-Control-Allow-Origin", "*");
+  soup_message_headers_replace (h, "Accept-Ranges", "bytes");
   soup_message_headers_set_content_type (h, mime_for (path), NULL);
+  set_validators (h, path, body);
   soup_message_body_append_bytes (soup_server_message_get_response_body
       (msg), body);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -526,15 +591,18 @@ read_file_bytes (const gchar * path)
 }
 
 static void
-serve_file (SoupServerMessage * msg, const gchar * path)
+serve_file (App * app, SoupServerMessage * msg, const gchar * path)
 {
   GBytes *body = read_file_bytes (path);
+  gchar *cc;
 
   if (body == NULL) {
-    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    respond_status (msg, SOUP_STATUS_NOT_FOUND);
     return;
   }
-  respond_bytes (msg, path, body);
+  cc = cache_control_for (app, path, FALSE);
+  respond_bytes (msg, path, body, cc);
+  g_free (cc);
   g_bytes_unref (body);
 }
 
@@ -579,12 +647,16 @@ waiter_finish (Waiter * w, GBytes * playlist, guint status)
   cam->waiters = g_list_remove (cam->waiters, w);
   if (w->timeout_id)
     g_source_remove (w->timeout_id);
-  if (status == SOUP_STATUS_OK && playlist)
-    respond_bytes (w->msg, w->path, playlist);
-  else if (status == SOUP_STATUS_OK)
-    serve_file (w->msg, w->path);
-  else
-    soup_server_message_set_status (w->msg, status, NULL);
+  if (status == SOUP_STATUS_OK && playlist) {
+    gchar *cc = cache_control_for (cam->app, w->path, w->msn >= 0);
+
+    respond_bytes (w->msg, w->path, playlist, cc);
+    g_free (cc);
+  } else if (status == SOUP_STATUS_OK) {
+    serve_file (cam->app, w->msg, w->path);
+  } else {
+    respond_status (w->msg, status);
+  }
   soup_server_message_unpause (w->msg);
   g_object_unref (w->msg);
   g_free (w->path);
@@ -736,7 +808,7 @@ serve_index (App * app, SoupServerMessage * msg)
       "<style>body{font-family:sans-serif;background:#111;color:#eee}"
       ".cam{display:inline-block;margin:8px}video{width:480px;"
       "background:#000}</style>\n"
-      "<script src=\"/hls.js\"></script></head><body>\n"
+      "<script src=\"hls.js\"></script></head><body>\n"
       "<h1>arcly-restream</h1>\n");
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
@@ -748,14 +820,16 @@ serve_index (App * app, SoupServerMessage * msg)
     if (cam->src)
       g_object_get (cam->src, "latency", &latency_ms, NULL);
     g_string_append_printf (s, "<div class=\"cam\"><h2>%s</h2>"
-        "<video id=\"v-%s\" data-src=\"/cam/%s/playlist.m3u8\" "
+        "<video id=\"v-%s\" data-src=\"cam/%s/playlist.m3u8\" "
         "data-source-latency=\"%u\" muted autoplay playsinline controls>"
         "</video><div id=\"s-%s\" class=\"status\"></div></div>\n", name,
         name, name, latency_ms, name);
     g_free (name);
   }
-  g_string_append (s, "<script src=\"/player.js\"></script>\n"
+  g_string_append (s, "<script src=\"player.js\"></script>\n"
       "</body></html>\n");
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Cache-Control", "no-cache");
   soup_server_message_set_response (msg, "text/html; charset=utf-8",
       SOUP_MEMORY_TAKE, s->str, s->len);
   g_string_free (s, FALSE);
@@ -783,7 +857,7 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   if (strcmp (path, "/player.js") == 0) {
     gchar *js = g_build_filename (app->web_dir, "player.js", NULL);
 
-    serve_file (msg, js);
+    serve_file (app, msg, js);
     g_free (js);
     return;
   }
@@ -791,7 +865,7 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     gchar *js = g_build_filename (app->web_dir, "node_modules", "hls.js",
         "dist", "hls.min.js", NULL);
 
-    serve_file (msg, js);
+    serve_file (app, msg, js);
     g_free (js);
     return;
   }
@@ -800,7 +874,7 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   if (g_strv_length (parts) != 4 || strcmp (parts[1], "cam") != 0 ||
       (cam = find_camera (app, parts[2])) == NULL || parts[3][0] == '\0' ||
       parts[3][0] == '.' || strchr (parts[3], '\\')) {
-    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    respond_status (msg, SOUP_STATUS_NOT_FOUND);
     g_strfreev (parts);
     return;
   }
@@ -819,11 +893,14 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     /* §6.2.5.2: a request more than two segments ahead is a 400. */
     if (msn < 0 || (part_s && part < 0) ||
         (body && msn > restream_playlist_next_msn (&info) + 2)) {
-      soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+      respond_status (msg, SOUP_STATUS_BAD_REQUEST);
     } else if (body && (waiter_ready (&probe, &info) || cam->eos)) {
-      respond_bytes (msg, file, body);
+      gchar *cc = cache_control_for (app, file, TRUE);
+
+      respond_bytes (msg, file, body, cc);
+      g_free (cc);
     } else if (body == NULL && cam->eos) {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      respond_status (msg, SOUP_STATUS_NOT_FOUND);
     } else {
       hold_request (cam, msg, file, msn, part);
     }
@@ -836,12 +913,12 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     /* Most likely the part of EXT-X-PRELOAD-HINT: hold it until written,
      * unless its segment already closed without it. */
     if (part_will_never_come (cam, file, &cache))
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      respond_status (msg, SOUP_STATUS_NOT_FOUND);
     else
       hold_request (cam, msg, file, -1, -1);
     playlist_cache_clear (&cache);
   } else {
-    serve_file (msg, file);
+    serve_file (app, msg, file);
   }
   g_free (file);
   g_strfreev (parts);
