@@ -229,6 +229,10 @@ def test_hints(rs, problems, rounds=6):
                     continue
                 msn = pl.next_msn
                 stem = pl.hint.rsplit(".", 2)[0]
+                # once the open segment's last part is written, the hint
+                # names the next segment's part 0: wait for that one's close
+                if pl.open_parts and pl.open_parts[0].rsplit(".", 2)[0] != stem:
+                    msn += 1
                 closed, phantom, hint = await asyncio.gather(
                     timed(conns[0], "/cam/a/playlist.m3u8?_HLS_msn=%d" % msn),
                     timed(conns[1], "/cam/a/%s.50.m4s" % stem),
