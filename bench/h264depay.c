@@ -153,9 +153,9 @@ typedef struct
 #define COPY_AREA (16 * 1024 * 1024)
 
 /* @size bytes at @offset of @buf into @dest, mapping only the memories
- * that hold them: the same walk as h264depaycore's buffer_copy_out, kept
- * here because this bench is built alone (bench/h264depay.sh), without
- * the plugin's internal library. */
+ * that hold them: the same walk as arcly_depay_buffer_copy_out
+ * (gst/arclyrtspsrc/depaymem.c), kept here because this bench is built
+ * alone (bench/h264depay.sh), without the plugin's internal library. */
 static gboolean
 copy_out (GstBuffer * buf, gsize offset, guint8 * dest, gsize size)
 {

@@ -4,8 +4,9 @@
  *
  * arcly-testcam: a live test camera served over RTSP by gst-rtsp-server.
  *
- * H.264 (x264enc, zerolatency, fixed GOP) and AAC (voaacenc), TCP transport
- * allowed, optional Basic or Digest auth.  When it listens it prints exactly
+ * H.264 (x264enc, zerolatency, fixed GOP) or, with --codec h265, H.265
+ * (x265enc, the same settings) and AAC (voaacenc), TCP transport allowed,
+ * optional Basic or Digest auth.  When it listens it prints exactly
  * one line "READY rtsp://127.0.0.1:PORT/PATH" on stdout (credentials are never
  * printed) and it exits with status 0 on SIGINT/SIGTERM.  Tests, the demo and
  * the benchmarks use it as the camera.
@@ -42,6 +43,7 @@ typedef struct
   gchar *address;
   gboolean udp;
   gboolean overlay;
+  gchar *codec;                 /* "h264" (default) or "h265" */
 } CamOptions;
 
 static gboolean
@@ -87,12 +89,24 @@ build_launch (const CamOptions * opts, gint width, gint height)
     if (opts->overlay)
       g_string_append (s, "timeoverlay halignment=left valignment=top "
           "time-mode=running-time font-desc=\"Sans 24\" ! ");
-    g_string_append_printf (s,
-        "x264enc tune=zerolatency speed-preset=ultrafast bitrate=%d "
-        "key-int-max=%d option-string=scenecut=0 ! "
-        "video/x-h264,profile=constrained-baseline ! "
-        "rtph264pay name=pay%d pt=96 config-interval=-1 ",
-        opts->bitrate, opts->gop, pt);
+    if (g_strcmp0 (opts->codec, "h265") == 0) {
+      /* x265 has the same scene-cut habit; open-gop=0 makes every
+       * keyframe an IDR (a CRA with leading pictures is not one a
+       * decoder can start at cleanly) */
+      g_string_append_printf (s,
+          "x265enc tune=zerolatency speed-preset=ultrafast bitrate=%d "
+          "key-int-max=%d option-string=\"scenecut=0:open-gop=0\" ! "
+          "video/x-h265,profile=main ! "
+          "rtph265pay name=pay%d pt=96 config-interval=-1 ",
+          opts->bitrate, opts->gop, pt);
+    } else {
+      g_string_append_printf (s,
+          "x264enc tune=zerolatency speed-preset=ultrafast bitrate=%d "
+          "key-int-max=%d option-string=scenecut=0 ! "
+          "video/x-h264,profile=constrained-baseline ! "
+          "rtph264pay name=pay%d pt=96 config-interval=-1 ",
+          opts->bitrate, opts->gop, pt);
+    }
     pt++;
   }
   if (!opts->no_audio) {
@@ -129,7 +143,9 @@ parse_size (const gchar * size, gint * w, gint * h)
 static gboolean
 check_elements (const CamOptions * opts, GError ** error)
 {
-  const gchar *need[] = { "videotestsrc", "x264enc", "rtph264pay",
+  gboolean h265 = g_strcmp0 (opts->codec, "h265") == 0;
+  const gchar *need[] = { "videotestsrc",
+    h265 ? "x265enc" : "x264enc", h265 ? "rtph265pay" : "rtph264pay",
     "audiotestsrc", "voaacenc", "rtpmp4gpay", "audioconvert",
     opts->overlay ? "timeoverlay" : NULL
   };
@@ -196,6 +212,9 @@ main (int argc, char **argv)
         "RTSP session timeout in seconds (default 60)", "SECONDS"},
     {"udp", 0, 0, G_OPTION_ARG_NONE, &opts.udp,
         "Also allow UDP transport (default: TCP interleaved only)", NULL},
+    {"codec", 0, 0, G_OPTION_ARG_STRING, &opts.codec,
+        "Video codec: h264 (x264enc) or h265 (x265enc); default h264",
+        "CODEC"},
     {NULL}
   };
   GOptionContext *ctx;
@@ -227,6 +246,8 @@ main (int argc, char **argv)
     opts.password = g_strdup ("pass");
   if (opts.address == NULL)
     opts.address = g_strdup ("127.0.0.1");
+  if (opts.codec == NULL)
+    opts.codec = g_strdup ("h264");
 
   if (opts.path[0] != '/') {
     path = g_strconcat ("/", opts.path, NULL);
@@ -247,6 +268,10 @@ main (int argc, char **argv)
   if (opts.no_audio && opts.no_video) {
     g_printerr ("arcly-testcam: --no-audio and --no-video leave nothing to "
         "serve\n");
+    return 2;
+  }
+  if (strcmp (opts.codec, "h264") && strcmp (opts.codec, "h265")) {
+    g_printerr ("arcly-testcam: --codec must be h264 or h265\n");
     return 2;
   }
   if (strcmp (opts.auth, "none") && strcmp (opts.auth, "basic")
@@ -330,5 +355,6 @@ main (int argc, char **argv)
   g_free (opts.password);
   g_free (opts.size);
   g_free (opts.address);
+  g_free (opts.codec);
   return 0;
 }

@@ -43,6 +43,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (arclyrtspsrc, plugin);
   ret |= GST_ELEMENT_REGISTER (arclyaacdepay, plugin);
   ret |= GST_ELEMENT_REGISTER (arclyh264depay, plugin);
+  ret |= GST_ELEMENT_REGISTER (arclyh265depay, plugin);
   /* ARCLY-ELEMENTS-END */
 
   return ret;

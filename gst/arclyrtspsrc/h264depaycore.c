@@ -34,14 +34,12 @@
 
 #include "h264depaycore.h"
 #include "arclyh264.h"
+#include "depaymem.h"
 
 /* Bounds against hostile or broken streams: an AU or NAL unit bigger than
  * this is dropped (a 4K intra frame at very high quality stays well below). */
 #define MAX_AU_SIZE (16 * 1024 * 1024)
 #define MAX_AU_NALS 1024
-/* assembly memories kept for reuse (a few: multi-slice pictures, and AUs
- * still held downstream) */
-#define FU_POOL_SIZE 8
 
 /* Room kept in front of a reassembled FU-A NAL unit for its start code or
  * AVC length, so it goes out as one memory (no separate prefix memory, and
@@ -97,7 +95,7 @@ struct _ArclyH264DepayCore
    * so that one downstream has released (refcount back to 1: nobody else
    * can reach it) is written again instead of allocating: no malloc, no
    * fresh pages to fault in, a destination still in cache. */
-  GstMemory *fu_pool[FU_POOL_SIZE];
+  ArclyDepayPool fu_pool;
 
   gboolean discont_pending;
   gboolean waiting_keyframe;
@@ -114,19 +112,6 @@ struct _ArclyH264DepayCore
 
 static const guint8 start_code_bytes[4] = { 0, 0, 0, 1 };
 
-static GstMemory *
-copy_to_memory (const guint8 * data, gsize size)
-{
-  GstMemory *mem = gst_allocator_alloc (NULL, size, NULL);
-  GstMapInfo map;
-
-  if (gst_memory_map (mem, &map, GST_MAP_WRITE)) {
-    memcpy (map.data, data, size);
-    gst_memory_unmap (mem, &map);
-  }
-  return mem;
-}
-
 /* A memory holding pkt->data[off .. off+size): shared when possible,
  * otherwise a copy added to *copied. */
 static GstMemory *
@@ -140,7 +125,7 @@ packet_slice (const ArclyH264DepayPacket * pkt, gsize off, gsize size,
       return m;
   }
   *copied += size;
-  return copy_to_memory (pkt->data + off, size);
+  return arcly_depay_copy_to_memory (pkt->data + off, size);
 }
 
 /* ---- lifecycle ---- */
@@ -155,68 +140,12 @@ param_clear (ParamSet * p)
   }
 }
 
-/* Keeps @mem (reference taken) for a later FU-A; the oldest one goes when
- * all slots are taken. */
-static void
-fu_pool_put (ArclyH264DepayCore * core, GstMemory * mem)
-{
-  guint i;
-
-  if (core->fu_pool[FU_POOL_SIZE - 1])
-    gst_memory_unref (core->fu_pool[FU_POOL_SIZE - 1]);
-  for (i = FU_POOL_SIZE - 1; i > 0; i--)
-    core->fu_pool[i] = core->fu_pool[i - 1];
-  core->fu_pool[0] = mem;
-}
-
-/* A kept memory nobody else references any more, of at least @cap bytes,
- * reset to its full size; NULL when there is none. */
-static GstMemory *
-fu_pool_get (ArclyH264DepayCore * core, gsize cap)
-{
-  guint i;
-
-  for (i = 0; i < FU_POOL_SIZE && core->fu_pool[i]; i++) {
-    GstMemory *mem = core->fu_pool[i];
-    gsize offset, maxsize;
-
-    /* refcount 1 = only our reference: no buffer (downstream) and no
-     * sub-memory holds it, and nobody can take a new one */
-    if (GST_MINI_OBJECT_REFCOUNT_VALUE (mem) != 1)
-      continue;
-    gst_memory_get_sizes (mem, &offset, &maxsize);
-    if (maxsize < cap || maxsize > 2 * cap) {
-      /* too small, or much bigger than needed now: let it go */
-      continue;
-    }
-    for (; i + 1 < FU_POOL_SIZE; i++)
-      core->fu_pool[i] = core->fu_pool[i + 1];
-    core->fu_pool[FU_POOL_SIZE - 1] = NULL;
-    gst_memory_resize (mem, -(gssize) offset, maxsize);
-    return mem;
-  }
-  return NULL;
-}
-
-static void
-fu_pool_clear (ArclyH264DepayCore * core)
-{
-  guint i;
-
-  for (i = 0; i < FU_POOL_SIZE; i++) {
-    if (core->fu_pool[i]) {
-      gst_memory_unref (core->fu_pool[i]);
-      core->fu_pool[i] = NULL;
-    }
-  }
-}
-
 static void
 fu_clear (ArclyH264DepayCore * core)
 {
   if (core->fu_mem) {
     gst_memory_unmap (core->fu_mem, &core->fu_map);
-    fu_pool_put (core, core->fu_mem);
+    arcly_depay_pool_put (&core->fu_pool, core->fu_mem);
     core->fu_mem = NULL;
   }
   core->fu_active = FALSE;
@@ -278,7 +207,7 @@ arcly_h264_depay_core_reset (ArclyH264DepayCore * core, gboolean hard)
       param_clear (&core->pps[i]);
     core->last_sps_id = -1;
     core->warned_unsupported = FALSE;
-    fu_pool_clear (core);
+    arcly_depay_pool_clear (&core->fu_pool);
     memset (&core->stats, 0, sizeof (core->stats));
   }
 }
@@ -979,7 +908,7 @@ fu_reserve (ArclyH264DepayCore * core, gsize more)
   cap = core->fu_mem ? MAX (2 * core->fu_map.size, need) :
       MAX (core->fu_hint, need);
   cap = MIN (cap, (gsize) MAX_AU_SIZE + FU_PREFIX + 1);
-  mem = core->fu_mem ? NULL : fu_pool_get (core, cap);
+  mem = core->fu_mem ? NULL : arcly_depay_pool_get (&core->fu_pool, cap);
   if (mem == NULL)
     mem = gst_allocator_alloc (NULL, cap, NULL);
   if (!gst_memory_map (mem, &map, GST_MAP_WRITE)) {
@@ -1029,35 +958,6 @@ fu_complete (ArclyH264DepayCore * core)
   fu_clear (core);
   gst_memory_unref (mem);
   return ev;
-}
-
-/* Copies @size bytes at @offset out of @buf.  Unlike gst_buffer_extract,
- * which maps (ref, lock, unlock, unref) every memory from the first one,
- * this maps only the memories holding the bytes, without taking a
- * reference: a few atomic operations less per packet. */
-static gboolean
-buffer_copy_out (GstBuffer * buf, gsize offset, guint8 * dest, gsize size)
-{
-  guint idx, n, i;
-  gsize skip;
-
-  if (!gst_buffer_find_memory (buf, offset, size, &idx, &n, &skip))
-    return FALSE;
-  for (i = idx; i < idx + n && size > 0; i++) {
-    GstMemory *mem = gst_buffer_peek_memory (buf, i);
-    GstMapInfo map;
-    gsize len;
-
-    if (!gst_memory_map (mem, &map, GST_MAP_READ))
-      return FALSE;
-    len = map.size > skip ? MIN (map.size - skip, size) : 0;
-    memcpy (dest, map.data + skip, len);
-    gst_memory_unmap (mem, &map);
-    dest += len;
-    size -= len;
-    skip = 0;
-  }
-  return size == 0;
 }
 
 /* FU-A (§5.8). */
@@ -1113,7 +1013,8 @@ handle_fu_a (ArclyH264DepayCore * core, const ArclyH264DepayPacket * pkt)
     if (pkt->data) {
       memcpy (core->fu_map.data + FU_PREFIX + 1 + core->fu_size,
           pkt->data + 2, frag_size);
-    } else if (!buffer_copy_out (pkt->buffer, pkt->buffer_offset + 2,
+    } else if (!arcly_depay_buffer_copy_out (pkt->buffer,
+            pkt->buffer_offset + 2,
             core->fu_map.data + FU_PREFIX + 1 + core->fu_size, frag_size)) {
       au_mark_broken (core);
       return ARCLY_H264_DEPAY_EV_MALFORMED;

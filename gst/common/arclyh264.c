@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * H.264 bitstream helpers: see arclyh264.h.  Everything here reads byte
- * slices with explicit bounds; the SPS reader removes emulation-prevention
- * bytes on the fly so parsing allocates nothing.
+ * slices with explicit bounds; the SPS reader (arclybits.h) removes
+ * emulation-prevention bytes on the fly so parsing allocates nothing.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "arclyh264.h"
+#include "arclybits.h"
 
 /* ---- Annex-B scanning (ITU-T H.264 Annex B.1) ---- */
 
@@ -123,109 +124,6 @@ arcly_h264_unescape_rbsp (const guint8 * nal, gsize size, gsize * out_size)
   return out;
 }
 
-/* ---- bit reader over an escaped NAL payload ---- */
-
-typedef struct
-{
-  const guint8 *data;
-  gsize size;
-  gsize pos;                    /* next raw byte to load */
-  guint zeros;                  /* consecutive zero bytes loaded */
-  guint32 cur;                  /* loaded bits, MSB first */
-  guint nbits;                  /* number of valid bits in cur */
-  gboolean error;
-} BitReader;
-
-static void
-br_init (BitReader * br, const guint8 * data, gsize size)
-{
-  memset (br, 0, sizeof (*br));
-  br->data = data;
-  br->size = size;
-}
-
-/* Loads one RBSP byte, skipping an emulation-prevention byte. */
-static gboolean
-br_load_byte (BitReader * br)
-{
-  guint8 b;
-
-  if (br->pos < br->size && br->zeros >= 2 && br->data[br->pos] == 0x03) {
-    br->pos++;
-    br->zeros = 0;
-  }
-  if (br->pos >= br->size)
-    return FALSE;
-  b = br->data[br->pos++];
-  br->zeros = b == 0 ? br->zeros + 1 : 0;
-  br->cur = (br->cur << 8) | b;
-  br->nbits += 8;
-  return TRUE;
-}
-
-/* Reads n (0..24) bits; sets error on truncation. */
-static guint32
-br_bits (BitReader * br, guint n)
-{
-  guint32 v;
-
-  if (br->error)
-    return 0;
-  while (br->nbits < n) {
-    if (!br_load_byte (br)) {
-      br->error = TRUE;
-      return 0;
-    }
-  }
-  v = (br->cur >> (br->nbits - n)) & ((n == 32) ? 0xffffffffu : ((1u << n) -
-          1));
-  br->nbits -= n;
-  br->cur &= (br->nbits == 0) ? 0 : ((1u << br->nbits) - 1);
-  return v;
-}
-
-static guint32
-br_u32 (BitReader * br)
-{
-  guint32 hi = br_bits (br, 16);
-
-  return (hi << 16) | br_bits (br, 16);
-}
-
-/* ue(v), §9.1.  Values with more than 31 leading zeros are invalid. */
-static guint32
-br_ue (BitReader * br)
-{
-  guint lz = 0;
-  guint32 v;
-
-  while (!br->error && br_bits (br, 1) == 0) {
-    if (++lz > 31) {
-      br->error = TRUE;
-      return 0;
-    }
-  }
-  if (br->error)
-    return 0;
-  if (lz == 0)
-    return 0;
-  if (lz > 16)
-    v = (br_bits (br, lz - 16) << 16) | br_bits (br, 16);
-  else
-    v = br_bits (br, lz);
-  return (guint32) (((guint64) 1 << lz) - 1 + v);
-}
-
-static gint32
-br_se (BitReader * br)
-{
-  guint32 k = br_ue (br);
-
-  if (k & 1)
-    return (gint32) ((k >> 1) + 1);
-  return -(gint32) (k >> 1);
-}
-
 /* ---- SPS (§7.3.2.1.1) ---- */
 
 static gboolean
@@ -252,14 +150,14 @@ profile_has_chroma_info (guint profile_idc)
 }
 
 static void
-skip_scaling_list (BitReader * br, guint list_size)
+skip_scaling_list (ArclyBitReader * br, guint list_size)
 {
   guint j;
   gint last = 8, next = 8;
 
   for (j = 0; j < list_size && !br->error; j++) {
     if (next != 0) {
-      gint32 delta = br_se (br);
+      gint32 delta = arcly_br_se (br);
 
       if (delta < -128 || delta > 127) {
         br->error = TRUE;
@@ -282,15 +180,15 @@ static const guint8 sar_table[17][2] = {
  * the aspect ratio / frame rate: cameras ship broken VUIs, and width and
  * height are still right. */
 static void
-parse_vui (BitReader * br, ArclyH264Sps * sps)
+parse_vui (ArclyBitReader * br, ArclyH264Sps * sps)
 {
   gint par_n = 1, par_d = 1, fps_n = 0, fps_d = 1;
 
-  if (br_bits (br, 1)) {        /* aspect_ratio_info_present_flag */
-    guint idc = br_bits (br, 8);
+  if (arcly_br_bits (br, 1)) {        /* aspect_ratio_info_present_flag */
+    guint idc = arcly_br_bits (br, 8);
 
     if (idc == 255) {           /* Extended_SAR */
-      guint w = br_bits (br, 16), h = br_bits (br, 16);
+      guint w = arcly_br_bits (br, 16), h = arcly_br_bits (br, 16);
 
       if (w > 0 && h > 0) {
         par_n = w;
@@ -301,25 +199,25 @@ parse_vui (BitReader * br, ArclyH264Sps * sps)
       par_d = sar_table[idc][1];
     }
   }
-  if (br_bits (br, 1))          /* overscan_info_present_flag */
-    br_bits (br, 1);
-  if (br_bits (br, 1)) {        /* video_signal_type_present_flag */
-    br_bits (br, 4);            /* video_format, video_full_range_flag */
-    if (br_bits (br, 1))        /* colour_description_present_flag */
-      br_bits (br, 24);
+  if (arcly_br_bits (br, 1))          /* overscan_info_present_flag */
+    arcly_br_bits (br, 1);
+  if (arcly_br_bits (br, 1)) {        /* video_signal_type_present_flag */
+    arcly_br_bits (br, 4);            /* video_format, video_full_range_flag */
+    if (arcly_br_bits (br, 1))        /* colour_description_present_flag */
+      arcly_br_bits (br, 24);
   }
-  if (br_bits (br, 1)) {        /* chroma_loc_info_present_flag */
-    br_ue (br);
-    br_ue (br);
+  if (arcly_br_bits (br, 1)) {        /* chroma_loc_info_present_flag */
+    arcly_br_ue (br);
+    arcly_br_ue (br);
   }
   if (br->error)
     return;
   sps->par_n = par_n;
   sps->par_d = par_d;
 
-  if (br_bits (br, 1)) {        /* timing_info_present_flag */
-    guint32 num_units_in_tick = br_u32 (br);
-    guint32 time_scale = br_u32 (br);
+  if (arcly_br_bits (br, 1)) {        /* timing_info_present_flag */
+    guint32 num_units_in_tick = arcly_br_u32 (br);
+    guint32 time_scale = arcly_br_u32 (br);
 
     /* A frame lasts two ticks (field-based clock, E.2.1). */
     if (!br->error && num_units_in_tick > 0 && time_scale > 0 &&
@@ -349,7 +247,7 @@ parse_vui (BitReader * br, ArclyH264Sps * sps)
 gboolean
 arcly_h264_parse_sps (const guint8 * nal, gsize size, ArclyH264Sps * sps)
 {
-  BitReader br;
+  ArclyBitReader br;
   guint32 v, w_mbs, h_map_units, crop_l = 0, crop_r = 0, crop_t = 0,
       crop_b = 0;
   guint crop_unit_x, crop_unit_y, width, height;
@@ -361,12 +259,12 @@ arcly_h264_parse_sps (const guint8 * nal, gsize size, ArclyH264Sps * sps)
     return FALSE;
 
   memset (sps, 0, sizeof (*sps));
-  br_init (&br, nal + 1, size - 1);
+  arcly_br_init (&br, nal + 1, size - 1);
 
-  sps->profile_idc = br_bits (&br, 8);
-  sps->constraint_flags = br_bits (&br, 8);
-  sps->level_idc = br_bits (&br, 8);
-  sps->sps_id = br_ue (&br);
+  sps->profile_idc = arcly_br_bits (&br, 8);
+  sps->constraint_flags = arcly_br_bits (&br, 8);
+  sps->level_idc = arcly_br_bits (&br, 8);
+  sps->sps_id = arcly_br_ue (&br);
   if (br.error || sps->sps_id > 31)
     return FALSE;
 
@@ -374,63 +272,64 @@ arcly_h264_parse_sps (const guint8 * nal, gsize size, ArclyH264Sps * sps)
   sps->bit_depth_luma = 8;
   sps->bit_depth_chroma = 8;
   if (profile_has_chroma_info (sps->profile_idc)) {
-    sps->chroma_format_idc = br_ue (&br);
+    sps->chroma_format_idc = arcly_br_ue (&br);
     if (sps->chroma_format_idc > 3)
       return FALSE;
     if (sps->chroma_format_idc == 3)
-      separate_colour_plane = br_bits (&br, 1);
-    v = br_ue (&br);
+      separate_colour_plane = arcly_br_bits (&br, 1);
+    v = arcly_br_ue (&br);
     if (v > 6)
       return FALSE;
     sps->bit_depth_luma = 8 + v;
-    v = br_ue (&br);
+    v = arcly_br_ue (&br);
     if (v > 6)
       return FALSE;
     sps->bit_depth_chroma = 8 + v;
-    br_bits (&br, 1);           /* qpprime_y_zero_transform_bypass_flag */
-    if (br_bits (&br, 1)) {     /* seq_scaling_matrix_present_flag */
+    arcly_br_bits (&br, 1);           /* qpprime_y_zero_transform_bypass_flag */
+    if (arcly_br_bits (&br, 1)) {     /* seq_scaling_matrix_present_flag */
       guint i, n = sps->chroma_format_idc != 3 ? 8 : 12;
 
       for (i = 0; i < n && !br.error; i++) {
-        if (br_bits (&br, 1))
+        if (arcly_br_bits (&br, 1))
           skip_scaling_list (&br, i < 6 ? 16 : 64);
       }
     }
   }
 
-  if (br_ue (&br) > 12)         /* log2_max_frame_num_minus4 */
+  if (arcly_br_ue (&br) > 12)         /* log2_max_frame_num_minus4 */
     return FALSE;
-  v = br_ue (&br);              /* pic_order_cnt_type */
+  v = arcly_br_ue (&br);              /* pic_order_cnt_type */
   if (v > 2)
     return FALSE;
   if (v == 0) {
-    if (br_ue (&br) > 12)       /* log2_max_pic_order_cnt_lsb_minus4 */
+    if (arcly_br_ue (&br) > 12)       /* log2_max_pic_order_cnt_lsb_minus4 */
       return FALSE;
   } else if (v == 1) {
     guint32 i, cycle;
 
-    br_bits (&br, 1);           /* delta_pic_order_always_zero_flag */
-    br_se (&br);                /* offset_for_non_ref_pic */
-    br_se (&br);                /* offset_for_top_to_bottom_field */
-    cycle = br_ue (&br);        /* num_ref_frames_in_pic_order_cnt_cycle */
+    arcly_br_bits (&br, 1);           /* delta_pic_order_always_zero_flag */
+    arcly_br_se (&br);                /* offset_for_non_ref_pic */
+    arcly_br_se (&br);                /* offset_for_top_to_bottom_field */
+    /* num_ref_frames_in_pic_order_cnt_cycle */
+    cycle = arcly_br_ue (&br);
     if (cycle > 255)
       return FALSE;
     for (i = 0; i < cycle && !br.error; i++)
-      br_se (&br);
+      arcly_br_se (&br);
   }
-  br_ue (&br);                  /* max_num_ref_frames */
-  br_bits (&br, 1);             /* gaps_in_frame_num_value_allowed_flag */
-  w_mbs = br_ue (&br);
-  h_map_units = br_ue (&br);
-  sps->frame_mbs_only = br_bits (&br, 1);
+  arcly_br_ue (&br);                  /* max_num_ref_frames */
+  arcly_br_bits (&br, 1);             /* gaps_in_frame_num_value_allowed_flag */
+  w_mbs = arcly_br_ue (&br);
+  h_map_units = arcly_br_ue (&br);
+  sps->frame_mbs_only = arcly_br_bits (&br, 1);
   if (!sps->frame_mbs_only)
-    br_bits (&br, 1);           /* mb_adaptive_frame_field_flag */
-  br_bits (&br, 1);             /* direct_8x8_inference_flag */
-  if (br_bits (&br, 1)) {       /* frame_cropping_flag */
-    crop_l = br_ue (&br);
-    crop_r = br_ue (&br);
-    crop_t = br_ue (&br);
-    crop_b = br_ue (&br);
+    arcly_br_bits (&br, 1);           /* mb_adaptive_frame_field_flag */
+  arcly_br_bits (&br, 1);             /* direct_8x8_inference_flag */
+  if (arcly_br_bits (&br, 1)) {       /* frame_cropping_flag */
+    crop_l = arcly_br_ue (&br);
+    crop_r = arcly_br_ue (&br);
+    crop_t = arcly_br_ue (&br);
+    crop_b = arcly_br_ue (&br);
   }
   if (br.error)
     return FALSE;
@@ -465,7 +364,7 @@ arcly_h264_parse_sps (const guint8 * nal, gsize size, ArclyH264Sps * sps)
   sps->par_d = 1;
   sps->fps_n = 0;
   sps->fps_d = 1;
-  if (br_bits (&br, 1) && !br.error)    /* vui_parameters_present_flag */
+  if (arcly_br_bits (&br, 1) && !br.error)    /* vui_parameters_present_flag */
     parse_vui (&br, sps);
 
   return TRUE;

@@ -5,6 +5,7 @@
  * The test camera is a real RTSP peer: GStreamer's rtspsrc (TCP) and ffprobe
  * read both of its tracks, with no auth, Basic and Digest; wrong credentials
  * are refused; it prints READY without credentials and exits 0 on SIGTERM.
+ * With --codec h265 it serves H.265 Main (x265enc, I420) with a fixed GOP.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -169,6 +170,115 @@ GST_START_TEST (test_ready_line_and_clean_exit)
 
 GST_END_TEST;
 
+/* --codec h265: H.265 Main (I420 forced) that ffprobe reads. */
+GST_START_TEST (test_h265_ffprobe)
+{
+  const gchar *args[] = { "--codec", "h265", "--gop", "10", NULL };
+  GError *error = NULL;
+  ArclyTestCam *cam = arcly_test_cam_start (args, &error);
+  const gchar *argv[] = { "timeout", "30", "ffprobe", "-v", "error",
+    "-rtsp_transport", "tcp", "-show_entries",
+    "stream=codec_name,codec_type,profile,pix_fmt,width,height",
+    "-of", "compact", NULL, NULL
+  };
+  gchar *out = NULL, *errout = NULL;
+  gint status = 0;
+
+  fail_unless (cam != NULL, "test camera did not start: %s",
+      error ? error->message : "?");
+  argv[11] = arcly_test_cam_get_url (cam);
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH,
+          NULL, NULL, &out, &errout, &status, &error),
+      "cannot run ffprobe (install ffmpeg): %s", error ? error->message : "");
+  fail_unless (g_spawn_check_wait_status (status, NULL), "ffprobe: %s",
+      errout);
+  fail_unless (strstr (out, "codec_name=hevc|profile=Main|codec_type=video|"
+          "width=640|height=360|pix_fmt=yuv420p") != NULL,
+      "ffprobe output: %s", out);
+  fail_unless (strstr (out, "codec_name=aac|profile=LC|codec_type=audio") !=
+      NULL, "ffprobe output: %s", out);
+  g_free (out);
+  g_free (errout);
+  arcly_test_cam_free (cam);
+}
+
+GST_END_TEST;
+
+/* --codec h265 keeps the GOP at --gop (scene cut off): after the first
+ * keyframes (the server may force one when the client joins) keyframes
+ * come every --gop frames exactly. */
+GST_START_TEST (test_h265_fixed_gop)
+{
+  const gchar *args[] = { "--codec", "h265", "--gop", "8", "--no-audio",
+    NULL
+  };
+  GError *error = NULL;
+  ArclyTestCam *cam = arcly_test_cam_start (args, &error);
+  GstElement *pipe, *sink;
+  gchar *desc;
+  GArray *keys = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint i, n = 0, exact = 0;
+
+  fail_unless (cam != NULL, "test camera did not start: %s",
+      error ? error->message : "?");
+  desc = g_strdup_printf ("rtspsrc location=%s protocols=tcp latency=0 ! "
+      "rtph265depay ! video/x-h265,alignment=au ! "
+      "appsink name=sink sync=false", arcly_test_cam_get_url (cam));
+  pipe = gst_parse_launch (desc, &error);
+  fail_unless (pipe != NULL, "%s", error ? error->message : "");
+  g_free (desc);
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  while (n < 48) {
+    GstSample *sample = NULL;
+
+    g_signal_emit_by_name (sink, "try-pull-sample", 20 * GST_SECOND,
+        &sample);
+    fail_unless (sample != NULL, "no access unit after %u", n);
+    if (!GST_BUFFER_FLAG_IS_SET (gst_sample_get_buffer (sample),
+            GST_BUFFER_FLAG_DELTA_UNIT))
+      g_array_append_val (keys, n);
+    gst_sample_unref (sample);
+    n++;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+
+  fail_unless (keys->len >= 4, "%u keyframes in 48 frames", keys->len);
+  fail_unless_equals_int (g_array_index (keys, guint, 0), 0);
+  for (i = 2; i < keys->len; i++) {
+    guint gap = g_array_index (keys, guint, i) -
+        g_array_index (keys, guint, i - 1);
+
+    fail_unless_equals_int (gap, 8);
+    exact++;
+  }
+  fail_unless (exact >= 3);
+  g_array_unref (keys);
+  arcly_test_cam_free (cam);
+}
+
+GST_END_TEST;
+
+/* An unknown codec is a usage error; h264 stays the default (the tests
+ * above read H264 caps without --codec). */
+GST_START_TEST (test_codec_option_checked)
+{
+  const gchar *argv[] = { arcly_test_cam_binary (), "--codec", "vp8", NULL };
+  gchar *errout = NULL;
+  gint status = 0;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, 0, NULL, NULL,
+          NULL, &errout, &status, NULL));
+  fail_unless (WIFEXITED (status) && WEXITSTATUS (status) == 2);
+  fail_unless (strstr (errout, "--codec must be h264 or h265") != NULL);
+  g_free (errout);
+}
+
+GST_END_TEST;
+
 static Suite *
 testcam_suite (void)
 {
@@ -183,6 +293,9 @@ testcam_suite (void)
   tcase_add_test (tc, test_rtspsrc_digest);
   tcase_add_test (tc, test_wrong_password_refused);
   tcase_add_test (tc, test_ffprobe_reads_both_tracks);
+  tcase_add_test (tc, test_h265_ffprobe);
+  tcase_add_test (tc, test_h265_fixed_gop);
+  tcase_add_test (tc, test_codec_option_checked);
   return s;
 }
 

@@ -1,0 +1,165 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * H.265 bitstream helpers: see arclyh265.h.  Parameter sets are read with
+ * the shared bit reader (arclybits.h), which removes emulation-prevention
+ * bytes on the fly.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "arclyh265.h"
+#include "arclybits.h"
+
+/* 8192 x 4320 is level 6.x's widest; 16888 is the largest dimension any
+ * level allows (sqrt (8 * MaxLumaPs), §A.4.1).  Refusing more keeps the
+ * arithmetic below far from overflow. */
+#define MAX_DIMENSION 16888
+
+gboolean
+arcly_h265_nal_header_valid (const guint8 * nal, gsize size)
+{
+  return nal != NULL && size >= 2 && (nal[0] & 0x80) == 0 &&
+      ARCLY_H265_NAL_TID (nal[1]) != 0;
+}
+
+/* profile_tier_level (1, max_sub_layers_minus1), §7.3.3. */
+static void
+parse_profile_tier_level (ArclyBitReader * br, guint max_sub_layers_minus1,
+    ArclyH265ProfileTierLevel * ptl)
+{
+  gboolean profile_present[8] = { FALSE, }, level_present[8] = { FALSE, };
+  guint i;
+
+  ptl->profile_space = arcly_br_bits (br, 2);
+  ptl->tier_flag = arcly_br_bits (br, 1);
+  ptl->profile_idc = arcly_br_bits (br, 5);
+  ptl->profile_compat_flags = arcly_br_u32 (br);
+  /* progressive_source_flag, interlaced_source_flag,
+   * non_packed_constraint_flag, frame_only_constraint_flag and the 44 bits
+   * after them: the "constraint indicator" bytes of hvcC and CODECS */
+  for (i = 0; i < 6; i++)
+    ptl->constraint_flags[i] = arcly_br_bits (br, 8);
+  ptl->level_idc = arcly_br_bits (br, 8);
+
+  for (i = 0; i < max_sub_layers_minus1; i++) {
+    profile_present[i] = arcly_br_bits (br, 1);
+    level_present[i] = arcly_br_bits (br, 1);
+  }
+  if (max_sub_layers_minus1 > 0) {
+    for (i = max_sub_layers_minus1; i < 8; i++)
+      arcly_br_bits (br, 2);    /* reserved_zero_2bits */
+  }
+  for (i = 0; i < max_sub_layers_minus1; i++) {
+    if (profile_present[i])
+      arcly_br_skip (br, 88);
+    if (level_present[i])
+      arcly_br_skip (br, 8);
+  }
+}
+
+gboolean
+arcly_h265_parse_sps (const guint8 * nal, gsize size, ArclyH265Sps * sps)
+{
+  ArclyBitReader br;
+  guint32 conf_l = 0, conf_r = 0, conf_t = 0, conf_b = 0, v;
+  guint sub_w, sub_h;
+
+  if (sps == NULL || !arcly_h265_nal_header_valid (nal, size) ||
+      ARCLY_H265_NAL_TYPE (nal[0]) != ARCLY_H265_NAL_SPS)
+    return FALSE;
+
+  memset (sps, 0, sizeof (*sps));
+  arcly_br_init (&br, nal + 2, size - 2);
+
+  sps->vps_id = arcly_br_bits (&br, 4);
+  sps->max_sub_layers = arcly_br_bits (&br, 3) + 1;
+  arcly_br_bits (&br, 1);       /* sps_temporal_id_nesting_flag */
+  if (br.error || sps->max_sub_layers > 7)
+    return FALSE;
+  parse_profile_tier_level (&br, sps->max_sub_layers - 1, &sps->ptl);
+
+  sps->sps_id = arcly_br_ue (&br);
+  if (br.error || sps->sps_id > 15)
+    return FALSE;
+  sps->chroma_format_idc = arcly_br_ue (&br);
+  if (br.error || sps->chroma_format_idc > 3)
+    return FALSE;
+  if (sps->chroma_format_idc == 3)
+    sps->separate_colour_plane = arcly_br_bits (&br, 1);
+  sps->pic_width = arcly_br_ue (&br);
+  sps->pic_height = arcly_br_ue (&br);
+  if (br.error || sps->pic_width == 0 || sps->pic_height == 0 ||
+      sps->pic_width > MAX_DIMENSION || sps->pic_height > MAX_DIMENSION)
+    return FALSE;
+  if (arcly_br_bits (&br, 1)) { /* conformance_window_flag */
+    conf_l = arcly_br_ue (&br);
+    conf_r = arcly_br_ue (&br);
+    conf_t = arcly_br_ue (&br);
+    conf_b = arcly_br_ue (&br);
+  }
+  v = arcly_br_ue (&br);        /* bit_depth_luma_minus8 */
+  if (br.error || v > 8)
+    return FALSE;
+  sps->bit_depth_luma = 8 + v;
+  v = arcly_br_ue (&br);        /* bit_depth_chroma_minus8 */
+  if (br.error || v > 8)
+    return FALSE;
+  sps->bit_depth_chroma = 8 + v;
+
+  /* Table 6-1: SubWidthC, SubHeightC */
+  if (sps->chroma_format_idc == 0 || sps->separate_colour_plane) {
+    sub_w = sub_h = 1;
+  } else {
+    sub_w = sps->chroma_format_idc == 3 ? 1 : 2;
+    sub_h = sps->chroma_format_idc == 1 ? 2 : 1;
+  }
+  if (conf_l > MAX_DIMENSION || conf_r > MAX_DIMENSION ||
+      conf_t > MAX_DIMENSION || conf_b > MAX_DIMENSION ||
+      (conf_l + conf_r) * sub_w >= sps->pic_width ||
+      (conf_t + conf_b) * sub_h >= sps->pic_height)
+    return FALSE;
+  sps->width = sps->pic_width - (conf_l + conf_r) * sub_w;
+  sps->height = sps->pic_height - (conf_t + conf_b) * sub_h;
+  return TRUE;
+}
+
+gboolean
+arcly_h265_parse_vps_id (const guint8 * nal, gsize size, guint * vps_id)
+{
+  if (!arcly_h265_nal_header_valid (nal, size) || size < 3 ||
+      ARCLY_H265_NAL_TYPE (nal[0]) != ARCLY_H265_NAL_VPS)
+    return FALSE;
+  /* vps_video_parameter_set_id u(4) is the first field (§7.3.2.1); no
+   * emulation prevention can sit in front of it */
+  if (vps_id)
+    *vps_id = nal[2] >> 4;
+  return TRUE;
+}
+
+gboolean
+arcly_h265_parse_pps_ids (const guint8 * nal, gsize size, guint * pps_id,
+    guint * sps_id)
+{
+  ArclyBitReader br;
+  guint32 p, s;
+
+  if (!arcly_h265_nal_header_valid (nal, size) ||
+      ARCLY_H265_NAL_TYPE (nal[0]) != ARCLY_H265_NAL_PPS)
+    return FALSE;
+  arcly_br_init (&br, nal + 2, size - 2);
+  p = arcly_br_ue (&br);        /* pps_pic_parameter_set_id */
+  s = arcly_br_ue (&br);        /* pps_seq_parameter_set_id */
+  if (br.error || p > 63 || s > 15)
+    return FALSE;
+  if (pps_id)
+    *pps_id = p;
+  if (sps_id)
+    *sps_id = s;
+  return TRUE;
+}
