@@ -4,8 +4,9 @@
  *
  * arclytsmux vs mpegtsmux on the same parsed input (see bench/tsmux.sh).
  *
- * The input file (H.264 + AAC in MP4) is demuxed and parsed ONCE into memory
- * (h264parse to the chosen stream-format, aacparse to raw AAC); then each
+ * The input file (H.264 or, with --codec h265, H.265 + AAC in MP4) is
+ * demuxed and parsed ONCE into memory (h264parse / h265parse to the chosen
+ * stream-format, aacparse to raw AAC); then each
  * run feeds the very same buffers through
  *
  *   appsrc ! MUX ! fakesink      appsrc ! MUX.
@@ -17,7 +18,7 @@
  * muxer also writes DIR/<mux>.ts for checking (tsmux.sh runs ffmpeg on it).
  *
  * Usage: tsmux --input FILE [--runs N] [--repeat N] [--format byte-stream]
- *              [--save DIR]
+ *              [--codec h264|h265] [--save DIR]
  */
 
 #include <stdio.h>
@@ -133,13 +134,14 @@ pull_all (GstElement * sink, GPtrArray * out, GstCaps ** caps,
 }
 
 static gboolean
-load_input (const gchar * file, const gchar * format, Input * in)
+load_input (const gchar * file, const gchar * codec, const gchar * format,
+    Input * in)
 {
   gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! qtdemux name=d "
-      "d.video_0 ! queue ! h264parse ! video/x-h264,stream-format=%s,"
+      "d.video_0 ! queue ! %sparse ! video/x-%s,stream-format=%s,"
       "alignment=au ! appsink name=v sync=false "
       "d.audio_0 ! queue ! aacparse ! audio/mpeg,stream-format=raw ! "
-      "appsink name=a sync=false", file, format);
+      "appsink name=a sync=false", file, codec, codec, format);
   GError *err = NULL;
   GstElement *pipe = gst_parse_launch (desc, &err);
   GstElement *v, *a;
@@ -327,11 +329,14 @@ int
 main (int argc, char **argv)
 {
   gchar *input = NULL, *format = g_strdup ("byte-stream"), *save = NULL;
+  gchar *codec = g_strdup ("h264");
   gint runs = 5, repeat = 5;
   gchar *only = NULL;
   GOptionEntry entries[] = {
-    {"input", 0, 0, G_OPTION_ARG_FILENAME, &input, "MP4 with H.264 + AAC",
-        "FILE"},
+    {"input", 0, 0, G_OPTION_ARG_FILENAME, &input,
+        "MP4 with H.264 or H.265 + AAC", "FILE"},
+    {"codec", 0, 0, G_OPTION_ARG_STRING, &codec,
+        "video codec of the input: h264 (default) or h265", "C"},
     {"runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs per muxer (5)", "N"},
     {"repeat", 0, 0, G_OPTION_ARG_INT, &repeat,
         "feed the input N times back to back in each run (5)", "N"},
@@ -355,14 +360,15 @@ main (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &err) || !input
-      || runs < 1) {
+      || runs < 1 || (!g_str_equal (codec, "h264")
+          && !g_str_equal (codec, "h265"))) {
     g_printerr ("usage: tsmux --input FILE [--runs N] [--format F] "
         "[--save DIR]\n");
     return 2;
   }
   g_option_context_free (ctx);
 
-  if (!load_input (input, format, &in)) {
+  if (!load_input (input, codec, format, &in)) {
     g_printerr ("could not load %s\n", input);
     return 1;
   }
@@ -373,8 +379,9 @@ main (int argc, char **argv)
     GstClockTime last = GST_BUFFER_PTS (g_ptr_array_index (in.video,
             in.video->len - 1));
 
-    printf ("input: %s looped %d times: %u video AUs (%s), %u AAC frames, "
-        "%.1f MB, %.1f s\n", input, repeat, in.video->len, format,
+    printf ("input: %s looped %d times: %u %s video AUs (%s), %u AAC "
+        "frames, %.1f MB, %.1f s\n", input, repeat, in.video->len, codec,
+        format,
         in.audio->len, in.in_bytes / 1e6, (last - first) / 1e9);
   }
 

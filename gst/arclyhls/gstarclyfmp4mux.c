@@ -21,7 +21,7 @@
  * SECTION:element-arclyfmp4mux
  * @title: arclyfmp4mux
  *
- * Fragmented MP4 / CMAF writer for H.264 and AAC.  The init segment
+ * Fragmented MP4 / CMAF writer for H.264 or H.265 and AAC.  The init segment
  * (ftyp + moov) is pushed first as a HEADER buffer and is also in the src
  * caps as `streamheader`; then every fragment, or every chunk of a fragment
  * when #GstArclyFmp4Mux:chunk-duration is set, is one buffer list: a buffer
@@ -29,6 +29,12 @@
  * buffers' memory, DELTA_UNIT, no timestamps).  A unit whose first buffer
  * starts with a video keyframe (or, audio-only, starts a fragment) has no
  * DELTA_UNIT flag on it, so a downstream segmenter can cut there.
+ *
+ * H.265 (byte-stream) gets an `hvc1` sample entry whose `hvcC` holds the
+ * VPS, SPS and PPS of the stream, taken out of the samples; IRAP pictures
+ * (IDR, CRA, BLA) are the sync samples.  When the parameter sets change in
+ * band, a new init segment follows with an `hev1` entry, and from then on
+ * the samples keep their parameter sets (as `hev1` allows).
  *
  * ## Example launch line
  * |[
@@ -55,7 +61,9 @@
 #include "gstarclyhlselements.h"
 #include "mp4writer.h"
 #include "aggqueue.h"
+#include "muxcommon.h"
 #include "arclyh264.h"
+#include "arclyh265.h"
 #include "arclyaac.h"
 
 GST_DEBUG_CATEGORY_STATIC (arcly_fmp4_mux_debug);
@@ -86,6 +94,7 @@ enum
   PROP_0,
   PROP_FRAGMENT_DURATION,
   PROP_CHUNK_DURATION,
+  PROP_STATS,
 };
 
 /* ------------------------------------------------------------------ */
@@ -119,8 +128,12 @@ struct _GstArclyFmp4MuxPad
   GstCaps *caps;
   gboolean configured;
   gboolean byte_stream;
-  GBytes *codec_data;           /* avcC or AudioSpecificConfig */
+  gboolean h265;                /* video/x-h265 (byte-stream) */
+  gboolean hev1;                /* H.265 sets changed in band: hev1, sets
+                                 * kept in the samples from then on */
+  GBytes *codec_data;           /* avcC, hvcC or AudioSpecificConfig */
   GPtrArray *sps, *pps;         /* byte-stream: the sets codec_data holds */
+  GPtrArray *vps;               /* (H.265) */
   guint width, height, par_n, par_d;
   gint fps_n, fps_d;
   guint rate, channels, frame_length;
@@ -136,6 +149,12 @@ struct _GstArclyFmp4MuxPad
   guint32 last_duration;        /* of the last sample written */
   gboolean in_init;             /* described by the current init segment */
   guint dropped;                /* counted for rate-limited warnings */
+  gboolean reorder_checked;     /* DTS-only video: the SPS was looked at */
+
+  /* object lock (of the element): the "stats" property */
+  guint64 frames_written;
+  guint64 bytes_written;        /* the samples' own bytes */
+  guint64 frames_dropped;
 };
 
 G_DEFINE_TYPE (GstArclyFmp4MuxPad, gst_arcly_fmp4_mux_pad,
@@ -166,6 +185,7 @@ gst_arcly_fmp4_mux_pad_finalize (GObject * object)
   g_clear_pointer (&pad->codec_data, g_bytes_unref);
   g_ptr_array_unref (pad->sps);
   g_ptr_array_unref (pad->pps);
+  g_ptr_array_unref (pad->vps);
   G_OBJECT_CLASS (gst_arcly_fmp4_mux_pad_parent_class)->finalize (object);
 }
 
@@ -182,6 +202,7 @@ gst_arcly_fmp4_mux_pad_init (GstArclyFmp4MuxPad * pad)
   g_array_set_clear_func (pad->samples, (GDestroyNotify) sample_clear);
   pad->sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   pad->pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  pad->vps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   pad->par_n = pad->par_d = 1;
 }
 
@@ -206,6 +227,10 @@ struct _GstArclyFmp4Mux
   guint32 next_track_id;
   gboolean tracks_changed;      /* a pad was released */
   ArclyAggQueue queue;          /* non-live input queue depth (aggqueue.h) */
+  guint64 bytes_written;        /* "stats": output bytes */
+  guint64 chunks_written;       /* moof + mdat units */
+  guint64 fragments_written;    /* of which start a fragment */
+  guint64 inits_written;
 
   /* streaming */
   GstBuffer *init;              /* the current init segment */
@@ -241,7 +266,9 @@ GST_STATIC_PAD_TEMPLATE ("video_%u",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
     GST_STATIC_CAPS ("video/x-h264, stream-format = (string) { avc, "
-        "byte-stream }, alignment = (string) au"));
+        "byte-stream }, alignment = (string) au; "
+        "video/x-h265, stream-format = (string) byte-stream, "
+        "alignment = (string) au"));
 
 static GstStaticPadTemplate audio_template =
 GST_STATIC_PAD_TEMPLATE ("audio_%u",
@@ -382,6 +409,43 @@ out:
   return ok;
 }
 
+/* H.265: the hvcC from the sets (hvc1, or hev1 once they changed in
+ * band) and the picture size from the first SPS. */
+static gboolean
+pad_set_h265_config (GstArclyFmp4MuxPad * pad, GPtrArray * vps,
+    GPtrArray * sps, GPtrArray * pps)
+{
+  GBytes *hvcc = arcly_h265_hvcc_build (vps, sps, pps, !pad->hev1);
+  ArclyH265Sps info;
+  gsize size;
+  const guint8 *data;
+
+  if (hvcc == NULL)
+    return FALSE;
+  data = g_bytes_get_data (g_ptr_array_index (sps, 0), &size);
+  if (!arcly_h265_parse_sps (data, size, &info)) {
+    g_bytes_unref (hvcc);
+    return FALSE;
+  }
+  pad->width = info.width;
+  pad->height = info.height;
+  g_clear_pointer (&pad->codec_data, g_bytes_unref);
+  pad->codec_data = hvcc;
+  if (vps != pad->vps) {
+    g_ptr_array_set_size (pad->vps, 0);
+    g_ptr_array_extend (pad->vps, vps, (GCopyFunc) g_bytes_ref, NULL);
+  }
+  if (sps != pad->sps) {
+    g_ptr_array_set_size (pad->sps, 0);
+    g_ptr_array_extend (pad->sps, sps, (GCopyFunc) g_bytes_ref, NULL);
+  }
+  if (pps != pad->pps) {
+    g_ptr_array_set_size (pad->pps, 0);
+    g_ptr_array_extend (pad->pps, pps, (GCopyFunc) g_bytes_ref, NULL);
+  }
+  return TRUE;
+}
+
 static gboolean
 pad_set_video_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
     GstCaps * caps)
@@ -390,8 +454,20 @@ pad_set_video_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
   const gchar *format = gst_structure_get_string (s, "stream-format");
   const GValue *cd = gst_structure_get_value (s, "codec_data");
   gint w = 0, h = 0, n, d;
+  gboolean h265 = gst_structure_has_name (s, "video/x-h265");
 
-  pad->byte_stream = g_strcmp0 (format, "byte-stream") == 0;
+  if (h265 != pad->h265) {
+    /* another codec: nothing of the old configuration applies */
+    pad->h265 = h265;
+    pad->hev1 = FALSE;
+    pad->configured = FALSE;
+    g_clear_pointer (&pad->codec_data, g_bytes_unref);
+    g_ptr_array_set_size (pad->vps, 0);
+    g_ptr_array_set_size (pad->sps, 0);
+    g_ptr_array_set_size (pad->pps, 0);
+  }
+  /* H.265 comes as byte-stream only (the template) */
+  pad->byte_stream = h265 || g_strcmp0 (format, "byte-stream") == 0;
   pad->timescale = ARCLY_MP4_VIDEO_TIMESCALE;
   pad->width = pad->height = 0;
   pad->par_n = pad->par_d = 1;
@@ -546,13 +622,74 @@ pad_set_caps (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
 
 typedef struct
 {
-  GPtrArray *sps, *pps;
+  gboolean h265;
+  gboolean keep_params;         /* hev1: parameter sets stay in the sample */
+  GPtrArray *sps, *pps, *vps;
   gsize out_size;
   guint8 *out;
   gsize pos;
-  gboolean idr;
+  gboolean idr;                 /* H.265: an IRAP picture */
   guint n_nals;
 } NalScan;
+
+typedef enum
+{
+  NAL_PICTURE,                  /* anything written to the sample */
+  NAL_VPS,
+  NAL_SPS,
+  NAL_PPS,
+  NAL_DROP,                     /* AUD, or a unit too short for its header */
+} NalKind;
+
+/* H.265 NAL units (ITU-T H.265 Table 7-1) as the sample writer sees them. */
+static NalKind
+h265_nal_kind (const guint8 * nal, gsize size, gboolean * irap)
+{
+  guint type;
+
+  if (size < 2)
+    return NAL_DROP;
+  type = ARCLY_H265_NAL_TYPE (nal[0]);
+  switch (type) {
+    case ARCLY_H265_NAL_VPS:
+      return NAL_VPS;
+    case ARCLY_H265_NAL_SPS:
+      return NAL_SPS;
+    case ARCLY_H265_NAL_PPS:
+      return NAL_PPS;
+    case ARCLY_H265_NAL_AUD:
+      return NAL_DROP;
+    default:
+      if (ARCLY_H265_IS_IRAP (type))
+        *irap = TRUE;
+      return NAL_PICTURE;
+  }
+}
+
+static gboolean
+scan_h265_nal (NalScan * ctx, const guint8 * nal, gsize size)
+{
+  switch (h265_nal_kind (nal, size, &ctx->idr)) {
+    case NAL_VPS:
+      g_ptr_array_add (ctx->vps, g_bytes_new (nal, size));
+      break;
+    case NAL_SPS:
+      g_ptr_array_add (ctx->sps, g_bytes_new (nal, size));
+      break;
+    case NAL_PPS:
+      g_ptr_array_add (ctx->pps, g_bytes_new (nal, size));
+      break;
+    case NAL_DROP:
+      return TRUE;
+    case NAL_PICTURE:
+      ctx->n_nals++;
+      ctx->out_size += 4 + size;
+      return TRUE;
+  }
+  if (ctx->keep_params)
+    ctx->out_size += 4 + size;
+  return TRUE;
+}
 
 static gboolean
 scan_nal (const guint8 * nal, gsize size, gpointer user_data)
@@ -562,6 +699,8 @@ scan_nal (const guint8 * nal, gsize size, gpointer user_data)
 
   if (size == 0)
     return TRUE;
+  if (ctx->h265)
+    return scan_h265_nal (ctx, nal, size);
   type = ARCLY_H264_NAL_TYPE (nal[0]);
   switch (type) {
     case ARCLY_H264_NAL_SPS:
@@ -592,10 +731,18 @@ write_nal (const guint8 * nal, gsize size, gpointer user_data)
 
   if (size == 0)
     return TRUE;
-  type = ARCLY_H264_NAL_TYPE (nal[0]);
-  if (type == ARCLY_H264_NAL_SPS || type == ARCLY_H264_NAL_PPS ||
-      type == ARCLY_H264_NAL_AUD)
-    return TRUE;
+  if (ctx->h265) {
+    gboolean irap;
+    NalKind kind = h265_nal_kind (nal, size, &irap);
+
+    if (kind == NAL_DROP || (kind != NAL_PICTURE && !ctx->keep_params))
+      return TRUE;
+  } else {
+    type = ARCLY_H264_NAL_TYPE (nal[0]);
+    if (type == ARCLY_H264_NAL_SPS || type == ARCLY_H264_NAL_PPS ||
+        type == ARCLY_H264_NAL_AUD)
+      return TRUE;
+  }
   if (size > G_MAXUINT32 || ctx->pos + 4 + size > ctx->out_size)
     return FALSE;
   /* byte by byte: the position is not 4-byte aligned */
@@ -621,9 +768,40 @@ same_sets (GPtrArray * a, GPtrArray * b)
   return TRUE;
 }
 
-/* Converts an Annex-B access unit; updates the avcC from in-band SPS/PPS.
- * Returns NULL (buffer to drop) when it holds no picture or no
- * configuration is known yet. */
+/* H.265: in-band VPS/SPS/PPS that differ from the ones in the hvcC make
+ * a new one (the sets missing from the AU are the previous ones).  The
+ * first configuration is an hvc1; a change makes the track hev1. */
+static void
+update_h265_config (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
+    NalScan * ctx)
+{
+  GPtrArray *vps = ctx->vps->len > 0 ? ctx->vps : pad->vps;
+  GPtrArray *sps = ctx->sps->len > 0 ? ctx->sps : pad->sps;
+  GPtrArray *pps = ctx->pps->len > 0 ? ctx->pps : pad->pps;
+  gboolean was_hev1 = pad->hev1;
+
+  if (vps->len == 0 || sps->len == 0 || pps->len == 0 ||
+      (same_sets (vps, pad->vps) && same_sets (sps, pad->sps) &&
+          same_sets (pps, pad->pps)))
+    return;
+  freeze_old_config (self, pad);
+  if (pad->configured)
+    pad->hev1 = TRUE;
+  if (pad_set_h265_config (pad, vps, sps, pps)) {
+    GST_INFO_OBJECT (pad, "H.265 configuration (%s) from in-band "
+        "VPS/SPS/PPS", pad->hev1 ? "hev1" : "hvc1");
+    if (pad->configured && pad->in_init)
+      pad->reconfigure = TRUE;
+    pad->configured = TRUE;
+  } else {
+    pad->hev1 = was_hev1;
+    GST_WARNING_OBJECT (pad, "in-band VPS/SPS/PPS unusable, ignored");
+  }
+}
+
+/* Converts an Annex-B access unit; updates the avcC (hvcC) from in-band
+ * parameter sets.  Returns NULL (buffer to drop) when it holds no picture
+ * or no configuration is known yet. */
 static GstBuffer *
 convert_byte_stream (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
     GstBuffer * in, gboolean * sync)
@@ -634,11 +812,30 @@ convert_byte_stream (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
 
   if (!gst_buffer_map (in, &map, GST_MAP_READ))
     return NULL;
+  ctx.h265 = pad->h265;
+  ctx.keep_params = pad->h265 && pad->hev1;
   ctx.sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   ctx.pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  ctx.vps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   arcly_h264_foreach_annexb_nal (map.data, map.size, FALSE, scan_nal, &ctx);
 
-  if (ctx.sps->len > 0 || ctx.pps->len > 0) {
+  if (pad->h265) {
+    gboolean was_hev1 = pad->hev1;
+
+    update_h265_config (self, pad, &ctx);
+    if (pad->hev1 && !was_hev1) {
+      /* the sets counted out of this sample now stay in it: count again */
+      ctx.out_size = 0;
+      ctx.n_nals = 0;
+      ctx.idr = FALSE;
+      g_ptr_array_set_size (ctx.vps, 0);
+      g_ptr_array_set_size (ctx.sps, 0);
+      g_ptr_array_set_size (ctx.pps, 0);
+      ctx.keep_params = TRUE;
+      arcly_h264_foreach_annexb_nal (map.data, map.size, FALSE, scan_nal,
+          &ctx);
+    }
+  } else if (ctx.sps->len > 0 || ctx.pps->len > 0) {
     GPtrArray *sps = ctx.sps->len > 0 ? ctx.sps : pad->sps;
     GPtrArray *pps = ctx.pps->len > 0 ? ctx.pps : pad->pps;
 
@@ -661,7 +858,8 @@ convert_byte_stream (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
   }
 
   if (!pad->configured) {
-    drop_warning (pad, "H.264 byte-stream without SPS/PPS yet");
+    drop_warning (pad, pad->h265 ? "H.265 byte-stream without VPS/SPS/PPS "
+        "yet" : "H.264 byte-stream without SPS/PPS yet");
   } else if (ctx.n_nals == 0) {
     drop_warning (pad, "access unit without picture data");
   } else {
@@ -681,6 +879,7 @@ convert_byte_stream (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
   gst_buffer_unmap (in, &map);
   g_ptr_array_unref (ctx.sps);
   g_ptr_array_unref (ctx.pps);
+  g_ptr_array_unref (ctx.vps);
   return out;
 }
 
@@ -707,6 +906,8 @@ build_init (GstArclyFmp4Mux * self, GList * pads)
     t.timescale = p->timescale;
     if (p->is_video) {
       t.type = ARCLY_MP4_TRACK_VIDEO;
+      t.entry = !p->h265 ? ARCLY_MP4_VIDEO_AVC1 : p->hev1 ?
+          ARCLY_MP4_VIDEO_HEV1 : ARCLY_MP4_VIDEO_HVC1;
       t.width = p->width;
       t.height = p->height;
       t.par_n = p->par_n;
@@ -764,6 +965,10 @@ push_init (GstArclyFmp4Mux * self)
   gst_caps_unref (caps);
 
   self->init_pushed = TRUE;
+  GST_OBJECT_LOCK (self);
+  self->inits_written++;
+  self->bytes_written += gst_buffer_get_size (self->init);
+  GST_OBJECT_UNLOCK (self);
   GST_DEBUG_OBJECT (self, "pushing init segment of %" G_GSIZE_FORMAT " bytes",
       gst_buffer_get_size (self->init));
   return gst_aggregator_finish_buffer (GST_AGGREGATOR (self),
@@ -901,6 +1106,11 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
       if (p == ref && from_timescale (s->pts_ts, p->timescale) < ref_pts)
         ref_pts = from_timescale (s->pts_ts, p->timescale);
     }
+    GST_OBJECT_LOCK (self);
+    p->frames_written += n;
+    for (i = 0; i < n; i++)
+      p->bytes_written += table[i].size;
+    GST_OBJECT_UNLOCK (self);
     run.track_id = p->track_id;
     run.base_decode_time = g_array_index (p->samples, Sample, 0).dts_ts;
     run.samples = table;
@@ -976,6 +1186,12 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
    * samples themselves (their memory shared, not copied).  One buffer would
    * mean copying the whole payload: a GstBuffer merges (copies) its
    * memories past 16. */
+  GST_OBJECT_LOCK (self);
+  self->chunks_written++;
+  if (self->next_starts_fragment)
+    self->fragments_written++;
+  self->bytes_written += gst_buffer_get_size (out) + payload;
+  GST_OBJECT_UNLOCK (self);
   list = gst_buffer_list_new_sized (1 + runs_samples (runs));
   gst_buffer_list_add (list, g_steal_pointer (&out));
   take_samples (sorted, cut->time, list);
@@ -1215,6 +1431,21 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
   } else {
     sample_buf = gst_buffer_ref (buf);
   }
+  if (pad->is_video && !GST_BUFFER_PTS_IS_VALID (buf)
+      && !pad->reorder_checked && pad->h265) {
+    /* the H.265 SPS parser stops before sps_max_num_reorder_pics */
+    pad->reorder_checked = TRUE;
+  } else if (pad->is_video && !GST_BUFFER_PTS_IS_VALID (buf)
+      && !pad->reorder_checked && pad->sps->len > 0) {
+    /* PTS = DTS (buffer_times): checked once against the SPS */
+    gsize size;
+    const guint8 *nal = g_bytes_get_data (g_ptr_array_index (pad->sps, 0),
+        &size);
+
+    pad->reorder_checked = TRUE;
+    arcly_mux_check_dts_only_video (GST_ELEMENT (self), GST_PAD (pad), nal,
+        size);
+  }
 
   /* Fragments start on a keyframe: video before the first one, and audio
    * before it, is dropped. */
@@ -1272,6 +1503,9 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
   return;
 
 drop:
+  GST_OBJECT_LOCK (self);
+  pad->frames_dropped++;
+  GST_OBJECT_UNLOCK (self);
   gst_clear_buffer (&sample_buf);
   gst_buffer_unref (buf);
 }
@@ -1339,7 +1573,14 @@ pick_earliest (GList * pads, gboolean need_all, gint64 * best_dts,
     }
     *all_eos = FALSE;
     if (!buffer_times (ap, buf, &dts, &pts)) {
+      GstObject *mux = GST_OBJECT_PARENT (ap);   /* pads are ours here */
+
       drop_warning (GST_ARCLY_FMP4_MUX_PAD (ap), "no valid timestamp");
+      if (mux) {
+        GST_OBJECT_LOCK (mux);
+        GST_ARCLY_FMP4_MUX_PAD (ap)->frames_dropped++;
+        GST_OBJECT_UNLOCK (mux);
+      }
       gst_buffer_unref (buf);
       gst_aggregator_pad_drop_buffer (ap);
       *dropped = TRUE;
@@ -1512,9 +1753,21 @@ gst_arcly_fmp4_mux_start (GstAggregator * agg)
 {
   GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
 
+  GList *l;
+
   reset_state (self);
   gst_clear_buffer (&self->init);
   self->sequence = 1;
+  /* "stats" count from the start of each run */
+  GST_OBJECT_LOCK (self);
+  self->bytes_written = self->chunks_written = 0;
+  self->fragments_written = self->inits_written = 0;
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstArclyFmp4MuxPad *pad = l->data;
+
+    pad->frames_written = pad->bytes_written = pad->frames_dropped = 0;
+  }
+  GST_OBJECT_UNLOCK (self);
   update_latency (self);
   /* Non-live input flows (prerolls) before any latency query: queue a
    * second per pad from the start.  Live data only flows in PLAYING, after
@@ -1609,6 +1862,42 @@ gst_arcly_fmp4_mux_set_property (GObject * object, guint prop_id,
   }
 }
 
+/* "stats": an arcly-fmp4mux-stats structure (the naming scheme is in
+ * docs/architecture.md), totals and one arcly-fmp4mux-pad-stats per pad. */
+static GstStructure *
+make_stats (GstArclyFmp4Mux * self)
+{
+  GValue pads = G_VALUE_INIT;
+  guint64 frames = 0, dropped = 0;
+  GstStructure *s;
+  GList *l;
+
+  g_value_init (&pads, GST_TYPE_ARRAY);
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstArclyFmp4MuxPad *pad = l->data;
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, arcly_mux_pad_stats_new
+        ("arcly-fmp4mux-pad-stats", GST_PAD (pad), pad->is_video,
+            pad->frames_written, pad->bytes_written, pad->frames_dropped));
+    gst_value_array_append_and_take_value (&pads, &v);
+    frames += pad->frames_written;
+    dropped += pad->frames_dropped;
+  }
+  s = gst_structure_new ("arcly-fmp4mux-stats",
+      "frames-written", G_TYPE_UINT64, frames,
+      "bytes-written", G_TYPE_UINT64, self->bytes_written,
+      "frames-dropped", G_TYPE_UINT64, dropped,
+      "init-segments-written", G_TYPE_UINT64, self->inits_written,
+      "fragments-written", G_TYPE_UINT64, self->fragments_written,
+      "chunks-written", G_TYPE_UINT64, self->chunks_written, NULL);
+  GST_OBJECT_UNLOCK (self);
+  gst_structure_take_value (s, "pads", &pads);
+  return s;
+}
+
 static void
 gst_arcly_fmp4_mux_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
@@ -1625,6 +1914,9 @@ gst_arcly_fmp4_mux_get_property (GObject * object, guint prop_id,
       GST_OBJECT_LOCK (self);
       g_value_set_uint64 (value, self->chunk_duration);
       GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, make_stats (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1672,6 +1964,14 @@ gst_arcly_fmp4_mux_class_init (GstArclyFmp4MuxClass * klass)
           "fragment", 0, G_MAXUINT64, DEFAULT_PROP_CHUNK_DURATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "arcly-fmp4mux-stats: frames-written, bytes-written (output), "
+          "frames-dropped, init-segments-written, fragments-written, "
+          "chunks-written, and pads (an array of arcly-fmp4mux-pad-stats: "
+          "pad, media, frames-written, bytes-written, frames-dropped); "
+          "counted from READY to PAUSED", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &src_template, GST_TYPE_AGGREGATOR_PAD);

@@ -32,7 +32,9 @@ GST_DEBUG_CATEGORY (arclyhls_debug);
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  gboolean ret = TRUE;
+  /* FALSE unless an element registers: a plugin with none fails to load
+   * instead of loading empty. */
+  gboolean ret = FALSE;
 
   GST_DEBUG_CATEGORY_INIT (arclyhls_debug, "arclyhls", 0,
       "gst-arcly arclyhls plugin");

@@ -7,9 +7,11 @@
  * SECTION:element-arclyhlssink
  * @title: arclyhlssink
  *
- * HTTP Live Streaming sink: H.264 and/or AAC in, a folder of MPEG-TS or
- * fragmented-MP4 (CMAF) segments and an RFC 8216 media playlist out, with
- * Low-Latency HLS partial segments (8216bis) when `part-duration` is set.
+ * HTTP Live Streaming sink: H.264 or H.265 and/or AAC in, a folder of
+ * MPEG-TS or fragmented-MP4 (CMAF) segments and an RFC 8216 media playlist
+ * out, with Low-Latency HLS partial segments (8216bis) when `part-duration`
+ * is set, and optionally a multivariant playlist naming it with its CODECS
+ * (`multivariant-playlist-location`, hlsvariant.c).
  *
  * A bin: the request pads `video` and `audio` are ghost pads of an internal
  * arclytsmux or arclyfmp4mux (chosen by `segment-format` when the first pad
@@ -40,7 +42,8 @@
  * writing state (Segment, parts, playlist) belongs to the internal sink's
  * streaming thread, and state changes touch it only while that thread is
  * stopped.  discont_rt is guarded by the object lock (set from upstream
- * threads).  Order: self->lock before the object lock.
+ * threads), and so are the "stats" counters (set by the writer thread).
+ * Order: self->lock before the object lock.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -68,6 +71,8 @@ GST_DEBUG_CATEGORY (arcly_hls_sink_dataflow);
 #define DEFAULT_PROP_PART_DURATION 0
 #define DEFAULT_PROP_PROGRAM_DATE_TIME TRUE
 #define DEFAULT_PROP_BLOCKING_RELOAD FALSE
+#define DEFAULT_PROP_SYNC_MODE ARCLY_HLS_SYNC_SEGMENTS
+#define DEFAULT_PROP_MULTIVARIANT_PLAYLIST_LOCATION NULL
 
 #define MAX_TARGET_DURATION 3600
 #define MAX_PART_DURATION_MS 10000
@@ -86,6 +91,9 @@ enum {
   PROP_PART_DURATION,
   PROP_PROGRAM_DATE_TIME,
   PROP_BLOCKING_RELOAD,
+  PROP_STATS,
+  PROP_SYNC_MODE,
+  PROP_MULTIVARIANT_PLAYLIST_LOCATION,
 };
 
 static void configure_muxer (GstArclyHlsSink * self);
@@ -99,7 +107,9 @@ GST_ELEMENT_REGISTER_DEFINE (arclyhlssink, "arclyhlssink", GST_RANK_NONE,
 static GstStaticPadTemplate video_template =
 GST_STATIC_PAD_TEMPLATE ("video", GST_PAD_SINK, GST_PAD_REQUEST,
     GST_STATIC_CAPS ("video/x-h264, stream-format = (string) { byte-stream, "
-        "avc }, alignment = (string) au"));
+        "avc }, alignment = (string) au; "
+        "video/x-h265, stream-format = (string) byte-stream, "
+        "alignment = (string) au"));
 
 static GstStaticPadTemplate audio_template =
 GST_STATIC_PAD_TEMPLATE ("audio", GST_PAD_SINK, GST_PAD_REQUEST,
@@ -143,6 +153,28 @@ arcly_hls_playlist_type_get_type (void)
   return type;
 }
 
+#define GST_TYPE_ARCLY_HLS_SYNC_MODE (arcly_hls_sync_mode_get_type ())
+static GType
+arcly_hls_sync_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {ARCLY_HLS_SYNC_NONE, "Never fsync (files are still renamed into place "
+          "whole)", "none"},
+    {ARCLY_HLS_SYNC_SEGMENTS, "fsync segments, init segments and the final "
+          "playlist", "segments"},
+    {ARCLY_HLS_SYNC_ALL, "fsync every file, parts and playlist rewrites "
+          "included", "all"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstArclyHlsSyncMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
 static void
 settings_clear (HlsSettings * s)
 {
@@ -172,7 +204,11 @@ start_streaming (GstArclyHlsSink * self)
   self->cfg.format = self->mux_format;
   self->audio_only = self->video_pad == NULL && self->audio_pad != NULL;
   configure_muxer (self);
+  arcly_hls_variant_start (self);
   g_mutex_unlock (&self->lock);
+  GST_OBJECT_LOCK (self);
+  memset (&self->stats, 0, sizeof (self->stats));
+  GST_OBJECT_UNLOCK (self);
   return arcly_hls_writer_start (self);
 }
 
@@ -328,6 +364,7 @@ gst_arcly_hls_sink_request_new_pad (GstElement * element,
   gst_object_unref (muxpad);
   gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, sink_pad_probe, self, NULL);
+  arcly_hls_variant_watch_pad (self, ghost, video);
   if (video)
     self->video_pad = ghost;
   else
@@ -463,11 +500,79 @@ gst_arcly_hls_sink_set_property (GObject * object, guint prop_id,
     case PROP_BLOCKING_RELOAD:
       self->prop.blocking_reload = g_value_get_boolean (value);
       break;
+    case PROP_SYNC_MODE:
+      self->prop.sync_mode = g_value_get_enum (value);
+      break;
+    case PROP_MULTIVARIANT_PLAYLIST_LOCATION:
+      g_free (self->variant.location);
+      self->variant.location = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   g_mutex_unlock (&self->lock);
+}
+
+/* "stats": an arcly-hlssink-stats structure (the naming scheme is in
+ * docs/architecture.md): the writer's counters, and the frames from the
+ * muxer's stats, its pads named as ours (video, audio). */
+static GstStructure *
+make_stats (GstArclyHlsSink * self)
+{
+  GstStructure *mux_stats = NULL, *s;
+  GValue pads = G_VALUE_INIT;
+  guint64 frames = 0, dropped = 0;
+  GstElement *mux;
+  HlsSinkStats st;
+  guint i;
+
+  g_mutex_lock (&self->lock);
+  mux = self->mux ? gst_object_ref (self->mux) : NULL;
+  g_mutex_unlock (&self->lock);
+  if (mux != NULL) {
+    g_object_get (mux, "stats", &mux_stats, NULL);
+    gst_object_unref (mux);
+  }
+  g_value_init (&pads, GST_TYPE_ARRAY);
+  if (mux_stats != NULL) {
+    const GValue *arr = gst_structure_get_value (mux_stats, "pads");
+
+    gst_structure_get_uint64 (mux_stats, "frames-written", &frames);
+    gst_structure_get_uint64 (mux_stats, "frames-dropped", &dropped);
+    for (i = 0; arr && i < gst_value_array_get_size (arr); i++) {
+      const GstStructure *ps =
+          gst_value_get_structure (gst_value_array_get_value (arr, i));
+      GstStructure *copy = gst_structure_copy (ps);
+      GValue v = G_VALUE_INIT;
+
+      gst_structure_set_name (copy, "arcly-hlssink-pad-stats");
+      gst_structure_set (copy, "pad", G_TYPE_STRING,
+          gst_structure_get_string (ps, "media"), NULL);
+      g_value_init (&v, GST_TYPE_STRUCTURE);
+      g_value_take_boxed (&v, copy);
+      gst_value_array_append_and_take_value (&pads, &v);
+    }
+    gst_structure_free (mux_stats);
+  }
+
+  GST_OBJECT_LOCK (self);
+  st = self->stats;
+  GST_OBJECT_UNLOCK (self);
+  s = gst_structure_new ("arcly-hlssink-stats",
+      "frames-written", G_TYPE_UINT64, frames,
+      "bytes-written", G_TYPE_UINT64, st.bytes_written,
+      "frames-dropped", G_TYPE_UINT64, dropped,
+      "segments-written", G_TYPE_UINT64, st.segments_written,
+      "parts-written", G_TYPE_UINT64, st.parts_written,
+      "init-segments-written", G_TYPE_UINT64, st.inits_written,
+      "playlists-written", G_TYPE_UINT64, st.playlists_written,
+      "last-segment-duration", G_TYPE_UINT64,
+      (guint64) st.last_segment_duration,
+      "playlist-latency", G_TYPE_UINT64, (guint64) st.playlist_latency,
+      "fsyncs", G_TYPE_UINT64, st.fsyncs, NULL);
+  gst_structure_take_value (s, "pads", &pads);
+  return s;
 }
 
 static void
@@ -476,6 +581,11 @@ gst_arcly_hls_sink_get_property (GObject * object, guint prop_id,
 {
   GstArclyHlsSink *self = GST_ARCLY_HLS_SINK (object);
 
+  if (prop_id == PROP_STATS) {
+    /* asks the muxer: not under self->lock */
+    g_value_take_boxed (value, make_stats (self));
+    return;
+  }
   g_mutex_lock (&self->lock);
   switch (prop_id) {
     case PROP_LOCATION:
@@ -514,6 +624,12 @@ gst_arcly_hls_sink_get_property (GObject * object, guint prop_id,
     case PROP_BLOCKING_RELOAD:
       g_value_set_boolean (value, self->prop.blocking_reload);
       break;
+    case PROP_SYNC_MODE:
+      g_value_set_enum (value, self->prop.sync_mode);
+      break;
+    case PROP_MULTIVARIANT_PLAYLIST_LOCATION:
+      g_value_set_string (value, self->variant.location);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -529,9 +645,23 @@ gst_arcly_hls_sink_finalize (GObject * object)
   arcly_hls_writer_reset (self);
   settings_clear (&self->prop);
   settings_clear (&self->cfg);
+  arcly_hls_variant_clear (&self->variant);
   g_ptr_array_unref (self->unit_bufs);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (gst_arcly_hls_sink_parent_class)->finalize (object);
+}
+
+/* The writer posts a message per segment: the multivariant playlist
+ * follows it (same thread). */
+static gboolean
+gst_arcly_hls_sink_post_message (GstElement * element, GstMessage * msg)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+      GST_MESSAGE_SRC (msg) == GST_OBJECT_CAST (element))
+    arcly_hls_variant_on_message (GST_ARCLY_HLS_SINK (element),
+        gst_message_get_structure (msg));
+  return GST_ELEMENT_CLASS (gst_arcly_hls_sink_parent_class)->post_message
+      (element, msg);
 }
 
 static void
@@ -608,20 +738,50 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
           "Claim CAN-BLOCK-RELOAD=YES in LL-HLS playlists; set it only when "
           "the HTTP server holds _HLS_msn/_HLS_part requests",
           DEFAULT_PROP_BLOCKING_RELOAD, rw));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "arcly-hlssink-stats: frames-written, bytes-written (segment "
+          "files), frames-dropped, segments-written, parts-written, "
+          "init-segments-written, playlists-written, last-segment-duration "
+          "(ns), playlist-latency (ns: age of the newest listed segment's or "
+          "part's first frame when listed, by the pipeline clock), fsyncs "
+          "(files fsynced, see sync-mode), and pads "
+          "(an array of arcly-hlssink-pad-stats: pad, media, frames-written, "
+          "bytes-written, frames-dropped); counted from READY to PAUSED",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_SYNC_MODE,
+      g_param_spec_enum ("sync-mode", "Sync mode",
+          "Which files are fsynced before they are renamed into place: "
+          "every file is always written whole (temporary file + rename, "
+          "safe when the process is killed); fsync adds safety against a "
+          "power loss at the cost of a disk flush per file. none, segments "
+          "(segments, init segments and the final playlist; not parts and "
+          "live playlist rewrites) or all", GST_TYPE_ARCLY_HLS_SYNC_MODE,
+          DEFAULT_PROP_SYNC_MODE, rw));
+  g_object_class_install_property (gobject_class,
+      PROP_MULTIVARIANT_PLAYLIST_LOCATION,
+      g_param_spec_string ("multivariant-playlist-location",
+          "Multivariant playlist location",
+          "Also write a multivariant (master) playlist here, naming the "
+          "media playlist with its CODECS, RESOLUTION and peak BANDWIDTH; "
+          "best in the media playlist's folder.  NULL: none",
+          DEFAULT_PROP_MULTIVARIANT_PLAYLIST_LOCATION, rw));
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_set_static_metadata (element_class,
       "HLS sink (TS / CMAF, Low-Latency)", "Sink/Muxer",
       "Writes HTTP Live Streaming segments, parts and playlists from H.264 "
-      "and AAC", "gst-arcly developers");
+      "or H.265 and AAC", "gst-arcly developers");
 
   element_class->request_new_pad = gst_arcly_hls_sink_request_new_pad;
   element_class->release_pad = gst_arcly_hls_sink_release_pad;
   element_class->change_state = gst_arcly_hls_sink_change_state;
+  element_class->post_message = gst_arcly_hls_sink_post_message;
 
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_HLS_SEGMENT_FORMAT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_HLS_PLAYLIST_TYPE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_HLS_SYNC_MODE, 0);
 }
 
 static void
@@ -638,6 +798,7 @@ gst_arcly_hls_sink_init (GstArclyHlsSink * self)
   self->prop.part_duration = DEFAULT_PROP_PART_DURATION;
   self->prop.program_date_time = DEFAULT_PROP_PROGRAM_DATE_TIME;
   self->prop.blocking_reload = DEFAULT_PROP_BLOCKING_RELOAD;
+  self->prop.sync_mode = DEFAULT_PROP_SYNC_MODE;
   g_queue_init (&self->files);
   self->unit_bufs = g_ptr_array_new ();
   self->pdt_anchor_us = -1;

@@ -21,10 +21,12 @@
  * SECTION:element-arclytsmux
  * @title: arclytsmux
  *
- * Multiplexes H.264 video and AAC audio into an MPEG-2 transport stream
- * (ISO/IEC 13818-1), one output buffer per access unit, so that downstream
- * elements can cut the stream on keyframe buffers (those without
- * %GST_BUFFER_FLAG_DELTA_UNIT start with PAT and PMT).
+ * Multiplexes H.264 or H.265 video and AAC audio into an MPEG-2 transport
+ * stream (ISO/IEC 13818-1), one output buffer per access unit, so that
+ * downstream elements can cut the stream on keyframe buffers (those without
+ * %GST_BUFFER_FLAG_DELTA_UNIT start with PAT and PMT).  H.265 is carried as
+ * stream_type 0x24 (§2.17): an AUD first in every PES, VPS/SPS/PPS before
+ * every IRAP picture (IDR, CRA, BLA), the random access indicator on them.
  *
  * ## Example launch line
  * |[
@@ -36,7 +38,8 @@
  * Threading: every per-stream field is used only by the aggregator's
  * streaming thread (aggregate, sink_event for serialized events, flush) or
  * while it is stopped (start/stop).  Properties are guarded by the object
- * lock, and so is the "program changed" flag set when pads come and go.
+ * lock, and so are the "program changed" flag set when pads come and go
+ * and the counters of the "stats" property.
  * Lock order: element object lock, then the aggregator's pad lock (the
  * order GstAggregator itself uses); never held across a push.
  */
@@ -51,7 +54,9 @@
 #include "gstarclyhlselements.h"
 #include "tswriter.h"
 #include "aggqueue.h"
+#include "muxcommon.h"
 #include "arclyh264.h"
+#include "arclyh265.h"
 #include "arclyaac.h"
 
 GST_DEBUG_CATEGORY_STATIC (arclytsmux_debug);
@@ -102,6 +107,7 @@ enum
 {
   PROP_0,
   PROP_AUDIO_PES_MAX_DURATION,
+  PROP_STATS,
 };
 
 typedef enum
@@ -137,10 +143,12 @@ struct _ArclyTsMuxPad
   gboolean configured;          /* accepted caps */
 
   /* video */
+  gboolean h265;                /* video/x-h265 (byte-stream only) */
   gboolean avc;                 /* length-prefixed input */
   guint nal_length_size;
   GByteArray *codec_params;     /* SPS+PPS from codec_data, Annex-B */
-  GByteArray *inband_sps;       /* latest in-band SPS / PPS, Annex-B */
+  GByteArray *inband_vps;       /* latest in-band VPS (H.265) / SPS / PPS, */
+  GByteArray *inband_sps;       /* Annex-B */
   GByteArray *inband_pps;
   GByteArray *inband_params;    /* the two together */
   gboolean seen_keyframe;
@@ -160,6 +168,12 @@ struct _ArclyTsMuxPad
   gint64 last_in_dts;           /* as it came in */
   guint64 dropped;
   gboolean warned[DROP_N_REASONS];
+  gboolean reorder_checked;     /* DTS-only video: the SPS was looked at */
+
+  /* Element object lock: the "stats" property. */
+  guint64 frames_written;
+  guint64 bytes_written;        /* the access units' own bytes */
+  guint64 frames_dropped;
 };
 
 struct _ArclyTsMux
@@ -169,6 +183,7 @@ struct _ArclyTsMux
   /* Object lock. */
   GstClockTime audio_pes_max_duration;
   gboolean program_changed;
+  guint64 bytes_written;        /* output, for "stats" */
 
   /* Streaming thread only. */
   ArclyTsProgram program;
@@ -213,7 +228,9 @@ GST_STATIC_PAD_TEMPLATE ("video_%u",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
     GST_STATIC_CAPS ("video/x-h264, stream-format = (string) { byte-stream, "
-        "avc }, alignment = (string) au"));
+        "avc }, alignment = (string) au; "
+        "video/x-h265, stream-format = (string) byte-stream, "
+        "alignment = (string) au"));
 
 static GstStaticPadTemplate audio_template =
 GST_STATIC_PAD_TEMPLATE ("audio_%u",
@@ -226,7 +243,7 @@ static const gchar *const drop_text[DROP_N_REASONS] = {
   "empty buffer",
   "buffer without timestamp",
   "timestamp going backwards",
-  "keyframe without SPS/PPS (no codec_data and none in the stream)",
+  "keyframe without parameter sets (no codec_data and none in the stream)",
   "malformed access unit",
   "buffer before caps",
 };
@@ -239,6 +256,7 @@ arcly_ts_mux_pad_finalize (GObject * object)
   ArclyTsMuxPad *pad = ARCLY_TS_MUX_PAD (object);
 
   g_clear_pointer (&pad->codec_params, g_byte_array_unref);
+  g_clear_pointer (&pad->inband_vps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_sps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_pps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_params, g_byte_array_unref);
@@ -275,6 +293,9 @@ pad_drop (ArclyTsMux * self, ArclyTsMuxPad * pad, DropReason reason,
     const gchar * detail)
 {
   pad->dropped++;
+  GST_OBJECT_LOCK (self);
+  pad->frames_dropped++;
+  GST_OBJECT_UNLOCK (self);
   if (!pad->warned[reason]) {
     pad->warned[reason] = TRUE;
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
@@ -404,8 +425,8 @@ ensure_program (ArclyTsMux * self)
     ArclyTsMuxPad *pad = g_ptr_array_index (pads, i);
 
     arcly_ts_program_add_stream (&self->program, pad->ts.pid,
-        pad->kind == STREAM_VIDEO ? ARCLY_TS_STREAM_TYPE_H264 :
-        ARCLY_TS_STREAM_TYPE_AAC_ADTS);
+        pad->kind == STREAM_AUDIO ? ARCLY_TS_STREAM_TYPE_AAC_ADTS :
+        pad->h265 ? ARCLY_TS_STREAM_TYPE_H265 : ARCLY_TS_STREAM_TYPE_H264);
     if (pad->kind == STREAM_VIDEO && !self->have_video) {
       self->have_video = TRUE;
       self->pcr_pad = pad;
@@ -623,6 +644,9 @@ push_output (ArclyTsMux * self, GstBuffer * buf, gint64 pts, gint64 dts,
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     self->first_output = FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  self->bytes_written += gst_buffer_get_size (buf);
+  GST_OBJECT_UNLOCK (self);
   GST_CAT_LOG_OBJECT (arclytsmux_dataflow, self, "output %" G_GSIZE_FORMAT
       " bytes pts %" GST_STIME_FORMAT " %s", gst_buffer_get_size (buf),
       GST_STIME_ARGS (pts), keyframe ? "keyframe" : "delta");
@@ -741,6 +765,10 @@ handle_audio (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
     g_byte_array_append (pad->audio_es, adts, sizeof (adts));
   g_byte_array_append (pad->audio_es, map.data, map.size);
   pad->audio_frames++;
+  GST_OBJECT_LOCK (self);
+  pad->frames_written++;
+  pad->bytes_written += map.size;
+  GST_OBJECT_UNLOCK (self);
   pad->audio_end = pts + dur;
   if (max_duration == 0 || pad->audio_es->len >= AUDIO_PES_MAX_BYTES)
     ret = flush_audio (self, pad);
@@ -755,6 +783,11 @@ done:
 /* access_unit_delimiter_rbsp: primary_pic_type 7 (any slice type), then the
  * rbsp stop bit (H.264 §7.3.2.4). */
 static const guint8 aud_nal[] = { 0x00, 0x00, 0x00, 0x01, 0x09, 0xf0 };
+/* H.265 access_unit_delimiter_rbsp (§7.3.2.5): NAL header type 35, layer 0,
+ * TemporalId 0; pic_type 2 (I, P and B slices), then the stop bit. */
+static const guint8 aud_nal_h265[] = { 0x00, 0x00, 0x00, 0x01, 0x46, 0x01,
+  0x50
+};
 static const guint8 start_code[] = { 0x00, 0x00, 0x00, 0x01 };
 
 /* Keeps a copy of an in-band SPS or PPS; TRUE when it changed. */
@@ -778,14 +811,20 @@ update_inband_params (ArclyTsMuxPad * pad, const ArclyTsH264Au * au)
 {
   gboolean changed = FALSE;
 
+  if (au->vps)
+    changed |= store_param_set (&pad->inband_vps, au->vps, au->vps_size);
   if (au->sps)
     changed |= store_param_set (&pad->inband_sps, au->sps, au->sps_size);
   if (au->pps)
     changed |= store_param_set (&pad->inband_pps, au->pps, au->pps_size);
-  if (changed && pad->inband_sps && pad->inband_pps) {
+  if (changed && pad->inband_sps && pad->inband_pps &&
+      (!pad->h265 || pad->inband_vps)) {
     if (!pad->inband_params)
       pad->inband_params = g_byte_array_new ();
     g_byte_array_set_size (pad->inband_params, 0);
+    if (pad->h265)
+      g_byte_array_append (pad->inband_params, pad->inband_vps->data,
+          pad->inband_vps->len);
     g_byte_array_append (pad->inband_params, pad->inband_sps->data,
         pad->inband_sps->len);
     g_byte_array_append (pad->inband_params, pad->inband_pps->data,
@@ -793,15 +832,62 @@ update_inband_params (ArclyTsMuxPad * pad, const ArclyTsH264Au * au)
   }
 }
 
+/* The SPS that applies to @au: its own, the latest in-band one or the
+ * first one of codec_data.  NULL when none is known. */
+static const guint8 *
+current_sps (ArclyTsMuxPad * pad, const ArclyTsH264Au * au, gsize * size)
+{
+  const GByteArray *a = pad->inband_sps ? pad->inband_sps :
+      pad->codec_params;
+  gsize pos;
+  guint sc_len;
+
+  if (au->sps) {
+    *size = au->sps_size;
+    return au->sps;
+  }
+  if (!a || a->len <= 4)
+    return NULL;
+  /* both start with a 4-byte start code; codec_params has more NALs */
+  if (arcly_h264_find_start_code (a->data, a->len, 4, &pos, &sc_len))
+    *size = pos - 4;
+  else
+    *size = a->len - 4;
+  return a->data + 4;
+}
+
+/* Video with a DTS and no PTS is written with PTS = DTS: checked once
+ * against the SPS, as soon as one is known. */
+static void
+check_dts_only_video (ArclyTsMux * self, ArclyTsMuxPad * pad,
+    const ArclyTsH264Au * au)
+{
+  gsize size = 0;
+  const guint8 *nal;
+
+  if (pad->h265) {
+    /* the H.265 SPS parser stops before sps_max_num_reorder_pics: written
+     * with PTS = DTS without a check */
+    pad->reorder_checked = TRUE;
+    return;
+  }
+  nal = current_sps (pad, au, &size);
+  if (!nal)
+    return;                     /* again at the next unit */
+  pad->reorder_checked = TRUE;
+  arcly_mux_check_dts_only_video (GST_ELEMENT (self), GST_PAD (pad), nal,
+      size);
+}
+
 static GstFlowReturn
 handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
-    gint64 pts, gint64 dts)
+    gint64 pts, gint64 dts, gboolean pts_from_dts)
 {
   GstFlowReturn ret = GST_FLOW_OK;
   GstMapInfo map;
   ArclyTsH264Au au;
   ArclyTsChunk *head;
-  gboolean keyframe, pcr = (pad == self->pcr_pad), ok;
+  gboolean keyframe, has_params, pcr = (pad == self->pcr_pad), ok;
   const GByteArray *params = NULL;
   ArclyTsPesInfo info = { 0 };
   GstBuffer *out;
@@ -816,7 +902,8 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
     ok = arcly_ts_h264_avc_chunks (map.data, map.size, pad->nal_length_size,
         self->chunks, &au);
   } else {
-    ok = arcly_ts_h264_scan_annexb (map.data, map.size, &au);
+    ok = pad->h265 ? arcly_ts_h265_scan_annexb (map.data, map.size, &au) :
+        arcly_ts_h264_scan_annexb (map.data, map.size, &au);
     if (ok) {
       ArclyTsChunk rest = { map.data + au.after_aud, map.size - au.after_aud };
 
@@ -832,14 +919,18 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
 
   update_inband_params (pad, &au);
 
-  keyframe = au.has_idr || (!GST_BUFFER_FLAG_IS_SET (buf,
-          GST_BUFFER_FLAG_DELTA_UNIT) && au.has_sps && au.has_pps);
-  if (keyframe && !(au.has_sps && au.has_pps)) {
+  /* H.265: has_idr is an IRAP picture, and a VPS belongs to the sets */
+  has_params = au.has_sps && au.has_pps && (!pad->h265 || au.has_vps);
+  keyframe = au.has_idr || (!pad->h265 && !GST_BUFFER_FLAG_IS_SET (buf,
+          GST_BUFFER_FLAG_DELTA_UNIT) && has_params);
+  if (keyframe && !has_params) {
     params = pad->inband_params ? pad->inband_params : pad->codec_params;
     if (!params) {
-      pad_drop (self, pad, DROP_NO_PARAMS, "an IDR arrived but neither "
-          "codec_data nor the stream gave SPS and PPS: upstream must send "
-          "them (e.g. h264parse config-interval=-1)");
+      pad_drop (self, pad, DROP_NO_PARAMS, pad->h265 ? "an IRAP picture "
+          "arrived but the stream gave no VPS, SPS and PPS: upstream must "
+          "send them (e.g. h265parse config-interval=-1)" : "an IDR arrived "
+          "but neither codec_data nor the stream gave SPS and PPS: upstream "
+          "must send them (e.g. h264parse config-interval=-1)");
       pad->seen_keyframe = FALSE;
       goto done;
     }
@@ -848,10 +939,15 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
     /* Leading frames that no decoder could use. */
     GST_CAT_DEBUG_OBJECT (arclytsmux_dataflow, pad,
         "dropping delta unit before the first keyframe");
+    GST_OBJECT_LOCK (self);
+    pad->frames_dropped++;
+    GST_OBJECT_UNLOCK (self);
     goto done;
   }
   if (keyframe)
     pad->seen_keyframe = TRUE;
+  if (pts_from_dts && !pad->reorder_checked)
+    check_dts_only_video (self, pad, &au);
 
   /* AUD first, then the parameter sets before an IDR (or nothing: an
    * empty chunk), then the AU. */
@@ -859,6 +955,9 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   if (au.aud_first) {
     head[0].data = map.data;
     head[0].size = au.after_aud;
+  } else if (pad->h265) {
+    head[0].data = aud_nal_h265;
+    head[0].size = sizeof (aud_nal_h265);
   } else {
     head[0].data = aud_nal;
     head[0].size = sizeof (aud_nal);
@@ -884,6 +983,10 @@ handle_video (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf,
   info.write_pcr = pcr;
   out = write_unit (self, pad, (keyframe && pcr) || psi_due (self), &info,
       (const ArclyTsChunk *) self->chunks->data, self->chunks->len);
+  GST_OBJECT_LOCK (self);
+  pad->frames_written++;
+  pad->bytes_written += map.size;
+  GST_OBJECT_UNLOCK (self);
   ret = push_output (self, out, pts, dts, GST_BUFFER_DURATION (buf),
       keyframe && pcr);
 
@@ -899,6 +1002,7 @@ handle_buffer (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf)
 {
   gint64 pts, dts;
   GstClockTime max_audio;
+  gboolean pts_from_dts = FALSE;
 
   if (!pad->configured) {
     pad_drop (self, pad, DROP_NOT_CONFIGURED, NULL);
@@ -908,13 +1012,26 @@ handle_buffer (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf)
     pad_drop (self, pad, DROP_EMPTY, NULL);
     return GST_FLOW_OK;
   }
-  if (!pad_running_time (pad, GST_BUFFER_PTS (buf), &pts)) {
-    pad_drop (self, pad, DROP_NO_TIMESTAMP, "the buffer has no PTS, or one "
-        "outside the segment");
-    return GST_FLOW_OK;
+  if (GST_BUFFER_PTS_IS_VALID (buf)) {
+    if (!pad_running_time (pad, GST_BUFFER_PTS (buf), &pts)) {
+      pad_drop (self, pad, DROP_NO_TIMESTAMP, "the buffer's PTS is outside "
+          "the segment");
+      return GST_FLOW_OK;
+    }
+    if (!pad_running_time (pad, GST_BUFFER_DTS (buf), &dts))
+      dts = pts;
+  } else {
+    /* DTS only (h264parse on a raw .h264 file, demuxers and encoders
+     * without reordering): PTS = DTS, checked against the SPS for video
+     * (handle_video); AAC is never reordered. */
+    if (!pad_running_time (pad, GST_BUFFER_DTS (buf), &dts)) {
+      pad_drop (self, pad, DROP_NO_TIMESTAMP, "the buffer has neither PTS "
+          "nor DTS, or a DTS outside the segment");
+      return GST_FLOW_OK;
+    }
+    pts = dts;
+    pts_from_dts = TRUE;
   }
-  if (!pad_running_time (pad, GST_BUFFER_DTS (buf), &dts))
-    dts = pts;
   if (pad->have_last && dts < pad->last_in_dts) {
     gchar *detail = g_strdup_printf ("DTS %" GST_STIME_FORMAT " after %"
         GST_STIME_FORMAT, GST_STIME_ARGS (dts),
@@ -947,7 +1064,7 @@ handle_buffer (ArclyTsMux * self, ArclyTsMuxPad * pad, GstBuffer * buf)
       gst_buffer_get_size (buf), GST_STIME_ARGS (pts), GST_STIME_ARGS (dts));
 
   if (pad->kind == STREAM_VIDEO)
-    return handle_video (self, pad, buf, pts, dts);
+    return handle_video (self, pad, buf, pts, dts, pts_from_dts);
 
   GST_OBJECT_LOCK (self);
   max_audio = self->audio_pes_max_duration;
@@ -1065,14 +1182,25 @@ set_video_caps (ArclyTsMux * self, ArclyTsMuxPad * pad, GstStructure * s)
   const gchar *format = gst_structure_get_string (s, "stream-format");
   const GValue *v = gst_structure_get_value (s, "codec_data");
   GstBuffer *codec_data = v ? gst_value_get_buffer (v) : NULL;
+  gboolean h265 = gst_structure_has_name (s, "video/x-h265");
 
+  if (h265 != pad->h265) {
+    /* the PMT's stream_type follows the codec */
+    GST_OBJECT_LOCK (self);
+    pad->h265 = h265;
+    self->program_changed = TRUE;
+    GST_OBJECT_UNLOCK (self);
+  }
   pad->avc = g_strcmp0 (format, "avc") == 0;
   g_clear_pointer (&pad->codec_params, g_byte_array_unref);
+  g_clear_pointer (&pad->inband_vps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_sps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_pps, g_byte_array_unref);
   g_clear_pointer (&pad->inband_params, g_byte_array_unref);
 
-  if (codec_data) {
+  /* H.265 comes as byte-stream only (the template): its parameter sets
+   * are in band, a codec_data (hvcC) next to them is not needed */
+  if (codec_data && !h265) {
     GPtrArray *sps = g_ptr_array_new_with_free_func (
         (GDestroyNotify) g_bytes_unref);
     GPtrArray *pps = g_ptr_array_new_with_free_func (
@@ -1215,11 +1343,20 @@ arcly_ts_mux_start (GstAggregator * agg)
 {
   ArclyTsMux *self = ARCLY_TS_MUX (agg);
 
+  GList *l;
+
   reset_stream (self);
   self->caps_sent = FALSE;
   self->program.version = 0;
   GST_OBJECT_LOCK (self);
   self->program_changed = TRUE;
+  /* "stats" count from the start of each run */
+  self->bytes_written = 0;
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    ArclyTsMuxPad *pad = l->data;
+
+    pad->frames_written = pad->bytes_written = pad->frames_dropped = 0;
+  }
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -1325,6 +1462,39 @@ arcly_ts_mux_release_pad (GstElement * element, GstPad * pad)
 
 /* ---------------------------------------------------------- properties -- */
 
+/* "stats": an arcly-tsmux-stats structure (the naming scheme is in
+ * docs/architecture.md), totals and one arcly-tsmux-pad-stats per pad. */
+static GstStructure *
+make_stats (ArclyTsMux * self)
+{
+  GValue pads = G_VALUE_INIT;
+  guint64 frames = 0, dropped = 0;
+  GstStructure *s;
+  GList *l;
+
+  g_value_init (&pads, GST_TYPE_ARRAY);
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    ArclyTsMuxPad *pad = l->data;
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, arcly_mux_pad_stats_new ("arcly-tsmux-pad-stats",
+            GST_PAD (pad), pad->kind == STREAM_VIDEO, pad->frames_written,
+            pad->bytes_written, pad->frames_dropped));
+    gst_value_array_append_and_take_value (&pads, &v);
+    frames += pad->frames_written;
+    dropped += pad->frames_dropped;
+  }
+  s = gst_structure_new ("arcly-tsmux-stats",
+      "frames-written", G_TYPE_UINT64, frames,
+      "bytes-written", G_TYPE_UINT64, self->bytes_written,
+      "frames-dropped", G_TYPE_UINT64, dropped, NULL);
+  GST_OBJECT_UNLOCK (self);
+  gst_structure_take_value (s, "pads", &pads);
+  return s;
+}
+
 static void
 arcly_ts_mux_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -1359,6 +1529,9 @@ arcly_ts_mux_get_property (GObject * object, guint prop_id, GValue * value,
       GST_OBJECT_LOCK (self);
       g_value_set_uint64 (value, self->audio_pes_max_duration);
       GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, make_stats (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1396,6 +1569,13 @@ arcly_ts_mux_class_init (ArclyTsMuxClass * klass)
           MAX_AUDIO_PES_MAX_DURATION, DEFAULT_AUDIO_PES_MAX_DURATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "arcly-tsmux-stats: frames-written, bytes-written (output), "
+          "frames-dropped, and pads (an array of arcly-tsmux-pad-stats: pad, "
+          "media, frames-written, bytes-written, frames-dropped); counted "
+          "from READY to PAUSED", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &src_template, GST_TYPE_AGGREGATOR_PAD);

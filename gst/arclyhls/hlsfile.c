@@ -3,8 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Crash-safe file writing: temporary file in the same folder (rename(2) is
- * only atomic within one file system), fsync(2) before rename so that after
- * a power cut the new name never points at missing data.
+ * only atomic within one file system), fsync(2) before rename (unless the
+ * caller turns it off) so that after a power cut the new name never points
+ * at missing data.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -36,6 +37,7 @@ struct _ArclyHlsFileWriter {
   gchar *path;
   gchar *tmp_path;
   gint fd;
+  gboolean sync;                /* fsync before the rename */
   guint64 size;
   guint8 *buf;
   gsize buf_len;
@@ -76,6 +78,7 @@ arcly_hls_file_writer_open (const gchar * path, GError ** error)
     return NULL;
   }
   w->buf = g_malloc (WRITE_BUFFER_SIZE);
+  w->sync = TRUE;
   return w;
 }
 
@@ -203,6 +206,12 @@ arcly_hls_file_writer_appendv (ArclyHlsFileWriter * w,
   return ok;
 }
 
+void
+arcly_hls_file_writer_set_sync (ArclyHlsFileWriter * w, gboolean sync)
+{
+  w->sync = sync;
+}
+
 guint64
 arcly_hls_file_writer_get_size (ArclyHlsFileWriter * w)
 {
@@ -232,7 +241,7 @@ arcly_hls_file_writer_commit (ArclyHlsFileWriter * w, GError ** error)
   /* mkstemp creates 0600; web servers may run as another user. */
   if (fchmod (w->fd, 0644) < 0)
     err = errno;
-  if (err == 0 && fsync (w->fd) < 0 && errno != EINVAL)
+  if (err == 0 && w->sync && fsync (w->fd) < 0 && errno != EINVAL)
     err = errno;
   if (close (w->fd) < 0 && err == 0)
     err = errno;
@@ -264,10 +273,18 @@ gboolean
 arcly_hls_file_write_atomic (const gchar * path, const guint8 * data,
     gsize len, GError ** error)
 {
+  return arcly_hls_file_write_atomic_sync (path, data, len, TRUE, error);
+}
+
+gboolean
+arcly_hls_file_write_atomic_sync (const gchar * path, const guint8 * data,
+    gsize len, gboolean sync, GError ** error)
+{
   ArclyHlsFileWriter *w = arcly_hls_file_writer_open (path, error);
 
   if (w == NULL)
     return FALSE;
+  w->sync = sync;
   w->size = len;
   if (!write_all (w, data, len, error)) {
     arcly_hls_file_writer_abort (w);

@@ -37,8 +37,15 @@ gboolean arcly_hls_file_writer_appendv (ArclyHlsFileWriter * w,
 /* Bytes appended so far. */
 guint64 arcly_hls_file_writer_get_size (ArclyHlsFileWriter * w);
 
-/* fsync, close, rename over the destination; frees @w in any case (on
- * error the temporary file is removed and the destination is untouched). */
+/* Whether commit fsyncs the file before the rename (default TRUE).  The
+ * rename alone makes the file whole for readers, even if the process is
+ * killed; the fsync makes it survive a power loss, at the cost of waiting
+ * for the disk. */
+void arcly_hls_file_writer_set_sync (ArclyHlsFileWriter * w, gboolean sync);
+
+/* fsync (unless turned off), close, rename over the destination; frees @w
+ * in any case (on error the temporary file is removed and the destination
+ * is untouched). */
 gboolean arcly_hls_file_writer_commit (ArclyHlsFileWriter * w,
     GError ** error);
 
@@ -48,6 +55,10 @@ void arcly_hls_file_writer_abort (ArclyHlsFileWriter * w);
 /* One-shot: open + append + commit. */
 gboolean arcly_hls_file_write_atomic (const gchar * path, const guint8 * data,
     gsize len, GError ** error);
+
+/* The same, fsynced only when @sync. */
+gboolean arcly_hls_file_write_atomic_sync (const gchar * path,
+    const guint8 * data, gsize len, gboolean sync, GError ** error);
 
 G_END_DECLS
 

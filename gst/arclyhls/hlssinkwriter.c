@@ -242,19 +242,62 @@ post_write_error (GstArclyHlsSink * self, GError * err)
   g_error_free (err);
 }
 
+static GstClockTime running_time_now (GstArclyHlsSink * self);
+
+/* A playlist update listed a segment or part whose first frame has running
+ * time @start: "playlist-latency" is how old that frame is now, by the
+ * pipeline clock (a segment or part duration plus what upstream adds); 0
+ * when there is no clock or the media runs ahead of it (not live). */
+static void
+stats_listed (GstArclyHlsSink * self, GstClockTime start)
+{
+  GstClockTime now = running_time_now (self);
+
+  GST_OBJECT_LOCK (self);
+  self->stats.playlist_latency = GST_CLOCK_TIME_IS_VALID (now)
+      && GST_CLOCK_TIME_IS_VALID (start) && now > start ? now - start : 0;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* sync-mode: segments (and what they need: init segments, the playlist
+ * that ends the stream) are fsynced by default; parts and live playlist
+ * rewrites, several a second, only with "all". */
+static gboolean
+sync_wanted (GstArclyHlsSink * self, gboolean segment)
+{
+  return self->cfg.sync_mode == ARCLY_HLS_SYNC_ALL || (segment &&
+      self->cfg.sync_mode == ARCLY_HLS_SYNC_SEGMENTS);
+}
+
+static void
+count_fsync (GstArclyHlsSink * self, gboolean synced)
+{
+  if (!synced)
+    return;
+  GST_OBJECT_LOCK (self);
+  self->stats.fsyncs++;
+  GST_OBJECT_UNLOCK (self);
+}
+
 static gboolean
 write_playlist (GstArclyHlsSink * self)
 {
   gchar *text = arcly_hls_playlist_render (self->playlist);
   GError *err = NULL;
-  gboolean ok;
+  gboolean ok, sync = sync_wanted (self, self->writing_final);
 
-  ok = arcly_hls_file_write_atomic (self->cfg.playlist_location,
-      (const guint8 *) text, strlen (text), &err);
+  ok = arcly_hls_file_write_atomic_sync (self->cfg.playlist_location,
+      (const guint8 *) text, strlen (text), sync, &err);
   g_free (text);
-  if (!ok)
+  if (!ok) {
     post_write_error (self, err);
-  return ok;
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  self->stats.playlists_written++;
+  GST_OBJECT_UNLOCK (self);
+  count_fsync (self, sync);
+  return TRUE;
 }
 
 /* Delete files that have left the playlist (never before).  A segment
@@ -396,15 +439,17 @@ writer_append_buffers (ArclyHlsFileWriter * w, GstBuffer ** bufs,
   return ok;
 }
 
-/* Writes @bufs as the complete file @path (temporary file + rename). */
+/* Writes @bufs as the complete file @path (temporary file + rename),
+ * fsynced when @sync. */
 static gboolean
 write_buffers_atomic (const gchar * path, GstBuffer ** bufs, guint n_bufs,
-    GError ** error)
+    gboolean sync, GError ** error)
 {
   ArclyHlsFileWriter *w = arcly_hls_file_writer_open (path, error);
 
   if (w == NULL)
     return FALSE;
+  arcly_hls_file_writer_set_sync (w, sync);
   if (!writer_append_buffers (w, bufs, n_bufs, error)) {
     arcly_hls_file_writer_abort (w);
     return FALSE;
@@ -424,11 +469,12 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
 
   path = part_path (self->seg_path, self->part_index);
   if (!write_buffers_atomic (path, (GstBuffer **) self->part_bufs->pdata,
-          self->part_bufs->len, &err)) {
+          self->part_bufs->len, sync_wanted (self, FALSE), &err)) {
     g_free (path);
     post_write_error (self, err);
     return FALSE;
   }
+  count_fsync (self, sync_wanted (self, FALSE));
   g_ptr_array_set_size (self->part_bufs, 0);
   /* a part holds data: never list it as lasting nothing (TS audio that
    * ends exactly where a segment is cut) */
@@ -451,6 +497,10 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
     g_free (next_uri);
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  self->stats.parts_written++;
+  GST_OBJECT_UNLOCK (self);
+  stats_listed (self, self->part_start);
   post_message (self, gst_structure_new ("arcly-hls-part",
           "location", G_TYPE_STRING, path,
           "uri", G_TYPE_STRING, uri,
@@ -481,11 +531,14 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
   GError *err = NULL;
   GstClockTime dur;
   gchar *uri;
+  guint64 size;
 
   if (self->seg_file == NULL)
     return TRUE;
   if (parts_enabled (self) && !close_part (self, end))
     return FALSE;
+  size = arcly_hls_file_writer_get_size (self->seg_file);
+  arcly_hls_file_writer_set_sync (self->seg_file, sync_wanted (self, TRUE));
 
   if (!arcly_hls_file_writer_commit (self->seg_file, &err)) {
     self->seg_file = NULL;
@@ -493,6 +546,7 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
     return FALSE;
   }
   self->seg_file = NULL;
+  count_fsync (self, sync_wanted (self, TRUE));
   dur = end > self->seg_start ? end - self->seg_start : 0;
   uri = make_uri (self, self->seg_path);
   arcly_hls_playlist_end_segment (self->playlist, uri,
@@ -519,6 +573,13 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
     g_free (uri);
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  self->stats.segments_written++;
+  self->stats.bytes_written += size;
+  self->stats.last_segment_duration = dur;
+  GST_OBJECT_UNLOCK (self);
+  if (!parts_enabled (self))    /* with parts, the newest part counts */
+    stats_listed (self, self->seg_start);
   post_message (self, gst_structure_new ("arcly-hls-segment",
           "location", G_TYPE_STRING, self->seg_path,
           "uri", G_TYPE_STRING, uri,
@@ -586,12 +647,17 @@ write_init (GstArclyHlsSink * self, GstBuffer ** bufs, guint n_bufs)
   gboolean ok;
 
   self->init_index++;
-  ok = write_buffers_atomic (path, bufs, n_bufs, &err);
+  ok = write_buffers_atomic (path, bufs, n_bufs, sync_wanted (self, TRUE),
+      &err);
   if (!ok) {
     g_free (path);
     post_write_error (self, err);
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  self->stats.inits_written++;
+  GST_OBJECT_UNLOCK (self);
+  count_fsync (self, sync_wanted (self, TRUE));
   g_free (self->init_uri);
   self->init_uri = make_uri (self, path);
   GST_INFO_OBJECT (self, "init segment %s", path);
@@ -835,6 +901,8 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
 static gboolean
 gst_arcly_hls_sink_finish (GstArclyHlsSink * self)
 {
+  gboolean ok;
+
   if (self->playlist == NULL)
     return TRUE;
   if (self->write_failed) {
@@ -850,7 +918,10 @@ gst_arcly_hls_sink_finish (GstArclyHlsSink * self)
   arcly_hls_playlist_end (self->playlist);
   GST_INFO_OBJECT (self, "EOS: playlist %s finished",
       self->cfg.playlist_location);
-  return write_playlist (self);
+  self->writing_final = TRUE;   /* the playlist that ends it: a segment's */
+  ok = write_playlist (self);
+  self->writing_final = FALSE;
+  return ok;
 }
 
 static void

@@ -15,6 +15,7 @@
 
 #include "hlsfile.h"
 #include "playlist.h"
+#include "hlsvariant.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,13 @@ typedef enum {
   ARCLY_HLS_FORMAT_MPEGTS = 0,
   ARCLY_HLS_FORMAT_FMP4 = 1,
 } ArclyHlsSegmentFormat;
+
+/* Which files are fsynced before they are renamed into place. */
+typedef enum {
+  ARCLY_HLS_SYNC_NONE = 0,
+  ARCLY_HLS_SYNC_SEGMENTS = 1,  /* segments, init segments, final playlist */
+  ARCLY_HLS_SYNC_ALL = 2,       /* and every part and playlist rewrite */
+} ArclyHlsSyncMode;
 
 /* Timestamps derived from frame rates are often a nanosecond short of the
  * exact boundary; do not make a segment one GOP longer because of that. */
@@ -69,7 +77,20 @@ typedef struct {
   guint part_duration;
   gboolean program_date_time;
   gboolean blocking_reload;
+  ArclyHlsSyncMode sync_mode;
 } HlsSettings;
+
+/* What the writer counts for the "stats" property. */
+typedef struct {
+  guint64 segments_written;
+  guint64 parts_written;
+  guint64 inits_written;
+  guint64 playlists_written;
+  guint64 bytes_written;        /* segment files, as committed */
+  guint64 fsyncs;               /* files fsynced before their rename */
+  GstClockTime last_segment_duration;
+  GstClockTime playlist_latency;        /* see stats_listed () */
+} HlsSinkStats;
 
 struct _GstArclyHlsSink {
   GstBin parent;
@@ -127,6 +148,14 @@ struct _GstArclyHlsSink {
   HlsFileEntry *seg_entry;
   GstClockTime last_unit_duration;
   GPtrArray *unit_bufs;         /* scratch: the buffers of one unit, no refs */
+  gboolean writing_final;       /* the EOS playlist is being written */
+
+  /* the "stats" property: counted by the writer thread since READY ->
+   * PAUSED; object lock */
+  HlsSinkStats stats;
+
+  /* the multivariant playlist (hlsvariant.h: its own locking notes) */
+  ArclyHlsVariant variant;
 };
 
 /* The internal sink that receives the muxer's output (writer thread). */

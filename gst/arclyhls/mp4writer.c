@@ -306,12 +306,14 @@ write_dinf (Writer * w)
   box_end (w, dinf);
 }
 
-/* ISO/IEC 14496-15 §5.4.2.1 avc1 sample entry (a VisualSampleEntry,
- * §12.1.3) with its avcC and, for non-square pixels, pasp. */
+/* ISO/IEC 14496-15 §5.4.2.1 avc1 (§8.4.1.1 hvc1, hev1) sample entry, a
+ * VisualSampleEntry (§12.1.3), with its avcC (hvcC) and, for non-square
+ * pixels, pasp. */
 static void
-write_avc1 (Writer * w, const ArclyMp4Track * t)
+write_video_entry (Writer * w, const ArclyMp4Track * t)
 {
-  gsize b = box_begin (w, "avc1");
+  static const gchar *const entry[] = { "avc1", "hvc1", "hev1" };
+  gsize b = box_begin (w, entry[t->entry]);
   gsize c;
 
   put_zeros (w, 6);             /* reserved */
@@ -329,7 +331,7 @@ write_avc1 (Writer * w, const ArclyMp4Track * t)
   put16 (w, 0x0018);            /* depth */
   put16 (w, 0xffff);            /* pre_defined = -1 */
 
-  c = box_begin (w, "avcC");
+  c = box_begin (w, t->entry == ARCLY_MP4_VIDEO_AVC1 ? "avcC" : "hvcC");
   put_bytes (w, t->avcc, t->avcc_size);
   box_end (w, c);
 
@@ -430,7 +432,7 @@ write_stbl (Writer * w, const ArclyMp4Track * t)
   b = full_box_begin (w, "stsd", 0, 0);
   put32 (w, 1);
   if (t->type == ARCLY_MP4_TRACK_VIDEO)
-    write_avc1 (w, t);
+    write_video_entry (w, t);
   else
     write_mp4a (w, t);
   box_end (w, b);
@@ -499,7 +501,11 @@ track_is_valid (const ArclyMp4Track * t)
   switch (t->type) {
     case ARCLY_MP4_TRACK_VIDEO:
       /* avcC §5.3.3.1: configurationVersion 1 and at least the 7 bytes
-       * up to numOfPictureParameterSets. */
+       * up to numOfPictureParameterSets; hvcC §8.3.3.1: the 23 bytes up to
+       * numOfArrays. */
+      if (t->entry != ARCLY_MP4_VIDEO_AVC1 && (t->entry > ARCLY_MP4_VIDEO_HEV1
+              || t->avcc_size < 23))
+        return FALSE;
       return t->avcc != NULL && t->avcc_size >= 7
           && t->avcc_size <= MAX_CODEC_CONFIG && t->avcc[0] == 1
           && t->width > 0 && t->height > 0;

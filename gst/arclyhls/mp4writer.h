@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * ISO BMFF (ISO/IEC 14496-12) box writer for fragmented MP4 / CMAF
- * (ISO/IEC 23000-19) with H.264 (ISO/IEC 14496-15) and AAC (ISO/IEC
- * 14496-14) tracks.  Pure code: plain structs in, bytes out; no GStreamer
+ * (ISO/IEC 23000-19) with H.264 or H.265 (ISO/IEC 14496-15) and AAC
+ * (ISO/IEC 14496-14) tracks.  Pure code: plain structs in, bytes out; no GStreamer
  * element code.  Every box is written the same way: a size placeholder and
  * the fourcc, the payload, then the size patched in; a box that would not fit
  * a 32-bit size makes the call fail instead of writing a corrupt file.
@@ -25,6 +25,16 @@ typedef enum
   ARCLY_MP4_TRACK_AUDIO,
 } ArclyMp4TrackType;
 
+/* The sample entry of a video track (ISO/IEC 14496-15): avc1 + avcC
+ * (§5.4.2), hvc1 + hvcC with every parameter set in the record, or hev1 +
+ * hvcC when parameter sets may also come in the samples (§8.4.1). */
+typedef enum
+{
+  ARCLY_MP4_VIDEO_AVC1 = 0,
+  ARCLY_MP4_VIDEO_HVC1,
+  ARCLY_MP4_VIDEO_HEV1,
+} ArclyMp4VideoEntry;
+
 /* Everything the init segment needs to describe one track. */
 typedef struct
 {
@@ -32,11 +42,12 @@ typedef struct
   ArclyMp4TrackType type;
   guint32 timescale;            /* > 0: 90000 for video, the rate for audio */
 
-  /* video (avc1) */
+  /* video */
+  ArclyMp4VideoEntry entry;     /* avc1 (0), hvc1 or hev1 */
   guint width, height;          /* coded picture size after cropping */
   guint par_n, par_d;           /* pixel aspect ratio; pasp written unless 1:1 */
-  const guint8 *avcc;           /* AVCDecoderConfigurationRecord */
-  gsize avcc_size;
+  const guint8 *avcc;           /* the decoder configuration record: */
+  gsize avcc_size;              /* avcC for avc1, hvcC for hvc1 / hev1 */
 
   /* audio (mp4a) */
   guint channels;

@@ -33,6 +33,7 @@
 
 #include "tswriter.h"
 #include "arclyh264.h"
+#include "arclyh265.h"
 
 #include <string.h>
 
@@ -564,4 +565,72 @@ arcly_ts_h264_avc_to_annexb (const guint8 * data, gsize size,
   }
   g_array_unref (chunks);
   return ok;
+}
+
+/* ---- H.265 access units ---- */
+
+static void
+note_h265_nal (ArclyTsH264Au * au, const guint8 * nal, gsize size)
+{
+  switch (ARCLY_H265_NAL_TYPE (nal[0])) {
+    case ARCLY_H265_NAL_VPS:
+      au->has_vps = TRUE;
+      au->vps = nal;
+      au->vps_size = size;
+      break;
+    case ARCLY_H265_NAL_SPS:
+      au->has_sps = TRUE;
+      au->sps = nal;
+      au->sps_size = size;
+      break;
+    case ARCLY_H265_NAL_PPS:
+      au->has_pps = TRUE;
+      au->pps = nal;
+      au->pps_size = size;
+      break;
+    default:
+      break;
+  }
+}
+
+gboolean
+arcly_ts_h265_scan_annexb (const guint8 * data, gsize size,
+    ArclyTsH264Au * au)
+{
+  gsize pos, next_pos;
+  guint sc_len, next_len;
+  gboolean first = TRUE;
+
+  memset (au, 0, sizeof (*au));
+  if (!arcly_h264_find_start_code (data, size, 0, &pos, &sc_len))
+    return FALSE;
+  for (;;) {
+    gsize nal = pos + sc_len, end;
+    gboolean more;
+    guint type;
+
+    if (nal >= size)
+      return !first;
+    type = ARCLY_H265_NAL_TYPE (data[nal]);
+    /* the first VCL NAL unit says what the picture is; the slice data
+     * after it is never read */
+    if (ARCLY_H265_IS_VCL (type)) {
+      au->has_idr = ARCLY_H265_IS_IRAP (type);
+      return TRUE;
+    }
+    more = arcly_h264_find_start_code (data, size, nal, &next_pos, &next_len);
+    end = more ? next_pos : size;
+    if (first && type == ARCLY_H265_NAL_AUD) {
+      au->aud_first = TRUE;
+      au->after_aud = end;
+    } else if (end - nal >= 2) {
+      /* parameter sets are reported only with a whole NAL header */
+      note_h265_nal (au, data + nal, end - nal);
+    }
+    first = FALSE;
+    if (!more)
+      return TRUE;
+    pos = next_pos;
+    sc_len = next_len;
+  }
 }

@@ -27,6 +27,7 @@ G_BEGIN_DECLS
 
 #define ARCLY_TS_STREAM_TYPE_AAC_ADTS 0x0f
 #define ARCLY_TS_STREAM_TYPE_H264     0x1b
+#define ARCLY_TS_STREAM_TYPE_H265     0x24
 
 #define ARCLY_TS_STREAM_ID_VIDEO    0xe0   /* first video stream_id */
 #define ARCLY_TS_STREAM_ID_AUDIO    0xc0   /* first audio stream_id */
@@ -153,6 +154,11 @@ typedef struct
   gsize sps_size;               /* input), without start code */
   const guint8 *pps;
   gsize pps_size;
+  /* H.265 only (arcly_ts_h265_scan_annexb): has_idr means "an IRAP
+   * picture" (IDR, CRA or BLA), and the VPS is reported like SPS and PPS */
+  gboolean has_vps;
+  const guint8 *vps;
+  gsize vps_size;
 } ArclyTsH264Au;
 
 /* Scans an Annex-B access unit up to its first slice NAL (the slice data is
@@ -176,6 +182,16 @@ gboolean arcly_ts_h264_avc_chunks (const guint8 * data, gsize size,
 gboolean arcly_ts_h264_avc_to_annexb (const guint8 * data, gsize size,
                                       guint nal_length_size, GByteArray * out,
                                       ArclyTsH264Au * au);
+
+/* ---- H.265 access units (ITU-T H.222.0 §2.17) ----
+ *
+ * The same scan for an H.265 Annex-B access unit (2-byte NAL headers, ITU-T
+ * H.265 §7.3.1.2) up to its first VCL NAL unit: AUD first, the last VPS,
+ * SPS and PPS before the picture, and has_idr set for an IRAP picture
+ * (NAL unit types 16..23).  FALSE when there is no NAL unit at all.
+ * Fuzzed by tests/fuzz/fuzz_ts_avcc.c too. */
+gboolean arcly_ts_h265_scan_annexb (const guint8 * data, gsize size,
+                                    ArclyTsH264Au * au);
 
 G_END_DECLS
 

@@ -760,7 +760,9 @@ make_stats (GstArclyAacDepay * self)
     g_value_unset (&v);
   }
   if (st == NULL)
-    st = gst_structure_new_empty ("application/x-rtp-depayload-stats");
+    st = gst_structure_new_empty ("arcly-aacdepay-stats");
+  else
+    gst_structure_set_name (st, "arcly-aacdepay-stats");
 
   GST_OBJECT_LOCK (self);
   s = self->stats;

@@ -189,7 +189,7 @@ create_stats (GstArclyH264Depay * self)
 {
   GObjectClass *pclass = G_OBJECT_CLASS (parent_class);
   GParamSpec *ppspec = g_object_class_find_property (pclass, "stats");
-  GstStructure *s = gst_structure_new_empty ("arclyh264depay-stats");
+  GstStructure *s = gst_structure_new_empty ("arcly-h264depay-stats");
   ArclyH264DepayStats st;
 
   /* the base class's own fields first (seqnum, timestamp, clock-rate...) */

@@ -176,7 +176,59 @@ static const guint8 sar_table[17][2] = {
   {4, 3}, {3, 2}, {2, 1}
 };
 
-/* VUI (Annex E.1.1) up to timing_info.  A truncated or odd VUI only loses
+/* hrd_parameters (E.1.2): only skipped. */
+static void
+skip_hrd (ArclyBitReader * br)
+{
+  guint32 i, cpb_cnt = arcly_br_ue (br);
+
+  if (cpb_cnt > 31) {
+    br->error = TRUE;
+    return;
+  }
+  arcly_br_bits (br, 8);              /* bit_rate_scale, cpb_size_scale */
+  for (i = 0; i <= cpb_cnt && !br->error; i++) {
+    arcly_br_ue (br);                 /* bit_rate_value_minus1 */
+    arcly_br_ue (br);                 /* cpb_size_value_minus1 */
+    arcly_br_bits (br, 1);            /* cbr_flag */
+  }
+  arcly_br_bits (br, 20);             /* four delay / offset lengths, 5 bits each */
+}
+
+/* The VUI after timing_info: HRD, then bitstream_restriction, which says
+ * how many frames may precede a frame in decode order and follow it in
+ * output order (max_num_reorder_frames).  Only kept when read whole. */
+static void
+parse_vui_reorder (ArclyBitReader * br, ArclyH264Sps * sps)
+{
+  gboolean nal_hrd, vcl_hrd;
+  guint32 reorder, dpb;
+
+  nal_hrd = arcly_br_bits (br, 1);
+  if (nal_hrd)
+    skip_hrd (br);
+  vcl_hrd = arcly_br_bits (br, 1);
+  if (vcl_hrd)
+    skip_hrd (br);
+  if (nal_hrd || vcl_hrd)
+    arcly_br_bits (br, 1);            /* low_delay_hrd_flag */
+  arcly_br_bits (br, 1);              /* pic_struct_present_flag */
+  if (br->error || !arcly_br_bits (br, 1))    /* bitstream_restriction_flag */
+    return;
+  arcly_br_bits (br, 1);              /* motion_vectors_over_pic_boundaries_flag */
+  arcly_br_ue (br);                   /* max_bytes_per_pic_denom */
+  arcly_br_ue (br);                   /* max_bits_per_mb_denom */
+  arcly_br_ue (br);                   /* log2_max_mv_length_horizontal */
+  arcly_br_ue (br);                   /* log2_max_mv_length_vertical */
+  reorder = arcly_br_ue (br);
+  dpb = arcly_br_ue (br);             /* max_dec_frame_buffering */
+  if (br->error || reorder > 16 || dpb > 16)
+    return;
+  sps->bitstream_restriction = TRUE;
+  sps->max_num_reorder_frames = reorder;
+}
+
+/* VUI (Annex E.1.1).  A truncated or odd VUI only loses
  * the aspect ratio / frame rate: cameras ship broken VUIs, and width and
  * height are still right. */
 static void
@@ -219,6 +271,8 @@ parse_vui (ArclyBitReader * br, ArclyH264Sps * sps)
     guint32 num_units_in_tick = arcly_br_u32 (br);
     guint32 time_scale = arcly_br_u32 (br);
 
+    arcly_br_bits (br, 1);      /* fixed_frame_rate_flag */
+
     /* A frame lasts two ticks (field-based clock, E.2.1). */
     if (!br->error && num_units_in_tick > 0 && time_scale > 0 &&
         num_units_in_tick <= G_MAXINT / 2) {
@@ -238,10 +292,11 @@ parse_vui (ArclyBitReader * br, ArclyH264Sps * sps)
       }
     }
   }
-  if (!br->error) {
-    sps->fps_n = fps_n;
-    sps->fps_d = fps_d;
-  }
+  if (br->error)
+    return;
+  sps->fps_n = fps_n;
+  sps->fps_d = fps_d;
+  parse_vui_reorder (br, sps);
 }
 
 gboolean
@@ -368,6 +423,28 @@ arcly_h264_parse_sps (const guint8 * nal, gsize size, ArclyH264Sps * sps)
     parse_vui (&br, sps);
 
   return TRUE;
+}
+
+gboolean
+arcly_h264_sps_may_reorder (const ArclyH264Sps * sps)
+{
+  if (sps->bitstream_restriction)
+    return sps->max_num_reorder_frames > 0;
+  /* Without the VUI's word (E.2.1: then inferred as the DPB size): no B
+   * slices in Baseline, and the intra-only profiles (constraint_set3 on
+   * High 10/4:2:2/4:4:4, CAVLC 4:4:4) output every frame at once. */
+  switch (sps->profile_idc) {
+    case 66:
+      return FALSE;
+    case 44:
+      return FALSE;
+    case 110:
+    case 122:
+    case 244:
+      return !(sps->constraint_flags & 0x10);
+    default:
+      return TRUE;
+  }
 }
 
 /* ---- avcC (ISO/IEC 14496-15 §5.3.3.1) ---- */

@@ -66,12 +66,20 @@ typedef struct
   gboolean frame_mbs_only;
   gint par_n, par_d;           /* 1/1 when not signalled */
   gint fps_n, fps_d;           /* 0/1 when not signalled */
+  gboolean bitstream_restriction;       /* the VUI says max_num_reorder_frames */
+  guint max_num_reorder_frames;
 } ArclyH264Sps;
 
 /* Parses an SPS NAL unit (starting with its NAL header byte).  FALSE on
  * truncated or out-of-range data. */
 gboolean arcly_h264_parse_sps (const guint8 * nal, gsize size,
                                ArclyH264Sps * sps);
+
+/* TRUE when frames of a stream with this SPS may be output in another
+ * order than decoded (B-frames): the VUI's max_num_reorder_frames when
+ * present, else what the profile allows.  A muxer that has only decode
+ * timestamps must then warn that presentation times are guesses. */
+gboolean arcly_h264_sps_may_reorder (const ArclyH264Sps * sps);
 
 /* Copies @nal without emulation-prevention bytes (00 00 03 → 00 00) into a
  * new buffer; returns its size in *@out_size. */

@@ -163,3 +163,145 @@ arcly_h265_parse_pps_ids (const guint8 * nal, gsize size, guint * pps_id,
     *sps_id = s;
   return TRUE;
 }
+
+/* ---- for the writers ---- */
+
+static gboolean
+param_list_valid (const GPtrArray * list)
+{
+  guint i;
+
+  if (list == NULL || list->len == 0 || list->len > 255)
+    return FALSE;
+  for (i = 0; i < list->len; i++) {
+    GBytes *b = g_ptr_array_index (list, i);
+    gsize s = b ? g_bytes_get_size (b) : 0;
+
+    if (s < 2 || s > 65535)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+put_be16 (GByteArray * out, guint v)
+{
+  guint8 b[2] = { (v >> 8) & 0xff, v & 0xff };
+
+  g_byte_array_append (out, b, 2);
+}
+
+/* One array of the record: completeness, NAL unit type, the units. */
+static void
+put_nal_array (GByteArray * out, const GPtrArray * list, guint type,
+    gboolean complete)
+{
+  guint8 head = (complete ? 0x80 : 0) | (type & 0x3f);
+  guint i;
+
+  g_byte_array_append (out, &head, 1);
+  put_be16 (out, list->len);
+  for (i = 0; i < list->len; i++) {
+    gsize s;
+    const guint8 *d = g_bytes_get_data (g_ptr_array_index (list, i), &s);
+
+    put_be16 (out, s);
+    g_byte_array_append (out, d, s);
+  }
+}
+
+/*
+ * HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 §8.3.3.1.2):
+ *   configurationVersion 8 = 1
+ *   general_profile_space 2, general_tier_flag 1, general_profile_idc 5
+ *   general_profile_compatibility_flags 32
+ *   general_constraint_indicator_flags 48
+ *   general_level_idc 8
+ *   '1111' min_spatial_segmentation_idc 12   (0: not given)
+ *   '111111' parallelismType 2               (0: unknown)
+ *   '111111' chromaFormat 2
+ *   '11111' bitDepthLumaMinus8 3
+ *   '11111' bitDepthChromaMinus8 3
+ *   avgFrameRate 16                          (0: not given)
+ *   constantFrameRate 2, numTemporalLayers 3, temporalIdNested 1,
+ *   lengthSizeMinusOne 2
+ *   numOfArrays 8, then the arrays
+ */
+GBytes *
+arcly_h265_hvcc_build (const GPtrArray * vps_list, const GPtrArray * sps_list,
+    const GPtrArray * pps_list, gboolean complete)
+{
+  GByteArray *out;
+  const guint8 *first;
+  gsize first_size;
+  ArclyH265Sps sps;
+  const ArclyH265ProfileTierLevel *ptl = &sps.ptl;
+  guint8 hdr[23];
+  guint nesting;
+
+  if (!param_list_valid (vps_list) || !param_list_valid (sps_list) ||
+      !param_list_valid (pps_list))
+    return NULL;
+  first = g_bytes_get_data (g_ptr_array_index (sps_list, 0), &first_size);
+  if (!arcly_h265_parse_sps (first, first_size, &sps))
+    return NULL;
+  /* sps_temporal_id_nesting_flag: the last bit of the byte after the NAL
+   * header (after sps_video_parameter_set_id and max_sub_layers_minus1),
+   * before any emulation prevention can occur */
+  nesting = first[2] & 1;
+
+  hdr[0] = 1;
+  hdr[1] = (ptl->profile_space << 6) | (ptl->tier_flag << 5) |
+      (ptl->profile_idc & 0x1f);
+  hdr[2] = ptl->profile_compat_flags >> 24;
+  hdr[3] = (ptl->profile_compat_flags >> 16) & 0xff;
+  hdr[4] = (ptl->profile_compat_flags >> 8) & 0xff;
+  hdr[5] = ptl->profile_compat_flags & 0xff;
+  memcpy (hdr + 6, ptl->constraint_flags, 6);
+  hdr[12] = ptl->level_idc;
+  hdr[13] = 0xf0;
+  hdr[14] = 0x00;
+  hdr[15] = 0xfc;
+  hdr[16] = 0xfc | (sps.chroma_format_idc & 3);
+  hdr[17] = 0xf8 | ((sps.bit_depth_luma - 8) & 7);
+  hdr[18] = 0xf8 | ((sps.bit_depth_chroma - 8) & 7);
+  hdr[19] = 0;
+  hdr[20] = 0;
+  hdr[21] = ((sps.max_sub_layers & 7) << 3) | (nesting << 2) | 3;
+  hdr[22] = 3;                  /* numOfArrays */
+
+  out = g_byte_array_sized_new (128);
+  g_byte_array_append (out, hdr, sizeof (hdr));
+  put_nal_array (out, vps_list, ARCLY_H265_NAL_VPS, complete);
+  put_nal_array (out, sps_list, ARCLY_H265_NAL_SPS, complete);
+  put_nal_array (out, pps_list, ARCLY_H265_NAL_PPS, complete);
+  return g_byte_array_free_to_bytes (out);
+}
+
+gchar *
+arcly_h265_codecs_string (const gchar * fourcc,
+    const ArclyH265ProfileTierLevel * ptl)
+{
+  GString *s = g_string_new (fourcc);
+  guint32 compat = 0;
+  guint i, n;
+
+  /* general_profile_space as nothing, A, B or C, then the profile */
+  g_string_append_c (s, '.');
+  if (ptl->profile_space > 0)
+    g_string_append_c (s, 'A' + ptl->profile_space - 1);
+  g_string_append_printf (s, "%u", ptl->profile_idc);
+  /* the 32 compatibility flags in reverse bit order (flag j as bit j), hex
+   * without leading zeros */
+  for (i = 0; i < 32; i++)
+    if (ptl->profile_compat_flags & (1u << (31 - i)))
+      compat |= 1u << i;
+  g_string_append_printf (s, ".%X", compat);
+  g_string_append_printf (s, ".%c%u", ptl->tier_flag ? 'H' : 'L',
+      ptl->level_idc);
+  /* the six constraint bytes, trailing zero bytes left out */
+  for (n = 6; n > 0 && ptl->constraint_flags[n - 1] == 0; n--);
+  for (i = 0; i < n; i++)
+    g_string_append_printf (s, ".%X", ptl->constraint_flags[i]);
+  return g_string_free (s, FALSE);
+}

@@ -102,6 +102,28 @@ gboolean arcly_h265_parse_vps_id (const guint8 * nal, gsize size,
 gboolean arcly_h265_parse_pps_ids (const guint8 * nal, gsize size,
                                    guint * pps_id, guint * sps_id);
 
+/* ---- for the writers (arclyfmp4mux, arclyhlssink) ---- */
+
+/* Builds an HEVCDecoderConfigurationRecord (hvcC, ISO/IEC 14496-15
+ * §8.3.3.1) from VPS, SPS and PPS NAL units (GBytes each, with their 2-byte
+ * header, without start code), NAL unit length size 4.  Profile, tier,
+ * level, chroma format, bit depths and temporal layers come from the first
+ * SPS.  @complete sets array_completeness: TRUE for an `hvc1` sample entry
+ * (every parameter set is in the record), FALSE for `hev1` (more may come
+ * in band).  NULL when a list is empty or holds more than 255 sets, a set is
+ * empty or longer than 65535 bytes, or the first SPS cannot be parsed. */
+GBytes *arcly_h265_hvcc_build (const GPtrArray * vps_list,
+                               const GPtrArray * sps_list,
+                               const GPtrArray * pps_list,
+                               gboolean complete);
+
+/* The RFC 6381 codecs parameter of an H.265 stream, as ISO/IEC 14496-15
+ * Annex E.3 spells it: "<fourcc>.<profile>.<compat>.<tier><level>" and the
+ * constraint bytes, e.g. "hvc1.1.6.L93.B0" (@fourcc "hvc1" or "hev1").
+ * Free with g_free(). */
+gchar *arcly_h265_codecs_string (const gchar * fourcc,
+                                 const ArclyH265ProfileTierLevel * ptl);
+
 G_END_DECLS
 
 #endif

@@ -50,4 +50,29 @@ arcly_check_has_empty_stream (const gchar * file)
   return (streams & ~seen) != 0;
 }
 
+/* Frames ffprobe decodes from stream @stream ("v:0", "a:0") of @file, a
+ * media file or a playlist; -1 when ffprobe finds no such stream. */
+static inline gint
+arcly_check_count_frames (const gchar * file, const gchar * stream)
+{
+  const gchar *argv[] = { "ffprobe", "-v", "error", "-count_frames",
+    "-select_streams", stream, "-show_entries", "stream=nb_read_frames",
+    "-of", "csv=p=0", file, NULL
+  };
+  gchar *out = NULL, *err = NULL;
+  gint status = -1, n = -1;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+          G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, NULL),
+      "cannot run ffprobe");
+  fail_unless (g_spawn_check_wait_status (status, NULL), "ffprobe %s: %s",
+      file, err);
+  g_strstrip (out);
+  if (g_ascii_isdigit (out[0]))
+    n = (gint) g_ascii_strtoll (out, NULL, 10);
+  g_free (out);
+  g_free (err);
+  return n;
+}
+
 #endif

@@ -27,8 +27,11 @@ check_sps (const guint8 * nal, gsize size)
   if (sps.width == 0 || sps.width > 16384 || sps.height == 0 ||
       sps.height > 32768 || sps.sps_id > 31 || sps.par_n <= 0 ||
       sps.par_d <= 0 || sps.fps_n < 0 || sps.fps_d <= 0 ||
-      sps.chroma_format_idc > 3 || sps.bit_depth_luma > 14)
+      sps.chroma_format_idc > 3 || sps.bit_depth_luma > 14 ||
+      sps.max_num_reorder_frames > 16 ||
+      (!sps.bitstream_restriction && sps.max_num_reorder_frames != 0))
     abort ();
+  (void) arcly_h264_sps_may_reorder (&sps);
 }
 
 static gboolean

@@ -2,9 +2,9 @@
  * Copyright (C) 2026 gst-arcly developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * libFuzzer target for the H.264 access-unit scanners of
+ * libFuzzer target for the H.264 and H.265 access-unit scanners of
  * gst/arclyhls/tswriter.c (what arclytsmux reads of untrusted video): the
- * input is scanned as an Annex-B AU, and converted as a length-prefixed (avc)
+ * input is scanned as an H.264 and as an H.265 Annex-B AU, and converted as a length-prefixed (avc)
  * AU with NAL length sizes 1, 2 and 4.  Whatever they report must point
  * inside the input, and a converted AU must scan back to the same findings
  * and packetize into whole TS packets.
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "tswriter.h"
+#include "hlscodecs.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
 
@@ -28,8 +29,27 @@ check_inside (const ArclyTsH264Au * au, const guint8 * data, gsize size)
   if (au->pps && (au->pps < data || au->pps + au->pps_size > data + size
           || au->pps_size == 0))
     abort ();
-  if (au->has_sps != (au->sps != NULL) || au->has_pps != (au->pps != NULL))
+  if (au->vps && (au->vps < data || au->vps + au->vps_size > data + size
+          || au->vps_size < 2))
     abort ();
+  if (au->has_sps != (au->sps != NULL) || au->has_pps != (au->pps != NULL)
+      || au->has_vps != (au->vps != NULL))
+    abort ();
+}
+
+static void
+check_codecs (gchar * c)
+{
+  const gchar *p;
+
+  if (c == NULL)
+    return;
+  if (strlen (c) > 40)
+    abort ();
+  for (p = c; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.')
+      abort ();
+  g_free (c);
 }
 
 int
@@ -45,6 +65,20 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     if (au.aud_first && au.after_aud > size)
       abort ();
   }
+
+  if (arcly_ts_h265_scan_annexb (data, size, &au)) {
+    check_inside (&au, data, size);
+    if (au.aud_first && au.after_aud > size)
+      abort ();
+    if ((au.sps && au.sps_size < 2) || (au.pps && au.pps_size < 2))
+      abort ();                 /* H.265 sets come with their 2-byte header */
+  }
+
+  check_codecs (arcly_hls_codecs_from_annexb (data, size, FALSE));
+  check_codecs (arcly_hls_codecs_from_annexb (data, size, TRUE));
+  check_codecs (arcly_hls_codecs_from_avcc (data, size));
+  check_codecs (arcly_hls_codecs_from_asc (data, size));
+  check_codecs (arcly_hls_codecs_from_adts (data, size));
 
   for (i = 0; i < G_N_ELEMENTS (sizes); i++) {
     g_byte_array_set_size (out, 3);

@@ -174,6 +174,8 @@ stat_u64 (GstHarness * h, const gchar * field)
 
   g_object_get (h->element, "stats", &s, NULL);
   fail_unless (s != NULL);
+  /* the scheme every element follows: arcly-<element>-stats */
+  fail_unless_equals_string (gst_structure_get_name (s), "arcly-aacdepay-stats");
   fail_unless (gst_structure_get_uint64 (s, field, &v), "no %s", field);
   gst_structure_free (s);
   return v;

@@ -3,8 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The three plugins load from the build tree (never an installed copy),
- * without a warning, and their registry entries are sane; so is every element
- * they register (metadata, pad templates, NULL→READY→NULL).
+ * without a warning, and their registry entries are sane; each registers
+ * exactly its list of elements, and every one of them is sane (metadata,
+ * pad templates, NULL→READY→NULL).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -15,6 +16,18 @@
 #include <gst/check/gstcheck.h>
 
 static const gchar *plugin_names[] = { "arclyrtsp", "arclybus", "arclyhls" };
+
+/* What each plugin registers, exactly (sorted): a plugin_init that lost an
+ * element, or registers one twice or under another plugin, fails here. */
+static const struct
+{
+  const gchar *plugin;
+  const gchar *elements[8];
+} plugin_elements[] = {
+  {"arclyrtsp", {"arclyaacdepay", "arclyh264depay", "arclyrtspsrc", NULL}},
+  {"arclybus", {"arclybus", NULL}},
+  {"arclyhls", {"arclyfmp4mux", "arclyhlssink", "arclytsmux", NULL}},
+};
 
 static GMutex warn_lock;
 static GString *warnings;
@@ -161,6 +174,55 @@ GST_START_TEST (test_elements_sane)
 
 GST_END_TEST;
 
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+GST_START_TEST (test_exact_element_list)
+{
+  guint i, j;
+
+  for (i = 0; i < G_N_ELEMENTS (plugin_elements); i++) {
+    const gchar *plugin = plugin_elements[i].plugin;
+    GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+    GString *got = g_string_new (NULL), *want = g_string_new (NULL);
+    GList *features, *l;
+
+    if (!plugin_enabled (plugin))
+      continue;
+    features = gst_registry_get_feature_list_by_plugin (gst_registry_get (),
+        plugin);
+    for (l = features; l; l = l->next) {
+      if (GST_IS_ELEMENT_FACTORY (l->data))
+        g_ptr_array_add (names,
+            g_strdup (gst_plugin_feature_get_name (l->data)));
+    }
+    gst_plugin_feature_list_free (features);
+    g_ptr_array_sort (names, compare_strings);
+    for (j = 0; j < names->len; j++)
+      g_string_append_printf (got, "%s ", (gchar *) names->pdata[j]);
+    for (j = 0; plugin_elements[i].elements[j] != NULL; j++) {
+      GstElementFactory *f =
+          gst_element_factory_find (plugin_elements[i].elements[j]);
+
+      g_string_append_printf (want, "%s ", plugin_elements[i].elements[j]);
+      /* and the registry finds it by name, in this plugin */
+      fail_unless (f != NULL, "%s not found", plugin_elements[i].elements[j]);
+      fail_unless_equals_string (gst_plugin_feature_get_plugin_name
+          (GST_PLUGIN_FEATURE (f)), plugin);
+      gst_object_unref (f);
+    }
+    fail_unless_equals_string (got->str, want->str);
+    g_string_free (got, TRUE);
+    g_string_free (want, TRUE);
+    g_ptr_array_unref (names);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 plugins_suite (void)
 {
@@ -176,6 +238,7 @@ plugins_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_plugins_load_from_build);
   tcase_add_test (tc, test_elements_sane);
+  tcase_add_test (tc, test_exact_element_list);
   return s;
 }
 

@@ -141,6 +141,53 @@ GST_START_TEST (test_sps_truncated)
 
 GST_END_TEST;
 
+/* max_num_reorder_frames from the VUI's bitstream_restriction (x264
+ * writes it: 2 with B-pyramid, 0 without B-frames), and the profile's word
+ * when the VUI does not say. */
+GST_START_TEST (test_sps_reorder)
+{
+  static const struct
+  {
+    const gchar *hex;
+    guint reorder;
+  } cases[] = {
+    /* the baseline and high cases above: no B-frames, and x264enc's
+     * default bframes with b-pyramid */
+    {"6742c01ed900a02ff97016a0c0c0d4a0000003002000000791e2c5c9", 0},
+    {"6764001eacd940a02ff97016a0c0c0d4a0000003002000000791e2c5b2c0", 2},
+    /* x264enc bframes=0, profile=high, 640x360 */
+    {"6764001eacb201405ff2e02d418181a940000003004000000f23c58b92", 0},
+  };
+  ArclyH264Sps sps;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gsize len;
+    guint8 *nal = unhex (cases[i].hex, &len);
+
+    fail_unless (arcly_h264_parse_sps (nal, len, &sps));
+    fail_unless (sps.bitstream_restriction, "case %u", i);
+    fail_unless_equals_int (sps.max_num_reorder_frames, cases[i].reorder);
+    fail_unless_equals_int (arcly_h264_sps_may_reorder (&sps),
+        cases[i].reorder > 0);
+    g_free (nal);
+  }
+
+  /* no bitstream_restriction: the profile decides */
+  memset (&sps, 0, sizeof (sps));
+  sps.profile_idc = 66;
+  fail_if (arcly_h264_sps_may_reorder (&sps));
+  sps.profile_idc = 77;
+  fail_unless (arcly_h264_sps_may_reorder (&sps));
+  sps.profile_idc = 100;
+  fail_unless (arcly_h264_sps_may_reorder (&sps));
+  sps.profile_idc = 122;
+  sps.constraint_flags = 0x10;  /* High 4:2:2 Intra */
+  fail_if (arcly_h264_sps_may_reorder (&sps));
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sps_hostile)
 {
   static const gchar *bad[] = {
@@ -486,6 +533,7 @@ arclyh264_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_sps_real);
   tcase_add_test (tc, test_sps_truncated);
+  tcase_add_test (tc, test_sps_reorder);
   tcase_add_test (tc, test_sps_hostile);
   tcase_add_test (tc, test_unescape);
   tcase_add_test (tc, test_find_start_code);

@@ -526,6 +526,60 @@ GST_START_TEST (test_h264_scan)
 
 GST_END_TEST;
 
+/* H.265 (2-byte NAL headers): AUD 35, VPS 32, SPS 33, PPS 34, then a CRA
+ * (21) slice; the scan stops at the first VCL NAL unit. */
+static const guint8 au_h265[] = {
+  0, 0, 0, 1, 0x46, 0x01, 0x50, /* AUD */
+  0, 0, 0, 1, 0x40, 0x01, 0x0c, 0x01, /* VPS */
+  0, 0, 1, 0x42, 0x01, 0x01, 0x01,      /* SPS, 3-byte start code */
+  0, 0, 0, 1, 0x44, 0x01, 0xc1, /* PPS */
+  0, 0, 0, 1, 0x2a, 0x01, 0xaf, 0x00, 0x00, 0x03, 0x01   /* CRA */
+};
+
+GST_START_TEST (test_h265_scan)
+{
+  static const guint8 trail[] = { 0, 0, 1, 0x02, 0x01, 0xd0, 0x11 };
+  static const guint8 sei_then_idr[] = { 0, 0, 1, 0x4e, 0x01, 0x05,
+    0, 0, 1, 0x26, 0x01, 0xaf
+  };
+  ArclyTsH264Au au;
+  gsize n;
+
+  fail_unless (arcly_ts_h265_scan_annexb (au_h265, sizeof (au_h265), &au));
+  fail_unless (au.aud_first && au.has_vps && au.has_sps && au.has_pps);
+  fail_unless (au.has_idr, "a CRA picture is an IRAP");
+  fail_unless_equals_int (au.after_aud, 7);
+  fail_unless (au.vps == au_h265 + 11 && au.vps_size == 4);
+  fail_unless (au.sps == au_h265 + 18 && au.sps_size == 4);
+  fail_unless (au.pps == au_h265 + 26 && au.pps_size == 3);
+
+  fail_unless (arcly_ts_h265_scan_annexb (trail, sizeof (trail), &au));
+  fail_if (au.has_idr || au.aud_first || au.has_vps || au.has_sps);
+  fail_unless (arcly_ts_h265_scan_annexb (sei_then_idr,
+          sizeof (sei_then_idr), &au));
+  fail_unless (au.has_idr && !au.aud_first, "IDR_W_RADL after an SEI");
+
+  for (n = 0; n < sizeof (au_h265); n++) {
+    guint8 *copy = g_memdup2 (au_h265, n);
+
+    if (arcly_ts_h265_scan_annexb (copy, n, &au)) {
+      fail_unless (n >= 5);
+      if (au.vps)
+        fail_unless (au.vps_size >= 2 && au.vps + au.vps_size <= copy + n);
+      if (au.sps)
+        fail_unless (au.sps_size >= 2 && au.sps + au.sps_size <= copy + n);
+      if (au.pps)
+        fail_unless (au.pps_size >= 2 && au.pps + au.pps_size <= copy + n);
+      fail_unless (au.after_aud <= n);
+      fail_unless (!au.has_idr || n >= 34);
+    }
+    g_free (copy);
+  }
+  fail_if (arcly_ts_h265_scan_annexb ((const guint8 *) "\x12\x34", 2, &au));
+}
+
+GST_END_TEST;
+
 static Suite *
 tswriter_suite (void)
 {
@@ -540,6 +594,7 @@ tswriter_suite (void)
   tcase_add_test (tc, test_pes_large_and_wrap);
   tcase_add_test (tc, test_pcr_packet);
   tcase_add_test (tc, test_h264_scan);
+  tcase_add_test (tc, test_h265_scan);
   return s;
 }
 

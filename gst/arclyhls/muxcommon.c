@@ -1,0 +1,48 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "muxcommon.h"
+#include "arclyh264.h"
+
+void
+arcly_mux_check_dts_only_video (GstElement * mux, GstPad * pad,
+    const guint8 * sps, gsize sps_size)
+{
+  ArclyH264Sps info;
+  gboolean parsed = arcly_h264_parse_sps (sps, sps_size, &info);
+
+  if (parsed && !arcly_h264_sps_may_reorder (&info)) {
+    GST_INFO_OBJECT (pad, "decode timestamps only: PTS = DTS (the SPS "
+        "allows no reordering)");
+    return;
+  }
+  GST_ELEMENT_WARNING (mux, STREAM, FORMAT,
+      ("Video on pad %s has decode timestamps only, and its frames may be "
+          "reordered: presentation times are written equal to decode times",
+          GST_PAD_NAME (pad)),
+      ("%s; players may show B-frames at slightly wrong times.  Feed the "
+          "muxer presentation timestamps (a container demuxer gives them; "
+          "h264parse on a raw .h264 file does not) or encode without "
+          "B-frames", !parsed ? "the SPS could not be parsed" :
+          info.bitstream_restriction ? "the SPS's VUI allows frame "
+          "reordering (max_num_reorder_frames > 0)" : "the SPS's profile "
+          "allows B-frames and its VUI does not rule them out"));
+}
+
+GstStructure *
+arcly_mux_pad_stats_new (const gchar * name, GstPad * pad, gboolean video,
+    guint64 frames_written, guint64 bytes_written, guint64 frames_dropped)
+{
+  return gst_structure_new (name,
+      "pad", G_TYPE_STRING, GST_PAD_NAME (pad),
+      "media", G_TYPE_STRING, video ? "video" : "audio",
+      "frames-written", G_TYPE_UINT64, frames_written,
+      "bytes-written", G_TYPE_UINT64, bytes_written,
+      "frames-dropped", G_TYPE_UINT64, frames_dropped, NULL);
+}

@@ -1,0 +1,32 @@
+/* gst-arcly
+ * Copyright (C) 2026 gst-arcly developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * What arclytsmux and arclyfmp4mux do alike with their input: the check of
+ * video that comes with decode timestamps only, and the per-pad structures
+ * of their "stats".  Not installed.
+ */
+
+#ifndef __ARCLY_MUX_COMMON_H__
+#define __ARCLY_MUX_COMMON_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* A video pad of @mux gets buffers with a DTS and no PTS, written with
+ * PTS = DTS: right unless the stream reorders frames, which only its SPS
+ * (@sps, a NAL unit without start code) can tell.  Posts a STREAM/FORMAT
+ * warning when it may (or the SPS cannot be parsed); call it once per pad. */
+void arcly_mux_check_dts_only_video (GstElement * mux, GstPad * pad,
+    const guint8 * sps, gsize sps_size);
+
+/* An "arcly-<element>-pad-stats" structure (@name) for @pad: pad, media,
+ * frames-written, bytes-written, frames-dropped. */
+GstStructure *arcly_mux_pad_stats_new (const gchar * name, GstPad * pad,
+    gboolean video, guint64 frames_written, guint64 bytes_written,
+    guint64 frames_dropped);
+
+G_END_DECLS
+
+#endif /* __ARCLY_MUX_COMMON_H__ */
