@@ -4,8 +4,9 @@
  *
  * The RTSP session of arclyrtspsrc (see rtspclient.h): requests and their
  * replies, the input loop, OPTIONS → DESCRIBE → SETUP → PLAY, keep-alive,
- * receiver reports, TEARDOWN.  The socket and the input buffer are in
- * rtspconn.c; messages and `$` frames are parsed by rtspwire.c.
+ * TEARDOWN, redirects, and the errors that end it.  What arrives in `$`
+ * frames is handled in rtspclientmedia.c; the socket and the input buffer
+ * are in rtspconn.c; messages and `$` frames are parsed by rtspwire.c.
  *
  * ## Threads and locks
  * One thread runs arcly_rtsp_client_run() and owns everything but:
@@ -21,15 +22,12 @@
 
 #include <string.h>
 
-#include "rtspclient.h"
-#include "rtspauth.h"
-#include "rtspconn.h"
+#include "rtspclient-private.h"
 #include "rtspheaders.h"
 #include "rtspurl.h"
-#include "rtspwire.h"
 
-GST_DEBUG_CATEGORY_STATIC (arcly_rtsp_client_debug);
-GST_DEBUG_CATEGORY_STATIC (arcly_rtsp_client_dataflow);
+GST_DEBUG_CATEGORY (arcly_rtsp_client_debug);
+GST_DEBUG_CATEGORY (arcly_rtsp_client_dataflow);
 #define GST_CAT_DEFAULT arcly_rtsp_client_debug
 
 /* Granularity of the waits: the flags are checked this often. */
@@ -37,72 +35,6 @@ GST_DEBUG_CATEGORY_STATIC (arcly_rtsp_client_dataflow);
 /* RTCP receiver reports: cameras expect one at least every 5 s. */
 #define RR_INTERVAL_US (2 * G_TIME_SPAN_SECOND)
 #define DEFAULT_SESSION_TIMEOUT 60
-
-/* A response copied out of the input buffer: msg points into raw. */
-typedef struct
-{
-  guint8 *raw;
-  ArclyRtspWireMessage msg;
-  gchar *reason;                /* NUL-terminated copy, for messages */
-} Response;
-
-struct _ArclyRtspClient
-{
-  ArclyRtspClientCallbacks cb;
-  gpointer user_data;
-  gpointer log_obj;
-
-  /* lock */
-  GMutex lock;
-  gboolean stopping;
-  gboolean playing;
-  GPtrArray *tracks;            /* ArclyRtspClientTrack* */
-
-  /* set by configure() */
-  GCancellable *cancellable;    /* cuts socket calls short (cancel()) */
-  GCancellable *wake;           /* interrupts the socket waits */
-  gchar *location;              /* as configured, with its credentials */
-  gchar *user_id, *user_pw;     /* configured overrides, or NULL */
-
-  /* the running thread: where the session goes (location, or a redirect) */
-  ArclyRtspUrl url;
-  gchar *request_uri;           /* without credentials */
-  gchar *display_url;           /* redacted, for logs and messages */
-  gchar *user, *password;
-  gboolean basic_allowed;       /* Basic may go to this host */
-  gchar *redirect_to;           /* set by do_request() on a 3xx */
-  guint redirect_status;
-  GPtrArray *visited;           /* request URIs of this run's hops */
-  gint64 timeout_us;
-  gchar *ua;
-  guint keep_alive_ms;
-  ArclyRtspClientStreams streams;
-
-  /* the running thread */
-  ArclyRtspConn io;             /* the socket and the input buffer */
-  guint cseq;
-  ArclyAuthSession *auth;
-  gchar *session_id;
-  guint session_timeout;
-  gchar *base_url;              /* aggregate control for PLAY/keep-alive */
-  gboolean use_get_parameter;
-  gboolean live_range;          /* SDP says a=range:npt=now- */
-  gint64 ka_cseq;
-  gboolean ka_get_parameter;
-  guint32 our_ssrc;
-  gint64 last_data_us;
-  gint64 last_rr_us;
-  gint64 last_ka_us;
-  gint64 last_tick_us;
-  ArclySync sync;               /* latency and drift of the clock mapping */
-  gboolean was_playing;         /* PLAY answered in this session */
-  gboolean played_once;         /* PLAY answered since configure() */
-  /* why the last reply could not be read (see fail_fast_protocol()) */
-  ArclyRtspWireError wire_fault;
-  ArclyRtspWireJunk junk_fault;
-  gchar *junk_line;             /* printable start of a non-RTSP reply */
-  guint fail_status;            /* RTSP status of the last failure */
-};
 
 static gint64
 ms_to_us (guint ms)
@@ -168,9 +100,9 @@ close_connection (ArclyRtspClient * self)
   arcly_rtsp_conn_close (&self->io);
 }
 
-static gboolean
-send_all (ArclyRtspClient * self, const guint8 * data, gsize len,
-    GError ** error)
+gboolean
+arcly_rtsp_client_send_all (ArclyRtspClient * self, const guint8 * data,
+    gsize len, GError ** error)
 {
   return arcly_rtsp_conn_send (&self->io, data, len, self->cancellable,
       error);
@@ -229,7 +161,7 @@ send_request (ArclyRtspClient * self, const gchar * method, const gchar * uri,
   /* the URI never carries credentials; the Authorization header is not
    * logged */
   GST_DEBUG_OBJECT (self->log_obj, "> %s %s (CSeq %u)", method, uri, cseq);
-  ok = send_all (self, (const guint8 *) req, strlen (req), error);
+  ok = arcly_rtsp_client_send_all (self, (const guint8 *) req, strlen (req), error);
   g_free (req);
   if (cseq_out)
     *cseq_out = cseq;
@@ -276,262 +208,11 @@ answer_server_request (ArclyRtspClient * self, const ArclyRtspWireMessage * m)
   if (arcly_rtsp_wire_method_is (m, "OPTIONS"))
     g_string_append (s, "Public: OPTIONS, GET_PARAMETER, SET_PARAMETER\r\n");
   g_string_append_printf (s, "User-Agent: %s\r\n\r\n", self->ua);
-  if (!send_all (self, (const guint8 *) s->str, s->len, &err)) {
+  if (!arcly_rtsp_client_send_all (self, (const guint8 *) s->str, s->len, &err)) {
     GST_DEBUG_OBJECT (self->log_obj, "answering server request: %s", err->message);
     g_clear_error (&err);
   }
   g_string_free (s, TRUE);
-}
-
-static guint
-sync_tracks (ArclyRtspClient * self, ArclySyncTrack ** v)
-{
-  guint n = MIN (self->tracks->len, ARCLY_SYNC_MAX_ALIGNED), i;
-
-  for (i = 0; i < n; i++)
-    v[i] = &((ArclyRtspClientTrack *) g_ptr_array_index (self->tracks, i))->sync;
-  return n;
-}
-
-static void
-log_aligned (ArclyRtspClient * self, guint changed, gboolean use_sr)
-{
-  guint i;
-
-  for (i = 0; changed && i < self->tracks->len; i++) {
-    ArclyRtspClientTrack *o = g_ptr_array_index (self->tracks, i);
-
-    if (changed & (1u << i))
-      GST_DEBUG_OBJECT (self->log_obj, "track %u (%s) aligned by %"
-          G_GINT64_FORMAT " ns (%s)", i, o->sdp->encoding_name, o->sync.align,
-          use_sr ? "RTCP SR" : "RTP-Info");
-  }
-}
-
-static void
-count_drop (ArclyRtspClient * self, ArclyRtspClientTrack * t,
-    ArclyRtspClientDrop why, gsize len)
-{
-  static const gchar *const names[] = { "not RTP", "payload type",
-    "SSRC"
-  };
-
-  g_mutex_lock (&self->lock);
-  t->dropped[why]++;
-  g_mutex_unlock (&self->lock);
-  GST_CAT_LOG_OBJECT (arcly_rtsp_client_dataflow, self->log_obj,
-      "%s: dropping a frame of %" G_GSIZE_FORMAT " bytes (%s)",
-      t->sdp->encoding_name, len, names[why]);
-}
-
-/* Only the track's source gets through: the SSRC SETUP announced, or the
- * one locked from the first packets (see handle_rtp()).  Another SSRC replaces the locked
- * one when it persists (a camera restart on the same connection): then the
- * sequence and clock mapping restart and the next buffer is a DISCONT. */
-static gboolean
-accept_ssrc (ArclyRtspClient * self, ArclyRtspClientTrack * t,
-    const ArclyRtpHeader * h)
-{
-  if (t->ssrc_announced)
-    return h->ssrc == t->remote_ssrc;
-  if (h->ssrc == t->remote_ssrc) {
-    t->cand_count = 0;
-    return TRUE;
-  }
-  if (t->cand_count > 0 && h->ssrc == t->cand_ssrc
-      && h->seq == (guint16) (t->cand_seq + 1))
-    t->cand_count++;
-  else
-    t->cand_count = 1;
-  t->cand_ssrc = h->ssrc;
-  t->cand_seq = h->seq;
-  if (t->cand_count < ARCLY_RTSP_CLIENT_SSRC_CHANGE_PACKETS)
-    return FALSE;
-
-  GST_INFO_OBJECT (self->log_obj, "%s: the source changed from SSRC %08x "
-      "to %08x", t->sdp->encoding_name, t->remote_ssrc, h->ssrc);
-  t->remote_ssrc = h->ssrc;
-  t->cand_count = 0;
-  memset (&t->seq, 0, sizeof (t->seq));
-  {
-    gboolean active = t->sync.active;
-
-    arcly_sync_track_init (&t->sync, t->sdp->clock_rate);
-    t->sync.active = active;
-  }
-  t->discont = TRUE;
-  return TRUE;
-}
-
-/* A packet of @t's source: counted, and handed to the owner. */
-static GstFlowReturn
-deliver_rtp (ArclyRtspClient * self, ArclyRtspClientTrack * t,
-    const guint8 * data, gsize len, const ArclyRtpHeader * h)
-{
-  gint64 ext;
-
-  g_mutex_lock (&self->lock);
-  t->packets++;
-  t->bytes += len;
-  g_mutex_unlock (&self->lock);
-  /* only valid media counts against the stall timeout */
-  self->last_data_us = g_get_monotonic_time ();
-
-  arcly_rtp_seq_update (&t->seq, h->seq);
-  ext = arcly_rtp_unwrap (&t->sync.unwrap, h->ts);
-
-  if (t->user == NULL || self->cb.rtp == NULL)
-    return GST_FLOW_OK;
-  return self->cb.rtp (self, t, data, len, h, ext, self->user_data);
-}
-
-/* Without an SSRC from SETUP, the source is locked once two packets agree
- * (same SSRC, consecutive sequence numbers): the first one waits for the
- * second (back to back in a camera's burst), so random bytes that happen
- * to parse as RTP with the right payload type are never delivered. */
-static GstFlowReturn
-lock_source (ArclyRtspClient * self, ArclyRtspClientTrack * t,
-    const guint8 * data, gsize len, const ArclyRtpHeader * h)
-{
-  ArclyRtpHeader ph;
-  GstFlowReturn ret;
-  guint8 *first;
-  gsize first_len;
-
-  if (t->pending && arcly_rtp_parse_header (t->pending, t->pending_len, &ph)
-      && ph.ssrc == h->ssrc && h->seq == (guint16) (ph.seq + 1)) {
-    t->ssrc_locked = TRUE;
-    t->have_ssrc = TRUE;
-    t->remote_ssrc = h->ssrc;
-    first = g_steal_pointer (&t->pending);
-    first_len = t->pending_len;
-    ret = deliver_rtp (self, t, first, first_len, &ph);
-    g_free (first);
-    if (ret != GST_FLOW_OK)
-      return ret;
-    return deliver_rtp (self, t, data, len, h);
-  }
-  if (t->pending)
-    count_drop (self, t, ARCLY_RTSP_CLIENT_DROP_SSRC, t->pending_len);
-  g_free (t->pending);
-  t->pending = g_memdup2 (data, len);
-  t->pending_len = len;
-  return GST_FLOW_OK;
-}
-
-static GstFlowReturn
-handle_rtp (ArclyRtspClient * self, ArclyRtspClientTrack * t,
-    const guint8 * data, gsize len)
-{
-  ArclyRtpHeader h;
-
-  if (!arcly_rtp_parse_header (data, len, &h)) {
-    count_drop (self, t, ARCLY_RTSP_CLIENT_DROP_INVALID, len);
-    return GST_FLOW_OK;
-  }
-  if (h.pt != t->sdp->pt) {
-    count_drop (self, t, ARCLY_RTSP_CLIENT_DROP_PAYLOAD_TYPE, len);
-    return GST_FLOW_OK;
-  }
-  if (!t->ssrc_announced && !t->ssrc_locked)
-    return lock_source (self, t, data, len, &h);
-  if (!accept_ssrc (self, t, &h)) {
-    count_drop (self, t, ARCLY_RTSP_CLIENT_DROP_SSRC, len);
-    return GST_FLOW_OK;
-  }
-  return deliver_rtp (self, t, data, len, &h);
-}
-
-GstClockTime
-arcly_rtsp_client_track_pts (ArclyRtspClient * self, ArclyRtspClientTrack * t,
-    gint64 ext, GstClockTime now, GstClockTime last_pts)
-{
-  ArclySyncTrack *v[ARCLY_SYNC_MAX_ALIGNED];
-  gboolean new_base;
-  guint n, aligned;
-  GstClockTime pts;
-
-  n = sync_tracks (self, v);
-  pts = arcly_sync_pts (&self->sync, &t->sync,
-      t == g_ptr_array_index (self->tracks, 0), v, n, ext, now, last_pts,
-      &new_base, &aligned);
-  if (new_base)
-    GST_DEBUG_OBJECT (self->log_obj, "%s: RTP time %" G_GINT64_FORMAT
-        " maps to running time %" GST_TIME_FORMAT, t->sdp->encoding_name,
-        ext, GST_TIME_ARGS (t->sync.base_rt));
-  log_aligned (self, aligned, FALSE);
-  return pts;
-}
-
-/* RTCP from the server: sender reports give the NTP ↔ RTP mapping that
- * aligns the tracks (RFC 3550 §6.4.1). */
-static void
-handle_rtcp (ArclyRtspClient * self, ArclyRtspClientTrack * t, const guint8 * data,
-    gsize len)
-{
-  ArclyRtcpSr sr;
-
-  if (!arcly_rtcp_find_sr (data, len, &sr))
-    return;
-  if (t == NULL) {
-    guint i;
-
-    /* on an unknown channel: find the track by SSRC */
-    for (i = 0; i < self->tracks->len && t == NULL; i++) {
-      ArclyRtspClientTrack *c = g_ptr_array_index (self->tracks, i);
-
-      if (c->have_ssrc && c->remote_ssrc == sr.ssrc)
-        t = c;
-    }
-    if (t == NULL)
-      return;
-  }
-  /* another source's report (or random bytes that look like one) must
-   * not move the clock mapping */
-  if (t->have_ssrc && sr.ssrc != t->remote_ssrc)
-    return;
-  /* before the track is set up (no pad yet) or before its first packet */
-  if (t->user == NULL || !arcly_sync_sr (&t->sync, &sr,
-          g_get_monotonic_time ()))
-    return;
-  GST_DEBUG_OBJECT (self->log_obj, "%s: SR ntp %" G_GUINT64_FORMAT " rtp %u",
-      t->sdp->encoding_name, sr.ntp, sr.rtp_ts);
-  {
-    ArclySyncTrack *v[ARCLY_SYNC_MAX_ALIGNED];
-    guint n = sync_tracks (self, v);
-
-    log_aligned (self, arcly_sync_align (v, n, TRUE), TRUE);
-  }
-}
-
-static GstFlowReturn
-handle_frame (ArclyRtspClient * self, const ArclyRtspWireMessage * m)
-{
-  guint i;
-
-  for (i = 0; i < self->tracks->len; i++) {
-    ArclyRtspClientTrack *t = g_ptr_array_index (self->tracks, i);
-
-    if (m->channel == t->rtp_ch) {
-      /* Some cameras send RTCP on the RTP channel: recognise it by its
-       * packet type (RFC 5761 §4). */
-      if (arcly_rtcp_is_rtcp (m->data, m->data_len)) {
-        handle_rtcp (self, t, m->data, m->data_len);
-        return GST_FLOW_OK;
-      }
-      return handle_rtp (self, t, m->data, m->data_len);
-    }
-    if (m->channel == t->rtcp_ch) {
-      handle_rtcp (self, t, m->data, m->data_len);
-      return GST_FLOW_OK;
-    }
-  }
-  if (arcly_rtcp_is_rtcp (m->data, m->data_len))
-    handle_rtcp (self, NULL, m->data, m->data_len);
-  else
-    GST_CAT_DEBUG_OBJECT (arcly_rtsp_client_dataflow, self->log_obj,
-        "frame on unknown channel %u dropped", m->channel);
-  return GST_FLOW_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -640,7 +321,7 @@ process_input (ArclyRtspClient * self, gint64 want, Response ** resp,
     }
 
     if (m.kind == ARCLY_RTSP_WIRE_KIND_FRAME) {
-      GstFlowReturn ret = handle_frame (self, &m);
+      GstFlowReturn ret = arcly_rtsp_client_handle_frame (self, &m);
 
       arcly_rtsp_conn_consume (&self->io, consumed);
       if (ret != GST_FLOW_OK) {
@@ -1286,38 +967,6 @@ send_play (ArclyRtspClient * self, gboolean * fatal, GError ** error)
   return TRUE;
 }
 
-static void
-send_receiver_reports (ArclyRtspClient * self)
-{
-  guint i;
-
-  for (i = 0; i < self->tracks->len; i++) {
-    ArclyRtspClientTrack *t = g_ptr_array_index (self->tracks, i);
-    guint8 pkt[4 + 160];
-    ArclyRtcpReportBlock b = { 0, };
-    gsize n;
-    GError *err = NULL;
-
-    if (t->have_ssrc && t->seq.have) {
-      b.ssrc = t->remote_ssrc;
-      arcly_rtp_seq_fill_report (&t->seq, &b);
-      arcly_sync_fill_report (&t->sync, g_get_monotonic_time (), &b);
-    }
-    n = arcly_rtcp_build_rr (pkt + 4, sizeof (pkt) - 4, self->our_ssrc,
-        t->seq.have ? &b : NULL, "arclyrtspsrc");
-    if (n == 0)
-      continue;
-    pkt[0] = '$';
-    pkt[1] = t->rtcp_ch;
-    pkt[2] = (guint8) (n >> 8);
-    pkt[3] = (guint8) n;
-    if (!send_all (self, pkt, n + 4, &err)) {
-      GST_DEBUG_OBJECT (self->log_obj, "sending RR: %s", err->message);
-      g_clear_error (&err);
-    }
-  }
-}
-
 static gboolean
 send_keepalive (ArclyRtspClient * self, GError ** error)
 {
@@ -1335,26 +984,6 @@ send_keepalive (ArclyRtspClient * self, GError ** error)
     return FALSE;
   self->ka_cseq = cseq;
   return TRUE;
-}
-
-static void
-update_bitrates (ArclyRtspClient * self, gint64 now)
-{
-  gint64 dt = now - self->last_tick_us;
-  guint i;
-
-  if (dt < G_TIME_SPAN_SECOND)
-    return;
-  g_mutex_lock (&self->lock);
-  for (i = 0; i < self->tracks->len; i++) {
-    ArclyRtspClientTrack *t = g_ptr_array_index (self->tracks, i);
-
-    t->bitrate = (guint) MIN (G_MAXUINT, (t->bytes - t->bytes_at_tick) * 8 *
-        G_TIME_SPAN_SECOND / dt);
-    t->bytes_at_tick = t->bytes;
-  }
-  g_mutex_unlock (&self->lock);
-  self->last_tick_us = now;
 }
 
 /* Streams until stopped or failed. */
@@ -1417,10 +1046,10 @@ session_stream (ArclyRtspClient * self, guint keep_alive_ms, GError ** error)
         return ARCLY_RTSP_CLIENT_RETRY;
       }
       if (now - self->last_rr_us >= RR_INTERVAL_US) {
-        send_receiver_reports (self);
+        arcly_rtsp_client_send_receiver_reports (self);
         self->last_rr_us = now;
       }
-      update_bitrates (self, now);
+      arcly_rtsp_client_update_bitrates (self, now);
     }
     /* keep-alive also while PAUSED (session set up, not playing) */
     ka_interval = keep_alive_ms ? ms_to_us (keep_alive_ms) :

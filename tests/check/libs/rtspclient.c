@@ -37,6 +37,9 @@ typedef struct
   guint err_status;
   gchar *err_text;
   gchar *err_debug;
+  guint redirects;
+  gchar *redirect_from, *redirect_to;
+  guint redirect_status;
   gboolean done;
   ArclyRtspClientResult result;
   gchar *result_message;
@@ -125,9 +128,25 @@ rec_state (ArclyRtspClient * c, ArclyRtspClientState state,
   g_mutex_unlock (&r->lock);
 }
 
+static void
+rec_redirected (ArclyRtspClient * c, const gchar * from, const gchar * to,
+    guint status, gpointer user_data)
+{
+  Rec *r = user_data;
+
+  g_mutex_lock (&r->lock);
+  r->redirects++;
+  g_free (r->redirect_from);
+  r->redirect_from = g_strdup (from);
+  g_free (r->redirect_to);
+  r->redirect_to = g_strdup (to);
+  r->redirect_status = status;
+  g_mutex_unlock (&r->lock);
+}
+
 static const ArclyRtspClientCallbacks rec_callbacks = {
   rec_track_ready, rec_tracks_done, rec_playing, rec_rtp, rec_error,
-  rec_state, NULL
+  rec_state, NULL, rec_redirected
 };
 
 static gpointer
@@ -176,6 +195,8 @@ rec_free (Rec * r)
   g_free (r->err_text);
   g_free (r->err_debug);
   g_free (r->result_message);
+  g_free (r->redirect_from);
+  g_free (r->redirect_to);
   g_mutex_clear (&r->lock);
   g_cond_clear (&r->cond);
   g_free (r);
@@ -347,6 +368,84 @@ GST_START_TEST (test_client_cancel_unblocks)
 
 GST_END_TEST;
 
+/* a relative 302 to DESCRIBE: the callback names both URLs, the session
+ * restarts at the target and plays there */
+GST_START_TEST (test_client_follows_redirect)
+{
+  Script *s = script_start ("redirect-relative");
+  Rec *r = rec_new (script_url (s), NULL, NULL);
+  GThread *th;
+  gchar *want_to = g_strdup_printf ("rtsp://127.0.0.1:%u/moved",
+      arcly_test_cam_get_port (s->srv));
+  gchar *log;
+
+  arcly_rtsp_client_set_playing (r->client, TRUE);
+  th = g_thread_new ("client", run_thread, r);
+  WAIT_FOR (r, r->rtp[0] >= 10, 10);
+  arcly_rtsp_client_stop (r->client);
+  WAIT_FOR (r, r->done, 5);
+  g_thread_join (th);
+  fail_unless_equals_int (r->redirects, 1);
+  fail_unless_equals_int (r->redirect_status, 302);
+  fail_unless_equals_string (r->redirect_from, script_url (s));
+  fail_unless_equals_string (r->redirect_to, want_to);
+  fail_unless_equals_string (arcly_rtsp_client_get_display_url (r->client),
+      want_to);
+  log = script_stop_and_log (s);
+  fail_unless_equals_int (count_lines_with (log, "\"event\":\"request\"",
+          "\"method\":\"PLAY\"", "/moved/", NULL), 1);
+  g_free (log);
+  g_free (want_to);
+  rec_free (r);
+}
+
+GST_END_TEST;
+
+static void
+sum_drops (gpointer data, gpointer user_data)
+{
+  ArclyRtspClientTrack *t = data;
+  guint64 *d = user_data;
+  guint i;
+
+  for (i = 0; i < ARCLY_RTSP_CLIENT_DROP_N; i++)
+    d[i] += t->dropped[i];
+}
+
+/* random bytes on the RTP channels: no packet reaches the owner, the drops
+ * are counted, and the run ends in a retry for lack of media */
+GST_START_TEST (test_client_random_frames)
+{
+  Script *s = script_start ("random-frames");
+  Rec *r = rec_new (script_url (s), NULL, NULL);
+  GError *err = NULL;
+  guint64 drops[ARCLY_RTSP_CLIENT_DROP_N] = { 0, };
+  ArclyRtspClientResult res;
+  ArclyRtspClientConfig cfg = { NULL, };
+
+  /* a short stall timeout */
+  cfg.location = script_url (s);
+  cfg.timeout_ms = 1000;
+  fail_unless (arcly_rtsp_client_configure (r->client, &cfg, NULL));
+  arcly_rtsp_client_set_playing (r->client, TRUE);
+  res = arcly_rtsp_client_run (r->client, &err);
+  fail_unless_equals_int (res, ARCLY_RTSP_CLIENT_RETRY);
+  fail_unless (err && strstr (err->message, "no media for 1000 ms"), "%s",
+      err ? err->message : "");
+  g_clear_error (&err);
+  fail_unless_equals_int (r->playing, 1);
+  fail_unless_equals_int (r->rtp[0] + r->rtp[1], 0);
+  arcly_rtsp_client_foreach_track (r->client, sum_drops, drops);
+  fail_unless (drops[ARCLY_RTSP_CLIENT_DROP_INVALID] >= 5);
+  fail_unless (drops[ARCLY_RTSP_CLIENT_DROP_INVALID] +
+      drops[ARCLY_RTSP_CLIENT_DROP_PAYLOAD_TYPE] +
+      drops[ARCLY_RTSP_CLIENT_DROP_SSRC] >= 20);
+  g_free (script_stop_and_log (s));
+  rec_free (r);
+}
+
+GST_END_TEST;
+
 static Suite *
 rtspclient_suite (void)
 {
@@ -359,6 +458,8 @@ rtspclient_suite (void)
   tcase_add_test (tc, test_client_not_found_is_fatal);
   tcase_add_test (tc, test_client_digest_auth);
   tcase_add_test (tc, test_client_cancel_unblocks);
+  tcase_add_test (tc, test_client_follows_redirect);
+  tcase_add_test (tc, test_client_random_frames);
   return s;
 }
 
