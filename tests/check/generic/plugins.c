@@ -24,7 +24,8 @@ static const struct
   const gchar *plugin;
   const gchar *elements[8];
 } plugin_elements[] = {
-  {"arclyrtsp", {"arclyaacdepay", "arclyh264depay", "arclyrtspsrc", NULL}},
+  {"arclyrtsp", {"arclyaacdepay", "arclyh264depay", "arclyh265depay",
+          "arclyrtspsrc", NULL}},
   {"arclybus", {"arclybus", NULL}},
   {"arclyhls", {"arclyfmp4mux", "arclyhlssink", "arclytsmux", NULL}},
 };
