@@ -1432,9 +1432,14 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
     sample_buf = gst_buffer_ref (buf);
   }
   if (pad->is_video && !GST_BUFFER_PTS_IS_VALID (buf)
-      && !pad->reorder_checked && pad->h265) {
-    /* the H.265 SPS parser stops before sps_max_num_reorder_pics */
+      && !pad->reorder_checked && pad->h265 && pad->sps->len > 0) {
+    gsize size;
+    const guint8 *nal = g_bytes_get_data (g_ptr_array_index (pad->sps, 0),
+        &size);
+
     pad->reorder_checked = TRUE;
+    arcly_mux_check_dts_only_h265 (GST_ELEMENT (self), GST_PAD (pad), nal,
+        size);
   } else if (pad->is_video && !GST_BUFFER_PTS_IS_VALID (buf)
       && !pad->reorder_checked && pad->sps->len > 0) {
     /* PTS = DTS (buffer_times): checked once against the SPS */

@@ -38,12 +38,14 @@
  *     playlist-location=/tmp/hls/playlist.m3u8 part-duration=300
  * ]|
  *
- * Locking: self->lock guards the properties and the muxer pointer; the
+ * Locking: self->lock guards the properties and the muxer pointer, and is
+ * never held while a child is created, added, linked or configured; the
  * writing state (Segment, parts, playlist) belongs to the internal sink's
  * streaming thread, and state changes touch it only while that thread is
- * stopped.  discont_rt is guarded by the object lock (set from upstream
- * threads), and so are the "stats" counters (set by the writer thread).
- * Order: self->lock before the object lock.
+ * stopped.  discont_rt, gap_start_rt and gap_hole are guarded by the
+ * object lock (set and read from upstream threads), and so are the "stats"
+ * counters (set by the writer thread); each sink pad's HlsPadTrack belongs
+ * to that pad's streaming thread.  Order: self->lock before the object lock.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -60,7 +62,7 @@ GST_DEBUG_CATEGORY (arcly_hls_sink_dataflow);
 #define GST_CAT_DEFAULT arcly_hls_sink_debug
 
 #define DEFAULT_PROP_LOCATION NULL      /* segment%05d.ts or .m4s */
-#define DEFAULT_PROP_INIT_LOCATION "init%d.mp4"
+#define DEFAULT_PROP_INIT_LOCATION NULL /* init%d.mp4 next to location */
 #define DEFAULT_PROP_PLAYLIST_LOCATION "playlist.m3u8"
 #define DEFAULT_PROP_PLAYLIST_ROOT NULL
 #define DEFAULT_PROP_SEGMENT_FORMAT ARCLY_HLS_FORMAT_FMP4
@@ -96,7 +98,7 @@ enum {
   PROP_MULTIVARIANT_PLAYLIST_LOCATION,
 };
 
-static void configure_muxer (GstArclyHlsSink * self);
+static void configure_muxer (GstElement * mux, const HlsSettings * cfg);
 
 /* ---- the bin ------------------------------------------------------------ */
 
@@ -196,16 +198,25 @@ settings_copy (HlsSettings * dst, const HlsSettings * src)
   dst->playlist_root = g_strdup (src->playlist_root);
 }
 
+/* READY -> PAUSED: the settings of this run, the muxer configured for
+ * them (outside the lock: setting a muxer property posts a LATENCY
+ * message, whose handler may read our properties). */
 static gboolean
 start_streaming (GstArclyHlsSink * self)
 {
+  GstElement *mux;
+
   g_mutex_lock (&self->lock);
   settings_copy (&self->cfg, &self->prop);
   self->cfg.format = self->mux_format;
   self->audio_only = self->video_pad == NULL && self->audio_pad != NULL;
-  configure_muxer (self);
+  mux = self->mux ? gst_object_ref (self->mux) : NULL;
   arcly_hls_variant_start (self);
   g_mutex_unlock (&self->lock);
+  if (mux != NULL) {
+    configure_muxer (mux, &self->cfg);
+    gst_object_unref (mux);
+  }
   GST_OBJECT_LOCK (self);
   memset (&self->stats, 0, sizeof (self->stats));
   GST_OBJECT_UNLOCK (self);
@@ -214,34 +225,100 @@ start_streaming (GstArclyHlsSink * self)
 
 /* ---- muxer and pads ----------------------------------------------------- */
 
+/* What the probe of a sink pad remembers about its stream (upstream
+ * thread of that pad only). */
+typedef struct {
+  GstClockTime last_rt;         /* running time of the last buffer */
+  GstClockTime last_end;        /* where the media so far ended */
+  GstClockTime last_dur;        /* the last buffer's duration (or step) */
+} HlsPadTrack;
+
+static void
+pad_track_reset (HlsPadTrack * track)
+{
+  track->last_rt = track->last_end = GST_CLOCK_TIME_NONE;
+  track->last_dur = GST_CLOCK_TIME_NONE;
+}
+
+/* Running time of @buf on @pad (by DTS: monotonic), NONE if unknown. */
+static GstClockTime
+buffer_running_time (GstPad * pad, GstBuffer * buf)
+{
+  GstEvent *sev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  GstClockTime rt = GST_CLOCK_TIME_NONE;
+
+  if (sev != NULL) {
+    const GstSegment *seg;
+
+    gst_event_parse_segment (sev, &seg);
+    if (seg->format == GST_FORMAT_TIME)
+      rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
+          GST_BUFFER_DTS_OR_PTS (buf));
+    gst_event_unref (sev);
+  }
+  return rt;
+}
+
+/* Follows @buf at @rt; returns whether it comes after a hole in the
+ * timestamps longer than the sink's gap and three frames. */
+static gboolean
+pad_track_update (GstArclyHlsSink * self, HlsPadTrack * track,
+    GstBuffer * buf, GstClockTime rt, gboolean seen)
+{
+  GstClockTime hole, dur = GST_BUFFER_DURATION (buf), end;
+  gboolean jump;
+
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  hole = self->gap_hole;
+  GST_OBJECT_UNLOCK (self);
+  if (GST_CLOCK_TIME_IS_VALID (track->last_dur))
+    hole = MAX (hole, 3 * track->last_dur);
+  jump = seen && GST_CLOCK_TIME_IS_VALID (track->last_end)
+      && rt > track->last_end + hole;
+
+  if (!GST_CLOCK_TIME_IS_VALID (dur) || dur == 0) {
+    /* the step between buffers stands in for a missing duration */
+    if (!jump && GST_CLOCK_TIME_IS_VALID (track->last_rt)
+        && rt > track->last_rt)
+      track->last_dur = rt - track->last_rt;
+    dur = GST_CLOCK_TIME_IS_VALID (track->last_dur) ? track->last_dur : 0;
+  } else {
+    track->last_dur = dur;
+  }
+  end = rt + dur;
+  track->last_rt = rt;
+  if (!GST_CLOCK_TIME_IS_VALID (track->last_end) || jump
+      || end > track->last_end)
+    track->last_end = end;
+  return jump;
+}
+
 static GstPadProbeReturn
 sink_pad_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstArclyHlsSink *self = user_data;
+  HlsPadTrack *track = g_object_get_data (G_OBJECT (pad), "arcly-track");
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    gboolean seen = g_object_get_data (G_OBJECT (pad), "arcly-seen") != NULL;
+    GstClockTime rt = buffer_running_time (pad, buf);
+    GstClockTime before = track->last_end;
+    gboolean jump = pad_track_update (self, track, buf, rt, seen);
 
     /* The first buffer of a stream is always DISCONT: not a gap.  Later
-     * ones (a reconnecting source, a dropped GOP) and the first buffer
-     * after a caps change start a discontinuity at the next segment. */
-    if ((GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
-            && g_object_get_data (G_OBJECT (pad), "arcly-seen") != NULL)
-        || g_object_get_data (G_OBJECT (pad), "arcly-caps-changed")) {
-      GstEvent *sev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-      GstClockTime rt = 0;
-
-      if (sev != NULL) {
-        const GstSegment *seg;
-
-        gst_event_parse_segment (sev, &seg);
-        rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
-            GST_BUFFER_DTS_OR_PTS (buf));
-        gst_event_unref (sev);
-      }
-      GST_DEBUG_OBJECT (self, "discontinuity on %s at %" GST_TIME_FORMAT,
-          GST_PAD_NAME (pad), GST_TIME_ARGS (rt));
-      arcly_hls_writer_mark_discont (self,
+     * ones (a reconnecting source, a dropped GOP), a jump in the
+     * timestamps (a camera that dropped and came back, lost frames), and
+     * the first buffer after a caps change end the segment with the media
+     * before them and start a discontinuity at the next one. */
+    if ((GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT) && seen)
+        || jump || g_object_get_data (G_OBJECT (pad), "arcly-caps-changed")) {
+      GST_DEBUG_OBJECT (self, "discontinuity on %s at %" GST_TIME_FORMAT
+          ", the media before it ended at %" GST_TIME_FORMAT,
+          GST_PAD_NAME (pad), GST_TIME_ARGS (rt), GST_TIME_ARGS (before));
+      arcly_hls_writer_mark_gap (self, before,
           GST_CLOCK_TIME_IS_VALID (rt) ? rt : 0);
       g_object_set_data (G_OBJECT (pad), "arcly-caps-changed", NULL);
     }
@@ -264,6 +341,7 @@ sink_pad_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     } else if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_STOP
         || GST_EVENT_TYPE (ev) == GST_EVENT_STREAM_START) {
       g_object_set_data (G_OBJECT (pad), "arcly-seen", NULL);
+      pad_track_reset (track);
     }
   }
   return GST_PAD_PROBE_OK;
@@ -277,59 +355,77 @@ mux_factory_name (ArclyHlsSegmentFormat format)
 
 /* fMP4: fragments on keyframes no longer than a segment; with LL-HLS
  * chunks of a tenth of a part at most, which the writer groups into parts
- * (the muxer's contract, see the class doc).  With self->lock held. */
+ * (the muxer's contract, see the class doc).  Without self->lock. */
 static void
-configure_muxer (GstArclyHlsSink * self)
+configure_muxer (GstElement * mux, const HlsSettings * cfg)
 {
-  GstElement *mux = self->mux;
   GParamSpec *ps;
   guint64 chunk = 0;
 
-  if (mux == NULL || self->mux_format != ARCLY_HLS_FORMAT_FMP4)
+  if (cfg->format != ARCLY_HLS_FORMAT_FMP4)
     return;
   ps = g_object_class_find_property (G_OBJECT_GET_CLASS (mux),
       "fragment-duration");
   if (ps != NULL && G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT64)
     g_object_set (mux, "fragment-duration",
-        (guint64) self->prop.target_duration * GST_SECOND, NULL);
+        (guint64) cfg->target_duration * GST_SECOND, NULL);
   ps = g_object_class_find_property (G_OBJECT_GET_CLASS (mux),
       "chunk-duration");
-  if (self->prop.part_duration > 0
-      && self->prop.type != ARCLY_HLS_PLAYLIST_VOD)
-    chunk = (guint64) self->prop.part_duration * GST_MSECOND /
-        CHUNKS_PER_PART;
+  if (cfg->part_duration > 0 && cfg->type != ARCLY_HLS_PLAYLIST_VOD)
+    chunk = (guint64) cfg->part_duration * GST_MSECOND / CHUNKS_PER_PART;
   if (ps != NULL && G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT64)
     g_object_set (mux, "chunk-duration", chunk, NULL);
 }
 
-/* With self->lock held.  Creates the muxer once. */
-static gboolean
+/* Creates the muxer once and returns a reference to it (NULL after posting
+ * an error).  Without self->lock: the muxer is created, added and linked
+ * outside it (gst_bin_add emits deep-element-added, whose handlers may
+ * read our properties); the lock is taken only to publish the pointer.  If
+ * two threads race, the one that publishes second removes its muxer. */
+static GstElement *
 ensure_muxer (GstArclyHlsSink * self)
 {
-  ArclyHlsSegmentFormat format = self->prop.format;
+  ArclyHlsSegmentFormat format;
   GstElement *mux;
 
-  if (self->mux != NULL)
-    return TRUE;
+  g_mutex_lock (&self->lock);
+  mux = self->mux ? gst_object_ref (self->mux) : NULL;
+  format = self->prop.format;
+  g_mutex_unlock (&self->lock);
+  if (mux != NULL)
+    return mux;
 
-  mux = gst_element_factory_make (mux_factory_name (format), "mux");
+  mux = gst_element_factory_make (mux_factory_name (format), NULL);
   if (mux == NULL) {
-    g_mutex_unlock (&self->lock);
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
         ("Missing element \"%s\" for segment-format %s.",
             mux_factory_name (format), format == ARCLY_HLS_FORMAT_FMP4 ?
             "fmp4" : "mpegts"), ("is the arclyhls plugin complete?"));
-    g_mutex_lock (&self->lock);
-    return FALSE;
+    return NULL;
   }
-  self->mux = mux;
-  self->mux_format = format;
-  gst_bin_add (GST_BIN (self), mux);
-  if (!gst_element_link (mux, self->writer)) {
+  gst_object_ref_sink (mux);
+  if (!gst_bin_add (GST_BIN (self), mux)) {
+    gst_object_unref (mux);
+    return NULL;
+  }
+  if (!gst_element_link (mux, self->writer))
     GST_WARNING_OBJECT (self, "could not link %s to the writer",
         GST_ELEMENT_NAME (mux));
+
+  g_mutex_lock (&self->lock);
+  if (self->mux == NULL) {
+    /* a reference of our own: the bin drops its own when it is disposed,
+     * before the request pads are released */
+    self->mux = gst_object_ref (mux);
+    self->mux_format = format;
+    g_mutex_unlock (&self->lock);
+    return mux;                 /* ours */
   }
-  return TRUE;
+  g_mutex_unlock (&self->lock);
+  gst_element_set_state (mux, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (self), mux);
+  gst_object_unref (mux);
+  return ensure_muxer (self);
 }
 
 static GstPad *
@@ -339,37 +435,57 @@ gst_arcly_hls_sink_request_new_pad (GstElement * element,
   GstArclyHlsSink *self = GST_ARCLY_HLS_SINK (element);
   gboolean video = g_str_equal (GST_PAD_TEMPLATE_NAME_TEMPLATE (templ),
       "video");
-  GstPad *muxpad, *ghost;
+  GstPad *muxpad, *ghost, **slot = video ? &self->video_pad :
+      &self->audio_pad;
+  GstElement *mux;
+  gboolean taken;
 
   g_mutex_lock (&self->lock);
-  if ((video && self->video_pad != NULL) || (!video && self->audio_pad)) {
-    g_mutex_unlock (&self->lock);
+  taken = *slot != NULL;
+  g_mutex_unlock (&self->lock);
+  if (taken) {
     GST_WARNING_OBJECT (self, "only one %s pad", video ? "video" : "audio");
     return NULL;
   }
-  if (!ensure_muxer (self)) {
-    g_mutex_unlock (&self->lock);
+  mux = ensure_muxer (self);
+  if (mux == NULL)
     return NULL;
-  }
-  muxpad = gst_element_request_pad_simple (self->mux,
+  muxpad = gst_element_request_pad_simple (mux,
       video ? "video_%u" : "audio_%u");
   if (muxpad == NULL) {
-    g_mutex_unlock (&self->lock);
     GST_WARNING_OBJECT (self, "muxer refused a %s pad",
         video ? "video" : "audio");
+    gst_object_unref (mux);
     return NULL;
   }
   ghost = gst_ghost_pad_new_from_template (video ? "video" : "audio", muxpad,
       templ);
-  gst_object_unref (muxpad);
+  {
+    HlsPadTrack *track = g_new (HlsPadTrack, 1);
+
+    pad_track_reset (track);
+    g_object_set_data_full (G_OBJECT (ghost), "arcly-track", track, g_free);
+  }
   gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, sink_pad_probe, self, NULL);
   arcly_hls_variant_watch_pad (self, ghost, video);
-  if (video)
-    self->video_pad = ghost;
-  else
-    self->audio_pad = ghost;
+
+  g_mutex_lock (&self->lock);
+  taken = *slot != NULL;
+  if (!taken)
+    *slot = ghost;
   g_mutex_unlock (&self->lock);
+  if (taken) {
+    /* another thread asked for the same pad meanwhile */
+    GST_WARNING_OBJECT (self, "only one %s pad", video ? "video" : "audio");
+    gst_element_release_request_pad (mux, muxpad);
+    gst_object_unref (muxpad);
+    gst_object_unref (ghost);
+    gst_object_unref (mux);
+    return NULL;
+  }
+  gst_object_unref (muxpad);
+  gst_object_unref (mux);
 
   gst_pad_set_active (ghost, TRUE);
   gst_element_add_pad (element, ghost);
@@ -381,20 +497,24 @@ gst_arcly_hls_sink_release_pad (GstElement * element, GstPad * pad)
 {
   GstArclyHlsSink *self = GST_ARCLY_HLS_SINK (element);
   GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+  GstElement *mux;
 
   g_mutex_lock (&self->lock);
   if (pad == self->video_pad)
     self->video_pad = NULL;
   else if (pad == self->audio_pad)
     self->audio_pad = NULL;
+  mux = self->mux ? gst_object_ref (self->mux) : NULL;
   g_mutex_unlock (&self->lock);
 
   gst_ghost_pad_set_target (GST_GHOST_PAD (pad), NULL);
   if (target != NULL) {
-    if (self->mux != NULL)
-      gst_element_release_request_pad (self->mux, target);
+    if (mux != NULL)
+      gst_element_release_request_pad (mux, target);
     gst_object_unref (target);
   }
+  if (mux != NULL)
+    gst_object_unref (mux);
   gst_pad_set_active (pad, FALSE);
   gst_element_remove_pad (element, pad);
 }
@@ -408,13 +528,11 @@ gst_arcly_hls_sink_change_state (GstElement * element,
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:{
-      gboolean ok;
+      GstElement *mux = ensure_muxer (self);
 
-      g_mutex_lock (&self->lock);
-      ok = ensure_muxer (self);
-      g_mutex_unlock (&self->lock);
-      if (!ok)
+      if (mux == NULL)
         return GST_STATE_CHANGE_FAILURE;
+      gst_object_unref (mux);
       break;
     }
     case GST_STATE_CHANGE_READY_TO_PAUSED:
@@ -459,8 +577,6 @@ gst_arcly_hls_sink_set_property (GObject * object, guint prop_id,
     case PROP_INIT_LOCATION:
       g_free (self->prop.init_location);
       self->prop.init_location = g_value_dup_string (value);
-      if (self->prop.init_location == NULL)
-        self->prop.init_location = g_strdup (DEFAULT_PROP_INIT_LOCATION);
       break;
     case PROP_PLAYLIST_LOCATION:
       g_free (self->prop.playlist_location);
@@ -643,6 +759,7 @@ gst_arcly_hls_sink_finalize (GObject * object)
   GstArclyHlsSink *self = GST_ARCLY_HLS_SINK (object);
 
   arcly_hls_writer_reset (self);
+  gst_clear_object (&self->mux);
   settings_clear (&self->prop);
   settings_clear (&self->cfg);
   arcly_hls_variant_clear (&self->variant);
@@ -688,7 +805,8 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
           DEFAULT_PROP_LOCATION, rw));
   g_object_class_install_property (gobject_class, PROP_INIT_LOCATION,
       g_param_spec_string ("init-location", "Init segment location",
-          "fMP4 init segment file pattern; a new file on each caps change",
+          "fMP4 init segment file pattern; a new file on each caps change "
+          "(default: init%d.mp4 in the folder of location)",
           DEFAULT_PROP_INIT_LOCATION, rw));
   g_object_class_install_property (gobject_class, PROP_PLAYLIST_LOCATION,
       g_param_spec_string ("playlist-location", "Playlist location",
@@ -697,7 +815,8 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_PLAYLIST_ROOT,
       g_param_spec_string ("playlist-root", "Playlist root",
           "URI prefix of the segment URIs in the playlist (default: none, "
-          "file names relative to the playlist)", DEFAULT_PROP_PLAYLIST_ROOT,
+          "paths relative to the playlist's folder)",
+          DEFAULT_PROP_PLAYLIST_ROOT,
           rw));
   g_object_class_install_property (gobject_class, PROP_SEGMENT_FORMAT,
       g_param_spec_enum ("segment-format", "Segment format",
@@ -788,7 +907,7 @@ static void
 gst_arcly_hls_sink_init (GstArclyHlsSink * self)
 {
   g_mutex_init (&self->lock);
-  self->prop.init_location = g_strdup (DEFAULT_PROP_INIT_LOCATION);
+  self->prop.init_location = DEFAULT_PROP_INIT_LOCATION;
   self->prop.playlist_location = g_strdup (DEFAULT_PROP_PLAYLIST_LOCATION);
   self->prop.format = DEFAULT_PROP_SEGMENT_FORMAT;
   self->prop.target_duration = DEFAULT_PROP_TARGET_DURATION;
@@ -806,6 +925,8 @@ gst_arcly_hls_sink_init (GstArclyHlsSink * self)
   self->last_unit_duration = GST_CLOCK_TIME_NONE;
   self->lead_rt = GST_CLOCK_TIME_NONE;
   self->discont_rt = GST_CLOCK_TIME_NONE;
+  self->gap_start_rt = GST_CLOCK_TIME_NONE;
+  self->gap_hole = GAP_MAX_HOLE;
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 
   self->writer = arcly_hls_segment_sink_new (self);

@@ -866,9 +866,17 @@ check_dts_only_video (ArclyTsMux * self, ArclyTsMuxPad * pad,
   const guint8 *nal;
 
   if (pad->h265) {
-    /* the H.265 SPS parser stops before sps_max_num_reorder_pics: written
-     * with PTS = DTS without a check */
+    /* the AU's own SPS or the latest in-band one (H.265 has no
+     * codec_data here) */
+    nal = au->sps ? au->sps : pad->inband_sps ? pad->inband_sps->data + 4 :
+        NULL;
+    size = au->sps ? au->sps_size : pad->inband_sps ?
+        pad->inband_sps->len - 4 : 0;
+    if (!nal)
+      return;                   /* again at the next unit */
     pad->reorder_checked = TRUE;
+    arcly_mux_check_dts_only_h265 (GST_ELEMENT (self), GST_PAD (pad), nal,
+        size);
     return;
   }
   nal = current_sps (pad, au, &size);

@@ -210,18 +210,71 @@ part_path (const gchar * seg_path, guint part)
       part, dot);
 }
 
-/* What the playlist lists for a file: playlist-root + basename, or the
- * basename (files next to the playlist). */
+/* Absolute, normalized path components of @path ("." and ".." resolved
+ * lexically, relative paths taken from the working directory). */
+static gchar **
+path_components (const gchar * path)
+{
+  gchar *abs = g_canonicalize_filename (path, NULL);
+  gchar **parts = g_strsplit (abs, G_DIR_SEPARATOR_S, -1);
+
+  g_free (abs);
+  return parts;
+}
+
+/* @path relative to the folder @dir, with "/" separators ("../x" when it
+ * lies outside @dir). */
+static gchar *
+relative_path (const gchar * dir, const gchar * path)
+{
+  gchar **d = path_components (dir), **f = path_components (path);
+  GString *rel = g_string_new (NULL);
+  guint i = 0, j;
+
+  while (d[i] != NULL && f[i] != NULL && f[i + 1] != NULL
+      && g_str_equal (d[i], f[i]))
+    i++;
+  for (j = i; d[j] != NULL; j++)
+    if (*d[j] != '\0')
+      g_string_append (rel, "../");
+  for (j = i; f[j] != NULL; j++) {
+    if (*f[j] == '\0')
+      continue;
+    g_string_append (rel, f[j]);
+    if (f[j + 1] != NULL)
+      g_string_append_c (rel, '/');
+  }
+  g_strfreev (d);
+  g_strfreev (f);
+  return g_string_free (rel, FALSE);
+}
+
+/* What the playlist lists for a file: playlist-root + basename, or its
+ * path relative to the playlist's folder (segments, parts and init
+ * segments may live in another folder than the playlist), escaped as a
+ * URI path. */
 static gchar *
 make_uri (GstArclyHlsSink * self, const gchar * path)
 {
-  gchar *base = g_path_get_basename (path), *uri;
+  gchar *rel, *uri;
 
-  if (self->cfg.playlist_root == NULL || *self->cfg.playlist_root == '\0')
-    return base;
-  uri = g_strdup_printf ("%s%s%s", self->cfg.playlist_root,
-      g_str_has_suffix (self->cfg.playlist_root, "/") ? "" : "/", base);
-  g_free (base);
+  if (self->cfg.playlist_root != NULL && *self->cfg.playlist_root != '\0') {
+    gchar *base = g_path_get_basename (path);
+
+    uri = g_strdup_printf ("%s%s%s", self->cfg.playlist_root,
+        g_str_has_suffix (self->cfg.playlist_root, "/") ? "" : "/", base);
+    g_free (base);
+    return uri;
+  }
+  {
+    gchar *pl_dir = g_path_get_dirname (self->cfg.playlist_location);
+
+    rel = relative_path (pl_dir, path);
+    g_free (pl_dir);
+  }
+  uri = g_uri_escape_string (rel, G_URI_RESERVED_CHARS_ALLOWED_IN_PATH,
+      TRUE);
+  g_free (rel);
   return uri;
 }
 
@@ -458,14 +511,54 @@ write_buffers_atomic (const gchar * path, GstBuffer ** bufs, guint n_bufs,
 }
 
 static gboolean
-close_part (GstArclyHlsSink * self, GstClockTime end)
+parts_enabled (GstArclyHlsSink * self)
 {
-  gchar *path, *uri, *next_path, *next_uri;
+  return self->cfg.part_duration > 0
+      && self->cfg.type != ARCLY_HLS_PLAYLIST_VOD;
+}
+
+/* The longest a part may be: its target, as written in the playlist
+ * (milliseconds, rounded to nearest), so a live source's jitter of a few
+ * microseconds does not cost a frame. */
+static GstClockTime
+part_max (GstArclyHlsSink * self)
+{
+  return (GstClockTime) self->cfg.part_duration * GST_MSECOND +
+      GST_MSECOND / 2 - 1;
+}
+
+/* EXT-X-PRELOAD-HINT: the part that comes next, the segment's next one,
+ * or with @last_in_segment the next segment's first. */
+static void
+set_preload_hint (GstArclyHlsSink * self, gboolean last_in_segment)
+{
+  gchar *seg = last_in_segment ? format_location (self->cfg.location,
+      self->next_index) : NULL;
+  gchar *path = last_in_segment ? part_path (seg, 0) :
+      part_path (self->seg_path, self->part_index + 1);
+  gchar *uri = make_uri (self, path);
+
+  arcly_hls_playlist_set_preload_hint (self->playlist, uri);
+  g_free (uri);
+  g_free (path);
+  g_free (seg);
+}
+
+/* Writes the open part as a file and lists it; @last_in_segment: the
+ * segment ends with it (the hint names the next segment's first part). */
+static gboolean
+close_part (GstArclyHlsSink * self, GstClockTime end,
+    gboolean last_in_segment)
+{
+  gchar *path, *uri;
   GError *err = NULL;
   GstClockTime dur;
 
   if (self->part_bufs == NULL || self->part_bufs->len == 0)
     return TRUE;
+  /* a hole shorter than a gap: the next part takes the rest of it */
+  if (end > self->part_start + part_max (self))
+    end = self->part_start + part_max (self);
 
   path = part_path (self->seg_path, self->part_index);
   if (!write_buffers_atomic (path, (GstBuffer **) self->part_bufs->pdata,
@@ -483,9 +576,7 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
   uri = make_uri (self, path);
   arcly_hls_playlist_add_part (self->playlist, uri,
       (gdouble) dur / GST_SECOND, self->part_independent);
-  next_path = part_path (self->seg_path, self->part_index + 1);
-  next_uri = make_uri (self, next_path);
-  arcly_hls_playlist_set_preload_hint (self->playlist, next_uri);
+  set_preload_hint (self, last_in_segment);
   g_ptr_array_add (self->seg_entry->part_paths, g_strdup (path));
 
   GST_DEBUG_OBJECT (self, "part %s: %" GST_TIME_FORMAT, path,
@@ -493,8 +584,6 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
   if (!write_playlist (self)) {
     g_free (path);
     g_free (uri);
-    g_free (next_path);
-    g_free (next_uri);
     return FALSE;
   }
   GST_OBJECT_LOCK (self);
@@ -513,17 +602,9 @@ close_part (GstArclyHlsSink * self, GstClockTime end)
   self->part_start = end;
   g_free (path);
   g_free (uri);
-  g_free (next_path);
-  g_free (next_uri);
   return TRUE;
 }
 
-static gboolean
-parts_enabled (GstArclyHlsSink * self)
-{
-  return self->cfg.part_duration > 0
-      && self->cfg.type != ARCLY_HLS_PLAYLIST_VOD;
-}
 
 static gboolean
 close_segment (GstArclyHlsSink * self, GstClockTime end)
@@ -535,8 +616,15 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
 
   if (self->seg_file == NULL)
     return TRUE;
-  if (parts_enabled (self) && !close_part (self, end))
-    return FALSE;
+  if (parts_enabled (self)) {
+    /* parts add up to their segment: it ends where its last part does */
+    if (self->part_bufs->len > 0)
+      end = MIN (end, self->part_start + part_max (self));
+    else if (self->part_index > 0)
+      end = self->part_start;
+    if (!close_part (self, end, TRUE))
+      return FALSE;
+  }
   size = arcly_hls_file_writer_get_size (self->seg_file);
   arcly_hls_file_writer_set_sync (self->seg_file, sync_wanted (self, TRUE));
 
@@ -555,17 +643,8 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
   g_queue_push_tail (&self->files, self->seg_entry);
   self->seg_entry = NULL;
 
-  if (parts_enabled (self)) {
-    /* the next part is the next segment's first */
-    gchar *next = format_location (self->cfg.location, self->next_index);
-    gchar *next_part = part_path (next, 0);
-    gchar *next_uri = make_uri (self, next_part);
-
-    arcly_hls_playlist_set_preload_hint (self->playlist, next_uri);
-    g_free (next);
-    g_free (next_part);
-    g_free (next_uri);
-  }
+  if (parts_enabled (self))
+    set_preload_hint (self, TRUE);
 
   GST_INFO_OBJECT (self, "segment %s: %" GST_TIME_FORMAT, self->seg_path,
       GST_TIME_ARGS (dur));
@@ -732,15 +811,132 @@ arcly_hls_writer_mark_discont (GstArclyHlsSink * self, GstClockTime rt)
   GST_OBJECT_UNLOCK (self);
 }
 
+void
+arcly_hls_writer_mark_gap (GstArclyHlsSink * self, GstClockTime before,
+    GstClockTime rt)
+{
+  GST_OBJECT_LOCK (self);
+  if (!GST_CLOCK_TIME_IS_VALID (self->discont_rt) || rt < self->discont_rt)
+    self->discont_rt = rt;
+  if (GST_CLOCK_TIME_IS_VALID (before) && before <= rt
+      && (!GST_CLOCK_TIME_IS_VALID (self->gap_start_rt)
+          || before < self->gap_start_rt))
+    self->gap_start_rt = before;
+  GST_OBJECT_UNLOCK (self);
+}
+
 /* A segment starts at @rt: every gap up to it is accounted for. */
 static void
 clear_discont (GstArclyHlsSink * self, GstClockTime rt)
 {
   GST_OBJECT_LOCK (self);
   if (GST_CLOCK_TIME_IS_VALID (self->discont_rt)
-      && self->discont_rt <= rt + CUT_TOLERANCE)
+      && self->discont_rt <= rt + CUT_TOLERANCE) {
     self->discont_rt = GST_CLOCK_TIME_NONE;
+    self->gap_start_rt = GST_CLOCK_TIME_NONE;
+  }
   GST_OBJECT_UNLOCK (self);
+}
+
+/* Is the unit at @rt the first after a gap: a DISCONT or caps change
+ * upstream (discont_rt), or a hole in the timestamps?  Then the open
+ * segment ends with the media before it.  @end: the unit's end, cut back
+ * to the end of the media before the gap when the unit spans it (the fMP4
+ * muxer makes the last sample before a gap last until the first after
+ * it). */
+static gboolean
+unit_after_gap (GstArclyHlsSink * self, GstClockTime rt, GstClockTime * end)
+{
+  GstClockTime drt, gap_start, hole;
+
+  GST_OBJECT_LOCK (self);
+  drt = self->discont_rt;
+  gap_start = self->gap_start_rt;
+  hole = self->gap_hole;
+  GST_OBJECT_UNLOCK (self);
+
+  if (GST_CLOCK_TIME_IS_VALID (gap_start) && rt < gap_start
+      && GST_CLOCK_TIME_IS_VALID (*end) && *end > gap_start)
+    *end = gap_start;
+  if (self->seg_file == NULL)
+    return FALSE;
+  if (GST_CLOCK_TIME_IS_VALID (drt) && rt + CUT_TOLERANCE >= drt)
+    return TRUE;
+  return GST_CLOCK_TIME_IS_VALID (self->last_end)
+      && rt > self->last_end + hole;
+}
+
+/* Before the unit at @rt (ending at @end, a keyframe if @key): closes
+ * the open part if the unit starts a new one.  Units (TS access units,
+ * fMP4 chunks) are grouped into a part; it is closed before this unit if
+ * the unit would take it past the target (only the units that lead
+ * decide that: TS audio units lag the video ones and last longer), or if
+ * the unit is a keyframe: every keyframe starts a part (INDEPENDENT), so
+ * a player joining the stream can start at the newest one instead of
+ * waiting up to a GOP.  The part it closes may be shorter than 85 % of
+ * the target; see the element documentation. */
+static gboolean
+start_part (GstArclyHlsSink * self, GstClockTime rt, GstClockTime end,
+    gboolean key)
+{
+  gboolean leading;
+
+  if (!key)
+    self->saw_delta = TRUE;
+  leading = !GST_CLOCK_TIME_IS_VALID (self->lead_rt)
+      || rt + CUT_TOLERANCE >= self->lead_rt;
+  if (!GST_CLOCK_TIME_IS_VALID (self->lead_rt) || rt > self->lead_rt)
+    self->lead_rt = rt;
+  if (!parts_enabled (self))
+    return TRUE;
+  if (self->part_bufs->len > 0) {
+    GstClockTime unit = GST_CLOCK_TIME_IS_VALID (end) ? end - rt : 0;
+
+    if (((leading && rt + unit > self->part_start + part_max (self))
+            || (key && self->saw_delta))
+        && !close_part (self, MAX (rt, self->part_start), FALSE))
+      return FALSE;
+  }
+  /* A part starts where the previous one ended (the segment's start for
+   * the first): parts add up to their segment even when TS units of the
+   * two streams interleave. */
+  if (self->part_bufs->len == 0)
+    self->part_independent = key || self->audio_only;
+  return TRUE;
+}
+
+/* After a unit that ended at @end was written: what is complete now. */
+static gboolean
+unit_done (GstArclyHlsSink * self, GstClockTime end)
+{
+  GstClockTime target = self->cfg.target_duration * GST_SECOND;
+  gboolean seg_full = GST_CLOCK_TIME_IS_VALID (end)
+      && end + CUT_TOLERANCE >= self->seg_start + target;
+
+  if (self->cfg.format != ARCLY_HLS_FORMAT_FMP4)
+    return TRUE;
+  if (!parts_enabled (self)) {
+    /* fMP4 without chunks: every unit is a whole fragment (a GOP), so the
+     * next one starts a new fragment.  Once the target is reached, the
+     * segment is complete now: list it without waiting a GOP for the next
+     * fragment. */
+    return !seg_full || close_segment (self, end);
+  }
+  /* fMP4: chunks come in time order, so a part that reached its target is
+   * complete now and listed right away, with a true preload hint: the
+   * segment's next part, unless the segment reached its target too and
+   * the next unit may be the keyframe that ends it.  Then the part is
+   * closed by the next unit, once it is known which part comes next (at
+   * most a frame later); audio only, every unit ends a segment that is
+   * long enough, so it ends here.  (TS: the two streams' units interleave
+   * (audio may still come for the time the part covers); the part is
+   * closed before the first unit that does not fit.) */
+  if (!GST_CLOCK_TIME_IS_VALID (end) || end + CUT_TOLERANCE <
+      self->part_start + (GstClockTime) self->cfg.part_duration * GST_MSECOND)
+    return TRUE;
+  if (seg_full)
+    return !self->audio_only || close_segment (self, end);
+  return close_part (self, end, FALSE);
 }
 
 /* One unit: @buf alone, or the buffer list @list whose first buffer is
@@ -751,8 +947,7 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
 {
   GstClockTime ts, rt, end = GST_CLOCK_TIME_NONE;
   gboolean key = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
-  gboolean discont = FALSE, part_dur_ok, leading;
-  GstClockTime part_target = self->cfg.part_duration * GST_MSECOND;
+  gboolean discont = FALSE;
   GstBuffer **bufs;
   guint n_bufs, i;
 
@@ -805,6 +1000,22 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
           GST_BUFFER_FLAG_DISCONT))
     arcly_hls_writer_mark_discont (self, rt);
 
+  if (unit_after_gap (self, rt, &end)) {
+    /* The segment (and its last part) ends with the media before the gap,
+     * never at this unit: nothing may last across a gap (a part would
+     * exceed its target, a segment its duration).  The next segment
+     * starts with a keyframe, as after a flush. */
+    GstClockTime before = GST_CLOCK_TIME_IS_VALID (self->last_end) ?
+        self->last_end : rt;
+
+    GST_INFO_OBJECT (self, "gap before %" GST_TIME_FORMAT ": segment ends "
+        "at %" GST_TIME_FORMAT, GST_TIME_ARGS (rt), GST_TIME_ARGS (before));
+    arcly_hls_writer_mark_discont (self, rt);
+    if (!close_segment (self, before))
+      return GST_FLOW_ERROR;
+    self->started = FALSE;
+  }
+
   if (self->seg_file == NULL && !key && !self->started) {
     GST_LOG_OBJECT (self, "waiting for a keyframe unit");
     return GST_FLOW_OK;
@@ -830,32 +1041,8 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
     }
   }
 
-  if (!key)
-    self->saw_delta = TRUE;
-  /* TS: audio units lag the video ones (and last longer); only the units
-   * that lead the stream's time decide where parts end */
-  leading = !GST_CLOCK_TIME_IS_VALID (self->lead_rt)
-      || rt + CUT_TOLERANCE >= self->lead_rt;
-  if (!GST_CLOCK_TIME_IS_VALID (self->lead_rt) || rt > self->lead_rt)
-    self->lead_rt = rt;
-  if (parts_enabled (self) && self->part_bufs->len > 0 && leading) {
-    /* Units (TS access units, fMP4 chunks) are grouped into a part.  Close
-     * it before this unit if the unit would take it past the target, or if
-     * the unit is a keyframe and the part is long enough already (the next
-     * part is then INDEPENDENT). */
-    GstClockTime unit = GST_CLOCK_TIME_IS_VALID (end) ? end - rt : 0;
-    GstClockTime part_min = part_target * PART_MIN_PERCENT / 100;
-
-    if ((rt + unit > self->part_start + part_target
-            || (key && self->saw_delta && rt + CUT_TOLERANCE >=
-                self->part_start + part_min)) && !close_part (self, rt))
-      return GST_FLOW_ERROR;
-  }
-  /* A part starts where the previous one ended (the segment's start for
-   * the first): parts add up to their segment even when TS units of the
-   * two streams interleave. */
-  if (parts_enabled (self) && self->part_bufs->len == 0)
-    self->part_independent = key || self->audio_only;
+  if (!start_part (self, rt, end, key))
+    return GST_FLOW_ERROR;
 
   if (self->cfg.format == ARCLY_HLS_FORMAT_MPEGTS && !self->seg_has_pat) {
     if (!starts_with_pat (buf) && !prepend_ts_headers (self))
@@ -873,26 +1060,7 @@ gst_arcly_hls_sink_render (GstArclyHlsSink * self, GstBuffer * buf,
   else if (!GST_CLOCK_TIME_IS_VALID (self->last_end) || rt > self->last_end)
     self->last_end = rt;
 
-  if (!parts_enabled (self)) {
-    /* fMP4 without chunks: every unit is a whole fragment (a GOP), so the
-     * next one starts a new fragment.  Once the target is reached, the
-     * segment is complete now: list it without waiting a GOP for the next
-     * fragment. */
-    if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4
-        && GST_CLOCK_TIME_IS_VALID (end) && end + CUT_TOLERANCE >=
-        self->seg_start + self->cfg.target_duration * GST_SECOND
-        && !close_segment (self, end))
-      return GST_FLOW_ERROR;
-    return GST_FLOW_OK;
-  }
-  /* fMP4: chunks come in time order, so a part that reached its target is
-   * complete now and listed right away.  TS: the two streams' units
-   * interleave (audio may still come for the time the part covers); the
-   * part is closed before the first unit that does not fit. */
-  part_dur_ok = GST_CLOCK_TIME_IS_VALID (end)
-      && end + CUT_TOLERANCE >= self->part_start + part_target;
-  if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4 && part_dur_ok
-      && !close_part (self, end))
+  if (!unit_done (self, end))
     return GST_FLOW_ERROR;
   return GST_FLOW_OK;
 }
@@ -958,8 +1126,122 @@ arcly_hls_writer_reset (GstArclyHlsSink * self)
   self->last_unit_duration = GST_CLOCK_TIME_NONE;
   GST_OBJECT_LOCK (self);
   self->discont_rt = GST_CLOCK_TIME_NONE;
+  self->gap_start_rt = GST_CLOCK_TIME_NONE;
   GST_OBJECT_UNLOCK (self);
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
+}
+
+/* A regular expression for the file names @pattern (a location pattern,
+ * basename only) expands to; with @parts also their part files
+ * ("name.ext" -> "name.N.ext", see part_path()). */
+static void
+append_name_regex (GString * re, const gchar * pattern, gboolean parts)
+{
+  gchar *base = g_path_get_basename (pattern);
+  const gchar *dot = parts ? strrchr (base, '.') : NULL;
+  const gchar *p;
+
+  if (re->len > 0)
+    g_string_append_c (re, '|');
+  for (p = base; *p != '\0'; p++) {
+    if (p == dot)
+      g_string_append (re, "(\\.[0-9]+)?");
+    if (*p == '%' && p[1] == '%') {
+      g_string_append_c (re, '%');
+      p++;
+    } else if (*p == '%') {
+      /* the one integer directive (validated): %d, %05d, %5lu ... */
+      while (p[1] != '\0' && !g_ascii_isalpha (p[1]))
+        p++;
+      while (p[1] == 'l' || p[1] == 'h')
+        p++;
+      if (p[1] != '\0')
+        p++;
+      g_string_append (re, " *[0-9]+");
+    } else {
+      gchar *lit = g_regex_escape_string (p, 1);
+
+      g_string_append (re, lit);
+      g_free (lit);
+    }
+  }
+  if (parts && dot == NULL)
+    g_string_append (re, "(\\.[0-9]+)?");
+  g_free (base);
+}
+
+/* Removes the temporary files a killed run of this sink left in @dir
+ * (".NAME.tmp-XXXXXX", hlsfile.c) whose NAME is one of ours (@re). */
+static void
+remove_stale_in (GstArclyHlsSink * self, const gchar * dir, GRegex * re)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  if (d == NULL)
+    return;                     /* a missing folder is reported on write */
+  while ((name = g_dir_read_name (d)) != NULL) {
+    gchar *path;
+
+    if (name[0] != '.' || !g_regex_match (re, name, 0, NULL))
+      continue;
+    path = g_build_filename (dir, name, NULL);
+    if (g_unlink (path) == 0)
+      GST_INFO_OBJECT (self, "removed %s, left by a run that was killed",
+          path);
+    else
+      GST_WARNING_OBJECT (self, "could not remove %s: %s", path,
+          g_strerror (errno));
+    g_free (path);
+  }
+  g_dir_close (d);
+}
+
+/* A process killed while writing (even SIGKILL) leaves the temporary file
+ * of each file it had open; the next start removes those of its own files
+ * (segments, parts, init segments, the playlist), nothing else. */
+static void
+remove_stale_temporaries (GstArclyHlsSink * self)
+{
+  GString *names = g_string_new (NULL);
+  const gchar *locs[3];
+  gchar *pattern;
+  GRegex *re;
+  guint i, j;
+
+  append_name_regex (names, self->cfg.location, TRUE);
+  append_name_regex (names, self->cfg.playlist_location, FALSE);
+  locs[0] = self->cfg.location;
+  locs[1] = self->cfg.playlist_location;
+  locs[2] = NULL;
+  if (self->cfg.format == ARCLY_HLS_FORMAT_FMP4) {
+    append_name_regex (names, self->cfg.init_location, FALSE);
+    locs[2] = self->cfg.init_location;
+  }
+  pattern = g_strdup_printf ("^\\.(%s)\\.tmp-[A-Za-z0-9]{6}$", names->str);
+  re = g_regex_new (pattern, G_REGEX_DOLLAR_ENDONLY, 0, NULL);
+  g_string_free (names, TRUE);
+  g_free (pattern);
+  if (re == NULL)
+    return;
+  for (i = 0; i < G_N_ELEMENTS (locs); i++) {
+    gchar *dir;
+    gboolean seen = FALSE;
+
+    if (locs[i] == NULL)
+      continue;
+    dir = g_path_get_dirname (locs[i]);
+    for (j = 0; j < i; j++) {
+      gchar *other = locs[j] ? g_path_get_dirname (locs[j]) : NULL;
+
+      seen |= g_strcmp0 (other, dir) == 0;
+      g_free (other);
+    }
+    if (!seen)
+      remove_stale_in (self, dir, re);
+    g_free (dir);
+  }
+  g_regex_unref (re);
 }
 
 gboolean
@@ -979,6 +1261,14 @@ arcly_hls_writer_start (GstArclyHlsSink * self)
     return FALSE;
   }
   g_free (probe);
+  if (self->cfg.init_location == NULL) {
+    /* the init segment lives next to the segments */
+    gchar *dir = g_path_get_dirname (self->cfg.location);
+
+    self->cfg.init_location = g_str_equal (dir, ".") ?
+        g_strdup ("init%d.mp4") : g_build_filename (dir, "init%d.mp4", NULL);
+    g_free (dir);
+  }
   probe = format_location (self->cfg.init_location, 0);
   if (probe == NULL && self->cfg.format == ARCLY_HLS_FORMAT_FMP4) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -989,6 +1279,7 @@ arcly_hls_writer_start (GstArclyHlsSink * self)
   g_free (probe);
 
   arcly_hls_writer_reset (self);
+  remove_stale_temporaries (self);
   pc.type = self->cfg.type;
   pc.window = self->cfg.playlist_length;
   pc.target_duration = self->cfg.target_duration;
@@ -997,6 +1288,12 @@ arcly_hls_writer_start (GstArclyHlsSink * self)
   pc.blocking_reload = self->cfg.blocking_reload;
   pc.independent_segments = TRUE;
   self->playlist = arcly_hls_playlist_new (&pc);
+  GST_OBJECT_LOCK (self);
+  self->gap_hole = GAP_MAX_HOLE;
+  if (parts_enabled (self))
+    self->gap_hole = MIN (GAP_MAX_HOLE,
+        (GstClockTime) self->cfg.part_duration * GST_MSECOND);
+  GST_OBJECT_UNLOCK (self);
   self->part_bufs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_buffer_unref);
   return TRUE;

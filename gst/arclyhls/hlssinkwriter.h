@@ -42,10 +42,15 @@ typedef enum {
  * exact boundary; do not make a segment one GOP longer because of that. */
 #define CUT_TOLERANCE (GST_MSECOND)
 
-/* 8216bis 4.4.4.9: every part lasts at most the part target and at least
- * 85 % of it, except a part that starts with a keyframe (INDEPENDENT) and
- * the last part of a segment. */
-#define PART_MIN_PERCENT 85
+/* A hole between the end of one unit and the start of the next longer
+ * than this is a gap (a dropped camera, lost frames): the segment ends
+ * before it and the next one starts a discontinuity.  With parts, a hole
+ * of a part target is one already (a part cannot span it). */
+#define GAP_MAX_HOLE (500 * GST_MSECOND)
+
+/* 8216bis 4.4.4.9: every part lasts at most the part target.  (It also
+ * asks for at least 85 % of it, except for INDEPENDENT parts and the last
+ * part of a segment; a part that a keyframe ends early is shorter.) */
 
 /* fMP4 LL-HLS: the muxer cuts a chunk at least this often per part (in
  * practice one per video frame, and always at a keyframe); the writer
@@ -107,6 +112,12 @@ struct _GstArclyHlsSink {
   /* running time from which the next segment starts a discontinuity
    * (NONE = none pending); object lock, set from upstream threads */
   GstClockTime discont_rt;
+  /* end of the media before that gap (its last buffer's PTS + duration,
+   * NONE = not known); object lock, like discont_rt */
+  GstClockTime gap_start_rt;
+  /* a hole in the timestamps longer than this is a gap (set at start from
+   * the part target); object lock */
+  GstClockTime gap_hole;
 
   /* streaming state (internal sink's thread) */
   HlsSettings cfg;
@@ -172,6 +183,13 @@ void arcly_hls_writer_reset (GstArclyHlsSink * self);
 /* The segment starting at the first keyframe at or after @rt starts a
  * discontinuity.  Any thread. */
 void arcly_hls_writer_mark_discont (GstArclyHlsSink * self, GstClockTime rt);
+
+/* A gap on an input: the media before it ended at @before (NONE: not
+ * known), the media after it starts at @rt.  The open segment ends at
+ * @before and the next one starts at a keyframe at or after @rt, with
+ * EXT-X-DISCONTINUITY.  Any thread. */
+void arcly_hls_writer_mark_gap (GstArclyHlsSink * self, GstClockTime before,
+    GstClockTime rt);
 
 G_END_DECLS
 

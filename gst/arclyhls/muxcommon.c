@@ -9,6 +9,7 @@
 
 #include "muxcommon.h"
 #include "arclyh264.h"
+#include "arclyh265.h"
 
 void
 arcly_mux_check_dts_only_video (GstElement * mux, GstPad * pad,
@@ -33,6 +34,29 @@ arcly_mux_check_dts_only_video (GstElement * mux, GstPad * pad,
           info.bitstream_restriction ? "the SPS's VUI allows frame "
           "reordering (max_num_reorder_frames > 0)" : "the SPS's profile "
           "allows B-frames and its VUI does not rule them out"));
+}
+
+void
+arcly_mux_check_dts_only_h265 (GstElement * mux, GstPad * pad,
+    const guint8 * sps, gsize sps_size)
+{
+  guint reorder = 0;
+  gboolean parsed = arcly_h265_sps_max_num_reorder (sps, sps_size, &reorder);
+
+  if (parsed && reorder == 0) {
+    GST_INFO_OBJECT (pad, "decode timestamps only: PTS = DTS (the SPS "
+        "allows no reordering)");
+    return;
+  }
+  GST_ELEMENT_WARNING (mux, STREAM, FORMAT,
+      ("Video on pad %s has decode timestamps only, and its frames may be "
+          "reordered: presentation times are written equal to decode times",
+          GST_PAD_NAME (pad)),
+      ("%s; players may show B-frames at slightly wrong times.  Feed the "
+          "muxer presentation timestamps (a container demuxer gives them; "
+          "h265parse on a raw .h265 file does not) or encode without "
+          "B-frames", !parsed ? "the SPS could not be parsed" :
+          "the SPS allows frame reordering (sps_max_num_reorder_pics > 0)"));
 }
 
 GstStructure *

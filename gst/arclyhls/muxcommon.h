@@ -21,6 +21,11 @@ G_BEGIN_DECLS
 void arcly_mux_check_dts_only_video (GstElement * mux, GstPad * pad,
     const guint8 * sps, gsize sps_size);
 
+/* The same for H.265 (@sps an H.265 SPS NAL unit): warns when its
+ * sps_max_num_reorder_pics is not 0, or it cannot be parsed. */
+void arcly_mux_check_dts_only_h265 (GstElement * mux, GstPad * pad,
+    const guint8 * sps, gsize sps_size);
+
 /* An "arcly-<element>-pad-stats" structure (@name) for @pad: pad, media,
  * frames-written, bytes-written, frames-dropped. */
 GstStructure *arcly_mux_pad_stats_new (const gchar * name, GstPad * pad,

@@ -305,3 +305,48 @@ arcly_h265_codecs_string (const gchar * fourcc,
     g_string_append_printf (s, ".%X", ptl->constraint_flags[i]);
   return g_string_free (s, FALSE);
 }
+
+gboolean
+arcly_h265_sps_max_num_reorder (const guint8 * nal, gsize size,
+    guint * reorder)
+{
+  ArclyH265Sps sps;
+  ArclyH265ProfileTierLevel ptl;
+  ArclyBitReader br;
+  guint i, first, value = 0;
+
+  /* the fields up to the bit depths, checked by the full parser first */
+  if (!arcly_h265_parse_sps (nal, size, &sps))
+    return FALSE;
+  arcly_br_init (&br, nal + 2, size - 2);
+  arcly_br_bits (&br, 8);       /* vps id, max_sub_layers_minus1, nesting */
+  parse_profile_tier_level (&br, sps.max_sub_layers - 1, &ptl);
+  arcly_br_ue (&br);            /* sps_seq_parameter_set_id */
+  if (arcly_br_ue (&br) == 3)   /* chroma_format_idc */
+    arcly_br_bits (&br, 1);     /* separate_colour_plane_flag */
+  arcly_br_ue (&br);            /* pic_width_in_luma_samples */
+  arcly_br_ue (&br);            /* pic_height_in_luma_samples */
+  if (arcly_br_bits (&br, 1)) { /* conformance_window_flag */
+    for (i = 0; i < 4; i++)
+      arcly_br_ue (&br);
+  }
+  arcly_br_ue (&br);            /* bit_depth_luma_minus8 */
+  arcly_br_ue (&br);            /* bit_depth_chroma_minus8 */
+  if (arcly_br_ue (&br) > 12)   /* log2_max_pic_order_cnt_lsb_minus4 */
+    return FALSE;
+  /* sps_sub_layer_ordering_info_present_flag: one triple per sub-layer,
+   * else only the highest one's */
+  first = arcly_br_bits (&br, 1) ? 0 : sps.max_sub_layers - 1;
+  for (i = first; i < sps.max_sub_layers && !br.error; i++) {
+    guint dpb = arcly_br_ue (&br);      /* sps_max_dec_pic_buffering_minus1 */
+
+    value = arcly_br_ue (&br);  /* sps_max_num_reorder_pics */
+    arcly_br_ue (&br);          /* sps_max_latency_increase_plus1 */
+    if (dpb > 15 || value > dpb)
+      return FALSE;
+  }
+  if (br.error)
+    return FALSE;
+  *reorder = value;
+  return TRUE;
+}

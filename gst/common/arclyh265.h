@@ -124,6 +124,12 @@ GBytes *arcly_h265_hvcc_build (const GPtrArray * vps_list,
 gchar *arcly_h265_codecs_string (const gchar * fourcc,
                                  const ArclyH265ProfileTierLevel * ptl);
 
+/* sps_max_num_reorder_pics of the highest sub-layer (§7.4.3.2.1): how many
+ * pictures may precede one in decode order and follow it in output order;
+ * 0 means PTS = DTS is right.  FALSE on truncated or out-of-range data. */
+gboolean arcly_h265_sps_max_num_reorder (const guint8 * nal, gsize size,
+                                         guint * reorder);
+
 G_END_DECLS
 
 #endif

@@ -268,8 +268,11 @@ hls_check_parse (const gchar * text, gchar ** error)
             p->duration, pl->part_target);
       /* bis 4.4.4.9: at least 85 % of the target, except INDEPENDENT parts
        * and the last part of a segment (the open segment's newest part
-       * may be its last) */
+       * may be its last).  arclyhlssink starts a part at every keyframe
+       * (issue 22), so a part followed by an INDEPENDENT one is excepted
+       * too: that is the one deviation allowed here. */
       if (!p->independent && next != NULL && next->msn == p->msn
+          && !next->independent
           && p->duration < 0.85 * pl->part_target - 0.0005)
         HLS_CHECK_FAIL ("part %s lasts %.3f < 85%% of PART-TARGET %.3f",
             p->uri, p->duration, pl->part_target);

@@ -7,7 +7,8 @@
  * the input is split as Annex-B, its VPS, SPS and PPS (any NAL unit when
  * there are none, with the SPS header forced) go to
  * arcly_h265_hvcc_build; a record it returns must walk back to exactly
- * those sets, and the CODECS string of the SPS must stay short and plain.
+ * those sets, and the CODECS string of the SPS must stay short and plain,
+ * its sps_max_num_reorder_pics within the DPB.
  */
 
 #include <glib.h>
@@ -86,7 +87,10 @@ check_codecs (const guint8 * nal, gsize size)
   ArclyH265Sps sps;
   gchar *codecs;
   const gchar *c;
+  guint reorder = 99;
 
+  if (arcly_h265_sps_max_num_reorder (nal, size, &reorder) && reorder > 15)
+    abort ();
   if (!arcly_h265_parse_sps (nal, size, &sps))
     return;
   codecs = arcly_h265_codecs_string ("hvc1", &sps.ptl);

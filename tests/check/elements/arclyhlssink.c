@@ -1029,8 +1029,26 @@ GST_START_TEST (test_caps_change_ts)
 GST_END_TEST;
 
 /* PLAYING -> READY -> PLAYING -> EOS: the second run starts a fresh
- * playlist (sequence 0) and the unfinished segment of the first left no
- * temporary file behind. */
+ * playlist (its segments numbered from sequence 0 and file 0 again, the
+ * first run's segments no longer listed) and the unfinished segment of the
+ * first left no temporary file behind. */
+static GstBusSyncReply
+record_segments (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  GArray *seqs = user_data;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+      gst_structure_has_name (gst_message_get_structure (msg),
+          "arcly-hls-segment")) {
+    guint64 seq = G_MAXUINT64;
+
+    gst_structure_get_uint64 (gst_message_get_structure (msg), "sequence",
+        &seq);
+    g_array_append_val (seqs, seq);
+  }
+  return GST_BUS_PASS;
+}
+
 GST_START_TEST (test_restart)
 {
   Run *run = run_new ();
@@ -1038,25 +1056,32 @@ GST_START_TEST (test_restart)
       "target-duration=1 playlist-type=event part-duration=250");
   gchar *desc = g_strdup_printf ("%s hls.video %s", VIDEO_SRC ("-1",
           "true"), sink);
+  GArray *seqs = g_array_new (FALSE, FALSE, sizeof (guint64));
   GstBus *bus;
   GstMessage *msg;
   HlsCheckPlaylist *pl;
   GDir *d;
   const gchar *name;
-  guint round;
+  guint round, first_run_segments = 0, i;
+  gint64 restart_us = 0;
 
   run->pipeline = gst_parse_launch (desc, NULL);
   fail_unless (run->pipeline != NULL);
   bus = gst_element_get_bus (run->pipeline);
+  gst_bus_set_sync_handler (bus, record_segments, seqs, NULL);
   for (round = 0; round < 2; round++) {
     fail_if (gst_element_set_state (run->pipeline, GST_STATE_PLAYING) ==
         GST_STATE_CHANGE_FAILURE);
-    g_usleep (1600 * 1000);
+    g_usleep (2600 * 1000);
     if (round == 0) {
       fail_unless (gst_element_set_state (run->pipeline, GST_STATE_READY) ==
           GST_STATE_CHANGE_SUCCESS);
+      restart_us = g_get_real_time ();
+      first_run_segments = seqs->len;
       pl = parse_playlist_file (run->playlist);
       fail_if (pl->endlist);
+      fail_unless (pl->segments->len >= 2, "%u segments in the first run",
+          pl->segments->len);
       hls_check_playlist_free (pl);
       d = g_dir_open (run->dir, 0, NULL);
       while ((name = g_dir_read_name (d)) != NULL)
@@ -1071,14 +1096,26 @@ GST_START_TEST (test_restart)
   fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
   gst_message_unref (msg);
   gst_element_set_state (run->pipeline, GST_STATE_NULL);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
   gst_object_unref (bus);
 
+  /* each run numbers its segments from 0 */
+  fail_unless (first_run_segments >= 2 && seqs->len > first_run_segments);
+  for (i = 0; i < seqs->len; i++)
+    fail_unless_equals_uint64 (g_array_index (seqs, guint64, i),
+        i < first_run_segments ? i : i - first_run_segments);
   pl = check_output (run);
   fail_unless (pl->endlist);
   fail_unless_equals_uint64 (pl->media_sequence, 0);
-  fail_unless (pl->segments->len >= 1 && pl->segments->len <= 3,
-      "%u segments", pl->segments->len);
+  /* only the second run's segments: all of them, none from before */
+  fail_unless_equals_int (pl->segments->len, seqs->len - first_run_segments);
+  fail_unless_equals_string (((HlsCheckSegment *)
+          g_ptr_array_index (pl->segments, 0))->uri, "segment00000.m4s");
+  fail_unless (((HlsCheckSegment *) g_ptr_array_index (pl->segments,
+              0))->pdt_us >= restart_us - 500 * 1000, "the first segment "
+      "listed is from before the restart");
   hls_check_playlist_free (pl);
+  g_array_unref (seqs);
   g_free (desc);
   g_free (sink);
   run_free (run);
@@ -1369,9 +1406,9 @@ GST_START_TEST (test_properties_and_bad_location)
   g_object_get (e, "location", &s, "target-duration", &u, NULL);
   fail_unless (s == NULL);
   fail_unless_equals_int (u, 2);
+  /* NULL: init%d.mp4 in the folder of location */
   g_object_get (e, "init-location", &s, NULL);
-  fail_unless_equals_string (s, "init%d.mp4");
-  g_free (s);
+  fail_unless (s == NULL);
   g_object_get (e, "playlist-location", &s, "segment-format", &fmt,
       "playlist-length", &u, NULL);
   fail_unless_equals_string (s, "playlist.m3u8");

@@ -274,6 +274,36 @@ GST_START_TEST (test_mp4_hevc_entries)
 
 GST_END_TEST;
 
+/* The SPS of the same stream with x265's `bframes=0`: no reordering. */
+static const guint8 sps_no_bframes[] = {
+  0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90, 0x00, 0x00,
+  0x03, 0x00, 0x00, 0x03, 0x00, 0x3f, 0xa0, 0x0a, 0x08, 0x0f, 0x16, 0x5b,
+  0xa4, 0xa4, 0xc2, 0xff, 0xf0, 0x00, 0x10, 0x00, 0x16, 0xa0, 0xc0, 0xc0,
+  0xc0, 0x80, 0x00, 0x00, 0x03, 0x00, 0x80, 0x00, 0x00, 0x0f, 0x04
+};
+
+GST_START_TEST (test_sps_max_num_reorder)
+{
+  guint reorder = 99;
+  gsize n;
+
+  fail_unless (arcly_h265_sps_max_num_reorder (sps, sizeof (sps), &reorder));
+  fail_unless (reorder > 0, "x265's default B-frames reorder");
+  fail_unless (arcly_h265_sps_max_num_reorder (sps_no_bframes,
+          sizeof (sps_no_bframes), &reorder));
+  fail_unless_equals_int (reorder, 0);
+  /* every truncated SPS: refused, never read past its end */
+  for (n = 0; n < 22; n++) {
+    guint8 *copy = g_memdup2 (sps, n);
+
+    fail_if (arcly_h265_sps_max_num_reorder (copy, n, &reorder));
+    g_free (copy);
+  }
+  fail_if (arcly_h265_sps_max_num_reorder (vps, sizeof (vps), &reorder));
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_hls_codecs)
 {
   static const guint8 avcc[] = { 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00 };
@@ -354,6 +384,7 @@ h265hvcc_suite (void)
   tcase_add_test (tc, test_codecs_string);
   tcase_add_test (tc, test_mp4_hevc_entries);
   tcase_add_test (tc, test_hls_codecs);
+  tcase_add_test (tc, test_sps_max_num_reorder);
   return s;
 }
 

@@ -879,6 +879,93 @@ GST_START_TEST (test_hlssink_h265_fmp4)
 
 GST_END_TEST;
 
+/* ================================================= DTS-only input ==== */
+
+/* Runs @desc to EOS (bounded), failing on an error; returns the number of
+ * warnings about decode-only timestamps. */
+static guint
+run_counting_dts_warnings (const gchar * desc)
+{
+  GError *err = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &err);
+  GstBus *bus;
+  guint warnings = 0;
+  gboolean done = FALSE;
+
+  fail_unless (pipe != NULL && err == NULL, "%s", desc);
+  bus = gst_element_get_bus (pipe);
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  while (!done) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 90 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+    GError *e = NULL;
+    gchar *dbg = NULL;
+
+    fail_unless (msg != NULL, "%s: no EOS within 90 s", desc);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      gst_message_parse_error (msg, &e, &dbg);
+      fail ("%s: error %s (%s)", desc, e->message, GST_STR_NULL (dbg));
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      gst_message_parse_warning (msg, &e, &dbg);
+      if (strstr (e->message, "decode timestamps only") != NULL)
+        warnings++;
+      g_clear_error (&e);
+      g_free (dbg);
+    } else {
+      done = TRUE;
+    }
+    gst_message_unref (msg);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  return warnings;
+}
+
+/* A raw .h265 file through h265parse (which gives it DTS and no PTS): both
+ * muxers write every frame, and warn once when the SPS allows reordering
+ * (x265's default B-frames), never without B-frames. */
+static void
+check_dts_only (const gchar * mux, const gchar * ext)
+{
+  guint bframes;
+
+  for (bframes = 0; bframes < 2; bframes++) {
+    gchar *raw = g_strdup_printf ("%s/dts-%u.h265", tmpdir, bframes);
+    gchar *out = g_strdup_printf ("%s/dts-%u.%s", tmpdir, bframes, ext);
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u ! "
+        "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
+        "x265enc speed-preset=ultrafast option-string=keyint=%u:"
+        "scenecut=0%s ! filesink location=%s", N_FRAMES, GOP,
+        bframes ? "" : ":bframes=0", raw);
+
+    run_pipeline (desc, NULL);
+    g_free (desc);
+    desc = g_strdup_printf ("filesrc location=%s ! h265parse ! %s ! "
+        "filesink location=%s", raw, mux, out);
+    fail_unless_equals_int (run_counting_dts_warnings (desc), bframes);
+    fail_unless_equals_int (arcly_check_count_frames (out, "v:0"), N_FRAMES);
+    g_free (desc);
+    g_free (out);
+    g_free (raw);
+  }
+}
+
+GST_START_TEST (test_tsmux_h265_dts_only)
+{
+  check_dts_only ("arclytsmux", "ts");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fmp4mux_h265_dts_only)
+{
+  check_dts_only ("arclyfmp4mux", "mp4");
+}
+
+GST_END_TEST;
+
 static Suite *
 h265_mux_suite (void)
 {
@@ -893,6 +980,8 @@ h265_mux_suite (void)
   tcase_add_test (tc, test_fmp4mux_h265_sets_change);
   tcase_add_test (tc, test_hlssink_h265_ts);
   tcase_add_test (tc, test_hlssink_h265_fmp4);
+  tcase_add_test (tc, test_tsmux_h265_dts_only);
+  tcase_add_test (tc, test_fmp4mux_h265_dts_only);
   return s;
 }
 
