@@ -333,6 +333,21 @@ arcly_rtsp_url_parse (const gchar * url, ArclyRtspUrl * out, GError ** error)
   out->port = port;
   out->user = user;
   out->password = password;
+  /* The request URI adds the port when the URL has none: it must stay
+   * within the bound too, so that it parses again (found by
+   * fuzz_rtsp_url: 4093 bytes without a port made a 4097-byte one). */
+  {
+    gchar *req = arcly_rtsp_url_to_request_uri (out);
+    gboolean too_long = strlen (req) > ARCLY_RTSP_URL_MAX_LEN;
+
+    g_free (req);
+    if (too_long) {
+      arcly_rtsp_url_clear (out);
+      g_set_error_literal (error, G_URI_ERROR, G_URI_ERROR_FAILED,
+          "URL too long");
+      return FALSE;
+    }
+  }
   return TRUE;
 
 fail:
@@ -619,7 +634,10 @@ arcly_rtsp_url_resolve_location (const gchar * request_uri,
       return NULL;
     return check_result (g_strndup (location, clen));
   }
-  if (!split_url (request_uri, &b)) {
+  /* a relative Location only makes sense against an rtsp:// request */
+  if (scheme_length (request_uri, strlen (request_uri)) != 4
+      || g_ascii_strncasecmp (request_uri, "rtsp", 4) != 0
+      || !split_url (request_uri, &b)) {
     split_url_clear (&b);
     return NULL;
   }

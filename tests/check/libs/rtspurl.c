@@ -371,6 +371,9 @@ GST_START_TEST (test_resolve_location)
     {"rtsp://127.0.0.1:8554/stream", "rtsp://h/x\r\nX-Injected: 1", NULL},
     {"rtsp://127.0.0.1:8554/stream", "moved on", NULL},
     {"not a url", "moved", NULL},
+    /* found by fuzz_rtsp_url: a relative Location against another scheme */
+    {"r://", "r", NULL},
+    {"http://web/a", "/b", NULL},
     {NULL, "moved", NULL},
   };
   guint i;
@@ -382,6 +385,24 @@ GST_START_TEST (test_resolve_location)
     fail_unless (g_strcmp0 (got, cases[i].want) == 0, "case %u: %s", i,
         got ? got : "(null)");
     g_free (got);
+  }
+  /* a URL just under the bound: its request URI (":554" added) parses
+   * again, or the URL itself is refused (found by fuzz_rtsp_url) */
+  {
+    gchar *path = g_strnfill (4093 - strlen ("rtsp://h/"), 'a');
+    gchar *url = g_strconcat ("rtsp://h/", path, NULL);
+    ArclyRtspUrl u = { NULL, }, again = { NULL, };
+
+    if (arcly_rtsp_url_parse (url, &u, NULL)) {
+      gchar *req = arcly_rtsp_url_to_request_uri (&u);
+
+      fail_unless (arcly_rtsp_url_parse (req, &again, NULL));
+      arcly_rtsp_url_clear (&again);
+      g_free (req);
+    }
+    arcly_rtsp_url_clear (&u);
+    g_free (url);
+    g_free (path);
   }
   /* over 4 KiB */
   {
