@@ -5,7 +5,9 @@
  * arcly-testcam: a live test camera served over RTSP by gst-rtsp-server.
  *
  * H.264 (x264enc, zerolatency, fixed GOP) or, with --codec h265, H.265
- * (x265enc, the same settings) and AAC (voaacenc), TCP transport allowed,
+ * (x265enc, the same settings) and AAC (voaacenc) or, with --audio-codec
+ * pcmu|pcma, G.711 at 8 kHz mono as most IP cameras send it (static payload
+ * types 0 and 8), TCP transport allowed,
  * optional Basic or Digest auth.  When it listens it prints exactly
  * one line "READY rtsp://127.0.0.1:PORT/PATH" on stdout (credentials are never
  * printed) and it exits with status 0 on SIGINT/SIGTERM.  Tests, the demo and
@@ -44,6 +46,7 @@ typedef struct
   gboolean udp;
   gboolean overlay;
   gchar *codec;                 /* "h264" (default) or "h265" */
+  gchar *audio_codec;           /* "aac" (default), "pcmu" or "pcma" */
 } CamOptions;
 
 static gboolean
@@ -109,7 +112,18 @@ build_launch (const CamOptions * opts, gint width, gint height)
     }
     pt++;
   }
-  if (!opts->no_audio) {
+  if (!opts->no_audio && g_strcmp0 (opts->audio_codec, "aac") != 0) {
+    gboolean mulaw = g_strcmp0 (opts->audio_codec, "pcmu") == 0;
+
+    /* G.711 as cameras send it: 8 kHz mono, 20 ms packets, the static
+     * payload type of RFC 3551 (0 = PCMU, 8 = PCMA) */
+    g_string_append_printf (s,
+        "audiotestsrc is-live=true wave=sine freq=440 volume=0.3 "
+        "samplesperbuffer=160 ! audio/x-raw,rate=8000,channels=1 ! "
+        "audioconvert ! %s ! %s name=pay%d pt=%d ",
+        mulaw ? "mulawenc" : "alawenc", mulaw ? "rtppcmupay" : "rtppcmapay",
+        pt, mulaw ? 0 : 8);
+  } else if (!opts->no_audio) {
     g_string_append_printf (s,
         "audiotestsrc is-live=true wave=sine freq=440 volume=0.3 "
         "samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! "
@@ -144,9 +158,13 @@ static gboolean
 check_elements (const CamOptions * opts, GError ** error)
 {
   gboolean h265 = g_strcmp0 (opts->codec, "h265") == 0;
+  gboolean aac = g_strcmp0 (opts->audio_codec, "aac") == 0;
+  gboolean pcmu = g_strcmp0 (opts->audio_codec, "pcmu") == 0;
   const gchar *need[] = { "videotestsrc",
     h265 ? "x265enc" : "x264enc", h265 ? "rtph265pay" : "rtph264pay",
-    "audiotestsrc", "voaacenc", "rtpmp4gpay", "audioconvert",
+    "audiotestsrc", "audioconvert",
+    aac ? "voaacenc" : pcmu ? "mulawenc" : "alawenc",
+    aac ? "rtpmp4gpay" : pcmu ? "rtppcmupay" : "rtppcmapay",
     opts->overlay ? "timeoverlay" : NULL
   };
   guint i;
@@ -215,6 +233,9 @@ main (int argc, char **argv)
     {"codec", 0, 0, G_OPTION_ARG_STRING, &opts.codec,
         "Video codec: h264 (x264enc) or h265 (x265enc); default h264",
         "CODEC"},
+    {"audio-codec", 0, 0, G_OPTION_ARG_STRING, &opts.audio_codec,
+          "Audio codec: aac (voaacenc, 48 kHz stereo), pcmu or pcma (G.711, "
+          "8 kHz mono, payload type 0 or 8); default aac", "CODEC"},
     {NULL}
   };
   GOptionContext *ctx;
@@ -248,6 +269,8 @@ main (int argc, char **argv)
     opts.address = g_strdup ("127.0.0.1");
   if (opts.codec == NULL)
     opts.codec = g_strdup ("h264");
+  if (opts.audio_codec == NULL)
+    opts.audio_codec = g_strdup ("aac");
 
   if (opts.path[0] != '/') {
     path = g_strconcat ("/", opts.path, NULL);
@@ -272,6 +295,11 @@ main (int argc, char **argv)
   }
   if (strcmp (opts.codec, "h264") && strcmp (opts.codec, "h265")) {
     g_printerr ("arcly-testcam: --codec must be h264 or h265\n");
+    return 2;
+  }
+  if (strcmp (opts.audio_codec, "aac") && strcmp (opts.audio_codec, "pcmu")
+      && strcmp (opts.audio_codec, "pcma")) {
+    g_printerr ("arcly-testcam: --audio-codec must be aac, pcmu or pcma\n");
     return 2;
   }
   if (strcmp (opts.auth, "none") && strcmp (opts.auth, "basic")
@@ -356,5 +384,6 @@ main (int argc, char **argv)
   g_free (opts.size);
   g_free (opts.address);
   g_free (opts.codec);
+  g_free (opts.audio_codec);
   return 0;
 }

@@ -15,7 +15,9 @@
  *    "x=" type at all: normalised / dropped.
  * After parsing, fmtp keys are lower-cased ("SizeLength" → "sizelength",
  * RFC 3640 §4.1 says they are case-insensitive) and sprop-parameter-sets
- * whose NAL units carry Annex-B start codes are re-encoded without them.
+ * (H.264) or sprop-vps/sprop-sps/sprop-pps/sprop-sei (H.265, RFC 7798
+ * §7.1) whose NAL units carry Annex-B start codes are re-encoded without
+ * them: some cameras base64 their whole Annex-B header blob.
  */
 
 #include "rtspsdp.h"
@@ -279,6 +281,15 @@ valid_value (const gchar * v)
 #define MAX_FMTP_PARAMS 32
 #define MAX_FMTP_KEY 48
 
+/* fmtp keys holding comma-separated base64 NAL units */
+static gboolean
+is_sprop_nal_key (const gchar * key)
+{
+  return strcmp (key, "sprop-parameter-sets") == 0
+      || strcmp (key, "sprop-vps") == 0 || strcmp (key, "sprop-sps") == 0
+      || strcmp (key, "sprop-pps") == 0 || strcmp (key, "sprop-sei") == 0;
+}
+
 static void
 add_fmtp (GstStructure * s, const gchar * fmtp)
 {
@@ -296,7 +307,7 @@ add_fmtp (GstStructure * s, const gchar * fmtp)
     key = g_ascii_strdown (g_strstrip (p), -1);
     val = g_strstrip (eq + 1);
     if (strlen (key) <= MAX_FMTP_KEY && valid_key (key) && valid_value (val)) {
-      if (strcmp (key, "sprop-parameter-sets") == 0) {
+      if (is_sprop_nal_key (key)) {
         gchar *fixed = arcly_rtsp_sdp_fix_sprop (val);
 
         if (*fixed)
