@@ -28,6 +28,7 @@ struct _ArclyBusRing
   guint64 n_buffers;            /* buffers ever published */
   guint64 last_key;             /* newest keyframe buffer, or SEQ_NONE */
   gboolean has_delta;           /* a delta unit was seen: GOP mode */
+  GstClockTime newest_ts;       /* time of the newest timed buffer, or NONE */
 
   /* GOP cache */
   gboolean cache_enabled;
@@ -56,6 +57,7 @@ arcly_bus_ring_new (guint capacity)
   ring->cache_max_frames = 300;
   ring->cache_max_bytes = 16 * 1024 * 1024;
   ring->cache_start = ARCLY_BUS_SEQ_NONE;
+  ring->newest_ts = GST_CLOCK_TIME_NONE;
   return ring;
 }
 
@@ -241,6 +243,18 @@ gboolean
 arcly_bus_ring_push (ArclyBusRing * ring, GstMiniObject * obj, gpointer ctx,
     guint32 size, guint32 flags, ArclyBusItem * evicted)
 {
+  return arcly_bus_ring_push_timed (ring, obj, ctx, size, flags,
+      GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, evicted);
+}
+
+/* As arcly_bus_ring_push(), with the buffer's time @ts (NONE: untimed) for
+ * the time bound of arcly_bus_ring_skip_late(), and its stream position
+ * @pos for arcly_bus_ring_join_at(). */
+gboolean
+arcly_bus_ring_push_timed (ArclyBusRing * ring, GstMiniObject * obj,
+    gpointer ctx, guint32 size, guint32 flags, GstClockTime ts,
+    GstClockTime pos, ArclyBusItem * evicted)
+{
   gboolean did_evict = FALSE;
   ArclyBusItem *it;
   guint64 seq;
@@ -277,7 +291,11 @@ arcly_bus_ring_push (ArclyBusRing * ring, GstMiniObject * obj, gpointer ctx,
   it->size = size;
   it->flags = flags;
   it->nbuf = ring->n_buffers;
+  it->ts = (flags & ARCLY_BUS_ITEM_BUFFER) ? ts : GST_CLOCK_TIME_NONE;
+  it->pos = (flags & ARCLY_BUS_ITEM_BUFFER) ? pos : GST_CLOCK_TIME_NONE;
   ring->head++;
+  if (GST_CLOCK_TIME_IS_VALID (it->ts))
+    ring->newest_ts = it->ts;
 
   if (flags & ARCLY_BUS_ITEM_BUFFER) {
     gboolean key = (flags & ARCLY_BUS_ITEM_KEY) != 0;
@@ -333,6 +351,7 @@ arcly_bus_ring_clear (ArclyBusRing * ring, ArclyBusItem * out, guint max_out)
   cache_invalidate (ring);
   ring->last_key = ARCLY_BUS_SEQ_NONE;
   ring->has_delta = FALSE;
+  ring->newest_ts = GST_CLOCK_TIME_NONE;
   return ring_drop_until (ring, ring->head, out, max_out);
 }
 
@@ -355,6 +374,50 @@ arcly_bus_ring_join (const ArclyBusRing * ring, gboolean use_cache,
   return FALSE;
 }
 
+/* Places a new reader at the first buffer whose position is @pos or later,
+ * so a second stream (audio) starts where a first one (video, at its
+ * keyframe) does.  FALSE, cursor untouched, when no buffer held is at or
+ * after @pos. */
+gboolean
+arcly_bus_ring_join_at (const ArclyBusRing * ring, GstClockTime pos,
+    ArclyBusCursor * cursor)
+{
+  guint64 s;
+
+  if (!GST_CLOCK_TIME_IS_VALID (pos))
+    return FALSE;
+  for (s = ring->tail; s < ring->head; s++) {
+    const ArclyBusItem *it = ring_slot (ring, s);
+
+    if ((it->flags & ARCLY_BUS_ITEM_BUFFER) && GST_CLOCK_TIME_IS_VALID (it->pos)
+        && it->pos >= pos) {
+      memset (cursor, 0, sizeof (*cursor));
+      cursor->seq = s;
+      cursor->nbuf = it->nbuf;
+      /* a stream with delta units still starts on a keyframe */
+      cursor->need_key = ring->has_delta && !(it->flags & ARCLY_BUS_ITEM_KEY);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* The position of the next buffer @cursor reads, NONE if none is held. */
+GstClockTime
+arcly_bus_ring_next_pos (const ArclyBusRing * ring,
+    const ArclyBusCursor * cursor)
+{
+  guint64 s;
+
+  for (s = MAX (cursor->seq, ring->tail); s < ring->head; s++) {
+    const ArclyBusItem *it = ring_slot (ring, s);
+
+    if (it->flags & ARCLY_BUS_ITEM_BUFFER)
+      return it->pos;
+  }
+  return GST_CLOCK_TIME_NONE;
+}
+
 /* At least how many buffers a reader has already lost to overwrites. */
 guint64
 arcly_bus_ring_lost_behind (const ArclyBusRing * ring,
@@ -367,6 +430,64 @@ arcly_bus_ring_lost_behind (const ArclyBusRing * ring,
   tail_nbuf = ring->tail < ring->head ?
       ring_slot (ring, ring->tail)->nbuf : ring->n_buffers;
   return tail_nbuf > cursor->nbuf ? tail_nbuf - cursor->nbuf : 0;
+}
+
+GstClockTime
+arcly_bus_ring_newest_ts (const ArclyBusRing * ring)
+{
+  return ring->newest_ts;
+}
+
+/* How much older than the newest buffer the reader's next buffer is; 0 when
+ * it is at the head, NONE when that cannot be told (an event next, untimed
+ * buffers, overrun). */
+GstClockTime
+arcly_bus_ring_lag_time (const ArclyBusRing * ring,
+    const ArclyBusCursor * cursor)
+{
+  const ArclyBusItem *it;
+
+  if (cursor->seq >= ring->head)
+    return 0;
+  if (cursor->seq < ring->tail || !GST_CLOCK_TIME_IS_VALID (ring->newest_ts))
+    return GST_CLOCK_TIME_NONE;
+  it = ring_slot (ring, cursor->seq);
+  if (!(it->flags & ARCLY_BUS_ITEM_BUFFER) || !GST_CLOCK_TIME_IS_VALID (it->ts))
+    return GST_CLOCK_TIME_NONE;
+  return ring->newest_ts > it->ts ? ring->newest_ts - it->ts : 0;
+}
+
+/* The time bound: when the reader's next buffer is older than the newest
+ * buffer by more than @max_time (0 or NONE: no bound), move it to the newest
+ * keyframe, counting what it skips as dropped (discont), as an overrun does.
+ * A reader already at or past the newest keyframe stays: there is nothing
+ * better to decode from, so a reader is at most @max_time + one GOP behind.
+ * Returns TRUE when the cursor moved. */
+gboolean
+arcly_bus_ring_skip_late (const ArclyBusRing * ring, ArclyBusCursor * cursor,
+    GstClockTime max_time)
+{
+  GstClockTime lag;
+  guint64 nbuf;
+
+  if (max_time == 0 || !GST_CLOCK_TIME_IS_VALID (max_time))
+    return FALSE;
+  lag = arcly_bus_ring_lag_time (ring, cursor);
+  if (!GST_CLOCK_TIME_IS_VALID (lag) || lag <= max_time)
+    return FALSE;
+  if (ring->last_key == ARCLY_BUS_SEQ_NONE || ring->last_key <= cursor->seq
+      || ring->last_key < ring->tail)
+    return FALSE;
+  nbuf = ring_slot (ring, ring->last_key)->nbuf;
+  if (nbuf > cursor->nbuf)
+    cursor->dropped += nbuf - cursor->nbuf;
+  cursor->seq = ring->last_key;
+  cursor->nbuf = nbuf;
+  cursor->need_key = FALSE;
+  cursor->count_skips = FALSE;
+  cursor->discont = TRUE;
+  cursor->overruns++;
+  return TRUE;
 }
 
 /* Reads the next item for @cursor.  The item's reference stays with the

@@ -20,6 +20,12 @@
  * keyframe.  For a stream without delta units (audio, raw video) the cache is
  * a sliding window of the last max-frames buffers (and max-bytes).
  *
+ * Time bound: buffers may carry a time (arclybus: when it was published).  A
+ * reader whose next buffer is older than the newest buffer by more than a
+ * bound is moved to the newest keyframe (arcly_bus_ring_skip_late), the same
+ * skip as an overrun, so a slow reader stays within the bound plus one GOP
+ * of live however large the ring is.
+ *
  * No locking, no allocation after creation, no GStreamer element code: the
  * caller serializes access and releases the items handed back to it (dropped
  * from the tail) outside its lock.
@@ -45,6 +51,10 @@ typedef struct {
   guint64 nbuf;                 /* buffers published before this item */
   guint32 size;                 /* payload bytes (buffers) */
   guint32 flags;                /* ArclyBusItemFlags */
+  GstClockTime ts;              /* buffers: the caller's time (arclybus: when
+                                 * published) or GST_CLOCK_TIME_NONE */
+  GstClockTime pos;             /* buffers: the stream position (running time
+                                 * of its PTS) or GST_CLOCK_TIME_NONE */
 } ArclyBusItem;
 
 typedef struct {
@@ -54,7 +64,8 @@ typedef struct {
   gboolean count_skips;         /* delta units skipped while need_key are drops */
   gboolean discont;             /* data was lost before the next buffer */
   guint64 dropped;              /* buffers lost since the caller last cleared it */
-  guint64 overruns;             /* times the ring overran this cursor */
+  guint64 overruns;             /* times the ring moved this cursor forward
+                                 * past unread data (overrun or lag) */
 } ArclyBusCursor;
 
 typedef enum {
@@ -84,6 +95,9 @@ guint64 arcly_bus_ring_cache_bytes (const ArclyBusRing * ring);
 
 gboolean arcly_bus_ring_push (ArclyBusRing * ring, GstMiniObject * obj,
     gpointer ctx, guint32 size, guint32 flags, ArclyBusItem * evicted);
+gboolean arcly_bus_ring_push_timed (ArclyBusRing * ring, GstMiniObject * obj,
+    gpointer ctx, guint32 size, guint32 flags, GstClockTime ts,
+    GstClockTime pos, ArclyBusItem * evicted);
 guint arcly_bus_ring_trim (ArclyBusRing * ring, guint64 upto,
     ArclyBusItem * out, guint max_out);
 guint arcly_bus_ring_clear (ArclyBusRing * ring, ArclyBusItem * out,
@@ -91,10 +105,19 @@ guint arcly_bus_ring_clear (ArclyBusRing * ring, ArclyBusItem * out,
 
 gboolean arcly_bus_ring_join (const ArclyBusRing * ring, gboolean use_cache,
     ArclyBusCursor * cursor);
+gboolean arcly_bus_ring_join_at (const ArclyBusRing * ring, GstClockTime pos,
+    ArclyBusCursor * cursor);
+GstClockTime arcly_bus_ring_next_pos (const ArclyBusRing * ring,
+    const ArclyBusCursor * cursor);
 ArclyBusReadResult arcly_bus_ring_next (ArclyBusRing * ring,
     ArclyBusCursor * cursor, ArclyBusItem * out);
 guint64 arcly_bus_ring_lost_behind (const ArclyBusRing * ring,
     const ArclyBusCursor * cursor);
+GstClockTime arcly_bus_ring_newest_ts (const ArclyBusRing * ring);
+GstClockTime arcly_bus_ring_lag_time (const ArclyBusRing * ring,
+    const ArclyBusCursor * cursor);
+gboolean arcly_bus_ring_skip_late (const ArclyBusRing * ring,
+    ArclyBusCursor * cursor, GstClockTime max_time);
 
 G_END_DECLS
 

@@ -105,6 +105,10 @@ struct _GstArclyBusPad
   gboolean stalled;
   gboolean fku_pending;         /* joined where it must wait for a keyframe */
   gint64 retry_at;
+  GstClockTime max_lag_time;    /* NONE: the element's max-lag-time */
+  GstClockTime join_pos;        /* NONE, or join at this stream position */
+  GstClockTime lag_grace;       /* how far behind live it joined (cache) */
+  GstClockTime joined_pos;      /* stream position it joined at, or NONE */
   ArclyBusCursor cur;
   guint64 frames, bytes, dropped, lagged;
 };
@@ -141,6 +145,7 @@ struct _GstArclyBus
   guint threads;
   GstClockTime stall_threshold;
   guint64 max_lag;
+  GstClockTime max_lag_time;
   gboolean gop_cache;
   guint gop_max_frames;
   guint64 gop_max_bytes;
@@ -149,6 +154,7 @@ struct _GstArclyBus
   /* streaming state (L) */
   ArclyBusRing *ring;
   BusSticky *sticky;
+  GstSegment segment;           /* the publisher's: items' stream positions */
   gboolean running;
   gboolean flushing;
   guint gen;
@@ -181,6 +187,17 @@ GST_DEBUG_CATEGORY_EXTERN (arclybus_dataflow);
 
 /* gstarclybus.c */
 void arcly_bus_sticky_unref (BusSticky * s);
+
+/* for arclybussrc (gstarclybus.c): a src pad that joins at the first buffer
+ * at or after @pos (running time of the publisher) instead of the GOP cache;
+ * set before linking */
+void arcly_bus_pad_set_join_pos (GstPad * pad, GstClockTime pos);
+/* a join position after every buffer: the pad starts live */
+#define ARCLY_BUS_JOIN_LIVE (G_MAXUINT64 - 1)
+/* the stream position of the first buffer the pad got when it joined,
+ * NONE if unknown */
+GstClockTime arcly_bus_pad_get_joined_pos (GstPad * pad);
+gboolean arcly_bus_pad_is_evicted (GstPad * pad);
 
 /* gstarclybusdeliver.c */
 gboolean arcly_bus_wait_until (GstArclyBus * self, GCond * cond,

@@ -58,6 +58,8 @@ GST_DEBUG_CATEGORY (arclybus_dataflow);
 #define DEFAULT_PROP_THREADS 0
 #define DEFAULT_PROP_STALL_THRESHOLD (50 * GST_MSECOND)
 #define DEFAULT_PROP_MAX_LAG 0
+#define DEFAULT_PROP_MAX_LAG_TIME GST_SECOND
+#define DEFAULT_PAD_PROP_MAX_LAG_TIME GST_CLOCK_TIME_NONE
 #define DEFAULT_PROP_GOP_CACHE TRUE
 #define DEFAULT_PROP_GOP_MAX_FRAMES 300
 #define DEFAULT_PROP_GOP_MAX_BYTES (16 * 1024 * 1024)
@@ -70,6 +72,7 @@ enum
   PROP_THREADS,
   PROP_STALL_THRESHOLD,
   PROP_MAX_LAG,
+  PROP_MAX_LAG_TIME,
   PROP_GOP_CACHE,
   PROP_GOP_MAX_FRAMES,
   PROP_GOP_MAX_BYTES,
@@ -80,6 +83,7 @@ enum
 enum
 {
   PAD_PROP_0,
+  PAD_PROP_MAX_LAG_TIME,
   PAD_PROP_STATS,
 };
 
@@ -193,6 +197,7 @@ gst_arcly_bus_start (GstArclyBus * self)
   arcly_bus_ring_set_cache (self->ring, self->gop_cache, self->gop_max_frames,
       self->gop_max_bytes);
   self->sticky = sticky_with (NULL, NULL);
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   self->gen++;
   self->running = TRUE;
   self->flushing = FALSE;
@@ -313,6 +318,51 @@ wake_workers (GstArclyBus * self)
   g_cond_signal (&self->work_cond);
 }
 
+/* When an item is published, for max-lag-time: the running time on the
+ * pipeline clock.  Not the buffers' timestamps: a non-live source pushing
+ * faster than real time would make every subscriber look seconds late, and
+ * the running time stands still while the pipeline is paused, so data
+ * published before a pause does not age.  Without a clock (an element used
+ * on its own), the monotonic clock.  Takes the object lock: call without
+ * the bus lock. */
+static GstClockTime
+publish_time (GstArclyBus * self)
+{
+  GstElement *el = GST_ELEMENT_CAST (self);
+  GstClock *clock;
+  GstClockTime base, now;
+  gboolean playing;
+
+  GST_OBJECT_LOCK (self);
+  clock = GST_ELEMENT_CLOCK (el) ? gst_object_ref (GST_ELEMENT_CLOCK (el)) :
+      NULL;
+  base = GST_ELEMENT_CAST (el)->base_time;
+  playing = GST_STATE (el) == GST_STATE_PLAYING;
+  now = GST_ELEMENT_START_TIME (el);
+  GST_OBJECT_UNLOCK (self);
+  if (clock == NULL)
+    return g_get_monotonic_time () * GST_USECOND;
+  if (playing) {
+    now = gst_clock_get_time (clock);
+    now = now > base ? now - base : 0;
+  }
+  gst_object_unref (clock);
+  return GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
+}
+
+/* (L) The running time of @buf's PTS (else DTS) in the publisher's
+ * segment: where arclybussrc lines up its streams.  NONE when unknown. */
+static GstClockTime
+stream_pos (GstArclyBus * self, GstBuffer * buf)
+{
+  GstClockTime t = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) :
+      GST_BUFFER_DTS (buf);
+
+  if (!GST_CLOCK_TIME_IS_VALID (t) || self->segment.format != GST_FORMAT_TIME)
+    return GST_CLOCK_TIME_NONE;
+  return gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME, t);
+}
+
 /* Appends @obj to the ring (takes the reference); FALSE when flushing or
  * stopped.  The publisher's critical section: independent of the number of
  * pads. */
@@ -324,9 +374,12 @@ publish (GstArclyBus * self, GstMiniObject * obj, guint32 size, guint32 flags,
   guint n = 0;
   BusSticky *old_sticky = NULL;
   gint64 now = 0;
+  GstClockTime ts = GST_CLOCK_TIME_NONE, pos = GST_CLOCK_TIME_NONE;
 
-  if (flags & ARCLY_BUS_ITEM_BUFFER)
+  if (flags & ARCLY_BUS_ITEM_BUFFER) {
     now = g_get_monotonic_time ();
+    ts = publish_time (self);
+  }
 
   BUS_LOCK (self);
   if (!self->running || self->flushing || self->ring == NULL) {
@@ -334,12 +387,16 @@ publish (GstArclyBus * self, GstMiniObject * obj, guint32 size, guint32 flags,
     gst_mini_object_unref (obj);
     return FALSE;
   }
-  if (arcly_bus_ring_push (self->ring, obj, sticky_ref (self->sticky), size,
-          flags, &dropped[0]))
+  if (flags & ARCLY_BUS_ITEM_BUFFER)
+    pos = stream_pos (self, GST_BUFFER_CAST (obj));
+  if (arcly_bus_ring_push_timed (self->ring, obj, sticky_ref (self->sticky),
+          size, flags, ts, pos, &dropped[0]))
     n++;
   if (sticky_event) {
     old_sticky = self->sticky;
     self->sticky = sticky_with (old_sticky, sticky_event);
+    if (GST_EVENT_TYPE (sticky_event) == GST_EVENT_SEGMENT)
+      gst_event_copy_segment (sticky_event, &self->segment);
   }
   if (flags & ARCLY_BUS_ITEM_BUFFER) {
     self->frames++;
@@ -453,6 +510,7 @@ flush_stop (GstArclyBus * self)
     old = self->sticky;
     self->sticky = sticky_with (old, NULL);
   }
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   for (i = 0; self->ring && i < self->pads->len; i++) {
     GstArclyBusPad *p = g_ptr_array_index (self->pads, i);
 
@@ -664,6 +722,8 @@ gst_arcly_bus_request_new_pad (GstElement * element, GstPadTemplate * templ,
       GST_PAD_SRC, "template", templ, NULL);
   g_free (name);
   p = GST_ARCLY_BUS_PAD (pad);
+  p->max_lag_time = DEFAULT_PAD_PROP_MAX_LAG_TIME;
+  p->join_pos = GST_CLOCK_TIME_NONE;
   gst_pad_set_event_function (pad, gst_arcly_bus_src_event);
   gst_pad_set_query_function (pad, gst_arcly_bus_src_query);
   gst_pad_set_iterate_internal_links_function (pad,
@@ -699,6 +759,52 @@ gst_arcly_bus_release_pad (GstElement * element, GstPad * pad)
   gst_element_remove_pad (element, pad);
   if (found)
     gst_object_unref (p);
+}
+
+void
+arcly_bus_pad_set_join_pos (GstPad * pad, GstClockTime pos)
+{
+  GstElement *parent = gst_pad_get_parent_element (pad);
+
+  g_return_if_fail (parent != NULL);
+  BUS_LOCK (GST_ARCLY_BUS (parent));
+  GST_ARCLY_BUS_PAD (pad)->join_pos = pos;
+  BUS_UNLOCK (GST_ARCLY_BUS (parent));
+  gst_object_unref (parent);
+}
+
+GstClockTime
+arcly_bus_pad_get_joined_pos (GstPad * pad)
+{
+  GstElement *parent = gst_pad_get_parent_element (pad);
+  GstArclyBusPad *p = GST_ARCLY_BUS_PAD (pad);
+  GstArclyBus *self;
+  GstClockTime pos = GST_CLOCK_TIME_NONE;
+
+  if (parent == NULL)
+    return pos;
+  self = GST_ARCLY_BUS (parent);
+  BUS_LOCK (self);
+  if (p->joined)
+    pos = p->joined_pos;
+  BUS_UNLOCK (self);
+  gst_object_unref (parent);
+  return pos;
+}
+
+gboolean
+arcly_bus_pad_is_evicted (GstPad * pad)
+{
+  GstElement *parent = gst_pad_get_parent_element (pad);
+  gboolean ret;
+
+  if (parent == NULL)
+    return FALSE;
+  BUS_LOCK (GST_ARCLY_BUS (parent));
+  ret = GST_ARCLY_BUS_PAD (pad)->evicted;
+  BUS_UNLOCK (GST_ARCLY_BUS (parent));
+  gst_object_unref (parent);
+  return ret;
 }
 
 /* ---------------------------------------------------------- properties */
@@ -756,6 +862,10 @@ gst_arcly_bus_set_property (GObject * object, guint prop_id,
     case PROP_MAX_LAG:
       self->max_lag = g_value_get_uint64 (value);
       break;
+    case PROP_MAX_LAG_TIME:
+      self->max_lag_time = g_value_get_uint64 (value);
+      g_cond_broadcast (&self->work_cond);
+      break;
     case PROP_GOP_CACHE:
       self->gop_cache = g_value_get_boolean (value);
       break;
@@ -803,6 +913,9 @@ gst_arcly_bus_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MAX_LAG:
       g_value_set_uint64 (value, self->max_lag);
       break;
+    case PROP_MAX_LAG_TIME:
+      g_value_set_uint64 (value, self->max_lag_time);
+      break;
     case PROP_GOP_CACHE:
       g_value_set_boolean (value, self->gop_cache);
       break;
@@ -822,6 +935,44 @@ gst_arcly_bus_get_property (GObject * object, guint prop_id, GValue * value,
   BUS_UNLOCK (self);
 }
 
+/* (L) how far behind the newest frame @p's next frame is (ns, 0 if unknown) */
+static guint64
+pad_lag_time (GstArclyBus * self, GstArclyBusPad * p)
+{
+  GstClockTime lag;
+
+  if (self == NULL || self->ring == NULL || !p->joined)
+    return 0;
+  lag = arcly_bus_ring_lag_time (self->ring, &p->cur);
+  return GST_CLOCK_TIME_IS_VALID (lag) ? lag : 0;
+}
+
+static void
+gst_arcly_bus_pad_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstArclyBusPad *p = GST_ARCLY_BUS_PAD (object);
+  GstElement *parent;
+
+  if (prop_id != PAD_PROP_MAX_LAG_TIME) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
+  }
+  parent = gst_pad_get_parent_element (GST_PAD_CAST (p));
+  if (parent) {
+    GstArclyBus *self = GST_ARCLY_BUS (parent);
+
+    BUS_LOCK (self);
+    p->max_lag_time = g_value_get_uint64 (value);
+    g_cond_broadcast (&self->work_cond);
+    BUS_UNLOCK (self);
+    gst_object_unref (parent);
+  } else {
+    /* not on an element yet: no delivery thread can see it */
+    p->max_lag_time = g_value_get_uint64 (value);
+  }
+}
+
 static void
 gst_arcly_bus_pad_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
@@ -831,7 +982,7 @@ gst_arcly_bus_pad_get_property (GObject * object, guint prop_id,
   GstArclyBus *self = NULL;
   GstStructure *s;
 
-  if (prop_id != PAD_PROP_STATS) {
+  if (prop_id != PAD_PROP_STATS && prop_id != PAD_PROP_MAX_LAG_TIME) {
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     return;
   }
@@ -840,6 +991,14 @@ gst_arcly_bus_pad_get_property (GObject * object, guint prop_id,
     self = GST_ARCLY_BUS (parent);
   if (self)
     BUS_LOCK (self);
+  if (prop_id == PAD_PROP_MAX_LAG_TIME) {
+    g_value_set_uint64 (value, p->max_lag_time);
+    if (self) {
+      BUS_UNLOCK (self);
+      gst_object_unref (parent);
+    }
+    return;
+  }
   s = gst_structure_new ("arcly-bus-pad-stats",
       "frames-pushed", G_TYPE_UINT64, p->frames,
       "bytes-pushed", G_TYPE_UINT64, p->bytes,
@@ -848,6 +1007,7 @@ gst_arcly_bus_pad_get_property (GObject * object, guint prop_id,
       "lag-frames", G_TYPE_UINT64, (self && self->ring && p->joined &&
           arcly_bus_ring_n_buffers (self->ring) > p->cur.nbuf) ?
       arcly_bus_ring_n_buffers (self->ring) - p->cur.nbuf : (guint64) 0,
+      "lag-time", G_TYPE_UINT64, pad_lag_time (self, p),
       "stalled", G_TYPE_BOOLEAN, p->stalled,
       "evicted", G_TYPE_BOOLEAN, p->evicted, NULL);
   if (self) {
@@ -863,6 +1023,7 @@ gst_arcly_bus_pad_class_init (GstArclyBusPadClass * klass)
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstPadClass *pad_class = GST_PAD_CLASS (klass);
 
+  gobject_class->set_property = gst_arcly_bus_pad_set_property;
   gobject_class->get_property = gst_arcly_bus_pad_get_property;
   pad_class->linked = gst_arcly_bus_pad_linked;
   pad_class->unlinked = gst_arcly_bus_pad_unlinked;
@@ -870,13 +1031,23 @@ gst_arcly_bus_pad_class_init (GstArclyBusPadClass * klass)
   g_object_class_install_property (gobject_class, PAD_PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "This subscriber's counts: frames and bytes pushed, frames dropped "
-          "by lag skips, lag events, current lag in frames, stalled, evicted",
+          "by lag skips, lag events, current lag in frames and in time (ns), "
+          "stalled, evicted",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PAD_PROP_MAX_LAG_TIME,
+      g_param_spec_uint64 ("max-lag-time", "Maximum lag time",
+          "This subscriber's time bound, overriding the element's "
+          "max-lag-time (ns; 0 = no time bound for this pad; "
+          "18446744073709551615 = use the element's)", 0, G_MAXUINT64,
+          DEFAULT_PAD_PROP_MAX_LAG_TIME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 }
 
 static void
 gst_arcly_bus_pad_init (GstArclyBusPad * p)
 {
+  p->max_lag_time = DEFAULT_PAD_PROP_MAX_LAG_TIME;
+  p->join_pos = GST_CLOCK_TIME_NONE;
 }
 
 static void
@@ -928,6 +1099,13 @@ gst_arcly_bus_class_init (GstArclyBusClass * klass)
           "Evict (EOS) a subscriber that has dropped more than this many "
           "frames in total (0 = never evict)", 0, G_MAXUINT64,
           DEFAULT_PROP_MAX_LAG, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_MAX_LAG_TIME,
+      g_param_spec_uint64 ("max-lag-time", "Maximum lag time",
+          "A subscriber whose next frame was published more than this many "
+          "nanoseconds (pipeline running time) before the newest one skips "
+          "to the newest keyframe (0 = no time bound, only capacity)", 0,
+          G_MAXUINT64 - 1, DEFAULT_PROP_MAX_LAG_TIME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_GOP_CACHE,
       g_param_spec_boolean ("gop-cache", "GOP cache",
           "Start new subscribers at the latest keyframe with the frames "
@@ -991,6 +1169,7 @@ gst_arcly_bus_init (GstArclyBus * self)
   self->threads = DEFAULT_PROP_THREADS;
   self->stall_threshold = DEFAULT_PROP_STALL_THRESHOLD;
   self->max_lag = DEFAULT_PROP_MAX_LAG;
+  self->max_lag_time = DEFAULT_PROP_MAX_LAG_TIME;
   self->gop_cache = DEFAULT_PROP_GOP_CACHE;
   self->gop_max_frames = DEFAULT_PROP_GOP_MAX_FRAMES;
   self->gop_max_bytes = DEFAULT_PROP_GOP_MAX_BYTES;

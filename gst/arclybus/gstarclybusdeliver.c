@@ -166,7 +166,22 @@ work_take_sticky (BusWork * work, const BusSticky * s)
 void
 arcly_bus_pad_join (GstArclyBus * self, GstArclyBusPad * p)
 {
-  gboolean cached = arcly_bus_ring_join (self->ring, self->gop_cache, &p->cur);
+  gboolean cached;
+
+  /* lined up with another stream (arclybussrc): at the first buffer from
+   * that position on, or live when none is held yet; else the GOP cache */
+  if (GST_CLOCK_TIME_IS_VALID (p->join_pos))
+    cached = arcly_bus_ring_join_at (self->ring, p->join_pos, &p->cur) ||
+        arcly_bus_ring_join (self->ring, FALSE, &p->cur);
+  else
+    cached = arcly_bus_ring_join (self->ring, self->gop_cache, &p->cur);
+  p->join_pos = GST_CLOCK_TIME_NONE;
+  /* a joiner from the cache starts behind live by the cache's age: its
+   * max-lag-time counts from there, or it would skip at once */
+  p->joined_pos = arcly_bus_ring_next_pos (self->ring, &p->cur);
+  p->lag_grace = arcly_bus_ring_lag_time (self->ring, &p->cur);
+  if (!GST_CLOCK_TIME_IS_VALID (p->lag_grace))
+    p->lag_grace = 0;
 
   p->joined = TRUE;
   p->started = FALSE;
@@ -175,8 +190,10 @@ arcly_bus_pad_join (GstArclyBus * self, GstArclyBusPad * p)
   /* a restart: its downstream saw data before, this is not the next of it */
   if (p->resend_sticky)
     p->cur.discont = TRUE;
-  GST_DEBUG_OBJECT (p, "joined at %" G_GUINT64_FORMAT " (%s)", p->cur.seq,
-      cached ? "GOP cache" : "live");
+  GST_DEBUG_OBJECT (p, "joined at %" G_GUINT64_FORMAT " (%s, position %"
+      GST_TIME_FORMAT "%s)", p->cur.seq, cached ? "cached" : "live",
+      GST_TIME_ARGS (p->joined_pos),
+      p->cur.need_key ? ", waiting for a keyframe" : "");
   if (!cached && arcly_bus_ring_has_delta (self->ring) && fku_due (self))
     p->fku_pending = TRUE;
 }
@@ -188,6 +205,7 @@ prepare_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
 {
   ArclyBusItem item;
   guint64 overruns;
+  GstClockTime bound;
 
   memset (work, 0, sizeof (*work));
   if (p->removed || self->flushing || self->ring == NULL)
@@ -215,6 +233,16 @@ prepare_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
   }
 
   overruns = p->cur.overruns;
+  /* the time bound: too far behind live, skip to the newest keyframe */
+  bound = GST_CLOCK_TIME_IS_VALID (p->max_lag_time) ? p->max_lag_time :
+      self->max_lag_time;
+  if (bound > 0 && GST_CLOCK_TIME_IS_VALID (bound)) {
+    GstClockTime lag = arcly_bus_ring_lag_time (self->ring, &p->cur);
+
+    if (GST_CLOCK_TIME_IS_VALID (lag) && lag <= bound)
+      p->lag_grace = 0;         /* caught up: the plain bound from now on */
+    arcly_bus_ring_skip_late (self->ring, &p->cur, bound + p->lag_grace);
+  }
   if (arcly_bus_ring_next (self->ring, &p->cur, &item) == ARCLY_BUS_READ_EMPTY) {
     if (p->cur.overruns != overruns && p->cur.need_key && fku_due (self))
       work->fku = TRUE;
@@ -579,9 +607,12 @@ worker_main (gpointer data)
     ret = execute_work (self, p, &work);
     BUS_LOCK (self);
     w->push_start = 0;
-    finish_work (self, p, &work, ret);
+    /* abandoned by a stop while in this push: the pad now belongs to a new
+     * run (its cursor, dead/joined flags were reset by the start), and
+     * this push's result says nothing about it */
     if (w->gen != self->gen)
       break;
+    finish_work (self, p, &work, ret);
     if (!w->stalled) {
       p->busy = FALSE;
       old = w->pad;

@@ -43,6 +43,8 @@ plugin_init (GstPlugin * plugin)
    * add "ret |= GST_ELEMENT_REGISTER (name, plugin);" lines below. */
   /* ARCLY-ELEMENTS-BEGIN */
   ret |= GST_ELEMENT_REGISTER (arclybus, plugin);
+  ret |= GST_ELEMENT_REGISTER (arclybussink, plugin);
+  ret |= GST_ELEMENT_REGISTER (arclybussrc, plugin);
   /* ARCLY-ELEMENTS-END */
 
   return ret;

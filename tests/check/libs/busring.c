@@ -116,6 +116,89 @@ GST_START_TEST (test_overrun_skips_to_newest_keyframe)
 
 GST_END_TEST;
 
+static void
+push_timed (ArclyBusRing * ring, guint32 flags, GstClockTime ts)
+{
+  ArclyBusItem ev;
+
+  if (arcly_bus_ring_push_timed (ring, GST_MINI_OBJECT_CAST (gst_buffer_new ()),
+          NULL, 10, flags, ts, ts, &ev))
+    release (&ev, 1);
+}
+
+/* The time bound: far from an overrun (a ring of 1024), a reader whose next
+ * buffer is more than max_time older than the newest one moves to the newest
+ * keyframe; within the bound, or already at the newest keyframe, it stays. */
+GST_START_TEST (test_skip_late)
+{
+  ArclyBusRing *ring = arcly_bus_ring_new (1024);
+  ArclyBusCursor c;
+  ArclyBusItem it;
+  guint i;
+
+  arcly_bus_ring_join (ring, FALSE, &c);
+  /* 10 fps, a keyframe every 10 buffers (1 s), an event in between */
+  for (i = 0; i < 25; i++) {
+    push_timed (ring, i % 10 == 0 ? K : D, i * 100 * GST_MSECOND);
+    if (i == 12)
+      push_timed (ring, 0, GST_CLOCK_TIME_NONE);
+  }
+  fail_unless_equals_uint64 (arcly_bus_ring_newest_ts (ring),
+      2400 * GST_MSECOND);
+  fail_unless_equals_uint64 (arcly_bus_ring_lag_time (ring, &c),
+      2400 * GST_MSECOND);
+  /* no bound, or within it: no move */
+  fail_if (arcly_bus_ring_skip_late (ring, &c, 0));
+  fail_if (arcly_bus_ring_skip_late (ring, &c, GST_CLOCK_TIME_NONE));
+  fail_if (arcly_bus_ring_skip_late (ring, &c, 2400 * GST_MSECOND));
+  /* past it: to the keyframe at 2 s (buffer 20), 20 buffers dropped */
+  fail_unless (arcly_bus_ring_skip_late (ring, &c, GST_SECOND));
+  fail_unless (c.discont);
+  fail_unless_equals_uint64 (c.dropped, 20);
+  fail_unless_equals_uint64 (c.overruns, 1);
+  fail_unless_equals_uint64 (arcly_bus_ring_lag_time (ring, &c),
+      400 * GST_MSECOND);
+  fail_unless_equals_int (arcly_bus_ring_next (ring, &c, &it),
+      ARCLY_BUS_READ_ITEM);
+  fail_unless (it.flags & ARCLY_BUS_ITEM_KEY);
+  fail_unless_equals_int (it.nbuf, 20);
+  fail_unless_equals_uint64 (it.ts, 2 * GST_SECOND);
+  /* the reader at buffer 21 (2.1 s) moves again once it is more than 1 s
+   * behind and a newer keyframe (3 s) exists */
+  for (i = 25; i < 30; i++)
+    push_timed (ring, D, i * 100 * GST_MSECOND);
+  fail_if (arcly_bus_ring_skip_late (ring, &c, GST_SECOND));
+  push_timed (ring, K, 3000 * GST_MSECOND);
+  push_timed (ring, D, 3100 * GST_MSECOND);
+  fail_if (arcly_bus_ring_skip_late (ring, &c, GST_SECOND));
+  push_timed (ring, D, 3200 * GST_MSECOND);
+  fail_unless (arcly_bus_ring_skip_late (ring, &c, GST_SECOND));
+  fail_unless_equals_uint64 (c.dropped, 20 + 9);
+  /* at the newest keyframe, however late: it stays */
+  fail_if (arcly_bus_ring_skip_late (ring, &c, GST_MSECOND));
+  /* untimed buffers are never judged */
+  push_timed (ring, D, GST_CLOCK_TIME_NONE);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_int (arcly_bus_ring_next (ring, &c, &it),
+        ARCLY_BUS_READ_ITEM);
+  fail_unless_equals_uint64 (arcly_bus_ring_lag_time (ring, &c),
+      GST_CLOCK_TIME_NONE);
+  fail_if (arcly_bus_ring_skip_late (ring, &c, GST_MSECOND));
+  /* a second stream joins where the first is: at the first buffer at or
+   * after the position (the keyframe at 3 s here), nowhere when past the
+   * newest */
+  fail_unless (arcly_bus_ring_join_at (ring, 2950 * GST_MSECOND, &c));
+  fail_unless_equals_uint64 (arcly_bus_ring_next_pos (ring, &c),
+      3000 * GST_MSECOND);
+  fail_if (c.need_key);
+  fail_unless (arcly_bus_ring_join_at (ring, 3050 * GST_MSECOND, &c));
+  fail_unless (c.need_key);
+  fail_if (arcly_bus_ring_join_at (ring, 4 * GST_SECOND, &c));
+  drain_and_free (ring);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_overrun_without_keyframe_waits)
 {
   ArclyBusRing *ring = arcly_bus_ring_new (8);
@@ -323,6 +406,7 @@ busring_suite (void)
   tcase_add_test (tc, test_order_and_pointers);
   tcase_add_test (tc, test_overrun_skips_to_newest_keyframe);
   tcase_add_test (tc, test_overrun_without_keyframe_waits);
+  tcase_add_test (tc, test_skip_late);
   tcase_add_test (tc, test_gop_cache);
   tcase_add_test (tc, test_window_without_delta_units);
   tcase_add_test (tc, test_events_trim_clear);
