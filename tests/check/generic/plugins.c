@@ -26,7 +26,7 @@ static const struct
 } plugin_elements[] = {
   {"arclyrtsp", {"arclyaacdepay", "arclyh264depay", "arclyh265depay",
           "arclyrtspsrc", NULL}},
-  {"arclybus", {"arclybus", NULL}},
+  {"arclybus", {"arclybus", "arclybussink", "arclybussrc", NULL}},
   {"arclyhls", {"arclyfmp4mux", "arclyhlssink", "arclytsmux", NULL}},
 };
 
