@@ -16,7 +16,8 @@ Digest auth:
   same camera is measured alongside (printed);
 - the camera drops and returns with 3 RTSP clients attached (TCP and UDP):
   every client keeps its session and plays on; the index page lists the
-  RTSP URL."""
+  RTSP URL; the cookbook's Python server (examples/python/arcly-rtsp-server.py)
+  serves the same."""
 
 import os
 import random
@@ -243,6 +244,12 @@ def main():
         for c in clients:
             c.stop()
         check(PASSWORD not in app.output(), "the RTSP password is never printed")
+
+        # the cookbook's few-line server (Python), against the same camera
+        py = rp.Server(["/usr/bin/python3", os.path.join(os.environ["ARCLY_SOURCE_ROOT"],
+                        "examples/python/arcly-rtsp-server.py"), cam.url, str(rp.free_port())])
+        check(ffprobe_streams(py.url, "tcp") == ["aac", "h264"],
+              "examples/python/arcly-rtsp-server.py serves H.264 + AAC")
     finally:
         rp.stop_all()
         subprocess.run(["rm", "-rf", out])
