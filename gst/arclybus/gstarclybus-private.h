@@ -108,6 +108,7 @@ struct _GstArclyBusPad
   GstClockTime max_lag_time;    /* NONE: the element's max-lag-time */
   GstClockTime join_pos;        /* NONE, or join at this stream position */
   GstClockTime lag_grace;       /* how far behind live it joined (cache) */
+  GstClockTime lag_offset;      /* how far behind live it runs by design */
   GstClockTime joined_pos;      /* stream position it joined at, or NONE */
   ArclyBusCursor cur;
   guint64 frames, bytes, dropped, lagged;
@@ -198,6 +199,11 @@ void arcly_bus_pad_set_join_pos (GstPad * pad, GstClockTime pos);
  * NONE if unknown */
 GstClockTime arcly_bus_pad_get_joined_pos (GstPad * pad);
 gboolean arcly_bus_pad_is_evicted (GstPad * pad);
+/* how far behind live the pad's downstream runs on purpose (arclybussrc:
+ * its time mapping's delay; a clock-synced sink takes each buffer that
+ * long after it was published): the time bound counts from there, or a
+ * skip to newer data would only make that sink wait again */
+void arcly_bus_pad_set_lag_offset (GstPad * pad, GstClockTime offset);
 
 /* gstarclybusdeliver.c */
 gboolean arcly_bus_wait_until (GstArclyBus * self, GCond * cond,

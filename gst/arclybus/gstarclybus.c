@@ -792,6 +792,19 @@ arcly_bus_pad_get_joined_pos (GstPad * pad)
   return pos;
 }
 
+void
+arcly_bus_pad_set_lag_offset (GstPad * pad, GstClockTime offset)
+{
+  GstElement *parent = gst_pad_get_parent_element (pad);
+
+  if (parent == NULL)
+    return;
+  BUS_LOCK (GST_ARCLY_BUS (parent));
+  GST_ARCLY_BUS_PAD (pad)->lag_offset = offset;
+  BUS_UNLOCK (GST_ARCLY_BUS (parent));
+  gst_object_unref (parent);
+}
+
 gboolean
 arcly_bus_pad_is_evicted (GstPad * pad)
 {

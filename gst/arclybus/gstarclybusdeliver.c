@@ -241,7 +241,11 @@ prepare_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
 
     if (GST_CLOCK_TIME_IS_VALID (lag) && lag <= bound)
       p->lag_grace = 0;         /* caught up: the plain bound from now on */
-    arcly_bus_ring_skip_late (self->ring, &p->cur, bound + p->lag_grace);
+    /* the lag its downstream keeps by design is not lag: skipping it would
+     * hand that downstream newer data it then waits for just as long, and
+     * the cursor would fall behind again, skip again, for ever */
+    arcly_bus_ring_skip_late (self->ring, &p->cur,
+        bound + MAX (p->lag_grace, p->lag_offset));
   }
   if (arcly_bus_ring_next (self->ring, &p->cur, &item) == ARCLY_BUS_READ_EMPTY) {
     if (p->cur.overruns != overruns && p->cur.need_key && fku_due (self))

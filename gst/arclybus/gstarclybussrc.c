@@ -116,6 +116,7 @@ typedef struct
   gboolean seen_start;
   gboolean resume;              /* a new publisher: new segment + DISCONT */
   gboolean started;
+  gboolean lag_offset_set;      /* the bus pad knows the mapping's delay */
   gboolean eos_sent;
   /* (L) */
   guint64 frames, bytes;
@@ -250,9 +251,9 @@ in_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   SrcStream *st = gst_pad_get_element_private (pad);
   GstArclyBusSrc *self = st->self;
-  GstClockTime rt, pts, dts;
+  GstClockTime rt, pts, dts, delay = 0;
   GstFlowReturn ret;
-  gboolean playing, discont;
+  gboolean playing, discont, set_offset = FALSE;
   GstElement *el = GST_ELEMENT_CAST (self);
 
   rt = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) :
@@ -295,6 +296,10 @@ in_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   if (playing) {
     pts = map_time (self, st, GST_BUFFER_PTS (buf));
     dts = map_time (self, st, GST_BUFFER_DTS (buf));
+    if (self->have_delay && !st->lag_offset_set) {
+      set_offset = st->lag_offset_set = TRUE;
+      delay = (GstClockTime) self->delay;
+    }
     st->frames++;
     st->bytes += gst_buffer_get_size (buf);
   } else {
@@ -306,6 +311,14 @@ in_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
+  /* This subscriber runs @delay behind the publisher on purpose: a clock-
+   * synced sink (an RTSP server's) takes every buffer that long after it
+   * was published.  The bus's max-lag-time counts from there; counted from
+   * live, a delay near or over it makes the stream skip to the newest
+   * buffer, which the sink then holds as long, which is late again: an
+   * audio stream would get one buffer a second. */
+  if (set_offset)
+    arcly_bus_pad_set_lag_offset (st->bus_pad, delay);
   if (!st->started)
     GST_DEBUG_OBJECT (st->src, "first buffer: publisher running time %"
         GST_TIME_FORMAT " -> %" GST_TIME_FORMAT, GST_TIME_ARGS (rt),

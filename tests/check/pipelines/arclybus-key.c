@@ -63,6 +63,7 @@ typedef struct
   GMutex lock;
   GCond cond;
   guint frames;                 /* video frames published */
+  guint key_at;                 /* ... when the last keyframe was */
 } Pub;
 
 static GstPadProbeReturn
@@ -72,6 +73,9 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 
   g_mutex_lock (&p->lock);
   p->frames++;
+  if (!GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info),
+          GST_BUFFER_FLAG_DELTA_UNIT))
+    p->key_at = p->frames;
   g_cond_broadcast (&p->cond);
   g_mutex_unlock (&p->lock);
   return GST_PAD_PROBE_OK;
@@ -131,6 +135,21 @@ pub_wait_frames (Pub * p, guint n)
   g_mutex_unlock (&p->lock);
 }
 
+/* waits until the newest keyframe is @n frames old */
+static void
+pub_wait_key_age (Pub * p, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_US;
+
+  g_mutex_lock (&p->lock);
+  while (p->key_at == 0 || p->frames != p->key_at + n)
+    if (!g_cond_wait_until (&p->cond, &p->lock, deadline))
+      break;
+  fail_unless (p->key_at > 0 && p->frames == p->key_at + n,
+      "no keyframe %u frames old", n);
+  g_mutex_unlock (&p->lock);
+}
+
 static void
 pub_free (Pub * p)
 {
@@ -164,6 +183,7 @@ typedef struct
   GstClockTime first_after_mark;
   GstClockTime last_before_mark;
   const gchar *record;          /* TS file: record instead of decoding */
+  gboolean sync;                /* sinks synced to the clock, no decoding */
 } Sub;
 
 static GstPadProbeReturn
@@ -263,7 +283,9 @@ pad_added (GstElement * src, GstPad * pad, gpointer data)
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, sub_src_probe, s, NULL);
 
-  if (s->record) {
+  if (s->sync) {
+    bin = add_chain (s->pipe, "fakesink sync=true");
+  } else if (s->record) {
     mux = gst_bin_get_by_name (GST_BIN (s->pipe), "mux");
     bin = add_chain (s->pipe, video ? "h264parse" : "aacparse");
     gst_element_link (bin, mux);
@@ -839,6 +861,52 @@ GST_START_TEST (test_lag_messages_and_stats)
 
 GST_END_TEST;
 
+/* A subscriber whose sinks sync to the clock, as an RTSP server's do, joins
+ * when the cached keyframe is 0.8 s old, with 300 ms of pipeline latency:
+ * it runs 1.1 s behind the publisher by design, past the publisher's
+ * max-lag-time (1 s, the default).  That is not lag: nothing is skipped,
+ * audio and video come at the publisher's rate.  (Counted from live, the
+ * audio skipped to the newest buffer, which the sink held for 1.1 s, late
+ * again: one audio buffer a second, the video skipping a GOP at a time.) */
+GST_START_TEST (test_synced_subscriber_not_lagged)
+{
+  Pub *p = pub_new ("cam-sync", 160, NULL);
+  Sub *s = sub_new ("cam-sync", NULL, NULL);
+  GstStructure *st;
+  guint64 lagged = G_MAXUINT64, dropped = G_MAXUINT64;
+  guint n_a, n_v;
+
+  s->sync = TRUE;
+  gst_pipeline_set_latency (GST_PIPELINE (s->pipe), 300 * GST_MSECOND);
+  pub_play (p);
+  pub_wait_key_age (p, 24);
+  sub_play (s);
+  SUB_WAIT (s, s->n_v >= 1 && s->n_a >= 1);
+  g_mutex_lock (&s->lock);
+  n_a = s->n_a;
+  n_v = s->n_v;
+  g_mutex_unlock (&s->lock);
+  /* 3 s: past the next keyframe, three times the max-lag-time */
+  pub_wait_frames (p, 90);
+  g_mutex_lock (&s->lock);
+  GST_INFO ("in 90 published frames: %u video, %u audio buffers",
+      s->n_v - n_v, s->n_a - n_a);
+  /* 3 s are 90 frames, 140 AAC frames; a margin for the scheduling */
+  fail_unless (s->n_a - n_a >= 110, "%u audio buffers in 3 s", s->n_a - n_a);
+  fail_unless (s->n_v - n_v >= 70, "%u video frames in 3 s", s->n_v - n_v);
+  g_mutex_unlock (&s->lock);
+  g_object_get (s->src, "stats", &st, NULL);
+  fail_unless (gst_structure_get_uint64 (st, "lagged", &lagged));
+  fail_unless (gst_structure_get_uint64 (st, "frames-dropped", &dropped));
+  gst_structure_free (st);
+  fail_unless_equals_uint64 (lagged, 0);
+  fail_unless_equals_uint64 (dropped, 0);
+  sub_free (s);
+  pub_free (p);
+}
+
+GST_END_TEST;
+
 /* The publisher's max-lag evicts a subscriber that dropped too much: it
  * gets arcly-bus-evicted and EOS on that stream even with
  * on-unpublish=wait, and the publisher goes on. */
@@ -940,6 +1008,7 @@ arclybus_key_suite (void)
   tcase_add_test (tc, test_replace);
   tcase_add_test (tc, test_stalled_subscriber_isolated);
   tcase_add_test (tc, test_lag_messages_and_stats);
+  tcase_add_test (tc, test_synced_subscriber_not_lagged);
   tcase_add_test (tc, test_stream_added_while_publishing);
   tcase_add_test (tc, test_evicted_subscriber_ends);
   return s;
