@@ -4,15 +4,20 @@
  *
  * arcly-restream: cameras in, Low-Latency HLS out to a browser.
  *
- * One pipeline per camera:
+ * Per camera, an ingest pipeline publishes the camera under its name (the
+ * stream key) and every consumer is a pipeline of its own subscribing to it:
  *
- *   arclyrtspsrc ─video_0→ arclyh264depay → arclybus(v) ─src_0→ arclyhlssink.video
- *                └audio_0→ arclyaacdepay  → arclybus(a) ─src_0→ arclyhlssink.audio
- *                                                         └src_1→ splitmuxsink (--record)
+ *   ingest:   arclyrtspsrc ─video_0→ arclyh264depay ─→ arclybussink stream-key=NAME
+ *                          └audio_0→ arclyaacdepay  ─┘
+ *   HLS:      arclybussrc stream-key=NAME → arclyhlssink
+ *   recorder: arclybussrc stream-key=NAME → splitmuxsink (--record; SIGHUP
+ *             closes the files and starts a new recorder)
+ *   RTSP:     one media per client group, arclybussrc → RTP payloaders
+ *             (restream-rtsp.c)
  *
- * The buses are the point: subscribers (the HLS sink, the recorder) are
- * request pads added and removed while the camera keeps streaming, and a
- * slow subscriber never holds the camera back.
+ * The stream key is the point: subscribers start from the GOP cache, come
+ * and go (the recorder is restarted) while the camera keeps streaming, and
+ * a slow subscriber never holds the camera or another subscriber back.
  *
  * An HTTP server (libsoup 3) serves the playlists and segments and an index
  * page playing every camera in hls.js.  It is a Low-Latency HLS origin:
@@ -44,9 +49,11 @@
 
 #include "restream-http.h"
 #include "restream-playlist.h"
+#include "restream-rtsp.h"
 #include "rtspurl.h"
 
 #define DEFAULT_HTTP_PORT 8080
+#define DEFAULT_RTSP_PORT 8554
 #define DEFAULT_TARGET_DURATION 2
 #define DEFAULT_PART_MS 200
 #define STATUS_INTERVAL_S 5
@@ -70,15 +77,17 @@ typedef struct
   gchar *url;                   /* with credentials: never print it */
   gchar *display_url;           /* without */
   gchar *dir;                   /* output folder of this camera */
-  GstElement *pipeline;
+  GstElement *pipeline;         /* ingest: camera → arclybussink */
   GstElement *src;
-  GstElement *vbus, *abus;
-  GstElement *hls;
-  GstElement *recorder;
+  GstElement *pub;              /* arclybussink stream-key=NAME */
+  GstElement *hls_pipeline;     /* arclybussrc → arclyhlssink */
+  GstElement *recorder;         /* arclybussrc → splitmuxsink, or NULL */
   gboolean have_video, have_audio;
-  gboolean linked;              /* hls sink added */
-  gboolean eos;
-  guint bus_watch;
+  gboolean eos;                 /* the HLS pipeline ended */
+  gboolean rec_eos;             /* no recorder running */
+  gboolean rec_restart;         /* start a new recorder when this one ends */
+  guint rec_files;              /* recording files opened so far */
+  guint bus_watch, hls_watch, rec_watch;
   GList *waiters;               /* held HTTP requests (Waiter) */
   gint64 last_part_time;        /* monotonic us of the last part/segment */
   gdouble hls_latency;          /* s, from the sink's messages, -1 unknown */
@@ -102,6 +111,7 @@ struct _App
   GPtrArray *cameras;
   SoupServer *server;
   RestreamHttp *http;
+  RestreamRtsp *rtsp;           /* NULL: RTSP out off */
   gchar *out_dir;
   gchar *web_dir;
   gchar *record_dir;
@@ -117,6 +127,7 @@ struct _App
 
 static void camera_wake_waiters (Camera * cam);
 static void respond_status (SoupServerMessage * msg, guint status);
+static void app_check_done (App * app);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -177,149 +188,196 @@ make (const gchar * factory, const gchar * name)
   return e;
 }
 
-/* A subscriber branch joins a running bus: its pads are requested first,
- * then it is brought to the pipeline's state, and only then linked, so the
- * bus's first push (the cached GOP from its keyframe) meets an active pad
- * instead of a flushing one. */
-typedef struct
-{
-  GstPad *src, *dst;
-} PendingLink;
-
-static gboolean
-request_link (GstElement * bus, GstElement * sink, const gchar * sink_pad_tmpl,
-    GPtrArray * pending)
-{
-  PendingLink *l = g_new0 (PendingLink, 1);
-
-  l->src = gst_element_request_pad_simple (bus, "src_%u");
-  l->dst = gst_element_request_pad_simple (sink, sink_pad_tmpl);
-  g_ptr_array_add (pending, l);
-  return l->src != NULL && l->dst != NULL;
-}
-
-/* Links what request_link() prepared; FALSE if any link failed. */
-static gboolean
-finish_links (GPtrArray * pending)
-{
-  gboolean ok = TRUE;
-  guint i;
-
-  for (i = 0; i < pending->len; i++) {
-    PendingLink *l = g_ptr_array_index (pending, i);
-
-    if (l->src == NULL || l->dst == NULL
-        || gst_pad_link (l->src, l->dst) != GST_PAD_LINK_OK)
-      ok = FALSE;
-    if (l->src)
-      gst_object_unref (l->src);
-    if (l->dst)
-      gst_object_unref (l->dst);
-    g_free (l);
-  }
-  g_ptr_array_set_size (pending, 0);
-  return ok;
-}
-
-static void
-camera_add_subscribers (Camera * cam)
-{
-  App *app = cam->app;
-  gchar *seg, *init, *playlist;
-  GPtrArray *pending;
-
-  if (cam->linked || (!cam->have_video && !cam->have_audio))
-    return;
-  cam->linked = TRUE;
-
-  cam->hls = make ("arclyhlssink", NULL);
-  if (cam->hls == NULL)
-    return;
-  pending = g_ptr_array_new ();
-  seg = g_build_filename (cam->dir, "segment%05d.m4s", NULL);
-  init = g_build_filename (cam->dir, "init%d.mp4", NULL);
-  playlist = g_build_filename (cam->dir, "playlist.m3u8", NULL);
-  g_object_set (cam->hls, "location", seg, "init-location", init,
-      "playlist-location", playlist, "target-duration", app->target_duration,
-      "part-duration", app->part_ms, "playlist-length", 6, "max-files", 12,
-      "blocking-reload", app->part_ms > 0, NULL);
-  g_free (seg);
-  g_free (init);
-  g_free (playlist);
-  gst_bin_add (GST_BIN (cam->pipeline), cam->hls);
-  if (cam->have_video)
-    request_link (cam->vbus, cam->hls, "video", pending);
-  if (cam->have_audio)
-    request_link (cam->abus, cam->hls, "audio", pending);
-  gst_element_sync_state_with_parent (cam->hls);
-  if (!finish_links (pending))
-    g_printerr ("[%s] cannot link the buses to the HLS sink\n", cam->name);
-
-  if (app->record_dir) {
-    gchar *loc;
-
-    cam->recorder = make ("splitmuxsink", NULL);
-    if (cam->recorder == NULL) {
-      g_ptr_array_unref (pending);
-      return;
-    }
-    loc = g_strdup_printf ("%s/%s-%%05d.ts", app->record_dir, cam->name);
-    g_object_set (cam->recorder, "location", loc, "muxer-factory",
-        "arclytsmux", "max-size-time", (guint64) 3600 * GST_SECOND,
-        "send-keyframe-requests", FALSE, NULL);
-    g_free (loc);
-    gst_bin_add (GST_BIN (cam->pipeline), cam->recorder);
-    if (cam->have_video)
-      request_link (cam->vbus, cam->recorder, "video", pending);
-    if (cam->have_audio)
-      request_link (cam->abus, cam->recorder, "audio_%u", pending);
-    gst_element_sync_state_with_parent (cam->recorder);
-    if (!finish_links (pending))
-      g_printerr ("[%s] cannot link the buses to the recorder\n", cam->name);
-  }
-  g_ptr_array_unref (pending);
-}
-
+/* The ingest pipeline publishes each track into the camera's stream key;
+ * pad-added runs in the source's streaming thread, which only builds the
+ * depayloader branch (no Camera state but the two flags it owns). */
 static void
 on_pad_added (GstElement * src, GstPad * pad, Camera * cam)
 {
   const gchar *name = GST_PAD_NAME (pad);
   gboolean video = g_str_has_prefix (name, "video_");
-  GstElement *depay, *bus;
-  GstPad *sinkpad;
+  GstElement *depay;
+  GstPad *sinkpad, *pubpad;
 
   if ((video && cam->have_video) || (!video && cam->have_audio)
       || (!video && !g_str_has_prefix (name, "audio_")))
     return;                     /* one track of each kind is enough here */
 
   depay = make (video ? "arclyh264depay" : "arclyaacdepay", NULL);
-  bus = make ("arclybus", video ? "vbus" : "abus");
-  if (depay == NULL || bus == NULL)
+  if (depay == NULL)
     return;
-  gst_bin_add_many (GST_BIN (cam->pipeline), depay, bus, NULL);
-  gst_element_link (depay, bus);
-  gst_element_sync_state_with_parent (bus);
+  gst_bin_add (GST_BIN (cam->pipeline), depay);
+  pubpad = gst_element_request_pad_simple (cam->pub, "sink_%u");
+  sinkpad = gst_element_get_static_pad (depay, "src");
+  if (pubpad == NULL || gst_pad_link (sinkpad, pubpad) != GST_PAD_LINK_OK)
+    g_printerr ("[%s] cannot publish %s\n", cam->name, name);
+  gst_object_unref (sinkpad);
+  if (pubpad)
+    gst_object_unref (pubpad);
   gst_element_sync_state_with_parent (depay);
   sinkpad = gst_element_get_static_pad (depay, "sink");
   if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
     g_printerr ("[%s] cannot link %s\n", cam->name, name);
   gst_object_unref (sinkpad);
 
-  if (video) {
-    cam->vbus = bus;
+  if (video)
     cam->have_video = TRUE;
-  } else {
-    cam->abus = bus;
+  else
     cam->have_audio = TRUE;
+}
+
+/* A subscriber pipeline's arclybussrc added a stream (its thread): link it
+ * to the sink's pad for its kind.  Pads arrive with their caps set. */
+static void
+on_sub_pad_added (GstElement * src, GstPad * pad, GstElement * sink)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  gboolean video = caps && g_str_has_prefix (gst_structure_get_name
+      (gst_caps_get_structure (caps, 0)), "video/");
+  gboolean is_hls = g_str_has_prefix (GST_OBJECT_NAME (sink), "hls");
+  GstPad *dst;
+
+  if (caps)
+    gst_caps_unref (caps);
+  dst = gst_element_request_pad_simple (sink, video ? "video" :
+      is_hls ? "audio" : "audio_%u");
+  if (dst == NULL || gst_pad_link (pad, dst) != GST_PAD_LINK_OK)
+    g_printerr ("arcly-restream: cannot link %s of %s\n", GST_PAD_NAME (pad),
+        GST_OBJECT_NAME (GST_OBJECT_PARENT (src)));
+  if (dst)
+    gst_object_unref (dst);
+}
+
+/* A pipeline `arclybussrc stream-key=NAME` → @sink (already configured),
+ * watched by @watch; NULL when an element is missing. */
+static GstElement *
+subscriber_new (Camera * cam, const gchar * role, GstElement * sink,
+    GstBusFunc watch, guint * watch_id)
+{
+  gchar *pname = g_strdup_printf ("%s-%s", cam->name, role);
+  GstElement *pipeline = gst_pipeline_new (pname);
+  GstElement *src = make ("arclybussrc", NULL);
+  GstBus *bus;
+
+  g_free (pname);
+  if (src == NULL || sink == NULL) {
+    if (src)
+      gst_object_unref (src);
+    if (sink)
+      gst_object_unref (sink);
+    gst_object_unref (pipeline);
+    return NULL;
   }
+  g_object_set (src, "stream-key", cam->name, NULL);
+  gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_sub_pad_added), sink);
+  bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
+  *watch_id = gst_bus_add_watch (bus, watch, cam);
+  gst_object_unref (bus);
+  return pipeline;
 }
 
 static void
-on_no_more_pads (GstElement * src, Camera * cam)
+pipeline_dispose (GstElement ** pipeline, guint * watch_id)
 {
-  /* Streaming thread: add the subscribers from the main loop. */
-  g_idle_add_full (G_PRIORITY_HIGH, (GSourceFunc) (void (*)(void))
-      camera_add_subscribers, cam, NULL);
+  if (*pipeline == NULL)
+    return;
+  gst_element_set_state (*pipeline, GST_STATE_NULL);
+  if (*watch_id)
+    g_source_remove (*watch_id);
+  *watch_id = 0;
+  gst_clear_object (pipeline);
+}
+
+static gboolean on_rec_message (GstBus * bus, GstMessage * msg, gpointer data);
+
+/* The recorder: its own pipeline, subscribing by key, so it can stop and
+ * start (SIGHUP) while ingest and HLS run on.  Files are numbered on from
+ * the previous recorder's. */
+static gboolean
+recorder_start (Camera * cam)
+{
+  App *app = cam->app;
+  GstElement *mux = make ("splitmuxsink", "recorder");
+  gchar *loc;
+
+  if (mux == NULL)
+    return FALSE;
+  loc = g_strdup_printf ("%s/%s-%%05d.ts", app->record_dir, cam->name);
+  g_object_set (mux, "location", loc, "muxer-factory", "arclytsmux",
+      "max-size-time", (guint64) 3600 * GST_SECOND, "send-keyframe-requests",
+      FALSE, "start-index", cam->rec_files, NULL);
+  g_free (loc);
+  cam->recorder = subscriber_new (cam, "rec", mux, on_rec_message,
+      &cam->rec_watch);
+  if (cam->recorder == NULL)
+    return FALSE;
+  cam->rec_eos = FALSE;
+  return gst_element_set_state (cam->recorder, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE;
+}
+
+static void
+recorder_finished (Camera * cam)
+{
+  App *app = cam->app;
+
+  pipeline_dispose (&cam->recorder, &cam->rec_watch);
+  if (cam->rec_restart && !app->shutting_down) {
+    cam->rec_restart = FALSE;
+    if (recorder_start (cam))
+      g_print ("[%s] recorder restarted\n", cam->name);
+    else
+      g_printerr ("[%s] recorder does not restart\n", cam->name);
+  }
+  app_check_done (app);
+}
+
+/* Closes the current recording (EOS: the file is complete) and starts a new
+ * recorder once it is closed. */
+static void
+recorder_restart (Camera * cam)
+{
+  if (cam->recorder == NULL || cam->rec_restart || cam->eos)
+    return;
+  cam->rec_restart = TRUE;
+  gst_element_send_event (cam->recorder, gst_event_new_eos ());
+}
+
+static gboolean
+on_rec_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Camera *cam = user_data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ELEMENT:
+      if (gst_message_has_name (msg, "splitmuxsink-fragment-opened"))
+        cam->rec_files++;
+      break;
+    case GST_MESSAGE_ERROR:{
+      GError *err = NULL;
+      gchar *safe;
+
+      gst_message_parse_error (msg, &err, NULL);
+      safe = arcly_rtsp_url_redact (err->message);
+      g_printerr ("[%s] recorder error from %s: %s\n", cam->name,
+          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), safe);
+      g_free (safe);
+      g_error_free (err);
+      /* The recorder stops; ingest and HLS go on. */
+      cam->rec_watch = 0;
+      recorder_finished (cam);
+      return G_SOURCE_REMOVE;
+    }
+    case GST_MESSAGE_EOS:
+      cam->rec_eos = TRUE;
+      cam->rec_watch = 0;
+      recorder_finished (cam);
+      return G_SOURCE_REMOVE;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 static const gchar *
@@ -330,11 +388,43 @@ structure_string (const GstStructure * s, const gchar * field)
   return v ? v : "";
 }
 
+static void
+camera_set_state (Camera * cam, const gchar * state)
+{
+  g_free (cam->state);
+  cam->state = g_strdup (state);
+}
+
+/* Any pipeline of the camera failed but the recorder: the camera stops. */
+static void
+camera_fail (Camera * cam, GstMessage * msg)
+{
+  GError *err = NULL;
+  gchar *safe;
+
+  gst_message_parse_error (msg, &err, NULL);
+  safe = arcly_rtsp_url_redact (err->message);
+  g_printerr ("[%s] error from %s: %s\n", cam->name,
+      GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), safe);
+  g_free (safe);
+  g_error_free (err);
+  /* One bad camera never stops the others: this one stops. */
+  camera_set_state (cam, "failed");
+  gst_element_set_state (cam->pipeline, GST_STATE_NULL);
+  if (cam->hls_pipeline)
+    gst_element_set_state (cam->hls_pipeline, GST_STATE_NULL);
+  if (cam->recorder)
+    gst_element_set_state (cam->recorder, GST_STATE_NULL);
+  cam->eos = TRUE;
+  cam->rec_eos = TRUE;
+  camera_wake_waiters (cam);
+  app_check_done (cam->app);
+}
+
 static gboolean
-on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+on_ingest_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
   Camera *cam = user_data;
-  App *app = cam->app;
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ELEMENT:{
@@ -342,17 +432,51 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 
       if (s == NULL)
         break;
-      if (gst_structure_has_name (s, "arcly-hls-part")
-          || gst_structure_has_name (s, "arcly-hls-segment")) {
+      if (gst_structure_has_name (s, "arcly-rtsp-connected")) {
+        camera_set_state (cam, "streaming");
+        g_print ("[%s] connected to %s\n", cam->name,
+            structure_string (s, "url"));
+      } else if (gst_structure_has_name (s, "arcly-rtsp-reconnecting")) {
+        guint attempt = 0;
+
+        gst_structure_get_uint (s, "attempt", &attempt);
+        cam->reconnects++;
+        camera_set_state (cam, "reconnecting");
+        g_print ("[%s] reconnecting (attempt %u): %s\n", cam->name, attempt,
+            structure_string (s, "reason"));
+      }
+      break;
+    }
+    case GST_MESSAGE_ERROR:
+      camera_fail (cam, msg);
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_hls_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Camera *cam = user_data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ELEMENT:{
+      const GstStructure *s = gst_message_get_structure (msg);
+
+      if (s && (gst_structure_has_name (s, "arcly-hls-part")
+              || gst_structure_has_name (s, "arcly-hls-segment"))) {
         guint64 start = 0, dur = 0;
         GstClockTime now = gst_element_get_current_running_time
-            (cam->pipeline);
+            (cam->hls_pipeline);
         guint src_latency_ms = 0;
 
         cam->last_part_time = g_get_monotonic_time ();
         /* HLS latency: how old the newest frame in the playlist is when it
          * appears there.  A frame's running time is its arrival plus the
-         * source's latency, so that latency is added back. */
+         * source's latency (arclybussrc carries the publisher's running
+         * time over to this pipeline's), so that latency is added back. */
         g_object_get (cam->src, "latency", &src_latency_ms, NULL);
         if (gst_structure_get_uint64 (s, "running-time", &start) &&
             gst_structure_get_uint64 (s, "duration", &dur) &&
@@ -361,58 +485,18 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
           cam->hls_latency = (now + src_latency_ms * GST_MSECOND - start -
               dur) / (gdouble) GST_SECOND;
         camera_wake_waiters (cam);
-      } else if (gst_structure_has_name (s, "arcly-rtsp-connected")) {
-        g_free (cam->state);
-        cam->state = g_strdup ("streaming");
-        g_print ("[%s] connected to %s\n", cam->name,
-            structure_string (s, "url"));
-      } else if (gst_structure_has_name (s, "arcly-rtsp-reconnecting")) {
-        guint attempt = 0;
-
-        gst_structure_get_uint (s, "attempt", &attempt);
-        cam->reconnects++;
-        g_free (cam->state);
-        cam->state = g_strdup ("reconnecting");
-        g_print ("[%s] reconnecting (attempt %u): %s\n", cam->name, attempt,
-            structure_string (s, "reason"));
       }
       break;
     }
-    case GST_MESSAGE_ERROR:{
-      GError *err = NULL;
-      gchar *dbg = NULL, *safe;
-
-      gst_message_parse_error (msg, &err, &dbg);
-      safe = arcly_rtsp_url_redact (err->message);
-      g_printerr ("[%s] error from %s: %s\n", cam->name,
-          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), safe);
-      g_free (safe);
-      g_free (dbg);
-      g_error_free (err);
-      /* One bad camera never stops the others: this one stops. */
-      g_free (cam->state);
-      cam->state = g_strdup ("failed");
-      gst_element_set_state (cam->pipeline, GST_STATE_NULL);
-      cam->eos = TRUE;
-      camera_wake_waiters (cam);
-      if (app->shutting_down)
-        g_main_loop_quit (app->loop);
+    case GST_MESSAGE_ERROR:
+      camera_fail (cam, msg);
       break;
-    }
-    case GST_MESSAGE_EOS:{
-      guint i;
-      gboolean all = TRUE;
-
+    case GST_MESSAGE_EOS:
       cam->eos = TRUE;
-      g_free (cam->state);
-      cam->state = g_strdup ("ended");
+      camera_set_state (cam, "ended");
       camera_wake_waiters (cam);
-      for (i = 0; i < app->cameras->len; i++)
-        all &= ((Camera *) g_ptr_array_index (app->cameras, i))->eos;
-      if (app->shutting_down && all)
-        g_main_loop_quit (app->loop);
+      app_check_done (cam->app);
       break;
-    }
     default:
       break;
   }
@@ -422,30 +506,63 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 static gboolean
 camera_start (Camera * cam, GError ** error)
 {
+  App *app = cam->app;
   GstBus *bus;
+  GstElement *hls;
+  gchar *seg, *init, *playlist;
 
+  /* Ingest: camera → depayloaders → arclybussink stream-key=NAME. */
   cam->pipeline = gst_pipeline_new (cam->name);
   cam->src = make ("arclyrtspsrc", "src");
-  if (cam->src == NULL) {
+  cam->pub = make ("arclybussink", "pub");
+  if (cam->src == NULL || cam->pub == NULL) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-        "arclyrtspsrc missing");
+        "arclyrtspsrc or arclybussink missing");
     return FALSE;
   }
   g_object_set (cam->src, "location", cam->url, NULL);
-  gst_bin_add (GST_BIN (cam->pipeline), cam->src);
+  g_object_set (cam->pub, "stream-key", cam->name, NULL);
+  gst_bin_add_many (GST_BIN (cam->pipeline), cam->src, cam->pub, NULL);
   g_signal_connect (cam->src, "pad-added", G_CALLBACK (on_pad_added), cam);
-  g_signal_connect (cam->src, "no-more-pads", G_CALLBACK (on_no_more_pads),
-      cam);
   bus = gst_pipeline_get_bus (GST_PIPELINE (cam->pipeline));
-  cam->bus_watch = gst_bus_add_watch (bus, on_bus_message, cam);
+  cam->bus_watch = gst_bus_add_watch (bus, on_ingest_message, cam);
   gst_object_unref (bus);
   cam->state = g_strdup ("connecting");
-  if (gst_element_set_state (cam->pipeline, GST_STATE_PLAYING) ==
+
+  /* HLS: arclybussrc stream-key=NAME → arclyhlssink, its own pipeline. */
+  hls = make ("arclyhlssink", "hls");
+  if (hls) {
+    seg = g_build_filename (cam->dir, "segment%05d.m4s", NULL);
+    init = g_build_filename (cam->dir, "init%d.mp4", NULL);
+    playlist = g_build_filename (cam->dir, "playlist.m3u8", NULL);
+    g_object_set (hls, "location", seg, "init-location", init,
+        "playlist-location", playlist, "target-duration",
+        app->target_duration, "part-duration", app->part_ms,
+        "playlist-length", 6, "max-files", 12, "blocking-reload",
+        app->part_ms > 0, NULL);
+    g_free (seg);
+    g_free (init);
+    g_free (playlist);
+  }
+  cam->hls_pipeline = subscriber_new (cam, "hls", hls, on_hls_message,
+      &cam->hls_watch);
+  if (cam->hls_pipeline == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "arclybussrc or arclyhlssink missing");
+    return FALSE;
+  }
+  /* Subscribers first: they wait for the key, then start from its first
+   * keyframe. */
+  if (gst_element_set_state (cam->hls_pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE || (app->record_dir && !recorder_start (cam))
+      || gst_element_set_state (cam->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
         "camera %s does not start", cam->name);
     return FALSE;
   }
+  if (!app->record_dir)
+    cam->rec_eos = TRUE;
   return TRUE;
 }
 
@@ -465,12 +582,10 @@ camera_free (Camera * cam)
     g_free (w);
   }
   g_list_free (cam->waiters);
-  if (cam->pipeline) {
-    gst_element_set_state (cam->pipeline, GST_STATE_NULL);
-    if (cam->bus_watch)
-      g_source_remove (cam->bus_watch);
-    gst_object_unref (cam->pipeline);
-  }
+  /* Subscribers first, then the publisher. */
+  pipeline_dispose (&cam->recorder, &cam->rec_watch);
+  pipeline_dispose (&cam->hls_pipeline, &cam->hls_watch);
+  pipeline_dispose (&cam->pipeline, &cam->bus_watch);
   g_free (cam->name);
   g_free (cam->url);
   g_free (cam->display_url);
@@ -822,8 +937,21 @@ serve_index (App * app, SoupServerMessage * msg)
     g_string_append_printf (s, "<div class=\"cam\"><h2>%s</h2>"
         "<video id=\"v-%s\" data-src=\"cam/%s/playlist.m3u8\" "
         "data-source-latency=\"%u\" muted autoplay playsinline controls>"
-        "</video><div id=\"s-%s\" class=\"status\"></div></div>\n", name,
+        "</video><div id=\"s-%s\" class=\"status\"></div>", name,
         name, name, latency_ms, name);
+    if (app->rtsp) {
+      /* The RTSP URL on the host the page was asked for. */
+      const gchar *host = g_uri_get_host (soup_server_message_get_uri (msg));
+      gchar *url = restream_rtsp_get_url (app->rtsp, host && *host ? host :
+          app->bind, cam->name);
+      gchar *esc = g_markup_escape_text (url, -1);
+
+      g_string_append_printf (s, "<div class=\"rtsp\">RTSP: <a href=\"%s\">"
+          "<code>%s</code></a></div>", esc, esc);
+      g_free (esc);
+      g_free (url);
+    }
+    g_string_append (s, "</div>\n");
     g_free (name);
   }
   g_string_append (s, "<script src=\"player.js\"></script>\n"
@@ -960,25 +1088,23 @@ print_status (gpointer user_data)
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
     GstStructure *stats = NULL;
-    guint64 bitrate = 0;
-    gdouble fps = 0;
+    guint64 frames = 0;
     guint subscribers = 0;
     gdouble since = -1;
 
-    if (cam->vbus) {
-      g_object_get (cam->vbus, "stats", &stats, NULL);
+    if (cam->pub) {
+      g_object_get (cam->pub, "stats", &stats, NULL);
       if (stats) {
-        gst_structure_get_uint64 (stats, "bitrate", &bitrate);
-        gst_structure_get_double (stats, "fps", &fps);
+        gst_structure_get_uint64 (stats, "frames-published", &frames);
         gst_structure_get_uint (stats, "subscribers", &subscribers);
         gst_structure_free (stats);
       }
     }
     if (cam->last_part_time)
       since = (g_get_monotonic_time () - cam->last_part_time) / 1e6;
-    g_print ("[%s] %s  %.0f kbit/s  %.1f fps  reconnects %u  subscribers %u"
-        "  HLS latency %.2f s  last part %.1f s ago\n", cam->name,
-        cam->state, bitrate / 1000.0, fps, cam->reconnects, subscribers,
+    g_print ("[%s] %s  %" G_GUINT64_FORMAT " frames  reconnects %u  "
+        "subscribers %u  HLS latency %.2f s  last part %.1f s ago\n",
+        cam->name, cam->state, frames, cam->reconnects, subscribers,
         cam->hls_latency, since);
   }
   g_print ("[http] %u connections  %" G_GUINT64_FORMAT " refused (503)\n",
@@ -1000,30 +1126,60 @@ force_quit (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Quits once shutting down and every camera's HLS pipeline and recorder
+ * have ended. */
+static void
+app_check_done (App * app)
+{
+  guint i;
+
+  if (!app->shutting_down)
+    return;
+  for (i = 0; i < app->cameras->len; i++) {
+    Camera *cam = g_ptr_array_index (app->cameras, i);
+
+    if (!cam->eos || !cam->rec_eos)
+      return;
+  }
+  g_main_loop_quit (app->loop);
+}
+
 static gboolean
 on_signal (gpointer user_data)
 {
   App *app = user_data;
   guint i;
-  gboolean any = FALSE;
 
   if (app->shutting_down++) {
     g_main_loop_quit (app->loop);
     return G_SOURCE_CONTINUE;
   }
   g_print ("arcly-restream: stopping, finishing the playlists\n");
+  /* EOS into each subscriber pipeline (HLS writes EXT-X-ENDLIST, the
+   * recorder closes its file); ingest is simply stopped afterwards. */
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
 
-    if (cam->eos || cam->pipeline == NULL)
-      continue;
-    any = TRUE;
-    gst_element_send_event (cam->pipeline, gst_event_new_eos ());
+    if (!cam->eos && cam->hls_pipeline)
+      gst_element_send_event (cam->hls_pipeline, gst_event_new_eos ());
+    if (cam->recorder && !cam->rec_restart)
+      gst_element_send_event (cam->recorder, gst_event_new_eos ());
   }
-  if (!any)
-    g_main_loop_quit (app->loop);
-  else
-    g_timeout_add_seconds (10, force_quit, app);
+  app_check_done (app);
+  g_timeout_add_seconds (10, force_quit, app);
+  return G_SOURCE_CONTINUE;
+}
+
+/* SIGHUP: close every recording and start new files (log-rotation style),
+ * while ingest and HLS carry on. */
+static gboolean
+on_sighup (gpointer user_data)
+{
+  App *app = user_data;
+  guint i;
+
+  for (i = 0; i < app->cameras->len; i++)
+    recorder_restart (g_ptr_array_index (app->cameras, i));
   return G_SOURCE_CONTINUE;
 }
 
@@ -1075,6 +1231,80 @@ out:
   return url;
 }
 
+/* ----------------------------------------------------------------- RTSP */
+
+/* USER:PASSWORD from the first line of @path; FALSE (said why, without the
+ * contents) when unreadable or malformed. */
+static gboolean
+read_credentials (const gchar * path, gchar ** user, gchar ** password)
+{
+  gchar *text = NULL, *nl, *colon;
+  gboolean ok = FALSE;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL)) {
+    g_printerr ("arcly-restream: cannot read --rtsp-credentials %s\n", path);
+    return FALSE;
+  }
+  nl = strpbrk (text, "\r\n");
+  if (nl)
+    *nl = '\0';
+  colon = strchr (text, ':');
+  if (colon && colon != text && colon[1] != '\0') {
+    *colon = '\0';
+    g_free (*user);
+    g_free (*password);
+    *user = g_strdup (text);
+    *password = g_strdup (colon + 1);
+    ok = TRUE;
+  } else {
+    g_printerr ("arcly-restream: --rtsp-credentials %s: the first line is "
+        "not USER:PASSWORD\n", path);
+  }
+  memset (text, 0, strlen (text));
+  g_free (text);
+  return ok;
+}
+
+/* RTSP out: a mount per camera.  A port given explicitly must be free (a
+ * configuration error otherwise); the default port is skipped with a
+ * warning when taken. */
+static gboolean
+start_rtsp (App * app, gint port, gboolean shared, const gchar * user,
+    const gchar * password)
+{
+  GError *error = NULL;
+  guint i;
+
+  app->rtsp = restream_rtsp_new (app->bind, port < 0 ? DEFAULT_RTSP_PORT :
+      (guint) port, shared, user, password);
+  for (i = 0; i < app->cameras->len; i++)
+    restream_rtsp_add_camera (app->rtsp,
+        ((Camera *) g_ptr_array_index (app->cameras, i))->name);
+  if (!restream_rtsp_start (app->rtsp, &error)) {
+    restream_rtsp_free (app->rtsp);
+    app->rtsp = NULL;
+    if (port >= 0) {
+      g_printerr ("arcly-restream: cannot serve RTSP on %s:%d: %s\n",
+          app->bind, port, error->message);
+      g_error_free (error);
+      return FALSE;
+    }
+    g_printerr ("arcly-restream: RTSP out off: port %d is taken (%s); "
+        "choose one with --rtsp-port\n", DEFAULT_RTSP_PORT, error->message);
+    g_error_free (error);
+    return TRUE;
+  }
+  for (i = 0; i < app->cameras->len; i++) {
+    Camera *cam = g_ptr_array_index (app->cameras, i);
+    gchar *url = restream_rtsp_get_url (app->rtsp, app->bind, cam->name);
+
+    g_print ("arcly-restream: RTSP %s%s\n", url, user ? " (Digest auth)" :
+        "");
+    g_free (url);
+  }
+  return TRUE;
+}
+
 /* ----------------------------------------------------------------- main */
 
 int
@@ -1085,6 +1315,9 @@ main (int argc, char **argv)
   gchar *out_dir = NULL, *web_dir = NULL, *record_dir = NULL, *bind = NULL;
   gint http_port = DEFAULT_HTTP_PORT, target = DEFAULT_TARGET_DURATION;
   gint part_ms = DEFAULT_PART_MS;
+  gint rtsp_port = -1;          /* -1: not given, the default */
+  gboolean rtsp_shared = FALSE;
+  gchar *rtsp_user = NULL, *rtsp_password = NULL, *rtsp_credentials = NULL;
   gint max_clients = DEFAULT_MAX_CLIENTS, idle_timeout = DEFAULT_IDLE_TIMEOUT_S;
   guint fd_budget;
   GOptionEntry entries[] = {
@@ -1093,12 +1326,28 @@ main (int argc, char **argv)
           "default: the bundled test camera)", "NAME=URL"},
     {"http-port", 'p', 0, G_OPTION_ARG_INT, &http_port,
         "HTTP port (default 8080; 0 = any free port)", "PORT"},
+    {"rtsp-port", 0, 0, G_OPTION_ARG_INT, &rtsp_port,
+        "Serve every camera as rtsp://HOST:PORT/NAME (default 8554, used "
+          "only if free; 0 = no RTSP)", "PORT"},
+    {"rtsp-shared", 0, 0, G_OPTION_ARG_NONE, &rtsp_shared,
+        "RTSP clients of a camera share one media (fewer payloaders; a "
+          "client joining a playing media waits for the next keyframe)", NULL},
+    {"rtsp-user", 0, 0, G_OPTION_ARG_STRING, &rtsp_user,
+        "RTSP clients must log in (Digest) as USER, with --rtsp-password",
+          "USER"},
+    {"rtsp-password", 0, 0, G_OPTION_ARG_STRING, &rtsp_password,
+        "The RTSP clients' password (visible to other local users in the "
+          "process list: prefer --rtsp-credentials)", "PASSWORD"},
+    {"rtsp-credentials", 0, 0, G_OPTION_ARG_FILENAME, &rtsp_credentials,
+        "Read the RTSP clients' USER:PASSWORD from the first line of FILE",
+          "FILE"},
     {"bind", 0, 0, G_OPTION_ARG_STRING, &bind,
         "HTTP bind address (default 127.0.0.1)", "ADDR"},
     {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
         "Folder for playlists and segments (default ./arcly-out)", "DIR"},
     {"record", 'r', 0, G_OPTION_ARG_FILENAME, &record_dir,
-        "Also record each camera as hourly MPEG-TS files in DIR", "DIR"},
+        "Also record each camera as hourly MPEG-TS files in DIR (SIGHUP "
+          "starts new files)", "DIR"},
     {"target-duration", 0, 0, G_OPTION_ARG_INT, &target,
         "HLS segment target duration in seconds (default 2)", "S"},
     {"part-duration", 0, 0, G_OPTION_ARG_INT, &part_ms,
@@ -1149,10 +1398,19 @@ main (int argc, char **argv)
   if (http_port < 0 || http_port > 65535 || target < 1 || target > 30 ||
       part_ms < 0 || (part_ms > 0 && (part_ms < 100
               || part_ms > target * 1000)) || max_clients < 1
-      || idle_timeout < 0) {
+      || idle_timeout < 0 || rtsp_port < -1 || rtsp_port > 65535) {
     g_printerr ("arcly-restream: --http-port, --target-duration, "
-        "--part-duration, --max-clients or --http-idle-timeout out of "
-        "range\n");
+        "--part-duration, --max-clients, --http-idle-timeout or --rtsp-port "
+        "out of range\n");
+    return 2;
+  }
+  if (rtsp_credentials && !read_credentials (rtsp_credentials, &rtsp_user,
+          &rtsp_password))
+    return 2;
+  if ((rtsp_user == NULL) != (rtsp_password == NULL)
+      || (rtsp_user && (*rtsp_user == '\0' || *rtsp_password == '\0'))) {
+    g_printerr ("arcly-restream: --rtsp-user and --rtsp-password go "
+        "together, neither empty\n");
     return 2;
   }
   /* Cameras, validated before anything starts. */
@@ -1265,6 +1523,18 @@ main (int argc, char **argv)
     g_free (u);
   }
 
+  if (rtsp_port != 0 && !start_rtsp (&app, rtsp_port, rtsp_shared,
+          rtsp_user, rtsp_password)) {
+    if (app.testcam_pid)
+      kill (app.testcam_pid, SIGTERM);
+    return 1;
+  }
+  g_free (rtsp_user);
+  if (rtsp_password)
+    memset (rtsp_password, 0, strlen (rtsp_password));
+  g_free (rtsp_password);
+  g_free (rtsp_credentials);
+
   if (app.testcam_pid)
     g_print ("arcly-restream: no --camera given: serving the bundled test "
         "camera (Digest auth) at %s\n",
@@ -1279,6 +1549,7 @@ main (int argc, char **argv)
           error->message);
       g_clear_error (&error);
       cam->eos = TRUE;
+      cam->rec_eos = TRUE;
       g_free (cam->state);
       cam->state = g_strdup ("failed");
     }
@@ -1286,10 +1557,13 @@ main (int argc, char **argv)
 
   g_unix_signal_add (SIGINT, on_signal, &app);
   g_unix_signal_add (SIGTERM, on_signal, &app);
+  g_unix_signal_add (SIGHUP, on_sighup, &app);
   g_timeout_add_seconds (STATUS_INTERVAL_S, print_status, &app);
 
   g_main_loop_run (app.loop);
 
+  /* RTSP clients first: their media subscribe to the cameras' keys. */
+  restream_rtsp_free (app.rtsp);
   g_ptr_array_unref (app.cameras);
   soup_server_disconnect (app.server);
   restream_http_free (app.http);

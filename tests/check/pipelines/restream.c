@@ -424,7 +424,7 @@ GST_START_TEST (test_restream_bad_configuration)
   const gchar *bin = g_getenv ("ARCLY_RESTREAM");
   struct
   {
-    const gchar *args[6];
+    const gchar *args[8];
     const gchar *expect;
   } cases[] = {
     {{"--camera", "x=http://nope/", NULL}, "not an rtsp:// URL"},
@@ -433,6 +433,10 @@ GST_START_TEST (test_restream_bad_configuration)
     {{"--output", "/proc/arcly-cannot-write", "--camera", "a=rtsp://h/p",
             NULL}, "not writable"},
     {{"--camera", "a=rtsp://u:topsecret@:/", NULL}, "rtsp://"},
+    {{"--rtsp-user", "u", "--camera", "a=rtsp://h/p", NULL}, "--rtsp-password"},
+    {{"--rtsp-user", "u", "--rtsp-password", "topsecret", "--rtsp-port",
+            "70000", NULL}, "out of range"},
+    {{"--rtsp-credentials", "/nonexistent/creds", NULL}, "cannot read"},
   };
   guint i;
 
