@@ -190,16 +190,15 @@ arcly_rtsp_tls_explain_failure (const GError * error,
   }
   if (!first_time)
     return FALSE;
-  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS)) {
-    *text = g_strdup ("The server does not speak TLS — is this an rtsp:// "
-        "port rather than an rtsps:// one?");
-    *debug = g_strdup_printf ("%s: %s", where, msg);
-    return TRUE;
-  }
-  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE)) {
-    *text = g_strdup ("The TLS handshake with the server failed.");
-    *debug = g_strdup_printf ("%s: %s (no TLS version or cipher in common?)",
-        where, msg);
+  /* NOT_TLS, or what GnuTLS says on a plain RTSP reply ("unexpected TLS
+   * packet"): before anything played, the port or the scheme is wrong */
+  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS)
+      || g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_MISC)
+      || g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE)) {
+    *text = g_strdup ("The TLS handshake with the server failed — does it "
+        "serve rtsps:// on this port?");
+    *debug = g_strdup_printf ("%s: %s (a plain rtsp:// port, or no TLS "
+        "version or cipher in common)", where, msg);
     return TRUE;
   }
   return FALSE;
