@@ -50,6 +50,7 @@
 #include "restream-http.h"
 #include "restream-playlist.h"
 #include "restream-rtsp.h"
+#include "restream-tls.h"
 #include "rtspurl.h"
 
 #define DEFAULT_HTTP_PORT 8080
@@ -121,6 +122,7 @@ struct _App
   gint part_ms;
   GPid testcam_pid;
   gboolean log_requests;
+  RestreamTls tls;              /* rtsps:// cameras */
   guint shutting_down;
   gint exit_code;
 };
@@ -521,6 +523,7 @@ camera_start (Camera * cam, GError ** error)
     return FALSE;
   }
   g_object_set (cam->src, "location", cam->url, NULL);
+  restream_tls_apply (&app->tls, cam->src, cam->url);
   g_object_set (cam->pub, "stream-key", cam->name, NULL);
   gst_bin_add_many (GST_BIN (cam->pipeline), cam->src, cam->pub, NULL);
   g_signal_connect (cam->src, "pad-added", G_CALLBACK (on_pad_added), cam);
@@ -1318,12 +1321,20 @@ main (int argc, char **argv)
   gint rtsp_port = -1;          /* -1: not given, the default */
   gboolean rtsp_shared = FALSE;
   gchar *rtsp_user = NULL, *rtsp_password = NULL, *rtsp_credentials = NULL;
+  gchar *tls_ca_file = NULL;
+  gboolean tls_no_verify = FALSE;
   gint max_clients = DEFAULT_MAX_CLIENTS, idle_timeout = DEFAULT_IDLE_TIMEOUT_S;
   guint fd_budget;
   GOptionEntry entries[] = {
     {"camera", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
-        "A camera, NAME=rtsp://[user:pass@]host[:port]/path (repeatable; "
-          "default: the bundled test camera)", "NAME=URL"},
+        "A camera, NAME=rtsp[s]://[user:pass@]host[:port]/path "
+          "(repeatable; default: the bundled test camera)", "NAME=URL"},
+    {"tls-ca-file", 0, 0, G_OPTION_ARG_FILENAME, &tls_ca_file,
+        "rtsps:// cameras: trust the certificate authorities in FILE (PEM) "
+          "instead of the system's", "FILE"},
+    {"tls-no-verify", 0, 0, G_OPTION_ARG_NONE, &tls_no_verify,
+        "rtsps:// cameras: accept any certificate (insecure: encrypted, but "
+          "the camera is not authenticated; for self-signed cameras)", NULL},
     {"http-port", 'p', 0, G_OPTION_ARG_INT, &http_port,
         "HTTP port (default 8080; 0 = any free port)", "PORT"},
     {"rtsp-port", 0, 0, G_OPTION_ARG_INT, &rtsp_port,
@@ -1413,6 +1424,14 @@ main (int argc, char **argv)
         "together, neither empty\n");
     return 2;
   }
+  if (!restream_tls_init (&app.tls, tls_ca_file, tls_no_verify, &error)) {
+    g_printerr ("arcly-restream: --tls-ca-file: %s\n", error->message);
+    return 2;
+  }
+  g_free (tls_ca_file);
+  if (tls_no_verify)
+    g_printerr ("arcly-restream: warning: --tls-no-verify: the certificates "
+        "of rtsps:// cameras are not checked\n");
   /* Cameras, validated before anything starts. */
   for (c = camera_args; c && *c; c++) {
     gchar *eq = strchr (*c, '=');
@@ -1431,8 +1450,8 @@ main (int argc, char **argv)
     if (!valid_camera_url (eq + 1)) {
       gchar *safe = arcly_rtsp_url_redact (eq + 1);
 
-      g_printerr ("arcly-restream: camera %s: not an rtsp:// URL: %s\n", *c,
-          safe);
+      g_printerr ("arcly-restream: camera %s: not an rtsp:// or rtsps:// "
+          "URL: %s\n", *c, safe);
       g_free (safe);
       return 2;
     }
@@ -1574,6 +1593,7 @@ main (int argc, char **argv)
     g_spawn_close_pid (app.testcam_pid);
   }
   g_main_loop_unref (app.loop);
+  restream_tls_clear (&app.tls);
   g_free (app.out_dir);
   g_free (app.web_dir);
   g_free (app.record_dir);
