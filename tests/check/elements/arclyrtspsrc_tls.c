@@ -641,6 +641,59 @@ GST_START_TEST (test_no_fd_or_thread_left)
 
 GST_END_TEST;
 
+/* Without a TLS backend in GIO (no modules: GIO_MODULE_DIR at an empty
+ * folder), an rtsps:// location is one clear error, in a gst-launch-1.0
+ * of its own (the backend is chosen once per process). */
+GST_START_TEST (test_no_backend_is_an_error)
+{
+  GSocketListener *listener = g_socket_listener_new ();
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound = NULL;
+  gchar *empty = g_dir_make_tmp ("arcly-no-gio-modules-XXXXXX", NULL);
+  gchar **env = g_get_environ ();
+  gchar *location, *out = NULL, *err = NULL;
+  gint status = -1;
+  GError *error = NULL;
+
+  /* the kernel completes the TCP connect from the backlog: no accept */
+  fail_unless (g_socket_listener_add_address (listener, addr,
+          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound, NULL));
+  location = g_strdup_printf ("location=rtsps://127.0.0.1:%u/cam",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  env = g_environ_setenv (env, "GIO_MODULE_DIR", empty, TRUE);
+  env = g_environ_unsetenv (env, "GIO_EXTRA_MODULES");
+  {
+    const gchar *argv[] = { "timeout", "20", "gst-launch-1.0",
+      "arclyrtspsrc", location, "!", "fakesink", NULL
+    };
+
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, env,
+            G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error),
+        "gst-launch-1.0: %s", error ? error->message : "?");
+  }
+  /* gst-launch-1.0 prints the error on stderr, the rest on stdout */
+  fail_if (g_spawn_check_wait_status (status, NULL), "no error: %s", out);
+  fail_unless (strstr (err, "TLS is not available") != NULL
+      && strstr (err, "install glib-networking") != NULL, "%s\n%s", out,
+      err);
+  fail_if (strstr (out, "retrying") || strstr (err, "retrying"),
+      "retried: %s\n%s", out, err);
+
+  g_rmdir (empty);
+  g_free (empty);
+  g_free (location);
+  g_free (out);
+  g_free (err);
+  g_strfreev (env);
+  g_socket_listener_close (listener);
+  g_object_unref (listener);
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_describe_errors)
 {
   static const struct
@@ -691,6 +744,7 @@ arclyrtspsrc_tls_suite (void)
   tcase_add_test (tc, test_plain_server_on_rtsps);
   tcase_add_test (tc, test_stop_during_handshake);
   tcase_add_test (tc, test_no_fd_or_thread_left);
+  tcase_add_test (tc, test_no_backend_is_an_error);
   return s;
 }
 
