@@ -1450,8 +1450,8 @@ main (int argc, char **argv)
     if (!valid_camera_url (eq + 1)) {
       gchar *safe = arcly_rtsp_url_redact (eq + 1);
 
-      g_printerr ("arcly-restream: camera %s: not an rtsp:// or rtsps:// "
-          "URL: %s\n", *c, safe);
+      g_printerr ("arcly-restream: camera %s: not an rtsp:// URL: %s\n", *c,
+          safe);
       g_free (safe);
       return 2;
     }

@@ -50,6 +50,7 @@ typedef struct
   gchar *audio_codec;           /* "aac" (default), "pcmu" or "pcma" */
   gchar *tls_cert;              /* PEM: certificate (and key), or NULL */
   gchar *tls_key;               /* PEM key, when not in tls_cert */
+  gchar *tls_client_ca;         /* require client certificates of this CA */
 } CamOptions;
 
 static gboolean
@@ -189,6 +190,18 @@ check_elements (const CamOptions * opts, GError ** error)
   return TRUE;
 }
 
+/* gst-rtsp-server asks about every client certificate, also one its
+ * database found no fault with: accept exactly those. */
+static gboolean
+on_accept_client_certificate (GstRTSPAuth * auth, GTlsConnection * conn,
+    GTlsCertificate * peer, GTlsCertificateFlags errors, gpointer user_data)
+{
+  if (errors != 0)
+    g_printerr ("arcly-testcam: client certificate refused (0x%x)\n",
+        errors);
+  return errors == 0;
+}
+
 /* Basic or Digest users (--auth), and the TLS certificate (--tls-cert):
  * both are GstRTSPAuth's business.  Without users, TLS clients get the
  * "anonymous" role, allowed to play. */
@@ -218,6 +231,23 @@ setup_auth (GstRTSPServer * server, GstRTSPMediaFactory * factory,
     }
     gst_rtsp_auth_set_tls_certificate (auth, cert);
     g_object_unref (cert);
+  }
+  if (opts->tls_client_ca) {
+    gchar *path = g_canonicalize_filename (opts->tls_client_ca, NULL);
+    GTlsDatabase *db = g_tls_file_database_new (path, error);
+
+    g_free (path);
+    if (db == NULL) {
+      gst_rtsp_token_unref (token);
+      g_object_unref (auth);
+      return FALSE;
+    }
+    g_signal_connect (auth, "accept-certificate",
+        G_CALLBACK (on_accept_client_certificate), NULL);
+    gst_rtsp_auth_set_tls_database (auth, db);
+    gst_rtsp_auth_set_tls_authentication_mode (auth,
+        G_TLS_AUTHENTICATION_REQUIRED);
+    g_object_unref (db);
   }
   if (!users) {
     gst_rtsp_auth_set_default_token (auth, token);
@@ -292,6 +322,9 @@ main (int argc, char **argv)
           "its private key, unless --tls-key)", "FILE"},
     {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opts.tls_key,
         "The private key of --tls-cert, in PEM", "FILE"},
+    {"tls-client-ca", 0, 0, G_OPTION_ARG_FILENAME, &opts.tls_client_ca,
+        "With --tls-cert: require a client certificate signed by the CA in "
+          "this PEM file", "FILE"},
     {"audio-codec", 0, 0, G_OPTION_ARG_STRING, &opts.audio_codec,
           "Audio codec: aac (voaacenc, 48 kHz stereo), pcmu or pcma (G.711, "
           "8 kHz mono, payload type 0 or 8); default aac", "CODEC"},
@@ -389,7 +422,7 @@ main (int argc, char **argv)
       (opts.udp ? GST_RTSP_LOWER_TRANS_UDP : 0));
 
   if (!setup_auth (server, factory, &opts, &error)) {
-    g_printerr ("arcly-testcam: --tls-cert: %s\n", error->message);
+    g_printerr ("arcly-testcam: TLS: %s\n", error->message);
     return 2;
   }
 
@@ -428,5 +461,6 @@ main (int argc, char **argv)
   g_free (opts.audio_codec);
   g_free (opts.tls_cert);
   g_free (opts.tls_key);
+  g_free (opts.tls_client_ca);
   return 0;
 }

@@ -490,6 +490,26 @@ fail_fast_status (ArclyRtspClient * self, const gchar * method,
   return TRUE;
 }
 
+/* TLS 1.3 finishes the client's handshake before the server has judged
+ * it: a server that wants a client certificate says so on the first read
+ * or write.  That, and (until the first PLAY) any TLS failure there, is
+ * reported.  TRUE when it was. */
+static gboolean
+fail_fast_tls (ArclyRtspClient * self, const GError * err)
+{
+  gchar *text = NULL, *debug = NULL;
+
+  if (err == NULL || err->domain != G_TLS_ERROR
+      || !arcly_rtsp_tls_explain_failure (err, 0, !self->played_once,
+          self->display_url, &text, &debug))
+    return FALSE;
+  fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ, 0, text, "%s",
+      debug);
+  g_free (text);
+  g_free (debug);
+  return TRUE;
+}
+
 /* Sends @method and waits for its response (handling interleaved data
  * meanwhile), answering 401 challenges.  Returns NULL with @error set on
  * failure; *fatal tells whether retrying makes no sense. */
@@ -506,8 +526,10 @@ do_request (ArclyRtspClient * self, const gchar * method, const gchar * uri,
     Response *resp = NULL;
     GstFlowReturn flow = GST_FLOW_OK;
 
-    if (!send_request (self, method, uri, extra, &cseq, error))
+    if (!send_request (self, method, uri, extra, &cseq, error)) {
+      *fatal = fail_fast_tls (self, *error);
       return NULL;
+    }
     self->wire_fault = ARCLY_RTSP_WIRE_ERROR_NONE;
     self->junk_fault = ARCLY_RTSP_WIRE_JUNK_PLAIN;
     deadline = g_get_monotonic_time () + self->timeout_us;
@@ -540,8 +562,10 @@ do_request (ArclyRtspClient * self, const gchar * method, const gchar * uri,
         return NULL;
       }
       n = read_some (self, MIN (left, WAIT_SLICE_US), error);
-      if (n < 0)
+      if (n < 0) {
+        *fatal = fail_fast_tls (self, *error);
         return NULL;
+      }
     }
 
     if (resp->msg.status == 401) {

@@ -40,6 +40,7 @@ typedef struct
   gchar *ca;                    /* the test CA's certificate (PEM) */
   gchar *cam_cert, *cam_key;    /* for 127.0.0.1, signed by the CA */
   gchar *other_cert, *other_key;        /* for camera.invalid, same CA */
+  gchar *client_cert, *client_key;      /* a client's, same CA */
 } Certs;
 
 static void
@@ -65,18 +66,19 @@ openssl (const gchar * dir, const gchar * const *args)
   g_free (err);
 }
 
-/* A key and a certificate for @subject_alt_name, signed by the CA. */
+/* A key and a certificate for @cn with the extensions in @ext_lines
+ * (openssl's -extfile syntax), signed by the CA. */
 static void
 make_leaf (Certs * c, const gchar * name, const gchar * cn,
-    const gchar * san, gchar ** cert, gchar ** key)
+    const gchar * ext_lines, gchar ** cert, gchar ** key)
 {
   gchar *keyf = g_strconcat (name, ".key", NULL);
   gchar *csrf = g_strconcat (name, ".csr", NULL);
   gchar *pemf = g_strconcat (name, ".pem", NULL);
   gchar *extf = g_strconcat (name, ".ext", NULL);
   gchar *subj = g_strconcat ("/CN=", cn, NULL);
-  gchar *ext = g_strdup_printf ("subjectAltName=%s\nbasicConstraints=CA:FALSE"
-      "\nextendedKeyUsage=serverAuth\n", san);
+  gchar *ext = g_strdup_printf ("basicConstraints=CA:FALSE\n%s\n",
+      ext_lines);
   gchar *extpath = g_build_filename (c->dir, extf, NULL);
   const gchar *req[] = { "req", "-new", "-newkey", "ec", "-pkeyopt",
     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyf, "-out", csrf,
@@ -116,10 +118,13 @@ certs_make (void)
   fail_unless (c->dir != NULL);
   openssl (c->dir, ca);
   c->ca = g_build_filename (c->dir, "ca.pem", NULL);
-  make_leaf (c, "cam", "127.0.0.1", "IP:127.0.0.1,DNS:localhost",
-      &c->cam_cert, &c->cam_key);
-  make_leaf (c, "other", "camera.invalid", "DNS:camera.invalid",
-      &c->other_cert, &c->other_key);
+  make_leaf (c, "cam", "127.0.0.1", "subjectAltName=IP:127.0.0.1,"
+      "DNS:localhost\nextendedKeyUsage=serverAuth", &c->cam_cert,
+      &c->cam_key);
+  make_leaf (c, "other", "camera.invalid", "subjectAltName=DNS:camera."
+      "invalid\nextendedKeyUsage=serverAuth", &c->other_cert, &c->other_key);
+  make_leaf (c, "client", "arcly client", "extendedKeyUsage=clientAuth",
+      &c->client_cert, &c->client_key);
   return c;
 }
 
@@ -144,6 +149,8 @@ certs_free (Certs * c)
   g_free (c->cam_key);
   g_free (c->other_cert);
   g_free (c->other_key);
+  g_free (c->client_cert);
+  g_free (c->client_key);
   g_free (c);
 }
 
@@ -230,14 +237,61 @@ expect_final_error (Ctx * ctx, gint code, const gchar * text_part,
       e->message);
   fail_unless (dbg && strstr (dbg, debug_part) != NULL, "debug: %s", dbg);
   /* refused at once: no retry, no warning before it, no pad */
-  fail_unless_equals_int (ctx->reconnecting, 0);
-  fail_unless_equals_int (ctx->n_warnings, 0);
+  fail_unless (ctx->reconnecting == 0 && ctx->n_warnings == 0,
+      "retried before the error: %s", ctx->warnings->str);
   fail_unless_equals_int (ctx->pads->len, 0);
   /* the password never shows, in any text */
   fail_if (strstr (e->message, PASS) || strstr (dbg, PASS)
       || strstr (ctx->messages->str, PASS), "credentials leaked");
   g_error_free (e);
   g_free (dbg);
+}
+
+/* A GTlsInteraction that answers a server's certificate request with
+ * the test client's certificate. */
+#define TEST_TYPE_INTERACTION (test_interaction_get_type ())
+G_DECLARE_FINAL_TYPE (TestInteraction, test_interaction, TEST, INTERACTION,
+    GTlsInteraction);
+
+struct _TestInteraction
+{
+  GTlsInteraction parent;
+  GTlsCertificate *cert;
+  gint asked;                   /* atomic */
+};
+
+G_DEFINE_TYPE (TestInteraction, test_interaction, G_TYPE_TLS_INTERACTION);
+
+static GTlsInteractionResult
+test_interaction_request_certificate (GTlsInteraction * interaction,
+    GTlsConnection * connection, GTlsCertificateRequestFlags flags,
+    GCancellable * cancellable, GError ** error)
+{
+  TestInteraction *self = TEST_INTERACTION (interaction);
+
+  g_atomic_int_inc (&self->asked);
+  g_tls_connection_set_certificate (connection, self->cert);
+  return G_TLS_INTERACTION_HANDLED;
+}
+
+static void
+test_interaction_finalize (GObject * object)
+{
+  g_clear_object (&TEST_INTERACTION (object)->cert);
+  G_OBJECT_CLASS (test_interaction_parent_class)->finalize (object);
+}
+
+static void
+test_interaction_class_init (TestInteractionClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_interaction_finalize;
+  G_TLS_INTERACTION_CLASS (klass)->request_certificate =
+      test_interaction_request_certificate;
+}
+
+static void
+test_interaction_init (TestInteraction * self)
+{
 }
 
 /* ------------------------------------------------------------------ */
@@ -694,6 +748,40 @@ GST_START_TEST (test_no_backend_is_an_error)
 
 GST_END_TEST;
 
+/* A camera that wants a client certificate: tls-interaction hands it
+ * over and the stream plays; without one, a clear error. */
+GST_START_TEST (test_client_certificate_interaction)
+{
+  Certs *c = certs_make ();
+  ArclyTestCam *cam = start_cam ("none", c->cam_cert, c->cam_key,
+      "--tls-client-ca", c->ca);
+  GTlsDatabase *db = ca_database (c);
+  TestInteraction *ia = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  GError *error = NULL;
+  Ctx *ctx = ctx_new (arcly_test_cam_get_url (cam));
+
+  ia->cert = g_tls_certificate_new_from_files (c->client_cert, c->client_key,
+      &error);
+  fail_unless (ia->cert != NULL, "%s", error ? error->message : "?");
+  g_object_set (ctx->src, "tls-database", db, "tls-interaction", ia, NULL);
+  play (ctx, "with a client certificate");
+  fail_unless (g_atomic_int_get (&ia->asked) >= 1);
+  ctx_free (ctx);
+
+  /* without: the server's "certificate required" is one clear error */
+  ctx = ctx_new (arcly_test_cam_get_url (cam));
+  g_object_set (ctx->src, "tls-database", db, "retry-backoff", 100, NULL);
+  expect_final_error (ctx, GST_RESOURCE_ERROR_OPEN_READ,
+      "asks for a client certificate", "tls-interaction");
+  ctx_free (ctx);
+  g_object_unref (ia);
+  g_object_unref (db);
+  arcly_test_cam_free (cam);
+  certs_free (c);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_describe_errors)
 {
   static const struct
@@ -745,6 +833,7 @@ arclyrtspsrc_tls_suite (void)
   tcase_add_test (tc, test_stop_during_handshake);
   tcase_add_test (tc, test_no_fd_or_thread_left);
   tcase_add_test (tc, test_no_backend_is_an_error);
+  tcase_add_test (tc, test_client_certificate_interaction);
   return s;
 }
 
