@@ -14,6 +14,21 @@
 
 G_BEGIN_DECLS
 
+/* A gap in a track (a camera that dropped and came back): a DISCONT
+ * buffer, or a hole in its timestamps longer than three of its frames and
+ * longer than ARCLY_GAP_MAX_HOLE, or, when the stream is cut in chunks
+ * (LL-HLS), than ARCLY_CHUNKS_PER_PART chunks (one part).  arclyhlssink ends
+ * its segment before a gap and starts a discontinuity after it; arclyfmp4mux
+ * starts a new moof there instead of stretching the sample before the gap
+ * over it.  Both must agree (see arclyfmp4mux's sample_after_gap). */
+#define ARCLY_GAP_MAX_HOLE (500 * GST_MSECOND)
+
+/* fMP4 LL-HLS: arclyhlssink asks its muxer for chunks of a tenth of a part
+ * (in practice one per video frame, and always one at a keyframe); the
+ * writer groups chunks into parts, so a part can end near its target
+ * whatever the GOP length. */
+#define ARCLY_CHUNKS_PER_PART 10
+
 /* A video pad of @mux gets buffers with a DTS and no PTS, written with
  * PTS = DTS: right unless the stream reorders frames, which only its SPS
  * (@sps, a NAL unit without start code) can tell.  Posts a STREAM/FORMAT

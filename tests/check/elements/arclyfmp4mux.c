@@ -1349,6 +1349,107 @@ GST_START_TEST (test_audio_outlives_video)
 
 GST_END_TEST;
 
+/* Buffers of @s from @from on moved @by later (a camera that stopped
+ * sending for @by). */
+static void
+shift_from (Stream * s, GstClockTime from, GstClockTime by)
+{
+  guint i;
+
+  for (i = 0; i < s->bufs->len; i++) {
+    GstBuffer *b = g_ptr_array_index (s->bufs, i);
+
+    if (GST_BUFFER_DTS_OR_PTS (b) < from)
+      continue;
+    if (GST_BUFFER_PTS_IS_VALID (b))
+      GST_BUFFER_PTS (b) += by;
+    if (GST_BUFFER_DTS_IS_VALID (b))
+      GST_BUFFER_DTS (b) += by;
+  }
+}
+
+/* A camera drop: both tracks stop for 3 s, the audio coming back a few
+ * ms before the video's keyframe.  The sample before the gap keeps its own
+ * duration (it used to last until the first sample after the gap, 3 s,
+ * which a player that maps the media after a discontinuity right behind
+ * the media before it - hls.js - overlapped and stalled on), the samples
+ * after the gap start a new moof at their own decode time, and every
+ * sample is where its timestamps say. */
+GST_START_TEST (test_camera_gap)
+{
+  Stream *v = encode_video (120, 160, 120, 0, 30, "avc");       /* 4 s */
+  Stream *a = encode_audio (172);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstCaps *caps = NULL;
+  guint i, t, k, n[2] = { 0, 0 }, after_gap[2] = { 0, 0 };
+  guint64 timescale[2] = { 90000, 44100 };
+  GstClockTime resume = 6 * SECOND;     /* the video keyframe after the gap */
+
+  /* video from 3 s (its keyframe at 2 s of the stream, + 1 s) and audio
+   * from just before it come back 3 s later */
+  shift_from (v, 3 * SECOND, 3 * SECOND);
+  shift_from (a, 3 * SECOND - 5 * GST_MSECOND, 3 * SECOND);
+  run_mux (v, a, "fragment-duration=1000000000 chunk-duration=30000000",
+      "appsink name=sink", out, &caps);
+  fail_unless (caps != NULL && out->len > 2);
+  for (i = 1; i < out->len; i++) {
+    GstBuffer *b = g_ptr_array_index (out, i);
+    gboolean before = FALSE, after = FALSE;
+    Frag f;
+
+    parse_fragment (b, &f);
+    /* a unit never spans the gap, nor claims to */
+    fail_unless (GST_BUFFER_DURATION (b) <= SECOND, "unit at %"
+        GST_TIME_FORMAT " lasts %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (GST_BUFFER_PTS (b)),
+        GST_TIME_ARGS (GST_BUFFER_DURATION (b)));
+    for (t = 0; t < f.n_traf; t++) {
+      Traf *tr = &f.traf[t];
+      guint idx = tr->track_id - 1;
+      guint64 dts = tr->tfdt;
+
+      fail_unless (idx < 2);
+      for (k = 0; k < tr->n; k++) {
+        /* the media time starts at the first video DTS (1 s) */
+        GstClockTime want = GST_BUFFER_DTS_OR_PTS (g_ptr_array_index
+            (idx ? a->bufs : v->bufs, n[idx])) - SECOND;
+        GstClockTime got = gst_util_uint64_scale (dts, GST_SECOND,
+            timescale[idx]);
+
+        fail_unless (got + GST_MSECOND > want && got < want + GST_MSECOND,
+            "track %u sample %u at %" GST_TIME_FORMAT ", not %"
+            GST_TIME_FORMAT, tr->track_id, n[idx], GST_TIME_ARGS (got),
+            GST_TIME_ARGS (want));
+        fail_unless (tr->dur[k] * GST_SECOND / timescale[idx] <
+            40 * GST_MSECOND, "track %u sample %u at %" GST_TIME_FORMAT
+            " lasts %" G_GUINT64_FORMAT " ms", tr->track_id, n[idx],
+            GST_TIME_ARGS (got), tr->dur[k] * 1000 / timescale[idx]);
+        if (got + 5 * GST_MSECOND >= resume - SECOND - 5 * GST_MSECOND) {
+          after = TRUE;
+          after_gap[idx]++;
+        } else {
+          before = TRUE;
+        }
+        dts += tr->dur[k];
+        n[idx]++;
+      }
+    }
+    fail_if (before && after, "a moof holds samples from both sides of "
+        "the gap: %s", f.tree);
+    frag_clear (&f);
+  }
+  fail_unless_equals_int (n[0], v->bufs->len);
+  fail_unless (after_gap[0] == 60 && after_gap[1] > 80, "%u + %u samples "
+      "after the gap", after_gap[0], after_gap[1]);
+  gst_caps_unref (caps);
+  g_ptr_array_unref (out);
+  stream_free (v);
+  stream_free (a);
+}
+
+GST_END_TEST;
+
 /* A flush drops what was queued; the stream after it starts with the init
  * segment again and keyframe-aligned fragments, mfhd sequence going on. */
 GST_START_TEST (test_flush)
@@ -1622,6 +1723,7 @@ arclyfmp4mux_suite (void)
   tcase_add_test (rt, test_live);
   tcase_add_test (rt, test_nonlive_queue);
   tcase_add_test (rt, test_audio_outlives_video);
+  tcase_add_test (rt, test_camera_gap);
   tcase_add_test (rt, test_round_trip);
   tcase_add_test (rt, test_round_trip_bframes);
   tcase_add_test (rt, test_round_trip_chunks);
