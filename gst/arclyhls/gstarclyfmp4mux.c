@@ -2065,6 +2065,7 @@ gst_arcly_fmp4_mux_class_init (GstArclyFmp4MuxClass * klass)
   agg_class->stop = gst_arcly_fmp4_mux_stop;
   agg_class->src_query = gst_arcly_fmp4_mux_src_query;
   agg_class->create_new_pad = gst_arcly_fmp4_mux_create_new_pad;
+  agg_class->get_next_time = arcly_mux_get_next_time;
 
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_FMP4_MUX_PAD, 0);
 }

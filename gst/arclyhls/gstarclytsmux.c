@@ -1605,6 +1605,7 @@ arcly_ts_mux_class_init (ArclyTsMuxClass * klass)
   agg_class->flush = GST_DEBUG_FUNCPTR (arcly_ts_mux_flush);
   agg_class->negotiate = GST_DEBUG_FUNCPTR (arcly_ts_mux_negotiate);
   agg_class->create_new_pad = GST_DEBUG_FUNCPTR (arcly_ts_mux_create_new_pad);
+  agg_class->get_next_time = arcly_mux_get_next_time;
 
   gst_type_mark_as_plugin_api (ARCLY_TYPE_TS_MUX_PAD, 0);
 }

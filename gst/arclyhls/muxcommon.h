@@ -11,6 +11,7 @@
 #define __ARCLY_MUX_COMMON_H__
 
 #include <gst/gst.h>
+#include <gst/base/gstaggregator.h>
 
 G_BEGIN_DECLS
 
@@ -46,6 +47,15 @@ void arcly_mux_check_dts_only_h265 (GstElement * mux, GstPad * pad,
 GstStructure *arcly_mux_pad_stats_new (const gchar * name, GstPad * pad,
     gboolean video, guint64 frames_written, guint64 bytes_written,
     guint64 frames_dropped);
+
+/* GstAggregatorClass::get_next_time of both muxers: the running time of
+ * the earliest buffer queued on a sink pad (its decode time, else its
+ * presentation time), NONE when none is queued.  Live, the base class
+ * calls aggregate (timeout = TRUE) once the clock passes it plus the
+ * latency, so one input that stops (a camera's audio) holds the others
+ * back by the latency at most; without it a live GstAggregator never times
+ * out and waits for that input for as long as it is away. */
+GstClockTime arcly_mux_get_next_time (GstAggregator * agg);
 
 G_END_DECLS
 
