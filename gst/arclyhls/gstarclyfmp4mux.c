@@ -1711,6 +1711,20 @@ gst_arcly_fmp4_mux_aggregate (GstAggregator * agg, gboolean timeout)
 }
 
 static gboolean
+pad_started (GstAggregatorPad * pad)
+{
+  return GST_ARCLY_FMP4_MUX_PAD (pad)->have_last_dts;
+}
+
+/* Live: when an input stops, the others go on after the latency
+ * (muxcommon.h). */
+static GstClockTime
+gst_arcly_fmp4_mux_get_next_time (GstAggregator * agg)
+{
+  return arcly_mux_next_time (agg, pad_started);
+}
+
+static gboolean
 gst_arcly_fmp4_mux_sink_event (GstAggregator * agg, GstAggregatorPad * apad,
     GstEvent * event)
 {
@@ -2065,7 +2079,7 @@ gst_arcly_fmp4_mux_class_init (GstArclyFmp4MuxClass * klass)
   agg_class->stop = gst_arcly_fmp4_mux_stop;
   agg_class->src_query = gst_arcly_fmp4_mux_src_query;
   agg_class->create_new_pad = gst_arcly_fmp4_mux_create_new_pad;
-  agg_class->get_next_time = arcly_mux_get_next_time;
+  agg_class->get_next_time = gst_arcly_fmp4_mux_get_next_time;
 
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_FMP4_MUX_PAD, 0);
 }

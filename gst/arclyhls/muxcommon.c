@@ -72,20 +72,26 @@ arcly_mux_pad_stats_new (const gchar * name, GstPad * pad, gboolean video,
 }
 
 GstClockTime
-arcly_mux_get_next_time (GstAggregator * agg)
+arcly_mux_next_time (GstAggregator * agg, ArclyMuxPadStarted started)
 {
   GstClockTime next = GST_CLOCK_TIME_NONE;
   GList *l;
 
-  /* the segments are the aggregator's streaming thread's, which calls us */
+  /* the segments and @started's state belong to the aggregator's
+   * streaming thread, which calls us */
   GST_OBJECT_LOCK (agg);
   for (l = GST_ELEMENT (agg)->sinkpads; l; l = l->next) {
     GstAggregatorPad *pad = l->data;
     GstBuffer *buf = gst_aggregator_pad_peek_buffer (pad);
     GstClockTime t, rt = 0;
 
-    if (buf == NULL)
+    if (buf == NULL) {
+      if (!started (pad) && !gst_aggregator_pad_is_eos (pad)) {
+        next = GST_CLOCK_TIME_NONE;
+        break;
+      }
       continue;
+    }
     t = GST_BUFFER_DTS_OR_PTS (buf);
     gst_buffer_unref (buf);
     /* a buffer without a timestamp, or one before its segment, is due at

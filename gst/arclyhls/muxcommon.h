@@ -48,14 +48,20 @@ GstStructure *arcly_mux_pad_stats_new (const gchar * name, GstPad * pad,
     gboolean video, guint64 frames_written, guint64 bytes_written,
     guint64 frames_dropped);
 
+/* Whether @pad has delivered data since the stream (re)started. */
+typedef gboolean (*ArclyMuxPadStarted) (GstAggregatorPad * pad);
+
 /* GstAggregatorClass::get_next_time of both muxers: the running time of
  * the earliest buffer queued on a sink pad (its decode time, else its
- * presentation time), NONE when none is queued.  Live, the base class
- * calls aggregate (timeout = TRUE) once the clock passes it plus the
- * latency, so one input that stops (a camera's audio) holds the others
- * back by the latency at most; without it a live GstAggregator never times
- * out and waits for that input for as long as it is away. */
-GstClockTime arcly_mux_get_next_time (GstAggregator * agg);
+ * presentation time); NONE when none is queued, or while a pad that has
+ * not delivered anything yet (@started) has nothing queued: at the start
+ * every input is waited for, as before.  Live, the base class calls
+ * aggregate (timeout = TRUE) once the clock passes the time returned plus
+ * the latency, so an input that stops (a camera's audio) holds the others
+ * back by the latency at most; without get_next_time a live GstAggregator
+ * never times out and waits for that input for as long as it is away. */
+GstClockTime arcly_mux_next_time (GstAggregator * agg,
+    ArclyMuxPadStarted started);
 
 G_END_DECLS
 
