@@ -48,8 +48,9 @@ void __tsan_release (void *addr);
 #endif
 #define WAIT_US (SLOW * 10 * G_TIME_SPAN_SECOND)
 #define AUDIO_FRAME (1024 * GST_SECOND / 48000)
-/* what the subscriber's sinks accept as late before they drop */
-#define MAX_LATENESS (100 * GST_MSECOND)
+/* what the subscriber's sinks accept as late before they drop: a thread
+ * held up on a loaded machine is late too, but not by more and more */
+#define MAX_LATENESS (SLOW * 250 * GST_MSECOND)
 
 typedef struct _Sub Sub;
 
@@ -91,10 +92,11 @@ struct _Sub
   GstClockTime first_v, first_a;
   /* out PTS - rate * publisher PTS, over the live buffers */
   gint64 dev_min, dev_max;
-  /* out PTS - publisher PTS of the last video buffer; largest distance of
-   * an audio buffer's from it */
+  /* out PTS - publisher PTS of the last video buffer (and when it came);
+   * the largest distance of an audio buffer's from it, past what the
+   * mapping may move in the time between them */
   gboolean have_d_v;
-  gint64 d_v, av_max;
+  gint64 d_v, t_v, av_max;
   /* out PTS - the subscriber's running time when it came out */
   gint64 early_min, early_max;
 };
@@ -273,11 +275,14 @@ sub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   }
   if (video) {
     s->d_v = (gint64) pts - (gint64) sent->pts;
+    s->t_v = g_get_monotonic_time ();
     s->have_d_v = TRUE;
   } else if (s->have_d_v) {
     gint64 d = (gint64) pts - (gint64) sent->pts - s->d_v;
+    /* the mapping moves at most a tenth of the time elapsed */
+    gint64 slew = (g_get_monotonic_time () - s->t_v) * GST_USECOND / 10;
 
-    s->av_max = MAX (s->av_max, ABS (d));
+    s->av_max = MAX (s->av_max, ABS (d) - slew);
   }
   g_cond_broadcast (&p->cond);
   T_UNLOCK (&p->lock);
@@ -361,30 +366,30 @@ check_sub (Sub * s, const gchar * what)
   T_LOCK (&p->lock);
   GST_INFO ("%s clock: %u live buffers, out PTS - rate x publisher PTS "
       "within %.1f ms, %.1f..%.1f ms ahead of its running time, audio %.1f ms "
-      "at most from video's mapping, first audio %+.1f ms from video", what,
+      "past the slew from video's mapping, first audio %+.1f ms from video", what,
       s->n_live, (s->dev_max - s->dev_min) / 1e6, s->early_min / 1e6,
       s->early_max / 1e6, s->av_max / 1e6,
       ((gdouble) s->first_a - (gdouble) s->first_v) / 1e6);
-  fail_unless (s->n_live >= 300, "%s clock: %u live buffers", what,
+  fail_unless (s->n_live >= 600, "%s clock: %u live buffers", what,
       s->n_live);
-  /* timestamps follow the subscriber's own clock: published 5 s apart,
-   * they come out rate x 5 s apart; following the monotonic clock instead,
-   * they drift 4 % = 200 ms from it */
+  /* timestamps follow the subscriber's own clock: published 10 s apart,
+   * they come out rate x 10 s apart; following the monotonic clock
+   * instead, they drift 4 % = 400 ms from it */
   fail_unless (s->dev_max - s->dev_min <= 60 * GST_MSECOND,
       "%s clock: timestamps drift %.1f ms from the subscriber's clock", what,
       (s->dev_max - s->dev_min) / 1e6);
   /* in its running time, neither late nor drifting ahead */
   fail_unless (s->early_min > -(gint64) MAX_LATENESS,
       "%s clock: a buffer came out %.1f ms late", what, s->early_min / 1e6);
-  fail_unless (s->early_max < 2 * GST_SECOND, "%s clock: %.1f ms early",
+  fail_unless (s->early_max < SLOW * 2 * GST_SECOND, "%s clock: %.1f ms early",
       what, s->early_max / 1e6);
-  /* audio and video on one mapping: it moves by at most a tenth of the
-   * time between two buffers, under half an AAC frame between a video
-   * buffer and the audio after it */
+  /* audio and video on one mapping: an audio buffer's differs from the
+   * last video buffer's by no more than the mapping may move in between
+   * (a tenth of the time), within a millisecond */
   fail_unless (s->first_a >= s->first_v && s->first_a - s->first_v <=
       AUDIO_FRAME, "%s clock: audio starts %.1f ms from video", what,
       ((gdouble) s->first_a - (gdouble) s->first_v) / 1e6);
-  fail_unless (s->av_max <= 10 * GST_MSECOND,
+  fail_unless (s->av_max <= GST_MSECOND,
       "%s clock: audio %.1f ms off the video's mapping", what,
       s->av_max / 1e6);
   T_UNLOCK (&p->lock);
@@ -414,8 +419,8 @@ sub_free (Sub * s)
 }
 
 /* Two subscribers on clocks of their own, 4 % fast and 4 % slow against the
- * publisher's, join at a fresh keyframe and run for 5 s of the publisher's
- * time with clock-synced sinks. */
+ * publisher's, join at a fresh keyframe and run for 10 s of the
+ * publisher's time with clock-synced sinks. */
 GST_START_TEST (test_subscribers_follow_their_clocks)
 {
   Pub *p;
@@ -437,7 +442,8 @@ GST_START_TEST (test_subscribers_follow_their_clocks)
         GST_STATE_CHANGE_FAILURE);
   PUB_WAIT (p, fast->n_v > 0 && fast->n_a > 0 && slow->n_v > 0
       && slow->n_a > 0);
-  {
+  /* 10 s, in two waits of 5 (each bounded by WAIT_US) */
+  for (i = 0; i < 2; i++) {
     guint target;
 
     T_LOCK (&p->lock);
