@@ -180,15 +180,18 @@ mono_now (void)
   return g_get_monotonic_time () * GST_USECOND;
 }
 
-/* Following our clock: each measure of its offset to the monotonic clock
- * is late by however long the thread was held between the two readings,
- * and a clock that advances in steps reads behind; so the smallest measure
- * of a window is the best.  The mapping moves towards it at most a tenth
- * of the time elapsed (timestamps 20 ms apart stay 18 to 22 ms apart: no
- * reordering, no jump), and not at all for less than the dead band. */
+/* Following our clock: a measure of its offset to the monotonic clock is
+ * too large by however long the thread was held between the two readings,
+ * and by how far a clock that advances in steps reads behind; so the
+ * smallest measure of a window is the best.  The mapping moves towards it
+ * by at most a tenth of the time elapsed and at most 1 ms per buffer
+ * (buffers that come in a burst after a stall are still 20-40 ms apart in
+ * their timestamps: no reordering, no jump), and not at all for less than
+ * the dead band. */
 #define SUB_BASE_WINDOW (250 * GST_MSECOND)
 #define SUB_BASE_SLEW_DIV 10
 #define SUB_BASE_DEAD_BAND (500 * GST_USECOND)
+#define SUB_BASE_MAX_STEP GST_MSECOND
 
 /* ------------------------------------------------------- time mapping */
 
@@ -229,7 +232,7 @@ track_sub_base (GstArclyBusSrc * self, GstClockTime base)
 {
   GstElement *el = GST_ELEMENT_CAST (self);
   GstClock *clock;
-  gint64 mono, sample, step, diff;
+  gint64 mono, now, sample, step, diff;
 
   GST_OBJECT_LOCK (self);
   clock = GST_ELEMENT_CLOCK (el) ? gst_object_ref (GST_ELEMENT_CLOCK (el)) :
@@ -237,8 +240,11 @@ track_sub_base (GstArclyBusSrc * self, GstClockTime base)
   GST_OBJECT_UNLOCK (self);
   if (clock == NULL)
     return;
+  /* our clock first: a thread held between the readings, like a clock
+   * that advances in steps, makes the measure larger, never smaller */
+  now = (gint64) gst_clock_get_time (clock);
   mono = mono_now ();
-  sample = (gint64) base + (mono - (gint64) gst_clock_get_time (clock));
+  sample = (gint64) base + (mono - now);
   gst_object_unref (clock);
 
   self->sub_base_win_min = MIN (self->sub_base_win_min, sample);
@@ -247,7 +253,8 @@ track_sub_base (GstArclyBusSrc * self, GstClockTime base)
     self->sub_base_win_min = G_MAXINT64;
     self->sub_base_win_start = mono;
   }
-  step = (mono - self->sub_base_slewed_at) / SUB_BASE_SLEW_DIV;
+  step = MIN ((mono - self->sub_base_slewed_at) / SUB_BASE_SLEW_DIV,
+      (gint64) SUB_BASE_MAX_STEP);
   self->sub_base_slewed_at = mono;
   diff = self->sub_base_target - self->sub_base_mono;
   if (ABS (diff) < (gint64) SUB_BASE_DEAD_BAND)

@@ -99,6 +99,9 @@ struct _Sub
   gint64 d_v, t_v, av_max;
   /* out PTS - the subscriber's running time when it came out */
   gint64 early_min, early_max;
+  /* timestamps that did not increase, per stream (video, audio) */
+  GstClockTime last[2];
+  guint n_backwards;
 };
 
 static const gchar *
@@ -256,6 +259,9 @@ sub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   fail_unless (sent != NULL, "a buffer the publisher did not send");
   if (s->n_v + s->n_a == 0)
     s->live_from = p->seq;
+  if ((video ? s->n_v : s->n_a) > 0 && pts <= s->last[video ? 0 : 1])
+    s->n_backwards++;
+  s->last[video ? 0 : 1] = pts;
   if (video && s->n_v++ == 0)
     s->first_v = pts;
   if (!video && s->n_a++ == 0)
@@ -378,6 +384,8 @@ check_sub (Sub * s, const gchar * what)
   fail_unless (s->dev_max - s->dev_min <= 60 * GST_MSECOND,
       "%s clock: timestamps drift %.1f ms from the subscriber's clock", what,
       (s->dev_max - s->dev_min) / 1e6);
+  /* moving the mapping never reorders a stream */
+  fail_unless_equals_int (s->n_backwards, 0);
   /* in its running time, neither late nor drifting ahead */
   fail_unless (s->early_min > -(gint64) MAX_LATENESS,
       "%s clock: a buffer came out %.1f ms late", what, s->early_min / 1e6);
