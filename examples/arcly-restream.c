@@ -1201,6 +1201,25 @@ app_check_done (App * app)
   g_main_loop_quit (app->loop);
 }
 
+/* Whether the sink named @name in @pipeline got any stream: one that got
+ * none (its input never sent anything) has nothing to finish, and an EOS
+ * sent to its pipeline would never come out. */
+static gboolean
+sink_has_streams (GstElement * pipeline, const gchar * name)
+{
+  GstElement *sink = pipeline ? gst_bin_get_by_name (GST_BIN (pipeline),
+      name) : NULL;
+  gboolean has;
+
+  if (sink == NULL)
+    return FALSE;
+  GST_OBJECT_LOCK (sink);
+  has = sink->numsinkpads > 0;
+  GST_OBJECT_UNLOCK (sink);
+  gst_object_unref (sink);
+  return has;
+}
+
 static gboolean
 on_signal (gpointer user_data)
 {
@@ -1217,9 +1236,15 @@ on_signal (gpointer user_data)
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
 
-    if (!cam->eos && cam->hls_pipeline)
+    if (!cam->eos && !sink_has_streams (cam->hls_pipeline, "hls")) {
+      cam->eos = TRUE;
+      camera_set_state (cam, "ended");
+    } else if (!cam->eos && cam->hls_pipeline) {
       gst_element_send_event (cam->hls_pipeline, gst_event_new_eos ());
-    if (cam->recorder && !cam->rec_restart)
+    }
+    if (cam->recorder && !sink_has_streams (cam->recorder, "recorder"))
+      cam->rec_eos = TRUE;
+    else if (cam->recorder && !cam->rec_restart)
       gst_element_send_event (cam->recorder, gst_event_new_eos ());
   }
   app_check_done (app);

@@ -90,6 +90,7 @@ struct _RestreamInput
   GMutex lock;
   guint gen;                    /* (lock) */
   gboolean have_offset;         /* (lock) */
+  gboolean gen_keyframe;        /* (lock) the generation's video started */
   gint64 offset;                /* (lock) generation → pipeline time */
   GstClockTime max_out;         /* (lock) newest time published */
   gint64 last_data_us;          /* (lock) 0: nothing yet this generation */
@@ -142,7 +143,23 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
         GST_BUFFER_DTS (buf);
     GstClockTime pts, dts;
 
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
     g_mutex_lock (&in->lock);
+    in->last_data_us = g_get_monotonic_time ();
+    /* A generation starts at a video keyframe, audio with it: a sender
+     * joined mid-GOP would otherwise open the playlist's next segment with
+     * frames no decoder can show (and a second init segment once the
+     * keyframe's parameter sets come). */
+    if (!in->gen_keyframe) {
+      if (t == &in->tracks[TRACK_VIDEO] && !GST_BUFFER_FLAG_IS_SET (buf,
+              GST_BUFFER_FLAG_DELTA_UNIT))
+        in->gen_keyframe = TRUE;
+      else if (t == &in->tracks[TRACK_VIDEO] ||
+          in->tracks[TRACK_VIDEO].linked || in->tracks[TRACK_VIDEO].had_output) {
+        g_mutex_unlock (&in->lock);
+        return GST_PAD_PROBE_DROP;
+      }
+    }
     if (!in->have_offset && GST_CLOCK_TIME_IS_VALID (ref)) {
       /* The first buffer of a generation starts it now (and after all
        * that was published before), whatever its own clock said. */
@@ -166,9 +183,13 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     if (GST_CLOCK_TIME_IS_VALID (pts) && (!GST_CLOCK_TIME_IS_VALID
             (in->max_out) || pts > in->max_out))
       in->max_out = pts;
-    in->last_data_us = g_get_monotonic_time ();
+    /* The input's discontinuities are its generations: a new sender (or
+     * the same one back).  Inside one the timeline is the sender's, and a
+     * DISCONT from upstream marks lost packets (arclyaacdepay copies it
+     * onto every AU of the packet), which would cut an HLS discontinuity
+     * for every loss. */
+    GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DISCONT);
     if (t->gen != in->gen) {
-      /* a new sender (or the same one back): a discontinuity */
       t->gen = in->gen;
       if (t->had_output)
         GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
@@ -177,7 +198,6 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     g_mutex_unlock (&in->lock);
     GST_BUFFER_PTS (buf) = pts;
     GST_BUFFER_DTS (buf) = dts;
-    GST_PAD_PROBE_INFO_DATA (info) = buf;
     return GST_PAD_PROBE_OK;
   }
 
@@ -549,6 +569,7 @@ input_teardown (RestreamInput * in)
   g_mutex_lock (&in->lock);
   in->gen++;
   in->have_offset = FALSE;
+  in->gen_keyframe = FALSE;
   in->last_data_us = 0;
   for (k = 0; k < N_TRACKS; k++)
     in->tracks[k].linked = FALSE;
