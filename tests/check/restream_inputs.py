@@ -66,13 +66,13 @@ def loopback_multicast_works():
 
 
 def make_clips(d):
-    """A 10 s 320x180 H.264 (GOP 1 s, I420) + AAC clip as MPEG-TS, and the
+    """A 60 s 320x180 (no sender loops within a test run) H.264 (GOP 1 s, I420) + AAC clip as MPEG-TS, and the
     same in MP4 (RTP needs AAC's config, which ADTS in TS does not carry)."""
     ts, mp4 = os.path.join(d, "clip.ts"), os.path.join(d, "clip.mp4")
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
                     "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
                     "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-                    "-t", "10", "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main",
+                    "-t", "60", "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main",
                     "-pix_fmt", "yuv420p", "-g", "30", "-keyint_min", "30", "-sc_threshold", "0",
                     "-b:v", "300k", "-c:a", "aac", "-b:a", "64k", "-ac", "2", "-f", "mpegts", ts],
                    check=True, timeout=120)
