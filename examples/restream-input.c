@@ -54,6 +54,7 @@
 #define INPUT_BACKOFF_MAX_MS 30000
 #define INPUT_UDP_BUFFER (4 * 1024 * 1024)
 #define INPUT_RTP_LATENCY_MS 200
+#define INPUT_AUDIO_ALONE_MS 1000       /* audio with no video pad: audio-only */
 #define INPUT_MSG_ENDED "restream-input-ended"
 
 enum
@@ -91,6 +92,7 @@ struct _RestreamInput
   guint gen;                    /* (lock) */
   gboolean have_offset;         /* (lock) */
   gboolean gen_keyframe;        /* (lock) the generation's video started */
+  gint64 gen_audio_since;       /* (lock) its first audio, 0: none yet */
   gint64 offset;                /* (lock) generation → pipeline time */
   GstClockTime max_out;         /* (lock) newest time published */
   gint64 last_data_us;          /* (lock) 0: nothing yet this generation */
@@ -151,11 +153,17 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
      * frames no decoder can show (and a second init segment once the
      * keyframe's parameter sets come). */
     if (!in->gen_keyframe) {
-      if (t == &in->tracks[TRACK_VIDEO] && !GST_BUFFER_FLAG_IS_SET (buf,
-              GST_BUFFER_FLAG_DELTA_UNIT))
+      gboolean video = t == &in->tracks[TRACK_VIDEO];
+
+      if (in->gen_audio_since == 0 && !video)
+        in->gen_audio_since = in->last_data_us;
+      if (video && !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
         in->gen_keyframe = TRUE;
-      else if (t == &in->tracks[TRACK_VIDEO] ||
-          in->tracks[TRACK_VIDEO].linked || in->tracks[TRACK_VIDEO].had_output) {
+      } else if (video || in->tracks[TRACK_VIDEO].linked
+          || in->last_data_us - in->gen_audio_since <
+          INPUT_AUDIO_ALONE_MS * G_TIME_SPAN_MILLISECOND) {
+        /* audio waits for the video (flvdemux adds the video pad with
+         * the first video tag, after the audio's) unless none comes */
         g_mutex_unlock (&in->lock);
         return GST_PAD_PROBE_DROP;
       }
@@ -570,6 +578,7 @@ input_teardown (RestreamInput * in)
   in->gen++;
   in->have_offset = FALSE;
   in->gen_keyframe = FALSE;
+  in->gen_audio_since = 0;
   in->last_data_us = 0;
   for (k = 0; k < N_TRACKS; k++)
     in->tracks[k].linked = FALSE;
