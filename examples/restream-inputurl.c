@@ -307,7 +307,7 @@ restream_input_sdp_caps (const gchar * text, GError ** error)
   GPtrArray *out;
   guint i;
 
-  if (gst_sdp_message_new (&sdp) != GST_SDP_OK
+  if (*text == '\0' || gst_sdp_message_new (&sdp) != GST_SDP_OK
       || gst_sdp_message_parse_buffer ((const guint8 *) text, strlen (text),
           sdp) != GST_SDP_OK) {
     g_set_error (error, INPUT_ERROR, 0, "not an SDP");
