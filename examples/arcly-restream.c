@@ -1532,8 +1532,8 @@ main (int argc, char **argv)
     } else if (!valid_camera_url (eq + 1)) {
       gchar *safe = arcly_rtsp_url_redact (eq + 1);
 
-      g_printerr ("arcly-restream: input %s: not an rtsp://, srt://, udp://, "
-          "rtp:// or rtmp:// URL: %s\n", *c, safe);
+      g_printerr ("arcly-restream: input %s: not an rtsp:// URL (nor srt://, "
+          "udp://, rtp:// or rtmp://): %s\n", *c, safe);
       g_free (safe);
       return 2;
     } else {
