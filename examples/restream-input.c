@@ -53,7 +53,9 @@
 #define INPUT_BACKOFF_MS 3000   /* arclyrtspsrc's retry-backoff default */
 #define INPUT_BACKOFF_MAX_MS 30000
 #define INPUT_UDP_BUFFER (4 * 1024 * 1024)
-#define INPUT_RTP_LATENCY_MS 200
+/* the jitter buffer drops packets later than this: a loaded receiver
+ * (2 cores, a browser) stalls that long now and then */
+#define INPUT_RTP_LATENCY_MS 500
 #define INPUT_AUDIO_ALONE_MS 1000       /* audio with no video pad: audio-only */
 #define INPUT_MSG_ENDED "restream-input-ended"
 
@@ -68,6 +70,7 @@ typedef struct
   guint gen;                    /* streaming thread: generation last seen */
   gboolean had_output;          /* streaming thread */
   GstSegment seg;               /* streaming thread: the generation's */
+  GstCaps *caps;                /* streaming thread: the last caps sent */
 } Track;
 
 struct _RestreamInput
@@ -129,6 +132,36 @@ map_time (RestreamInput * in, Track * t, GstClockTime ts)
     return GST_CLOCK_TIME_NONE;
   out = (gint64) ts + in->offset;
   return out > 0 ? (GstClockTime) out : 0;
+}
+
+/* Whether @a and @b describe the same stream: a parser refines its caps
+ * once it has read the parameter sets in the stream (h264parse adds
+ * chroma-format and bit depths to caps made from an SDP's sprop), and a
+ * new generation of the same sender says it all again; neither is a change
+ * (which the HLS writer would answer with a new init segment and a
+ * discontinuity). */
+static gboolean
+same_stream_caps (GstCaps * a, GstCaps * b)
+{
+  static const gchar *fields[] = { "stream-format", "alignment", "width",
+    "height", "profile", "level", "tier", "codec_data", "mpegversion", "rate",
+    "channels"
+  };
+  GstStructure *sa = gst_caps_get_structure (a, 0);
+  GstStructure *sb = gst_caps_get_structure (b, 0);
+  guint i;
+
+  if (!gst_structure_has_name (sb, gst_structure_get_name (sa)))
+    return FALSE;
+  for (i = 0; i < G_N_ELEMENTS (fields); i++) {
+    const GValue *va = gst_structure_get_value (sa, fields[i]);
+    const GValue *vb = gst_structure_get_value (sb, fields[i]);
+
+    if ((va == NULL) != (vb == NULL) || (va && gst_value_compare (va, vb) !=
+            GST_VALUE_EQUAL))
+      return FALSE;
+  }
+  return TRUE;
 }
 
 /* Runs in the streaming thread of whatever generation feeds @pad. */
@@ -250,6 +283,15 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       case GST_EVENT_FLUSH_START:
       case GST_EVENT_FLUSH_STOP:
         return GST_PAD_PROBE_DROP;
+      case GST_EVENT_CAPS:{
+        GstCaps *caps;
+
+        gst_event_parse_caps (ev, &caps);
+        if (t->caps && same_stream_caps (t->caps, caps))
+          return GST_PAD_PROBE_DROP;
+        gst_caps_replace (&t->caps, caps);
+        break;
+      }
       default:
         break;
     }
@@ -828,11 +870,15 @@ restream_input_stop (RestreamInput * in)
 void
 restream_input_free (RestreamInput * in)
 {
+  guint k;
+
   if (in == NULL)
     return;
   restream_input_stop (in);
   if (in->rtp_caps)
     g_ptr_array_unref (in->rtp_caps);
+  for (k = 0; k < N_TRACKS; k++)
+    gst_clear_caps (&in->tracks[k].caps);
   restream_input_url_clear (&in->url);
   g_free (in->name);
   g_free (in->display);
