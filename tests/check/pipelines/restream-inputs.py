@@ -176,7 +176,8 @@ def check_inputs(d, failures):
         errors = [l for l in r.stderr.splitlines()
                   if l.strip() and "non monotonically increasing dts" not in l]
         if r.returncode != 0 or errors:
-            failures.append("%s: the playlist does not decode cleanly: %s" % (n, r.stderr[-500:]))
+            failures.append("%s: the playlist does not decode cleanly (exit %d): %s"
+                            % (n, r.returncode, "\n".join(errors)[-800:]))
         elif r.stderr.strip():
             print("NOTE: %s: %s" % (n, r.stderr.strip()[-300:]))
     print(app.output())
