@@ -12,6 +12,7 @@ tool is a failure, never a skip: scripts/arcly installs them all."""
 
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -65,6 +66,20 @@ def loopback_multicast_works():
         s.close()
 
 
+def make_hevc_clip(d):
+    """The same as H.265 in MPEG-TS (browsers do not play it: checked with
+    ffprobe only)."""
+    ts = os.path.join(d, "hevc.ts")
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
+                    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                    "-t", "60", "-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                    "-x265-params", "keyint=30:min-keyint=30:scenecut=0:log-level=error",
+                    "-b:v", "300k", "-c:a", "aac", "-b:a", "64k", "-ac", "2", "-f", "mpegts", ts],
+                   check=True, timeout=180)
+    return ts
+
+
 def make_clips(d):
     """A 60 s 320x180 (no sender loops within a test run) H.264 (GOP 1 s, I420) + AAC clip as MPEG-TS, and the
     same in MP4 (RTP needs AAC's config, which ADTS in TS does not carry)."""
@@ -94,11 +109,17 @@ class Sender:
                                   env=self.env)
         rp.procs.append(self.p)
 
-    def stop(self):
-        """Gone at once, as a crashed encoder or a pulled cable."""
+    def stop(self, graceful=False):
+        """@graceful: the sender closes its connection (ffmpeg on SIGINT),
+        as an encoder that stops streaming; else it is gone at once, as a
+        crashed encoder or a pulled cable."""
         if self.p.poll() is None:
-            os.killpg(self.p.pid, 9)
-        self.p.wait(timeout=10)
+            os.killpg(self.p.pid, signal.SIGINT if graceful else signal.SIGKILL)
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.p.pid, signal.SIGKILL)
+            self.p.wait()
         rp.procs.remove(self.p)
 
 
@@ -116,6 +137,12 @@ class Setup:
         self.inputs = {}
         self.senders = {}
         kinds = kinds or ("srtl", "srtc", "udp", "mcast", "rtp", "rtmp")
+        if "hevc" in kinds:
+            # H.265 + AAC in MPEG-TS over UDP: the h265parse branch
+            hevc, p = make_hevc_clip(d), free_udp_port()
+            self.inputs["hevc"] = "udp://127.0.0.1:%d" % p
+            self.senders["hevc"] = lambda p=p: ffmpeg_loop(
+                hevc, "-c", "copy", "-f", "mpegts", "udp://127.0.0.1:%d?pkt_size=1316" % p)
         if "srtl" in kinds:
             # SRT listener: an ffmpeg caller pushes (as OBS does)
             p = free_udp_port()
@@ -202,8 +229,12 @@ rtmp {
     def start(self, name):
         self.running[name] = Sender(self.senders[name]())
 
+    # Senders that close their connection when they stop (the input sees
+    # the stream end); the others vanish (the input sees silence).
+    GRACEFUL = ("srtl", "rtmp")
+
     def stop(self, name):
-        self.running.pop(name).stop()
+        self.running.pop(name).stop(graceful=name in self.GRACEFUL)
 
     def start_rtp_sdp(self):
         """The RTP sender writes the SDP the input reads: started first."""

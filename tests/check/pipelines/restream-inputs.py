@@ -6,13 +6,14 @@
 127.0.0.1: an SRT listener pushed by an ffmpeg caller (with a passphrase),
 an SRT caller against a gst-launch srtsink listener, MPEG-TS over UDP
 unicast and multicast (loopback multicast when the kernel allows it, said
-in the output otherwise), RTP H.264 + AAC described by ffmpeg's SDP file,
+in the output otherwise) and H.265 + AAC in TS over UDP, RTP H.264 + AAC described by ffmpeg's SDP file,
 and RTMP pulled from nginx's rtmp module fed by ffmpeg.
 
 For each input: its HLS output validates in ffprobe (H.264 320x180 +
 AAC); a late subscriber by stream key (an RTSP client of the restreamer's
 RTSP out) starts on a keyframe; every sender stopped for 5 s and started
-again gives exactly one EXT-X-DISCONTINUITY and the playlist goes on, with
+again (the SRT caller and the RTMP publisher closing their connections,
+the others vanishing without a word) gives exactly one EXT-X-DISCONTINUITY and the playlist goes on, with
 one reconnect counted and the state back to streaming; and the recorded
 window decodes in ffmpeg without an error.  An input whose peer never
 answers is retried with the RTSP cameras' backoff (3 s, then 6 s) while
@@ -76,7 +77,8 @@ def check_inputs(d, failures):
     if not mc:
         print("NOTE: this kernel does not loop multicast back on 127.0.0.1: the multicast "
               "input is NOT tested here")
-    setup = ri.Setup(d, multicast=mc)
+    setup = ri.Setup(d, multicast=mc, kinds=("srtl", "srtc", "udp", "mcast", "rtp", "rtmp",
+                                                "hevc"))
     out = os.path.join(d, "out")
     rtsp_port = rp.free_port()
     dead = ri.free_udp_port()
@@ -100,7 +102,8 @@ def check_inputs(d, failures):
 
     for n in names:
         rc, streams, err = probe_hls(pl[n])
-        if rc != 0 or "h264,320,180" not in streams or "aac,48000" not in streams:
+        video = "hevc,320,180" if n == "hevc" else "h264,320,180"
+        if rc != 0 or video not in streams or "aac,48000" not in streams:
             failures.append("%s: HLS does not validate: %s %s" % (n, streams, err))
         else:
             print("%s: HLS validates: %s" % (n, " ".join(streams)))
@@ -143,7 +146,7 @@ def check_inputs(d, failures):
         o = app.output()
         return all(re.search(r"\[%s\] %s streaming .*reconnects 1 " % (n, kind), o)
                    for n, kind in ((n, n if n in ("udp", "rtp", "rtmp") else
-                                    "udp" if n == "mcast" else "srt") for n in names))
+                                    "udp" if n in ("mcast", "hevc") else "srt") for n in names))
     if not wait_until(status_ok, 15):
         failures.append("the status lines do not show every input streaming with one reconnect")
 
