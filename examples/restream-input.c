@@ -71,6 +71,8 @@ typedef struct
   gboolean had_output;          /* streaming thread */
   GstSegment seg;               /* streaming thread: the generation's */
   GstCaps *caps;                /* streaming thread: the last caps sent */
+  GstClockTime last_dts;        /* RTP video: the last DTS made up */
+  GstClockTime max_pts;         /* RTP video: the newest PTS this generation */
 } Track;
 
 struct _RestreamInput
@@ -164,6 +166,41 @@ same_stream_caps (GstCaps * a, GstCaps * b)
   return TRUE;
 }
 
+/* RTP carries no decode time, and frames come in decode order with PTS
+ * out of order when the sender uses B-frames (ffmpeg -c copy from a file
+ * does): the muxers would drop every frame whose DTS (= PTS) goes back.
+ * The DTS made up advances a frame duration per frame from
+ * RTP_REORDER_FRAMES behind the first PTS (again from the newest PTS when
+ * lost frames left it further behind), never after the frame's PTS. */
+#define RTP_REORDER_FRAMES 4
+
+static GstClockTime
+rtp_make_dts (Track * t, GstClockTime pts, gboolean new_gen)
+{
+  GstClockTime dur = GST_SECOND / 30, dts;
+  GstStructure *s = t->caps ? gst_caps_get_structure (t->caps, 0) : NULL;
+  gint n = 0, d = 0;
+
+  if (s && gst_structure_get_fraction (s, "framerate", &n, &d) && n > 0
+      && d > 0)
+    dur = gst_util_uint64_scale_int (GST_SECOND, d, n);
+  if (new_gen || !GST_CLOCK_TIME_IS_VALID (t->max_pts) || pts > t->max_pts)
+    t->max_pts = pts;
+  /* a frame duration after the last; from the newest PTS at the start
+   * and when lost frames left it far behind */
+  dts = t->max_pts > RTP_REORDER_FRAMES * dur ?
+      t->max_pts - RTP_REORDER_FRAMES * dur : 0;
+  if (!new_gen && GST_CLOCK_TIME_IS_VALID (t->last_dts)
+      && t->last_dts + dur + RTP_REORDER_FRAMES * dur >= dts)
+    dts = t->last_dts + dur;
+  if (dts > pts)
+    dts = pts;
+  if (GST_CLOCK_TIME_IS_VALID (t->last_dts) && dts <= t->last_dts)
+    dts = t->last_dts + 1;
+  t->last_dts = dts;
+  return dts;
+}
+
 /* Runs in the streaming thread of whatever generation feeds @pad. */
 static GstPadProbeReturn
 pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
@@ -235,6 +272,10 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       if (t->had_output)
         GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     }
+    if (in->url.kind == RESTREAM_INPUT_RTP && t == &in->tracks[TRACK_VIDEO]
+        && GST_CLOCK_TIME_IS_VALID (pts))
+      dts = rtp_make_dts (t, pts, GST_BUFFER_FLAG_IS_SET (buf,
+              GST_BUFFER_FLAG_DISCONT) || !t->had_output);
     t->had_output = TRUE;
     g_mutex_unlock (&in->lock);
     GST_BUFFER_PTS (buf) = pts;
@@ -782,6 +823,7 @@ RestreamInput *
 restream_input_new (const gchar * name, const gchar * url, GError ** error)
 {
   RestreamInput *in = g_new0 (RestreamInput, 1);
+  guint k;
 
   g_mutex_init (&in->lock);
   if (!restream_input_url_parse (url, &in->url, error)) {
@@ -821,6 +863,8 @@ restream_input_new (const gchar * name, const gchar * url, GError ** error)
   in->display = restream_input_url_redact (url);
   in->state = "starting";
   in->max_out = GST_CLOCK_TIME_NONE;
+  for (k = 0; k < N_TRACKS; k++)
+    in->tracks[k].last_dts = in->tracks[k].max_pts = GST_CLOCK_TIME_NONE;
   return in;
 }
 
