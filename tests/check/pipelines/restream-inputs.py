@@ -183,6 +183,23 @@ def check_inputs(d, failures):
                             % (n, r.returncode, "\n".join(errors)[-800:]))
         elif r.stderr.strip():
             print("NOTE: %s: %s" % (n, r.stderr.strip()[-300:]))
+        # every frame of the window is there (a muxer drops frames whose
+        # decode time goes back: RTP from a sender with B-frames)
+        r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets",
+                            "-show_entries", "stream=nb_read_packets:format=duration",
+                            "-of", "default=nw=1", pl[n]], capture_output=True, text=True,
+                           timeout=60)
+        got = dict(l.split("=", 1) for l in r.stdout.split() if "=" in l)
+        try:
+            frames, dur = int(got["nb_read_packets"]), float(got["duration"])
+        except (KeyError, ValueError):
+            failures.append("%s: ffprobe cannot count the frames: %s" % (n, r.stdout + r.stderr))
+            continue
+        if frames < dur * 30 * 0.9:
+            failures.append("%s: %d video frames in %.1f s of HLS, want about %d"
+                            % (n, frames, dur, dur * 30))
+        else:
+            print("%s: %d video frames in %.1f s of HLS" % (n, frames, dur))
     print(app.output())
 
 
