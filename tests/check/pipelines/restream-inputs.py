@@ -17,7 +17,8 @@ the others vanishing without a word) gives exactly one EXT-X-DISCONTINUITY and t
 one reconnect counted and the state back to streaming; and the recorded
 window decodes in ffmpeg without an error.  An input whose peer never
 answers is retried with the RTSP cameras' backoff (3 s, then 6 s) while
-the others stream; the SRT passphrase never appears in the output.  Then
+the others stream; the SRT passphrase never appears in the output; each
+input's recording (--record) holds its video and audio.  Then
 Ctrl-C with an SRT listener that never got a caller exits within 2 s."""
 
 import os
@@ -83,8 +84,9 @@ def check_inputs(d, failures):
     rtsp_port = rp.free_port()
     dead = ri.free_udp_port()
     setup.start_rtp_sdp()
+    rec = os.path.join(d, "rec")
     app = rp.Server([os.environ["ARCLY_RESTREAM"], "--http-port", "0", "--rtsp-port",
-                     str(rtsp_port), "--output", out, "--target-duration", "1"]
+                     str(rtsp_port), "--output", out, "--target-duration", "1", "--record", rec]
                     + setup.args() + ["--input", "dead=srt://127.0.0.1:%d?mode=caller" % dead])
     names = list(setup.inputs)
     for n in names:
@@ -167,6 +169,12 @@ def check_inputs(d, failures):
     if ri.PASSPHRASE in app.output():
         failures.append("the SRT passphrase appears in the output")
     for n in names:
+        # the recorder subscribes by key as for a camera
+        rc, streams, err = probe_hls(os.path.join(rec, "%s-00000.ts" % n))
+        if rc != 0 or not any(x.startswith(("h264,", "hevc,")) for x in streams) \
+                or "aac,48000" not in streams:
+            failures.append("%s: the recording does not hold video and audio: %s %s"
+                            % (n, streams, err))
         text = ri.read_playlist(pl[n])
         if "#EXT-X-ENDLIST" not in text:
             failures.append("%s: no EXT-X-ENDLIST after Ctrl-C" % n)
