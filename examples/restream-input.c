@@ -921,8 +921,11 @@ restream_input_free (RestreamInput * in)
   restream_input_stop (in);
   if (in->rtp_caps)
     g_ptr_array_unref (in->rtp_caps);
-  for (k = 0; k < N_TRACKS; k++)
+  for (k = 0; k < N_TRACKS; k++) {
     gst_clear_caps (&in->tracks[k].caps);
+    /* the ref from requesting it; the publisher is gone with its pipeline */
+    gst_clear_object (&in->tracks[k].pub_pad);
+  }
   restream_input_url_clear (&in->url);
   g_free (in->name);
   g_free (in->display);
