@@ -978,11 +978,43 @@ serve_index (App * app, SoupServerMessage * msg)
     g_string_append (s, "</div>\n");
     g_free (name);
   }
-  g_string_append (s, "<script src=\"player.js\"></script>\n"
-      "</body></html>\n");
+  /* The inputs' status lines follow /status.json. */
+  g_string_append (s, "<script src=\"player.js\"></script>\n<script>"
+      "setInterval(function(){fetch('status.json',{cache:'no-store'})"
+      ".then(function(r){return r.json();}).then(function(j){"
+      "j.inputs.forEach(function(i){var e=document.getElementById('i-'+"
+      "i.name);if(e)e.textContent=i.kind+', '+i.state+', '+Math.round("
+      "i.bitrate/1000)+' kbit/s, '+i.reconnects+' reconnects';});})"
+      ".catch(function(){});},2000);</script>\n</body></html>\n");
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "Cache-Control", "no-cache");
   soup_server_message_set_response (msg, "text/html; charset=utf-8",
+      SOUP_MEMORY_TAKE, s->str, s->len);
+  g_string_free (s, FALSE);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+/* Every input's kind, state, bitrate (bit/s over the last status
+ * interval) and reconnects, for the index page. */
+static void
+serve_status (App * app, SoupServerMessage * msg)
+{
+  GString *s = g_string_new ("{\"inputs\":[");
+  guint i;
+
+  for (i = 0; i < app->cameras->len; i++) {
+    Camera *cam = g_ptr_array_index (app->cameras, i);
+
+    /* names are [A-Za-z0-9_-], kinds and states plain words */
+    g_string_append_printf (s, "%s{\"name\":\"%s\",\"kind\":\"%s\","
+        "\"state\":\"%s\",\"bitrate\":%" G_GUINT64_FORMAT ",\"reconnects\":"
+        "%u}", i ? "," : "", cam->name, camera_kind (cam), camera_state (cam),
+        cam->bitrate, camera_reconnects (cam));
+  }
+  g_string_append (s, "]}\n");
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Cache-Control", "no-store");
+  soup_server_message_set_response (msg, "application/json",
       SOUP_MEMORY_TAKE, s->str, s->len);
   g_string_free (s, FALSE);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -1004,6 +1036,10 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   }
   if (strcmp (path, "/") == 0 || strcmp (path, "/index.html") == 0) {
     serve_index (app, msg);
+    return;
+  }
+  if (strcmp (path, "/status.json") == 0) {
+    serve_status (app, msg);
     return;
   }
   if (strcmp (path, "/player.js") == 0) {

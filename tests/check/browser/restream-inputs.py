@@ -11,11 +11,13 @@ nginx) feed one arcly-restream; its index page plays them all.  Each
 player must advance 3 s with no fatal hls.js error and decode 320 px wide
 frames; then every sender stops for 5 s and starts again, and each player
 must advance 3 s more past the discontinuity.  The index page shows each
-input's kind.  Every process is stopped by PID at the end, also on
+input's kind, and its status lines follow the inputs live (/status.json:
+streaming again, a bitrate, one reconnect).  Every process is stopped by PID at the end, also on
 failure."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -127,6 +129,19 @@ def main():
             else:
                 print("%s: after the pause, playing at %.2f s (was %.2f s)"
                       % (n, s.get("time", 0), marks[n]))
+        # the status lines under the players follow the inputs live
+        def status_live():
+            texts = json.loads(cdp.evaluate(
+                "JSON.stringify(Array.from(document.querySelectorAll('.input')).map("
+                "function (e) { return e.textContent; }))") or "[]")
+            status_live.texts = texts
+            return len(texts) == len(names) and all(
+                re.search(r"streaming, [1-9]\d* kbit/s, 1 reconnects$", t) for t in texts)
+        if not wait_until(status_live, 20):
+            failures.append("the page's status lines do not show every input streaming again "
+                            "with its bitrate and one reconnect: %s" % status_live.texts)
+        else:
+            print("index page status after the pause: %s" % status_live.texts)
         app.signal(signal.SIGINT)
         app.p.wait(timeout=20)
     finally:
