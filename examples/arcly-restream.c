@@ -48,6 +48,7 @@
 #include <libsoup/soup.h>
 
 #include "restream-http.h"
+#include "restream-input.h"
 #include "restream-playlist.h"
 #include "restream-rtsp.h"
 #include "restream-tls.h"
@@ -94,6 +95,10 @@ typedef struct
   gdouble hls_latency;          /* s, from the sink's messages, -1 unknown */
   guint reconnects;
   gchar *state;
+  RestreamInput *input;         /* SRT, UDP, RTP, RTMP; NULL: RTSP */
+  guint64 last_bytes;           /* published, at the last status */
+  gint64 last_bytes_time;
+  guint64 bitrate;              /* bit/s over the last status interval */
 } Camera;
 
 typedef struct
@@ -130,6 +135,9 @@ struct _App
 static void camera_wake_waiters (Camera * cam);
 static void respond_status (SoupServerMessage * msg, guint status);
 static void app_check_done (App * app);
+static const gchar *camera_kind (Camera * cam);
+static const gchar *camera_state (Camera * cam);
+static guint camera_reconnects (Camera * cam);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -428,6 +436,9 @@ on_ingest_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
   Camera *cam = user_data;
 
+  /* an input's source errors are retried by it, never fatal */
+  if (cam->input && restream_input_handle_message (cam->input, msg))
+    return G_SOURCE_CONTINUE;
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ELEMENT:{
       const GstStructure *s = gst_message_get_structure (msg);
@@ -479,7 +490,8 @@ on_hls_message (GstBus * bus, GstMessage * msg, gpointer user_data)
          * appears there.  A frame's running time is its arrival plus the
          * source's latency (arclybussrc carries the publisher's running
          * time over to this pipeline's), so that latency is added back. */
-        g_object_get (cam->src, "latency", &src_latency_ms, NULL);
+        if (cam->src)
+          g_object_get (cam->src, "latency", &src_latency_ms, NULL);
         if (gst_structure_get_uint64 (s, "running-time", &start) &&
             gst_structure_get_uint64 (s, "duration", &dur) &&
             GST_CLOCK_TIME_IS_VALID (now) && now + src_latency_ms *
@@ -515,18 +527,21 @@ camera_start (Camera * cam, GError ** error)
 
   /* Ingest: camera → depayloaders → arclybussink stream-key=NAME. */
   cam->pipeline = gst_pipeline_new (cam->name);
-  cam->src = make ("arclyrtspsrc", "src");
+  cam->src = cam->input ? NULL : make ("arclyrtspsrc", "src");
   cam->pub = make ("arclybussink", "pub");
-  if (cam->src == NULL || cam->pub == NULL) {
+  if ((cam->src == NULL && cam->input == NULL) || cam->pub == NULL) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
         "arclyrtspsrc or arclybussink missing");
     return FALSE;
   }
-  g_object_set (cam->src, "location", cam->url, NULL);
-  restream_tls_apply (&app->tls, cam->src, cam->url);
   g_object_set (cam->pub, "stream-key", cam->name, NULL);
-  gst_bin_add_many (GST_BIN (cam->pipeline), cam->src, cam->pub, NULL);
-  g_signal_connect (cam->src, "pad-added", G_CALLBACK (on_pad_added), cam);
+  gst_bin_add (GST_BIN (cam->pipeline), cam->pub);
+  if (cam->src) {
+    g_object_set (cam->src, "location", cam->url, NULL);
+    restream_tls_apply (&app->tls, cam->src, cam->url);
+    gst_bin_add (GST_BIN (cam->pipeline), cam->src);
+    g_signal_connect (cam->src, "pad-added", G_CALLBACK (on_pad_added), cam);
+  }
   bus = gst_pipeline_get_bus (GST_PIPELINE (cam->pipeline));
   cam->bus_watch = gst_bus_add_watch (bus, on_ingest_message, cam);
   gst_object_unref (bus);
@@ -559,7 +574,9 @@ camera_start (Camera * cam, GError ** error)
   if (gst_element_set_state (cam->hls_pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE || (app->record_dir && !recorder_start (cam))
       || gst_element_set_state (cam->pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE) {
+      GST_STATE_CHANGE_FAILURE || (cam->input &&
+          !restream_input_start (cam->input, cam->pipeline, cam->pub,
+              error))) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
         "camera %s does not start", cam->name);
     return FALSE;
@@ -588,7 +605,10 @@ camera_free (Camera * cam)
   /* Subscribers first, then the publisher. */
   pipeline_dispose (&cam->recorder, &cam->rec_watch);
   pipeline_dispose (&cam->hls_pipeline, &cam->hls_watch);
+  if (cam->input)
+    restream_input_stop (cam->input);
   pipeline_dispose (&cam->pipeline, &cam->bus_watch);
+  restream_input_free (cam->input);
   g_free (cam->name);
   g_free (cam->url);
   g_free (cam->display_url);
@@ -942,6 +962,10 @@ serve_index (App * app, SoupServerMessage * msg)
         "data-source-latency=\"%u\" muted autoplay playsinline controls>"
         "</video><div id=\"s-%s\" class=\"status\"></div>", name,
         name, name, latency_ms, name);
+    g_string_append_printf (s, "<div class=\"input\" id=\"i-%s\">%s, %s, "
+        "%" G_GUINT64_FORMAT " kbit/s, %u reconnects</div>", name,
+        camera_kind (cam), camera_state (cam), cam->bitrate / 1000,
+        camera_reconnects (cam));
     if (app->rtsp) {
       /* The RTSP URL on the host the page was asked for. */
       const gchar *host = g_uri_get_host (soup_server_message_get_uri (msg));
@@ -957,11 +981,43 @@ serve_index (App * app, SoupServerMessage * msg)
     g_string_append (s, "</div>\n");
     g_free (name);
   }
-  g_string_append (s, "<script src=\"player.js\"></script>\n"
-      "</body></html>\n");
+  /* The inputs' status lines follow /status.json. */
+  g_string_append (s, "<script src=\"player.js\"></script>\n<script>"
+      "setInterval(function(){fetch('status.json',{cache:'no-store'})"
+      ".then(function(r){return r.json();}).then(function(j){"
+      "j.inputs.forEach(function(i){var e=document.getElementById('i-'+"
+      "i.name);if(e)e.textContent=i.kind+', '+i.state+', '+Math.round("
+      "i.bitrate/1000)+' kbit/s, '+i.reconnects+' reconnects';});})"
+      ".catch(function(){});},2000);</script>\n</body></html>\n");
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "Cache-Control", "no-cache");
   soup_server_message_set_response (msg, "text/html; charset=utf-8",
+      SOUP_MEMORY_TAKE, s->str, s->len);
+  g_string_free (s, FALSE);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+/* Every input's kind, state, bitrate (bit/s over the last status
+ * interval) and reconnects, for the index page. */
+static void
+serve_status (App * app, SoupServerMessage * msg)
+{
+  GString *s = g_string_new ("{\"inputs\":[");
+  guint i;
+
+  for (i = 0; i < app->cameras->len; i++) {
+    Camera *cam = g_ptr_array_index (app->cameras, i);
+
+    /* names are [A-Za-z0-9_-], kinds and states plain words */
+    g_string_append_printf (s, "%s{\"name\":\"%s\",\"kind\":\"%s\","
+        "\"state\":\"%s\",\"bitrate\":%" G_GUINT64_FORMAT ",\"reconnects\":"
+        "%u}", i ? "," : "", cam->name, camera_kind (cam), camera_state (cam),
+        cam->bitrate, camera_reconnects (cam));
+  }
+  g_string_append (s, "]}\n");
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Cache-Control", "no-store");
+  soup_server_message_set_response (msg, "application/json",
       SOUP_MEMORY_TAKE, s->str, s->len);
   g_string_free (s, FALSE);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -983,6 +1039,10 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   }
   if (strcmp (path, "/") == 0 || strcmp (path, "/index.html") == 0) {
     serve_index (app, msg);
+    return;
+  }
+  if (strcmp (path, "/status.json") == 0) {
+    serve_status (app, msg);
     return;
   }
   if (strcmp (path, "/player.js") == 0) {
@@ -1082,6 +1142,30 @@ on_request_finished (SoupServer * server, SoupServerMessage * msg,
 
 /* ----------------------------------------------------------------- status */
 
+/* What kind of input @cam is, its state and reconnects: an input's own
+ * unless the camera failed or ended. */
+static const gchar *
+camera_kind (Camera * cam)
+{
+  return cam->input ? restream_input_kind_name (restream_input_get_kind
+      (cam->input)) : "rtsp";
+}
+
+static const gchar *
+camera_state (Camera * cam)
+{
+  if (cam->input && !cam->eos)
+    return restream_input_get_state (cam->input);
+  return cam->state ? cam->state : "";
+}
+
+static guint
+camera_reconnects (Camera * cam)
+{
+  return cam->input ? restream_input_get_reconnects (cam->input) :
+      cam->reconnects;
+}
+
 static gboolean
 print_status (gpointer user_data)
 {
@@ -1091,24 +1175,33 @@ print_status (gpointer user_data)
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
     GstStructure *stats = NULL;
-    guint64 frames = 0;
+    guint64 frames = 0, bytes = 0;
     guint subscribers = 0;
     gdouble since = -1;
+    gint64 now = g_get_monotonic_time ();
 
     if (cam->pub) {
       g_object_get (cam->pub, "stats", &stats, NULL);
       if (stats) {
         gst_structure_get_uint64 (stats, "frames-published", &frames);
+        gst_structure_get_uint64 (stats, "bytes-published", &bytes);
         gst_structure_get_uint (stats, "subscribers", &subscribers);
         gst_structure_free (stats);
       }
     }
+    if (cam->last_bytes_time && now > cam->last_bytes_time
+        && bytes >= cam->last_bytes)
+      cam->bitrate = (bytes - cam->last_bytes) * 8 * G_USEC_PER_SEC /
+          (now - cam->last_bytes_time);
+    cam->last_bytes = bytes;
+    cam->last_bytes_time = now;
     if (cam->last_part_time)
-      since = (g_get_monotonic_time () - cam->last_part_time) / 1e6;
-    g_print ("[%s] %s  %" G_GUINT64_FORMAT " frames  reconnects %u  "
-        "subscribers %u  HLS latency %.2f s  last part %.1f s ago\n",
-        cam->name, cam->state, frames, cam->reconnects, subscribers,
-        cam->hls_latency, since);
+      since = (now - cam->last_part_time) / 1e6;
+    g_print ("[%s] %s %s  %" G_GUINT64_FORMAT " kbit/s  %" G_GUINT64_FORMAT
+        " frames  reconnects %u  subscribers %u  HLS latency %.2f s  "
+        "last part %.1f s ago\n", cam->name, camera_kind (cam),
+        camera_state (cam), cam->bitrate / 1000, frames,
+        camera_reconnects (cam), subscribers, cam->hls_latency, since);
   }
   g_print ("[http] %u connections  %" G_GUINT64_FORMAT " refused (503)\n",
       restream_http_get_n_clients (app->http),
@@ -1147,6 +1240,25 @@ app_check_done (App * app)
   g_main_loop_quit (app->loop);
 }
 
+/* Whether the sink named @name in @pipeline got any stream: one that got
+ * none (its input never sent anything) has nothing to finish, and an EOS
+ * sent to its pipeline would never come out. */
+static gboolean
+sink_has_streams (GstElement * pipeline, const gchar * name)
+{
+  GstElement *sink = pipeline ? gst_bin_get_by_name (GST_BIN (pipeline),
+      name) : NULL;
+  gboolean has;
+
+  if (sink == NULL)
+    return FALSE;
+  GST_OBJECT_LOCK (sink);
+  has = sink->numsinkpads > 0;
+  GST_OBJECT_UNLOCK (sink);
+  gst_object_unref (sink);
+  return has;
+}
+
 static gboolean
 on_signal (gpointer user_data)
 {
@@ -1163,9 +1275,15 @@ on_signal (gpointer user_data)
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
 
-    if (!cam->eos && cam->hls_pipeline)
+    if (!cam->eos && !sink_has_streams (cam->hls_pipeline, "hls")) {
+      cam->eos = TRUE;
+      camera_set_state (cam, "ended");
+    } else if (!cam->eos && cam->hls_pipeline) {
       gst_element_send_event (cam->hls_pipeline, gst_event_new_eos ());
-    if (cam->recorder && !cam->rec_restart)
+    }
+    if (cam->recorder && !sink_has_streams (cam->recorder, "recorder"))
+      cam->rec_eos = TRUE;
+    else if (cam->recorder && !cam->rec_restart)
       gst_element_send_event (cam->recorder, gst_event_new_eos ());
   }
   app_check_done (app);
@@ -1326,9 +1444,14 @@ main (int argc, char **argv)
   gint max_clients = DEFAULT_MAX_CLIENTS, idle_timeout = DEFAULT_IDLE_TIMEOUT_S;
   guint fd_budget;
   GOptionEntry entries[] = {
-    {"camera", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
-        "A camera, NAME=rtsp[s]://[user:pass@]host[:port]/path "
+    {"input", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
+        "An input published as NAME, by URL: rtsp[s]://[user:pass@]host[:port]"
+          "/path, srt://HOST:PORT?mode=caller|listener[&latency=MS]"
+          "[&passphrase=P][&streamid=S], udp://[GROUP@]HOST:PORT (MPEG-TS), "
+          "rtp://HOST[:PORT]?sdp=FILE, rtmp://HOST[:PORT]/APP/STREAM "
           "(repeatable; default: the bundled test camera)", "NAME=URL"},
+    {"camera", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
+        "Same as --input", "NAME=URL"},
     {"tls-ca-file", 0, 0, G_OPTION_ARG_FILENAME, &tls_ca_file,
         "rtsps:// cameras: trust the certificate authorities in FILE (PEM) "
           "instead of the system's", "FILE"},
@@ -1384,7 +1507,8 @@ main (int argc, char **argv)
   guint i;
   gchar **c;
 
-  ctx = g_option_context_new ("- restream RTSP cameras as Low-Latency HLS");
+  ctx = g_option_context_new ("- restream cameras and encoders (RTSP, SRT, "
+      "UDP, RTP, RTMP) as Low-Latency HLS");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
@@ -1438,7 +1562,7 @@ main (int argc, char **argv)
     Camera *cam;
 
     if (eq == NULL) {
-      g_printerr ("arcly-restream: --camera wants NAME=URL\n");
+      g_printerr ("arcly-restream: --input wants NAME=URL\n");
       return 2;
     }
     *eq = '\0';
@@ -1447,20 +1571,34 @@ main (int argc, char **argv)
           "(letters, digits, - and _)\n", *c);
       return 2;
     }
-    if (!valid_camera_url (eq + 1)) {
+    if (restream_input_url_is_input (eq + 1)) {
+      RestreamInput *input = restream_input_new (*c, eq + 1, &error);
+      gchar *safe = restream_input_url_redact (eq + 1);
+
+      if (input == NULL) {
+        g_printerr ("arcly-restream: input %s: %s: %s\n", *c, safe,
+            error->message);
+        g_free (safe);
+        return 2;
+      }
+      cam = g_new0 (Camera, 1);
+      cam->input = input;
+      cam->display_url = safe;
+    } else if (!valid_camera_url (eq + 1)) {
       gchar *safe = arcly_rtsp_url_redact (eq + 1);
 
-      g_printerr ("arcly-restream: camera %s: not an rtsp:// URL: %s\n", *c,
-          safe);
+      g_printerr ("arcly-restream: input %s: not an rtsp:// URL (nor srt://, "
+          "udp://, rtp:// or rtmp://): %s\n", *c, safe);
       g_free (safe);
       return 2;
+    } else {
+      cam = g_new0 (Camera, 1);
+      cam->display_url = arcly_rtsp_url_redact (eq + 1);
     }
-    cam = g_new0 (Camera, 1);
     cam->hls_latency = -1;
     cam->app = &app;
     cam->name = g_strdup (*c);
     cam->url = g_strdup (eq + 1);
-    cam->display_url = arcly_rtsp_url_redact (cam->url);
     g_ptr_array_add (app.cameras, cam);
   }
   g_strfreev (camera_args);
