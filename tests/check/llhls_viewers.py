@@ -19,6 +19,7 @@ Used by tests/check/pipelines/restream-http.py and bench/soak.sh
 
 import argparse
 import asyncio
+import datetime
 import os
 import random
 import re
@@ -69,6 +70,7 @@ class Playlist:
         m = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"', text)
         self.hint = m.group(1) if m else None
         self.ended = "#EXT-X-ENDLIST" in text
+        self.part_end = part_end_times(text)
 
     @property
     def next_msn(self):
@@ -78,6 +80,34 @@ class Playlist:
         """Is @segment_uri listed as a complete segment?"""
         return re.search(r"^#EXTINF:[^\n]*\n(#[^\n]*\n)*%s$" % re.escape(segment_uri),
                          self.text, re.M) is not None
+
+
+def part_end_times(text):
+    """uri -> wall-clock time (Unix s) at which each listed part's media
+    ends, from EXT-X-PROGRAM-DATE-TIME and the durations after it."""
+    ends = {}
+    seg_start = cursor = None
+    extinf = 0.0
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
+            stamp = line.split(":", 1)[1].strip().replace("Z", "+00:00")
+            seg_start = cursor = datetime.datetime.fromisoformat(stamp).timestamp()
+        elif line.startswith("#EXT-X-PART:") and cursor is not None:
+            dur = re.search(r"DURATION=([\d.]+)", line)
+            uri = re.search(r'URI="([^"]+)"', line)
+            if dur and uri:
+                cursor += float(dur.group(1))
+                ends[uri.group(1)] = cursor
+        elif line.startswith("#EXTINF:"):
+            extinf = float(line[8:].split(",")[0])
+        elif line and not line.startswith("#") and seg_start is not None:
+            seg_start = cursor = seg_start + extinf
+    return ends
+
+
+def percentile(values, q):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(q * len(v)))] if v else float("nan")
 
 
 class Connection:
@@ -135,10 +165,23 @@ class Stats:
         self.hangups = 0
         self.errors = 0
         self.hint_waits = []    # (status, seconds held)
+        # client slot -> [part delivery delay, s]: when the viewer has a
+        # part's bytes minus when the part's last frame reached the origin
+        # (its media end per EXT-X-PROGRAM-DATE-TIME, which the sink stamps
+        # with arrival + the source's latency, minus that latency).
+        self.delivery = {}
 
     def count(self, status):
         self.requests += 1
         self.status[status] = self.status.get(status, 0) + 1
+
+    def delivery_per_client(self):
+        """[(slot, n, p50, p99)] of the part delivery delays, per client."""
+        return [(slot, len(d), percentile(d, 0.5), percentile(d, 0.99))
+                for slot, d in sorted(self.delivery.items()) if d]
+
+    def delivery_all(self):
+        return [x for d in self.delivery.values() for x in d]
 
     def summary(self):
         return ("%d sessions, %d requests %s, %d hang-ups, %d connection errors"
@@ -147,11 +190,27 @@ class Stats:
                    self.hangups, self.errors))
 
 
+# arclyrtspsrc's default latency, added to a frame's arrival in its PDT.
+SOURCE_LATENCY_S = 0.2
+
+
 async def viewer_session(host, port, cam, stats, rng, hangup_share, max_rounds,
-                         deadline=None):
+                         deadline=None, slot=0):
     base = "/cam/%s/" % cam
     conn = Connection(host, port)
     stats.sessions += 1
+    delays = stats.delivery.setdefault(slot, [])
+    pending = {}        # part uri -> wall-clock time it was received
+    seen = set()
+
+    def received(uri):
+        if uri not in seen:
+            seen.add(uri)
+            pending[uri] = time.time()
+
+    def resolve(playlist):
+        for uri in [u for u in pending if u in playlist.part_end]:
+            delays.append(pending.pop(uri) - playlist.part_end[uri] + SOURCE_LATENCY_S)
     try:
         await conn.open()
         status, _, body = await conn.get(base + "playlist.m3u8")
@@ -176,14 +235,20 @@ async def viewer_session(host, port, cam, stats, rng, hangup_share, max_rounds,
             if status != 200:
                 return
             pl = Playlist(body.decode())
+            resolve(pl)
             if pl.open_parts:
                 status, _, _ = await conn.get(base + pl.open_parts[-1])
                 stats.count(status)
+                if status == 200:
+                    received(pl.open_parts[-1])
+                    resolve(pl)
             if pl.hint:
                 t0 = time.monotonic()
                 status, _, _ = await conn.get(base + pl.hint)
                 stats.count(status)
                 stats.hint_waits.append((status, time.monotonic() - t0))
+                if status == 200:
+                    received(pl.hint)
     except (ConnectionError, asyncio.IncompleteReadError, OSError):
         stats.errors += 1
     finally:
@@ -201,7 +266,7 @@ async def run_viewers(host, port, cam, n, seconds, stats, hangup_share=0.1,
         await asyncio.sleep(r.uniform(0, 1.0))
         while time.monotonic() < deadline:
             await viewer_session(host, port, cam, stats, r, hangup_share, max_rounds,
-                                 deadline)
+                                 deadline, slot=i)
 
     async def ticker():
         while time.monotonic() < deadline:
