@@ -8,9 +8,11 @@
 # test camera (target 1 s, parts 200 ms), measured alternately, RUNS times.
 # Prints per N and mode the medians of: origin CPU (user+system, % of one
 # core, includes its camera pipeline: see the idle lines), client requests
-# per second, part delivery delay p50/p99 over all clients (when a viewer
+# per second, origin CPU per request (µs), part delivery delay p50/p99 over all clients (when a viewer
 # has a part's bytes minus when its last frame reached the origin, from
-# EXT-X-PROGRAM-DATE-TIME), origin RSS, and errors.
+# EXT-X-PROGRAM-DATE-TIME; the two processes' PDT anchors differ by a few
+# tens of ms, so the files origin's are counted on the memory origin's
+# anchor), origin RSS, and errors.
 #
 #   sh bench/origin.sh [BUILD_DIR] [RUNS] [SECONDS] [N...]
 #   e.g. sh bench/origin.sh build 3 20 50 200 500
@@ -51,7 +53,21 @@ def origin(cam_url, extra):
     return rs
 
 
-def measure(rs, n):
+def pdt_offset(a, b):
+    """How much later @b's EXT-X-PROGRAM-DATE-TIME stamps the same
+    keyframes than @a's (s): segments start at the camera's keyframes,
+    one a second, in both."""
+    import datetime, urllib.request
+    fr = []
+    for rs in (a, b):
+        with urllib.request.urlopen("http://127.0.0.1:%d/cam/a/playlist.m3u8" % rs.port) as r:
+            text = r.read().decode()
+        stamps = re.findall(r"PROGRAM-DATE-TIME:(\S+)", text)
+        fr.append(datetime.datetime.fromisoformat(stamps[-1].replace("Z", "+00:00")).timestamp())
+    return (fr[1] - fr[0] + 0.5) % 1.0 - 0.5
+
+
+def measure(rs, n, shift=0.0):
     c0, t0 = cpu(rs.p.pid), time.monotonic()
     stats = lv.Stats()
     if n:
@@ -60,8 +76,10 @@ def measure(rs, n):
     else:
         time.sleep(seconds)
     el = time.monotonic() - t0
-    d = stats.delivery_all()
-    return {"cpu": 100 * (cpu(rs.p.pid) - c0) / el, "rps": stats.requests / el,
+    d = [x + shift for x in stats.delivery_all()]
+    used = cpu(rs.p.pid) - c0
+    return {"cpu": 100 * used / el, "rps": stats.requests / el,
+            "us_req": 1e6 * used / stats.requests if stats.requests else 0,
             "p50": 1000 * lv.percentile(d, 0.5) if d else 0,
             "p99": 1000 * lv.percentile(d, 0.99) if d else 0,
             "rss": lv.proc_status(rs.p.pid, "VmRSS") / 1024.0,
@@ -74,6 +92,11 @@ try:
                      "320x180", "--bitrate", "400", "--shared"])
     modes = {"memory": origin(cam.url, []),
              "files": origin(cam.url, ["--output", os.path.join(tmp, "out"), "--serve-files"])}
+    # Each process anchors its PDT to the wall clock once, a few ms apart:
+    # the files origin's delays are counted on the memory origin's anchor.
+    shift = {"memory": 0.0, "files": pdt_offset(modes["memory"], modes["files"])}
+    print("the files origin stamps the same keyframes %+.0f ms from the memory origin: "
+          "its delivery delays are shifted by that" % (1000 * shift["files"]), flush=True)
     for mode, rs in modes.items():
         idle = measure(rs, 0)
         print("idle %-6s origin (camera only): CPU %.1f %%, RSS %.1f MiB"
@@ -82,21 +105,21 @@ try:
     for r in range(runs):
         for n in ns:
             for mode, rs in modes.items():
-                m = measure(rs, n)
+                m = measure(rs, n, shift[mode])
                 res.setdefault((n, mode), []).append(m)
-                print("run %d N=%-3d %-6s CPU %5.1f %%  req/s %6.0f  part delivery p50 %5.0f ms "
-                      "p99 %5.0f ms  RSS %5.1f MiB  errors %d"
-                      % (r + 1, n, mode, m["cpu"], m["rps"], m["p50"], m["p99"], m["rss"],
-                         m["errors"]), flush=True)
+                print("run %d N=%-3d %-6s CPU %5.1f %%  req/s %6.0f  CPU/req %4.0f us  part delivery "
+                      "p50 %5.0f ms p99 %5.0f ms  RSS %5.1f MiB  errors %d"
+                      % (r + 1, n, mode, m["cpu"], m["rps"], m["us_req"], m["p50"], m["p99"],
+                         m["rss"], m["errors"]), flush=True)
     print("\nmedians of %d runs x %.0f s (parts of %d ms):" % (runs, seconds, rh.PART_MS))
     for n in ns:
         for mode in modes:
             ms = res[(n, mode)]
             med = lambda k: statistics.median(m[k] for m in ms)
-            print("N=%-4d %-6s origin CPU %5.1f %%  requests/s %6.0f  part delivery p50 %5.0f ms  "
-                  "p99 %5.0f ms  RSS %5.1f MiB  errors %d"
-                  % (n, mode, med("cpu"), med("rps"), med("p50"), med("p99"), med("rss"),
-                     sum(m["errors"] for m in ms)))
+            print("N=%-4d %-6s origin CPU %5.1f %%  requests/s %6.0f  CPU/request %4.0f us  "
+                  "part delivery p50 %5.0f ms  p99 %5.0f ms  RSS %5.1f MiB  errors %d"
+                  % (n, mode, med("cpu"), med("rps"), med("us_req"), med("p50"), med("p99"),
+                     med("rss"), sum(m["errors"] for m in ms)))
 finally:
     rh.stop_all()
     shutil.rmtree(tmp, ignore_errors=True)

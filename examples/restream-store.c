@@ -152,8 +152,10 @@ store_publish (RestreamStore * store, const gchar * name, const gchar * path,
       g_clear_error (&error);
     }
   }
-  obj = object_new (name, g_byte_array_free (buf, FALSE), len,
-      g_get_real_time (), NULL);
+  /* The array grew by doubling: give the slack back before keeping it
+   * for the window (shrinking in place, no copy, for the allocator). */
+  obj = object_new (name, g_realloc (g_byte_array_free (buf, FALSE), len + 1),
+      len, g_get_real_time (), NULL);
 
   g_mutex_lock (&store->lock);
   old = g_hash_table_lookup (store->objects, name);
