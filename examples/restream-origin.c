@@ -12,6 +12,7 @@
 #endif
 
 #include "restream-origin.h"
+#include "restream-validators.h"
 
 #include <string.h>
 
@@ -133,26 +134,6 @@ restream_origin_respond_status (SoupServerMessage * msg, guint status)
   soup_server_message_set_status (msg, status, NULL);
 }
 
-/* Does @list (an If-None-Match value) name @etag?  Weak comparison (RFC
- * 9110 §13.1.2): a W/ prefix is ignored; "*" matches anything. */
-static gboolean
-etag_list_matches (const gchar * list, const gchar * etag)
-{
-  gchar **items = g_strsplit (list, ",", -1);
-  gboolean match = FALSE;
-  gchar **i;
-
-  for (i = items; *i && !match; i++) {
-    const gchar *t = g_strstrip (*i);
-
-    if (g_str_has_prefix (t, "W/"))
-      t += 2;
-    match = strcmp (t, "*") == 0 || strcmp (t, etag) == 0;
-  }
-  g_strfreev (items);
-  return match;
-}
-
 /* RFC 9110 §13.2.2: If-None-Match decides when present, otherwise
  * If-Modified-Since (whole seconds, as Last-Modified is sent). */
 static gboolean
@@ -165,7 +146,7 @@ not_modified (SoupServerMessage * msg, const RestreamObject * obj)
   gboolean unchanged;
 
   if (inm)
-    return etag_list_matches (inm, obj->etag);
+    return restream_etag_list_matches (inm, strlen (inm), obj->etag);
   ims = soup_message_headers_get_one (req, "If-Modified-Since");
   if (ims == NULL || (since = soup_date_time_new_from_http_string (ims)) ==
       NULL)
