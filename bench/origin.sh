@@ -8,11 +8,9 @@
 # test camera (target 1 s, parts 200 ms), measured alternately, RUNS times.
 # Prints per N and mode the medians of: origin CPU (user+system, % of one
 # core, includes its camera pipeline: see the idle lines), client requests
-# per second, origin CPU per request (µs), part delivery delay p50/p99 over all clients (when a viewer
-# has a part's bytes minus when its last frame reached the origin, from
-# EXT-X-PROGRAM-DATE-TIME; the two processes' PDT anchors differ by a few
-# tens of ms, so the files origin's are counted on the memory origin's
-# anchor), origin RSS, and errors.
+# per second, origin CPU per request (µs), part delivery delay p50/p99 over
+# all clients (when a viewer has a part's bytes minus when the origin's
+# writer completed it: the time in the part's ETag), origin RSS, errors.
 #
 #   sh bench/origin.sh [BUILD_DIR] [RUNS] [SECONDS] [N...]
 #   e.g. sh bench/origin.sh build 3 20 50 200 500
@@ -53,21 +51,7 @@ def origin(cam_url, extra):
     return rs
 
 
-def pdt_offset(a, b):
-    """How much later @b's EXT-X-PROGRAM-DATE-TIME stamps the same
-    keyframes than @a's (s): segments start at the camera's keyframes,
-    one a second, in both."""
-    import datetime, urllib.request
-    fr = []
-    for rs in (a, b):
-        with urllib.request.urlopen("http://127.0.0.1:%d/cam/a/playlist.m3u8" % rs.port) as r:
-            text = r.read().decode()
-        stamps = re.findall(r"PROGRAM-DATE-TIME:(\S+)", text)
-        fr.append(datetime.datetime.fromisoformat(stamps[-1].replace("Z", "+00:00")).timestamp())
-    return (fr[1] - fr[0] + 0.5) % 1.0 - 0.5
-
-
-def measure(rs, n, shift=0.0):
+def measure(rs, n):
     c0, t0 = cpu(rs.p.pid), time.monotonic()
     stats = lv.Stats()
     if n:
@@ -76,7 +60,7 @@ def measure(rs, n, shift=0.0):
     else:
         time.sleep(seconds)
     el = time.monotonic() - t0
-    d = [x + shift for x in stats.delivery_all()]
+    d = stats.delivery_all()
     used = cpu(rs.p.pid) - c0
     return {"cpu": 100 * used / el, "rps": stats.requests / el,
             "us_req": 1e6 * used / stats.requests if stats.requests else 0,
@@ -92,11 +76,6 @@ try:
                      "320x180", "--bitrate", "400", "--shared"])
     modes = {"memory": origin(cam.url, []),
              "files": origin(cam.url, ["--output", os.path.join(tmp, "out"), "--serve-files"])}
-    # Each process anchors its PDT to the wall clock once, a few ms apart:
-    # the files origin's delays are counted on the memory origin's anchor.
-    shift = {"memory": 0.0, "files": pdt_offset(modes["memory"], modes["files"])}
-    print("the files origin stamps the same keyframes %+.0f ms from the memory origin: "
-          "its delivery delays are shifted by that" % (1000 * shift["files"]), flush=True)
     for mode, rs in modes.items():
         idle = measure(rs, 0)
         print("idle %-6s origin (camera only): CPU %.1f %%, RSS %.1f MiB"
@@ -105,7 +84,7 @@ try:
     for r in range(runs):
         for n in ns:
             for mode, rs in modes.items():
-                m = measure(rs, n, shift[mode])
+                m = measure(rs, n)
                 res.setdefault((n, mode), []).append(m)
                 print("run %d N=%-3d %-6s CPU %5.1f %%  req/s %6.0f  CPU/req %4.0f us  part delivery "
                       "p50 %5.0f ms p99 %5.0f ms  RSS %5.1f MiB  errors %d"

@@ -25,6 +25,8 @@
 
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <glib/gstdio.h>
 
 #include "hlsfile.h"
@@ -360,24 +362,27 @@ restream_store_is_memory (RestreamStore * store)
 RestreamObject *
 restream_object_load_file (const gchar * path)
 {
-  gchar *data = NULL, *etag, *name;
+  gchar *data = NULL, *etag = NULL, *name;
   gsize len = 0;
-  GStatBuf st;
+  struct stat st;
+  gint64 mtime_us;
   RestreamObject *obj;
 
-  if (g_stat (path, &st) != 0 || !g_file_get_contents (path, &data, &len,
+  if (stat (path, &st) != 0 || !g_file_get_contents (path, &data, &len,
           NULL))
     return NULL;
+  mtime_us = (gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC +
+      st.st_mtim.tv_nsec / 1000;
   data = g_realloc (data, len + 1);
   name = g_path_get_basename (path);
+  /* File times tick with the kernel's coarse clock (a few ms): a playlist
+   * rewritten within one tick keeps its time, so it is validated by its
+   * bytes.  Media never changes under its name: validated by when it was
+   * written, as memory objects are (NULL: object_new's). */
   if (g_str_has_suffix (name, ".m3u8"))
     etag = g_strdup_printf ("\"%x-%" G_GSIZE_MODIFIER "x\"",
         g_str_hash (data), len);
-  else
-    etag = g_strdup_printf ("\"%" G_GINT64_MODIFIER "x-%"
-        G_GINT64_MODIFIER "x\"", (gint64) st.st_mtime, (gint64) len);
-  obj = object_new (name, (guint8 *) data, len,
-      (gint64) st.st_mtime * G_USEC_PER_SEC, etag);
+  obj = object_new (name, (guint8 *) data, len, mtime_us, etag);
   g_free (etag);
   g_free (name);
   return obj;

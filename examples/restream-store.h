@@ -34,7 +34,10 @@ typedef struct _RestreamStore RestreamStore;
 typedef struct
 {
   GBytes *body;                 /* the bytes; followed by a NUL (not counted) */
-  gchar *etag;                  /* strong validator, quoted */
+  gchar *etag;                  /* strong validator, quoted: "T-S", T the
+                                 * µs (Unix, hex) the object was completed
+                                 * (a file's mtime), S its size (hex); a
+                                 * file store's playlist "H-S", H a hash */
   gint64 modified;              /* Unix time (s) it was completed */
   gboolean is_playlist;         /* name ends in .m3u8 */
   gboolean playlist_ok;         /* is_playlist and it parsed */

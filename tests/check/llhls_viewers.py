@@ -19,7 +19,6 @@ Used by tests/check/pipelines/restream-http.py and bench/soak.sh
 
 import argparse
 import asyncio
-import datetime
 import os
 import random
 import re
@@ -70,7 +69,6 @@ class Playlist:
         m = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"', text)
         self.hint = m.group(1) if m else None
         self.ended = "#EXT-X-ENDLIST" in text
-        self.part_end = part_end_times(text)
 
     @property
     def next_msn(self):
@@ -82,27 +80,12 @@ class Playlist:
                          self.text, re.M) is not None
 
 
-def part_end_times(text):
-    """uri -> wall-clock time (Unix s) at which each listed part's media
-    ends, from EXT-X-PROGRAM-DATE-TIME and the durations after it."""
-    ends = {}
-    seg_start = cursor = None
-    extinf = 0.0
-    for line in text.splitlines():
-        if line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
-            stamp = line.split(":", 1)[1].strip().replace("Z", "+00:00")
-            seg_start = cursor = datetime.datetime.fromisoformat(stamp).timestamp()
-        elif line.startswith("#EXT-X-PART:") and cursor is not None:
-            dur = re.search(r"DURATION=([\d.]+)", line)
-            uri = re.search(r'URI="([^"]+)"', line)
-            if dur and uri:
-                cursor += float(dur.group(1))
-                ends[uri.group(1)] = cursor
-        elif line.startswith("#EXTINF:"):
-            extinf = float(line[8:].split(",")[0])
-        elif line and not line.startswith("#") and seg_start is not None:
-            seg_start = cursor = seg_start + extinf
-    return ends
+def completed_at(headers):
+    """When the origin completed the object it answered with (Unix s), from
+    its ETag: arcly-restream's validators begin with the time (µs, hex) the
+    writer finished it ("<µs>-<size>", restream-store.h); None otherwise."""
+    m = re.match(r'^(?:W/)?"([0-9a-f]{12,})-[0-9a-f]+"$', headers.get("etag", ""))
+    return int(m.group(1), 16) / 1e6 if m else None
 
 
 def percentile(values, q):
@@ -166,9 +149,8 @@ class Stats:
         self.errors = 0
         self.hint_waits = []    # (status, seconds held)
         # client slot -> [part delivery delay, s]: when the viewer has a
-        # part's bytes minus when the part's last frame reached the origin
-        # (its media end per EXT-X-PROGRAM-DATE-TIME, which the sink stamps
-        # with arrival + the source's latency, minus that latency).
+        # part's bytes minus when the origin's writer completed it (the
+        # time in its ETag, completed_at), the first time it gets that part.
         self.delivery = {}
 
     def count(self, status):
@@ -190,27 +172,19 @@ class Stats:
                    self.hangups, self.errors))
 
 
-# arclyrtspsrc's default latency, added to a frame's arrival in its PDT.
-SOURCE_LATENCY_S = 0.2
-
-
 async def viewer_session(host, port, cam, stats, rng, hangup_share, max_rounds,
                          deadline=None, slot=0):
     base = "/cam/%s/" % cam
     conn = Connection(host, port)
     stats.sessions += 1
     delays = stats.delivery.setdefault(slot, [])
-    pending = {}        # part uri -> wall-clock time it was received
     seen = set()
 
-    def received(uri):
-        if uri not in seen:
+    def received(uri, headers):
+        done = completed_at(headers)
+        if uri not in seen and done is not None:
             seen.add(uri)
-            pending[uri] = time.time()
-
-    def resolve(playlist):
-        for uri in [u for u in pending if u in playlist.part_end]:
-            delays.append(pending.pop(uri) - playlist.part_end[uri] + SOURCE_LATENCY_S)
+            delays.append(time.time() - done)
     try:
         await conn.open()
         status, _, body = await conn.get(base + "playlist.m3u8")
@@ -235,20 +209,18 @@ async def viewer_session(host, port, cam, stats, rng, hangup_share, max_rounds,
             if status != 200:
                 return
             pl = Playlist(body.decode())
-            resolve(pl)
             if pl.open_parts:
-                status, _, _ = await conn.get(base + pl.open_parts[-1])
+                status, headers, _ = await conn.get(base + pl.open_parts[-1])
                 stats.count(status)
                 if status == 200:
-                    received(pl.open_parts[-1])
-                    resolve(pl)
+                    received(pl.open_parts[-1], headers)
             if pl.hint:
                 t0 = time.monotonic()
-                status, _, _ = await conn.get(base + pl.hint)
+                status, headers, _ = await conn.get(base + pl.hint)
                 stats.count(status)
                 stats.hint_waits.append((status, time.monotonic() - t0))
                 if status == 200:
-                    received(pl.hint)
+                    received(pl.hint, headers)
     except (ConnectionError, asyncio.IncompleteReadError, OSError):
         stats.errors += 1
     finally:

@@ -20,18 +20,11 @@ docs/deploy/nginx-edge.conf with only its ports and cache folder replaced.
   playlist is not cached at 200 ms parts) — direct, the same viewers cost
   it about 3 × 200 per part;
 - per simulated client, the part delivery delay (when the client has a
-  part's bytes minus when the part's last frame reached the origin, from
-  EXT-X-PROGRAM-DATE-TIME) is printed as p50/p99, and every client's p99
-  stays within ARCLY_EDGE_DELIVERY_P99_S (default 2.0 s: a part, twice
-  nginx's 500 ms cache-lock poll — the blocking playlist, then the part —
-  and a loaded machine; measured 1.3-1.7 s) and its p50 within
-  ARCLY_EDGE_DELIVERY_P50_S (default 1.0 s; measured 0.4-0.6 s).  Direct
-  from the origin the same clients see p50 30-90 ms (bench/origin.sh).
-
-nginx runs as the current user in the foreground (-g 'daemon off;') with
-its prefix, pid, logs and temp folders in a temporary folder; it and every
-other process started here are stopped by PID at the end, also on failure.
-nginx missing is a failure.
+  part's bytes minus when the origin's writer completed it, the time in
+  the part's ETag) is printed as p50/p99, and every client's p99 stays
+  within ARCLY_EDGE_DELIVERY_P99_S (default 2.0 s: twice nginx's 500 ms
+  cache-lock poll — the blocking playlist, then the part — and a loaded
+  machine) and its p50 within ARCLY_EDGE_DELIVERY_P50_S (default 1.0 s).
 """
 
 import asyncio
