@@ -20,10 +20,13 @@
  * a slow subscriber never holds the camera or another subscriber back.
  *
  * An HTTP server (libsoup 3) serves the playlists and segments and an index
- * page playing every camera in hls.js.  It is a Low-Latency HLS origin:
- * playlist requests with _HLS_msn/_HLS_part are held until that part exists
- * (RFC 8216bis §6.2.5.2), and a request for the part named in
- * EXT-X-PRELOAD-HINT is held until the part is written.
+ * page playing every camera in hls.js.  It is a Low-Latency HLS origin
+ * (restream-origin.c): each camera's HLS sink hands its playlists, parts
+ * and segments over in memory (restream-store.c; written to --output too
+ * when given), playlist requests with _HLS_msn/_HLS_part are held until
+ * that part exists (RFC 8216bis §6.2.5.2), and a request for the part
+ * named in EXT-X-PRELOAD-HINT is held until the part is written, both
+ * woken by the writer closing it.
  *
  * Threads: the GLib main loop (HTTP, bus watches, status, signals) is the
  * only thread that touches Camera and Waiter state; GStreamer streaming
@@ -49,6 +52,7 @@
 
 #include "restream-http.h"
 #include "restream-input.h"
+#include "restream-origin.h"
 #include "restream-playlist.h"
 #include "restream-rtsp.h"
 #include "restream-tls.h"
@@ -61,9 +65,6 @@
 #define STATUS_INTERVAL_S 5
 #define DEFAULT_MAX_CLIENTS 1000
 #define DEFAULT_IDLE_TIMEOUT_S 30
-/* How long an answer to a blocking playlist request may be cached, in
- * target durations. */
-#define RESTREAM_BLOCKING_TARGETS 3
 /* fds kept from HTTP clients for everything else: the process, GLib and
  * GStreamer, and per camera its RTSP socket, the files the HLS writer and
  * the recorder have open, and the pipeline's own. */
@@ -78,7 +79,8 @@ typedef struct
   gchar *name;
   gchar *url;                   /* with credentials: never print it */
   gchar *display_url;           /* without */
-  gchar *dir;                   /* output folder of this camera */
+  gchar *dir;                   /* output folder of this camera, or NULL */
+  RestreamOriginCamera *http;   /* its objects and held requests */
   GstElement *pipeline;         /* ingest: camera → arclybussink */
   GstElement *src;
   GstElement *pub;              /* arclybussink stream-key=NAME */
@@ -90,7 +92,6 @@ typedef struct
   gboolean rec_restart;         /* start a new recorder when this one ends */
   guint rec_files;              /* recording files opened so far */
   guint bus_watch, hls_watch, rec_watch;
-  GList *waiters;               /* held HTTP requests (Waiter) */
   gint64 last_part_time;        /* monotonic us of the last part/segment */
   gdouble hls_latency;          /* s, from the sink's messages, -1 unknown */
   guint reconnects;
@@ -101,24 +102,16 @@ typedef struct
   guint64 bitrate;              /* bit/s over the last status interval */
 } Camera;
 
-typedef struct
-{
-  Camera *cam;
-  SoupServerMessage *msg;
-  gchar *path;                  /* file path to serve when ready */
-  gint64 msn;                   /* -1: a part-file wait */
-  gint64 part;                  /* -1: whole segment */
-  guint timeout_id;
-} Waiter;
-
 struct _App
 {
   GMainLoop *loop;
   GPtrArray *cameras;
   SoupServer *server;
   RestreamHttp *http;
+  RestreamOrigin *origin;
   RestreamRtsp *rtsp;           /* NULL: RTSP out off */
-  gchar *out_dir;
+  gchar *out_dir;               /* NULL: nothing is written to disk */
+  gboolean serve_files;         /* serve --output's files, not memory */
   gchar *web_dir;
   gchar *record_dir;
   gint http_port;
@@ -132,8 +125,6 @@ struct _App
   gint exit_code;
 };
 
-static void camera_wake_waiters (Camera * cam);
-static void respond_status (SoupServerMessage * msg, guint status);
 static void app_check_done (App * app);
 static const gchar *camera_kind (Camera * cam);
 static const gchar *camera_state (Camera * cam);
@@ -427,7 +418,7 @@ camera_fail (Camera * cam, GstMessage * msg)
     gst_element_set_state (cam->recorder, GST_STATE_NULL);
   cam->eos = TRUE;
   cam->rec_eos = TRUE;
-  camera_wake_waiters (cam);
+  restream_origin_camera_set_ended (cam->http);
   app_check_done (cam->app);
 }
 
@@ -498,7 +489,9 @@ on_hls_message (GstBus * bus, GstMessage * msg, gpointer user_data)
             GST_MSECOND >= start + dur)
           cam->hls_latency = (now + src_latency_ms * GST_MSECOND - start -
               dur) / (gdouble) GST_SECOND;
-        camera_wake_waiters (cam);
+        /* From memory, held requests were woken by the writer already. */
+        if (cam->app->serve_files)
+          restream_origin_camera_wake (cam->http);
       }
       break;
     }
@@ -508,7 +501,7 @@ on_hls_message (GstBus * bus, GstMessage * msg, gpointer user_data)
     case GST_MESSAGE_EOS:
       cam->eos = TRUE;
       camera_set_state (cam, "ended");
-      camera_wake_waiters (cam);
+      restream_origin_camera_set_ended (cam->http);
       app_check_done (cam->app);
       break;
     default:
@@ -523,7 +516,7 @@ camera_start (Camera * cam, GError ** error)
   App *app = cam->app;
   GstBus *bus;
   GstElement *hls;
-  gchar *seg, *init, *playlist;
+  gchar *seg, *init, *playlist, *dir;
 
   /* Ingest: camera → depayloaders → arclybussink stream-key=NAME. */
   cam->pipeline = gst_pipeline_new (cam->name);
@@ -547,12 +540,21 @@ camera_start (Camera * cam, GError ** error)
   gst_object_unref (bus);
   cam->state = g_strdup ("connecting");
 
-  /* HLS: arclybussrc stream-key=NAME → arclyhlssink, its own pipeline. */
+  /* HLS: arclybussrc stream-key=NAME → arclyhlssink, its own pipeline,
+   * handing its output to the origin (in memory, and to --output). */
   hls = make ("arclyhlssink", "hls");
+  cam->http = restream_origin_camera_new (app->origin, cam->dir,
+      app->serve_files);
   if (hls) {
-    seg = g_build_filename (cam->dir, "segment%05d.m4s", NULL);
-    init = g_build_filename (cam->dir, "init%d.mp4", NULL);
-    playlist = g_build_filename (cam->dir, "playlist.m3u8", NULL);
+    /* Without --output the locations only name the objects: a folder that
+     * does not exist (the sink looks there for its stale temporaries). */
+    dir = cam->dir ? g_strdup (cam->dir) : g_build_filename ("/",
+        "arcly-restream-memory", cam->name, NULL);
+    seg = g_build_filename (dir, "segment%05d.m4s", NULL);
+    init = g_build_filename (dir, "init%d.mp4", NULL);
+    playlist = g_build_filename (dir, "playlist.m3u8", NULL);
+    g_free (dir);
+    restream_origin_camera_attach (cam->http, G_OBJECT (hls));
     g_object_set (hls, "location", seg, "init-location", init,
         "playlist-location", playlist, "target-duration",
         app->target_duration, "part-duration", app->part_ms,
@@ -589,26 +591,14 @@ camera_start (Camera * cam, GError ** error)
 static void
 camera_free (Camera * cam)
 {
-  GList *l;
-
-  for (l = cam->waiters; l; l = l->next) {
-    Waiter *w = l->data;
-
-    g_source_remove (w->timeout_id);
-    respond_status (w->msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
-    soup_server_message_unpause (w->msg);
-    g_object_unref (w->msg);
-    g_free (w->path);
-    g_free (w);
-  }
-  g_list_free (cam->waiters);
-  /* Subscribers first, then the publisher. */
+  /* Subscribers first, then the publisher; held requests get a 503. */
   pipeline_dispose (&cam->recorder, &cam->rec_watch);
   pipeline_dispose (&cam->hls_pipeline, &cam->hls_watch);
   if (cam->input)
     restream_input_stop (cam->input);
   pipeline_dispose (&cam->pipeline, &cam->bus_watch);
   restream_input_free (cam->input);
+  restream_origin_camera_free (cam->http);
   g_free (cam->name);
   g_free (cam->url);
   g_free (cam->display_url);
@@ -618,308 +608,6 @@ camera_free (Camera * cam)
 }
 
 /* ------------------------------------------------------------------ HTTP */
-
-static const gchar *
-mime_for (const gchar * path)
-{
-  if (g_str_has_suffix (path, ".m3u8"))
-    return "application/vnd.apple.mpegurl";
-  if (g_str_has_suffix (path, ".m4s"))
-    return "video/iso.segment";
-  if (g_str_has_suffix (path, ".mp4"))
-    return "video/mp4";
-  if (g_str_has_suffix (path, ".ts"))
-    return "video/mp2t";
-  if (g_str_has_suffix (path, ".js"))
-    return "text/javascript";
-  if (g_str_has_suffix (path, ".html"))
-    return "text/html; charset=utf-8";
-  return "application/octet-stream";
-}
-
-/* Cache-Control of a 200 for @path, so an HTTP cache in front (see
- * docs/deploy/) can serve it: media (segments, parts, init segments) never
- * changes once its name exists; the answer to a blocking playlist request
- * (@blocking: it names _HLS_msn) never changes either, but the segments it
- * lists leave the window, so it is cached for a few target durations; a
- * plain playlist changes every part, so it is cached at most half a part
- * target (whole seconds: 0 for parts under 2 s). */
-static gchar *
-cache_control_for (App * app, const gchar * path, gboolean blocking)
-{
-  if (g_str_has_suffix (path, ".m4s") || g_str_has_suffix (path, ".mp4")
-      || g_str_has_suffix (path, ".ts"))
-    return g_strdup ("public, max-age=86400, immutable");
-  if (!g_str_has_suffix (path, ".m3u8"))
-    return g_strdup ("no-cache");
-  if (blocking)
-    return g_strdup_printf ("public, max-age=%d",
-        RESTREAM_BLOCKING_TARGETS * app->target_duration);
-  return g_strdup_printf ("public, max-age=%d", app->part_ms > 0 ?
-      app->part_ms / 2000 : app->target_duration / 2);
-}
-
-/* Answers @status (not 200) with nothing an HTTP cache keeps: a name that
- * does not exist yet (a part, a playlist) may exist a moment later. */
-static void
-respond_status (SoupServerMessage * msg, guint status)
-{
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "Cache-Control", "no-store");
-  soup_server_message_set_status (msg, status, NULL);
-}
-
-/* Last-Modified from @path's file, and an ETag: for a playlist from the
- * bytes served (a waiter may answer with an older read than the file), for
- * media from the file's size and time (it never changes). */
-static void
-set_validators (SoupMessageHeaders * h, const gchar * path, GBytes * body)
-{
-  GStatBuf st;
-  gboolean have_stat = g_stat (path, &st) == 0;
-  gchar *etag;
-
-  if (have_stat) {
-    GDateTime *dt = g_date_time_new_from_unix_utc (st.st_mtime);
-    gchar *date = soup_date_time_to_string (dt, SOUP_DATE_HTTP);
-
-    soup_message_headers_replace (h, "Last-Modified", date);
-    g_free (date);
-    g_date_time_unref (dt);
-  }
-  if (g_str_has_suffix (path, ".m3u8") || !have_stat)
-    etag = g_strdup_printf ("\"%x-%" G_GSIZE_MODIFIER "x\"",
-        g_bytes_hash (body), g_bytes_get_size (body));
-  else
-    etag = g_strdup_printf ("\"%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER
-        "x\"", (gint64) st.st_mtime, (gint64) st.st_size);
-  soup_message_headers_replace (h, "ETag", etag);
-  g_free (etag);
-}
-
-/* Answers 200 with @body (shared, not copied: one playlist read serves every
- * request it satisfies), typed, validated and cached by @path's kind.
- * Content-Length, HEAD and Range (206 for a single range of the complete
- * body) are libsoup's. */
-static void
-respond_bytes (SoupServerMessage * msg, const gchar * path, GBytes * body,
-    const gchar * cache_control)
-{
-  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
-
-  soup_message_headers_replace (h, "Cache-Control", cache_control);
-  soup_message_headers_replace (h, "Access-Control-Allow-Origin", "*");
-  soup_message_headers_replace (h, "Accept-Ranges", "bytes");
-  soup_message_headers_set_content_type (h, mime_for (path), NULL);
-  set_validators (h, path, body);
-  soup_message_body_append_bytes (soup_server_message_get_response_body
-      (msg), body);
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-}
-
-static GBytes *
-read_file_bytes (const gchar * path)
-{
-  gchar *data = NULL;
-  gsize len = 0;
-
-  if (!g_file_get_contents (path, &data, &len, NULL))
-    return NULL;
-  return g_bytes_new_take (data, len);
-}
-
-static void
-serve_file (App * app, SoupServerMessage * msg, const gchar * path)
-{
-  GBytes *body = read_file_bytes (path);
-  gchar *cc;
-
-  if (body == NULL) {
-    respond_status (msg, SOUP_STATUS_NOT_FOUND);
-    return;
-  }
-  cc = cache_control_for (app, path, FALSE);
-  respond_bytes (msg, path, body, cc);
-  g_free (cc);
-  g_bytes_unref (body);
-}
-
-/* Reads a playlist and what it holds; NULL when unreadable or not one. */
-static GBytes *
-read_playlist (const gchar * path, RestreamPlaylistInfo * info)
-{
-  GBytes *body = read_file_bytes (path);
-  gchar *text;
-  gboolean ok;
-
-  if (body == NULL)
-    return NULL;
-  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  ok = restream_playlist_parse (text, info);
-  g_free (text);
-  if (!ok) {
-    g_bytes_unref (body);
-    return NULL;
-  }
-  return body;
-}
-
-/* @info: the waiter's playlist as read now (NULL: unreadable).  A part-file
- * waiter (msn < 0, the preload hint) waits for its file instead. */
-static gboolean
-waiter_ready (const Waiter * w, const RestreamPlaylistInfo * info)
-{
-  if (w->msn < 0)
-    return g_file_test (w->path, G_FILE_TEST_EXISTS);
-  return info && restream_playlist_has (info, w->msn, w->part);
-}
-
-/* Answers and frees @w: with @playlist when given (the text that satisfied
- * it), else with the file as it is now when @status is 200, else with
- * @status. */
-static void
-waiter_finish (Waiter * w, GBytes * playlist, guint status)
-{
-  Camera *cam = w->cam;
-
-  cam->waiters = g_list_remove (cam->waiters, w);
-  if (w->timeout_id)
-    g_source_remove (w->timeout_id);
-  if (status == SOUP_STATUS_OK && playlist) {
-    gchar *cc = cache_control_for (cam->app, w->path, w->msn >= 0);
-
-    respond_bytes (w->msg, w->path, playlist, cc);
-    g_free (cc);
-  } else if (status == SOUP_STATUS_OK) {
-    serve_file (cam->app, w->msg, w->path);
-  } else {
-    respond_status (w->msg, status);
-  }
-  soup_server_message_unpause (w->msg);
-  g_object_unref (w->msg);
-  g_free (w->path);
-  g_free (w);
-}
-
-/* The camera's playlist as read once for a round of waiters, so waking N
- * viewers of one camera reads it once, not N times. */
-typedef struct
-{
-  gchar *path;
-  GBytes *body;
-  gchar *text;
-  RestreamPlaylistInfo info;
-} PlaylistCache;
-
-static void
-playlist_cache_clear (PlaylistCache * cache)
-{
-  g_free (cache->path);
-  g_free (cache->text);
-  if (cache->body)
-    g_bytes_unref (cache->body);
-  memset (cache, 0, sizeof (*cache));
-}
-
-static void
-playlist_cache_load (PlaylistCache * cache, const gchar * path)
-{
-  if (g_strcmp0 (cache->path, path) == 0)
-    return;
-  playlist_cache_clear (cache);
-  cache->path = g_strdup (path);
-  cache->body = read_playlist (path, &cache->info);
-  if (cache->body)
-    cache->text = g_strndup (g_bytes_get_data (cache->body, NULL),
-        g_bytes_get_size (cache->body));
-}
-
-/* Will the part file @path never be written?  True when the camera's
- * playlist lists the part's segment as complete without it: a preload hint
- * names the next part of the open segment, and when the segment closes at
- * a keyframe instead, that part never exists. */
-static gboolean
-part_will_never_come (Camera * cam, const gchar * path, PlaylistCache * cache)
-{
-  gchar *playlist = g_build_filename (cam->dir, "playlist.m3u8", NULL);
-  gchar *name = g_path_get_basename (path);
-  gboolean never;
-
-  playlist_cache_load (cache, playlist);
-  never = cache->text && restream_playlist_part_state (cache->text, name) ==
-      RESTREAM_PART_NEVER;
-  g_free (name);
-  g_free (playlist);
-  return never;
-}
-
-/* Settles @w against the current files: answered when ready, 404 when its
- * part will never come (or the camera ended), 503 when @timed_out, left
- * waiting otherwise. */
-static void
-waiter_settle (Waiter * w, PlaylistCache * cache, gboolean timed_out)
-{
-  Camera *cam = w->cam;
-
-  if (w->msn >= 0) {
-    playlist_cache_load (cache, w->path);
-    if (waiter_ready (w, cache->body ? &cache->info : NULL))
-      waiter_finish (w, cache->body, SOUP_STATUS_OK);
-    else if (timed_out || cam->eos)
-      waiter_finish (w, NULL, SOUP_STATUS_SERVICE_UNAVAILABLE);
-    return;
-  }
-  if (waiter_ready (w, NULL))
-    waiter_finish (w, NULL, SOUP_STATUS_OK);
-  else if (cam->eos || part_will_never_come (cam, w->path, cache))
-    waiter_finish (w, NULL, SOUP_STATUS_NOT_FOUND);
-  else if (timed_out)
-    waiter_finish (w, NULL, SOUP_STATUS_SERVICE_UNAVAILABLE);
-}
-
-static gboolean
-waiter_timeout (gpointer user_data)
-{
-  Waiter *w = user_data;
-  PlaylistCache cache = { 0, };
-
-  w->timeout_id = 0;
-  waiter_settle (w, &cache, TRUE);
-  playlist_cache_clear (&cache);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-camera_wake_waiters (Camera * cam)
-{
-  GList *l = cam->waiters, *next;
-  PlaylistCache cache = { 0, };
-
-  for (; l; l = next) {
-    next = l->next;
-    waiter_settle (l->data, &cache, FALSE);
-  }
-  playlist_cache_clear (&cache);
-}
-
-static void
-hold_request (Camera * cam, SoupServerMessage * msg, const gchar * path,
-    gint64 msn, gint64 part)
-{
-  Waiter *w = g_new0 (Waiter, 1);
-
-  w->cam = cam;
-  w->msg = g_object_ref (msg);
-  w->path = g_strdup (path);
-  w->msn = msn;
-  w->part = part;
-  /* RFC 8216bis: a server holding a blocking request answers 503 after
-   * three target durations. */
-  w->timeout_id = g_timeout_add (3 * cam->app->target_duration * 1000,
-      waiter_timeout, w);
-  cam->waiters = g_list_append (cam->waiters, w);
-  soup_server_message_pause (msg);
-}
 
 static Camera *
 find_camera (App * app, const gchar * name)
@@ -1030,7 +718,6 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   App *app = user_data;
   gchar **parts = NULL;
   Camera *cam;
-  gchar *file = NULL;
 
   if (strcmp (soup_server_message_get_method (msg), "GET") != 0 &&
       strcmp (soup_server_message_get_method (msg), "HEAD") != 0) {
@@ -1048,7 +735,7 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   if (strcmp (path, "/player.js") == 0) {
     gchar *js = g_build_filename (app->web_dir, "player.js", NULL);
 
-    serve_file (app, msg, js);
+    restream_origin_serve_file (app->origin, msg, js);
     g_free (js);
     return;
   }
@@ -1056,62 +743,18 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     gchar *js = g_build_filename (app->web_dir, "node_modules", "hls.js",
         "dist", "hls.min.js", NULL);
 
-    serve_file (app, msg, js);
+    restream_origin_serve_file (app->origin, msg, js);
     g_free (js);
     return;
   }
   /* /cam/NAME/FILE, FILE a plain name (no traversal). */
   parts = g_strsplit (path, "/", -1);
   if (g_strv_length (parts) != 4 || strcmp (parts[1], "cam") != 0 ||
-      (cam = find_camera (app, parts[2])) == NULL || parts[3][0] == '\0' ||
-      parts[3][0] == '.' || strchr (parts[3], '\\')) {
-    respond_status (msg, SOUP_STATUS_NOT_FOUND);
-    g_strfreev (parts);
-    return;
-  }
-  file = g_build_filename (cam->dir, parts[3], NULL);
-
-  if (g_str_has_suffix (parts[3], ".m3u8") && query &&
-      g_hash_table_contains (query, "_HLS_msn")) {
-    const gchar *msn_s = g_hash_table_lookup (query, "_HLS_msn");
-    const gchar *part_s = g_hash_table_lookup (query, "_HLS_part");
-    gint64 msn = g_ascii_strtoll (msn_s ? msn_s : "", NULL, 10);
-    gint64 part = part_s ? g_ascii_strtoll (part_s, NULL, 10) : -1;
-    Waiter probe = { cam, msg, file, msn, part, 0 };
-    RestreamPlaylistInfo info;
-    GBytes *body = read_playlist (file, &info);
-
-    /* §6.2.5.2: a request more than two segments ahead is a 400. */
-    if (msn < 0 || (part_s && part < 0) ||
-        (body && msn > restream_playlist_next_msn (&info) + 2)) {
-      respond_status (msg, SOUP_STATUS_BAD_REQUEST);
-    } else if (body && (waiter_ready (&probe, &info) || cam->eos)) {
-      gchar *cc = cache_control_for (app, file, TRUE);
-
-      respond_bytes (msg, file, body, cc);
-      g_free (cc);
-    } else if (body == NULL && cam->eos) {
-      respond_status (msg, SOUP_STATUS_NOT_FOUND);
-    } else {
-      hold_request (cam, msg, file, msn, part);
-    }
-    if (body)
-      g_bytes_unref (body);
-  } else if (!g_file_test (file, G_FILE_TEST_EXISTS) && !cam->eos &&
-      !g_str_has_suffix (parts[3], ".m3u8")) {
-    PlaylistCache cache = { 0, };
-
-    /* Most likely the part of EXT-X-PRELOAD-HINT: hold it until written,
-     * unless its segment already closed without it. */
-    if (part_will_never_come (cam, file, &cache))
-      respond_status (msg, SOUP_STATUS_NOT_FOUND);
-    else
-      hold_request (cam, msg, file, -1, -1);
-    playlist_cache_clear (&cache);
-  } else {
-    serve_file (app, msg, file);
-  }
-  g_free (file);
+      (cam = find_camera (app, parts[2])) == NULL || cam->http == NULL ||
+      parts[3][0] == '\0' || parts[3][0] == '.' || strchr (parts[3], '\\'))
+    restream_origin_respond_status (msg, SOUP_STATUS_NOT_FOUND);
+  else
+    restream_origin_serve (cam->http, msg, parts[3], query);
   g_strfreev (parts);
 }
 
@@ -1197,6 +840,17 @@ print_status (gpointer user_data)
     cam->last_bytes_time = now;
     if (cam->last_part_time)
       since = (now - cam->last_part_time) / 1e6;
+    if (cam->http) {
+      guint n_objects = 0;
+      guint64 mem_bytes = 0, max_bytes = 0;
+
+      restream_origin_camera_get_usage (cam->http, &n_objects, &mem_bytes,
+          &max_bytes);
+      g_print ("[%s] origin: %u held requests, %u objects in memory, %"
+          G_GUINT64_FORMAT " bytes (at most %" G_GUINT64_FORMAT ")\n",
+          cam->name, restream_origin_camera_get_n_held (cam->http),
+          n_objects, mem_bytes, max_bytes);
+    }
     g_print ("[%s] %s %s  %" G_GUINT64_FORMAT " kbit/s  %" G_GUINT64_FORMAT
         " frames  reconnects %u  subscribers %u  HLS latency %.2f s  "
         "last part %.1f s ago\n", cam->name, camera_kind (cam),
@@ -1478,7 +1132,11 @@ main (int argc, char **argv)
     {"bind", 0, 0, G_OPTION_ARG_STRING, &bind,
         "HTTP bind address (default 127.0.0.1)", "ADDR"},
     {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
-        "Folder for playlists and segments (default ./arcly-out)", "DIR"},
+        "Also write playlists and segments to DIR/NAME/ (default: served "
+          "from memory only, nothing is written to disk)", "DIR"},
+    {"serve-files", 0, 0, G_OPTION_ARG_NONE, &app.serve_files,
+        "Serve the files in --output instead of memory, reading them per "
+          "request (to compare; bench/origin.sh)", NULL},
     {"record", 'r', 0, G_OPTION_ARG_FILENAME, &record_dir,
         "Also record each camera as hourly MPEG-TS files in DIR (SIGHUP "
           "starts new files)", "DIR"},
@@ -1520,7 +1178,7 @@ main (int argc, char **argv)
    * other programs. */
   setvbuf (stdout, NULL, _IOLBF, 0);
 
-  app.out_dir = out_dir ? out_dir : g_strdup ("arcly-out");
+  app.out_dir = out_dir;
   app.web_dir = web_dir ? web_dir : g_strdup (ARCLY_WEB_DIR);
   app.record_dir = record_dir;
   app.bind = bind ? bind : g_strdup ("127.0.0.1");
@@ -1603,7 +1261,11 @@ main (int argc, char **argv)
   }
   g_strfreev (camera_args);
 
-  if (!ensure_writable_dir (app.out_dir, &error) ||
+  if (app.serve_files && app.out_dir == NULL) {
+    g_printerr ("arcly-restream: --serve-files needs --output\n");
+    return 2;
+  }
+  if ((app.out_dir && !ensure_writable_dir (app.out_dir, &error)) ||
       (app.record_dir && !ensure_writable_dir (app.record_dir, &error))) {
     g_printerr ("arcly-restream: output folder not writable: %s\n",
         error->message);
@@ -1647,6 +1309,7 @@ main (int argc, char **argv)
 
   /* HTTP first: a port in use is a configuration error, before any camera
    * starts. */
+  app.origin = restream_origin_new (target, part_ms);
   app.server = soup_server_new ("server-header", "arcly-restream ", NULL);
   app.http = restream_http_new (app.server, max_clients, idle_timeout);
   soup_server_add_handler (app.server, NULL, http_handler, &app, NULL);
@@ -1675,8 +1338,10 @@ main (int argc, char **argv)
 
     /* First line: where to look (tests wait for "READY <url>"). */
     g_print ("READY %s\n", u);
-    g_print ("arcly-restream: open %s in a browser (HLS files in %s; at "
-        "most %d HTTP connections)\n", u, app.out_dir, max_clients);
+    g_print ("arcly-restream: open %s in a browser (HLS served from %s%s; "
+        "at most %d HTTP connections)\n", u, app.serve_files ? "the files in "
+        : "memory", app.serve_files ? app.out_dir : app.out_dir ?
+        ", also written to disk" : "", max_clients);
     g_free (u);
   }
 
@@ -1700,8 +1365,10 @@ main (int argc, char **argv)
   for (i = 0; i < app.cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app.cameras, i);
 
-    cam->dir = g_build_filename (app.out_dir, cam->name, NULL);
-    if (!ensure_writable_dir (cam->dir, &error) || !camera_start (cam, &error)) {
+    if (app.out_dir)
+      cam->dir = g_build_filename (app.out_dir, cam->name, NULL);
+    if ((cam->dir && !ensure_writable_dir (cam->dir, &error))
+        || !camera_start (cam, &error)) {
       g_printerr ("arcly-restream: camera %s: %s\n", cam->name,
           error->message);
       g_clear_error (&error);
@@ -1725,6 +1392,7 @@ main (int argc, char **argv)
   soup_server_disconnect (app.server);
   restream_http_free (app.http);
   g_object_unref (app.server);
+  restream_origin_free (app.origin);
   if (app.testcam_pid) {
     kill (app.testcam_pid, SIGTERM);
     waitpid (app.testcam_pid, NULL, 0);
