@@ -11,6 +11,7 @@
 
 #include "rtspconn.h"
 
+#include <errno.h>
 #include <gst/gst.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,6 +32,25 @@ init_debug (void)
   }
 }
 
+/* Keeps one reference on the poll fd of @want (made once: GLib makes the
+ * fd at the first g_cancellable_make_pollfd() and closes it when the last
+ * reference is released), releasing the one held on the previous
+ * cancellable in *@held.  @want NULL releases only. */
+static void
+hold_pollfd (GCancellable ** held, GPollFD * fd, gboolean * have,
+    GCancellable * want)
+{
+  if (*held == want)
+    return;
+  if (*held) {
+    if (*have)
+      g_cancellable_release_fd (*held);
+    g_object_unref (*held);
+  }
+  *held = want ? g_object_ref (want) : NULL;
+  *have = want ? g_cancellable_make_pollfd (want, fd) : FALSE;
+}
+
 gboolean
 arcly_rtsp_conn_open (ArclyRtspConn * c, const gchar * host, guint16 port,
     gint64 timeout_us, GCancellable * cancellable, GError ** error)
@@ -44,8 +64,6 @@ arcly_rtsp_conn_open (ArclyRtspConn * c, const gchar * host, guint16 port,
   init_debug ();
   if (c->inbuf == NULL)
     c->inbuf = g_byte_array_sized_new (ARCLY_RTSP_CONN_READ_CHUNK * 2);
-  if (c->readbuf == NULL)
-    c->readbuf = g_malloc (ARCLY_RTSP_CONN_READ_CHUNK);
 
   g_socket_client_set_timeout (client, MAX (tsec, 1));
   /* cameras are on the LAN: no proxy lookup (it costs tens of ms) */
@@ -100,7 +118,8 @@ arcly_rtsp_conn_clear (ArclyRtspConn * c)
   if (c->inbuf)
     g_byte_array_unref (c->inbuf);
   c->inbuf = NULL;
-  g_clear_pointer (&c->readbuf, g_free);
+  hold_pollfd (&c->wake_c, &c->wake_fd, &c->have_wake_fd, NULL);
+  hold_pollfd (&c->cancel_c, &c->cancel_fd, &c->have_cancel_fd, NULL);
 }
 
 gboolean
@@ -127,27 +146,62 @@ gssize
 arcly_rtsp_conn_read (ArclyRtspConn * c, gint64 timeout_us,
     GCancellable * wake, GCancellable * cancellable, GError ** error)
 {
+  GPollFD fds[3];
+  guint nfds = 1;
+  gint timeout_ms, r;
   gssize n;
   GError *err = NULL;
 
-  if (!g_socket_condition_timed_wait (c->socket,
-          G_IO_IN | G_IO_HUP | G_IO_ERR, MAX (timeout_us, 0), wake, &err)) {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-      g_error_free (err);
-      return 0;
-    }
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-        && !g_cancellable_is_cancelled (cancellable)) {
-      /* woken up (state change): the caller re-checks its flags */
-      g_error_free (err);
-      g_cancellable_reset (wake);
-      return 0;
-    }
-    g_propagate_error (error, err);
+  hold_pollfd (&c->wake_c, &c->wake_fd, &c->have_wake_fd, wake);
+  hold_pollfd (&c->cancel_c, &c->cancel_fd, &c->have_cancel_fd,
+      cancellable);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+  if (g_cancellable_is_cancelled (wake)) {
+    g_cancellable_reset (wake);
+    return 0;
+  }
+
+  fds[0].fd = g_socket_get_fd (c->socket);
+  fds[0].events = G_IO_IN | G_IO_HUP | G_IO_ERR;
+  fds[0].revents = 0;
+  if (c->have_wake_fd)
+    fds[nfds++] = c->wake_fd;
+  if (c->have_cancel_fd)
+    fds[nfds++] = c->cancel_fd;
+  timeout_ms = (gint) MIN ((MAX (timeout_us, 0) + 999) / 1000, G_MAXINT);
+  r = g_poll (fds, nfds, timeout_ms);
+  if (r < 0 && errno != EINTR) {
+    int e = errno;
+
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+        "waiting for data: %s", g_strerror (e));
     return -1;
   }
-  n = g_socket_receive_with_blocking (c->socket, (gchar *) c->readbuf,
-      ARCLY_RTSP_CONN_READ_CHUNK, FALSE, cancellable, &err);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+  if (g_cancellable_is_cancelled (wake)) {
+    /* woken up (state change): the caller re-checks its flags */
+    g_cancellable_reset (wake);
+    return 0;
+  }
+  if (r <= 0 || fds[0].revents == 0)
+    return 0;                   /* timeout, or a signal */
+
+  /* compact what was consumed, then receive into the free space */
+  if (c->inpos > 0) {
+    g_byte_array_remove_range (c->inbuf, 0, (guint) c->inpos);
+    c->inpos = 0;
+  }
+  {
+    guint have = c->inbuf->len;
+
+    g_byte_array_set_size (c->inbuf, have + ARCLY_RTSP_CONN_READ_CHUNK);
+    n = g_socket_receive_with_blocking (c->socket,
+        (gchar *) c->inbuf->data + have, ARCLY_RTSP_CONN_READ_CHUNK, FALSE,
+        NULL, &err);
+    g_byte_array_set_size (c->inbuf, have + (guint) MAX (n, 0));
+  }
   if (n < 0) {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
       g_error_free (err);
@@ -161,12 +215,6 @@ arcly_rtsp_conn_read (ArclyRtspConn * c, gint64 timeout_us,
         "server closed the connection");
     return -1;
   }
-  /* compact what was consumed before appending */
-  if (c->inpos > 0) {
-    g_byte_array_remove_range (c->inbuf, 0, (guint) c->inpos);
-    c->inpos = 0;
-  }
-  g_byte_array_append (c->inbuf, c->readbuf, (guint) n);
   return n;
 }
 

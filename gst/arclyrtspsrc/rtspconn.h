@@ -6,6 +6,11 @@
  * buffer the wire parser consumes from.  Every blocking call takes a
  * GCancellable, so a stopping element can cut it short.  Used by the
  * element's worker thread only; no locking.
+ *
+ * A read costs two system calls, poll() and recv(): the poll fds of the
+ * two cancellables are made once and kept (GLib's own waits make an
+ * eventfd per call and close it after), and recv() writes straight into
+ * the input buffer, as much as the socket holds, up to its free space.
  */
 
 #ifndef __ARCLY_RTSP_CONN_H__
@@ -15,7 +20,7 @@
 
 G_BEGIN_DECLS
 
-/* bytes asked of the socket per read */
+/* free space the input buffer has before each read (bytes) */
 #define ARCLY_RTSP_CONN_READ_CHUNK 65536
 
 typedef struct
@@ -24,7 +29,12 @@ typedef struct
   GSocket *socket;              /* of conn */
   GByteArray *inbuf;            /* received bytes; parsed up to inpos */
   gsize inpos;
-  guint8 *readbuf;
+  /* the cancellables of the last read, each holding one reference on
+   * its poll fd (g_cancellable_make_pollfd) until they change or
+   * arcly_rtsp_conn_clear() */
+  GCancellable *wake_c, *cancel_c;
+  GPollFD wake_fd, cancel_fd;
+  gboolean have_wake_fd, have_cancel_fd;
 } ArclyRtspConn;
 
 /* Connects to @host (an IP literal is used as is, a name is resolved) and
@@ -39,7 +49,7 @@ gboolean arcly_rtsp_conn_is_open (const ArclyRtspConn * c);
 /* Closes the connection (if any) and empties the input buffer. */
 void     arcly_rtsp_conn_close (ArclyRtspConn * c);
 
-/* Closes and frees the buffers. */
+/* Closes, frees the buffers and releases the cancellables' poll fds. */
 void     arcly_rtsp_conn_clear (ArclyRtspConn * c);
 
 /* Sends all of @data (blocking, cancellable). */
@@ -50,7 +60,9 @@ gboolean arcly_rtsp_conn_send (ArclyRtspConn * c, const guint8 * data,
 /* Waits up to @timeout_us for data and appends what arrives to the input
  * buffer.  Returns > 0 bytes read; 0 on timeout or when @wake was
  * cancelled (it is reset; the caller re-checks its flags); -1 with @error
- * set on error, end of stream, or when @cancellable is cancelled. */
+ * set on error, end of stream, or when @cancellable is cancelled.  No
+ * file descriptor, timer or source is made per call: the cancellables'
+ * poll fds are made at the first read with them and kept. */
 gssize   arcly_rtsp_conn_read (ArclyRtspConn * c, gint64 timeout_us,
                                GCancellable * wake, GCancellable * cancellable,
                                GError ** error);
