@@ -15,6 +15,7 @@
 #include <gst/gst.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 
 /* the name starts with the element's, so its log settings cover it */
 GST_DEBUG_CATEGORY_STATIC (arcly_rtsp_conn_debug);
@@ -142,66 +143,30 @@ arcly_rtsp_conn_send (ArclyRtspConn * c, const guint8 * data, gsize len,
   return TRUE;
 }
 
-gssize
-arcly_rtsp_conn_read (ArclyRtspConn * c, gint64 timeout_us,
-    GCancellable * wake, GCancellable * cancellable, GError ** error)
+/* Receives what the socket holds into the input buffer's free space.
+ * > 0 bytes, 0 if it holds nothing yet, -1 on error or end of stream. */
+static gssize
+receive (ArclyRtspConn * c, GError ** error)
 {
-  GPollFD fds[3];
-  guint nfds = 1;
-  gint timeout_ms, r;
-  gssize n;
   GError *err = NULL;
+  guint have;
+  gssize n;
 
-  hold_pollfd (&c->wake_c, &c->wake_fd, &c->have_wake_fd, wake);
-  hold_pollfd (&c->cancel_c, &c->cancel_fd, &c->have_cancel_fd,
-      cancellable);
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return -1;
-  if (g_cancellable_is_cancelled (wake)) {
-    g_cancellable_reset (wake);
-    return 0;
-  }
-
-  fds[0].fd = g_socket_get_fd (c->socket);
-  fds[0].events = G_IO_IN | G_IO_HUP | G_IO_ERR;
-  fds[0].revents = 0;
-  if (c->have_wake_fd)
-    fds[nfds++] = c->wake_fd;
-  if (c->have_cancel_fd)
-    fds[nfds++] = c->cancel_fd;
-  timeout_ms = (gint) MIN ((MAX (timeout_us, 0) + 999) / 1000, G_MAXINT);
-  r = g_poll (fds, nfds, timeout_ms);
-  if (r < 0 && errno != EINTR) {
-    int e = errno;
-
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-        "waiting for data: %s", g_strerror (e));
-    return -1;
-  }
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return -1;
-  if (g_cancellable_is_cancelled (wake)) {
-    /* woken up (state change): the caller re-checks its flags */
-    g_cancellable_reset (wake);
-    return 0;
-  }
-  if (r <= 0 || fds[0].revents == 0)
-    return 0;                   /* timeout, or a signal */
-
-  /* compact what was consumed, then receive into the free space */
+  /* compact what was consumed (usually all of it: nothing to move) */
   if (c->inpos > 0) {
-    g_byte_array_remove_range (c->inbuf, 0, (guint) c->inpos);
+    gsize left = c->inbuf->len - c->inpos;
+
+    if (left > 0)
+      memmove (c->inbuf->data, c->inbuf->data + c->inpos, left);
+    g_byte_array_set_size (c->inbuf, (guint) left);
     c->inpos = 0;
   }
-  {
-    guint have = c->inbuf->len;
-
-    g_byte_array_set_size (c->inbuf, have + ARCLY_RTSP_CONN_READ_CHUNK);
-    n = g_socket_receive_with_blocking (c->socket,
-        (gchar *) c->inbuf->data + have, ARCLY_RTSP_CONN_READ_CHUNK, FALSE,
-        NULL, &err);
-    g_byte_array_set_size (c->inbuf, have + (guint) MAX (n, 0));
-  }
+  have = c->inbuf->len;
+  g_byte_array_set_size (c->inbuf, have + ARCLY_RTSP_CONN_READ_CHUNK);
+  n = g_socket_receive_with_blocking (c->socket,
+      (gchar *) c->inbuf->data + have, ARCLY_RTSP_CONN_READ_CHUNK, FALSE,
+      NULL, &err);
+  g_byte_array_set_size (c->inbuf, have + (guint) MAX (n, 0));
   if (n < 0) {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
       g_error_free (err);
@@ -216,6 +181,87 @@ arcly_rtsp_conn_read (ArclyRtspConn * c, gint64 timeout_us,
     return -1;
   }
   return n;
+}
+
+/* poll()s the cancellables' fds, and the socket if @with_socket, for up
+ * to @timeout_us.  1 when the socket is readable, 0 on timeout, on a
+ * wake-up (reset) or on a signal, -1 with @error when cancelled. */
+static gint
+wait_fds (ArclyRtspConn * c, gboolean with_socket, gint64 timeout_us,
+    GCancellable * wake, GCancellable * cancellable, GError ** error)
+{
+  GPollFD fds[3];
+  guint nfds = 0;
+  gint timeout_ms, r, e;
+
+  if (with_socket) {
+    fds[0].fd = g_socket_get_fd (c->socket);
+    fds[0].events = G_IO_IN | G_IO_HUP | G_IO_ERR;
+    fds[0].revents = 0;
+    nfds = 1;
+  }
+  if (c->have_wake_fd)
+    fds[nfds++] = c->wake_fd;
+  if (c->have_cancel_fd)
+    fds[nfds++] = c->cancel_fd;
+  timeout_ms = (gint) MIN ((MAX (timeout_us, 0) + 999) / 1000, G_MAXINT);
+  r = g_poll (fds, nfds, timeout_ms);
+  e = errno;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+  if (g_cancellable_is_cancelled (wake)) {
+    /* woken up (state change): the caller re-checks its flags */
+    g_cancellable_reset (wake);
+    return 0;
+  }
+  if (r < 0 && e != EINTR) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+        "waiting for data: %s", g_strerror (e));
+    return -1;
+  }
+  return r > 0 && with_socket && fds[0].revents != 0 ? 1 : 0;
+}
+
+gssize
+arcly_rtsp_conn_read (ArclyRtspConn * c, gint64 timeout_us,
+    gint64 not_before, GCancellable * wake, GCancellable * cancellable,
+    GError ** error)
+{
+  gint64 now;
+  gint w;
+
+  hold_pollfd (&c->wake_c, &c->wake_fd, &c->have_wake_fd, wake);
+  hold_pollfd (&c->cancel_c, &c->cancel_fd, &c->have_cancel_fd,
+      cancellable);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+  if (g_cancellable_is_cancelled (wake)) {
+    g_cancellable_reset (wake);
+    return 0;
+  }
+
+  /* paced: sleep (wakeable) until @not_before, then take what came */
+  if (not_before > 0 && (now = g_get_monotonic_time ()) < not_before) {
+    gint64 pause = MIN (not_before - now, MAX (timeout_us, 0));
+    gssize n;
+
+    w = wait_fds (c, FALSE, pause, wake, cancellable, error);
+    if (w < 0)
+      return -1;
+    if (g_get_monotonic_time () < not_before)
+      return 0;                 /* woken, or the timeout came first */
+    n = receive (c, error);
+    if (n != 0)
+      return n;
+    timeout_us -= pause;
+    if (timeout_us <= 0)
+      return 0;
+  }
+
+  w = wait_fds (c, TRUE, timeout_us, wake, cancellable, error);
+  if (w <= 0)
+    return w;
+  return receive (c, error);
 }
 
 const guint8 *

@@ -62,10 +62,17 @@ gboolean arcly_rtsp_conn_send (ArclyRtspConn * c, const guint8 * data,
  * cancelled (it is reset; the caller re-checks its flags); -1 with @error
  * set on error, end of stream, or when @cancellable is cancelled.  No
  * file descriptor, timer or source is made per call: the cancellables'
- * poll fds are made at the first read with them and kept. */
+ * poll fds are made at the first read with them and kept.
+ *
+ * @not_before (monotonic µs, 0 = none) paces the reads: until then only
+ * the cancellables are watched (a cancel or wake still ends the call at
+ * once), then whatever arrived meanwhile is read in one call, so a
+ * stream of many small packets costs one wake-up per interval instead of
+ * one per packet burst.  Returns 0 without reading when woken or when
+ * @timeout_us ends first. */
 gssize   arcly_rtsp_conn_read (ArclyRtspConn * c, gint64 timeout_us,
-                               GCancellable * wake, GCancellable * cancellable,
-                               GError ** error);
+                               gint64 not_before, GCancellable * wake,
+                               GCancellable * cancellable, GError ** error);
 
 /* The received bytes not consumed yet. */
 const guint8 *arcly_rtsp_conn_pending (const ArclyRtspConn * c, gsize * len);

@@ -136,7 +136,7 @@ read_until (Pair * p, gsize want, guint * reads)
 
   while (have < want) {
     GError *err = NULL;
-    gssize n = arcly_rtsp_conn_read (&p->conn, 5 * G_TIME_SPAN_SECOND,
+    gssize n = arcly_rtsp_conn_read (&p->conn, 5 * G_TIME_SPAN_SECOND, 0,
         p->wake, p->cancel, &err);
 
     fail_unless (n > 0, "read: %" G_GSSIZE_FORMAT " %s", n,
@@ -222,6 +222,7 @@ typedef struct
   Pair *p;
   GMutex lock;
   GCond cond;
+  gint64 not_before;            /* of the read (0 = not paced) */
   gint tid;
   gboolean done;
   gssize result;
@@ -241,7 +242,7 @@ blocked_read (gpointer data)
   g_mutex_unlock (&b->lock);
   /* a minute: far longer than the test waits for the result */
   n = arcly_rtsp_conn_read (&b->p->conn, 60 * G_TIME_SPAN_SECOND,
-      b->p->wake, b->p->cancel, &err);
+      b->not_before, b->p->wake, b->p->cancel, &err);
   g_mutex_lock (&b->lock);
   b->result = n;
   b->err = err;
@@ -269,13 +270,14 @@ thread_state (gint tid)
 
 /* Starts a read on a silent socket and returns once it sleeps. */
 static GThread *
-start_blocked (Blocked * b, Pair * p)
+start_blocked (Blocked * b, Pair * p, gint64 not_before)
 {
   GThread *t;
   gint64 until;
 
   memset (b, 0, sizeof *b);
   b->p = p;
+  b->not_before = not_before;
   g_mutex_init (&b->lock);
   g_cond_init (&b->cond);
   t = g_thread_new ("blocked-read", blocked_read, b);
@@ -311,7 +313,7 @@ GST_START_TEST (test_cancel_unblocks_read)
   GThread *t;
 
   pair_open (&p);
-  t = start_blocked (&b, &p);
+  t = start_blocked (&b, &p, 0);
   g_cancellable_cancel (p.cancel);
   fail_unless (wait_done (&b), "cancel did not end the blocked read");
   g_thread_join (t);
@@ -334,7 +336,7 @@ GST_START_TEST (test_wake_unblocks_read)
   const guint8 hello[] = "RTSP/1.0 200 OK\r\n\r\n";
 
   pair_open (&p);
-  t = start_blocked (&b, &p);
+  t = start_blocked (&b, &p, 0);
   g_cancellable_cancel (p.wake);
   fail_unless (wait_done (&b), "wake did not end the blocked read");
   g_thread_join (t);
@@ -354,6 +356,61 @@ GST_START_TEST (test_wake_unblocks_read)
 
 GST_END_TEST;
 
+/* A paced read (read-interval) takes, after its pause, what arrived
+ * before and during it, in one call: a packet there when it started and
+ * one sent while it slept come back together. */
+GST_START_TEST (test_paced_read_takes_both)
+{
+  Pair p;
+  Blocked b;
+  GThread *t;
+  guint8 pkt[1404];
+  gsize len;
+
+  pair_open (&p);
+  memset (pkt, 'a', sizeof pkt);
+  server_send (&p, pkt, sizeof pkt);
+  /* 2 s: far longer than the test needs to send the second packet */
+  t = start_blocked (&b, &p, g_get_monotonic_time () + 2 *
+      G_TIME_SPAN_SECOND);
+  memset (pkt, 'b', sizeof pkt);
+  server_send (&p, pkt, sizeof pkt);
+  g_thread_join (t);
+  fail_unless (b.err == NULL, "read: %s", b.err ? b.err->message : "");
+  fail_unless_equals_int (b.result, 2 * sizeof pkt);
+  fail_unless (arcly_rtsp_conn_pending (&p.conn, &len)[sizeof pkt] == 'b');
+  g_mutex_clear (&b.lock);
+  g_cond_clear (&b.cond);
+  pair_close (&p);
+}
+
+GST_END_TEST;
+
+/* ... and its pause ends at once on stop (cancel) */
+GST_START_TEST (test_cancel_unblocks_paced_read)
+{
+  Pair p;
+  Blocked b;
+  GThread *t;
+  const guint8 pkt[] = "$\0\0\4abcd";
+
+  pair_open (&p);
+  server_send (&p, pkt, sizeof pkt - 1);
+  t = start_blocked (&b, &p, g_get_monotonic_time () + 60 *
+      G_TIME_SPAN_SECOND);
+  g_cancellable_cancel (p.cancel);
+  fail_unless (wait_done (&b), "cancel did not end the paced read");
+  g_thread_join (t);
+  fail_unless_equals_int (b.result, -1);
+  fail_unless (g_error_matches (b.err, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_clear_error (&b.err);
+  g_mutex_clear (&b.lock);
+  g_cond_clear (&b.cond);
+  pair_close (&p);
+}
+
+GST_END_TEST;
+
 static Suite *
 rtspconn_suite (void)
 {
@@ -365,6 +422,8 @@ rtspconn_suite (void)
   tcase_add_test (tc, test_read_takes_all_pending);
   tcase_add_test (tc, test_cancel_unblocks_read);
   tcase_add_test (tc, test_wake_unblocks_read);
+  tcase_add_test (tc, test_paced_read_takes_both);
+  tcase_add_test (tc, test_cancel_unblocks_paced_read);
   return s;
 }
 
