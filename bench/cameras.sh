@@ -5,7 +5,9 @@
 #   (b) ours TS: arclyrtspsrc ! arclyh264depay ! arclyhlssink (mpegts)
 #   (c) ours LL: the same, fMP4 with 200 ms LL-HLS parts
 #   (d) arcly-restream --camera NAME=URL ... (bus + LL-HLS + idle HTTP)
-# (a)-(c) run the N cameras as N chains in one gst-launch-1.0 process,
+#   (e) ingest only: arclyrtspsrc ! arclyh264depay / arclyaacdepay ! fakesink
+#       (what (b)-(d) pay before packaging: the floor of the RTSP side)
+# (a)-(c), (e) run the N cameras as N chains in one gst-launch-1.0 process,
 # (d) as one arcly-restream process, so each figure is one process's
 # user+system CPU (/proc/PID/stat) over WINDOW seconds after WARM seconds
 # of warm-up, divided by N: CPU-seconds per camera-minute; RSS (VmRSS at
@@ -19,7 +21,7 @@
 # answer keyframe requests: gst-rtsp-server forces one when a client joins).
 #
 #   sh bench/cameras.sh [BUILD_DIR] ["COUNTS"] [RUNS] [WINDOW] [CONFIGS]
-#   e.g. sh bench/cameras.sh build "1 4" 3 30 "a b c d"
+#   e.g. sh bench/cameras.sh build "1 4" 3 30 "a b c d e"
 set -eu
 BUILD=${1:-build}
 COUNTS=${2:-"1 4 16"}
@@ -70,6 +72,9 @@ describe() {
            s$i.audio_0 ! arclyaacdepay ! h$i.audio
            arclyhlssink name=h$i target-duration=2 max-files=10 playlist-length=6
              $fmt playlist-location=$o/playlist.m3u8" ;;
+      e) d="$d arclyrtspsrc location=$URL name=s$i
+           s$i.video_0 ! arclyh264depay ! fakesink sync=false async=false
+           s$i.audio_0 ! arclyaacdepay ! fakesink sync=false async=false" ;;
     esac
     i=$((i + 1))
   done
@@ -109,6 +114,7 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # every camera wrote a playlist listing at least one segment
 check_output() {
   dir=$1 n=$2
+  [ "$cfg" = e ] && return 0  # no playlist: it stayed alive the whole window
   got=$(find "$dir" -name '*.m3u8' ! -name 'index*' -newer "$dir/stamp" \
     -exec grep -l '^#EXTINF' {} + 2>/dev/null | wc -l)
   [ "$got" -ge "$n" ]
@@ -159,11 +165,13 @@ if echo "$COUNTS" | grep -qw 1; then
     stop
     calls=$(awk '$NF == "total" {print $4}' "$dir/strace" 2>/dev/null)
     [ -n "$calls" ] && echo "$cfg 1 sys $(awk -v c="$calls" -v s="$STRACE" 'BEGIN {printf "%.0f", c / s}')" >>"$RES"
-    echo "($cfg) strace: $(grep -E 'total|fsync|eventfd2|futex|poll|close|recvfrom|read|write' "$dir/strace" 2>/dev/null | awk '{printf "%s=%s ", $NF, $4}')" >&2
+    echo "($cfg) strace: $(grep -E 'total|fsync|eventfd2|futex|poll|close|recvfrom|read|write|openat|rename|fchmod|unlink' "$dir/strace" 2>/dev/null | awk '{printf "%s=%s ", $NF, $4}')" >&2
+    # STRACE_KEEP=PREFIX keeps each configuration's strace -c table
+    [ -n "${STRACE_KEEP:-}" ] && cp "$dir/strace" "$STRACE_KEEP.$cfg"
   done
 fi
 
-name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream";; esac; }
+name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream";; e) echo "ingest only (RTSP + depay, fakesink)";; esac; }
 echo
 echo "| N | pipeline per camera | CPU-s / camera-min (median) | × stock | RSS / camera | syscalls/s/camera |"
 echo "|---|---|---|---|---|---|"
