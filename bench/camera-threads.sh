@@ -33,7 +33,8 @@ cleanup() {
   rm -rf "$TMP"
   case $OUT in "$TMP"/*) ;; *) rm -rf "$OUT" ;; esac
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM  # exit runs cleanup (a trap alone would carry on)
 
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL="rtsp://127.0.0.1:$PORT/cam"

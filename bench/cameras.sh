@@ -5,9 +5,10 @@
 #   (b) ours TS: arclyrtspsrc ! arclyh264depay ! arclyhlssink (mpegts)
 #   (c) ours LL: the same, fMP4 with 200 ms LL-HLS parts
 #   (d) arcly-restream --camera NAME=URL ... (bus + LL-HLS + idle HTTP)
+#   (f) (c) with arclyrtspsrc read-interval=20 (reads paced: one per 20 ms)
 #   (e) ingest only: arclyrtspsrc ! arclyh264depay / arclyaacdepay ! fakesink
 #       (what (b)-(d) pay before packaging: the floor of the RTSP side)
-# (a)-(c), (e) run the N cameras as N chains in one gst-launch-1.0 process,
+# (a)-(c), (e), (f) run the N cameras as N chains in one gst-launch-1.0 process,
 # (d) as one arcly-restream process, so each figure is one process's
 # user+system CPU (/proc/PID/stat) over WINDOW seconds after WARM seconds
 # of warm-up, divided by N: CPU-seconds per camera-minute; RSS (VmRSS at
@@ -42,7 +43,8 @@ cleanup() {
   [ -n "$CAM_PID" ] && kill "$CAM_PID" 2>/dev/null || true
   rm -rf "$TMP"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM  # exit runs cleanup (a trap alone would carry on)
 
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL="rtsp://127.0.0.1:$PORT/cam"
@@ -62,12 +64,14 @@ describe() {
            s$i. ! rtpmp4gdepay ! aacparse ! h$i.audio
            hlssink2 name=h$i target-duration=2 max-files=10 playlist-length=6
              location=$o/seg%05d.ts playlist-location=$o/playlist.m3u8" ;;
-      b|c) if [ "$cfg" = b ]; then
+      b|c|f) if [ "$cfg" = b ]; then
              fmt="segment-format=mpegts location=$o/seg%05d.ts"
            else
              fmt="segment-format=fmp4 part-duration=200 location=$o/seg%05d.m4s init-location=$o/init%d.mp4"
            fi
-           d="$d arclyrtspsrc location=$URL name=s$i
+           ri=""
+           [ "$cfg" = f ] && ri="read-interval=20"
+           d="$d arclyrtspsrc location=$URL name=s$i $ri
            s$i.video_0 ! arclyh264depay ! h$i.video
            s$i.audio_0 ! arclyaacdepay ! h$i.audio
            arclyhlssink name=h$i target-duration=2 max-files=10 playlist-length=6
@@ -171,7 +175,7 @@ if echo "$COUNTS" | grep -qw 1; then
   done
 fi
 
-name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream";; e) echo "ingest only (RTSP + depay, fakesink)";; esac; }
+name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream";; e) echo "ingest only (RTSP + depay, fakesink)";; f) echo "ours fMP4 + parts, read-interval=20";; esac; }
 echo
 echo "| N | pipeline per camera | CPU-s / camera-min (median) | × stock | RSS / camera | syscalls/s/camera |"
 echo "|---|---|---|---|---|---|"
