@@ -115,13 +115,17 @@ stop() {
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
-# every camera wrote a playlist listing at least one segment
+# every camera wrote a playlist listing at least one segment, and
+# rewrote it in the last 4 s of the window: a camera whose pipeline hung
+# (its CPU near 0) does not count
 check_output() {
   dir=$1 n=$2
   [ "$cfg" = e ] && return 0  # no playlist: it stayed alive the whole window
   got=$(find "$dir" -name '*.m3u8' ! -name 'index*' -newer "$dir/stamp" \
     -exec grep -l '^#EXTINF' {} + 2>/dev/null | wc -l)
-  [ "$got" -ge "$n" ]
+  late=$(find "$dir" -name '*.m3u8' ! -name 'index*' -newer "$dir/stamp-late" \
+    2>/dev/null | wc -l)
+  [ "$got" -ge "$n" ] && [ "$late" -ge "$n" ]
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -141,12 +145,15 @@ for n in $COUNTS; do
         PID=""; continue
       fi
       t0=$(ticks "$PID")
-      sleep "$WINDOW"
+      sleep $((WINDOW - 4))
+      touch "$dir/stamp-late"
+      sleep 4
       t1=$(ticks "$PID")
       rss=$(rss_kb "$PID")
       stop
       if ! check_output "$dir" "$n"; then
-        echo "($cfg) N=$n run $r: not every camera wrote a playlist, dropped: $(find "$dir" -name '*.m3u8' | wc -l) playlists; $(tail -3 "$dir/log")" >&2
+        echo "($cfg) N=$n run $r: not every camera wrote a playlist until the end, dropped: $(find "$dir" -name '*.m3u8' | wc -l) playlists, $(find "$dir" -name '*.m3u8' -newer "$dir/stamp-late" | wc -l) rewritten in the last 4 s; $(tail -3 "$dir/log")" >&2
+        echo "$cfg $n stalled 1" >>"$RES"
         continue
       fi
       cpu=$(awk -v t="$((t1 - t0))" -v hz="$HZ" -v n="$n" -v w="$WINDOW" \
