@@ -3,7 +3,9 @@
 # bin/arcly-testcam --shared (as in bench/cameras.sh) through
 #   (c) arclyrtspsrc ! arclyh264depay / arclyaacdepay ! arclyhlssink
 #       segment-format=fmp4 part-duration=200   (LL-HLS, what we optimise)
-#   (e) the same into fakesink                   (ingest only)
+#   (f) (c) with arclyrtspsrc read-interval=20   (paced reads)
+#   (e) the same as (c) into fakesink            (ingest only)
+#   (g) (e) with read-interval=20
 # For RUNS runs of each, alternating: CPU per thread of the process
 # (/proc/PID/task/TID/stat, user+system over WINDOW s after WARM s) in
 # CPU-s per minute, then one strace -f run of STRACE s per configuration
@@ -11,7 +13,7 @@
 # (default a temporary folder on /tmp; set OUT=/dev/shm/x for tmpfs).
 #
 #   sh bench/camera-threads.sh [BUILD_DIR] [RUNS] [WINDOW] [CONFIGS]
-#   e.g. sh bench/camera-threads.sh build 3 20 "c e"
+#   e.g. sh bench/camera-threads.sh build 3 20 "c f e g"
 set -eu
 BUILD=${1:-build}
 RUNS=${2:-3}
@@ -46,7 +48,9 @@ start() {
   cfg=$1 o=$2
   rm -rf "$o"
   mkdir -p "$o"
-  if [ "$cfg" = c ]; then
+  ri=""
+  case $cfg in f|g) ri="read-interval=20" ;; esac
+  if [ "$cfg" = c ] || [ "$cfg" = f ]; then
     sink="arclyhlssink name=h target-duration=2 max-files=10 playlist-length=6
       segment-format=fmp4 part-duration=200 location=$o/seg%05d.m4s
       init-location=$o/init%d.mp4 playlist-location=$o/playlist.m3u8"
@@ -55,7 +59,7 @@ start() {
     sink="" v="fakesink sync=false async=false" a="fakesink sync=false async=false"
   fi
   # shellcheck disable=SC2086
-  gst-launch-1.0 -q arclyrtspsrc location="$URL" name=s \
+  gst-launch-1.0 -q arclyrtspsrc location="$URL" name=s $ri \
     s.video_0 ! arclyh264depay ! $v s.audio_0 ! arclyaacdepay ! $a \
     $sink >"$TMP/log" 2>&1 &
   PID=$!
@@ -91,7 +95,7 @@ while [ $r -lt "$RUNS" ]; do
     sleep "$WINDOW"
     thread_ticks "$PID" | sort >"$TMP/t1"
     stop
-    if [ "$cfg" = c ] && ! grep -q '^#EXTINF' "$OUT/playlist.m3u8" 2>/dev/null; then
+    if { [ "$cfg" = c ] || [ "$cfg" = f ]; } && ! grep -q '^#EXTINF' "$OUT/playlist.m3u8" 2>/dev/null; then
       echo "($cfg) run $r: no playlist, dropped: $(tail -2 "$TMP/log")" >&2
       continue
     fi

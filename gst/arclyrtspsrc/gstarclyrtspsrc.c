@@ -1148,8 +1148,9 @@ gst_arcly_rtsp_src_class_init (GstArclyRtspSrcClass * klass)
       g_param_spec_uint ("read-interval", "Read interval",
           "Least time between two socket reads while playing (ms): what "
           "arrives meanwhile is read and pushed in one go.  0 reads each "
-          "packet burst as it arrives; 20-50 cuts the CPU and system calls "
-          "of a camera for that much added delay (keep it below latency)",
+          "packet burst as it arrives; 20-50 cuts the wake-ups and system "
+          "calls of the reading thread for that much added delay (keep it "
+          "below latency)",
           0, 1000, DEFAULT_PROP_READ_INTERVAL, rw));
   g_object_class_install_property (gobject_class, PROP_STREAMS,
       g_param_spec_enum ("streams", "Streams",
