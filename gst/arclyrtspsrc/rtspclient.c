@@ -1335,7 +1335,9 @@ arcly_rtsp_client_configure (ArclyRtspClient * self,
   self->ua = g_strdup (cfg->user_agent ? cfg->user_agent : "gst-arcly");
   self->timeout_us = ms_to_us (MAX (cfg->timeout_ms, 100));
   self->keep_alive_ms = cfg->keep_alive_ms;
-  self->read_interval_us = ms_to_us (cfg->read_interval_ms);
+  /* never so long that the stall timeout could see a paced gap */
+  self->read_interval_us = MIN (ms_to_us (cfg->read_interval_ms),
+      self->timeout_us / 2);
   self->streams = cfg->streams;
   self->played_once = FALSE;
   arcly_sync_init (&self->sync, cfg->latency);
