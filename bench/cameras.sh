@@ -5,7 +5,10 @@
 #   (b) ours TS: arclyrtspsrc ! arclyh264depay ! arclyhlssink (mpegts)
 #   (c) ours LL: the same, fMP4 with 200 ms LL-HLS parts
 #   (d) arcly-restream --camera NAME=URL ... (bus + LL-HLS + idle HTTP)
-# (a)-(c) run the N cameras as N chains in one gst-launch-1.0 process,
+#   (f) (c) with arclyrtspsrc read-interval=20 (reads paced: one per 20 ms)
+#   (e) ingest only: arclyrtspsrc ! arclyh264depay / arclyaacdepay ! fakesink
+#       (what (b)-(d) pay before packaging: the floor of the RTSP side)
+# (a)-(c), (e), (f) run the N cameras as N chains in one gst-launch-1.0 process,
 # (d) as one arcly-restream process, so each figure is one process's
 # user+system CPU (/proc/PID/stat) over WINDOW seconds after WARM seconds
 # of warm-up, divided by N: CPU-seconds per camera-minute; RSS (VmRSS at
@@ -19,7 +22,7 @@
 # answer keyframe requests: gst-rtsp-server forces one when a client joins).
 #
 #   sh bench/cameras.sh [BUILD_DIR] ["COUNTS"] [RUNS] [WINDOW] [CONFIGS]
-#   e.g. sh bench/cameras.sh build "1 4" 3 30 "a b c d"
+#   e.g. sh bench/cameras.sh build "1 4" 3 30 "a b c d e"
 set -eu
 BUILD=${1:-build}
 COUNTS=${2:-"1 4 16"}
@@ -40,7 +43,8 @@ cleanup() {
   [ -n "$CAM_PID" ] && kill "$CAM_PID" 2>/dev/null || true
   rm -rf "$TMP"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM  # exit runs cleanup (a trap alone would carry on)
 
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL="rtsp://127.0.0.1:$PORT/cam"
@@ -60,16 +64,21 @@ describe() {
            s$i. ! rtpmp4gdepay ! aacparse ! h$i.audio
            hlssink2 name=h$i target-duration=2 max-files=10 playlist-length=6
              location=$o/seg%05d.ts playlist-location=$o/playlist.m3u8" ;;
-      b|c) if [ "$cfg" = b ]; then
+      b|c|f) if [ "$cfg" = b ]; then
              fmt="segment-format=mpegts location=$o/seg%05d.ts"
            else
              fmt="segment-format=fmp4 part-duration=200 location=$o/seg%05d.m4s init-location=$o/init%d.mp4"
            fi
-           d="$d arclyrtspsrc location=$URL name=s$i
+           ri=""
+           [ "$cfg" = f ] && ri="read-interval=20"
+           d="$d arclyrtspsrc location=$URL name=s$i $ri
            s$i.video_0 ! arclyh264depay ! h$i.video
            s$i.audio_0 ! arclyaacdepay ! h$i.audio
            arclyhlssink name=h$i target-duration=2 max-files=10 playlist-length=6
              $fmt playlist-location=$o/playlist.m3u8" ;;
+      e) d="$d arclyrtspsrc location=$URL name=s$i
+           s$i.video_0 ! arclyh264depay ! fakesink sync=false async=false
+           s$i.audio_0 ! arclyaacdepay ! fakesink sync=false async=false" ;;
     esac
     i=$((i + 1))
   done
@@ -106,12 +115,17 @@ stop() {
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
-# every camera wrote a playlist listing at least one segment
+# every camera wrote a playlist listing at least one segment, and
+# rewrote it in the last 4 s of the window: a camera whose pipeline hung
+# (its CPU near 0) does not count
 check_output() {
   dir=$1 n=$2
+  [ "$cfg" = e ] && return 0  # no playlist: it stayed alive the whole window
   got=$(find "$dir" -name '*.m3u8' ! -name 'index*' -newer "$dir/stamp" \
     -exec grep -l '^#EXTINF' {} + 2>/dev/null | wc -l)
-  [ "$got" -ge "$n" ]
+  late=$(find "$dir" -name '*.m3u8' ! -name 'index*' -newer "$dir/stamp-late" \
+    2>/dev/null | wc -l)
+  [ "$got" -ge "$n" ] && [ "$late" -ge "$n" ]
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -131,12 +145,15 @@ for n in $COUNTS; do
         PID=""; continue
       fi
       t0=$(ticks "$PID")
-      sleep "$WINDOW"
+      sleep $((WINDOW - 4))
+      touch "$dir/stamp-late"
+      sleep 4
       t1=$(ticks "$PID")
       rss=$(rss_kb "$PID")
       stop
       if ! check_output "$dir" "$n"; then
-        echo "($cfg) N=$n run $r: not every camera wrote a playlist, dropped: $(find "$dir" -name '*.m3u8' | wc -l) playlists; $(tail -3 "$dir/log")" >&2
+        echo "($cfg) N=$n run $r: not every camera wrote a playlist until the end, dropped: $(find "$dir" -name '*.m3u8' | wc -l) playlists, $(find "$dir" -name '*.m3u8' -newer "$dir/stamp-late" | wc -l) rewritten in the last 4 s; $(tail -3 "$dir/log")" >&2
+        echo "$cfg $n stalled 1" >>"$RES"
         continue
       fi
       cpu=$(awk -v t="$((t1 - t0))" -v hz="$HZ" -v n="$n" -v w="$WINDOW" \
@@ -159,11 +176,13 @@ if echo "$COUNTS" | grep -qw 1; then
     stop
     calls=$(awk '$NF == "total" {print $4}' "$dir/strace" 2>/dev/null)
     [ -n "$calls" ] && echo "$cfg 1 sys $(awk -v c="$calls" -v s="$STRACE" 'BEGIN {printf "%.0f", c / s}')" >>"$RES"
-    echo "($cfg) strace: $(grep -E 'total|fsync|eventfd2|futex|poll|close|recvfrom|read|write' "$dir/strace" 2>/dev/null | awk '{printf "%s=%s ", $NF, $4}')" >&2
+    echo "($cfg) strace: $(grep -E 'total|fsync|eventfd2|futex|poll|close|recvfrom|read|write|openat|rename|fchmod|unlink' "$dir/strace" 2>/dev/null | awk '{printf "%s=%s ", $NF, $4}')" >&2
+    # STRACE_KEEP=PREFIX keeps each configuration's strace -c table
+    [ -n "${STRACE_KEEP:-}" ] && cp "$dir/strace" "$STRACE_KEEP.$cfg"
   done
 fi
 
-name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream";; esac; }
+name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream";; e) echo "ingest only (RTSP + depay, fakesink)";; f) echo "ours fMP4 + parts, read-interval=20";; esac; }
 echo
 echo "| N | pipeline per camera | CPU-s / camera-min (median) | × stock | RSS / camera | syscalls/s/camera |"
 echo "|---|---|---|---|---|---|"

@@ -233,11 +233,15 @@ start_streaming (GstArclyHlsSink * self)
 /* ---- muxer and pads ----------------------------------------------------- */
 
 /* What the probe of a sink pad remembers about its stream (upstream
- * thread of that pad only). */
+ * thread of that pad only).  Plain fields, not object data: the probe
+ * runs for every buffer, and g_object_get_data() is a quark lookup. */
 typedef struct {
+  GstArclyHlsSink *sink;        /* not a reference: the pad is its child */
   GstClockTime last_rt;         /* running time of the last buffer */
   GstClockTime last_end;        /* where the media so far ended */
   GstClockTime last_dur;        /* the last buffer's duration (or step) */
+  gboolean seen;                /* a buffer since the stream (re)started */
+  gboolean caps_changed;        /* caps changed since the last buffer */
 } HlsPadTrack;
 
 static void
@@ -305,12 +309,12 @@ pad_track_update (GstArclyHlsSink * self, HlsPadTrack * track,
 static GstPadProbeReturn
 sink_pad_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  GstArclyHlsSink *self = user_data;
-  HlsPadTrack *track = g_object_get_data (G_OBJECT (pad), "arcly-track");
+  HlsPadTrack *track = user_data;
+  GstArclyHlsSink *self = track->sink;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-    gboolean seen = g_object_get_data (G_OBJECT (pad), "arcly-seen") != NULL;
+    gboolean seen = track->seen;
     GstClockTime rt = buffer_running_time (pad, buf);
     GstClockTime before = track->last_end;
     gboolean jump = pad_track_update (self, track, buf, rt, seen);
@@ -321,15 +325,15 @@ sink_pad_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
      * the first buffer after a caps change end the segment with the media
      * before them and start a discontinuity at the next one. */
     if ((GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT) && seen)
-        || jump || g_object_get_data (G_OBJECT (pad), "arcly-caps-changed")) {
+        || jump || track->caps_changed) {
       GST_DEBUG_OBJECT (self, "discontinuity on %s at %" GST_TIME_FORMAT
           ", the media before it ended at %" GST_TIME_FORMAT,
           GST_PAD_NAME (pad), GST_TIME_ARGS (rt), GST_TIME_ARGS (before));
       arcly_hls_writer_mark_gap (self, before,
           GST_CLOCK_TIME_IS_VALID (rt) ? rt : 0);
-      g_object_set_data (G_OBJECT (pad), "arcly-caps-changed", NULL);
+      track->caps_changed = FALSE;
     }
-    g_object_set_data (G_OBJECT (pad), "arcly-seen", GINT_TO_POINTER (1));
+    track->seen = TRUE;
   } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
 
@@ -338,16 +342,15 @@ sink_pad_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 
       gst_event_parse_caps (ev, &caps);
       if (old != NULL && !gst_caps_is_equal (old, caps)
-          && g_object_get_data (G_OBJECT (pad), "arcly-seen") != NULL) {
+          && track->seen) {
         GST_DEBUG_OBJECT (self, "caps change on %s", GST_PAD_NAME (pad));
-        g_object_set_data (G_OBJECT (pad), "arcly-caps-changed",
-            GINT_TO_POINTER (1));
+        track->caps_changed = TRUE;
       }
       if (old != NULL)
         gst_caps_unref (old);
     } else if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_STOP
         || GST_EVENT_TYPE (ev) == GST_EVENT_STREAM_START) {
-      g_object_set_data (G_OBJECT (pad), "arcly-seen", NULL);
+      track->seen = FALSE;
       pad_track_reset (track);
     }
   }
@@ -468,13 +471,14 @@ gst_arcly_hls_sink_request_new_pad (GstElement * element,
   ghost = gst_ghost_pad_new_from_template (video ? "video" : "audio", muxpad,
       templ);
   {
-    HlsPadTrack *track = g_new (HlsPadTrack, 1);
+    HlsPadTrack *track = g_new0 (HlsPadTrack, 1);
 
+    track->sink = self;
     pad_track_reset (track);
-    g_object_set_data_full (G_OBJECT (ghost), "arcly-track", track, g_free);
+    /* freed with the probe, which goes with the pad */
+    gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, sink_pad_probe, track, g_free);
   }
-  gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, sink_pad_probe, self, NULL);
   arcly_hls_variant_watch_pad (self, ghost, video);
 
   g_mutex_lock (&self->lock);

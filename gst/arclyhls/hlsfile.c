@@ -43,6 +43,36 @@ struct _ArclyHlsFileWriter {
   gsize buf_len;
 };
 
+/* Whether a file created with mode 0644 already has it: the process umask
+ * clears none of those bits (the usual 022 or 002).  mkstemp applies the
+ * umask, and web servers may run as another user, so otherwise commit
+ * fchmods each file to 0644; with a harmless umask that call (one per
+ * part and per playlist rewrite, ~10/s per LL-HLS stream) is skipped.
+ * The umask is read once, from /proc/self/status (Linux 4.7+): unknown
+ * means fchmod always.  An application that narrows its umask after the
+ * first file was written gets files with its new umask applied. */
+static gboolean
+umask_keeps_0644 (void)
+{
+  static gsize once = 0;
+  static gboolean keeps = FALSE;
+
+  if (g_once_init_enter (&once)) {
+    gchar *status = NULL;
+    const gchar *line;
+
+    if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL)
+        && (line = strstr (status, "\nUmask:")) != NULL) {
+      guint64 mask = g_ascii_strtoull (line + 7, NULL, 8);
+
+      keeps = (mask & 0644) == 0;
+    }
+    g_free (status);
+    g_once_init_leave (&once, 1);
+  }
+  return keeps;
+}
+
 static void
 set_errno_error (GError ** error, gint err, const gchar * path)
 {
@@ -238,8 +268,8 @@ arcly_hls_file_writer_commit (ArclyHlsFileWriter * w, GError ** error)
     arcly_hls_file_writer_abort (w);
     return FALSE;
   }
-  /* mkstemp creates 0600; web servers may run as another user. */
-  if (fchmod (w->fd, 0644) < 0)
+  /* web servers may run as another user: see umask_keeps_0644() */
+  if (!umask_keeps_0644 () && fchmod (w->fd, 0644) < 0)
     err = errno;
   if (err == 0 && w->sync && fsync (w->fd) < 0 && errno != EINVAL)
     err = errno;

@@ -42,6 +42,7 @@ struct _ArclyRtspClient
   gboolean stopping;
   gboolean playing;
   GPtrArray *tracks;            /* ArclyRtspClientTrack* */
+  guint64 reads;                /* socket reads that returned data */
 
   /* set by configure() */
   GCancellable *cancellable;    /* cuts socket calls short (cancel()) */
@@ -61,6 +62,7 @@ struct _ArclyRtspClient
   gint64 timeout_us;
   gchar *ua;
   guint keep_alive_ms;
+  gint64 read_interval_us;      /* 0 = read as data arrives */
   ArclyRtspClientStreams streams;
   ArclyRtspTlsSettings tls;     /* for rtsps://; holds references */
 

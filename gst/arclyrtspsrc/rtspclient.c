@@ -10,8 +10,8 @@
  *
  * ## Threads and locks
  * One thread runs arcly_rtsp_client_run() and owns everything but:
- *  - `lock`: the control flags (stopping, playing), the track list and
- *    the tracks' counters; never held across a callback or a socket call.
+ *  - `lock`: the control flags (stopping, playing), the track list, the
+ *    tracks' counters and the read count; never held across a callback or a socket call.
  * The cancellables are set in configure() (no run going) and only
  * cancelled by other threads.
  */
@@ -109,17 +109,23 @@ arcly_rtsp_client_send_all (ArclyRtspClient * self, const guint8 * data,
 }
 
 /* Waits up to @timeout_us for data and appends what arrives to the input
- * buffer.  Returns >0 bytes read, 0 on timeout or wake-up, -1 on error or
- * EOF (@error set). */
+ * buffer, not before @not_before (monotonic µs, 0 = at once; see
+ * arcly_rtsp_conn_read()).  Returns >0 bytes read, 0 on timeout or
+ * wake-up, -1 on error or EOF (@error set). */
 static gssize
-read_some (ArclyRtspClient * self, gint64 timeout_us, GError ** error)
+read_some (ArclyRtspClient * self, gint64 timeout_us, gint64 not_before,
+    GError ** error)
 {
-  gssize n = arcly_rtsp_conn_read (&self->io, timeout_us, self->wake,
-      self->cancellable, error);
+  gssize n = arcly_rtsp_conn_read (&self->io, timeout_us, not_before,
+      self->wake, self->cancellable, error);
 
-  if (n > 0)
+  if (n > 0) {
     GST_CAT_LOG_OBJECT (arcly_rtsp_client_dataflow, self->log_obj, "read %"
         G_GSSIZE_FORMAT " bytes", n);
+    g_mutex_lock (&self->lock);
+    self->reads++;
+    g_mutex_unlock (&self->lock);
+  }
   return n;
 }
 
@@ -561,7 +567,7 @@ do_request (ArclyRtspClient * self, const gchar * method, const gchar * uri,
             (guint) (self->timeout_us / 1000));
         return NULL;
       }
-      n = read_some (self, MIN (left, WAIT_SLICE_US), error);
+      n = read_some (self, MIN (left, WAIT_SLICE_US), 0, error);
       if (n < 0) {
         *fatal = fail_fast_tls (self, *error);
         return NULL;
@@ -1035,7 +1041,7 @@ static ArclyRtspClientResult
 session_stream (ArclyRtspClient * self, guint keep_alive_ms, GError ** error)
 {
   gboolean played = FALSE, fatal = FALSE;
-  gint64 ka_interval;
+  gint64 ka_interval, last_read = 0;
 
   self->last_data_us = self->last_rr_us = self->last_ka_us =
       self->last_tick_us = g_get_monotonic_time ();
@@ -1110,12 +1116,16 @@ session_stream (ArclyRtspClient * self, guint keep_alive_ms, GError ** error)
       self->last_ka_us = now;
     }
 
-    n = read_some (self, WAIT_SLICE_US, error);
+    /* paced while playing (read-interval): one read per interval */
+    n = read_some (self, WAIT_SLICE_US, played && self->read_interval_us > 0
+        && last_read > 0 ? last_read + self->read_interval_us : 0, error);
     if (n < 0) {
       if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return ARCLY_RTSP_CLIENT_STOPPED;
       return ARCLY_RTSP_CLIENT_RETRY;
     }
+    if (n > 0 && self->read_interval_us > 0)
+      last_read = g_get_monotonic_time ();
   }
 }
 
@@ -1373,6 +1383,9 @@ arcly_rtsp_client_configure (ArclyRtspClient * self,
   self->ua = g_strdup (cfg->user_agent ? cfg->user_agent : "gst-arcly");
   self->timeout_us = ms_to_us (MAX (cfg->timeout_ms, 100));
   self->keep_alive_ms = cfg->keep_alive_ms;
+  /* never so long that the stall timeout could see a paced gap */
+  self->read_interval_us = MIN (ms_to_us (cfg->read_interval_ms),
+      self->timeout_us / 2);
   self->streams = cfg->streams;
   self->tls.validation_flags = cfg->tls.validation_flags;
   g_set_object (&self->tls.database, cfg->tls.database);
@@ -1463,6 +1476,17 @@ const gchar *
 arcly_rtsp_client_get_display_url (ArclyRtspClient * self)
 {
   return self->display_url;
+}
+
+guint64
+arcly_rtsp_client_get_reads (ArclyRtspClient * self)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->lock);
+  n = self->reads;
+  g_mutex_unlock (&self->lock);
+  return n;
 }
 
 guint

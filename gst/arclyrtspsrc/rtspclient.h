@@ -142,6 +142,8 @@ typedef struct
   const gchar *user_agent;
   guint timeout_ms;             /* connect, each reply, data while playing */
   guint keep_alive_ms;          /* 0 = half the session timeout */
+  guint read_interval_ms;       /* least time between reads while
+                                 * playing; 0 = as data arrives */
   guint64 latency;              /* ns, for the clock mapping */
   ArclyRtspClientStreams streams;
   /* rtsps://: how the server's certificate is checked (the database and
@@ -190,6 +192,9 @@ void     arcly_rtsp_client_foreach_track (ArclyRtspClient * c,
 GPtrArray * arcly_rtsp_client_get_tracks (ArclyRtspClient * c);
 const gchar * arcly_rtsp_client_get_display_url (ArclyRtspClient * c);
 guint    arcly_rtsp_client_get_session_timeout (ArclyRtspClient * c);
+
+/* Socket reads that returned data since the client was made (any thread). */
+guint64  arcly_rtsp_client_get_reads (ArclyRtspClient * c);
 /* TRUE when PLAY was answered in the last run */
 gboolean arcly_rtsp_client_was_playing (ArclyRtspClient * c);
 /* the RTSP status of the last failure, 0 if none */

@@ -17,9 +17,11 @@
 
 #include "rtspconn.h"
 
+#include <errno.h>
 #include <gst/gst.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 
 /* the name starts with the element's, so its log settings cover it */
 GST_DEBUG_CATEGORY_STATIC (arcly_rtsp_conn_debug);
@@ -37,6 +39,25 @@ init_debug (void)
   }
 }
 
+/* Keeps one reference on the poll fd of @want (made once: GLib makes the
+ * fd at the first g_cancellable_make_pollfd() and closes it when the last
+ * reference is released), releasing the one held on the previous
+ * cancellable in *@held.  @want NULL releases only. */
+static void
+hold_pollfd (GCancellable ** held, GPollFD * fd, gboolean * have,
+    GCancellable * want)
+{
+  if (*held == want)
+    return;
+  if (*held) {
+    if (*have)
+      g_cancellable_release_fd (*held);
+    g_object_unref (*held);
+  }
+  *held = want ? g_object_ref (want) : NULL;
+  *have = want ? g_cancellable_make_pollfd (want, fd) : FALSE;
+}
+
 gboolean
 arcly_rtsp_conn_open (ArclyRtspConn * c, const gchar * host, guint16 port,
     gint64 timeout_us, GCancellable * cancellable, GError ** error)
@@ -50,8 +71,6 @@ arcly_rtsp_conn_open (ArclyRtspConn * c, const gchar * host, guint16 port,
   init_debug ();
   if (c->inbuf == NULL)
     c->inbuf = g_byte_array_sized_new (ARCLY_RTSP_CONN_READ_CHUNK * 2);
-  if (c->readbuf == NULL)
-    c->readbuf = g_malloc (ARCLY_RTSP_CONN_READ_CHUNK);
 
   g_socket_client_set_timeout (client, MAX (tsec, 1));
   /* cameras are on the LAN: no proxy lookup (it costs tens of ms) */
@@ -138,7 +157,8 @@ arcly_rtsp_conn_clear (ArclyRtspConn * c)
   if (c->inbuf)
     g_byte_array_unref (c->inbuf);
   c->inbuf = NULL;
-  g_clear_pointer (&c->readbuf, g_free);
+  hold_pollfd (&c->wake_c, &c->wake_fd, &c->have_wake_fd, NULL);
+  hold_pollfd (&c->cancel_c, &c->cancel_fd, &c->have_cancel_fd, NULL);
 }
 
 gboolean
@@ -164,49 +184,36 @@ arcly_rtsp_conn_send (ArclyRtspConn * c, const guint8 * data, gsize len,
   return TRUE;
 }
 
-/* Waits up to @timeout_us for the socket to be readable: TRUE when it is;
- * FALSE with *@ret set to 0 (timeout, woken) or -1 (@error set). */
-static gboolean
-wait_readable (ArclyRtspConn * c, gint64 timeout_us, GCancellable * wake,
-    GCancellable * cancellable, gssize * ret, GError ** error)
-{
-  GError *err = NULL;
-
-  if (g_socket_condition_timed_wait (c->socket,
-          G_IO_IN | G_IO_HUP | G_IO_ERR, MAX (timeout_us, 0), wake, &err))
-    return TRUE;
-  *ret = 0;
-  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-    g_error_free (err);
-    return FALSE;
-  }
-  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-      && !g_cancellable_is_cancelled (cancellable)) {
-    /* woken up (state change): the caller re-checks its flags */
-    g_error_free (err);
-    g_cancellable_reset (wake);
-    return FALSE;
-  }
-  g_propagate_error (error, err);
-  *ret = -1;
-  return FALSE;
-}
-
-/* One read without blocking: > 0 bytes, 0 when it would block, -1 on
- * error or end of stream. */
+/* Receives what the connection holds into the input buffer's free space,
+ * without blocking: > 0 bytes, 0 if it holds nothing yet, -1 on error or
+ * end of stream. */
 static gssize
-receive_some (ArclyRtspConn * c, GCancellable * cancellable, GError ** error)
+receive (ArclyRtspConn * c, GError ** error)
 {
   GError *err = NULL;
+  guint have;
   gssize n;
 
+  /* compact what was consumed (usually all of it: nothing to move) */
+  if (c->inpos > 0) {
+    gsize left = c->inbuf->len - c->inpos;
+
+    if (left > 0)
+      memmove (c->inbuf->data, c->inbuf->data + c->inpos, left);
+    g_byte_array_set_size (c->inbuf, (guint) left);
+    c->inpos = 0;
+  }
+  have = c->inbuf->len;
+  g_byte_array_set_size (c->inbuf, have + ARCLY_RTSP_CONN_READ_CHUNK);
   if (c->tls)
     n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM
-        (g_io_stream_get_input_stream (c->tls)), c->readbuf,
-        ARCLY_RTSP_CONN_READ_CHUNK, cancellable, &err);
+        (g_io_stream_get_input_stream (c->tls)), c->inbuf->data + have,
+        ARCLY_RTSP_CONN_READ_CHUNK, NULL, &err);
   else
-    n = g_socket_receive_with_blocking (c->socket, (gchar *) c->readbuf,
-        ARCLY_RTSP_CONN_READ_CHUNK, FALSE, cancellable, &err);
+    n = g_socket_receive_with_blocking (c->socket,
+        (gchar *) c->inbuf->data + have, ARCLY_RTSP_CONN_READ_CHUNK, FALSE,
+        NULL, &err);
+  g_byte_array_set_size (c->inbuf, have + (guint) MAX (n, 0));
   if (n < 0) {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
       g_error_free (err);
@@ -223,40 +230,100 @@ receive_some (ArclyRtspConn * c, GCancellable * cancellable, GError ** error)
   return n;
 }
 
-gssize
-arcly_rtsp_conn_read (ArclyRtspConn * c, gint64 timeout_us,
+/* poll()s the cancellables' fds, and the socket if @with_socket, for up
+ * to @timeout_us.  1 when the socket is readable, 0 on timeout, on a
+ * wake-up (reset) or on a signal, -1 with @error when cancelled. */
+static gint
+wait_fds (ArclyRtspConn * c, gboolean with_socket, gint64 timeout_us,
     GCancellable * wake, GCancellable * cancellable, GError ** error)
 {
-  gssize n = 0;
+  GPollFD fds[3];
+  guint nfds = 0;
+  gint timeout_ms, r, e;
 
-  if (c->tls) {
-    gint64 deadline = g_get_monotonic_time () + MAX (timeout_us, 0);
+  if (with_socket) {
+    fds[0].fd = g_socket_get_fd (c->socket);
+    fds[0].events = G_IO_IN | G_IO_HUP | G_IO_ERR;
+    fds[0].revents = 0;
+    nfds = 1;
+  }
+  if (c->have_wake_fd)
+    fds[nfds++] = c->wake_fd;
+  if (c->have_cancel_fd)
+    fds[nfds++] = c->cancel_fd;
+  timeout_ms = (gint) MIN ((MAX (timeout_us, 0) + 999) / 1000, G_MAXINT);
+  r = g_poll (fds, nfds, timeout_ms);
+  e = errno;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+  if (g_cancellable_is_cancelled (wake)) {
+    /* woken up (state change): the caller re-checks its flags */
+    g_cancellable_reset (wake);
+    return 0;
+  }
+  if (r < 0 && e != EINTR) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+        "waiting for data: %s", g_strerror (e));
+    return -1;
+  }
+  return r > 0 && with_socket && fds[0].revents != 0 ? 1 : 0;
+}
 
-    /* decrypted bytes may be waiting in the TLS layer, with nothing left
-     * on the socket: read first; a record that arrived in part would
-     * block, and then the socket is waited on for the rest */
-    while ((n = receive_some (c, cancellable, error)) == 0) {
-      if (!wait_readable (c, deadline - g_get_monotonic_time (), wake,
-              cancellable, &n, error))
-        return n;
-      if (g_get_monotonic_time () >= deadline) {
-        n = receive_some (c, cancellable, error);
-        break;
-      }
-    }
-  } else {
-    if (!wait_readable (c, timeout_us, wake, cancellable, &n, error))
+gssize
+arcly_rtsp_conn_read (ArclyRtspConn * c, gint64 timeout_us,
+    gint64 not_before, GCancellable * wake, GCancellable * cancellable,
+    GError ** error)
+{
+  gint64 now, deadline;
+  gssize n;
+  gint w;
+
+  hold_pollfd (&c->wake_c, &c->wake_fd, &c->have_wake_fd, wake);
+  hold_pollfd (&c->cancel_c, &c->cancel_fd, &c->have_cancel_fd,
+      cancellable);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+  if (g_cancellable_is_cancelled (wake)) {
+    g_cancellable_reset (wake);
+    return 0;
+  }
+
+  /* paced: sleep (wakeable) until @not_before, then take what came */
+  if (not_before > 0 && (now = g_get_monotonic_time ()) < not_before) {
+    gint64 pause = MIN (not_before - now, MAX (timeout_us, 0));
+
+    w = wait_fds (c, FALSE, pause, wake, cancellable, error);
+    if (w < 0)
+      return -1;
+    if (g_get_monotonic_time () < not_before)
+      return 0;                 /* woken, or the timeout came first */
+    n = receive (c, error);
+    if (n != 0)
       return n;
-    n = receive_some (c, cancellable, error);
+    timeout_us -= pause;
+    if (timeout_us <= 0)
+      return 0;
   }
-  if (n <= 0)
-    return n;
-  /* compact what was consumed before appending */
-  if (c->inpos > 0) {
-    g_byte_array_remove_range (c->inbuf, 0, (guint) c->inpos);
-    c->inpos = 0;
+
+  if (c->tls == NULL) {
+    w = wait_fds (c, TRUE, timeout_us, wake, cancellable, error);
+    if (w <= 0)
+      return w;
+    return receive (c, error);
   }
-  g_byte_array_append (c->inbuf, c->readbuf, (guint) n);
+
+  /* TLS: decrypted bytes may be waiting in the TLS layer with nothing
+   * left on the socket, so read first; a record that arrived in part
+   * would block, and then the socket is waited on for the rest */
+  deadline = g_get_monotonic_time () + MAX (timeout_us, 0);
+  while ((n = receive (c, error)) == 0) {
+    now = g_get_monotonic_time ();
+    if (now >= deadline)
+      return 0;
+    w = wait_fds (c, TRUE, deadline - now, wake, cancellable, error);
+    if (w <= 0)
+      return w;
+  }
   return n;
 }
 

@@ -454,6 +454,62 @@ GST_START_TEST (test_shutdown_streaming)
 
 GST_END_TEST;
 
+static guint64
+stats_u64 (GstElement * src, const gchar * field)
+{
+  GstStructure *stats = NULL;
+  guint64 v = 0;
+
+  g_object_get (src, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, field, &v), "%s", field);
+  gst_structure_free (stats);
+  return v;
+}
+
+/* read-interval paces the socket reads while playing: in a window of
+ * the test camera's stream (~100 packets/s) no two reads are closer than
+ * the interval, so the reads stay within window / interval (+1 for the
+ * first), and the packets of each interval come through together.  Stop
+ * still ends the paced wait at once. */
+GST_START_TEST (test_read_interval)
+{
+  ArclyTestCam *cam = start_cam ("none", NULL);
+  gchar *url = g_strdup (arcly_test_cam_get_url (cam));
+  Ctx *ctx = ctx_new (url);
+  guint interval = 0;
+  guint64 reads0, packets0, reads, packets;
+  gint64 t0, took;
+
+  g_object_get (ctx->src, "read-interval", &interval, NULL);
+  fail_unless_equals_int (interval, 0);
+  g_object_set (ctx->src, "read-interval", 100, NULL);
+  gst_element_set_state (ctx->pipe, GST_STATE_PLAYING);
+  ctx_assert_flowing (ctx, 10, 20000, "start");
+  t0 = g_get_monotonic_time ();
+  reads0 = stats_u64 (ctx->src, "reads");
+  packets0 = stats_u64 (ctx->src, "packets");
+  ctx_assert_flowing (ctx, 60, 20000, "paced");
+  reads = stats_u64 (ctx->src, "reads") - reads0;
+  packets = stats_u64 (ctx->src, "packets") - packets0;
+  {
+    guint64 elapsed_ms = (guint64) (g_get_monotonic_time () - t0) / 1000;
+
+    fail_unless (reads > 0 && reads <= elapsed_ms / 100 + 1,
+        "%" G_GUINT64_FORMAT " reads in %" G_GUINT64_FORMAT " ms",
+        reads, elapsed_ms);
+    fail_unless (packets > 2 * reads, "%" G_GUINT64_FORMAT " packets in %"
+        G_GUINT64_FORMAT " reads", packets, reads);
+  }
+  took = ctx_stop (ctx);
+  fail_unless (took < G_TIME_SPAN_SECOND, "stop took %" G_GINT64_FORMAT
+      " us", took);
+  ctx_free (ctx);
+  g_free (url);
+  arcly_test_cam_free (cam);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_shutdown_connecting)
 {
   ArclyTestCam *cam = start_cam ("none", NULL);
@@ -717,6 +773,7 @@ arclyrtspsrc_suite (void)
   tcase_add_test (tc, test_keepalive_short_session);
   tcase_add_test (tc, test_shutdown_streaming);
   tcase_add_test (tc, test_shutdown_connecting);
+  tcase_add_test (tc, test_read_interval);
   tcase_add_test (tc, test_shutdown_hung_server);
   tcase_add_test (tc, test_max_retries);
   tcase_add_test (tc, test_eos_event);
