@@ -50,6 +50,7 @@
 #include "restream-http.h"
 #include "restream-playlist.h"
 #include "restream-rtsp.h"
+#include "restream-webrtc.h"
 #include "rtspurl.h"
 
 #define DEFAULT_HTTP_PORT 8080
@@ -112,6 +113,7 @@ struct _App
   SoupServer *server;
   RestreamHttp *http;
   RestreamRtsp *rtsp;           /* NULL: RTSP out off */
+  RestreamWebrtc *webrtc;       /* WHEP out, WHIP in (restream-webrtc.c) */
   gchar *out_dir;
   gchar *web_dir;
   gchar *record_dir;
@@ -912,6 +914,15 @@ find_camera (App * app, const gchar * name)
   return NULL;
 }
 
+/* WHEP plays any camera's key; WHIP publishes none yet. */
+static gboolean
+webrtc_key_allowed (const gchar * name, gboolean publish, gpointer user_data)
+{
+  App *app = user_data;
+
+  return !publish && find_camera (app, name) != NULL;
+}
+
 static void
 serve_index (App * app, SoupServerMessage * msg)
 {
@@ -939,6 +950,9 @@ serve_index (App * app, SoupServerMessage * msg)
         "data-source-latency=\"%u\" muted autoplay playsinline controls>"
         "</video><div id=\"s-%s\" class=\"status\"></div>", name,
         name, name, latency_ms, name);
+    g_string_append_printf (s, "<h3>WebRTC</h3><video id=\"w-%s\" "
+        "data-whep=\"whep/%s\" muted autoplay playsinline controls></video>"
+        "<div id=\"ws-%s\" class=\"status\"></div>", name, name, name);
     if (app->rtsp) {
       /* The RTSP URL on the host the page was asked for. */
       const gchar *host = g_uri_get_host (soup_server_message_get_uri (msg));
@@ -955,6 +969,7 @@ serve_index (App * app, SoupServerMessage * msg)
     g_free (name);
   }
   g_string_append (s, "<script src=\"player.js\"></script>\n"
+      "<script src=\"webrtc.js\"></script>\n"
       "</body></html>\n");
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "Cache-Control", "no-cache");
@@ -973,6 +988,8 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   Camera *cam;
   gchar *file = NULL;
 
+  if (restream_webrtc_handle (app->webrtc, msg, path))
+    return;
   if (strcmp (soup_server_message_get_method (msg), "GET") != 0 &&
       strcmp (soup_server_message_get_method (msg), "HEAD") != 0) {
     soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
@@ -982,8 +999,8 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     serve_index (app, msg);
     return;
   }
-  if (strcmp (path, "/player.js") == 0) {
-    gchar *js = g_build_filename (app->web_dir, "player.js", NULL);
+  if (strcmp (path, "/player.js") == 0 || strcmp (path, "/webrtc.js") == 0) {
+    gchar *js = g_build_filename (app->web_dir, path + 1, NULL);
 
     serve_file (app, msg, js);
     g_free (js);
@@ -1320,12 +1337,21 @@ main (int argc, char **argv)
   gchar *rtsp_user = NULL, *rtsp_password = NULL, *rtsp_credentials = NULL;
   gint max_clients = DEFAULT_MAX_CLIENTS, idle_timeout = DEFAULT_IDLE_TIMEOUT_S;
   guint fd_budget;
+  gchar *webrtc_stun = NULL, *webrtc_public_ip = NULL, *whip_token = NULL;
   GOptionEntry entries[] = {
     {"camera", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
         "A camera, NAME=rtsp://[user:pass@]host[:port]/path (repeatable; "
           "default: the bundled test camera)", "NAME=URL"},
     {"http-port", 'p', 0, G_OPTION_ARG_INT, &http_port,
         "HTTP port (default 8080; 0 = any free port)", "PORT"},
+    {"webrtc-stun", 0, 0, G_OPTION_ARG_STRING, &webrtc_stun,
+        "STUN server for WebRTC behind NAT (stun://host:port); default: "
+          "host candidates only", "URL"},
+    {"webrtc-public-ip", 0, 0, G_OPTION_ARG_STRING, &webrtc_public_ip,
+        "Also offer WebRTC viewers our host candidates on this address (a "
+          "1:1 NAT or forwarded UDP ports)", "IP"},
+    {"whip-token", 0, 0, G_OPTION_ARG_STRING, &whip_token,
+        "WHIP publishers must send Authorization: Bearer TOKEN", "TOKEN"},
     {"rtsp-port", 0, 0, G_OPTION_ARG_INT, &rtsp_port,
         "Serve every camera as rtsp://HOST:PORT/NAME (default 8554, used "
           "only if free; 0 = no RTSP)", "PORT"},
@@ -1493,6 +1519,13 @@ main (int argc, char **argv)
   app.server = soup_server_new ("server-header", "arcly-restream ", NULL);
   app.http = restream_http_new (app.server, max_clients, idle_timeout);
   soup_server_add_handler (app.server, NULL, http_handler, &app, NULL);
+  app.webrtc = restream_webrtc_new (webrtc_stun, webrtc_public_ip, whip_token,
+      webrtc_key_allowed, &app);
+  g_free (webrtc_stun);
+  g_free (webrtc_public_ip);
+  if (whip_token)
+    memset (whip_token, 0, strlen (whip_token));
+  g_free (whip_token);
   if (app.log_requests) {
     g_signal_connect (app.server, "request-read",
         G_CALLBACK (on_request_started), &app);
@@ -1562,8 +1595,10 @@ main (int argc, char **argv)
 
   g_main_loop_run (app.loop);
 
-  /* RTSP clients first: their media subscribe to the cameras' keys. */
+  /* RTSP clients and WebRTC sessions first: they subscribe to the
+   * cameras' keys. */
   restream_rtsp_free (app.rtsp);
+  restream_webrtc_free (app.webrtc);
   g_ptr_array_unref (app.cameras);
   soup_server_disconnect (app.server);
   restream_http_free (app.http);
@@ -1578,5 +1613,7 @@ main (int argc, char **argv)
   g_free (app.web_dir);
   g_free (app.record_dir);
   g_free (app.bind);
+  /* the leaks tracer (GST_TRACERS=leaks) reports what is left here */
+  gst_deinit ();
   return app.exit_code;
 }
