@@ -513,7 +513,12 @@ camera_start (Camera * cam, GError ** error)
   GstElement *hls;
   gchar *seg, *init, *playlist;
 
-  /* Ingest: camera → depayloaders → arclybussink stream-key=NAME. */
+  /* Ingest: camera → depayloaders → arclybussink stream-key=NAME; a
+   * --whip key is published by its WHIP session (restream-webrtc.c). */
+  if (cam->url == NULL) {
+    cam->state = g_strdup ("waiting for a WHIP publisher");
+    goto subscribers;
+  }
   cam->pipeline = gst_pipeline_new (cam->name);
   cam->src = make ("arclyrtspsrc", "src");
   cam->pub = make ("arclybussink", "pub");
@@ -531,6 +536,7 @@ camera_start (Camera * cam, GError ** error)
   gst_object_unref (bus);
   cam->state = g_strdup ("connecting");
 
+subscribers:
   /* HLS: arclybussrc stream-key=NAME → arclyhlssink, its own pipeline. */
   hls = make ("arclyhlssink", "hls");
   if (hls) {
@@ -557,8 +563,8 @@ camera_start (Camera * cam, GError ** error)
    * keyframe. */
   if (gst_element_set_state (cam->hls_pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE || (app->record_dir && !recorder_start (cam))
-      || gst_element_set_state (cam->pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE) {
+      || (cam->pipeline && gst_element_set_state (cam->pipeline,
+              GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
         "camera %s does not start", cam->name);
     return FALSE;
@@ -914,13 +920,13 @@ find_camera (App * app, const gchar * name)
   return NULL;
 }
 
-/* WHEP plays any camera's key; WHIP publishes none yet. */
+/* WHEP plays any camera's key; WHIP publishes the --whip keys. */
 static gboolean
 webrtc_key_allowed (const gchar * name, gboolean publish, gpointer user_data)
 {
-  App *app = user_data;
+  Camera *cam = find_camera (user_data, name);
 
-  return !publish && find_camera (app, name) != NULL;
+  return cam && (!publish || cam->url == NULL);
 }
 
 static void
@@ -1338,6 +1344,7 @@ main (int argc, char **argv)
   gint max_clients = DEFAULT_MAX_CLIENTS, idle_timeout = DEFAULT_IDLE_TIMEOUT_S;
   guint fd_budget;
   gchar *webrtc_stun = NULL, *webrtc_public_ip = NULL, *whip_token = NULL;
+  gchar **whip_keys = NULL;
   GOptionEntry entries[] = {
     {"camera", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
         "A camera, NAME=rtsp://[user:pass@]host[:port]/path (repeatable; "
@@ -1350,6 +1357,9 @@ main (int argc, char **argv)
     {"webrtc-public-ip", 0, 0, G_OPTION_ARG_STRING, &webrtc_public_ip,
         "Also offer WebRTC viewers our host candidates on this address (a "
           "1:1 NAT or forwarded UDP ports)", "IP"},
+    {"whip", 0, 0, G_OPTION_ARG_STRING_ARRAY, &whip_keys,
+        "A stream key browsers or OBS may publish by WHIP (POST /whip/NAME), "
+          "served like a camera (repeatable)", "NAME"},
     {"whip-token", 0, 0, G_OPTION_ARG_STRING, &whip_token,
         "WHIP publishers must send Authorization: Bearer TOKEN", "TOKEN"},
     {"rtsp-port", 0, 0, G_OPTION_ARG_INT, &rtsp_port,
@@ -1471,6 +1481,22 @@ main (int argc, char **argv)
     g_ptr_array_add (app.cameras, cam);
   }
   g_strfreev (camera_args);
+  for (gchar ** k = whip_keys; k && *k; k++) {
+    Camera *cam;
+
+    if (!valid_camera_name (*k) || find_camera (&app, *k)) {
+      g_printerr ("arcly-restream: bad or duplicate --whip name '%s' "
+          "(letters, digits, - and _)\n", *k);
+      return 2;
+    }
+    cam = g_new0 (Camera, 1);
+    cam->hls_latency = -1;
+    cam->app = &app;
+    cam->name = g_strdup (*k);
+    cam->display_url = g_strdup ("WHIP");
+    g_ptr_array_add (app.cameras, cam);
+  }
+  g_strfreev (whip_keys);
 
   if (!ensure_writable_dir (app.out_dir, &error) ||
       (app.record_dir && !ensure_writable_dir (app.record_dir, &error))) {

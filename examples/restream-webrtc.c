@@ -118,6 +118,7 @@ struct _Session
   GstElement *pipeline;
   GstElement *webrtc;
   GstElement *pub;              /* WHIP: arclybussink */
+  GstPad *pub_pad[2];           /* WHIP: its video and audio sink pads */
   GstSDPMessage *offer;
   gint video_mline, audio_mline;        /* offer m-lines, -1: none */
   gint video_pt, audio_pt;
@@ -647,14 +648,14 @@ on_streams_complete (GstElement * src, Session * s)
 
 /* -------------------------------------------------------- WHIP branch */
 
-/* webrtcbin added a received stream (its thread). */
+/* webrtcbin added a received stream (its thread): depayload it into the
+ * arclybussink pad requested for its kind when the session started. */
 static void
 on_whip_pad_added (GstElement * webrtc, GstPad * pad, Session * s)
 {
   GstCaps *caps;
-  const GstStructure *st;
   const gchar *enc;
-  GstPad *sink;
+  GstPad *sink = NULL;
   GstElement *first = NULL;
   const gchar *video[] = { "rtph264depay", "h264parse", NULL };
   const gchar *audio[] = { "rtpopusdepay", "opusdec", "audioconvert",
@@ -663,29 +664,35 @@ on_whip_pad_added (GstElement * webrtc, GstPad * pad, Session * s)
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
+  g_print ("arcly-restream: WHIP session %s: stream %s\n", s->id,
+      GST_PAD_NAME (pad));
   caps = gst_pad_get_current_caps (pad);
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
-  st = gst_caps_get_structure (caps, 0);
-  enc = gst_structure_get_string (st, "encoding-name");
-  sink = gst_element_request_pad_simple (s->pub, "sink_%u");
-  if (enc && sink && g_ascii_strcasecmp (enc, "H264") == 0)
+  enc = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+      "encoding-name");
+  if (enc && g_ascii_strcasecmp (enc, "H264") == 0 && s->pub_pad[0] &&
+      !gst_pad_is_linked (s->pub_pad[0])) {
+    sink = s->pub_pad[0];
     first = chain_make (GST_BIN (s->pipeline), video, pad, &sink);
-  else if (enc && sink && g_ascii_strcasecmp (enc, "OPUS") == 0)
+  } else if (enc && g_ascii_strcasecmp (enc, "OPUS") == 0 && s->pub_pad[1] &&
+      !gst_pad_is_linked (s->pub_pad[1])) {
+    sink = s->pub_pad[1];
     first = chain_make (GST_BIN (s->pipeline), audio, pad, &sink);
+  }
   if (first == NULL) {
     GstElement *fs = gst_element_factory_make ("fakesink", NULL);
     GstPad *fpad = gst_element_get_static_pad (fs, "sink");
+    gchar *c = gst_caps_to_string (caps);
 
+    g_printerr ("arcly-restream: WHIP session %s: stream %s not taken\n",
+        s->id, c);
+    g_free (c);
     g_object_set (fs, "async", FALSE, "sync", FALSE, NULL);
     gst_bin_add (GST_BIN (s->pipeline), fs);
     gst_pad_link (pad, fpad);
     gst_object_unref (fpad);
-    if (sink)
-      gst_element_release_request_pad (s->pub, sink);
   }
-  if (sink)
-    gst_object_unref (sink);
   gst_caps_unref (caps);
   bin_sync_children (GST_BIN (s->pipeline));
 }
@@ -929,12 +936,50 @@ session_set_offer (Session * s)
   return promise_wait_ok (p);
 }
 
+static GstCaps *
+codec_caps (Session * s, gboolean video)
+{
+  if (video && s->video_pt >= 0)
+    return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+        "video", "encoding-name", G_TYPE_STRING, "H264", "clock-rate",
+        G_TYPE_INT, 90000, "payload", G_TYPE_INT, s->video_pt,
+        "packetization-mode", G_TYPE_STRING, "1", NULL);
+  if (!video && s->audio_pt >= 0)
+    return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+        "audio", "encoding-name", G_TYPE_STRING, s->audio_codec,
+        "clock-rate", G_TYPE_INT, g_str_equal (s->audio_codec, "OPUS") ?
+        48000 : 8000, "payload", G_TYPE_INT, s->audio_pt, NULL);
+  return NULL;
+}
+
+/* WHEP: the offer's (recvonly) m-lines made the transceivers, which our
+ * pads feed: they send the payload type chosen, or nothing.  WHIP: a
+ * sendonly offer makes none, so ours are added, and the answer takes the
+ * codecs they name (webrtcbin answers with its first offered codec
+ * otherwise: VP8 from a browser). */
 static void
 transceivers_configure (Session * s)
 {
   GArray *ts = NULL;
   guint i;
 
+  if (s->kind == SESSION_WHIP) {
+    for (i = 0; i < 2; i++) {
+      GstCaps *caps = codec_caps (s, i == 0);
+      GstWebRTCRTPTransceiver *t = NULL;
+
+      if (caps == NULL)
+        continue;
+      g_signal_emit_by_name (s->webrtc, "add-transceiver",
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &t);
+      if (t) {
+        g_object_set (t, "do-nack", TRUE, NULL);
+        gst_object_unref (t);
+      }
+      gst_caps_unref (caps);
+    }
+    return;
+  }
   g_signal_emit_by_name (s->webrtc, "get-transceivers", &ts);
   for (i = 0; ts && i < ts->len; i++) {
     GstWebRTCRTPTransceiver *t = g_array_index (ts, GstWebRTCRTPTransceiver *,
@@ -943,22 +988,10 @@ transceivers_configure (Session * s)
     GstCaps *caps = NULL;
 
     g_object_get (t, "mlineindex", &mline, NULL);
-    if (s->kind == SESSION_WHIP) {
-      g_object_set (t, "direction",
-          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, "do-nack", TRUE,
-          NULL);
-      continue;
-    }
-    if ((gint) mline == s->video_mline && s->video_pt >= 0)
-      caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
-          "video", "encoding-name", G_TYPE_STRING, "H264", "clock-rate",
-          G_TYPE_INT, 90000, "payload", G_TYPE_INT, s->video_pt,
-          "packetization-mode", G_TYPE_STRING, "1", NULL);
-    else if ((gint) mline == s->audio_mline && s->audio_pt >= 0)
-      caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
-          "audio", "encoding-name", G_TYPE_STRING, s->audio_codec,
-          "clock-rate", G_TYPE_INT, g_str_equal (s->audio_codec, "OPUS") ?
-          48000 : 8000, "payload", G_TYPE_INT, s->audio_pt, NULL);
+    if ((gint) mline == s->video_mline)
+      caps = codec_caps (s, TRUE);
+    else if ((gint) mline == s->audio_mline)
+      caps = codec_caps (s, FALSE);
     g_object_set (t, "direction", caps ?
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY :
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, "do-nack", TRUE,
@@ -1058,6 +1091,8 @@ session_free (Session * s)
   }
   if (s->offer)
     gst_sdp_message_free (s->offer);
+  g_clear_object (&s->pub_pad[0]);
+  g_clear_object (&s->pub_pad[1]);
   g_queue_clear_full (&s->replay.gop, (GDestroyNotify) gst_buffer_unref);
   g_mutex_clear (&s->replay.lock);
   g_mutex_clear (&s->retime.lock);
@@ -1148,8 +1183,22 @@ session_new (RestreamWebrtc * w, SessionKind kind, const gchar * key,
     g_signal_connect (src, "no-more-pads", G_CALLBACK (on_streams_complete),
         s);
   } else {
+    /* what we take: H.264 (packetization-mode=1) and Opus; both sink pads
+     * now, so subscribers see the whole stream set at once */
+    if (s->video_mline >= 0)
+      s->video_pt = media_find_pt (gst_sdp_message_get_media (offer,
+              s->video_mline), "H264", h264_score, (gpointer) "42e0");
+    if (s->audio_mline >= 0) {
+      s->audio_pt = media_find_pt (gst_sdp_message_get_media (offer,
+              s->audio_mline), "opus", NULL, NULL);
+      s->audio_codec = "OPUS";
+    }
     s->pub = gst_element_factory_make ("arclybussink", NULL);
     g_object_set (s->pub, "stream-key", key, NULL);
+    if (s->video_pt >= 0)
+      s->pub_pad[0] = gst_element_request_pad_simple (s->pub, "sink_%u");
+    if (s->audio_pt >= 0)
+      s->pub_pad[1] = gst_element_request_pad_simple (s->pub, "sink_%u");
     gst_bin_add (GST_BIN (s->pipeline), s->pub);
     g_signal_connect (s->webrtc, "pad-added", G_CALLBACK (on_whip_pad_added),
         s);

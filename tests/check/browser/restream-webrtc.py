@@ -73,7 +73,7 @@ STATE_JS = """
 # Another player on the same page, POSTing with a test hook header; it
 # records when each frame is shown (for the longest gap).
 EXTRA_JS = """
-(function (name, hook, value) {
+(function (name, hook, value, path) {
   var v = document.createElement('video');
   v.id = 'w-' + name; v.muted = true; v.autoplay = true; v.playsInline = true;
   document.body.appendChild(v);
@@ -94,13 +94,43 @@ EXTRA_JS = """
   pc.createOffer().then(function (o) { return pc.setLocalDescription(o); })
     .then(function () { return new Promise(function (r) { setTimeout(r, 300); }); })
     .then(function () {
-      return fetch('whep/a', { method: 'POST', headers: headers, body: pc.localDescription.sdp }); })
+      return fetch(path, { method: 'POST', headers: headers, body: pc.localDescription.sdp }); })
     .then(function (r) { st.location = r.headers.get('Location'); return r.text(); })
     .then(function (sdp) { return pc.setRemoteDescription({ type: 'answer', sdp: sdp }); })
     .catch(function (e) { st.error = String(e); });
   return true;
-})(%s, %s, %s)
+})(%s, %s, %s, %s)
 """
+
+# Chromium's fake camera (--use-fake-device-for-media-stream) published by
+# WHIP, as a browser page would.
+WHIP_JS = """
+(function (token) {
+  var st = { error: null, status: null, location: null, offer: null, connection: 'new' };
+  window.arclyWhip = st;
+  navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 }, audio: true })
+    .then(function (ms) {
+      var pc = new RTCPeerConnection();
+      st.pc = pc;
+      pc.onconnectionstatechange = function () { st.connection = pc.connectionState; };
+      ms.getTracks().forEach(function (t) {
+        pc.addTransceiver(t, { direction: 'sendonly', streams: [ms] }); });
+      return pc.createOffer(); })
+    .then(function (o) { return st.pc.setLocalDescription(o); })
+    .then(function () { return new Promise(function (r) { setTimeout(r, 300); }); })
+    .then(function () {
+      st.offer = st.pc.localDescription.sdp;
+      return fetch('whip/browser', { method: 'POST', body: st.offer, headers: {
+        'Content-Type': 'application/sdp', 'Authorization': 'Bearer ' + token } }); })
+    .then(function (r) {
+      st.status = r.status; st.location = r.headers.get('Location'); return r.text(); })
+    .then(function (sdp) { return st.pc.setRemoteDescription({ type: 'answer', sdp: sdp }); })
+    .catch(function (e) { st.error = String(e); });
+  return true;
+})(%s)
+"""
+
+WHIP_TOKEN = "tok-whip-test"
 
 MAX_GAP_JS = """
 (function (name) {
@@ -192,8 +222,8 @@ def main():
         env["GST_DEBUG"] = "GST_TRACER:7," + os.environ.get("GST_DEBUG", "")
         env["ARCLY_WEBRTC_TEST_HOOKS"] = "1"
         srv = rp.Server([os.environ["ARCLY_RESTREAM"], "--http-port", "0", "--rtsp-port", "0",
-                         "--output", os.path.join(tmp, "out"), "--camera", "a=" + cam.url],
-                        env=env)
+                         "--output", os.path.join(tmp, "out"), "--camera", "a=" + cam.url,
+                         "--whip", "browser", "--whip-token", WHIP_TOKEN], env=env)
         http = srv.url
         deadline = time.monotonic() + 30
         while True:
@@ -214,6 +244,14 @@ def main():
         if st != 400:
             fail("POST of a bad offer answered %d, not 400" % st)
 
+        # Chromium with its fake camera and microphone, allowed without a
+        # prompt (for WHIP).
+        wrapper = os.path.join(tmp, "chromium")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nexec %s --use-fake-device-for-media-stream "
+                    "--use-fake-ui-for-media-stream \"$@\"\n" % br.CHROMIUM)
+        os.chmod(wrapper, 0o755)
+        br.CHROMIUM = wrapper
         cdp = br.Cdp(http, os.path.join(tmp, "profile"))
         s = wait_playing(cdp, "a", WATCH_S)
         print("viewer a: %s" % json.dumps({k: v for k, v in s.items() if k != "latencies"}))
@@ -259,7 +297,7 @@ def main():
         # camera's next keyframe, 2 s after the last one.  Viewer a keeps
         # its frame rate meanwhile.
         fps_before = frame_rate(cdp, "a", 3)
-        cdp.evaluate(EXTRA_JS % ('"lossy"', '"X-Arcly-Test-Loss"', '"5"'))
+        cdp.evaluate(EXTRA_JS % ('"lossy"', '"X-Arcly-Test-Loss"', '"5"', '"whep/a"'))
         s2 = wait_playing(cdp, "lossy", WATCH_S)
         fps_during = frame_rate(cdp, "a", 3)
         s2 = state(cdp)["lossy"]
@@ -274,6 +312,74 @@ def main():
             fail("the lossy viewer sent no NACK (is the loss hook on?)")
         if fps_during < fps_before * 0.8:
             fail("viewer a's frame rate fell from %.1f to %.1f" % (fps_before, fps_during))
+
+        # WHIP: the fake camera published as key "browser"; its HLS plays in
+        # ffprobe, a WHEP viewer of it plays, a second publisher gets 409,
+        # one without the token 401.
+        cdp.evaluate(WHIP_JS % json.dumps(WHIP_TOKEN))
+        deadline = time.monotonic() + 30
+        w = {}
+        while time.monotonic() < deadline:
+            w = json.loads(cdp.evaluate("JSON.stringify({status: arclyWhip.status, "
+                                        "error: arclyWhip.error, location: arclyWhip.location, "
+                                        "connection: arclyWhip.connection, "
+                                        "offer: arclyWhip.offer})") or "{}")
+            if w.get("error") or w.get("connection") in ("connected", "failed"):
+                break
+            time.sleep(0.25)
+        print("WHIP publisher: status %s, %s, Location %s" % (w.get("status"), w.get("connection"),
+                                                            w.get("location")))
+        if w.get("status") != 201 or w.get("connection") != "connected":
+            fail("WHIP publish failed: %s" % w.get("error"))
+        else:
+            hls_ok = False
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                st, body, _ = request("GET", http + "cam/browser/playlist.m3u8")
+                if st == 200 and body.count(b"#EXTINF") >= 2:
+                    hls_ok = True
+                    break
+                time.sleep(0.5)
+            if not hls_ok:
+                fail("no HLS of key browser after 30 s")
+            else:
+                import subprocess
+                probe = subprocess.run(
+                    ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width",
+                     "-of", "json", http + "cam/browser/playlist.m3u8"],
+                    capture_output=True, text=True, timeout=60)
+                codecs = sorted(x.get("codec_name") for x in
+                                json.loads(probe.stdout or "{}").get("streams", []))
+                print("HLS of key browser (ffprobe): %s %s" % (codecs, probe.stderr.strip()[:300]))
+                if codecs != ["aac", "h264"]:
+                    fail("HLS of key browser has streams %s, not aac + h264" % codecs)
+            cdp.evaluate(EXTRA_JS % ('"bview"', '"X-Arcly-Test-None"', '"0"', '"whep/browser"'))
+            sb = wait_playing(cdp, "bview", 3)
+            print("WHEP viewer of key browser: currentTime %.1f, %s frames, width %s"
+                  % (sb.get("time", 0), sb.get("frames"), sb.get("width")))
+            if sb.get("error") or sb.get("time", 0) < 3:
+                fail("the WHEP viewer of key browser did not play (%s)" % sb.get("error"))
+            hdr = {"Content-Type": "application/sdp", "Authorization": "Bearer " + WHIP_TOKEN}
+            st, _, _ = request("POST", http + "whip/browser", w["offer"].encode(), hdr)
+            if st != 409:
+                fail("a second WHIP publisher answered %d, not 409" % st)
+            st, _, _ = request("POST", http + "whip/browser", w["offer"].encode(),
+                               {"Content-Type": "application/sdp"})
+            if st != 401:
+                fail("a WHIP publisher without the token answered %d, not 401" % st)
+            st, _, _ = request("POST", http + "whip/a", w["offer"].encode(), hdr)
+            if st != 404:
+                fail("WHIP to camera key a answered %d, not 404" % st)
+            wloc = w["location"] or "/whip/browser/none"
+            st, _, _ = request("DELETE", http + wloc.lstrip("/"))
+            if st != 401:
+                fail("DELETE of the WHIP session without the token answered %d" % st)
+            st, _, _ = request("DELETE", http + wloc.lstrip("/"), None,
+                               {"Authorization": "Bearer " + WHIP_TOKEN})
+            wid = wloc.rsplit("/", 1)[1]
+            if st != 200 or not srv.wait_line("WHIP session %s of browser ended (DELETE" % wid,
+                                              10):
+                fail("DELETE did not end WHIP session %s (%d)" % (wid, st))
 
         # DELETE ends viewer a's session.
         st, _, _ = request("DELETE", http + loc.lstrip("/"))
