@@ -479,7 +479,8 @@ on_hls_message (GstBus * bus, GstMessage * msg, gpointer user_data)
          * appears there.  A frame's running time is its arrival plus the
          * source's latency (arclybussrc carries the publisher's running
          * time over to this pipeline's), so that latency is added back. */
-        g_object_get (cam->src, "latency", &src_latency_ms, NULL);
+        if (cam->src)           /* none for a WHIP key */
+          g_object_get (cam->src, "latency", &src_latency_ms, NULL);
         if (gst_structure_get_uint64 (s, "running-time", &start) &&
             gst_structure_get_uint64 (s, "duration", &dur) &&
             GST_CLOCK_TIME_IS_VALID (now) && now + src_latency_ms *

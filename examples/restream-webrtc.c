@@ -77,6 +77,9 @@
  * follow within a few ms: answer then rather than wait for libnice's
  * end of gathering (~200 ms). */
 #define CANDIDATE_GRACE_MS 30
+/* A browser sends a keyframe only when asked: HLS needs one per segment,
+ * and a subscriber that lagged waits for the next one. */
+#define WHIP_KEYFRAME_INTERVAL_S 2
 #define MSG_STATE "arcly-webrtc-state"
 #define MSG_BYE "arcly-webrtc-bye"
 
@@ -119,6 +122,8 @@ struct _Session
   GstElement *webrtc;
   GstElement *pub;              /* WHIP: arclybussink */
   GstPad *pub_pad[2];           /* WHIP: its video and audio sink pads */
+  gpointer whip_video;          /* WHIP: (atomic, ref) webrtcbin's H.264 pad */
+  guint keyframe_id;            /* WHIP: the keyframe request timer */
   GstSDPMessage *offer;
   gint video_mline, audio_mline;        /* offer m-lines, -1: none */
   gint video_pt, audio_pt;
@@ -675,6 +680,8 @@ on_whip_pad_added (GstElement * webrtc, GstPad * pad, Session * s)
       !gst_pad_is_linked (s->pub_pad[0])) {
     sink = s->pub_pad[0];
     first = chain_make (GST_BIN (s->pipeline), video, pad, &sink);
+    if (first)
+      g_atomic_pointer_set (&s->whip_video, gst_object_ref (pad));
   } else if (enc && g_ascii_strcasecmp (enc, "OPUS") == 0 && s->pub_pad[1] &&
       !gst_pad_is_linked (s->pub_pad[1])) {
     sink = s->pub_pad[1];
@@ -1073,6 +1080,21 @@ session_negotiate (Session * s)
   g_clear_object (&s->msg);
 }
 
+/* Asks the publisher for a keyframe (webrtcbin's RTP session turns the
+ * upstream GstForceKeyUnit event into a PLI). */
+static gboolean
+on_keyframe_timer (gpointer data)
+{
+  Session *s = data;
+  GstPad *pad = g_atomic_pointer_get (&s->whip_video);
+
+  if (pad)
+    gst_pad_send_event (pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+            gst_structure_new ("GstForceKeyUnit", "all-headers",
+                G_TYPE_BOOLEAN, TRUE, NULL)));
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 session_free (Session * s)
 {
@@ -1084,6 +1106,10 @@ session_free (Session * s)
     g_source_remove (s->bus_watch);
   if (s->timeout_id)
     g_source_remove (s->timeout_id);
+  if (s->keyframe_id)
+    g_source_remove (s->keyframe_id);
+  if (s->whip_video)
+    gst_object_unref (s->whip_video);
   if (s->msg) {
     respond (s->msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "shutting down\n");
     soup_server_message_unpause (s->msg);
@@ -1306,6 +1332,9 @@ handle_post (RestreamWebrtc * w, SoupServerMessage * msg, SessionKind kind,
     return;
   }
   s->timeout_id = g_timeout_add (ANSWER_TIMEOUT_MS, on_answer_timeout, s);
+  if (kind == SESSION_WHIP)
+    s->keyframe_id = g_timeout_add_seconds (WHIP_KEYFRAME_INTERVAL_S,
+        on_keyframe_timer, s);
   g_print ("arcly-restream: %s session %s of %s started\n",
       kind == SESSION_WHEP ? "WHEP" : "WHIP", s->id, key);
 }
