@@ -43,6 +43,9 @@
     }, 1500);
   }
   window.arclyWebrtcAttach = attach;
+  window.arclyReadTimecode = function (video) {
+    return readTimecode(video, document.createElement('canvas'));
+  };
 
   function waitGathering(pc, ms) {
     return new Promise(function (resolve) {
