@@ -56,6 +56,7 @@
 #include "restream-playlist.h"
 #include "restream-rtsp.h"
 #include "restream-tls.h"
+#include "restream-webrtc.h"
 #include "rtspurl.h"
 
 #define DEFAULT_HTTP_PORT 8080
@@ -112,6 +113,7 @@ struct _App
   RestreamRtsp *rtsp;           /* NULL: RTSP out off */
   gchar *out_dir;               /* NULL: nothing is written to disk */
   gboolean serve_files;         /* serve --output's files, not memory */
+  RestreamWebrtc *webrtc;       /* WHEP out, WHIP in (restream-webrtc.c) */
   gchar *web_dir;
   gchar *record_dir;
   gint http_port;
@@ -481,7 +483,7 @@ on_hls_message (GstBus * bus, GstMessage * msg, gpointer user_data)
          * appears there.  A frame's running time is its arrival plus the
          * source's latency (arclybussrc carries the publisher's running
          * time over to this pipeline's), so that latency is added back. */
-        if (cam->src)
+        if (cam->src)           /* none for a WHIP key */
           g_object_get (cam->src, "latency", &src_latency_ms, NULL);
         if (gst_structure_get_uint64 (s, "running-time", &start) &&
             gst_structure_get_uint64 (s, "duration", &dur) &&
@@ -518,7 +520,12 @@ camera_start (Camera * cam, GError ** error)
   GstElement *hls;
   gchar *seg, *init, *playlist, *dir;
 
-  /* Ingest: camera → depayloaders → arclybussink stream-key=NAME. */
+  /* Ingest: camera → depayloaders → arclybussink stream-key=NAME; a
+   * --whip key is published by its WHIP session (restream-webrtc.c). */
+  if (cam->url == NULL) {
+    cam->state = g_strdup ("waiting for a WHIP publisher");
+    goto subscribers;
+  }
   cam->pipeline = gst_pipeline_new (cam->name);
   cam->src = cam->input ? NULL : make ("arclyrtspsrc", "src");
   cam->pub = make ("arclybussink", "pub");
@@ -540,6 +547,7 @@ camera_start (Camera * cam, GError ** error)
   gst_object_unref (bus);
   cam->state = g_strdup ("connecting");
 
+subscribers:
   /* HLS: arclybussrc stream-key=NAME → arclyhlssink, its own pipeline,
    * handing its output to the origin (in memory, and to --output). */
   hls = make ("arclyhlssink", "hls");
@@ -575,10 +583,10 @@ camera_start (Camera * cam, GError ** error)
    * keyframe. */
   if (gst_element_set_state (cam->hls_pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE || (app->record_dir && !recorder_start (cam))
-      || gst_element_set_state (cam->pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE || (cam->input &&
-          !restream_input_start (cam->input, cam->pipeline, cam->pub,
-              error))) {
+      || (cam->pipeline && gst_element_set_state (cam->pipeline,
+              GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+      || (cam->input && !restream_input_start (cam->input, cam->pipeline,
+              cam->pub, error))) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
         "camera %s does not start", cam->name);
     return FALSE;
@@ -623,6 +631,15 @@ find_camera (App * app, const gchar * name)
   return NULL;
 }
 
+/* WHEP plays any camera's key; WHIP publishes the --whip keys. */
+static gboolean
+webrtc_key_allowed (const gchar * name, gboolean publish, gpointer user_data)
+{
+  Camera *cam = find_camera (user_data, name);
+
+  return cam && (!publish || cam->url == NULL);
+}
+
 static void
 serve_index (App * app, SoupServerMessage * msg)
 {
@@ -654,6 +671,9 @@ serve_index (App * app, SoupServerMessage * msg)
         "%" G_GUINT64_FORMAT " kbit/s, %u reconnects</div>", name,
         camera_kind (cam), camera_state (cam), cam->bitrate / 1000,
         camera_reconnects (cam));
+    g_string_append_printf (s, "<h3>WebRTC</h3><video id=\"w-%s\" "
+        "data-whep=\"whep/%s\" muted autoplay playsinline controls></video>"
+        "<div id=\"ws-%s\" class=\"status\"></div>", name, name, name);
     if (app->rtsp) {
       /* The RTSP URL on the host the page was asked for. */
       const gchar *host = g_uri_get_host (soup_server_message_get_uri (msg));
@@ -670,7 +690,8 @@ serve_index (App * app, SoupServerMessage * msg)
     g_free (name);
   }
   /* The inputs' status lines follow /status.json. */
-  g_string_append (s, "<script src=\"player.js\"></script>\n<script>"
+  g_string_append (s, "<script src=\"player.js\"></script>\n"
+      "<script src=\"webrtc.js\"></script>\n<script>"
       "setInterval(function(){fetch('status.json',{cache:'no-store'})"
       ".then(function(r){return r.json();}).then(function(j){"
       "j.inputs.forEach(function(i){var e=document.getElementById('i-'+"
@@ -719,6 +740,8 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   gchar **parts = NULL;
   Camera *cam;
 
+  if (restream_webrtc_handle (app->webrtc, msg, path))
+    return;
   if (strcmp (soup_server_message_get_method (msg), "GET") != 0 &&
       strcmp (soup_server_message_get_method (msg), "HEAD") != 0) {
     soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
@@ -732,8 +755,8 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     serve_status (app, msg);
     return;
   }
-  if (strcmp (path, "/player.js") == 0) {
-    gchar *js = g_build_filename (app->web_dir, "player.js", NULL);
+  if (strcmp (path, "/player.js") == 0 || strcmp (path, "/webrtc.js") == 0) {
+    gchar *js = g_build_filename (app->web_dir, path + 1, NULL);
 
     restream_origin_serve_file (app->origin, msg, js);
     g_free (js);
@@ -790,8 +813,9 @@ on_request_finished (SoupServer * server, SoupServerMessage * msg,
 static const gchar *
 camera_kind (Camera * cam)
 {
-  return cam->input ? restream_input_kind_name (restream_input_get_kind
-      (cam->input)) : "rtsp";
+  if (cam->input)
+    return restream_input_kind_name (restream_input_get_kind (cam->input));
+  return cam->url ? "rtsp" : "whip";
 }
 
 static const gchar *
@@ -1097,6 +1121,8 @@ main (int argc, char **argv)
   gboolean tls_no_verify = FALSE;
   gint max_clients = DEFAULT_MAX_CLIENTS, idle_timeout = DEFAULT_IDLE_TIMEOUT_S;
   guint fd_budget;
+  gchar *webrtc_stun = NULL, *webrtc_public_ip = NULL, *whip_token = NULL;
+  gchar **whip_keys = NULL;
   GOptionEntry entries[] = {
     {"input", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
         "An input published as NAME, by URL: rtsp[s]://[user:pass@]host[:port]"
@@ -1114,6 +1140,17 @@ main (int argc, char **argv)
           "the camera is not authenticated; for self-signed cameras)", NULL},
     {"http-port", 'p', 0, G_OPTION_ARG_INT, &http_port,
         "HTTP port (default 8080; 0 = any free port)", "PORT"},
+    {"webrtc-stun", 0, 0, G_OPTION_ARG_STRING, &webrtc_stun,
+        "STUN server for WebRTC behind NAT (stun://host:port); default: "
+          "host candidates only", "URL"},
+    {"webrtc-public-ip", 0, 0, G_OPTION_ARG_STRING, &webrtc_public_ip,
+        "Also offer WebRTC viewers our host candidates on this address (a "
+          "1:1 NAT or forwarded UDP ports)", "IP"},
+    {"whip", 0, 0, G_OPTION_ARG_STRING_ARRAY, &whip_keys,
+        "A stream key browsers or OBS may publish by WHIP (POST /whip/NAME), "
+          "served like a camera (repeatable)", "NAME"},
+    {"whip-token", 0, 0, G_OPTION_ARG_STRING, &whip_token,
+        "WHIP publishers must send Authorization: Bearer TOKEN", "TOKEN"},
     {"rtsp-port", 0, 0, G_OPTION_ARG_INT, &rtsp_port,
         "Serve every camera as rtsp://HOST:PORT/NAME (default 8554, used "
           "only if free; 0 = no RTSP)", "PORT"},
@@ -1260,6 +1297,22 @@ main (int argc, char **argv)
     g_ptr_array_add (app.cameras, cam);
   }
   g_strfreev (camera_args);
+  for (gchar ** k = whip_keys; k && *k; k++) {
+    Camera *cam;
+
+    if (!valid_camera_name (*k) || find_camera (&app, *k)) {
+      g_printerr ("arcly-restream: bad or duplicate --whip name '%s' "
+          "(letters, digits, - and _)\n", *k);
+      return 2;
+    }
+    cam = g_new0 (Camera, 1);
+    cam->hls_latency = -1;
+    cam->app = &app;
+    cam->name = g_strdup (*k);
+    cam->display_url = g_strdup ("WHIP");
+    g_ptr_array_add (app.cameras, cam);
+  }
+  g_strfreev (whip_keys);
 
   if (app.serve_files && app.out_dir == NULL) {
     g_printerr ("arcly-restream: --serve-files needs --output\n");
@@ -1313,6 +1366,13 @@ main (int argc, char **argv)
   app.server = soup_server_new ("server-header", "arcly-restream ", NULL);
   app.http = restream_http_new (app.server, max_clients, idle_timeout);
   soup_server_add_handler (app.server, NULL, http_handler, &app, NULL);
+  app.webrtc = restream_webrtc_new (webrtc_stun, webrtc_public_ip, whip_token,
+      webrtc_key_allowed, &app);
+  g_free (webrtc_stun);
+  g_free (webrtc_public_ip);
+  if (whip_token)
+    memset (whip_token, 0, strlen (whip_token));
+  g_free (whip_token);
   if (app.log_requests) {
     g_signal_connect (app.server, "request-read",
         G_CALLBACK (on_request_started), &app);
@@ -1386,8 +1446,10 @@ main (int argc, char **argv)
 
   g_main_loop_run (app.loop);
 
-  /* RTSP clients first: their media subscribe to the cameras' keys. */
+  /* RTSP clients and WebRTC sessions first: they subscribe to the
+   * cameras' keys. */
   restream_rtsp_free (app.rtsp);
+  restream_webrtc_free (app.webrtc);
   g_ptr_array_unref (app.cameras);
   soup_server_disconnect (app.server);
   restream_http_free (app.http);
@@ -1404,5 +1466,7 @@ main (int argc, char **argv)
   g_free (app.web_dir);
   g_free (app.record_dir);
   g_free (app.bind);
+  /* the leaks tracer (GST_TRACERS=leaks) reports what is left here */
+  gst_deinit ();
   return app.exit_code;
 }

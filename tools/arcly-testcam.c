@@ -46,6 +46,7 @@ typedef struct
   gchar *address;
   gboolean udp;
   gboolean overlay;
+  gboolean timecode;
   gchar *codec;                 /* "h264" (default) or "h265" */
   gchar *audio_codec;           /* "aac" (default), "pcmu" or "pcma" */
   gchar *tls_cert;              /* PEM: certificate (and key), or NULL */
@@ -93,6 +94,8 @@ build_launch (const CamOptions * opts, gint width, gint height)
         "videotestsrc is-live=true pattern=smpte ! "
         "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! ",
         width, height, opts->fps);
+    if (opts->timecode)
+      g_string_append (s, "identity name=timecode ! ");
     if (opts->overlay)
       g_string_append (s, "timeoverlay halignment=left valignment=top "
           "time-mode=running-time font-desc=\"Sans 24\" ! ");
@@ -136,6 +139,71 @@ build_launch (const CamOptions * opts, gint width, gint height)
   }
   g_string_append (s, ")");
   return g_string_free (s, FALSE);
+}
+
+/* --timecode: the wall-clock time each picture is made, in milliseconds
+ * modulo 2^24, as 24 blocks (12x16 pixels, most significant bit left,
+ * white = 1) along the bottom of the picture, so a player that reads the
+ * pixels back measures glass-to-glass latency (web/webrtc.js).  I420. */
+#define TIMECODE_BITS 24
+#define TIMECODE_BLOCK_W 12
+#define TIMECODE_BLOCK_H 16
+
+static GstPadProbeReturn
+on_timecode_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  const GstStructure *st;
+  guint32 ms = (guint32) ((g_get_real_time () / 1000) & 0xffffff);
+  gint w = 0, h = 0, x, y, b;
+  GstMapInfo map;
+
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  if (caps == NULL)
+    return GST_PAD_PROBE_OK;
+  st = gst_caps_get_structure (caps, 0);
+  gst_structure_get_int (st, "width", &w);
+  gst_structure_get_int (st, "height", &h);
+  gst_caps_unref (caps);
+  if (w < TIMECODE_BITS * TIMECODE_BLOCK_W || h < TIMECODE_BLOCK_H ||
+      !gst_buffer_map (buf, &map, GST_MAP_WRITE))
+    return GST_PAD_PROBE_OK;
+  if (map.size >= (gsize) w * h * 3 / 2) {
+    guint8 *u = map.data + w * h, *v = u + (w / 2) * (h / 2);
+
+    for (y = h - TIMECODE_BLOCK_H; y < h; y++) {
+      for (b = 0; b < TIMECODE_BITS; b++) {
+        guint8 luma = (ms >> (TIMECODE_BITS - 1 - b)) & 1 ? 235 : 16;
+
+        for (x = b * TIMECODE_BLOCK_W; x < (b + 1) * TIMECODE_BLOCK_W; x++) {
+          map.data[y * w + x] = luma;
+          u[(y / 2) * (w / 2) + x / 2] = 128;
+          v[(y / 2) * (w / 2) + x / 2] = 128;
+        }
+      }
+    }
+  }
+  gst_buffer_unmap (buf, &map);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_media_configure (GstRTSPMediaFactory * factory, GstRTSPMedia * media,
+    gpointer data)
+{
+  GstElement *top = gst_rtsp_media_get_element (media);
+  GstElement *tc = gst_bin_get_by_name (GST_BIN (top), "timecode");
+  GstPad *pad;
+
+  if (tc) {
+    pad = gst_element_get_static_pad (tc, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_timecode_buffer,
+        NULL, NULL);
+    gst_object_unref (pad);
+    gst_object_unref (tc);
+  }
+  gst_object_unref (top);
 }
 
 static gboolean
@@ -305,6 +373,10 @@ main (int argc, char **argv)
         "Video bitrate in kbit/s (default 2000)", "KBPS"},
     {"size", 0, 0, G_OPTION_ARG_STRING, &opts.size,
         "Video size WxH (default 640x360)", "WxH"},
+    {"timecode", 0, 0, G_OPTION_ARG_NONE, &opts.timecode,
+        "Write the wall-clock time (ms mod 2^24) as 24 black/white blocks "
+          "along the bottom of each picture (width >= 288), for "
+          "glass-to-glass latency measurements", NULL},
     {"overlay", 0, 0, G_OPTION_ARG_NONE, &opts.overlay,
         "Burn the running time into the picture", NULL},
     {"shared", 0, 0, G_OPTION_ARG_NONE, &opts.shared,
@@ -418,6 +490,9 @@ main (int argc, char **argv)
   gst_rtsp_media_factory_set_launch (factory, launch);
   g_free (launch);
   gst_rtsp_media_factory_set_shared (factory, opts.shared);
+  if (opts.timecode)
+    g_signal_connect (factory, "media-configure",
+        G_CALLBACK (on_media_configure), NULL);
   gst_rtsp_media_factory_set_protocols (factory, GST_RTSP_LOWER_TRANS_TCP |
       (opts.udp ? GST_RTSP_LOWER_TRANS_UDP : 0));
 
