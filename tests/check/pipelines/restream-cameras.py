@@ -39,6 +39,7 @@ from gi.repository import Gst  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import restream_proc as rp  # noqa: E402
+import rtsp_client  # noqa: E402
 
 failures = []
 
@@ -75,11 +76,10 @@ class SrClient:
     session and the sender reports rtpbin received."""
 
     def __init__(self, url):
-        self.pipe = Gst.parse_launch(
-            "rtspsrc name=s location=%s latency=0 protocols=tcp "
-            "s. ! application/x-rtp,media=video ! rtph265depay ! avdec_h265 ! "
-            "fakesink name=vsink signal-handoffs=true sync=false async=false "
-            "s. ! application/x-rtp,media=audio ! fakesink async=false sync=false" % url)
+        self.pipe = rtsp_client.rtsp_pipeline(url, {
+            "video": "rtph265depay ! avdec_h265 ! "
+                     "fakesink name=vsink signal-handoffs=true sync=false async=false",
+            "audio": "fakesink async=false sync=false"}, latency=0, protocols="tcp")
         self.lock = threading.Lock()
         self.pictures = 0
         self.packets = {}       # session -> [(unix time, rtp time)]

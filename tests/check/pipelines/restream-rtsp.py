@@ -40,6 +40,7 @@ from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import restream_proc as rp  # noqa: E402
+import rtsp_client  # noqa: E402
 
 USER, PASSWORD = "viewer", "rtsp-pw-7f3a"
 CHURN_SECONDS = float(os.environ.get("ARCLY_RTSP_CHURN_SECONDS", "20"))
@@ -56,8 +57,8 @@ class Client:
     """A GStreamer RTSP client pipeline counting decoded video frames and
     audio buffers; first_frame: seconds from PLAYING to the first picture."""
 
-    def __init__(self, desc):
-        self.pipe = Gst.parse_launch(desc)
+    def __init__(self, desc=None, pipe=None):
+        self.pipe = pipe or Gst.parse_launch(desc)
         self.video = self.audio = 0
         self.first_frame = None
         self.last_frame = None
@@ -115,14 +116,18 @@ class Client:
 
 
 def rtspsrc_client(url, protocols="tcp", audio=True, creds=True):
-    desc = ("rtspsrc name=s location=%s latency=0 protocols=%s %s "
-            "s. ! application/x-rtp,media=video ! rtph264depay ! avdec_h264 output-corrupt=false ! "
-            "fakesink name=vsink signal-handoffs=true sync=false async=false "
-            % (url, protocols, "user-id=%s user-pw=%s" % (USER, PASSWORD) if creds else ""))
+    """rtspsrc -> rtph264depay ! avdec_h264 (and rtpmp4gdepay ! avdec_aac),
+    each branch linked to its own pad (rtsp_client.py says why not
+    parse-launch's delayed links)."""
+    branches = {"video": "rtph264depay ! avdec_h264 output-corrupt=false ! "
+                         "fakesink name=vsink signal-handoffs=true sync=false async=false"}
     if audio:
-        desc += ("s. ! application/x-rtp,media=audio ! rtpmp4gdepay ! avdec_aac ! "
-                 "fakesink name=asink signal-handoffs=true sync=false async=false")
-    return Client(desc)
+        branches["audio"] = ("rtpmp4gdepay ! avdec_aac ! "
+                             "fakesink name=asink signal-handoffs=true sync=false async=false")
+    props = {"latency": 0, "protocols": protocols}
+    if creds:
+        props.update({"user-id": USER, "user-pw": PASSWORD})
+    return Client(pipe=rtsp_client.rtsp_pipeline(url, branches, **props))
 
 
 def ffprobe_streams(url, transport):
