@@ -264,43 +264,42 @@ static GstPad *
 transcode (GstBin * bin, GstPad * pad, const gchar * decoder,
     const gchar ** encoder_name)
 {
-  GstElement *dec = gst_element_factory_make (decoder, NULL);
-  GstElement *conv = gst_element_factory_make ("audioconvert", NULL);
-  GstElement *res = gst_element_factory_make ("audioresample", NULL);
-  GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
-  GstElement *enc = make_aac_encoder ();
+  GstElement *e[5] = { gst_element_factory_make (decoder, NULL),
+    gst_element_factory_make ("audioconvert", NULL),
+    gst_element_factory_make ("audioresample", NULL),
+    gst_element_factory_make ("capsfilter", NULL), make_aac_encoder ()
+  };
   GstCaps *caps;
-  GstPad *sinkpad, *out;
+  GstPad *sinkpad;
+  gboolean ok = TRUE;
+  guint i;
 
-  if (!dec || !conv || !res || !filter || !enc) {
-    gst_clear_object (&dec);
-    gst_clear_object (&conv);
-    gst_clear_object (&res);
-    gst_clear_object (&filter);
-    gst_clear_object (&enc);
+  for (i = 0; i < G_N_ELEMENTS (e); i++)
+    ok &= e[i] != NULL;
+  if (!ok) {
+    for (i = 0; i < G_N_ELEMENTS (e); i++)
+      gst_clear_object (&e[i]);
     return NULL;
   }
   caps = gst_caps_new_simple ("audio/x-raw", "rate", G_TYPE_INT,
       TRANSCODE_RATE, "channels", G_TYPE_INT, 1, NULL);
-  g_object_set (filter, "caps", caps, NULL);
+  g_object_set (e[3], "caps", caps, NULL);
   gst_caps_unref (caps);
-  *encoder_name = GST_OBJECT_NAME (gst_element_get_factory (enc));
-  gst_bin_add_many (bin, dec, conv, res, filter, enc, NULL);
-  if (!gst_element_link_many (dec, conv, res, filter, enc, NULL))
-    return NULL;
-  gst_element_sync_state_with_parent (enc);
-  gst_element_sync_state_with_parent (filter);
-  gst_element_sync_state_with_parent (res);
-  gst_element_sync_state_with_parent (conv);
-  gst_element_sync_state_with_parent (dec);
-  sinkpad = gst_element_get_static_pad (dec, "sink");
-  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK) {
-    gst_object_unref (sinkpad);
-    return NULL;
-  }
+  *encoder_name = GST_OBJECT_NAME (gst_element_get_factory (e[4]));
+  for (i = 0; i < G_N_ELEMENTS (e); i++)
+    gst_bin_add (bin, e[i]);
+  ok = gst_element_link_many (e[0], e[1], e[2], e[3], e[4], NULL);
+  sinkpad = gst_element_get_static_pad (e[0], "sink");
+  ok = ok && gst_pad_link (pad, sinkpad) == GST_PAD_LINK_OK;
   gst_object_unref (sinkpad);
-  out = gst_element_get_static_pad (enc, "src");
-  return out;
+  /* downstream first, so nothing pushes into an element not yet started */
+  for (i = G_N_ELEMENTS (e); i > 0; i--) {
+    if (ok)
+      gst_element_sync_state_with_parent (e[i - 1]);
+    else
+      gst_bin_remove (bin, e[i - 1]);
+  }
+  return ok ? gst_element_get_static_pad (e[4], "src") : NULL;
 }
 
 /* An audio pad @pad of a subscriber's arclybussrc, whose sink is @sink:
