@@ -20,10 +20,13 @@
  * a slow subscriber never holds the camera or another subscriber back.
  *
  * An HTTP server (libsoup 3) serves the playlists and segments and an index
- * page playing every camera in hls.js.  It is a Low-Latency HLS origin:
- * playlist requests with _HLS_msn/_HLS_part are held until that part exists
- * (RFC 8216bis §6.2.5.2), and a request for the part named in
- * EXT-X-PRELOAD-HINT is held until the part is written.
+ * page playing every camera in hls.js.  It is a Low-Latency HLS origin
+ * (restream-origin.c): each camera's HLS sink hands its playlists, parts
+ * and segments over in memory (restream-store.c; written to --output too
+ * when given), playlist requests with _HLS_msn/_HLS_part are held until
+ * that part exists (RFC 8216bis §6.2.5.2), and a request for the part
+ * named in EXT-X-PRELOAD-HINT is held until the part is written, both
+ * woken by the writer closing it.
  *
  * Threads: the GLib main loop (HTTP, bus watches, status, signals) is the
  * only thread that touches Camera and Waiter state; GStreamer streaming
@@ -49,8 +52,11 @@
 
 #include "restream-audio.h"
 #include "restream-http.h"
+#include "restream-input.h"
+#include "restream-origin.h"
 #include "restream-playlist.h"
 #include "restream-rtsp.h"
+#include "restream-tls.h"
 #include "rtspurl.h"
 
 #define DEFAULT_HTTP_PORT 8080
@@ -60,9 +66,6 @@
 #define STATUS_INTERVAL_S 5
 #define DEFAULT_MAX_CLIENTS 1000
 #define DEFAULT_IDLE_TIMEOUT_S 30
-/* How long an answer to a blocking playlist request may be cached, in
- * target durations. */
-#define RESTREAM_BLOCKING_TARGETS 3
 /* fds kept from HTTP clients for everything else: the process, GLib and
  * GStreamer, and per camera its RTSP socket, the files the HLS writer and
  * the recorder have open, and the pipeline's own. */
@@ -77,7 +80,8 @@ typedef struct
   gchar *name;
   gchar *url;                   /* with credentials: never print it */
   gchar *display_url;           /* without */
-  gchar *dir;                   /* output folder of this camera */
+  gchar *dir;                   /* output folder of this camera, or NULL */
+  RestreamOriginCamera *http;   /* its objects and held requests */
   GstElement *pipeline;         /* ingest: camera → arclybussink */
   GstElement *src;
   GstElement *pub;              /* arclybussink stream-key=NAME */
@@ -89,22 +93,15 @@ typedef struct
   gboolean rec_restart;         /* start a new recorder when this one ends */
   guint rec_files;              /* recording files opened so far */
   guint bus_watch, hls_watch, rec_watch;
-  GList *waiters;               /* held HTTP requests (Waiter) */
   gint64 last_part_time;        /* monotonic us of the last part/segment */
   gdouble hls_latency;          /* s, from the sink's messages, -1 unknown */
   guint reconnects;
   gchar *state;
+  RestreamInput *input;         /* SRT, UDP, RTP, RTMP; NULL: RTSP */
+  guint64 last_bytes;           /* published, at the last status */
+  gint64 last_bytes_time;
+  guint64 bitrate;              /* bit/s over the last status interval */
 } Camera;
-
-typedef struct
-{
-  Camera *cam;
-  SoupServerMessage *msg;
-  gchar *path;                  /* file path to serve when ready */
-  gint64 msn;                   /* -1: a part-file wait */
-  gint64 part;                  /* -1: whole segment */
-  guint timeout_id;
-} Waiter;
 
 struct _App
 {
@@ -112,8 +109,10 @@ struct _App
   GPtrArray *cameras;
   SoupServer *server;
   RestreamHttp *http;
+  RestreamOrigin *origin;
   RestreamRtsp *rtsp;           /* NULL: RTSP out off */
-  gchar *out_dir;
+  gchar *out_dir;               /* NULL: nothing is written to disk */
+  gboolean serve_files;         /* serve --output's files, not memory */
   gchar *web_dir;
   gchar *record_dir;
   gint http_port;
@@ -122,14 +121,16 @@ struct _App
   gint part_ms;
   GPid testcam_pid;
   gboolean log_requests;
+  RestreamTls tls;              /* rtsps:// cameras */
   RestreamAudioMode audio_mode; /* --audio */
   guint shutting_down;
   gint exit_code;
 };
 
-static void camera_wake_waiters (Camera * cam);
-static void respond_status (SoupServerMessage * msg, guint status);
 static void app_check_done (App * app);
+static const gchar *camera_kind (Camera * cam);
+static const gchar *camera_state (Camera * cam);
+static guint camera_reconnects (Camera * cam);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -410,7 +411,7 @@ camera_fail (Camera * cam, GstMessage * msg)
     gst_element_set_state (cam->recorder, GST_STATE_NULL);
   cam->eos = TRUE;
   cam->rec_eos = TRUE;
-  camera_wake_waiters (cam);
+  restream_origin_camera_set_ended (cam->http);
   app_check_done (cam->app);
 }
 
@@ -419,6 +420,9 @@ on_ingest_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
   Camera *cam = user_data;
 
+  /* an input's source errors are retried by it, never fatal */
+  if (cam->input && restream_input_handle_message (cam->input, msg))
+    return G_SOURCE_CONTINUE;
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ELEMENT:{
       const GstStructure *s = gst_message_get_structure (msg);
@@ -470,14 +474,17 @@ on_hls_message (GstBus * bus, GstMessage * msg, gpointer user_data)
          * appears there.  A frame's running time is its arrival plus the
          * source's latency (arclybussrc carries the publisher's running
          * time over to this pipeline's), so that latency is added back. */
-        g_object_get (cam->src, "latency", &src_latency_ms, NULL);
+        if (cam->src)
+          g_object_get (cam->src, "latency", &src_latency_ms, NULL);
         if (gst_structure_get_uint64 (s, "running-time", &start) &&
             gst_structure_get_uint64 (s, "duration", &dur) &&
             GST_CLOCK_TIME_IS_VALID (now) && now + src_latency_ms *
             GST_MSECOND >= start + dur)
           cam->hls_latency = (now + src_latency_ms * GST_MSECOND - start -
               dur) / (gdouble) GST_SECOND;
-        camera_wake_waiters (cam);
+        /* From memory, held requests were woken by the writer already. */
+        if (cam->app->serve_files)
+          restream_origin_camera_wake (cam->http);
       }
       break;
     }
@@ -487,7 +494,7 @@ on_hls_message (GstBus * bus, GstMessage * msg, gpointer user_data)
     case GST_MESSAGE_EOS:
       cam->eos = TRUE;
       camera_set_state (cam, "ended");
-      camera_wake_waiters (cam);
+      restream_origin_camera_set_ended (cam->http);
       app_check_done (cam->app);
       break;
     default:
@@ -502,32 +509,45 @@ camera_start (Camera * cam, GError ** error)
   App *app = cam->app;
   GstBus *bus;
   GstElement *hls;
-  gchar *seg, *init, *playlist;
+  gchar *seg, *init, *playlist, *dir;
 
   /* Ingest: camera → depayloaders → arclybussink stream-key=NAME. */
   cam->pipeline = gst_pipeline_new (cam->name);
-  cam->src = make ("arclyrtspsrc", "src");
+  cam->src = cam->input ? NULL : make ("arclyrtspsrc", "src");
   cam->pub = make ("arclybussink", "pub");
-  if (cam->src == NULL || cam->pub == NULL) {
+  if ((cam->src == NULL && cam->input == NULL) || cam->pub == NULL) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
         "arclyrtspsrc or arclybussink missing");
     return FALSE;
   }
-  g_object_set (cam->src, "location", cam->url, NULL);
   g_object_set (cam->pub, "stream-key", cam->name, NULL);
-  gst_bin_add_many (GST_BIN (cam->pipeline), cam->src, cam->pub, NULL);
-  g_signal_connect (cam->src, "pad-added", G_CALLBACK (on_pad_added), cam);
+  gst_bin_add (GST_BIN (cam->pipeline), cam->pub);
+  if (cam->src) {
+    g_object_set (cam->src, "location", cam->url, NULL);
+    restream_tls_apply (&app->tls, cam->src, cam->url);
+    gst_bin_add (GST_BIN (cam->pipeline), cam->src);
+    g_signal_connect (cam->src, "pad-added", G_CALLBACK (on_pad_added), cam);
+  }
   bus = gst_pipeline_get_bus (GST_PIPELINE (cam->pipeline));
   cam->bus_watch = gst_bus_add_watch (bus, on_ingest_message, cam);
   gst_object_unref (bus);
   cam->state = g_strdup ("connecting");
 
-  /* HLS: arclybussrc stream-key=NAME → arclyhlssink, its own pipeline. */
+  /* HLS: arclybussrc stream-key=NAME → arclyhlssink, its own pipeline,
+   * handing its output to the origin (in memory, and to --output). */
   hls = make ("arclyhlssink", "hls");
+  cam->http = restream_origin_camera_new (app->origin, cam->dir,
+      app->serve_files);
   if (hls) {
-    seg = g_build_filename (cam->dir, "segment%05d.m4s", NULL);
-    init = g_build_filename (cam->dir, "init%d.mp4", NULL);
-    playlist = g_build_filename (cam->dir, "playlist.m3u8", NULL);
+    /* Without --output the locations only name the objects: a folder that
+     * does not exist (the sink looks there for its stale temporaries). */
+    dir = cam->dir ? g_strdup (cam->dir) : g_build_filename ("/",
+        "arcly-restream-memory", cam->name, NULL);
+    seg = g_build_filename (dir, "segment%05d.m4s", NULL);
+    init = g_build_filename (dir, "init%d.mp4", NULL);
+    playlist = g_build_filename (dir, "playlist.m3u8", NULL);
+    g_free (dir);
+    restream_origin_camera_attach (cam->http, G_OBJECT (hls));
     g_object_set (hls, "location", seg, "init-location", init,
         "playlist-location", playlist, "target-duration",
         app->target_duration, "part-duration", app->part_ms,
@@ -549,7 +569,9 @@ camera_start (Camera * cam, GError ** error)
   if (gst_element_set_state (cam->hls_pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE || (app->record_dir && !recorder_start (cam))
       || gst_element_set_state (cam->pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE) {
+      GST_STATE_CHANGE_FAILURE || (cam->input &&
+          !restream_input_start (cam->input, cam->pipeline, cam->pub,
+              error))) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
         "camera %s does not start", cam->name);
     return FALSE;
@@ -562,23 +584,14 @@ camera_start (Camera * cam, GError ** error)
 static void
 camera_free (Camera * cam)
 {
-  GList *l;
-
-  for (l = cam->waiters; l; l = l->next) {
-    Waiter *w = l->data;
-
-    g_source_remove (w->timeout_id);
-    respond_status (w->msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
-    soup_server_message_unpause (w->msg);
-    g_object_unref (w->msg);
-    g_free (w->path);
-    g_free (w);
-  }
-  g_list_free (cam->waiters);
-  /* Subscribers first, then the publisher. */
+  /* Subscribers first, then the publisher; held requests get a 503. */
   pipeline_dispose (&cam->recorder, &cam->rec_watch);
   pipeline_dispose (&cam->hls_pipeline, &cam->hls_watch);
+  if (cam->input)
+    restream_input_stop (cam->input);
   pipeline_dispose (&cam->pipeline, &cam->bus_watch);
+  restream_input_free (cam->input);
+  restream_origin_camera_free (cam->http);
   g_free (cam->name);
   g_free (cam->url);
   g_free (cam->display_url);
@@ -588,308 +601,6 @@ camera_free (Camera * cam)
 }
 
 /* ------------------------------------------------------------------ HTTP */
-
-static const gchar *
-mime_for (const gchar * path)
-{
-  if (g_str_has_suffix (path, ".m3u8"))
-    return "application/vnd.apple.mpegurl";
-  if (g_str_has_suffix (path, ".m4s"))
-    return "video/iso.segment";
-  if (g_str_has_suffix (path, ".mp4"))
-    return "video/mp4";
-  if (g_str_has_suffix (path, ".ts"))
-    return "video/mp2t";
-  if (g_str_has_suffix (path, ".js"))
-    return "text/javascript";
-  if (g_str_has_suffix (path, ".html"))
-    return "text/html; charset=utf-8";
-  return "application/octet-stream";
-}
-
-/* Cache-Control of a 200 for @path, so an HTTP cache in front (see
- * docs/deploy/) can serve it: media (segments, parts, init segments) never
- * changes once its name exists; the answer to a blocking playlist request
- * (@blocking: it names _HLS_msn) never changes either, but the segments it
- * lists leave the window, so it is cached for a few target durations; a
- * plain playlist changes every part, so it is cached at most half a part
- * target (whole seconds: 0 for parts under 2 s). */
-static gchar *
-cache_control_for (App * app, const gchar * path, gboolean blocking)
-{
-  if (g_str_has_suffix (path, ".m4s") || g_str_has_suffix (path, ".mp4")
-      || g_str_has_suffix (path, ".ts"))
-    return g_strdup ("public, max-age=86400, immutable");
-  if (!g_str_has_suffix (path, ".m3u8"))
-    return g_strdup ("no-cache");
-  if (blocking)
-    return g_strdup_printf ("public, max-age=%d",
-        RESTREAM_BLOCKING_TARGETS * app->target_duration);
-  return g_strdup_printf ("public, max-age=%d", app->part_ms > 0 ?
-      app->part_ms / 2000 : app->target_duration / 2);
-}
-
-/* Answers @status (not 200) with nothing an HTTP cache keeps: a name that
- * does not exist yet (a part, a playlist) may exist a moment later. */
-static void
-respond_status (SoupServerMessage * msg, guint status)
-{
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "Cache-Control", "no-store");
-  soup_server_message_set_status (msg, status, NULL);
-}
-
-/* Last-Modified from @path's file, and an ETag: for a playlist from the
- * bytes served (a waiter may answer with an older read than the file), for
- * media from the file's size and time (it never changes). */
-static void
-set_validators (SoupMessageHeaders * h, const gchar * path, GBytes * body)
-{
-  GStatBuf st;
-  gboolean have_stat = g_stat (path, &st) == 0;
-  gchar *etag;
-
-  if (have_stat) {
-    GDateTime *dt = g_date_time_new_from_unix_utc (st.st_mtime);
-    gchar *date = soup_date_time_to_string (dt, SOUP_DATE_HTTP);
-
-    soup_message_headers_replace (h, "Last-Modified", date);
-    g_free (date);
-    g_date_time_unref (dt);
-  }
-  if (g_str_has_suffix (path, ".m3u8") || !have_stat)
-    etag = g_strdup_printf ("\"%x-%" G_GSIZE_MODIFIER "x\"",
-        g_bytes_hash (body), g_bytes_get_size (body));
-  else
-    etag = g_strdup_printf ("\"%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER
-        "x\"", (gint64) st.st_mtime, (gint64) st.st_size);
-  soup_message_headers_replace (h, "ETag", etag);
-  g_free (etag);
-}
-
-/* Answers 200 with @body (shared, not copied: one playlist read serves every
- * request it satisfies), typed, validated and cached by @path's kind.
- * Content-Length, HEAD and Range (206 for a single range of the complete
- * body) are libsoup's. */
-static void
-respond_bytes (SoupServerMessage * msg, const gchar * path, GBytes * body,
-    const gchar * cache_control)
-{
-  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
-
-  soup_message_headers_replace (h, "Cache-Control", cache_control);
-  soup_message_headers_replace (h, "Access-Control-Allow-Origin", "*");
-  soup_message_headers_replace (h, "Accept-Ranges", "bytes");
-  soup_message_headers_set_content_type (h, mime_for (path), NULL);
-  set_validators (h, path, body);
-  soup_message_body_append_bytes (soup_server_message_get_response_body
-      (msg), body);
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-}
-
-static GBytes *
-read_file_bytes (const gchar * path)
-{
-  gchar *data = NULL;
-  gsize len = 0;
-
-  if (!g_file_get_contents (path, &data, &len, NULL))
-    return NULL;
-  return g_bytes_new_take (data, len);
-}
-
-static void
-serve_file (App * app, SoupServerMessage * msg, const gchar * path)
-{
-  GBytes *body = read_file_bytes (path);
-  gchar *cc;
-
-  if (body == NULL) {
-    respond_status (msg, SOUP_STATUS_NOT_FOUND);
-    return;
-  }
-  cc = cache_control_for (app, path, FALSE);
-  respond_bytes (msg, path, body, cc);
-  g_free (cc);
-  g_bytes_unref (body);
-}
-
-/* Reads a playlist and what it holds; NULL when unreadable or not one. */
-static GBytes *
-read_playlist (const gchar * path, RestreamPlaylistInfo * info)
-{
-  GBytes *body = read_file_bytes (path);
-  gchar *text;
-  gboolean ok;
-
-  if (body == NULL)
-    return NULL;
-  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  ok = restream_playlist_parse (text, info);
-  g_free (text);
-  if (!ok) {
-    g_bytes_unref (body);
-    return NULL;
-  }
-  return body;
-}
-
-/* @info: the waiter's playlist as read now (NULL: unreadable).  A part-file
- * waiter (msn < 0, the preload hint) waits for its file instead. */
-static gboolean
-waiter_ready (const Waiter * w, const RestreamPlaylistInfo * info)
-{
-  if (w->msn < 0)
-    return g_file_test (w->path, G_FILE_TEST_EXISTS);
-  return info && restream_playlist_has (info, w->msn, w->part);
-}
-
-/* Answers and frees @w: with @playlist when given (the text that satisfied
- * it), else with the file as it is now when @status is 200, else with
- * @status. */
-static void
-waiter_finish (Waiter * w, GBytes * playlist, guint status)
-{
-  Camera *cam = w->cam;
-
-  cam->waiters = g_list_remove (cam->waiters, w);
-  if (w->timeout_id)
-    g_source_remove (w->timeout_id);
-  if (status == SOUP_STATUS_OK && playlist) {
-    gchar *cc = cache_control_for (cam->app, w->path, w->msn >= 0);
-
-    respond_bytes (w->msg, w->path, playlist, cc);
-    g_free (cc);
-  } else if (status == SOUP_STATUS_OK) {
-    serve_file (cam->app, w->msg, w->path);
-  } else {
-    respond_status (w->msg, status);
-  }
-  soup_server_message_unpause (w->msg);
-  g_object_unref (w->msg);
-  g_free (w->path);
-  g_free (w);
-}
-
-/* The camera's playlist as read once for a round of waiters, so waking N
- * viewers of one camera reads it once, not N times. */
-typedef struct
-{
-  gchar *path;
-  GBytes *body;
-  gchar *text;
-  RestreamPlaylistInfo info;
-} PlaylistCache;
-
-static void
-playlist_cache_clear (PlaylistCache * cache)
-{
-  g_free (cache->path);
-  g_free (cache->text);
-  if (cache->body)
-    g_bytes_unref (cache->body);
-  memset (cache, 0, sizeof (*cache));
-}
-
-static void
-playlist_cache_load (PlaylistCache * cache, const gchar * path)
-{
-  if (g_strcmp0 (cache->path, path) == 0)
-    return;
-  playlist_cache_clear (cache);
-  cache->path = g_strdup (path);
-  cache->body = read_playlist (path, &cache->info);
-  if (cache->body)
-    cache->text = g_strndup (g_bytes_get_data (cache->body, NULL),
-        g_bytes_get_size (cache->body));
-}
-
-/* Will the part file @path never be written?  True when the camera's
- * playlist lists the part's segment as complete without it: a preload hint
- * names the next part of the open segment, and when the segment closes at
- * a keyframe instead, that part never exists. */
-static gboolean
-part_will_never_come (Camera * cam, const gchar * path, PlaylistCache * cache)
-{
-  gchar *playlist = g_build_filename (cam->dir, "playlist.m3u8", NULL);
-  gchar *name = g_path_get_basename (path);
-  gboolean never;
-
-  playlist_cache_load (cache, playlist);
-  never = cache->text && restream_playlist_part_state (cache->text, name) ==
-      RESTREAM_PART_NEVER;
-  g_free (name);
-  g_free (playlist);
-  return never;
-}
-
-/* Settles @w against the current files: answered when ready, 404 when its
- * part will never come (or the camera ended), 503 when @timed_out, left
- * waiting otherwise. */
-static void
-waiter_settle (Waiter * w, PlaylistCache * cache, gboolean timed_out)
-{
-  Camera *cam = w->cam;
-
-  if (w->msn >= 0) {
-    playlist_cache_load (cache, w->path);
-    if (waiter_ready (w, cache->body ? &cache->info : NULL))
-      waiter_finish (w, cache->body, SOUP_STATUS_OK);
-    else if (timed_out || cam->eos)
-      waiter_finish (w, NULL, SOUP_STATUS_SERVICE_UNAVAILABLE);
-    return;
-  }
-  if (waiter_ready (w, NULL))
-    waiter_finish (w, NULL, SOUP_STATUS_OK);
-  else if (cam->eos || part_will_never_come (cam, w->path, cache))
-    waiter_finish (w, NULL, SOUP_STATUS_NOT_FOUND);
-  else if (timed_out)
-    waiter_finish (w, NULL, SOUP_STATUS_SERVICE_UNAVAILABLE);
-}
-
-static gboolean
-waiter_timeout (gpointer user_data)
-{
-  Waiter *w = user_data;
-  PlaylistCache cache = { 0, };
-
-  w->timeout_id = 0;
-  waiter_settle (w, &cache, TRUE);
-  playlist_cache_clear (&cache);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-camera_wake_waiters (Camera * cam)
-{
-  GList *l = cam->waiters, *next;
-  PlaylistCache cache = { 0, };
-
-  for (; l; l = next) {
-    next = l->next;
-    waiter_settle (l->data, &cache, FALSE);
-  }
-  playlist_cache_clear (&cache);
-}
-
-static void
-hold_request (Camera * cam, SoupServerMessage * msg, const gchar * path,
-    gint64 msn, gint64 part)
-{
-  Waiter *w = g_new0 (Waiter, 1);
-
-  w->cam = cam;
-  w->msg = g_object_ref (msg);
-  w->path = g_strdup (path);
-  w->msn = msn;
-  w->part = part;
-  /* RFC 8216bis: a server holding a blocking request answers 503 after
-   * three target durations. */
-  w->timeout_id = g_timeout_add (3 * cam->app->target_duration * 1000,
-      waiter_timeout, w);
-  cam->waiters = g_list_append (cam->waiters, w);
-  soup_server_message_pause (msg);
-}
 
 static Camera *
 find_camera (App * app, const gchar * name)
@@ -932,6 +643,10 @@ serve_index (App * app, SoupServerMessage * msg)
         "data-source-latency=\"%u\" muted autoplay playsinline controls>"
         "</video><div id=\"s-%s\" class=\"status\"></div>", name,
         name, name, latency_ms, name);
+    g_string_append_printf (s, "<div class=\"input\" id=\"i-%s\">%s, %s, "
+        "%" G_GUINT64_FORMAT " kbit/s, %u reconnects</div>", name,
+        camera_kind (cam), camera_state (cam), cam->bitrate / 1000,
+        camera_reconnects (cam));
     if (app->rtsp) {
       /* The RTSP URL on the host the page was asked for. */
       const gchar *host = g_uri_get_host (soup_server_message_get_uri (msg));
@@ -947,11 +662,43 @@ serve_index (App * app, SoupServerMessage * msg)
     g_string_append (s, "</div>\n");
     g_free (name);
   }
-  g_string_append (s, "<script src=\"player.js\"></script>\n"
-      "</body></html>\n");
+  /* The inputs' status lines follow /status.json. */
+  g_string_append (s, "<script src=\"player.js\"></script>\n<script>"
+      "setInterval(function(){fetch('status.json',{cache:'no-store'})"
+      ".then(function(r){return r.json();}).then(function(j){"
+      "j.inputs.forEach(function(i){var e=document.getElementById('i-'+"
+      "i.name);if(e)e.textContent=i.kind+', '+i.state+', '+Math.round("
+      "i.bitrate/1000)+' kbit/s, '+i.reconnects+' reconnects';});})"
+      ".catch(function(){});},2000);</script>\n</body></html>\n");
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "Cache-Control", "no-cache");
   soup_server_message_set_response (msg, "text/html; charset=utf-8",
+      SOUP_MEMORY_TAKE, s->str, s->len);
+  g_string_free (s, FALSE);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+/* Every input's kind, state, bitrate (bit/s over the last status
+ * interval) and reconnects, for the index page. */
+static void
+serve_status (App * app, SoupServerMessage * msg)
+{
+  GString *s = g_string_new ("{\"inputs\":[");
+  guint i;
+
+  for (i = 0; i < app->cameras->len; i++) {
+    Camera *cam = g_ptr_array_index (app->cameras, i);
+
+    /* names are [A-Za-z0-9_-], kinds and states plain words */
+    g_string_append_printf (s, "%s{\"name\":\"%s\",\"kind\":\"%s\","
+        "\"state\":\"%s\",\"bitrate\":%" G_GUINT64_FORMAT ",\"reconnects\":"
+        "%u}", i ? "," : "", cam->name, camera_kind (cam), camera_state (cam),
+        cam->bitrate, camera_reconnects (cam));
+  }
+  g_string_append (s, "]}\n");
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Cache-Control", "no-store");
+  soup_server_message_set_response (msg, "application/json",
       SOUP_MEMORY_TAKE, s->str, s->len);
   g_string_free (s, FALSE);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -964,7 +711,6 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
   App *app = user_data;
   gchar **parts = NULL;
   Camera *cam;
-  gchar *file = NULL;
 
   if (strcmp (soup_server_message_get_method (msg), "GET") != 0 &&
       strcmp (soup_server_message_get_method (msg), "HEAD") != 0) {
@@ -975,10 +721,14 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     serve_index (app, msg);
     return;
   }
+  if (strcmp (path, "/status.json") == 0) {
+    serve_status (app, msg);
+    return;
+  }
   if (strcmp (path, "/player.js") == 0) {
     gchar *js = g_build_filename (app->web_dir, "player.js", NULL);
 
-    serve_file (app, msg, js);
+    restream_origin_serve_file (app->origin, msg, js);
     g_free (js);
     return;
   }
@@ -986,62 +736,18 @@ http_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     gchar *js = g_build_filename (app->web_dir, "node_modules", "hls.js",
         "dist", "hls.min.js", NULL);
 
-    serve_file (app, msg, js);
+    restream_origin_serve_file (app->origin, msg, js);
     g_free (js);
     return;
   }
   /* /cam/NAME/FILE, FILE a plain name (no traversal). */
   parts = g_strsplit (path, "/", -1);
   if (g_strv_length (parts) != 4 || strcmp (parts[1], "cam") != 0 ||
-      (cam = find_camera (app, parts[2])) == NULL || parts[3][0] == '\0' ||
-      parts[3][0] == '.' || strchr (parts[3], '\\')) {
-    respond_status (msg, SOUP_STATUS_NOT_FOUND);
-    g_strfreev (parts);
-    return;
-  }
-  file = g_build_filename (cam->dir, parts[3], NULL);
-
-  if (g_str_has_suffix (parts[3], ".m3u8") && query &&
-      g_hash_table_contains (query, "_HLS_msn")) {
-    const gchar *msn_s = g_hash_table_lookup (query, "_HLS_msn");
-    const gchar *part_s = g_hash_table_lookup (query, "_HLS_part");
-    gint64 msn = g_ascii_strtoll (msn_s ? msn_s : "", NULL, 10);
-    gint64 part = part_s ? g_ascii_strtoll (part_s, NULL, 10) : -1;
-    Waiter probe = { cam, msg, file, msn, part, 0 };
-    RestreamPlaylistInfo info;
-    GBytes *body = read_playlist (file, &info);
-
-    /* §6.2.5.2: a request more than two segments ahead is a 400. */
-    if (msn < 0 || (part_s && part < 0) ||
-        (body && msn > restream_playlist_next_msn (&info) + 2)) {
-      respond_status (msg, SOUP_STATUS_BAD_REQUEST);
-    } else if (body && (waiter_ready (&probe, &info) || cam->eos)) {
-      gchar *cc = cache_control_for (app, file, TRUE);
-
-      respond_bytes (msg, file, body, cc);
-      g_free (cc);
-    } else if (body == NULL && cam->eos) {
-      respond_status (msg, SOUP_STATUS_NOT_FOUND);
-    } else {
-      hold_request (cam, msg, file, msn, part);
-    }
-    if (body)
-      g_bytes_unref (body);
-  } else if (!g_file_test (file, G_FILE_TEST_EXISTS) && !cam->eos &&
-      !g_str_has_suffix (parts[3], ".m3u8")) {
-    PlaylistCache cache = { 0, };
-
-    /* Most likely the part of EXT-X-PRELOAD-HINT: hold it until written,
-     * unless its segment already closed without it. */
-    if (part_will_never_come (cam, file, &cache))
-      respond_status (msg, SOUP_STATUS_NOT_FOUND);
-    else
-      hold_request (cam, msg, file, -1, -1);
-    playlist_cache_clear (&cache);
-  } else {
-    serve_file (app, msg, file);
-  }
-  g_free (file);
+      (cam = find_camera (app, parts[2])) == NULL || cam->http == NULL ||
+      parts[3][0] == '\0' || parts[3][0] == '.' || strchr (parts[3], '\\'))
+    restream_origin_respond_status (msg, SOUP_STATUS_NOT_FOUND);
+  else
+    restream_origin_serve (cam->http, msg, parts[3], query);
   g_strfreev (parts);
 }
 
@@ -1072,6 +778,30 @@ on_request_finished (SoupServer * server, SoupServerMessage * msg,
 
 /* ----------------------------------------------------------------- status */
 
+/* What kind of input @cam is, its state and reconnects: an input's own
+ * unless the camera failed or ended. */
+static const gchar *
+camera_kind (Camera * cam)
+{
+  return cam->input ? restream_input_kind_name (restream_input_get_kind
+      (cam->input)) : "rtsp";
+}
+
+static const gchar *
+camera_state (Camera * cam)
+{
+  if (cam->input && !cam->eos)
+    return restream_input_get_state (cam->input);
+  return cam->state ? cam->state : "";
+}
+
+static guint
+camera_reconnects (Camera * cam)
+{
+  return cam->input ? restream_input_get_reconnects (cam->input) :
+      cam->reconnects;
+}
+
 static gboolean
 print_status (gpointer user_data)
 {
@@ -1081,24 +811,44 @@ print_status (gpointer user_data)
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
     GstStructure *stats = NULL;
-    guint64 frames = 0;
+    guint64 frames = 0, bytes = 0;
     guint subscribers = 0;
     gdouble since = -1;
+    gint64 now = g_get_monotonic_time ();
 
     if (cam->pub) {
       g_object_get (cam->pub, "stats", &stats, NULL);
       if (stats) {
         gst_structure_get_uint64 (stats, "frames-published", &frames);
+        gst_structure_get_uint64 (stats, "bytes-published", &bytes);
         gst_structure_get_uint (stats, "subscribers", &subscribers);
         gst_structure_free (stats);
       }
     }
+    if (cam->last_bytes_time && now > cam->last_bytes_time
+        && bytes >= cam->last_bytes)
+      cam->bitrate = (bytes - cam->last_bytes) * 8 * G_USEC_PER_SEC /
+          (now - cam->last_bytes_time);
+    cam->last_bytes = bytes;
+    cam->last_bytes_time = now;
     if (cam->last_part_time)
-      since = (g_get_monotonic_time () - cam->last_part_time) / 1e6;
-    g_print ("[%s] %s  %" G_GUINT64_FORMAT " frames  reconnects %u  "
-        "subscribers %u  HLS latency %.2f s  last part %.1f s ago\n",
-        cam->name, cam->state, frames, cam->reconnects, subscribers,
-        cam->hls_latency, since);
+      since = (now - cam->last_part_time) / 1e6;
+    if (cam->http) {
+      guint n_objects = 0;
+      guint64 mem_bytes = 0, max_bytes = 0;
+
+      restream_origin_camera_get_usage (cam->http, &n_objects, &mem_bytes,
+          &max_bytes);
+      g_print ("[%s] origin: %u held requests, %u objects in memory, %"
+          G_GUINT64_FORMAT " bytes (at most %" G_GUINT64_FORMAT ")\n",
+          cam->name, restream_origin_camera_get_n_held (cam->http),
+          n_objects, mem_bytes, max_bytes);
+    }
+    g_print ("[%s] %s %s  %" G_GUINT64_FORMAT " kbit/s  %" G_GUINT64_FORMAT
+        " frames  reconnects %u  subscribers %u  HLS latency %.2f s  "
+        "last part %.1f s ago\n", cam->name, camera_kind (cam),
+        camera_state (cam), cam->bitrate / 1000, frames,
+        camera_reconnects (cam), subscribers, cam->hls_latency, since);
   }
   g_print ("[http] %u connections  %" G_GUINT64_FORMAT " refused (503)\n",
       restream_http_get_n_clients (app->http),
@@ -1137,6 +887,25 @@ app_check_done (App * app)
   g_main_loop_quit (app->loop);
 }
 
+/* Whether the sink named @name in @pipeline got any stream: one that got
+ * none (its input never sent anything) has nothing to finish, and an EOS
+ * sent to its pipeline would never come out. */
+static gboolean
+sink_has_streams (GstElement * pipeline, const gchar * name)
+{
+  GstElement *sink = pipeline ? gst_bin_get_by_name (GST_BIN (pipeline),
+      name) : NULL;
+  gboolean has;
+
+  if (sink == NULL)
+    return FALSE;
+  GST_OBJECT_LOCK (sink);
+  has = sink->numsinkpads > 0;
+  GST_OBJECT_UNLOCK (sink);
+  gst_object_unref (sink);
+  return has;
+}
+
 static gboolean
 on_signal (gpointer user_data)
 {
@@ -1153,9 +922,15 @@ on_signal (gpointer user_data)
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
 
-    if (!cam->eos && cam->hls_pipeline)
+    if (!cam->eos && !sink_has_streams (cam->hls_pipeline, "hls")) {
+      cam->eos = TRUE;
+      camera_set_state (cam, "ended");
+    } else if (!cam->eos && cam->hls_pipeline) {
       gst_element_send_event (cam->hls_pipeline, gst_event_new_eos ());
-    if (cam->recorder && !cam->rec_restart)
+    }
+    if (cam->recorder && !sink_has_streams (cam->recorder, "recorder"))
+      cam->rec_eos = TRUE;
+    else if (cam->recorder && !cam->rec_restart)
       gst_element_send_event (cam->recorder, gst_event_new_eos ());
   }
   app_check_done (app);
@@ -1311,13 +1086,26 @@ main (int argc, char **argv)
   gint rtsp_port = -1;          /* -1: not given, the default */
   gboolean rtsp_shared = FALSE;
   gchar *rtsp_user = NULL, *rtsp_password = NULL, *rtsp_credentials = NULL;
+  gchar *tls_ca_file = NULL;
+  gboolean tls_no_verify = FALSE;
   gint max_clients = DEFAULT_MAX_CLIENTS, idle_timeout = DEFAULT_IDLE_TIMEOUT_S;
   gchar *audio = NULL;
   guint fd_budget;
   GOptionEntry entries[] = {
+    {"input", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
+        "An input published as NAME, by URL: rtsp[s]://[user:pass@]host[:port]"
+          "/path, srt://HOST:PORT?mode=caller|listener[&latency=MS]"
+          "[&passphrase=P][&streamid=S], udp://[GROUP@]HOST:PORT (MPEG-TS), "
+          "rtp://HOST[:PORT]?sdp=FILE, rtmp://HOST[:PORT]/APP/STREAM "
+          "(repeatable; default: the bundled test camera)", "NAME=URL"},
     {"camera", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
-        "A camera, NAME=rtsp://[user:pass@]host[:port]/path (repeatable; "
-          "default: the bundled test camera)", "NAME=URL"},
+        "Same as --input", "NAME=URL"},
+    {"tls-ca-file", 0, 0, G_OPTION_ARG_FILENAME, &tls_ca_file,
+        "rtsps:// cameras: trust the certificate authorities in FILE (PEM) "
+          "instead of the system's", "FILE"},
+    {"tls-no-verify", 0, 0, G_OPTION_ARG_NONE, &tls_no_verify,
+        "rtsps:// cameras: accept any certificate (insecure: encrypted, but "
+          "the camera is not authenticated; for self-signed cameras)", NULL},
     {"http-port", 'p', 0, G_OPTION_ARG_INT, &http_port,
         "HTTP port (default 8080; 0 = any free port)", "PORT"},
     {"rtsp-port", 0, 0, G_OPTION_ARG_INT, &rtsp_port,
@@ -1342,7 +1130,11 @@ main (int argc, char **argv)
     {"bind", 0, 0, G_OPTION_ARG_STRING, &bind,
         "HTTP bind address (default 127.0.0.1)", "ADDR"},
     {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
-        "Folder for playlists and segments (default ./arcly-out)", "DIR"},
+        "Also write playlists and segments to DIR/NAME/ (default: served "
+          "from memory only, nothing is written to disk)", "DIR"},
+    {"serve-files", 0, 0, G_OPTION_ARG_NONE, &app.serve_files,
+        "Serve the files in --output instead of memory, reading them per "
+          "request (to compare; bench/origin.sh)", NULL},
     {"record", 'r', 0, G_OPTION_ARG_FILENAME, &record_dir,
         "Also record each camera as hourly MPEG-TS files in DIR (SIGHUP "
           "starts new files)", "DIR"},
@@ -1371,7 +1163,8 @@ main (int argc, char **argv)
   guint i;
   gchar **c;
 
-  ctx = g_option_context_new ("- restream RTSP cameras as Low-Latency HLS");
+  ctx = g_option_context_new ("- restream cameras and encoders (RTSP, SRT, "
+      "UDP, RTP, RTMP) as Low-Latency HLS");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
@@ -1383,7 +1176,7 @@ main (int argc, char **argv)
    * other programs. */
   setvbuf (stdout, NULL, _IOLBF, 0);
 
-  app.out_dir = out_dir ? out_dir : g_strdup ("arcly-out");
+  app.out_dir = out_dir;
   app.web_dir = web_dir ? web_dir : g_strdup (ARCLY_WEB_DIR);
   app.record_dir = record_dir;
   app.bind = bind ? bind : g_strdup ("127.0.0.1");
@@ -1417,13 +1210,21 @@ main (int argc, char **argv)
         "together, neither empty\n");
     return 2;
   }
+  if (!restream_tls_init (&app.tls, tls_ca_file, tls_no_verify, &error)) {
+    g_printerr ("arcly-restream: --tls-ca-file: %s\n", error->message);
+    return 2;
+  }
+  g_free (tls_ca_file);
+  if (tls_no_verify)
+    g_printerr ("arcly-restream: warning: --tls-no-verify: the certificates "
+        "of rtsps:// cameras are not checked\n");
   /* Cameras, validated before anything starts. */
   for (c = camera_args; c && *c; c++) {
     gchar *eq = strchr (*c, '=');
     Camera *cam;
 
     if (eq == NULL) {
-      g_printerr ("arcly-restream: --camera wants NAME=URL\n");
+      g_printerr ("arcly-restream: --input wants NAME=URL\n");
       return 2;
     }
     *eq = '\0';
@@ -1432,25 +1233,43 @@ main (int argc, char **argv)
           "(letters, digits, - and _)\n", *c);
       return 2;
     }
-    if (!valid_camera_url (eq + 1)) {
+    if (restream_input_url_is_input (eq + 1)) {
+      RestreamInput *input = restream_input_new (*c, eq + 1, &error);
+      gchar *safe = restream_input_url_redact (eq + 1);
+
+      if (input == NULL) {
+        g_printerr ("arcly-restream: input %s: %s: %s\n", *c, safe,
+            error->message);
+        g_free (safe);
+        return 2;
+      }
+      cam = g_new0 (Camera, 1);
+      cam->input = input;
+      cam->display_url = safe;
+    } else if (!valid_camera_url (eq + 1)) {
       gchar *safe = arcly_rtsp_url_redact (eq + 1);
 
-      g_printerr ("arcly-restream: camera %s: not an rtsp:// URL: %s\n", *c,
-          safe);
+      g_printerr ("arcly-restream: input %s: not an rtsp:// URL (nor srt://, "
+          "udp://, rtp:// or rtmp://): %s\n", *c, safe);
       g_free (safe);
       return 2;
+    } else {
+      cam = g_new0 (Camera, 1);
+      cam->display_url = arcly_rtsp_url_redact (eq + 1);
     }
-    cam = g_new0 (Camera, 1);
     cam->hls_latency = -1;
     cam->app = &app;
     cam->name = g_strdup (*c);
     cam->url = g_strdup (eq + 1);
-    cam->display_url = arcly_rtsp_url_redact (cam->url);
     g_ptr_array_add (app.cameras, cam);
   }
   g_strfreev (camera_args);
 
-  if (!ensure_writable_dir (app.out_dir, &error) ||
+  if (app.serve_files && app.out_dir == NULL) {
+    g_printerr ("arcly-restream: --serve-files needs --output\n");
+    return 2;
+  }
+  if ((app.out_dir && !ensure_writable_dir (app.out_dir, &error)) ||
       (app.record_dir && !ensure_writable_dir (app.record_dir, &error))) {
     g_printerr ("arcly-restream: output folder not writable: %s\n",
         error->message);
@@ -1494,6 +1313,7 @@ main (int argc, char **argv)
 
   /* HTTP first: a port in use is a configuration error, before any camera
    * starts. */
+  app.origin = restream_origin_new (target, part_ms);
   app.server = soup_server_new ("server-header", "arcly-restream ", NULL);
   app.http = restream_http_new (app.server, max_clients, idle_timeout);
   soup_server_add_handler (app.server, NULL, http_handler, &app, NULL);
@@ -1522,8 +1342,10 @@ main (int argc, char **argv)
 
     /* First line: where to look (tests wait for "READY <url>"). */
     g_print ("READY %s\n", u);
-    g_print ("arcly-restream: open %s in a browser (HLS files in %s; at "
-        "most %d HTTP connections)\n", u, app.out_dir, max_clients);
+    g_print ("arcly-restream: open %s in a browser (HLS served from %s%s; "
+        "at most %d HTTP connections)\n", u, app.serve_files ? "the files in "
+        : "memory", app.serve_files ? app.out_dir : app.out_dir ?
+        ", also written to disk" : "", max_clients);
     g_free (u);
   }
 
@@ -1547,8 +1369,10 @@ main (int argc, char **argv)
   for (i = 0; i < app.cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app.cameras, i);
 
-    cam->dir = g_build_filename (app.out_dir, cam->name, NULL);
-    if (!ensure_writable_dir (cam->dir, &error) || !camera_start (cam, &error)) {
+    if (app.out_dir)
+      cam->dir = g_build_filename (app.out_dir, cam->name, NULL);
+    if ((cam->dir && !ensure_writable_dir (cam->dir, &error))
+        || !camera_start (cam, &error)) {
       g_printerr ("arcly-restream: camera %s: %s\n", cam->name,
           error->message);
       g_clear_error (&error);
@@ -1572,12 +1396,14 @@ main (int argc, char **argv)
   soup_server_disconnect (app.server);
   restream_http_free (app.http);
   g_object_unref (app.server);
+  restream_origin_free (app.origin);
   if (app.testcam_pid) {
     kill (app.testcam_pid, SIGTERM);
     waitpid (app.testcam_pid, NULL, 0);
     g_spawn_close_pid (app.testcam_pid);
   }
   g_main_loop_unref (app.loop);
+  restream_tls_clear (&app.tls);
   g_free (app.out_dir);
   g_free (app.web_dir);
   g_free (app.record_dir);

@@ -8,9 +8,10 @@
  * (x265enc, the same settings) and AAC (voaacenc) or, with --audio-codec
  * pcmu|pcma, G.711 at 8 kHz mono as most IP cameras send it (static payload
  * types 0 and 8), TCP transport allowed,
- * optional Basic or Digest auth.  When it listens it prints exactly
- * one line "READY rtsp://127.0.0.1:PORT/PATH" on stdout (credentials are never
- * printed) and it exits with status 0 on SIGINT/SIGTERM.  Tests, the demo and
+ * optional Basic or Digest auth, optional TLS (rtsps://, --tls-cert).  When
+ * it listens it prints exactly one line "READY rtsp://127.0.0.1:PORT/PATH"
+ * (rtsps:// with TLS) on stdout (credentials are never printed) and it exits
+ * with status 0 on SIGINT/SIGTERM.  Tests, the demo and
  * the benchmarks use it as the camera.
  */
 
@@ -47,6 +48,9 @@ typedef struct
   gboolean overlay;
   gchar *codec;                 /* "h264" (default) or "h265" */
   gchar *audio_codec;           /* "aac" (default), "pcmu" or "pcma" */
+  gchar *tls_cert;              /* PEM: certificate (and key), or NULL */
+  gchar *tls_key;               /* PEM key, when not in tls_cert */
+  gchar *tls_client_ca;         /* require client certificates of this CA */
 } CamOptions;
 
 static gboolean
@@ -186,6 +190,86 @@ check_elements (const CamOptions * opts, GError ** error)
   return TRUE;
 }
 
+/* gst-rtsp-server asks about every client certificate, also one its
+ * database found no fault with: accept exactly those. */
+static gboolean
+on_accept_client_certificate (GstRTSPAuth * auth, GTlsConnection * conn,
+    GTlsCertificate * peer, GTlsCertificateFlags errors, gpointer user_data)
+{
+  if (errors != 0)
+    g_printerr ("arcly-testcam: client certificate refused (0x%x)\n",
+        errors);
+  return errors == 0;
+}
+
+/* Basic or Digest users (--auth), and the TLS certificate (--tls-cert):
+ * both are GstRTSPAuth's business.  Without users, TLS clients get the
+ * "anonymous" role, allowed to play. */
+static gboolean
+setup_auth (GstRTSPServer * server, GstRTSPMediaFactory * factory,
+    const CamOptions * opts, GError ** error)
+{
+  gboolean users = strcmp (opts->auth, "none") != 0;
+  const gchar *role = users ? "viewer" : "anonymous";
+  GstRTSPAuth *auth;
+  GstRTSPToken *token;
+
+  if (!users && opts->tls_cert == NULL)
+    return TRUE;
+  auth = gst_rtsp_auth_new ();
+  token = gst_rtsp_token_new (GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE,
+      G_TYPE_STRING, role, NULL);
+  if (opts->tls_cert) {
+    GTlsCertificate *cert = opts->tls_key ?
+        g_tls_certificate_new_from_files (opts->tls_cert, opts->tls_key,
+        error) : g_tls_certificate_new_from_file (opts->tls_cert, error);
+
+    if (cert == NULL) {
+      gst_rtsp_token_unref (token);
+      g_object_unref (auth);
+      return FALSE;
+    }
+    gst_rtsp_auth_set_tls_certificate (auth, cert);
+    g_object_unref (cert);
+  }
+  if (opts->tls_client_ca) {
+    gchar *path = g_canonicalize_filename (opts->tls_client_ca, NULL);
+    GTlsDatabase *db = g_tls_file_database_new (path, error);
+
+    g_free (path);
+    if (db == NULL) {
+      gst_rtsp_token_unref (token);
+      g_object_unref (auth);
+      return FALSE;
+    }
+    g_signal_connect (auth, "accept-certificate",
+        G_CALLBACK (on_accept_client_certificate), NULL);
+    gst_rtsp_auth_set_tls_database (auth, db);
+    gst_rtsp_auth_set_tls_authentication_mode (auth,
+        G_TLS_AUTHENTICATION_REQUIRED);
+    g_object_unref (db);
+  }
+  if (!users) {
+    gst_rtsp_auth_set_default_token (auth, token);
+  } else if (strcmp (opts->auth, "basic") == 0) {
+    gchar *basic = gst_rtsp_auth_make_basic (opts->user, opts->password);
+
+    gst_rtsp_auth_add_basic (auth, basic, token);
+    g_free (basic);
+    gst_rtsp_auth_set_supported_methods (auth, GST_RTSP_AUTH_BASIC);
+  } else {
+    gst_rtsp_auth_add_digest (auth, opts->user, opts->password, token);
+    gst_rtsp_auth_set_supported_methods (auth, GST_RTSP_AUTH_DIGEST);
+  }
+  gst_rtsp_token_unref (token);
+  gst_rtsp_media_factory_add_role (factory, role,
+      GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+      GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
+  gst_rtsp_server_set_auth (server, auth);
+  g_object_unref (auth);
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -233,6 +317,14 @@ main (int argc, char **argv)
     {"codec", 0, 0, G_OPTION_ARG_STRING, &opts.codec,
         "Video codec: h264 (x264enc) or h265 (x265enc); default h264",
         "CODEC"},
+    {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &opts.tls_cert,
+        "Serve rtsps:// (TLS) with the certificate in this PEM file (with "
+          "its private key, unless --tls-key)", "FILE"},
+    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opts.tls_key,
+        "The private key of --tls-cert, in PEM", "FILE"},
+    {"tls-client-ca", 0, 0, G_OPTION_ARG_FILENAME, &opts.tls_client_ca,
+        "With --tls-cert: require a client certificate signed by the CA in "
+          "this PEM file", "FILE"},
     {"audio-codec", 0, 0, G_OPTION_ARG_STRING, &opts.audio_codec,
           "Audio codec: aac (voaacenc, 48 kHz stereo), pcmu or pcma (G.711, "
           "8 kHz mono, payload type 0 or 8); default aac", "CODEC"},
@@ -329,28 +421,9 @@ main (int argc, char **argv)
   gst_rtsp_media_factory_set_protocols (factory, GST_RTSP_LOWER_TRANS_TCP |
       (opts.udp ? GST_RTSP_LOWER_TRANS_UDP : 0));
 
-  if (strcmp (opts.auth, "none") != 0) {
-    GstRTSPAuth *auth = gst_rtsp_auth_new ();
-    GstRTSPToken *token;
-
-    token = gst_rtsp_token_new (GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE,
-        G_TYPE_STRING, "viewer", NULL);
-    if (strcmp (opts.auth, "basic") == 0) {
-      gchar *basic = gst_rtsp_auth_make_basic (opts.user, opts.password);
-
-      gst_rtsp_auth_add_basic (auth, basic, token);
-      g_free (basic);
-      gst_rtsp_auth_set_supported_methods (auth, GST_RTSP_AUTH_BASIC);
-    } else {
-      gst_rtsp_auth_add_digest (auth, opts.user, opts.password, token);
-      gst_rtsp_auth_set_supported_methods (auth, GST_RTSP_AUTH_DIGEST);
-    }
-    gst_rtsp_token_unref (token);
-    gst_rtsp_media_factory_add_role (factory, "viewer",
-        GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
-        GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
-    gst_rtsp_server_set_auth (server, auth);
-    g_object_unref (auth);
+  if (!setup_auth (server, factory, &opts, &error)) {
+    g_printerr ("arcly-testcam: TLS: %s\n", error->message);
+    return 2;
   }
 
   mounts = gst_rtsp_server_get_mount_points (server);
@@ -368,7 +441,8 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, on_signal, loop);
 
   /* The one line tests wait for; never with credentials in it. */
-  printf ("READY rtsp://%s:%d%s\n", opts.address,
+  printf ("READY %s://%s:%d%s\n", opts.tls_cert ? "rtsps" : "rtsp",
+      opts.address,
       gst_rtsp_server_get_bound_port (server), opts.path);
   fflush (stdout);
 
@@ -385,5 +459,8 @@ main (int argc, char **argv)
   g_free (opts.address);
   g_free (opts.codec);
   g_free (opts.audio_codec);
+  g_free (opts.tls_cert);
+  g_free (opts.tls_key);
+  g_free (opts.tls_client_ca);
   return 0;
 }

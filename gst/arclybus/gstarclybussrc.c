@@ -39,7 +39,11 @@
  * own base time and clock; a constant delay, fixed at the first buffer,
  * keeps the cached frames (older than now) at or after the current running
  * time.  So every stream of a subscriber shares one mapping: A/V stay in
- * sync, and timestamps are monotonic across publisher restarts.
+ * sync, and timestamps are monotonic across publisher restarts.  Our clock
+ * need not run at the monotonic clock's rate (an audio device's clock, a
+ * network clock, a test clock): its offset to it is measured again at
+ * every buffer and the mapping follows it, slewed (see track_sub_base()),
+ * so the timestamps stay in our running time without a jump.
  *
  * ## Locks
  *
@@ -152,6 +156,11 @@ struct _GstArclyBusSrc
   gint64 delay;
   gint64 sub_base_mono;
   GstClockTime offset_base;     /* our base time sub_base_mono is for */
+  /* following our clock against the monotonic one (L) */
+  gint64 sub_base_target;       /* where sub_base_mono is slewed to */
+  gint64 sub_base_win_min;      /* smallest measure in the window */
+  gint64 sub_base_win_start;    /* monotonic ns the window started */
+  gint64 sub_base_slewed_at;    /* monotonic ns of the last slew */
   GstClockTime ref_pos;         /* publisher running time we joined at */
   gboolean eos_requested;       /* the application sent EOS */
 };
@@ -170,6 +179,19 @@ mono_now (void)
 {
   return g_get_monotonic_time () * GST_USECOND;
 }
+
+/* Following our clock: a measure of its offset to the monotonic clock is
+ * too large by however long the thread was held between the two readings,
+ * and by how far a clock that advances in steps reads behind; so the
+ * smallest measure of a window is the best.  The mapping moves towards it
+ * by at most a tenth of the time elapsed and at most 1 ms per buffer
+ * (buffers that come in a burst after a stall are still 20-40 ms apart in
+ * their timestamps: no reordering, no jump), and not at all for less than
+ * the dead band. */
+#define SUB_BASE_WINDOW (250 * GST_MSECOND)
+#define SUB_BASE_SLEW_DIV 10
+#define SUB_BASE_DEAD_BAND (500 * GST_USECOND)
+#define SUB_BASE_MAX_STEP GST_MSECOND
 
 /* ------------------------------------------------------- time mapping */
 
@@ -199,6 +221,52 @@ update_sub_base (GstArclyBusSrc * self, GstClockTime base)
       GST_TIME_ARGS (base), GST_TIME_ARGS (self->offset_base),
       self->sub_base_mono);
   self->offset_base = base;
+  self->sub_base_target = self->sub_base_mono;
+  self->sub_base_win_min = G_MAXINT64;
+  self->sub_base_win_start = self->sub_base_slewed_at = mono;
+}
+
+/* (L) Measures our clock's offset to the monotonic clock again and slews
+ * sub_base_mono towards it: a clock that runs faster or slower than the
+ * monotonic one keeps our timestamps on our running time (else they drift
+ * from it: late buffers dropped by synced sinks, or ever more early ones
+ * held). */
+static void
+track_sub_base (GstArclyBusSrc * self, GstClockTime base)
+{
+  GstElement *el = GST_ELEMENT_CAST (self);
+  GstClock *clock;
+  gint64 mono, now, sample, step, diff;
+
+  GST_OBJECT_LOCK (self);
+  clock = GST_ELEMENT_CLOCK (el) ? gst_object_ref (GST_ELEMENT_CLOCK (el)) :
+      NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (clock == NULL)
+    return;
+  /* our clock first: a thread held between the readings, like a clock
+   * that advances in steps, makes the measure larger, never smaller */
+  now = (gint64) gst_clock_get_time (clock);
+  mono = mono_now ();
+  sample = (gint64) base + (mono - now);
+  gst_object_unref (clock);
+
+  self->sub_base_win_min = MIN (self->sub_base_win_min, sample);
+  if (mono - self->sub_base_win_start >= (gint64) SUB_BASE_WINDOW) {
+    self->sub_base_target = self->sub_base_win_min;
+    self->sub_base_win_min = G_MAXINT64;
+    self->sub_base_win_start = mono;
+  }
+  step = MIN ((mono - self->sub_base_slewed_at) / SUB_BASE_SLEW_DIV,
+      (gint64) SUB_BASE_MAX_STEP);
+  self->sub_base_slewed_at = mono;
+  diff = self->sub_base_target - self->sub_base_mono;
+  if (ABS (diff) < (gint64) SUB_BASE_DEAD_BAND)
+    return;
+  self->sub_base_mono += CLAMP (diff, -step, step);
+  GST_LOG_OBJECT (self, "clock offset slewed to %" G_GINT64_FORMAT
+      " (target %" G_GINT64_FORMAT ")", self->sub_base_mono,
+      self->sub_base_target);
 }
 
 /* (L) Fixes the delay at the first buffer: the publisher's clock time
@@ -291,6 +359,8 @@ in_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     GST_OBJECT_UNLOCK (self);
     if (!self->have_delay || base != self->offset_base)
       update_sub_base (self, base);
+    else
+      track_sub_base (self, base);
     if (!self->have_delay && GST_CLOCK_TIME_IS_VALID (rt)) {
       GstClockTime ref = GST_CLOCK_TIME_IS_VALID (self->ref_pos) ?
           MIN (self->ref_pos, rt) : rt;

@@ -146,6 +146,8 @@ struct _GstArclyFmp4MuxPad
   gboolean have_last_dts;
   guint64 last_dts;             /* media time of the newest sample taken */
   guint64 last_in_dts;          /* its DTS as it came in (see chain) */
+  GstClockTime last_in_dur;     /* its buffer's duration, else the step
+                                 * to it from the one before (NONE) */
   guint32 last_duration;        /* of the last sample written */
   gboolean in_init;             /* described by the current init segment */
   guint dropped;                /* counted for rate-limited warnings */
@@ -173,6 +175,7 @@ pad_reset_samples (GstArclyFmp4MuxPad * pad)
   pad->pending_bytes = 0;
   pad->have_last_dts = FALSE;
   pad->last_duration = 0;
+  pad->last_in_dur = GST_CLOCK_TIME_NONE;
 }
 
 static void
@@ -204,6 +207,7 @@ gst_arcly_fmp4_mux_pad_init (GstArclyFmp4MuxPad * pad)
   pad->pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   pad->vps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   pad->par_n = pad->par_d = 1;
+  pad->last_in_dur = GST_CLOCK_TIME_NONE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1364,6 +1368,46 @@ reference_sample (GstArclyFmp4Mux * self, guint64 dts, gboolean sync,
   }
 }
 
+/* Is the sample at @dts on @pad (its buffer @buf) the first after a gap
+ * in the track (muxcommon.h: the same rule as arclyhlssink's)? */
+static gboolean
+sample_after_gap (GstArclyFmp4Mux * self, GstArclyFmp4MuxPad * pad,
+    GstBuffer * buf, guint64 dts)
+{
+  GstClockTime hole = ARCLY_GAP_MAX_HOLE, chunk, frame = 0;
+
+  if (!pad->have_last_dts)
+    return FALSE;
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+    return TRUE;
+  GST_OBJECT_LOCK (self);
+  chunk = self->chunk_duration;
+  GST_OBJECT_UNLOCK (self);
+  if (chunk > 0)
+    hole = MIN (hole, chunk * ARCLY_CHUNKS_PER_PART);
+  if (GST_CLOCK_TIME_IS_VALID (pad->last_in_dur)) {
+    frame = pad->last_in_dur;
+    hole = MAX (hole, 3 * frame);
+  }
+  return dts > pad->last_dts + frame + hole;
+}
+
+/* The newest queued sample of @pad is the last before a gap: it lasts
+ * its own duration, not until the sample after the gap. */
+static void
+end_before_gap (GstArclyFmp4MuxPad * pad)
+{
+  Sample *prev;
+
+  if (pad->samples->len == 0)
+    return;                     /* written already, with its own duration */
+  prev = &g_array_index (pad->samples, Sample, pad->samples->len - 1);
+  if (!prev->has_duration) {
+    prev->duration = estimate_duration (pad, prev, pad->last_in_dur);
+    prev->has_duration = TRUE;
+  }
+}
+
 /* Takes @buf (owned) from @pad: validates, converts and queues it, and
  * records the cut it causes. */
 static void
@@ -1376,6 +1420,7 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
   Sample s = { 0, };
   guint64 dts, pts;
   gsize pending = 0;
+  gboolean gap;
   GList *l;
 
   if (!pad->is_video)
@@ -1406,6 +1451,7 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
     drop_warning (pad, "decode timestamp not increasing");
     goto drop;
   }
+  gap = sample_after_gap (self, pad, buf, dts);
   if (pad->have_last_dts && to_timescale (dts, pad->timescale) <=
       to_timescale (pad->last_dts, pad->timescale)) {
     /* A video frame on the previous one's tick of the track's timescale
@@ -1465,6 +1511,20 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
     goto drop;
   }
 
+  if (gap) {
+    /* A camera that dropped and came back: the sample before the gap
+     * keeps its own duration and the samples after it start a new moof,
+     * at their own decode time.  A player maps what follows a
+     * discontinuity right behind what came before it (hls.js), and a
+     * sample stretched over the hole would then overlap the media after
+     * it (hls.js stalled after a camera drop).  The cut is at the first
+     * sample after the gap of whichever track comes back first. */
+    GST_DEBUG_OBJECT (pad, "gap before %" GST_TIME_FORMAT ": new moof",
+        GST_TIME_ARGS (dts));
+    end_before_gap (pad);
+    add_cut (self, dts, pad == ref && sync, FALSE);
+  }
+
   /* A new configuration, or a track the init does not have yet: cut here
    * and send a new init segment before the next buffer. */
   if (pad->reconfigure || (self->init != NULL && !pad->in_init)) {
@@ -1481,14 +1541,20 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
     reference_sample (self, dts, sync, pending);
   }
 
-  /* The previous sample's duration is now known. */
+  /* The previous sample's duration is now known (unless a gap set it). */
   if (pad->samples->len > 0) {
     Sample *prev = &g_array_index (pad->samples, Sample, pad->samples->len - 1);
     guint64 d = to_timescale (dts, pad->timescale) - prev->dts_ts;
 
-    prev->duration = (guint32) MIN (d, G_MAXUINT32);
-    prev->has_duration = TRUE;
+    if (!prev->has_duration) {
+      prev->duration = (guint32) MIN (d, G_MAXUINT32);
+      prev->has_duration = TRUE;
+    }
   }
+  if (GST_BUFFER_DURATION_IS_VALID (buf) && GST_BUFFER_DURATION (buf) > 0)
+    pad->last_in_dur = GST_BUFFER_DURATION (buf);
+  else if (pad->have_last_dts && !gap && dts > pad->last_dts)
+    pad->last_in_dur = dts - pad->last_dts;
 
   s.buf = sample_buf;
   s.dts = dts;
@@ -1642,6 +1708,20 @@ gst_arcly_fmp4_mux_aggregate (GstAggregator * agg, gboolean timeout)
   }
   free_pads (pads);
   return ret;
+}
+
+static gboolean
+pad_started (GstAggregatorPad * pad)
+{
+  return GST_ARCLY_FMP4_MUX_PAD (pad)->have_last_dts;
+}
+
+/* Live: when an input stops, the others go on after the latency
+ * (muxcommon.h). */
+static GstClockTime
+gst_arcly_fmp4_mux_get_next_time (GstAggregator * agg)
+{
+  return arcly_mux_next_time (agg, pad_started);
 }
 
 static gboolean
@@ -1999,6 +2079,7 @@ gst_arcly_fmp4_mux_class_init (GstArclyFmp4MuxClass * klass)
   agg_class->stop = gst_arcly_fmp4_mux_stop;
   agg_class->src_query = gst_arcly_fmp4_mux_src_query;
   agg_class->create_new_pad = gst_arcly_fmp4_mux_create_new_pad;
+  agg_class->get_next_time = gst_arcly_fmp4_mux_get_next_time;
 
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_FMP4_MUX_PAD, 0);
 }

@@ -1400,6 +1400,20 @@ arcly_ts_mux_negotiate (GstAggregator * agg)
   return TRUE;
 }
 
+static gboolean
+pad_started (GstAggregatorPad * pad)
+{
+  return ARCLY_TS_MUX_PAD (pad)->have_last;
+}
+
+/* Live: when an input stops, the others go on after the latency
+ * (muxcommon.h). */
+static GstClockTime
+arcly_ts_mux_get_next_time (GstAggregator * agg)
+{
+  return arcly_mux_next_time (agg, pad_started);
+}
+
 static GstAggregatorPad *
 arcly_ts_mux_create_new_pad (GstAggregator * agg, GstPadTemplate * templ,
     const gchar * req_name, const GstCaps * caps)
@@ -1605,6 +1619,7 @@ arcly_ts_mux_class_init (ArclyTsMuxClass * klass)
   agg_class->flush = GST_DEBUG_FUNCPTR (arcly_ts_mux_flush);
   agg_class->negotiate = GST_DEBUG_FUNCPTR (arcly_ts_mux_negotiate);
   agg_class->create_new_pad = GST_DEBUG_FUNCPTR (arcly_ts_mux_create_new_pad);
+  agg_class->get_next_time = GST_DEBUG_FUNCPTR (arcly_ts_mux_get_next_time);
 
   gst_type_mark_as_plugin_api (ARCLY_TYPE_TS_MUX_PAD, 0);
 }

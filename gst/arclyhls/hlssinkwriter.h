@@ -17,6 +17,7 @@
 #include "hlsoutput.h"
 #include "playlist.h"
 #include "hlsvariant.h"
+#include "muxcommon.h"
 
 G_BEGIN_DECLS
 
@@ -58,17 +59,14 @@ typedef enum {
  * than this is a gap (a dropped camera, lost frames): the segment ends
  * before it and the next one starts a discontinuity.  With parts, a hole
  * of a part target is one already (a part cannot span it). */
-#define GAP_MAX_HOLE (500 * GST_MSECOND)
+#define GAP_MAX_HOLE ARCLY_GAP_MAX_HOLE
 
 /* 8216bis 4.4.4.9: every part lasts at most the part target.  (It also
  * asks for at least 85 % of it, except for INDEPENDENT parts and the last
  * part of a segment; a part that a keyframe ends early is shorter.) */
 
-/* fMP4 LL-HLS: the muxer cuts a chunk at least this often per part (in
- * practice one per video frame, and always at a keyframe); the writer
- * groups chunks into parts, so a part can end near its target whatever
- * the GOP length. */
-#define CHUNKS_PER_PART 10
+/* fMP4 LL-HLS: chunks per part (muxcommon.h) */
+#define CHUNKS_PER_PART ARCLY_CHUNKS_PER_PART
 
 /* A segment file kept on disk (and its part files). */
 typedef struct {

@@ -70,3 +70,39 @@ arcly_mux_pad_stats_new (const gchar * name, GstPad * pad, gboolean video,
       "bytes-written", G_TYPE_UINT64, bytes_written,
       "frames-dropped", G_TYPE_UINT64, frames_dropped, NULL);
 }
+
+GstClockTime
+arcly_mux_next_time (GstAggregator * agg, ArclyMuxPadStarted started)
+{
+  GstClockTime next = GST_CLOCK_TIME_NONE;
+  GList *l;
+
+  /* the segments and @started's state belong to the aggregator's
+   * streaming thread, which calls us */
+  GST_OBJECT_LOCK (agg);
+  for (l = GST_ELEMENT (agg)->sinkpads; l; l = l->next) {
+    GstAggregatorPad *pad = l->data;
+    GstBuffer *buf = gst_aggregator_pad_peek_buffer (pad);
+    GstClockTime t, rt = 0;
+
+    if (buf == NULL) {
+      if (!started (pad) && !gst_aggregator_pad_is_eos (pad)) {
+        next = GST_CLOCK_TIME_NONE;
+        break;
+      }
+      continue;
+    }
+    t = GST_BUFFER_DTS_OR_PTS (buf);
+    gst_buffer_unref (buf);
+    /* a buffer without a timestamp, or one before its segment, is due at
+     * once (aggregate drops it) */
+    if (GST_CLOCK_TIME_IS_VALID (t) && pad->segment.format == GST_FORMAT_TIME)
+      rt = gst_segment_to_running_time (&pad->segment, GST_FORMAT_TIME, t);
+    if (!GST_CLOCK_TIME_IS_VALID (rt))
+      rt = 0;
+    if (!GST_CLOCK_TIME_IS_VALID (next) || rt < next)
+      next = rt;
+  }
+  GST_OBJECT_UNLOCK (agg);
+  return next;
+}

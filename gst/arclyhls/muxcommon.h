@@ -11,8 +11,24 @@
 #define __ARCLY_MUX_COMMON_H__
 
 #include <gst/gst.h>
+#include <gst/base/gstaggregator.h>
 
 G_BEGIN_DECLS
+
+/* A gap in a track (a camera that dropped and came back): a DISCONT
+ * buffer, or a hole in its timestamps longer than three of its frames and
+ * longer than ARCLY_GAP_MAX_HOLE, or, when the stream is cut in chunks
+ * (LL-HLS), than ARCLY_CHUNKS_PER_PART chunks (one part).  arclyhlssink ends
+ * its segment before a gap and starts a discontinuity after it; arclyfmp4mux
+ * starts a new moof there instead of stretching the sample before the gap
+ * over it.  Both must agree (see arclyfmp4mux's sample_after_gap). */
+#define ARCLY_GAP_MAX_HOLE (500 * GST_MSECOND)
+
+/* fMP4 LL-HLS: arclyhlssink asks its muxer for chunks of a tenth of a part
+ * (in practice one per video frame, and always one at a keyframe); the
+ * writer groups chunks into parts, so a part can end near its target
+ * whatever the GOP length. */
+#define ARCLY_CHUNKS_PER_PART 10
 
 /* A video pad of @mux gets buffers with a DTS and no PTS, written with
  * PTS = DTS: right unless the stream reorders frames, which only its SPS
@@ -31,6 +47,21 @@ void arcly_mux_check_dts_only_h265 (GstElement * mux, GstPad * pad,
 GstStructure *arcly_mux_pad_stats_new (const gchar * name, GstPad * pad,
     gboolean video, guint64 frames_written, guint64 bytes_written,
     guint64 frames_dropped);
+
+/* Whether @pad has delivered data since the stream (re)started. */
+typedef gboolean (*ArclyMuxPadStarted) (GstAggregatorPad * pad);
+
+/* GstAggregatorClass::get_next_time of both muxers: the running time of
+ * the earliest buffer queued on a sink pad (its decode time, else its
+ * presentation time); NONE when none is queued, or while a pad that has
+ * not delivered anything yet (@started) has nothing queued: at the start
+ * every input is waited for, as before.  Live, the base class calls
+ * aggregate (timeout = TRUE) once the clock passes the time returned plus
+ * the latency, so an input that stops (a camera's audio) holds the others
+ * back by the latency at most; without get_next_time a live GstAggregator
+ * never times out and waits for that input for as long as it is away. */
+GstClockTime arcly_mux_next_time (GstAggregator * agg,
+    ArclyMuxPadStarted started);
 
 G_END_DECLS
 

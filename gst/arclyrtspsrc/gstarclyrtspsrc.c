@@ -14,10 +14,24 @@
  * pushed on sometimes pads `video_%u` / `audio_%u` with the SDP's caps and
  * PTS in running time.  Basic and Digest (RFC 7616) authentication.
  *
+ * `rtsps://` URLs (default port 322) run the same session over TLS.  The
+ * server's certificate is checked against `tls-database` (the system's
+ * trust store when unset); a certificate that fails the check ends with an
+ * error naming the reason (unknown CA, expired, bad identity...).  A
+ * camera with a self-signed certificate is played either with its
+ * certificate (or the CA that signed it) in `tls-database`, or with
+ * `tls-validation-flags=0`, which accepts any certificate (insecure: the
+ * connection is encrypted but the peer is not authenticated).
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 arclyrtspsrc location=rtsp://user:pw@cam/stream ! \
  *     rtph264depay ! h264parse ! avdec_h264 ! autovideosink
+ * ]|
+ * A camera with a self-signed TLS certificate, accepted without checking it:
+ * |[
+ * gst-launch-1.0 arclyrtspsrc location=rtsps://cam/stream \
+ *     tls-validation-flags=0 ! rtph264depay ! h264parse ! fakesink
  * ]|
  *
  * ## Threads and locks
@@ -110,6 +124,7 @@ arcly_rtsp_streams_get_type (void)
 #define DEFAULT_PROP_KEEP_ALIVE 0
 #define DEFAULT_PROP_STREAMS ARCLY_RTSP_STREAMS_BOTH
 #define DEFAULT_PROP_USER_AGENT "gst-arcly/" VERSION
+#define DEFAULT_PROP_TLS_VALIDATION_FLAGS G_TLS_CERTIFICATE_VALIDATE_ALL
 
 enum
 {
@@ -126,6 +141,9 @@ enum
   PROP_STREAMS,
   PROP_USER_AGENT,
   PROP_STATS,
+  PROP_TLS_VALIDATION_FLAGS,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INTERACTION,
 };
 
 /* How long PAUSED→READY lets the worker finish politely (TEARDOWN) before
@@ -173,6 +191,9 @@ struct _GstArclyRtspSrc
   guint keep_alive_ms;
   ArclyRtspStreams streams;
   gchar *user_agent;
+  GTlsCertificateFlags tls_validation_flags;
+  GTlsDatabase *tls_database;
+  GTlsInteraction *tls_interaction;
 
   /* worker control and stats: lock */
   GMutex lock;
@@ -686,6 +707,12 @@ start (GstArclyRtspSrc * self)
   cfg.timeout_ms = self->timeout_ms;
   cfg.keep_alive_ms = self->keep_alive_ms;
   cfg.streams = (ArclyRtspClientStreams) self->streams;
+  /* referenced by configure() */
+  cfg.tls.validation_flags = self->tls_validation_flags;
+  cfg.tls.database = self->tls_database ?
+      g_object_ref (self->tls_database) : NULL;
+  cfg.tls.interaction = self->tls_interaction ?
+      g_object_ref (self->tls_interaction) : NULL;
   GST_OBJECT_UNLOCK (self);
 
   if (location == NULL) {
@@ -707,6 +734,11 @@ start (GstArclyRtspSrc * self)
   }
   GST_DEBUG_OBJECT (self, "starting on %s",
       arcly_rtsp_client_get_display_url (self->client));
+  if (cfg.tls.validation_flags != G_TLS_CERTIFICATE_VALIDATE_ALL &&
+      g_str_has_prefix (arcly_rtsp_client_get_display_url (self->client),
+          "rtsps:"))
+    GST_WARNING_OBJECT (self, "TLS certificate errors outside 0x%x are "
+        "accepted (tls-validation-flags)", cfg.tls.validation_flags);
 
   if (self->combiner == NULL)
     self->combiner = gst_flow_combiner_new ();
@@ -729,6 +761,8 @@ done:
   g_free (user_id);
   g_free (user_pw);
   g_free (ua);
+  g_clear_object (&cfg.tls.database);
+  g_clear_object (&cfg.tls.interaction);
   return ok;
 }
 
@@ -963,6 +997,17 @@ gst_arcly_rtsp_src_set_property (GObject * object, guint prop_id,
       g_free (self->user_agent);
       self->user_agent = g_value_dup_string (value);
       break;
+    case PROP_TLS_VALIDATION_FLAGS:
+      self->tls_validation_flags = g_value_get_flags (value);
+      break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&self->tls_database);
+      self->tls_database = g_value_dup_object (value);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_clear_object (&self->tls_interaction);
+      self->tls_interaction = g_value_dup_object (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1015,6 +1060,15 @@ gst_arcly_rtsp_src_get_property (GObject * object, guint prop_id,
     case PROP_USER_AGENT:
       g_value_set_string (value, self->user_agent);
       break;
+    case PROP_TLS_VALIDATION_FLAGS:
+      g_value_set_flags (value, self->tls_validation_flags);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, self->tls_database);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_value_set_object (value, self->tls_interaction);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1033,6 +1087,8 @@ gst_arcly_rtsp_src_finalize (GObject * object)
   g_free (self->user_id);
   g_free (self->user_pw);
   g_free (self->user_agent);
+  g_clear_object (&self->tls_database);
+  g_clear_object (&self->tls_interaction);
   g_free (self->last_error);
   g_ptr_array_unref (self->pads);
   if (self->combiner)
@@ -1066,6 +1122,7 @@ gst_arcly_rtsp_src_init (GstArclyRtspSrc * self)
   self->keep_alive_ms = DEFAULT_PROP_KEEP_ALIVE;
   self->streams = DEFAULT_PROP_STREAMS;
   self->user_agent = g_strdup (DEFAULT_PROP_USER_AGENT);
+  self->tls_validation_flags = DEFAULT_PROP_TLS_VALIDATION_FLAGS;
   self->pads = g_ptr_array_new_with_free_func ((GDestroyNotify)
       pad_state_free);
   self->client = arcly_rtsp_client_new (&client_callbacks, self, self);
@@ -1091,8 +1148,9 @@ gst_arcly_rtsp_src_class_init (GstArclyRtspSrcClass * klass)
 
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
-          "rtsp:// URL of the stream; user:password@ in it are used for "
-          "authentication and never logged", DEFAULT_PROP_LOCATION, rw));
+          "rtsp:// or rtsps:// (TLS) URL of the stream; user:password@ in "
+          "it are used for authentication and never logged",
+          DEFAULT_PROP_LOCATION, rw));
   g_object_class_install_property (gobject_class, PROP_USER_ID,
       g_param_spec_string ("user-id", "User ID",
           "User name for authentication (overrides the one in location)",
@@ -1138,6 +1196,21 @@ gst_arcly_rtsp_src_class_init (GstArclyRtspSrcClass * klass)
       g_param_spec_string ("user-agent", "User agent",
           "User-Agent header sent with every request",
           DEFAULT_PROP_USER_AGENT, rw));
+  g_object_class_install_property (gobject_class, PROP_TLS_VALIDATION_FLAGS,
+      g_param_spec_flags ("tls-validation-flags", "TLS validation flags",
+          "rtsps://: the certificate errors that refuse the server's "
+          "certificate; 0 accepts any certificate (insecure, for a camera "
+          "with a self-signed certificate)", G_TYPE_TLS_CERTIFICATE_FLAGS,
+          DEFAULT_PROP_TLS_VALIDATION_FLAGS, rw));
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "rtsps://: the certificate authorities the server's certificate "
+          "is checked against (e.g. a GTlsFileDatabase); NULL = the "
+          "system's trust store", G_TYPE_TLS_DATABASE, rw));
+  g_object_class_install_property (gobject_class, PROP_TLS_INTERACTION,
+      g_param_spec_object ("tls-interaction", "TLS interaction",
+          "rtsps://: asked for a client certificate or a password when the "
+          "server wants one", G_TYPE_TLS_INTERACTION, rw));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Connection state, reconnects, packets/bytes/bitrate per track "
@@ -1150,7 +1223,7 @@ gst_arcly_rtsp_src_class_init (GstArclyRtspSrcClass * klass)
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_set_static_metadata (element_class,
       "arcly RTSP source", "Source/Network",
-      "RTSP client over TCP-interleaved transport with Basic/Digest auth, "
-      "keep-alive and reconnection", "gst-arcly developers");
+      "RTSP client (rtsp://, rtsps:// over TLS) over TCP-interleaved "
+      "transport with Basic/Digest auth, keep-alive and reconnection", "gst-arcly developers");
   gst_type_mark_as_plugin_api (GST_TYPE_ARCLY_RTSP_STREAMS, 0);
 }

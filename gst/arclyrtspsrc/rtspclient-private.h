@@ -62,6 +62,7 @@ struct _ArclyRtspClient
   gchar *ua;
   guint keep_alive_ms;
   ArclyRtspClientStreams streams;
+  ArclyRtspTlsSettings tls;     /* for rtsps://; holds references */
 
   /* the running thread */
   ArclyRtspConn io;             /* the socket and the input buffer */

@@ -387,7 +387,8 @@ take_redirect (ArclyRtspClient * self, const gchar * method, Response * r,
     fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
         r->msg.status, "The RTSP server redirected without a usable "
         "location.", "%s %s: %u %s (Location %s)", method, self->display_url,
-        r->msg.status, r->reason, loc ? "not an rtsp:// URL" : "missing");
+        r->msg.status, r->reason, loc ? "not an rtsp(s):// URL, or rtsp:// "
+        "from rtsps://" : "missing");
     return TRUE;
   }
   g_free (loc);
@@ -489,6 +490,26 @@ fail_fast_status (ArclyRtspClient * self, const gchar * method,
   return TRUE;
 }
 
+/* TLS 1.3 finishes the client's handshake before the server has judged
+ * it: a server that wants a client certificate says so on the first read
+ * or write.  That, and (until the first PLAY) any TLS failure there, is
+ * reported.  TRUE when it was. */
+static gboolean
+fail_fast_tls (ArclyRtspClient * self, const GError * err)
+{
+  gchar *text = NULL, *debug = NULL;
+
+  if (err == NULL || err->domain != G_TLS_ERROR
+      || !arcly_rtsp_tls_explain_failure (err, 0, !self->played_once,
+          self->display_url, &text, &debug))
+    return FALSE;
+  fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ, 0, text, "%s",
+      debug);
+  g_free (text);
+  g_free (debug);
+  return TRUE;
+}
+
 /* Sends @method and waits for its response (handling interleaved data
  * meanwhile), answering 401 challenges.  Returns NULL with @error set on
  * failure; *fatal tells whether retrying makes no sense. */
@@ -505,8 +526,10 @@ do_request (ArclyRtspClient * self, const gchar * method, const gchar * uri,
     Response *resp = NULL;
     GstFlowReturn flow = GST_FLOW_OK;
 
-    if (!send_request (self, method, uri, extra, &cseq, error))
+    if (!send_request (self, method, uri, extra, &cseq, error)) {
+      *fatal = fail_fast_tls (self, *error);
       return NULL;
+    }
     self->wire_fault = ARCLY_RTSP_WIRE_ERROR_NONE;
     self->junk_fault = ARCLY_RTSP_WIRE_JUNK_PLAIN;
     deadline = g_get_monotonic_time () + self->timeout_us;
@@ -539,8 +562,10 @@ do_request (ArclyRtspClient * self, const gchar * method, const gchar * uri,
         return NULL;
       }
       n = read_some (self, MIN (left, WAIT_SLICE_US), error);
-      if (n < 0)
+      if (n < 0) {
+        *fatal = fail_fast_tls (self, *error);
         return NULL;
+      }
     }
 
     if (resp->msg.status == 401) {
@@ -689,12 +714,31 @@ wanted (ArclyRtspClientStreams streams, ArclyRtspTrack * t)
   return TRUE;
 }
 
-static gboolean
+/* TCP, and TLS for rtsps://.  ARCLY_RTSP_CLIENT_STOPPED when connected,
+ * FATAL (error reported) when TLS cannot work as configured, RETRY
+ * otherwise. */
+static ArclyRtspClientResult
 connect_socket (ArclyRtspClient * self, GError ** error)
 {
+  GTlsCertificateFlags refused = 0;
+  gchar *text = NULL, *debug = NULL;
+
   GST_DEBUG_OBJECT (self->log_obj, "connecting to %s", self->display_url);
-  return arcly_rtsp_conn_open (&self->io, self->url.host, self->url.port,
-      self->timeout_us, self->cancellable, error);
+  if (!arcly_rtsp_conn_open (&self->io, self->url.host, self->url.port,
+          self->timeout_us, self->cancellable, error))
+    return ARCLY_RTSP_CLIENT_RETRY;
+  if (g_strcmp0 (self->url.scheme, "rtsps") != 0 || arcly_rtsp_conn_start_tls
+      (&self->io, self->url.host, self->url.port, &self->tls, &refused, error))
+    return ARCLY_RTSP_CLIENT_STOPPED;
+  if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      || !arcly_rtsp_tls_explain_failure (*error, refused,
+          !self->played_once, self->display_url, &text, &debug))
+    return ARCLY_RTSP_CLIENT_RETRY;
+  fail (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ, 0, text, "%s",
+      debug);
+  g_free (text);
+  g_free (debug);
+  return ARCLY_RTSP_CLIENT_FATAL;
 }
 
 /* The session_* steps below return ARCLY_RTSP_CLIENT_STOPPED when they succeeded, as
@@ -1153,8 +1197,9 @@ run_once (ArclyRtspClient * self, GError ** error)
   self->auth = arcly_auth_session_new ();
   self->our_ssrc = g_random_int ();
   notify_state (self, ARCLY_RTSP_CLIENT_STATE_CONNECTING);
-  if (!connect_socket (self, error))
-    return ARCLY_RTSP_CLIENT_RETRY;
+  res = connect_socket (self, error);
+  if (res != ARCLY_RTSP_CLIENT_STOPPED)
+    return res;
 
   res = session_setup (self, self->streams, error);
   if (res == ARCLY_RTSP_CLIENT_STOPPED && !is_stopping (self))
@@ -1279,6 +1324,7 @@ arcly_rtsp_client_new (const ArclyRtspClientCallbacks * cb,
   self->session_timeout = DEFAULT_SESSION_TIMEOUT;
   self->ka_cseq = -1;
   self->timeout_us = 10 * G_TIME_SPAN_SECOND;
+  self->tls.validation_flags = G_TLS_CERTIFICATE_VALIDATE_ALL;
   self->ua = g_strdup ("gst-arcly");
   return self;
 }
@@ -1305,6 +1351,8 @@ arcly_rtsp_client_free (ArclyRtspClient * self)
   g_ptr_array_unref (self->visited);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->wake);
+  g_clear_object (&self->tls.database);
+  g_clear_object (&self->tls.interaction);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -1326,6 +1374,9 @@ arcly_rtsp_client_configure (ArclyRtspClient * self,
   self->timeout_us = ms_to_us (MAX (cfg->timeout_ms, 100));
   self->keep_alive_ms = cfg->keep_alive_ms;
   self->streams = cfg->streams;
+  self->tls.validation_flags = cfg->tls.validation_flags;
+  g_set_object (&self->tls.database, cfg->tls.database);
+  g_set_object (&self->tls.interaction, cfg->tls.interaction);
   self->played_once = FALSE;
   arcly_sync_init (&self->sync, cfg->latency);
 

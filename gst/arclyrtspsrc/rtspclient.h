@@ -9,7 +9,8 @@
  * frames, answers to server requests, TEARDOWN.  No pads, no element: the
  * owner gets tracks, RTP packets, state changes and errors through
  * callbacks, all called on the thread that runs arcly_rtsp_client_run(),
- * with no lock of the client held.
+ * with no lock of the client held.  rtsps:// runs the same session over
+ * TLS (rtsptls.c); a refused certificate is a final error.
  *
  * The owner runs the reconnect loop: arcly_rtsp_client_run() is one
  * session (one connection, or one per redirect hop; every run starts at
@@ -25,6 +26,7 @@
 #include "rtspsdp.h"
 #include "rtspsync.h"
 #include "rtsptime.h"
+#include "rtsptls.h"
 
 G_BEGIN_DECLS
 
@@ -133,7 +135,8 @@ typedef struct
 
 typedef struct
 {
-  const gchar *location;        /* rtsp:// URL, may carry user:pass@ */
+  const gchar *location;        /* rtsp:// or rtsps:// URL, may carry
+                                 * user:pass@ */
   const gchar *user_id;         /* override the URL's user, or NULL */
   const gchar *user_pw;         /* override the URL's password, or NULL */
   const gchar *user_agent;
@@ -141,6 +144,9 @@ typedef struct
   guint keep_alive_ms;          /* 0 = half the session timeout */
   guint64 latency;              /* ns, for the clock mapping */
   ArclyRtspClientStreams streams;
+  /* rtsps://: how the server's certificate is checked (the database and
+   * interaction are referenced by the client) */
+  ArclyRtspTlsSettings tls;
 } ArclyRtspClientConfig;
 
 /* @log_object (may be NULL) is the object debug lines name. */

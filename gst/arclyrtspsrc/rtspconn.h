@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The TCP connection of arclyrtspsrc: connect, send, and read into an input
- * buffer the wire parser consumes from.  Every blocking call takes a
+ * buffer the wire parser consumes from; for rtsps:// the same over a TLS
+ * client connection (rtsptls.c).  Every blocking call takes a
  * GCancellable, so a stopping element can cut it short.  Used by the
  * element's worker thread only; no locking.
  */
@@ -12,6 +13,8 @@
 #define __ARCLY_RTSP_CONN_H__
 
 #include <gio/gio.h>
+
+#include "rtsptls.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +25,8 @@ typedef struct
 {
   GSocketConnection *conn;      /* NULL when closed */
   GSocket *socket;              /* of conn */
+  GIOStream *tls;               /* TLS over conn (rtsps://), or NULL */
+  GCancellable *cancellable;    /* of open(), for the TLS close */
   GByteArray *inbuf;            /* received bytes; parsed up to inpos */
   gsize inpos;
   guint8 *readbuf;
@@ -34,9 +39,19 @@ gboolean arcly_rtsp_conn_open (ArclyRtspConn * c, const gchar * host,
                                guint16 port, gint64 timeout_us,
                                GCancellable * cancellable, GError ** error);
 
+/* After open(): TLS on the connection (rtsps://), see
+ * arcly_rtsp_tls_handshake().  On failure the connection is closed. */
+gboolean arcly_rtsp_conn_start_tls (ArclyRtspConn * c, const gchar * host,
+                                    guint16 port,
+                                    const ArclyRtspTlsSettings * settings,
+                                    GTlsCertificateFlags * refused,
+                                    GError ** error);
+
 gboolean arcly_rtsp_conn_is_open (const ArclyRtspConn * c);
 
-/* Closes the connection (if any) and empties the input buffer. */
+/* Closes the connection (if any) and empties the input buffer.  A TLS
+ * connection says close_notify first, unless open()'s cancellable was
+ * cancelled (stopping: no more waiting on the peer). */
 void     arcly_rtsp_conn_close (ArclyRtspConn * c);
 
 /* Closes and frees the buffers. */

@@ -612,6 +612,19 @@ done:
   return check_result (result);
 }
 
+/* 1 for "rtsp", 2 for "rtsps" (any case) as the scheme of @s, else 0 */
+static gint
+rtsp_scheme_kind (const gchar * s)
+{
+  gsize slen = scheme_length (s, strlen (s));
+
+  if (slen == 4 && g_ascii_strncasecmp (s, "rtsp", 4) == 0)
+    return 1;
+  if (slen == 5 && g_ascii_strncasecmp (s, "rtsps", 5) == 0)
+    return 2;
+  return 0;
+}
+
 gchar *
 arcly_rtsp_url_resolve_location (const gchar * request_uri,
     const gchar * location)
@@ -619,9 +632,11 @@ arcly_rtsp_url_resolve_location (const gchar * request_uri,
   SplitUrl b = { NULL, NULL, NULL };
   gsize len, slen, clen;
   gchar *result = NULL, *merged, *path;
+  gint kind;
 
   if (location == NULL || request_uri == NULL)
     return NULL;
+  kind = rtsp_scheme_kind (request_uri);
   len = strlen (location);
   if (len == 0 || len > ARCLY_RTSP_URL_MAX_LEN
       || has_forbidden_bytes (location, len))
@@ -629,15 +644,16 @@ arcly_rtsp_url_resolve_location (const gchar * request_uri,
   clen = strcspn (location, "#");
   slen = scheme_length (location, len);
   if (slen > 0) {
-    /* only rtsp: another scheme is nothing this client can follow */
-    if (slen != 4 || g_ascii_strncasecmp (location, "rtsp", 4) != 0)
+    gint to = rtsp_scheme_kind (location);
+
+    /* only rtsp(s): another scheme is nothing this client can follow; and
+     * never from rtsps to rtsp, which would drop the encryption */
+    if (to == 0 || kind == 0 || to < kind)
       return NULL;
     return check_result (g_strndup (location, clen));
   }
-  /* a relative Location only makes sense against an rtsp:// request */
-  if (scheme_length (request_uri, strlen (request_uri)) != 4
-      || g_ascii_strncasecmp (request_uri, "rtsp", 4) != 0
-      || !split_url (request_uri, &b)) {
+  /* a relative Location only makes sense against an rtsp(s):// request */
+  if (kind == 0 || !split_url (request_uri, &b)) {
     split_url_clear (&b);
     return NULL;
   }

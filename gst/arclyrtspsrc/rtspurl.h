@@ -71,8 +71,9 @@ gchar *  arcly_rtsp_url_resolve_control (const gchar * base,
  * scheme and authority, anything else replaces the last path segment, dot
  * segments removed; a fragment is dropped.  NULL when @location is NULL or
  * empty, holds spaces or control characters, is absolute with a scheme
- * other than rtsp, is relative to a @request_uri that is not rtsp://, or
- * the result exceeds 4 KiB. */
+ * other than rtsp or rtsps, goes from rtsps:// to rtsp:// (TLS is never
+ * dropped by a redirect; rtsp:// to rtsps:// is followed), is relative to
+ * a @request_uri that is not rtsp(s)://, or the result exceeds 4 KiB. */
 gchar *  arcly_rtsp_url_resolve_location (const gchar * request_uri,
                                           const gchar * location);
 

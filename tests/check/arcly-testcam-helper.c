@@ -348,8 +348,10 @@ arcly_test_cam_get_url_with_credentials (ArclyTestCam * cam,
 {
   gchar *u = g_uri_escape_string (user, NULL, FALSE);
   gchar *p = g_uri_escape_string (password, NULL, FALSE);
-  gchar *url = g_strdup_printf ("rtsp://%s:%s@%s", u, p,
-      cam->url + strlen ("rtsp://"));
+  /* the camera's own scheme: rtsp://, or rtsps:// with --tls-cert */
+  const gchar *rest = strstr (cam->url, "://") + 3;
+  gchar *url = g_strdup_printf ("%.*s%s:%s@%s", (int) (rest - cam->url),
+      cam->url, u, p, rest);
 
   g_free (u);
   g_free (p);

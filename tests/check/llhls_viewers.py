@@ -80,6 +80,19 @@ class Playlist:
                          self.text, re.M) is not None
 
 
+def completed_at(headers):
+    """When the origin completed the object it answered with (Unix s), from
+    its ETag: arcly-restream's validators begin with the time (µs, hex) the
+    writer finished it ("<µs>-<size>", restream-store.h); None otherwise."""
+    m = re.match(r'^(?:W/)?"([0-9a-f]{12,})-[0-9a-f]+"$', headers.get("etag", ""))
+    return int(m.group(1), 16) / 1e6 if m else None
+
+
+def percentile(values, q):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(q * len(v)))] if v else float("nan")
+
+
 class Connection:
     """One keep-alive HTTP/1.1 connection."""
 
@@ -135,10 +148,22 @@ class Stats:
         self.hangups = 0
         self.errors = 0
         self.hint_waits = []    # (status, seconds held)
+        # client slot -> [part delivery delay, s]: when the viewer has a
+        # part's bytes minus when the origin's writer completed it (the
+        # time in its ETag, completed_at), the first time it gets that part.
+        self.delivery = {}
 
     def count(self, status):
         self.requests += 1
         self.status[status] = self.status.get(status, 0) + 1
+
+    def delivery_per_client(self):
+        """[(slot, n, p50, p99)] of the part delivery delays, per client."""
+        return [(slot, len(d), percentile(d, 0.5), percentile(d, 0.99))
+                for slot, d in sorted(self.delivery.items()) if d]
+
+    def delivery_all(self):
+        return [x for d in self.delivery.values() for x in d]
 
     def summary(self):
         return ("%d sessions, %d requests %s, %d hang-ups, %d connection errors"
@@ -148,10 +173,18 @@ class Stats:
 
 
 async def viewer_session(host, port, cam, stats, rng, hangup_share, max_rounds,
-                         deadline=None):
+                         deadline=None, slot=0):
     base = "/cam/%s/" % cam
     conn = Connection(host, port)
     stats.sessions += 1
+    delays = stats.delivery.setdefault(slot, [])
+    seen = set()
+
+    def received(uri, headers):
+        done = completed_at(headers)
+        if uri not in seen and done is not None:
+            seen.add(uri)
+            delays.append(time.time() - done)
     try:
         await conn.open()
         status, _, body = await conn.get(base + "playlist.m3u8")
@@ -177,13 +210,17 @@ async def viewer_session(host, port, cam, stats, rng, hangup_share, max_rounds,
                 return
             pl = Playlist(body.decode())
             if pl.open_parts:
-                status, _, _ = await conn.get(base + pl.open_parts[-1])
+                status, headers, _ = await conn.get(base + pl.open_parts[-1])
                 stats.count(status)
+                if status == 200:
+                    received(pl.open_parts[-1], headers)
             if pl.hint:
                 t0 = time.monotonic()
-                status, _, _ = await conn.get(base + pl.hint)
+                status, headers, _ = await conn.get(base + pl.hint)
                 stats.count(status)
                 stats.hint_waits.append((status, time.monotonic() - t0))
+                if status == 200:
+                    received(pl.hint, headers)
     except (ConnectionError, asyncio.IncompleteReadError, OSError):
         stats.errors += 1
     finally:
@@ -201,7 +238,7 @@ async def run_viewers(host, port, cam, n, seconds, stats, hangup_share=0.1,
         await asyncio.sleep(r.uniform(0, 1.0))
         while time.monotonic() < deadline:
             await viewer_session(host, port, cam, stats, r, hangup_share, max_rounds,
-                                 deadline)
+                                 deadline, slot=i)
 
     async def ticker():
         while time.monotonic() < deadline:

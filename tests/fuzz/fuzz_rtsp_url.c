@@ -76,11 +76,15 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   g_free (s);
 
   /* a redirect's Location: what the client follows must be a request-line
-   * safe rtsp URL */
+   * safe rtsp(s) URL, and never rtsp:// after rtsps:// (TLS dropped) */
   s = arcly_rtsp_url_resolve_location (first, second);
   if (s) {
+    gboolean secure = g_ascii_strncasecmp (s, "rtsps://", 8) == 0;
+
     check_request_line_safe (s);
-    if (g_ascii_strncasecmp (s, "rtsp://", 7) != 0)
+    if (!secure && g_ascii_strncasecmp (s, "rtsp://", 7) != 0)
+      abort ();
+    if (!secure && g_ascii_strncasecmp (first, "rtsps://", 8) == 0)
       abort ();
   }
   g_free (s);

@@ -1349,6 +1349,107 @@ GST_START_TEST (test_audio_outlives_video)
 
 GST_END_TEST;
 
+/* Buffers of @s from @from on moved @by later (a camera that stopped
+ * sending for @by). */
+static void
+shift_from (Stream * s, GstClockTime from, GstClockTime by)
+{
+  guint i;
+
+  for (i = 0; i < s->bufs->len; i++) {
+    GstBuffer *b = g_ptr_array_index (s->bufs, i);
+
+    if (GST_BUFFER_DTS_OR_PTS (b) < from)
+      continue;
+    if (GST_BUFFER_PTS_IS_VALID (b))
+      GST_BUFFER_PTS (b) += by;
+    if (GST_BUFFER_DTS_IS_VALID (b))
+      GST_BUFFER_DTS (b) += by;
+  }
+}
+
+/* A camera drop: both tracks stop for 3 s, the audio coming back a few
+ * ms before the video's keyframe.  The sample before the gap keeps its own
+ * duration (it used to last until the first sample after the gap, 3 s,
+ * which a player that maps the media after a discontinuity right behind
+ * the media before it - hls.js - overlapped and stalled on), the samples
+ * after the gap start a new moof at their own decode time, and every
+ * sample is where its timestamps say. */
+GST_START_TEST (test_camera_gap)
+{
+  Stream *v = encode_video (120, 160, 120, 0, 30, "avc");       /* 4 s */
+  Stream *a = encode_audio (172);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstCaps *caps = NULL;
+  guint i, t, k, n[2] = { 0, 0 }, after_gap[2] = { 0, 0 };
+  guint64 timescale[2] = { 90000, 44100 };
+  GstClockTime resume = 6 * SECOND;     /* the video keyframe after the gap */
+
+  /* video from 3 s (its keyframe at 2 s of the stream, + 1 s) and audio
+   * from just before it come back 3 s later */
+  shift_from (v, 3 * SECOND, 3 * SECOND);
+  shift_from (a, 3 * SECOND - 5 * GST_MSECOND, 3 * SECOND);
+  run_mux (v, a, "fragment-duration=1000000000 chunk-duration=30000000",
+      "appsink name=sink", out, &caps);
+  fail_unless (caps != NULL && out->len > 2);
+  for (i = 1; i < out->len; i++) {
+    GstBuffer *b = g_ptr_array_index (out, i);
+    gboolean before = FALSE, after = FALSE;
+    Frag f;
+
+    parse_fragment (b, &f);
+    /* a unit never spans the gap, nor claims to */
+    fail_unless (GST_BUFFER_DURATION (b) <= SECOND, "unit at %"
+        GST_TIME_FORMAT " lasts %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (GST_BUFFER_PTS (b)),
+        GST_TIME_ARGS (GST_BUFFER_DURATION (b)));
+    for (t = 0; t < f.n_traf; t++) {
+      Traf *tr = &f.traf[t];
+      guint idx = tr->track_id - 1;
+      guint64 dts = tr->tfdt;
+
+      fail_unless (idx < 2);
+      for (k = 0; k < tr->n; k++) {
+        /* the media time starts at the first video DTS (1 s) */
+        GstClockTime want = GST_BUFFER_DTS_OR_PTS (g_ptr_array_index
+            (idx ? a->bufs : v->bufs, n[idx])) - SECOND;
+        GstClockTime got = gst_util_uint64_scale (dts, GST_SECOND,
+            timescale[idx]);
+
+        fail_unless (got + GST_MSECOND > want && got < want + GST_MSECOND,
+            "track %u sample %u at %" GST_TIME_FORMAT ", not %"
+            GST_TIME_FORMAT, tr->track_id, n[idx], GST_TIME_ARGS (got),
+            GST_TIME_ARGS (want));
+        fail_unless (tr->dur[k] * GST_SECOND / timescale[idx] <
+            40 * GST_MSECOND, "track %u sample %u at %" GST_TIME_FORMAT
+            " lasts %" G_GUINT64_FORMAT " ms", tr->track_id, n[idx],
+            GST_TIME_ARGS (got), tr->dur[k] * 1000 / timescale[idx]);
+        if (got + 5 * GST_MSECOND >= resume - SECOND - 5 * GST_MSECOND) {
+          after = TRUE;
+          after_gap[idx]++;
+        } else {
+          before = TRUE;
+        }
+        dts += tr->dur[k];
+        n[idx]++;
+      }
+    }
+    fail_if (before && after, "a moof holds samples from both sides of "
+        "the gap: %s", f.tree);
+    frag_clear (&f);
+  }
+  fail_unless_equals_int (n[0], v->bufs->len);
+  fail_unless (after_gap[0] == 60 && after_gap[1] > 80, "%u + %u samples "
+      "after the gap", after_gap[0], after_gap[1]);
+  gst_caps_unref (caps);
+  g_ptr_array_unref (out);
+  stream_free (v);
+  stream_free (a);
+}
+
+GST_END_TEST;
+
 /* A flush drops what was queued; the stream after it starts with the init
  * segment again and keyframe-aligned fragments, mfhd sequence going on. */
 GST_START_TEST (test_flush)
@@ -1573,6 +1674,82 @@ GST_START_TEST (test_live)
 
 GST_END_TEST;
 
+/* Drops every buffer from 1 s of running time on: a live input that
+ * stops without EOS (a camera whose audio drops while its video goes on). */
+static GstPadProbeReturn
+drop_from_one_second (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstClockTime t = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+
+  if (ev != NULL) {
+    const GstSegment *seg;
+
+    gst_event_parse_segment (ev, &seg);
+    t = gst_segment_to_running_time (seg, GST_FORMAT_TIME, t);
+    gst_event_unref (ev);
+  }
+  return GST_CLOCK_TIME_IS_VALID (t) && t >= GST_SECOND ?
+      GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+/* Live video and audio into the muxer (@mux_desc, named m, its output
+ * into "appsink name=sink"), the audio stopping at 1 s without EOS: the
+ * muxer's output must go on past 3 s of running time with the video alone
+ * (a live GstAggregator times out after its latency), where it used to
+ * stop until the audio came back. */
+static void
+check_live_input_stops (const gchar * mux_desc)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true pattern=ball ! "
+      "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 "
+      "option-string=scenecut=0 ! h264parse ! m.video_0 "
+      "audiotestsrc is-live=true samplesperbuffer=1024 ! "
+      "audio/x-raw,rate=44100,channels=2 ! voaacenc ! aacparse name=a ! "
+      "m.audio_0 %s ! appsink name=sink sync=false", mux_desc);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstElement *sink, *a;
+  GstPad *pad;
+  GstClockTime reached = 0;
+
+  fail_unless (pipe != NULL, "cannot build %s (x264enc/voaacenc missing?)",
+      desc);
+  a = gst_bin_get_by_name (GST_BIN (pipe), "a");
+  pad = gst_element_get_static_pad (a, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_from_one_second,
+      NULL, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (a);
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  while (reached < 3 * GST_SECOND) {
+    GstSample *sample = NULL;
+    GstBuffer *b;
+
+    g_signal_emit_by_name (sink, "try-pull-sample", 10 * GST_SECOND, &sample);
+    fail_unless (sample != NULL, "no output for 10 s after %" GST_TIME_FORMAT
+        " of running time: the muxer holds the video while the audio is "
+        "away", GST_TIME_ARGS (reached));
+    b = gst_sample_get_buffer (sample);
+    if (GST_BUFFER_PTS_IS_VALID (b))
+      reached = MAX (reached, GST_BUFFER_PTS (b));
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  g_free (desc);
+}
+
+GST_START_TEST (test_live_input_stops)
+{
+  check_live_input_stops ("arclyfmp4mux name=m fragment-duration=500000000 chunk-duration=100000000");
+}
+
+GST_END_TEST;
+
 /* Without a live source each sink pad may queue 1 s of input (the base
  * class latency property) instead of one buffer; stopping gives the
  * property back, and an application's own value is never changed. */
@@ -1621,7 +1798,9 @@ arclyfmp4mux_suite (void)
   tcase_add_test (rt, test_av_chunks_structure);
   tcase_add_test (rt, test_live);
   tcase_add_test (rt, test_nonlive_queue);
+  tcase_add_test (rt, test_live_input_stops);
   tcase_add_test (rt, test_audio_outlives_video);
+  tcase_add_test (rt, test_camera_gap);
   tcase_add_test (rt, test_round_trip);
   tcase_add_test (rt, test_round_trip_bframes);
   tcase_add_test (rt, test_round_trip_chunks);

@@ -1639,6 +1639,82 @@ GST_START_TEST (test_live)
 
 GST_END_TEST;
 
+/* Drops every buffer from 1 s of running time on: a live input that
+ * stops without EOS (a camera whose audio drops while its video goes on). */
+static GstPadProbeReturn
+drop_from_one_second (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstClockTime t = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+
+  if (ev != NULL) {
+    const GstSegment *seg;
+
+    gst_event_parse_segment (ev, &seg);
+    t = gst_segment_to_running_time (seg, GST_FORMAT_TIME, t);
+    gst_event_unref (ev);
+  }
+  return GST_CLOCK_TIME_IS_VALID (t) && t >= GST_SECOND ?
+      GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+/* Live video and audio into the muxer (@mux_desc, named m, its output
+ * into "appsink name=sink"), the audio stopping at 1 s without EOS: the
+ * muxer's output must go on past 3 s of running time with the video alone
+ * (a live GstAggregator times out after its latency), where it used to
+ * stop until the audio came back. */
+static void
+check_live_input_stops (const gchar * mux_desc)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true pattern=ball ! "
+      "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 "
+      "option-string=scenecut=0 ! h264parse ! m.video_0 "
+      "audiotestsrc is-live=true samplesperbuffer=1024 ! "
+      "audio/x-raw,rate=44100,channels=2 ! voaacenc ! aacparse name=a ! "
+      "m.audio_0 %s ! appsink name=sink sync=false", mux_desc);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstElement *sink, *a;
+  GstPad *pad;
+  GstClockTime reached = 0;
+
+  fail_unless (pipe != NULL, "cannot build %s (x264enc/voaacenc missing?)",
+      desc);
+  a = gst_bin_get_by_name (GST_BIN (pipe), "a");
+  pad = gst_element_get_static_pad (a, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_from_one_second,
+      NULL, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (a);
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  while (reached < 3 * GST_SECOND) {
+    GstSample *sample = NULL;
+    GstBuffer *b;
+
+    g_signal_emit_by_name (sink, "try-pull-sample", 10 * GST_SECOND, &sample);
+    fail_unless (sample != NULL, "no output for 10 s after %" GST_TIME_FORMAT
+        " of running time: the muxer holds the video while the audio is "
+        "away", GST_TIME_ARGS (reached));
+    b = gst_sample_get_buffer (sample);
+    if (GST_BUFFER_PTS_IS_VALID (b))
+      reached = MAX (reached, GST_BUFFER_PTS (b));
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  g_free (desc);
+}
+
+GST_START_TEST (test_live_input_stops)
+{
+  check_live_input_stops ("arclytsmux name=m");
+}
+
+GST_END_TEST;
+
 /* Without a live source each sink pad may queue 500 ms of input (the base
  * class latency property) instead of one buffer; stopping gives the
  * property back, and an application's own value is never changed. */
@@ -1703,6 +1779,7 @@ arclytsmux_suite (void)
   tcase_add_test (rt, test_splitmuxsink);
   tcase_add_test (rt, test_live);
   tcase_add_test (rt, test_nonlive_queue);
+  tcase_add_test (rt, test_live_input_stops);
   return s;
 }
 

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+# gst-arcly
+# Copyright (C) 2026 gst-arcly developers
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""hls.js in headless Chromium plays every input kind of arcly-restream,
+also across a sender's 5 s absence.
+
+The senders of tests/check/restream_inputs.py (SRT listener and caller,
+MPEG-TS over UDP unicast and multicast, RTP with an SDP, RTMP through
+nginx) feed one arcly-restream; its index page plays them all.  Each
+player must advance 3 s with no fatal hls.js error and decode 320 px wide
+frames; then every sender stops for 5 s and starts again, and each player
+must advance 3 s more past the discontinuity.  The index page shows each
+input's kind, and its status lines follow the inputs live (/status.json:
+streaming again, a bitrate, one reconnect).  Every process is stopped by PID at the end, also on
+failure."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, HERE)
+import restream_proc as rp  # noqa: E402
+import restream_inputs as ri  # noqa: E402
+import restream as br  # noqa: E402  (the Chromium harness of browser/restream.py)
+
+
+def wait_until(cond, timeout, step=0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def main():
+    ri.require_tools()
+    if not os.access(br.CHROMIUM, os.X_OK):
+        print("FAIL: %s missing (apt-get install chromium)" % br.CHROMIUM)
+        return 1
+    failures = []
+    d = tempfile.mkdtemp(prefix="arcly-inputs-browser-")
+    profile = tempfile.mkdtemp(prefix="arcly-chromium-")
+    try:
+        mc = ri.loopback_multicast_works()
+        if not mc:
+            print("NOTE: no loopback multicast on this kernel: the multicast input is NOT "
+                  "played here")
+        setup = ri.Setup(d, multicast=mc)
+        setup.start_rtp_sdp()
+        out = os.path.join(d, "out")
+        app = rp.Server([os.environ["ARCLY_RESTREAM"], "--http-port", "0", "--rtsp-port", "0",
+                         "--output", out] + setup.args())
+        names = list(setup.inputs)
+        for n in names:
+            if n not in setup.running:
+                setup.start(n)
+        if not wait_until(lambda: all(ri.segments(ri.read_playlist(
+                os.path.join(out, n, "playlist.m3u8"))) >= 2 for n in names), 60):
+            raise SystemExit("FAIL: not every input is on air:\n" + app.output())
+        cdp = br.Cdp(app.url, profile)
+        if not wait_until(lambda: cdp.evaluate(
+                "Object.keys(window.arclyPlayers || {}).length") == len(names), 20, 0.2):
+            raise SystemExit("FAIL: the page has no player per input")
+        kinds = json.loads(cdp.evaluate(
+            "JSON.stringify(Array.from(document.querySelectorAll('.input')).map("
+            "function (e) { return e.id + ' ' + e.textContent; }))") or "[]")
+        print("index page status: %s" % kinds)
+        for n in names:
+            kind = "srt" if n.startswith("srt") else "udp" if n == "mcast" else n
+            if not any(k.startswith("i-%s %s, " % (n, kind)) for k in kinds):
+                failures.append("%s: the index page does not show its kind %s" % (n, kind))
+
+        state = {}
+
+        def players():
+            state.update(json.loads(cdp.evaluate(br.STATE_JS) or "{}"))
+            return state.get("players", {})
+
+        def advanced_from(marks, secs):
+            p = players()
+            return all(n in p and p[n]["time"] >= marks.get(n, 0) + secs for n in names)
+
+        first = {}
+
+        def started():
+            p = players()
+            for n in names:
+                if n in p and p[n]["time"] > 0 and n not in first:
+                    first[n] = p[n]["time"]
+            return len(first) == len(names)
+
+        if not wait_until(started, 30) or not wait_until(lambda: advanced_from(first, 3), 30):
+            failures.append("not every player started and advanced 3 s: %s"
+                            % json.dumps(state.get("players")))
+        p = players()
+        for n in names:
+            s = p.get(n, {})
+            if s.get("fatal") or s.get("error") or s.get("width") != 320:
+                failures.append("%s: fatal %s, media error %s, width %s"
+                                % (n, s.get("fatal"), s.get("error"), s.get("width")))
+            else:
+                print("%s: playing at %.2f s, %d frames" % (n, s["time"], s["frames"]))
+
+        for n in names:
+            setup.stop(n)
+        time.sleep(5)   # the scenario: every sender away for 5 s
+        for n in names:
+            setup.start(n)
+        marks = {n: players().get(n, {}).get("time", 0) for n in names}
+        if not wait_until(lambda: advanced_from(marks, 3), 90):
+            failures.append("not every player advanced 3 s after the senders came back: "
+                            "from %s to %s" % (marks, {n: s["time"] for n, s in
+                                                   players().items()}))
+        p = players()
+        for n in names:
+            s = p.get(n, {})
+            if s.get("fatal") or s.get("error"):
+                failures.append("%s: after the pause: fatal %s, media error %s"
+                                % (n, s.get("fatal"), s.get("error")))
+            else:
+                print("%s: after the pause, playing at %.2f s (was %.2f s)"
+                      % (n, s.get("time", 0), marks[n]))
+        # the status lines under the players follow the inputs live
+        def status_live():
+            texts = json.loads(cdp.evaluate(
+                "JSON.stringify(Array.from(document.querySelectorAll('.input')).map("
+                "function (e) { return e.textContent; }))") or "[]")
+            status_live.texts = texts
+            return len(texts) == len(names) and all(
+                re.search(r"streaming, [1-9]\d* kbit/s, 1 reconnects$", t) for t in texts)
+        if not wait_until(status_live, 20):
+            failures.append("the page's status lines do not show every input streaming again "
+                            "with its bitrate and one reconnect: %s" % status_live.texts)
+        else:
+            print("index page status after the pause: %s" % status_live.texts)
+        app.signal(signal.SIGINT)
+        app.p.wait(timeout=20)
+    finally:
+        br.stop_all()
+        rp.stop_all()
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(profile, ignore_errors=True)
+    for f in failures:
+        print("FAIL: " + f)
+    print("browser restream-inputs: %s" % ("FAILED" if failures else "passed"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

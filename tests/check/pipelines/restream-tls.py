@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+# gst-arcly
+# Copyright (C) 2026 gst-arcly developers
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""arcly-restream takes an rtsps:// camera: arcly-testcam (gst-rtsp-server)
+serves TLS with a certificate openssl signs here with a test CA.  With
+--tls-ca-file the camera's HLS playlist fills and its segments decode;
+without it the camera fails with the certificate's reason on the console
+and nothing is published; with --tls-no-verify it plays, after a warning.
+The password in the camera URL shows nowhere."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import restream_proc as rp  # noqa: E402
+
+USER, PASS = "tlsuser", "S3cret-over-TLS"
+
+
+def openssl(d, *args):
+    r = subprocess.run(["openssl"] + list(args), cwd=d, capture_output=True, text=True,
+                       timeout=60)
+    if r.returncode != 0:
+        raise SystemExit("FAIL: openssl %s: %s" % (args[0], r.stderr))
+
+
+def make_certs(d):
+    """ca.pem, and cam.pem/cam.key for 127.0.0.1 signed by it."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl(d, "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=arcly test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl(d, "req", "-new", *ec, "-keyout", "cam.key", "-out", "cam.csr",
+            "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(d, "cam.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                "extendedKeyUsage=serverAuth\n")
+    openssl(d, "x509", "-req", "-in", "cam.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "cam.pem", "-days", "2", "-extfile", "cam.ext")
+
+
+def segments(playlist):
+    try:
+        text = open(playlist).read()
+    except OSError:
+        return []
+    return [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+
+
+def wait_segments(playlist, n, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(segments(playlist)) >= n:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def decodes(out, name):
+    """The newest segment with its init segment decodes without an error."""
+    d = os.path.join(out, name)
+    seg = os.path.join(d, segments(os.path.join(d, "playlist.m3u8"))[-1])
+    text = open(os.path.join(d, "playlist.m3u8")).read()
+    init = os.path.join(d, re.search(r'#EXT-X-MAP:URI="([^"]+)"', text).group(1))
+    joined = os.path.join(d, "joined.mp4")
+    with open(joined, "wb") as f:
+        for p in (init, seg):
+            f.write(open(p, "rb").read())
+    r = subprocess.run(["ffmpeg", "-v", "error", "-i", joined, "-f", "null", "-"],
+                       capture_output=True, text=True, timeout=60)
+    return r.returncode == 0 and not r.stderr.strip(), r.stderr
+
+
+def stop(server):
+    """Ctrl-C for one program (the camera goes on)."""
+    server.signal(signal.SIGINT)
+    try:
+        server.p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.signal(signal.SIGKILL)
+        server.p.wait()
+
+
+def restream(out, url, *extra):
+    return rp.Server([os.environ["ARCLY_RESTREAM"], "--camera", "tls=" + url,
+                      "--http-port", "0", "--rtsp-port", "0", "--output", out,
+                      "--target-duration", "1"] + list(extra))
+
+
+def main():
+    failures = []
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            make_certs(d)
+            cam = rp.Server([os.environ["ARCLY_TESTCAM"], "--port", "0", "--gop", "30",
+                             "--size", "320x180", "--bitrate", "400", "--shared",
+                             "--auth", "digest", "--user", USER, "--password", PASS,
+                             "--tls-cert", os.path.join(d, "cam.pem"),
+                             "--tls-key", os.path.join(d, "cam.key")])
+            if not cam.url.startswith("rtsps://127.0.0.1:"):
+                raise SystemExit("FAIL: the camera does not serve rtsps: " + cam.url)
+            url = cam.url.replace("rtsps://", "rtsps://%s:%s@" % (USER, PASS))
+
+            # 1. the CA given: plays
+            out = os.path.join(d, "with-ca")
+            app = restream(out, url, "--tls-ca-file", os.path.join(d, "ca.pem"))
+            if not wait_segments(os.path.join(out, "tls", "playlist.m3u8"), 2, 40):
+                failures.append("with --tls-ca-file: no HLS segments:\n" + app.output())
+            else:
+                ok, err = decodes(out, "tls")
+                if not ok:
+                    failures.append("with --tls-ca-file: the segment does not decode: " + err)
+            print("with --tls-ca-file: %d segments" %
+                  len(segments(os.path.join(out, "tls", "playlist.m3u8"))))
+            logs = app.output()
+            stop(app)
+
+            # 2. no CA: the system's trust store refuses the test CA
+            out = os.path.join(d, "no-ca")
+            app = restream(out, url)
+            if not app.wait_line("unknown CA", 20):
+                failures.append("without a CA: no certificate error:\n" + app.output())
+            else:
+                line = [ln for ln in app.output().splitlines() if "unknown CA" in ln][0]
+                print("without a CA: " + line)
+                if "[tls]" not in line or "certificate was refused" not in line:
+                    failures.append("unclear error line: " + line)
+            if segments(os.path.join(out, "tls", "playlist.m3u8")):
+                failures.append("without a CA: segments were published")
+            logs += app.output()
+            stop(app)
+
+            # 3. validation off, explicitly
+            out = os.path.join(d, "no-verify")
+            app = restream(out, url, "--tls-no-verify")
+            if not wait_segments(os.path.join(out, "tls", "playlist.m3u8"), 2, 40):
+                failures.append("with --tls-no-verify: no HLS segments:\n" + app.output())
+            if "--tls-no-verify: the certificates" not in app.output():
+                failures.append("no warning for --tls-no-verify")
+            print("with --tls-no-verify: %d segments" %
+                  len(segments(os.path.join(out, "tls", "playlist.m3u8"))))
+            logs += app.output()
+            if PASS in logs:
+                failures.append("the camera password was printed")
+        finally:
+            rp.stop_all()
+    for f in failures:
+        print("FAIL:", f)
+    if not failures:
+        print("PASS: rtsps:// cameras with a CA file, refused without, "
+              "played with --tls-no-verify")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
