@@ -50,6 +50,7 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+#include "restream-audio.h"
 #include "restream-http.h"
 #include "restream-input.h"
 #include "restream-origin.h"
@@ -123,6 +124,7 @@ struct _App
   GPid testcam_pid;
   gboolean log_requests;
   RestreamTls tls;              /* rtsps:// cameras */
+  RestreamAudioMode audio_mode; /* --audio */
   guint shutting_down;
   gint exit_code;
 };
@@ -193,36 +195,21 @@ make (const gchar * factory, const gchar * name)
 
 /* The ingest pipeline publishes each track into the camera's stream key;
  * pad-added runs in the source's streaming thread, which only builds the
- * depayloader branch (no Camera state but the two flags it owns). */
+ * depayloader branch (restream-audio.c; no Camera state but the two flags
+ * it owns). */
 static void
 on_pad_added (GstElement * src, GstPad * pad, Camera * cam)
 {
   const gchar *name = GST_PAD_NAME (pad);
   gboolean video = g_str_has_prefix (name, "video_");
-  GstElement *depay;
-  GstPad *sinkpad, *pubpad;
 
   if ((video && cam->have_video) || (!video && cam->have_audio)
       || (!video && !g_str_has_prefix (name, "audio_")))
     return;                     /* one track of each kind is enough here */
 
-  depay = make (video ? "arclyh264depay" : "arclyaacdepay", NULL);
-  if (depay == NULL)
-    return;
-  gst_bin_add (GST_BIN (cam->pipeline), depay);
-  pubpad = gst_element_request_pad_simple (cam->pub, "sink_%u");
-  sinkpad = gst_element_get_static_pad (depay, "src");
-  if (pubpad == NULL || gst_pad_link (sinkpad, pubpad) != GST_PAD_LINK_OK)
-    g_printerr ("[%s] cannot publish %s\n", cam->name, name);
-  gst_object_unref (sinkpad);
-  if (pubpad)
-    gst_object_unref (pubpad);
-  gst_element_sync_state_with_parent (depay);
-  sinkpad = gst_element_get_static_pad (depay, "sink");
-  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
-    g_printerr ("[%s] cannot link %s\n", cam->name, name);
-  gst_object_unref (sinkpad);
-
+  /* its depayloader comes with its caps (H.264/H.265, AAC/G.711) */
+  restream_ingest_link (pad, GST_BIN (cam->pipeline), cam->pub,
+      cam->app->audio_mode, cam->name);
   if (video)
     cam->have_video = TRUE;
   else
@@ -238,17 +225,22 @@ on_sub_pad_added (GstElement * src, GstPad * pad, GstElement * sink)
   gboolean video = caps && g_str_has_prefix (gst_structure_get_name
       (gst_caps_get_structure (caps, 0)), "video/");
   gboolean is_hls = g_str_has_prefix (GST_OBJECT_NAME (sink), "hls");
-  GstPad *dst;
+  GstPad *dst, *out;
 
   if (caps)
     gst_caps_unref (caps);
+  /* audio the sink cannot carry (G.711) is transcoded or dropped */
+  out = video ? gst_object_ref (pad) : restream_audio_adapt (sink, pad);
+  if (out == NULL)
+    return;
   dst = gst_element_request_pad_simple (sink, video ? "video" :
       is_hls ? "audio" : "audio_%u");
-  if (dst == NULL || gst_pad_link (pad, dst) != GST_PAD_LINK_OK)
+  if (dst == NULL || gst_pad_link (out, dst) != GST_PAD_LINK_OK)
     g_printerr ("arcly-restream: cannot link %s of %s\n", GST_PAD_NAME (pad),
         GST_OBJECT_NAME (GST_OBJECT_PARENT (src)));
   if (dst)
     gst_object_unref (dst);
+  gst_object_unref (out);
 }
 
 /* A pipeline `arclybussrc stream-key=NAME` → @sink (already configured),
@@ -272,6 +264,7 @@ subscriber_new (Camera * cam, const gchar * role, GstElement * sink,
     return NULL;
   }
   g_object_set (src, "stream-key", cam->name, NULL);
+  restream_audio_set_mode (sink, cam->app->audio_mode, cam->name);
   gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
   g_signal_connect (src, "pad-added", G_CALLBACK (on_sub_pad_added), sink);
   bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
@@ -1120,6 +1113,7 @@ main (int argc, char **argv)
   gchar *tls_ca_file = NULL;
   gboolean tls_no_verify = FALSE;
   gint max_clients = DEFAULT_MAX_CLIENTS, idle_timeout = DEFAULT_IDLE_TIMEOUT_S;
+  gchar *audio = NULL;
   guint fd_budget;
   gchar *webrtc_stun = NULL, *webrtc_public_ip = NULL, *whip_token = NULL;
   gchar **whip_keys = NULL;
@@ -1166,6 +1160,10 @@ main (int argc, char **argv)
     {"rtsp-credentials", 0, 0, G_OPTION_ARG_FILENAME, &rtsp_credentials,
         "Read the RTSP clients' USER:PASSWORD from the first line of FILE",
           "FILE"},
+    {"audio", 0, 0, G_OPTION_ARG_STRING, &audio,
+        "Camera audio: aac (default: AAC as is, G.711 transcoded to AAC for "
+          "HLS and the recorder, passed as is to RTSP out), copy (as the "
+          "camera sends it; HLS drops G.711) or none", "aac|copy|none"},
     {"bind", 0, 0, G_OPTION_ARG_STRING, &bind,
         "HTTP bind address (default 127.0.0.1)", "ADDR"},
     {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
@@ -1234,6 +1232,12 @@ main (int argc, char **argv)
         "out of range\n");
     return 2;
   }
+  app.audio_mode = RESTREAM_AUDIO_DEFAULT;
+  if (audio && !restream_audio_mode_parse (audio, &app.audio_mode)) {
+    g_printerr ("arcly-restream: --audio must be aac, copy or none\n");
+    return 2;
+  }
+  g_free (audio);
   if (rtsp_credentials && !read_credentials (rtsp_credentials, &rtsp_user,
           &rtsp_password))
     return 2;

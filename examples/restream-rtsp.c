@@ -6,7 +6,8 @@
  * for every camera.  A client's media is
  *
  *   arclybussrc stream-key=NAME ─src_0→ rtph264pay / rtph265pay ─→ RTP
- *                              └src_1→ rtpmp4gpay (AAC)         ─→ RTP
+ *                              └src_1→ rtpmp4gpay (AAC),         ─→ RTP
+ *                                      rtppcmupay / rtppcmapay (G.711)
  *
  * inside a bin named "dynpay0": gst-rtsp-server makes one stream per pad
  * that bin adds, and starts the session once it signals no-more-pads —
@@ -58,6 +59,11 @@ payloader_for (const gchar * media_type)
     return "rtph265pay";
   if (strcmp (media_type, "audio/mpeg") == 0)
     return "rtpmp4gpay";
+  /* G.711 goes out as the camera sent it: every RTSP client plays it */
+  if (strcmp (media_type, "audio/x-mulaw") == 0)
+    return "rtppcmupay";
+  if (strcmp (media_type, "audio/x-alaw") == 0)
+    return "rtppcmapay";
   return NULL;
 }
 
@@ -80,7 +86,9 @@ on_stream_added (GstElement * src, GstPad * pad, GstElement * dynpay)
   if (pay == NULL)
     return;
   if (factory) {
-    g_object_set (pay, "pt", 96 + n, NULL);
+    /* G.711 keeps its static payload type (0, 8) */
+    if (!g_str_has_prefix (factory, "rtppcm"))
+      g_object_set (pay, "pt", 96 + n, NULL);
     /* Parameter sets go in the SDP (sprop-parameter-sets) and come in-band
      * with the camera's keyframes: none added (doubling them makes ffmpeg
      * see two access units with one timestamp). */

@@ -216,6 +216,10 @@ update_sub_base (GstArclyBusSrc * self, GstClockTime base)
   } else {
     self->sub_base_mono = mono;
   }
+  GST_DEBUG_OBJECT (self, "base time %" GST_TIME_FORMAT " (was %"
+      GST_TIME_FORMAT "): on the monotonic clock %" G_GINT64_FORMAT,
+      GST_TIME_ARGS (base), GST_TIME_ARGS (self->offset_base),
+      self->sub_base_mono);
   self->offset_base = base;
   self->sub_base_target = self->sub_base_mono;
   self->sub_base_win_min = G_MAXINT64;
