@@ -45,9 +45,9 @@
  * never held while a child is created, added, linked or configured; the
  * writing state (Segment, parts, playlist) belongs to the internal sink's
  * streaming thread, and state changes touch it only while that thread is
- * stopped.  discont_rt, gap_start_rt and gap_hole are guarded by the
- * object lock (set and read from upstream threads), and so are the "stats"
- * counters (set by the writer thread); each sink pad's HlsPadTrack belongs
+ * stopped.  discont_rt, gap_start_rt, disc_seg_rt and gap_hole are
+ * guarded by the object lock (set and read from upstream threads), and so
+ * are the "stats" counters (set by the writer thread); each sink pad's HlsPadTrack belongs
  * to that pad's streaming thread.  Order: self->lock before the object lock.
  * The signals are emitted from the internal sink's streaming thread with
  * no lock held.
@@ -318,6 +318,7 @@ sink_pad_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     GstClockTime rt = buffer_running_time (pad, buf);
     GstClockTime before = track->last_end;
     gboolean jump = pad_track_update (self, track, buf, rt, seen);
+    gboolean caps_change = track->caps_changed;
 
     /* The first buffer of a stream is always DISCONT: not a gap.  Later
      * ones (a reconnecting source, a dropped GOP), a jump in the
@@ -325,12 +326,12 @@ sink_pad_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
      * the first buffer after a caps change end the segment with the media
      * before them and start a discontinuity at the next one. */
     if ((GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT) && seen)
-        || jump || track->caps_changed) {
+        || jump || caps_change) {
       GST_DEBUG_OBJECT (self, "discontinuity on %s at %" GST_TIME_FORMAT
           ", the media before it ended at %" GST_TIME_FORMAT,
           GST_PAD_NAME (pad), GST_TIME_ARGS (rt), GST_TIME_ARGS (before));
       arcly_hls_writer_mark_gap (self, before,
-          GST_CLOCK_TIME_IS_VALID (rt) ? rt : 0);
+          GST_CLOCK_TIME_IS_VALID (rt) ? rt : 0, caps_change);
       track->caps_changed = FALSE;
     }
     track->seen = TRUE;
@@ -986,6 +987,7 @@ gst_arcly_hls_sink_init (GstArclyHlsSink * self)
   self->lead_rt = GST_CLOCK_TIME_NONE;
   self->discont_rt = GST_CLOCK_TIME_NONE;
   self->gap_start_rt = GST_CLOCK_TIME_NONE;
+  self->disc_seg_rt = GST_CLOCK_TIME_NONE;
   self->gap_hole = GAP_MAX_HOLE;
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 

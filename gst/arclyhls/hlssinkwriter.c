@@ -759,6 +759,11 @@ open_segment (GstArclyHlsSink * self, GstClockTime start, gboolean discont)
     return FALSE;
   self->seg_start = start;
   self->seg_discont = discont;
+  if (discont) {
+    GST_OBJECT_LOCK (self);
+    self->disc_seg_rt = start;
+    GST_OBJECT_UNLOCK (self);
+  }
   self->seg_has_pat = FALSE;
   self->seg_msn = arcly_hls_playlist_begin_segment (self->playlist, discont,
       self->cfg.format == ARCLY_HLS_FORMAT_FMP4 ? self->init_uri : NULL,
@@ -868,9 +873,26 @@ arcly_hls_writer_mark_discont (GstArclyHlsSink * self, GstClockTime rt)
 
 void
 arcly_hls_writer_mark_gap (GstArclyHlsSink * self, GstClockTime before,
-    GstClockTime rt)
+    GstClockTime rt, gboolean caps_change)
 {
+  GstClockTime disc;
+
   GST_OBJECT_LOCK (self);
+  /* A camera that drops and comes back comes back on every input, but a
+   * live muxer goes on with the first one back once its latency passed:
+   * the writer may have started the discontinuity before the audio's
+   * first buffer after the gap comes in here.  That gap began before the
+   * discontinuity, which already separates the media on both sides of
+   * it; a second one would cut the new segment short and skip a GOP. */
+  disc = self->disc_seg_rt;
+  if (!caps_change && GST_CLOCK_TIME_IS_VALID (before)
+      && GST_CLOCK_TIME_IS_VALID (disc) && before <= disc + CUT_TOLERANCE) {
+    GST_OBJECT_UNLOCK (self);
+    GST_DEBUG_OBJECT (self, "gap from %" GST_TIME_FORMAT " to %"
+        GST_TIME_FORMAT " is the discontinuity's at %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (before), GST_TIME_ARGS (rt), GST_TIME_ARGS (disc));
+    return;
+  }
   if (!GST_CLOCK_TIME_IS_VALID (self->discont_rt) || rt < self->discont_rt)
     self->discont_rt = rt;
   if (GST_CLOCK_TIME_IS_VALID (before) && before <= rt
@@ -1182,6 +1204,7 @@ arcly_hls_writer_reset (GstArclyHlsSink * self)
   GST_OBJECT_LOCK (self);
   self->discont_rt = GST_CLOCK_TIME_NONE;
   self->gap_start_rt = GST_CLOCK_TIME_NONE;
+  self->disc_seg_rt = GST_CLOCK_TIME_NONE;
   GST_OBJECT_UNLOCK (self);
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }

@@ -125,6 +125,9 @@ struct _GstArclyHlsSink {
   /* end of the media before that gap (its last buffer's PTS + duration,
    * NONE = not known); object lock, like discont_rt */
   GstClockTime gap_start_rt;
+  /* start of the newest segment that opened a discontinuity (NONE: none
+   * yet); object lock, set by the writer, read from upstream threads */
+  GstClockTime disc_seg_rt;
   /* a hole in the timestamps longer than this is a gap (set at start from
    * the part target); object lock */
   GstClockTime gap_hole;
@@ -197,9 +200,12 @@ void arcly_hls_writer_mark_discont (GstArclyHlsSink * self, GstClockTime rt);
 /* A gap on an input: the media before it ended at @before (NONE: not
  * known), the media after it starts at @rt.  The open segment ends at
  * @before and the next one starts at a keyframe at or after @rt, with
- * EXT-X-DISCONTINUITY.  Any thread. */
+ * EXT-X-DISCONTINUITY.  A gap (not a @caps_change) whose media before it
+ * ended before the newest discontinuity started is that discontinuity's:
+ * another input of the same drop, that the muxer went on without (live,
+ * after its latency), cuts nothing more.  Any thread. */
 void arcly_hls_writer_mark_gap (GstArclyHlsSink * self, GstClockTime before,
-    GstClockTime rt);
+    GstClockTime rt, gboolean caps_change);
 
 G_END_DECLS
 

@@ -83,7 +83,7 @@ arcly_mux_next_time (GstAggregator * agg, ArclyMuxPadStarted started)
   for (l = GST_ELEMENT (agg)->sinkpads; l; l = l->next) {
     GstAggregatorPad *pad = l->data;
     GstBuffer *buf = gst_aggregator_pad_peek_buffer (pad);
-    GstClockTime t, rt = 0;
+    GstClockTime t, rt = 0, wait = 0;
 
     if (buf == NULL) {
       if (!started (pad) && !gst_aggregator_pad_is_eos (pad)) {
@@ -93,6 +93,15 @@ arcly_mux_next_time (GstAggregator * agg, ArclyMuxPadStarted started)
       continue;
     }
     t = GST_BUFFER_DTS_OR_PTS (buf);
+    /* The first buffer after a gap (a camera back after a drop) waits a
+     * little for the other inputs of the same drop: they come back a bit
+     * later (a demuxer, a probe that holds the audio until the video's
+     * keyframe), and a fragment after a discontinuity without them makes
+     * players (hls.js) misplace what follows.  Not for ever: an input
+     * that does not come back holds the others back by this and the
+     * latency, as when it stops. */
+    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT) && started (pad))
+      wait = ARCLY_GAP_MAX_HOLE;
     gst_buffer_unref (buf);
     /* a buffer without a timestamp, or one before its segment, is due at
      * once (aggregate drops it) */
@@ -100,6 +109,7 @@ arcly_mux_next_time (GstAggregator * agg, ArclyMuxPadStarted started)
       rt = gst_segment_to_running_time (&pad->segment, GST_FORMAT_TIME, t);
     if (!GST_CLOCK_TIME_IS_VALID (rt))
       rt = 0;
+    rt += wait;
     if (!GST_CLOCK_TIME_IS_VALID (next) || rt < next)
       next = rt;
   }

@@ -55,11 +55,14 @@ typedef gboolean (*ArclyMuxPadStarted) (GstAggregatorPad * pad);
  * the earliest buffer queued on a sink pad (its decode time, else its
  * presentation time); NONE when none is queued, or while a pad that has
  * not delivered anything yet (@started) has nothing queued: at the start
- * every input is waited for, as before.  Live, the base class calls
- * aggregate (timeout = TRUE) once the clock passes the time returned plus
- * the latency, so an input that stops (a camera's audio) holds the others
- * back by the latency at most; without get_next_time a live GstAggregator
- * never times out and waits for that input for as long as it is away. */
+ * every input is waited for, as before.  A buffer after a gap (DISCONT on
+ * a pad that had started) is due ARCLY_GAP_MAX_HOLE after its time, so
+ * the other inputs of the same drop can come back with it.  Live, the
+ * base class calls aggregate (timeout = TRUE) once the clock passes the
+ * time returned plus the latency, so an input that stops (a camera's
+ * audio) holds the others back by the latency at most; without
+ * get_next_time a live GstAggregator never times out and waits for that
+ * input for as long as it is away. */
 GstClockTime arcly_mux_next_time (GstAggregator * agg,
     ArclyMuxPadStarted started);
 

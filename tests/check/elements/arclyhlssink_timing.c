@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * arclyhlssink, where segments and parts end: gaps in the timestamps (a
- * GstHarness pushing real x264 frames with a 3 s jump), keyframes inside a
+ * GstHarness pushing real x264 frames with a 3 s jump; live video and AAC
+ * dropping together, the video back before the audio), keyframes inside a
  * part (live x264 at GOP 1.5 s and a variable GOP), and the preload hint.
  * Every playlist the sink writes is checked by the independent checker
  * (arclyhls-playlist-check.h) at each part and segment message, and its
@@ -501,6 +502,201 @@ GST_START_TEST (test_gap_discont_keyframe_ts)
 
 GST_END_TEST;
 
+/* @n AAC frames (48 kHz stereo, 1024 samples each) as aacparse gives
+ * them (raw, codec_data in the caps); *caps set. */
+static GPtrArray *
+encode_aac (guint n, GstCaps ** caps)
+{
+  gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=%u "
+      "samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! "
+      "voaacenc ! aacparse ! audio/mpeg,stream-format=raw ! "
+      "appsink name=out sync=false", n + 4);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *out;
+  GPtrArray *bufs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstSample *sample;
+
+  fail_unless (p != NULL, "cannot build %s (voaacenc missing?)", desc);
+  out = gst_bin_get_by_name (GST_BIN (p), "out");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  *caps = NULL;
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (out),
+              10 * GST_SECOND)) != NULL) {
+    if (*caps == NULL)
+      *caps = gst_caps_ref (gst_sample_get_caps (sample));
+    g_ptr_array_add (bufs, gst_buffer_ref (gst_sample_get_buffer (sample)));
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (out);
+  gst_object_unref (p);
+  g_free (desc);
+  fail_unless (bufs->len >= n, "%u AAC frames, want %u", bufs->len, n);
+  return bufs;
+}
+
+#define AAC_FRAME (GST_SECOND * 1024 / 48000)
+
+/* Pushes a copy of @frames[@i] at @t into @h (DISCONT if @discont). */
+static void
+push_frame (GstHarness * h, GPtrArray * frames, guint i, GstClockTime t,
+    GstClockTime dur, gboolean discont)
+{
+  GstBuffer *b = gst_buffer_copy (g_ptr_array_index (frames, i));
+
+  GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = t;
+  GST_BUFFER_DURATION (b) = dur;
+  GST_BUFFER_FLAG_UNSET (b, GST_BUFFER_FLAG_DISCONT);
+  if (discont)
+    GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DISCONT);
+  fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+}
+
+/* Video frames from @v0 at @tv and audio frames from @a0 at @ta, in time
+ * order, each stream up to @to; the first of each DISCONT if @discont. */
+static void
+push_av (GstHarness * hv, GstHarness * ha, GPtrArray * video, guint v0, GstClockTime tv, GPtrArray * audio,
+    guint a0, GstClockTime ta, GstClockTime to, gboolean discont)
+{
+  guint v = 0, a = 0;
+
+  while (tv + v * FRAME < to || ta + a * AAC_FRAME < to) {
+    GstClockTime t_v = tv + v * FRAME, t_a = ta + a * AAC_FRAME;
+
+    if (t_v < to && (t_v <= t_a || t_a >= to)) {
+      push_frame (hv, video, v0 + v, t_v, FRAME, discont && v == 0);
+      v++;
+    } else {
+      push_frame (ha, audio, a0 + a, t_a, AAC_FRAME, discont && a == 0);
+      a++;
+    }
+  }
+}
+
+/* Until the sink listed a part starting at or after @rt (bounded): lets
+ * the live muxer time out on the input it has, as the clock passing its
+ * latency would. */
+static gboolean
+time_out_until_part (Run * run, GstTestClock * clock, GstClockTime rt)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  gboolean found = FALSE;
+  guint i;
+
+  while (!found && g_get_monotonic_time () < deadline) {
+    if (gst_test_clock_timed_wait_for_multiple_pending_ids (clock, 1, 100,
+            NULL))
+      gst_test_clock_crank (clock);
+    g_mutex_lock (&run->lock);
+    for (i = 0; i < run->part_starts->len && !found; i++)
+      found = g_array_index (run->part_starts, GstClockTime, i) + GST_MSECOND
+          >= rt;
+    g_mutex_unlock (&run->lock);
+  }
+  return found;
+}
+
+/* A live camera that drops both streams for 3 s and comes back (a new
+ * sender behind arcly-restream's inputs): the live muxer goes on with the
+ * video after its latency, and the writer has started the discontinuity
+ * before the audio's first buffer after the drop comes in.  That audio is
+ * the same drop: one EXT-X-DISCONTINUITY, and the segments after it hold
+ * all the media from the keyframe after the gap (it used to cut the new
+ * segment after a part and skip a GOP to a second discontinuity). */
+static void
+check_gap_late_audio (const gchar * format)
+{
+  Run *run = run_new ();
+  GstCaps *vcaps, *acaps;
+  GPtrArray *video = encode_h264 (150, 30, &vcaps);
+  GPtrArray *audio = encode_aac (250, &acaps);
+  GstElement *sink = make_sink (run, format, 1, 200, "event");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *hv, *ha;
+  GstTestClock *clock;
+  HlsCheckPlaylist *pl;
+  GstClockTime back = 5 * GST_SECOND;
+  guint i, n_disc = 0;
+  gdouble after = 0, disc_start = -1, t = 0;
+
+  gst_element_set_bus (sink, bus);
+  gst_bus_set_sync_handler (bus, sync_handler, run, NULL);
+  hv = harness_for (sink);
+  ha = gst_harness_new_with_element (sink, "audio", NULL);
+  gst_harness_set_src_caps (hv, gst_caps_ref (vcaps));
+  gst_harness_set_src_caps (ha, gst_caps_ref (acaps));
+  /* One test clock for both (the second harness takes the first's),
+   * still while data flows: the muxer takes both streams together.  A
+   * large upstream latency lets its pads queue without blocking us. */
+  clock = gst_harness_get_testclock (hv);
+  gst_harness_set_upstream_latency (hv, 30 * GST_SECOND);
+  gst_harness_set_upstream_latency (ha, 30 * GST_SECOND);
+
+  /* 2 s of both, then nothing for 3 s (frames 60..149 and the audio
+   * after the gap are the sender's next ones) */
+  push_av (hv, ha, video, 0, 0, audio, 0, 0, 2 * GST_SECOND, FALSE);
+  /* the video comes back first, at 5 s on a keyframe: the muxer writes
+   * it alone once its latency passed, and the writer starts the
+   * discontinuity */
+  for (i = 0; i < 13; i++)
+    push_frame (hv, video, 60 + i, back + i * FRAME, FRAME, i == 0);
+  fail_unless (time_out_until_part (run, clock, back),
+      "no part after the gap");
+  /* then the audio of the same drop, from 5.01 s, and both to 8 s */
+  push_frame (ha, audio, 94, back + 10 * GST_MSECOND, AAC_FRAME, TRUE);
+  push_av (hv, ha, video, 73, back + 13 * FRAME, audio, 95,
+      back + 10 * GST_MSECOND + AAC_FRAME, back + 90 * FRAME, FALSE);
+  gst_harness_push_event (hv, gst_event_new_eos ());
+  gst_harness_push_event (ha, gst_event_new_eos ());
+  wait_eos (bus, 30);
+  gst_harness_teardown (ha);
+  gst_harness_teardown (hv);
+  gst_object_unref (clock);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  fail_unless (run->fail == NULL, "%s", run->fail);
+
+  pl = parse_final (run);
+  fail_unless (pl->endlist);
+  for (i = 0; i < pl->segments->len; i++) {
+    HlsCheckSegment *s = g_ptr_array_index (pl->segments, i);
+
+    if (s->discontinuity) {
+      n_disc++;
+      if (disc_start < 0)
+        disc_start = t;
+    }
+    if (disc_start >= 0)
+      after += s->duration;
+    t += s->duration;
+  }
+  fail_unless_equals_int (n_disc, 1);
+  /* 5 s to 8 s: every frame after the gap, none skipped */
+  fail_unless (fabs (after - 3.0) < 0.05, "the segments after the gap last "
+      "%.3f s, the media 3.000 s", after);
+  hls_check_playlist_free (pl);
+  gst_caps_unref (vcaps);
+  gst_caps_unref (acaps);
+  g_ptr_array_unref (video);
+  g_ptr_array_unref (audio);
+  run_free (run);
+}
+
+GST_START_TEST (test_gap_late_audio_fmp4)
+{
+  check_gap_late_audio (FMT_FMP4);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_gap_late_audio_ts)
+{
+  check_gap_late_audio (FMT_TS);
+}
+
+GST_END_TEST;
+
 /* ---- 2. every keyframe starts a part ----------------------------------- */
 
 /* Records the running time of every keyframe into the sink. */
@@ -825,6 +1021,8 @@ arclyhlssink_timing_suite (void)
   tcase_add_test (tc, test_gap_jump_ts);
   tcase_add_test (tc, test_gap_discont_keyframe_fmp4);
   tcase_add_test (tc, test_gap_discont_keyframe_ts);
+  tcase_add_test (tc, test_gap_late_audio_fmp4);
+  tcase_add_test (tc, test_gap_late_audio_ts);
   tcase_add_test (tc, test_keyframe_parts_gop15_fmp4);
   tcase_add_test (tc, test_keyframe_parts_gop15_ts);
   tcase_add_test (tc, test_keyframe_parts_variable_gop_fmp4);

@@ -1715,6 +1715,72 @@ GST_START_TEST (test_live_input_stops)
 
 GST_END_TEST;
 
+/* A live camera back after a drop: the first video buffer after the gap
+ * (DISCONT) waits half a second (ARCLY_GAP_MAX_HOLE) for the audio of the
+ * same drop before the muxer goes on without it (arcly_mux_next_time), so
+ * the fragment after the discontinuity holds both.  The clock wait the
+ * muxer asks for says when it would go on. */
+GST_START_TEST (test_live_gap_waits_for_the_other_inputs)
+{
+  GstHarness *hv = gst_harness_new_with_padnames ("arclytsmux", "video_0",
+      "src");
+  GstHarness *ha = gst_harness_new_with_element (hv->element, "audio_0",
+      NULL);
+  GstTestClock *clock = gst_harness_get_testclock (hv);
+  GstClockTime latency = 2 * GST_SECOND, back = 5 * GST_SECOND;
+  GstClockTime due = 0;
+  GstBuffer *b;
+  guint i;
+
+  /* a large upstream latency: the pads queue what we push */
+  gst_harness_set_upstream_latency (hv, latency);
+  gst_harness_set_upstream_latency (ha, latency);
+  gst_harness_set_src_caps (hv, video_caps (FALSE));
+  gst_harness_set_src_caps (ha, audio_caps ());
+  for (i = 0; i < 30; i++) {
+    b = make_au (FALSE, i == 0, i == 0, FALSE, i == 0 ? 9000 : 700,
+        FRAME_NS (i, 30), FRAME_NS (i, 30));
+    GST_BUFFER_DURATION (b) = FRAME_NS (1, 30);
+    fail_unless_equals_int (gst_harness_push (hv, b), GST_FLOW_OK);
+  }
+  for (i = 0; i < 46; i++)
+    fail_unless_equals_int (gst_harness_push (ha, make_aac (i, 0)),
+        GST_FLOW_OK);
+  /* the video comes back first, at 5 s on a keyframe */
+  b = make_au (FALSE, TRUE, TRUE, FALSE, 9000, back, back);
+  GST_BUFFER_DURATION (b) = FRAME_NS (1, 30);
+  GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DISCONT);
+  fail_unless_equals_int (gst_harness_push (hv, b), GST_FLOW_OK);
+  /* the waits for the media before the gap run out; then the one for the
+   * video after it */
+  while (due < back) {
+    GstClockID id = NULL;
+
+    fail_unless (gst_test_clock_timed_wait_for_multiple_pending_ids (clock,
+            1, 10000, NULL), "the muxer waits for no clock");
+    gst_test_clock_wait_for_next_pending_id (clock, &id);
+    due = gst_clock_id_get_time (id);
+    gst_clock_id_unref (id);
+    if (due < back)
+      gst_test_clock_crank (clock);
+  }
+  fail_unless (due >= back + 500 * GST_MSECOND + latency, "the video after "
+      "the gap is due at %" GST_TIME_FORMAT ", want 500 ms after %"
+      GST_TIME_FORMAT " + the latency", GST_TIME_ARGS (due),
+      GST_TIME_ARGS (back));
+  /* the audio of the same drop: both go on together */
+  b = make_aac (0, back + 10 * GST_MSECOND);
+  GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DISCONT);
+  fail_unless_equals_int (gst_harness_push (ha, b), GST_FLOW_OK);
+  gst_harness_push_event (hv, gst_event_new_eos ());
+  gst_harness_push_event (ha, gst_event_new_eos ());
+  gst_object_unref (clock);
+  gst_harness_teardown (ha);
+  gst_harness_teardown (hv);
+}
+
+GST_END_TEST;
+
 /* Without a live source each sink pad may queue 500 ms of input (the base
  * class latency property) instead of one buffer; stopping gives the
  * property back, and an application's own value is never changed. */
@@ -1780,6 +1846,7 @@ arclytsmux_suite (void)
   tcase_add_test (rt, test_live);
   tcase_add_test (rt, test_nonlive_queue);
   tcase_add_test (rt, test_live_input_stops);
+  tcase_add_test (rt, test_live_gap_waits_for_the_other_inputs);
   return s;
 }
 
