@@ -239,6 +239,7 @@ struct _GstArclyFmp4Mux
   /* streaming */
   GstBuffer *init;              /* the current init segment */
   gboolean init_pushed;
+  GstClockTime first_rt;        /* of the first input buffer (muxcommon.h) */
   guint32 sequence;
   gboolean have_offset;
   gboolean have_pts_shift;
@@ -1721,7 +1722,8 @@ pad_started (GstAggregatorPad * pad)
 static GstClockTime
 gst_arcly_fmp4_mux_get_next_time (GstAggregator * agg)
 {
-  return arcly_mux_next_time (agg, pad_started);
+  return arcly_mux_next_time (agg, pad_started,
+      &GST_ARCLY_FMP4_MUX (agg)->first_rt);
 }
 
 static gboolean
@@ -1805,6 +1807,7 @@ reset_state (GstArclyFmp4Mux * self)
   self->next_starts_fragment = TRUE;
   /* after a flush the stream starts over: the init goes out again */
   self->init_pushed = FALSE;
+  self->first_rt = GST_CLOCK_TIME_NONE;
 }
 
 static GstFlowReturn
