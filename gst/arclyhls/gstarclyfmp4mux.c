@@ -1435,6 +1435,13 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
     goto drop;
   }
 
+  /* Audio before the first video keyframe is dropped, and does not start
+   * the timeline: a camera's video may come more than the start grace
+   * after its audio (muxcommon.h), with earlier timestamps. */
+  if (!pad->is_video && !self->seen_video_key && has_video_pad (pads)) {
+    GST_DEBUG_OBJECT (pad, "audio before the first video keyframe dropped");
+    goto drop;
+  }
   if (!self->have_offset) {
     self->have_offset = TRUE;
     self->ts_offset = -dts_rt;
@@ -1507,9 +1514,6 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
       goto drop;
     }
     self->seen_video_key = TRUE;
-  } else if (!pad->is_video && !self->seen_video_key && has_video_pad (pads)) {
-    GST_DEBUG_OBJECT (pad, "audio before the first video keyframe dropped");
-    goto drop;
   }
 
   if (gap) {
