@@ -239,6 +239,7 @@ struct _GstArclyFmp4Mux
   /* streaming */
   GstBuffer *init;              /* the current init segment */
   gboolean init_pushed;
+  GstClockTime first_rt;        /* of the first input buffer (muxcommon.h) */
   guint32 sequence;
   gboolean have_offset;
   gboolean have_pts_shift;
@@ -1434,6 +1435,13 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
     goto drop;
   }
 
+  /* Audio before the first video keyframe is dropped, and does not start
+   * the timeline: a camera's video may come more than the start grace
+   * after its audio (muxcommon.h), with earlier timestamps. */
+  if (!pad->is_video && !self->seen_video_key && has_video_pad (pads)) {
+    GST_DEBUG_OBJECT (pad, "audio before the first video keyframe dropped");
+    goto drop;
+  }
   if (!self->have_offset) {
     self->have_offset = TRUE;
     self->ts_offset = -dts_rt;
@@ -1506,9 +1514,6 @@ handle_buffer (GstArclyFmp4Mux * self, GList * pads, GstArclyFmp4MuxPad * pad,
       goto drop;
     }
     self->seen_video_key = TRUE;
-  } else if (!pad->is_video && !self->seen_video_key && has_video_pad (pads)) {
-    GST_DEBUG_OBJECT (pad, "audio before the first video keyframe dropped");
-    goto drop;
   }
 
   if (gap) {
@@ -1721,7 +1726,8 @@ pad_started (GstAggregatorPad * pad)
 static GstClockTime
 gst_arcly_fmp4_mux_get_next_time (GstAggregator * agg)
 {
-  return arcly_mux_next_time (agg, pad_started);
+  return arcly_mux_next_time (agg, pad_started,
+      &GST_ARCLY_FMP4_MUX (agg)->first_rt);
 }
 
 static gboolean
@@ -1805,6 +1811,7 @@ reset_state (GstArclyFmp4Mux * self)
   self->next_starts_fragment = TRUE;
   /* after a flush the stream starts over: the init goes out again */
   self->init_pushed = FALSE;
+  self->first_rt = GST_CLOCK_TIME_NONE;
 }
 
 static GstFlowReturn

@@ -195,6 +195,7 @@ struct _ArclyTsMux
   ArclyAggQueue queue;          /* non-live input queue depth (aggqueue.h) */
   gboolean first_output;
   gboolean have_pcr;
+  GstClockTime first_rt;        /* of the first input buffer (muxcommon.h) */
   gint64 last_pcr;              /* running time of the last PCR written */
   gboolean have_psi;
   gint64 last_psi;
@@ -1337,6 +1338,7 @@ reset_stream (ArclyTsMux * self)
   self->pmt.cc = 0;
   self->first_output = TRUE;
   self->have_pcr = FALSE;
+  self->first_rt = GST_CLOCK_TIME_NONE;
   self->have_psi = FALSE;
   self->have_now = FALSE;
   self->psi_step = 0;
@@ -1411,7 +1413,8 @@ pad_started (GstAggregatorPad * pad)
 static GstClockTime
 arcly_ts_mux_get_next_time (GstAggregator * agg)
 {
-  return arcly_mux_next_time (agg, pad_started);
+  return arcly_mux_next_time (agg, pad_started,
+      &ARCLY_TS_MUX (agg)->first_rt);
 }
 
 static GstAggregatorPad *

@@ -72,12 +72,14 @@ arcly_mux_pad_stats_new (const gchar * name, GstPad * pad, gboolean video,
 }
 
 GstClockTime
-arcly_mux_next_time (GstAggregator * agg, ArclyMuxPadStarted started)
+arcly_mux_next_time (GstAggregator * agg, ArclyMuxPadStarted started,
+    GstClockTime * first)
 {
   GstClockTime next = GST_CLOCK_TIME_NONE;
+  gboolean waiting = FALSE;
   GList *l;
 
-  /* the segments and @started's state belong to the aggregator's
+  /* the segments, *@first and @started's state belong to the aggregator's
    * streaming thread, which calls us */
   GST_OBJECT_LOCK (agg);
   for (l = GST_ELEMENT (agg)->sinkpads; l; l = l->next) {
@@ -86,10 +88,8 @@ arcly_mux_next_time (GstAggregator * agg, ArclyMuxPadStarted started)
     GstClockTime t, rt = 0, wait = 0;
 
     if (buf == NULL) {
-      if (!started (pad) && !gst_aggregator_pad_is_eos (pad)) {
-        next = GST_CLOCK_TIME_NONE;
-        break;
-      }
+      if (!started (pad) && !gst_aggregator_pad_is_eos (pad))
+        waiting = TRUE;
       continue;
     }
     t = GST_BUFFER_DTS_OR_PTS (buf);
@@ -114,5 +114,13 @@ arcly_mux_next_time (GstAggregator * agg, ArclyMuxPadStarted started)
       next = rt;
   }
   GST_OBJECT_UNLOCK (agg);
+
+  if (GST_CLOCK_TIME_IS_VALID (next) && !GST_CLOCK_TIME_IS_VALID (*first))
+    *first = next;
+  /* An input that has not started yet is waited for until the start
+   * grace after the first buffer has passed, then the others go on
+   * without it; its buffers join the output when they come. */
+  if (waiting && GST_CLOCK_TIME_IS_VALID (next))
+    next = MAX (next, *first + ARCLY_MUX_START_GRACE);
   return next;
 }

@@ -51,20 +51,30 @@ GstStructure *arcly_mux_pad_stats_new (const gchar * name, GstPad * pad,
 /* Whether @pad has delivered data since the stream (re)started. */
 typedef gboolean (*ArclyMuxPadStarted) (GstAggregatorPad * pad);
 
+/* How long (running time) after the first buffer a live muxer waits for
+ * an input that has not delivered anything yet, on top of its latency. */
+#define ARCLY_MUX_START_GRACE GST_SECOND
+
 /* GstAggregatorClass::get_next_time of both muxers: the running time of
  * the earliest buffer queued on a sink pad (its decode time, else its
- * presentation time); NONE when none is queued, or while a pad that has
- * not delivered anything yet (@started) has nothing queued: at the start
- * every input is waited for, as before.  A buffer after a gap (DISCONT on
- * a pad that had started) is due ARCLY_GAP_MAX_HOLE after its time, so
- * the other inputs of the same drop can come back with it.  Live, the
- * base class calls aggregate (timeout = TRUE) once the clock passes the
- * time returned plus the latency, so an input that stops (a camera's
- * audio) holds the others back by the latency at most; without
+ * presentation time); NONE when none is queued.  While a pad that has not
+ * delivered anything yet (@started) has nothing queued, not before
+ * *@first + ARCLY_MUX_START_GRACE: at the start every input is waited for
+ * a while (a camera's audio may start after its video), but not for ever.
+ * @first holds the running time of the first buffer seen since the stream
+ * (re)started (set here; the muxer resets it to NONE on start and flush).
+ * Live, the base class calls aggregate (timeout = TRUE) once the clock
+ * passes the time returned plus the latency, so an input that stops (a
+ * camera's audio) holds the others back by the latency at most, and one
+ * that has not started by the start grace plus the latency; without
  * get_next_time a live GstAggregator never times out and waits for that
- * input for as long as it is away. */
+ * input for as long as it is away (and with one streaming thread feeding
+ * every pad, as arclyrtspsrc has, for ever: the full pad blocks the
+ * thread that would bring the missing input).  A buffer after a gap
+ * (DISCONT on a pad that had started) is due ARCLY_GAP_MAX_HOLE after its
+ * time, so the other inputs of the same drop can come back with it. */
 GstClockTime arcly_mux_next_time (GstAggregator * agg,
-    ArclyMuxPadStarted started);
+    ArclyMuxPadStarted started, GstClockTime * first);
 
 G_END_DECLS
 

@@ -1750,6 +1750,197 @@ GST_START_TEST (test_live_input_stops)
 
 GST_END_TEST;
 
+/* One thread feeds video and audio, as arclyrtspsrc's one streaming thread
+ * does; the camera's audio starts well after its video. */
+typedef struct
+{
+  GstHarness *v, *a;
+  Stream *vs, *as;
+  guint video_first;            /* video buffers pushed before any audio */
+  guint audio_first;            /* audio buffers pushed before any video */
+  GstClockTime video_offset, audio_offset;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  GstFlowReturn v_ret, a_ret;
+} LateStart;
+
+static GstBuffer *
+shifted (Stream * s, guint i, GstClockTime offset)
+{
+  GstBuffer *b = gst_buffer_copy (g_ptr_array_index (s->bufs, i));
+
+  if (GST_BUFFER_PTS_IS_VALID (b))
+    GST_BUFFER_PTS (b) += offset;
+  if (GST_BUFFER_DTS_IS_VALID (b))
+    GST_BUFFER_DTS (b) += offset;
+  return b;
+}
+
+static gpointer
+late_start_feed (gpointer data)
+{
+  LateStart *ls = data;
+  guint vi = 0, ai = 0;
+
+  while (ls->v_ret == GST_FLOW_OK && ls->a_ret == GST_FLOW_OK &&
+      (vi < ls->vs->bufs->len || ai < ls->as->bufs->len)) {
+    GstBuffer *vb = ai >= ls->audio_first && vi < ls->vs->bufs->len ?
+        shifted (ls->vs, vi, ls->video_offset) : NULL;
+    GstBuffer *ab = vi >= ls->video_first && ai < ls->as->bufs->len ?
+        shifted (ls->as, ai, ls->audio_offset) : NULL;
+
+    /* in decode order across both, once the audio has started */
+    if (vb != NULL && (ab == NULL ||
+            GST_BUFFER_DTS_OR_PTS (vb) <= GST_BUFFER_DTS_OR_PTS (ab))) {
+      gst_clear_buffer (&ab);
+      ls->v_ret = gst_harness_push (ls->v, vb);
+      vi++;
+    } else {
+      gst_clear_buffer (&vb);
+      ls->a_ret = gst_harness_push (ls->a, ab);
+      ai++;
+    }
+  }
+  g_mutex_lock (&ls->lock);
+  ls->done = TRUE;
+  g_cond_signal (&ls->cond);
+  g_mutex_unlock (&ls->lock);
+  return NULL;
+}
+
+/* A live muxer with both pads fed by one thread, one input starting well
+ * after the other (@ls: which one, by how much): the full pad of the
+ * first blocks that thread, so the muxer must go on with it alone after
+ * the start grace (it used to wait for the other for ever: a deadlock).
+ * The other then joins the same stream: one init segment with both
+ * tracks, every video frame and at least @min_audio audio frames. */
+static void
+check_late_start (Stream * v, Stream * a, LateStart * proto, guint min_audio)
+{
+  GstHarness *hv = harness_new ("video_0", SECOND, 250 * GST_MSECOND);
+  GstHarness *ha = gst_harness_new_with_element (hv->element, "audio_0",
+      NULL);
+  GstClock *clock = gst_test_clock_new ();
+  LateStart ls = *proto;
+  GstClockTime now = 0;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  GThread *feeder;
+  GstClockID id;
+  GPtrArray *out;
+  guint n_frag, i, audio = 0;
+  GstMapInfo map;
+  gchar *tree;
+
+  /* both live (the harness answers the latency query as live), with the
+   * caps set before any data, as arclyrtspsrc does */
+  gst_harness_set_upstream_latency (hv, 0);
+  gst_harness_set_upstream_latency (ha, 0);
+  gst_harness_set_src_caps (hv, gst_caps_ref (v->caps));
+  gst_harness_set_src_caps (ha, gst_caps_ref (a->caps));
+  gst_element_set_clock (hv->element, clock);
+  ls.v = hv;
+  ls.a = ha;
+  ls.vs = v;
+  ls.as = a;
+  ls.done = FALSE;
+  ls.v_ret = ls.a_ret = GST_FLOW_OK;
+  g_mutex_init (&ls.lock);
+  g_cond_init (&ls.cond);
+  feeder = g_thread_new ("feeder", late_start_feed, &ls);
+
+  /* drive the clock 20 ms a step, up to 60 s, until the feeder is done */
+  g_mutex_lock (&ls.lock);
+  while (!ls.done) {
+    if (now < 60 * SECOND) {
+      now += 20 * GST_MSECOND;
+      gst_test_clock_set_time (GST_TEST_CLOCK (clock), now);
+    }
+    /* release the muxer's clock waits that are due */
+    while ((id = gst_test_clock_process_next_clock_id (GST_TEST_CLOCK
+                (clock))) != NULL)
+      gst_clock_id_unref (id);
+    g_cond_wait_until (&ls.cond, &ls.lock,
+        g_get_monotonic_time () + 2 * G_TIME_SPAN_MILLISECOND);
+    fail_unless (ls.done || g_get_monotonic_time () < deadline,
+        "the feeder is still blocked in the muxer at %" GST_TIME_FORMAT
+        " of clock time: the muxer waits for the audio that the blocked "
+        "thread would bring", GST_TIME_ARGS (now));
+  }
+  g_mutex_unlock (&ls.lock);
+  g_thread_join (feeder);
+  fail_unless_equals_int (ls.v_ret, GST_FLOW_OK);
+  fail_unless_equals_int (ls.a_ret, GST_FLOW_OK);
+
+  fail_unless (gst_harness_push_event (ha, gst_event_new_eos ()));
+  out = drain (hv);
+  /* one init (check_output fails on a second HEADER), every video frame */
+  fail_unless_equals_int (check_output (hv, out, &n_frag), v->bufs->len);
+  fail_unless (gst_buffer_map (g_ptr_array_index (out, 0), &map,
+          GST_MAP_READ));
+  tree = box_tree (map.data, map.size);
+  fail_unless (g_str_has_suffix (tree, "mvex(trex trex))"), "init %s", tree);
+  g_free (tree);
+  gst_buffer_unmap (g_ptr_array_index (out, 0), &map);
+  for (i = 1; i < out->len; i++) {
+    Frag f;
+    guint t;
+
+    parse_fragment (g_ptr_array_index (out, i), &f);
+    for (t = 0; t < f.n_traf; t++)
+      if (f.traf[t].track_id == 2)
+        audio += f.traf[t].n;
+    frag_clear (&f);
+  }
+  fail_unless (audio >= min_audio && audio <= a->bufs->len,
+      "%u audio frames written of %u, want at least %u", audio, a->bufs->len,
+      min_audio);
+
+  g_ptr_array_unref (out);
+  g_mutex_clear (&ls.lock);
+  g_cond_clear (&ls.cond);
+  gst_harness_teardown (ha);
+  gst_harness_teardown (hv);
+  gst_object_unref (clock);
+}
+
+/* The camera's audio 3 s after its video */
+GST_START_TEST (test_live_late_audio_one_thread)
+{
+  Stream *v = encode_video (180, 160, 120, 0, 15, "avc");
+  Stream *a = encode_audio (130);
+  LateStart ls = { NULL, };
+
+  ls.video_first = 90;
+  ls.audio_offset = 3 * SECOND;
+  check_late_start (v, a, &ls, a->bufs->len);
+  stream_free (v);
+  stream_free (a);
+}
+
+GST_END_TEST;
+
+/* The camera's video (x265 under load) 2.3 s of audio after its audio,
+ * its timestamps 0.5 s before the audio's: the audio times out alone
+ * first, and must neither start the timeline (the first GOP would be
+ * dropped as before the stream) nor be written before the keyframe. */
+GST_START_TEST (test_live_late_video_one_thread)
+{
+  Stream *v = encode_video (180, 160, 120, 0, 15, "avc");
+  Stream *a = encode_audio (130);
+  LateStart ls = { NULL, };
+
+  ls.audio_first = 100;
+  ls.audio_offset = SECOND / 2;
+  /* the audio that timed out before the video came is dropped (before the
+   * first keyframe); what came with the video is all written */
+  check_late_start (v, a, &ls, a->bufs->len - ls.audio_first);
+  stream_free (v);
+  stream_free (a);
+}
+
+GST_END_TEST;
+
 /* Without a live source each sink pad may queue 1 s of input (the base
  * class latency property) instead of one buffer; stopping gives the
  * property back, and an application's own value is never changed. */
@@ -1799,6 +1990,8 @@ arclyfmp4mux_suite (void)
   tcase_add_test (rt, test_live);
   tcase_add_test (rt, test_nonlive_queue);
   tcase_add_test (rt, test_live_input_stops);
+  tcase_add_test (rt, test_live_late_audio_one_thread);
+  tcase_add_test (rt, test_live_late_video_one_thread);
   tcase_add_test (rt, test_audio_outlives_video);
   tcase_add_test (rt, test_camera_gap);
   tcase_add_test (rt, test_round_trip);

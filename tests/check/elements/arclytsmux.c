@@ -1790,6 +1790,173 @@ static const gchar nonlive_pipeline[] =
     "x264enc speed-preset=ultrafast ! arclytsmux name=m ! "
     "fakesink sync=false audiotestsrc num-buffers=30 ! voaacenc ! m.";
 
+/* One thread feeds video and audio, as arclyrtspsrc's one streaming thread
+ * does; the audio (@abufs) comes after @video_first video buffers. */
+typedef struct
+{
+  GstHarness *v, *a;
+  GPtrArray *vbufs, *abufs;
+  guint video_first;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  GstFlowReturn v_ret, a_ret;
+} LateStart;
+
+static gpointer
+late_start_feed (gpointer data)
+{
+  LateStart *ls = data;
+  guint vi = 0, ai = 0;
+
+  while (ls->v_ret == GST_FLOW_OK && ls->a_ret == GST_FLOW_OK &&
+      (vi < ls->vbufs->len || ai < ls->abufs->len)) {
+    GstBuffer *vb = vi < ls->vbufs->len ? g_ptr_array_index (ls->vbufs,
+        vi) : NULL;
+    GstBuffer *ab = vi >= ls->video_first && ai < ls->abufs->len ?
+        g_ptr_array_index (ls->abufs, ai) : NULL;
+
+    if (vb != NULL && (ab == NULL || GST_BUFFER_DTS_OR_PTS (vb) <=
+            GST_BUFFER_PTS (ab))) {
+      ls->v_ret = gst_harness_push (ls->v, gst_buffer_ref (vb));
+      vi++;
+    } else {
+      ls->a_ret = gst_harness_push (ls->a, gst_buffer_ref (ab));
+      ai++;
+    }
+  }
+  g_mutex_lock (&ls->lock);
+  ls->done = TRUE;
+  g_cond_signal (&ls->cond);
+  g_mutex_unlock (&ls->lock);
+  return NULL;
+}
+
+/* A live muxer whose audio pad starts 3 s after the video, both fed by
+ * one thread: the full video pad blocks that thread, so the muxer must go
+ * on with the video alone after the start grace (it used to wait for the
+ * audio for ever: a deadlock).  The audio then joins the stream: every
+ * frame written, in the PMT from the start, no error. */
+GST_START_TEST (test_live_late_audio_one_thread)
+{
+  GstHarness *hv = gst_harness_new_with_padnames ("arclytsmux", "video_0",
+      "src");
+  GstHarness *ha = gst_harness_new_with_element (hv->element, "audio_0",
+      NULL);
+  GstBus *bus = attach_bus (hv->element);
+  GstClock *clock = gst_test_clock_new ();
+  LateStart ls = { hv, ha, NULL, NULL, 90, };
+  GstClockTime now = 0;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  GThread *feeder;
+  GstClockID id;
+  GPtrArray *out;
+  GByteArray *all;
+  TsScan *s;
+  guint i, n_video = 0, n_audio_frames = 0;
+
+  ls.vbufs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  ls.abufs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  /* 6 s at 30 fps, GOP of 30; AAC from 3 s to 6 s */
+  for (i = 0; i < 180; i++) {
+    gboolean key = i % 30 == 0;
+    GstBuffer *b = make_au (FALSE, key, i == 0, FALSE, key ? 9000 : 700 + i,
+        FRAME_NS (i, 30), FRAME_NS (i, 30));
+
+    GST_BUFFER_DURATION (b) = FRAME_NS (1, 30);
+    g_ptr_array_add (ls.vbufs, b);
+  }
+  for (i = 0; i < 140; i++)
+    g_ptr_array_add (ls.abufs, make_aac (i, 3 * GST_SECOND));
+
+  /* both live (the harness answers the latency query as live), with the
+   * caps set before any data, as arclyrtspsrc does */
+  gst_harness_set_upstream_latency (hv, 0);
+  gst_harness_set_upstream_latency (ha, 0);
+  gst_harness_set_src_caps (hv, video_caps (FALSE));
+  gst_harness_set_src_caps (ha, audio_caps ());
+  gst_element_set_clock (hv->element, clock);
+  g_mutex_init (&ls.lock);
+  g_cond_init (&ls.cond);
+  feeder = g_thread_new ("feeder", late_start_feed, &ls);
+
+  /* drive the clock 20 ms a step, up to 60 s, until the feeder is done */
+  g_mutex_lock (&ls.lock);
+  while (!ls.done) {
+    if (now < 60 * GST_SECOND) {
+      now += 20 * GST_MSECOND;
+      gst_test_clock_set_time (GST_TEST_CLOCK (clock), now);
+    }
+    /* release the muxer's clock waits that are due */
+    while ((id = gst_test_clock_process_next_clock_id (GST_TEST_CLOCK
+                (clock))) != NULL)
+      gst_clock_id_unref (id);
+    g_cond_wait_until (&ls.cond, &ls.lock,
+        g_get_monotonic_time () + 2 * G_TIME_SPAN_MILLISECOND);
+    fail_unless (ls.done || g_get_monotonic_time () < deadline,
+        "the feeder is still blocked in the muxer at %" GST_TIME_FORMAT
+        " of clock time: the muxer waits for the audio that the blocked "
+        "thread would bring", GST_TIME_ARGS (now));
+  }
+  g_mutex_unlock (&ls.lock);
+  g_thread_join (feeder);
+  fail_unless_equals_int (ls.v_ret, GST_FLOW_OK);
+  fail_unless_equals_int (ls.a_ret, GST_FLOW_OK);
+
+  fail_unless (gst_harness_push_event (ha, gst_event_new_eos ()));
+  fail_unless (gst_harness_push_event (hv, gst_event_new_eos ()));
+  wait_eos (hv);
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  {
+    GstBuffer *b;
+
+    while ((b = gst_harness_try_pull (hv)))
+      g_ptr_array_add (out, b);
+  }
+  fail_unless_equals_int (count_messages (bus, GST_MESSAGE_ERROR), 0);
+  all = concat (out);
+  s = ts_scan (all->data, all->len);
+  fail_unless_equals_int (s->n_streams, 2);
+  for (i = 0; i < s->pes->len; i++) {
+    Pes *p = g_ptr_array_index (s->pes, i);
+    gsize pos = 0;
+
+    if (p->pid == VIDEO_PID) {
+      n_video++;
+      continue;
+    }
+    fail_unless_equals_int (p->pid, AUDIO_PID);
+    /* count the ADTS frames */
+    while (pos + 7 <= p->es->len) {
+      const guint8 *d = p->es->data + pos;
+
+      fail_unless (d[0] == 0xff && (d[1] & 0xf6) == 0xf0);
+      pos += ((d[3] & 3) << 11) | (d[4] << 3) | (d[5] >> 5);
+      n_audio_frames++;
+    }
+    fail_unless_equals_int (pos, p->es->len);
+  }
+  fail_unless_equals_int (n_video, 180);
+  fail_unless_equals_int (n_audio_frames, 140);
+
+  ts_scan_free (s);
+  g_byte_array_unref (all);
+  g_ptr_array_unref (out);
+  g_ptr_array_unref (ls.vbufs);
+  g_ptr_array_unref (ls.abufs);
+  g_mutex_clear (&ls.lock);
+  g_cond_clear (&ls.cond);
+  gst_element_set_bus (hv->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (ha);
+  gst_harness_teardown (hv);
+  gst_object_unref (clock);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_nonlive_queue)
 {
   require_element ("x264enc");
@@ -1847,6 +2014,7 @@ arclytsmux_suite (void)
   tcase_add_test (rt, test_nonlive_queue);
   tcase_add_test (rt, test_live_input_stops);
   tcase_add_test (rt, test_live_gap_waits_for_the_other_inputs);
+  tcase_add_test (rt, test_live_late_audio_one_thread);
   return s;
 }
 
