@@ -165,8 +165,12 @@ arcly_sync_pts (ArclySync * s, ArclySyncTrack * t, gboolean first,
   }
   nominal = arcly_sync_nominal_pts (t, ext);
   if (now - t->base_set_rt < ARCLY_SYNC_SETTLE) {
-    if (now + s->latency > nominal) {
-      guint64 late = now + s->latency - nominal;
+    /* late against its PTS as it stands: a track the alignment already
+     * delays is that much less late */
+    gint64 due = (gint64) nominal + t->offset_cur;
+
+    if ((gint64) (now + s->latency) > due) {
+      guint64 late = (guint64) ((gint64) (now + s->latency) - due);
 
       settle_shift (t, tracks, n_tracks, now, late);
       nominal += late;
