@@ -165,9 +165,10 @@ arcly_sync_pts (ArclySync * s, ArclySyncTrack * t, gboolean first,
   }
   nominal = arcly_sync_nominal_pts (t, ext);
   if (now - t->base_set_rt < ARCLY_SYNC_SETTLE) {
-    /* late against its PTS as it stands: a track the alignment already
-     * delays is that much less late */
-    gint64 due = (gint64) nominal + t->offset_cur;
+    /* late against the PTS the track is being slewed to: a track the
+     * alignment delays is that much less late (against the PTS of the
+     * moment, a slew still under way would be counted twice) */
+    gint64 due = (gint64) nominal + t->align + s->drift_est;
 
     if ((gint64) (now + s->latency) > due) {
       guint64 late = (guint64) ((gint64) (now + s->latency) - due);
