@@ -202,18 +202,24 @@ update_sub_base (GstArclyBusSrc * self, GstClockTime base)
 {
   GstElement *el = GST_ELEMENT_CAST (self);
   GstClock *clock;
-  gint64 mono = mono_now ();
+  gint64 mono;
 
   GST_OBJECT_LOCK (self);
   clock = GST_ELEMENT_CLOCK (el) ? gst_object_ref (GST_ELEMENT_CLOCK (el)) :
       NULL;
   GST_OBJECT_UNLOCK (self);
   if (clock) {
+    /* our clock first, as track_sub_base() does: held between the
+     * readings, the measure is too large and is slewed down later (the
+     * timestamps spread a little); read the other way round it was too
+     * small and the slew pulled every later buffer closer together */
     GstClockTime now = gst_clock_get_time (clock);
 
+    mono = mono_now ();
     self->sub_base_mono = (gint64) base + (mono - (gint64) now);
     gst_object_unref (clock);
   } else {
+    mono = mono_now ();
     self->sub_base_mono = mono;
   }
   GST_DEBUG_OBJECT (self, "base time %" GST_TIME_FORMAT " (was %"

@@ -119,6 +119,30 @@ arcly_sync_any_sr (ArclySyncTrack * const *tracks, guint n_tracks)
   return FALSE;
 }
 
+/* A packet of @t arrived @late while settling: the first packets came
+ * early, so the mapping of the session moves forward, every track still
+ * settling by the same amount.  Their alignment is a relation between
+ * tracks that a late packet says nothing about; moving @t alone would
+ * change it, and the re-alignment would then slew a track back by up to
+ * @late at 1 ms per frame (a 30 fps video 32 ms apart: ffmpeg gives two
+ * frames one timestamp).  Forward only: nothing becomes late downstream. */
+static void
+settle_shift (ArclySyncTrack * t, ArclySyncTrack * const *tracks,
+    guint n_tracks, guint64 now, guint64 late)
+{
+  guint i;
+
+  t->base_rt += late;
+  for (i = 0; i < n_tracks; i++) {
+    ArclySyncTrack *o = tracks[i];
+
+    /* a track past its settling has its drift reference on this mapping */
+    if (o != t && o->active && o->have_base
+        && now - o->base_set_rt < ARCLY_SYNC_SETTLE)
+      o->base_rt += late;
+  }
+}
+
 guint64
 arcly_sync_pts (ArclySync * s, ArclySyncTrack * t, gboolean first,
     ArclySyncTrack * const *tracks, guint n_tracks, gint64 ext, guint64 now,
@@ -141,10 +165,15 @@ arcly_sync_pts (ArclySync * s, ArclySyncTrack * t, gboolean first,
   }
   nominal = arcly_sync_nominal_pts (t, ext);
   if (now - t->base_set_rt < ARCLY_SYNC_SETTLE) {
-    if (now + s->latency > nominal) {
-      guint64 late = now + s->latency - nominal;
+    /* late against the PTS the track is being slewed to: a track the
+     * alignment delays is that much less late (against the PTS of the
+     * moment, a slew still under way would be counted twice) */
+    gint64 due = (gint64) nominal + t->align + s->drift_est;
 
-      t->base_rt += late;
+    if ((gint64) (now + s->latency) > due) {
+      guint64 late = (guint64) ((gint64) (now + s->latency) - due);
+
+      settle_shift (t, tracks, n_tracks, now, late);
       nominal += late;
       remap = TRUE;
     }

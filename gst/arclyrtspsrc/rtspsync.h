@@ -27,7 +27,8 @@ G_BEGIN_DECLS
 /* After PLAY, servers often flush a burst of queued packets: the first
  * packet arrives early relative to the ones that follow.  For this long
  * after the first packet, a packet arriving later than its PTS − latency
- * moves the mapping forward (never backwards). */
+ * moves the mapping forward (never backwards): of every track still
+ * settling, so the A/V alignment stands. */
 #define ARCLY_SYNC_SETTLE (G_GUINT64_CONSTANT (2000000000))
 /* A/V alignment handles at most this many tracks (the first ones). */
 #define ARCLY_SYNC_MAX_ALIGNED 16

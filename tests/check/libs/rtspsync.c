@@ -121,6 +121,81 @@ GST_START_TEST (test_rtpinfo_alignment)
 
 GST_END_TEST;
 
+/* Under load a packet comes late while the mapping settles (the reading
+ * thread was held): the session's mapping moves forward, the A/V
+ * alignment stands, so no track is slewed back.  It was: the late track
+ * alone moved forward, the RTP-Info alignment then undid most of it at
+ * 1 ms per frame, 30 fps video came 32.3 ms apart and ffmpeg gave two
+ * frames of the recording one timestamp (pipelines/restream-recorder on a
+ * busy core).  Both ways: the audio packet late, the video packet late. */
+GST_START_TEST (test_settle_late_keeps_alignment)
+{
+  guint stalled;
+
+  for (stalled = 0; stalled < 2; stalled++) {
+    Fx f;
+    guint64 pv = 0, pa = 0, prev_v = ARCLY_SYNC_NONE, prev_a = ARCLY_SYNC_NONE;
+    guint64 late_pts = 0, late_at = 0;
+    guint k;
+
+    fx_init (&f, 2);
+    f.tr[0].have_rtpinfo = f.tr[1].have_rtpinfo = TRUE;
+    f.tr[0].rtpinfo_ts = 90000;
+    f.tr[1].rtpinfo_ts = 48000;
+    /* frame k of both tracks captured at k / 30 s; audio comes 14 ms
+     * after video (video is delayed by 14 ms), each packet 1 ms early
+     * after the first, except frame 10 of the stalled track: 30 ms late */
+    for (k = 0; k <= 120; k++) {
+      guint64 at = GST_SECOND + gst_util_uint64_scale (k, GST_SECOND, 30);
+      guint64 av = at - (k ? MS : 0), aa = at + 14 * MS - (k ? MS : 0);
+
+      if (k == 10) {
+        if (stalled == 0)
+          av += 31 * MS;
+        else
+          aa += 31 * MS;
+      }
+      pv = fx_packet (&f, 0, 90000 + 3000 * k, av, 2, NULL, NULL);
+      pa = fx_packet (&f, 1, 48000 + 1600 * k, aa, 2, NULL, NULL);
+      if (k == 10) {
+        late_pts = stalled == 0 ? pv : pa;
+        late_at = stalled == 0 ? av : aa;
+      }
+      if (k == 1)
+        fail_unless_equals_int64 (f.tr[0].align, 14 * MS);
+      /* never closer than the capture times: slewed or moved forward
+       * only (1 ns of rounding) */
+      if (prev_v != ARCLY_SYNC_NONE) {
+        fail_unless (pv + 1 >= prev_v + 33333333, "track %u stalled: video "
+            "frame %u only %" G_GINT64_FORMAT " ns after the last", stalled,
+            k, (gint64) (pv - prev_v));
+        fail_unless (pa + 1 >= prev_a + 33333333, "track %u stalled: audio "
+            "frame %u only %" G_GINT64_FORMAT " ns after the last", stalled,
+            k, (gint64) (pa - prev_a));
+      }
+      prev_v = pv;
+      prev_a = pa;
+    }
+    /* the late packet lands on its arrival + latency, less what the
+     * alignment slew still has to add (its lateness counts from the PTS
+     * its track is slewed to) */
+    fail_unless (late_pts <= late_at + LAT && late_pts + 14 * MS >= late_at
+        + LAT, "track %u stalled: late packet at %" G_GINT64_FORMAT " ns from "
+        "its arrival + latency", stalled, (gint64) (late_pts - late_at - LAT));
+    /* the alignment stands and is reached: captured together, one PTS,
+     * later by exactly the lateness against that PTS: 30 ms for audio,
+     * 30 - 14 ms for the video the alignment had delayed by 14 ms */
+    fail_unless_equals_int64 (f.tr[0].align, 14 * MS);
+    fail_unless_equals_int64 (f.tr[1].align, 0);
+    fail_unless (pv <= pa + 1 && pa <= pv + 1, "video %" G_GUINT64_FORMAT
+        " audio %" G_GUINT64_FORMAT, pv, pa);
+    fail_unless_equals_int64 ((gint64) (pv - GST_SECOND - LAT - 4 * GST_SECOND
+            - 14 * MS), stalled == 0 ? 16 * MS : 30 * MS);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sr_alignment)
 {
   Fx f;
@@ -218,6 +293,7 @@ rtspsync_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_first_packet_and_settle);
   tcase_add_test (tc, test_rtpinfo_alignment);
+  tcase_add_test (tc, test_settle_late_keeps_alignment);
   tcase_add_test (tc, test_sr_alignment);
   tcase_add_test (tc, test_never_backwards_and_report);
   tcase_add_test (tc, test_nominal_no_overflow);

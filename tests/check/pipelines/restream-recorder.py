@@ -42,6 +42,23 @@ def read_segments(path):
     return segs, "#EXT-X-DISCONTINUITY\n" in text
 
 
+def dts_not_increasing(path):
+    """The first video or audio packet whose DTS is not above the one
+    before it in its stream, or None."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "packet=stream_index,dts",
+                          "-of", "csv=p=0", path], capture_output=True, text=True,
+                         timeout=60).stdout
+    last = {}
+    for n, line in enumerate(ln for ln in out.splitlines() if ln.strip()):
+        idx, dts = line.split(",")[:2]
+        if dts == "N/A":
+            continue
+        if idx in last and int(dts) <= last[idx]:
+            return "packet %d of stream %s: DTS %s after %d" % (n, idx, dts, last[idx])
+        last[idx] = int(dts)
+    return None if last else "no packets"
+
+
 def main():
     failures = []
     with tempfile.TemporaryDirectory() as d:
@@ -98,8 +115,19 @@ def main():
             if [os.path.basename(f) for f in files] != ["front-00000.ts", "front-00001.ts"]:
                 failures.append("recordings: %s" % files)
             for f in files:
-                r = subprocess.run(["ffmpeg", "-v", "error", "-i", f, "-f", "null", "-"],
+                # Decoded frames keep the file's time base: ffmpeg otherwise
+                # puts them on a grid of the frame rate it guesses from the
+                # first frames (30 or 29.97 fps), where two frames 32-34 ms
+                # apart (arclyrtspsrc slews its A/V alignment at 1 ms per
+                # frame) can land on one tick and it reports non-monotonic
+                # DTS of its own making.  The file's own DTS are checked
+                # below, strictly.
+                r = subprocess.run(["ffmpeg", "-v", "error", "-i", f, "-enc_time_base:v", "-1",
+                                    "-f", "null", "-"],
                                    capture_output=True, text=True, timeout=60)
+                bad = dts_not_increasing(f)
+                if bad:
+                    failures.append("%s: %s" % (f, bad))
                 probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
                                         "-of", "csv=p=0", f], capture_output=True, text=True, timeout=60)
                 print("%s: %s s, ffmpeg: %s" % (os.path.basename(f), probe.stdout.strip(),
