@@ -21,9 +21,18 @@ Digest auth:
 - 20 clients, TCP and UDP, joining and leaving over 20 s
   (ARCLY_RTSP_CHURN_SECONDS; the issue's 60 s run is that variable at 60):
   every client that stays plays without a pause over 1 s, HLS keeps growing
-  with no discontinuity."""
+  with no discontinuity;
+- a stalled client (TCP interleaved, a raw socket with a small receive
+  buffer that never reads after PLAY, 10 s) and a client that PAUSEs for
+  5 s while another plays: the player gets pictures without a pause over
+  1 s, HLS grows with no discontinuity, the ingest keeps counting frames,
+  the server's RSS stays within +100 MB, and the paused client plays
+  again after PLAY."""
 
+import hashlib
 import os
+import re
+import socket
 import random
 import signal
 import statistics
@@ -35,8 +44,9 @@ import urllib.request
 
 import gi
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import restream_proc as rp  # noqa: E402
@@ -254,6 +264,7 @@ def main():
         check(statistics.median(ours) <= 0.300, "first picture within 300 ms (median)")
 
         churn(url, os.path.join(out, "front", "playlist.m3u8"))
+        stall_and_pause(app, rtsp_port, url, os.path.join(out, "front", "playlist.m3u8"))
 
         # the camera drops and returns with 3 clients attached
         clients = [rtspsrc_client(url, p) for p in ("tcp", "udp", "tcp")]
@@ -328,6 +339,203 @@ def churn(url, playlist, n=20, seconds=CHURN_SECONDS):
           "every client that stays plays without a pause over 1 s (errors: %s)" % errors)
     check(end_after - end_before >= seconds / 2 - 2 and not (disc or d),
           "HLS keeps growing without a discontinuity during the churn")
+
+
+class RawRtspClient:
+    """A hand-written RTSP client on a plain socket (Digest auth) that SETUPs
+    the video over TCP interleaved, PLAYs, and then reads nothing more: a
+    viewer whose network or process stalls.  SO_RCVBUF is set small before
+    connect, so the server's sends back up after a few kB."""
+
+    def __init__(self, port, path, rcvbuf=4096):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(10)
+        self.sock.connect(("127.0.0.1", port))
+        self.url = "rtsp://127.0.0.1:%d/%s" % (port, path)
+        self.cseq = 0
+        self.auth = None
+        self.buf = b""
+
+    def _digest(self, method, uri):
+        realm, nonce = self.auth
+        ha1 = hashlib.md5(("%s:%s:%s" % (USER, realm, PASSWORD)).encode()).hexdigest()
+        ha2 = hashlib.md5(("%s:%s" % (method, uri)).encode()).hexdigest()
+        resp = hashlib.md5(("%s:%s:%s" % (ha1, nonce, ha2)).encode()).hexdigest()
+        return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s"'
+                % (USER, realm, nonce, uri, resp))
+
+    def _response(self):
+        while b"\r\n\r\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise OSError("server closed the connection")
+            self.buf += data
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for ln in lines[1:]:
+            k, _, v = ln.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        n = int(headers.get("content-length", "0"))
+        while len(self.buf) < n:
+            self.buf += self.sock.recv(65536)
+        body, self.buf = self.buf[:n], self.buf[n:]
+        return int(lines[0].split()[1]), headers, body.decode("latin-1")
+
+    def request(self, method, uri, **headers):
+        for _ in range(2):
+            self.cseq += 1
+            msg = "%s %s RTSP/1.0\r\nCSeq: %d\r\n" % (method, uri, self.cseq)
+            for k, v in headers.items():
+                msg += "%s: %s\r\n" % (k.replace("_", "-"), v)
+            if self.auth:
+                msg += "Authorization: %s\r\n" % self._digest(method, uri)
+            self.sock.sendall((msg + "\r\n").encode())
+            code, h, body = self._response()
+            if code != 401 or self.auth:
+                return code, h, body
+            www = h.get("www-authenticate", "")
+            self.auth = (re.search(r'realm="([^"]*)"', www).group(1),
+                         re.search(r'nonce="([^"]*)"', www).group(1))
+        return code, h, body
+
+    def play_and_stall(self):
+        """OPTIONS, DESCRIBE, SETUP (video, interleaved), PLAY; True if
+        every answer was 200.  Reads nothing after PLAY's answer."""
+        codes = [self.request("OPTIONS", self.url)[0]]
+        code, h, sdp = self.request("DESCRIBE", self.url, Accept="application/sdp")
+        codes.append(code)
+        video = sdp.split("m=video", 1)[1].split("\nm=", 1)[0] if "m=video" in sdp else ""
+        ctrl = re.search(r"a=control:(\S+)", video)
+        ctrl = ctrl.group(1) if ctrl else ""
+        base = h.get("content-base", self.url + "/")
+        track = ctrl if ctrl.startswith("rtsp://") else base.rstrip("/") + "/" + ctrl
+        code, h, _ = self.request("SETUP", track,
+                                  Transport="RTP/AVP/TCP;unicast;interleaved=0-1")
+        codes.append(code)
+        session = h.get("session", "").split(";")[0]
+        codes.append(self.request("PLAY", self.url, Session=session)[0])
+        print("stalled client: OPTIONS/DESCRIBE/SETUP/PLAY answered %s" % codes)
+        return codes == [200] * 4
+
+    def queued(self):
+        """Bytes the kernel holds for this connection: the server's unsent
+        send queue towards us and our unread receive queue (/proc/net/tcp)."""
+        lport = self.sock.getsockname()[1]
+        tx = rx = 0
+        for ln in open("/proc/net/tcp").read().splitlines()[1:]:
+            f = ln.split()
+            local, remote = f[1], f[2]
+            t, r = (int(x, 16) for x in f[4].split(":"))
+            if int(remote.split(":")[1], 16) == lport:
+                tx += t
+            if int(local.split(":")[1], 16) == lport:
+                rx += r
+        return tx, rx
+
+    def close(self):
+        self.sock.close()
+
+
+def rss_kb(pid):
+    for ln in open("/proc/%d/status" % pid):
+        if ln.startswith("VmRSS:"):
+            return int(ln.split()[1])
+    return 0
+
+
+def ingest_frames(app):
+    """The camera's frames-published (video and audio) from each of
+    arcly-restream's status lines, printed every 5 s."""
+    return [int(n) for n in re.findall(r"^\[front\] .* (\d+) frames ", app.output(), re.M)]
+
+
+def stall_and_pause(app, port, url, playlist, stall_s=10.0, pause_s=5.0):
+    """A stalled TCP-interleaved client and a paused one beside a playing
+    one.  If the stall reached the shared media (a blocking send in the
+    stream's thread, a queue in front of every client's payloader) the
+    player's longest pause exceeds 1 s, HLS stops growing or gets a
+    discontinuity, and the ingest's frame count stalls; if the server
+    queued the stalled client's data without a bound its RSS grows by
+    about the stream's bitrate times the stall (and without a bound over
+    a longer one): each fails here."""
+    player = rtspsrc_client(url, "tcp", audio=False)
+    player.start()
+    check(player.wait(lambda c: c.video >= 30, 15), "the player plays before the stall")
+    paused = rtspsrc_client(url, "tcp", audio=False)
+    sent = []
+
+    def before_send(_src, msg):
+        if msg.get_type() == GstRtsp.RTSPMsgType.REQUEST:
+            sent.append(msg.parse_request()[1])
+        return True
+
+    paused.pipe.get_by_name("s").connect("before-send", before_send)
+    paused.start()
+    check(paused.wait(lambda c: c.video >= 30, 15), "the client to pause plays")
+    end_before, disc = playlist_state(playlist)
+    deadline = time.monotonic() + 12
+    while len(ingest_frames(app)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status = ingest_frames(app)
+    lines_before, frames_before = len(status), status[-1]
+    rate = status[-1] - status[-2]      # frames per status interval before the stall
+    rss_before = rss_kb(app.p.pid)
+    rss_max = rss_before
+    stalled = RawRtspClient(port, "front")
+    check(stalled.play_and_stall(), "the stalled client's SETUP/PLAY are answered 200")
+    t0 = time.monotonic()
+    paused.pipe.set_state(Gst.State.PAUSED)
+    paused_at = paused.counts()[0]
+    resumed = False
+    backed_up = (0, 0)
+    while time.monotonic() - t0 < stall_s:
+        if not resumed and time.monotonic() - t0 >= pause_s:
+            paused_frames = paused.counts()[0] - paused_at
+            paused.pipe.set_state(Gst.State.PLAYING)
+            resumed = True
+        disc = disc or playlist_state(playlist)[1]
+        rss_max = max(rss_max, rss_kb(app.p.pid))
+        backed_up = max(backed_up, stalled.queued())
+        time.sleep(0.1)
+    print("stalled client: server send queue %d B, unread receive queue %d B" % backed_up)
+    check(backed_up[0] > 0, "the stalled client really stalls the server's sends to it")
+    resumed_at = paused.counts()[0]
+    names = [GstRtsp.rtsp_method_as_text(m) for m in sent]
+    pause_i = [i for i, m in enumerate(sent) if m == GstRtsp.RTSPMethod.PAUSE]
+    check(pause_i and GstRtsp.RTSPMethod.PLAY in sent[pause_i[0]:] and paused_frames < 30,
+          "the paused client sent PAUSE, then PLAY, and got no pictures while paused "
+          "(%s, %d frames)" % (names, paused_frames))
+    check(paused.wait(lambda c: c.video >= resumed_at + 30, 10) and paused.error is None,
+          "the paused client plays again after PLAY (%d frames while paused, %d -> %d, %s)"
+          % (paused_frames, paused_at, paused.counts()[0], paused.error))
+    stalled.close()
+    # a status line printed after the stall ended
+    deadline = time.monotonic() + 12
+    while len(ingest_frames(app)) < lines_before + 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status = ingest_frames(app)
+    lines_after, frames_after = len(status), status[-1]
+    rss_max = max(rss_max, rss_kb(app.p.pid))
+    player.stop()
+    paused.stop()
+    end_after, d = playlist_state(playlist)
+    print("stall/pause: player %d frames, longest pause %.2f s; ingest %d -> %d frames; "
+          "HLS +%d segments; RSS %d -> max %d kB" % (
+              player.video, player.max_gap, frames_before, frames_after,
+              end_after - end_before, rss_before, rss_max))
+    check(player.error is None and player.max_gap <= 1.0,
+          "the player plays on without a pause over 1 s beside a stalled and a paused "
+          "client (%s)" % player.error)
+    check(end_after - end_before >= stall_s / 2 - 2 and not (disc or d),
+          "HLS keeps growing without a discontinuity beside a stalled client")
+    # at least 80 % of the rate before the stall, over the status lines since
+    check(frames_after - frames_before >= (lines_after - lines_before) * rate * 0.8,
+          "the ingest keeps counting frames beside a stalled client (%d per 5 s before, "
+          "%d status lines)" % (rate, lines_after - lines_before))
+    check(rss_max - rss_before < 100 * 1024, "the server's RSS stays within +100 MB "
+          "beside a stalled client")
 
 
 def wait_reconnected(app, timeout=20):
