@@ -88,8 +88,18 @@ arcly_mux_next_time (GstAggregator * agg, ArclyMuxPadStarted started,
     GstClockTime t, rt = 0, wait = 0;
 
     if (buf == NULL) {
-      if (!started (pad) && !gst_aggregator_pad_is_eos (pad))
+      if (!started (pad) && !gst_aggregator_pad_is_eos (pad)) {
+        /* no caps yet (an encoder upstream that has not produced its
+         * first frame): its stream cannot join an fMP4 init segment
+         * written without it, so it is waited for; the source of a pad
+         * whose caps came first may be the very thread a full pad
+         * blocks, so that one gets the start grace */
+        if (!gst_pad_has_current_caps (GST_PAD (pad))) {
+          GST_OBJECT_UNLOCK (agg);
+          return GST_CLOCK_TIME_NONE;
+        }
         waiting = TRUE;
+      }
       continue;
     }
     t = GST_BUFFER_DTS_OR_PTS (buf);

@@ -135,7 +135,11 @@ def test_bounded(rs, cam_dir, problems, seconds=8):
             samples.append((u[1], u[2], len(files)))
     print("  (objects in memory, bytes, files on disk) every status line: %s" % samples)
     objs = [s[0] for s in samples]
-    check(len(samples) >= 1 and max(objs) <= 60 and all(abs(o - f) <= 3 for o, _, f in samples),
+    # the status line and the listing are taken at different moments: the
+    # writer may have published a segment's worth of objects (its parts and
+    # itself) in memory that are not renamed into the folder yet (segments
+    # are fsynced first), or deleted them from one and not yet the other
+    check(len(samples) >= 1 and max(objs) <= 60 and all(abs(o - f) <= 6 for o, _, f in samples),
           "memory bounded by the window: at most %s objects, as many as files on disk"
           % (max(objs) if objs else None), problems)
 
