@@ -66,6 +66,29 @@ def loopback_multicast_works():
         s.close()
 
 
+def openssl(d, *args):
+    r = subprocess.run(["openssl"] + list(args), cwd=d, capture_output=True, text=True,
+                       timeout=60)
+    if r.returncode != 0:
+        raise SystemExit("FAIL: openssl %s: %s" % (args[0], r.stderr))
+
+
+def make_tls_certs(d):
+    """ca.pem, and cam.pem/cam.key for 127.0.0.1 signed by it (the rtsps
+    camera: arcly-testcam --tls-cert/--tls-key)."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl(d, "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=arcly test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl(d, "req", "-new", *ec, "-keyout", "cam.key", "-out", "cam.csr",
+            "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(d, "cam.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                "extendedKeyUsage=serverAuth\n")
+    openssl(d, "x509", "-req", "-in", "cam.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "cam.pem", "-days", "2", "-extfile", "cam.ext")
+
+
 def make_hevc_clip(d):
     """The same as H.265 in MPEG-TS (browsers do not play it: checked with
     ffprobe only)."""

@@ -7,7 +7,9 @@ also across a sender's 5 s absence.
 
 The senders of tests/check/restream_inputs.py (SRT listener and caller,
 MPEG-TS over UDP unicast and multicast, RTP with an SDP, RTMP through
-nginx) feed one arcly-restream; its index page plays them all.  Each
+nginx) and an rtsps:// camera (arcly-testcam over TLS, its certificate
+signed by a CA made here, given with --tls-ca-file) feed one
+arcly-restream; its index page plays them all.  Each
 player must advance 3 s with no fatal hls.js error and decode 320 px wide
 frames; then every sender stops for 5 s and starts again, and each player
 must advance 3 s more past the discontinuity.  The index page shows each
@@ -20,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -41,6 +44,14 @@ def wait_until(cond, timeout, step=0.5):
     return cond()
 
 
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def main():
     ri.require_tools()
     if not os.access(br.CHROMIUM, os.X_OK):
@@ -55,10 +66,22 @@ def main():
             print("NOTE: no loopback multicast on this kernel: the multicast input is NOT "
                   "played here")
         setup = ri.Setup(d, multicast=mc)
+        # the rtsps camera, killed and restarted on its port like a sender
+        ri.make_tls_certs(d)
+        cam_port = rp.free_port()
+        setup.inputs["rtsps"] = "rtsps://127.0.0.1:%d/cam" % cam_port
+        setup.senders["rtsps"] = lambda: [
+            os.environ["ARCLY_TESTCAM"], "--port", str(cam_port), "--gop", "30",
+            "--size", "320x180", "--bitrate", "400", "--shared",
+            "--tls-cert", os.path.join(d, "cam.pem"), "--tls-key", os.path.join(d, "cam.key")]
+        setup.start("rtsps")
+        if not wait_until(lambda: port_open(cam_port), 15, 0.05):
+            raise SystemExit("FAIL: the rtsps camera does not listen")
         setup.start_rtp_sdp()
         out = os.path.join(d, "out")
         app = rp.Server([os.environ["ARCLY_RESTREAM"], "--http-port", "0", "--rtsp-port", "0",
-                         "--output", out] + setup.args())
+                         "--output", out, "--tls-ca-file", os.path.join(d, "ca.pem")]
+                        + setup.args())
         names = list(setup.inputs)
         for n in names:
             if n not in setup.running:
@@ -75,7 +98,8 @@ def main():
             "function (e) { return e.id + ' ' + e.textContent; }))") or "[]")
         print("index page status: %s" % kinds)
         for n in names:
-            kind = "srt" if n.startswith("srt") else "udp" if n == "mcast" else n
+            kind = ("srt" if n.startswith("srt") else "udp" if n == "mcast" else
+                    "rtsp" if n == "rtsps" else n)
             if not any(k.startswith("i-%s %s, " % (n, kind)) for k in kinds):
                 failures.append("%s: the index page does not show its kind %s" % (n, kind))
 
@@ -135,8 +159,11 @@ def main():
                 "JSON.stringify(Array.from(document.querySelectorAll('.input')).map("
                 "function (e) { return e.textContent; }))") or "[]")
             status_live.texts = texts
+            # an RTSP camera counts every reconnect attempt (one fails
+            # while the camera is away), the other inputs one per outage
             return len(texts) == len(names) and all(
-                re.search(r"streaming, [1-9]\d* kbit/s, 1 reconnects$", t) for t in texts)
+                re.search(r"streaming, [1-9]\d* kbit/s, %s reconnects$"
+                          % ("[1-9]\d*" if t.startswith("rtsp,") else "1"), t) for t in texts)
         if not wait_until(status_live, 20):
             failures.append("the page's status lines do not show every input streaming again "
                             "with its bitrate and one reconnect: %s" % status_live.texts)

@@ -7,7 +7,13 @@ serves TLS with a certificate openssl signs here with a test CA.  With
 --tls-ca-file the camera's HLS playlist fills and its segments decode;
 without it the camera fails with the certificate's reason on the console
 and nothing is published; with --tls-no-verify it plays, after a warning.
-The password in the camera URL shows nowhere."""
+The password in the camera URL shows nowhere.
+
+With the CA, as for the other input kinds (pipelines/restream-inputs): a
+late subscriber by key (an RTSP client of the restreamer's RTSP out)
+starts on a keyframe, and the camera killed for 5 s and started again on
+its port gives exactly one EXT-X-DISCONTINUITY, the playlist goes on and
+its newest segment decodes."""
 
 import os
 import re
@@ -19,30 +25,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import restream_proc as rp  # noqa: E402
+import restream_inputs as ri  # noqa: E402
+
+PAUSE_S = 5
 
 USER, PASS = "tlsuser", "S3cret-over-TLS"
-
-
-def openssl(d, *args):
-    r = subprocess.run(["openssl"] + list(args), cwd=d, capture_output=True, text=True,
-                       timeout=60)
-    if r.returncode != 0:
-        raise SystemExit("FAIL: openssl %s: %s" % (args[0], r.stderr))
-
-
-def make_certs(d):
-    """ca.pem, and cam.pem/cam.key for 127.0.0.1 signed by it."""
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    openssl(d, "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=arcly test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    openssl(d, "req", "-new", *ec, "-keyout", "cam.key", "-out", "cam.csr",
-            "-subj", "/CN=127.0.0.1")
-    with open(os.path.join(d, "cam.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
-                "extendedKeyUsage=serverAuth\n")
-    openssl(d, "x509", "-req", "-in", "cam.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "cam.pem", "-days", "2", "-extfile", "cam.ext")
 
 
 def segments(playlist):
@@ -67,7 +54,8 @@ def decodes(out, name):
     d = os.path.join(out, name)
     seg = os.path.join(d, segments(os.path.join(d, "playlist.m3u8"))[-1])
     text = open(os.path.join(d, "playlist.m3u8")).read()
-    init = os.path.join(d, re.search(r'#EXT-X-MAP:URI="([^"]+)"', text).group(1))
+    # the init segment of the newest segment: the last one in the playlist
+    init = os.path.join(d, re.findall(r'#EXT-X-MAP:URI="([^"]+)"', text)[-1])
     joined = os.path.join(d, "joined.mp4")
     with open(joined, "wb") as f:
         for p in (init, seg):
@@ -87,35 +75,92 @@ def stop(server):
         server.p.wait()
 
 
-def restream(out, url, *extra):
+def restream(out, url, *extra, rtsp_port=0):
     return rp.Server([os.environ["ARCLY_RESTREAM"], "--camera", "tls=" + url,
-                      "--http-port", "0", "--rtsp-port", "0", "--output", out,
+                      "--http-port", "0", "--rtsp-port", str(rtsp_port), "--output", out,
                       "--target-duration", "1"] + list(extra))
+
+
+def first_video_flags(url):
+    """Flags of the first video packets a new RTSP client gets."""
+    r = subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-select_streams",
+                        "v:0", "-show_entries", "packet=flags", "-read_intervals", "%+#3",
+                        "-of", "csv=p=0", url], capture_output=True, text=True, timeout=30)
+    return [ln.strip() for ln in r.stdout.splitlines() if ln.strip()], r.stderr
+
+
+def pause_camera(cam, argv, out, app, failures):
+    """The camera killed (by PID), away for 5 s, started again on its port:
+    one EXT-X-DISCONTINUITY and the playlist goes on."""
+    pl = os.path.join(out, "tls", "playlist.m3u8")
+    before = ri.segments(ri.read_playlist(pl))
+    disc0 = ri.discontinuities(ri.read_playlist(pl))
+    if disc0:
+        # seen under load: a second init segment early in the session
+        print("NOTE: %d EXT-X-DISCONTINUITY before the pause:\n%s"
+              % (disc0, ri.read_playlist(pl)))
+    os.killpg(cam.p.pid, signal.SIGKILL)
+    cam.p.wait()
+    time.sleep(PAUSE_S)     # the scenario: the camera away for 5 s
+    cam = rp.Server(argv)
+    resumed = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = ri.read_playlist(pl)
+        if ri.discontinuities(text) > disc0 and not resumed:
+            resumed.append(ri.segments(text))
+        if resumed and ri.segments(text) >= resumed[0] + 4:
+            break
+        time.sleep(0.1)
+    text = ri.read_playlist(pl)
+    disc, now = ri.discontinuities(text) - disc0, ri.segments(text)
+    if disc != 1 or not resumed or now < resumed[0] + 4:
+        failures.append("after the camera's 5 s pause: %d new EXT-X-DISCONTINUITY (want 1), "
+                        "segments %d before, %s at the tag, %d now:\n%s\n%s"
+                        % (disc, before, resumed, now, text, app.output()))
+    else:
+        print("camera away 5 s: one EXT-X-DISCONTINUITY, %d segments after it"
+              % (now - resumed[0]))
+        ok, err = decodes(out, "tls")
+        if not ok:
+            failures.append("after the pause: the newest segment does not decode: " + err)
+    return cam
 
 
 def main():
     failures = []
     with tempfile.TemporaryDirectory() as d:
         try:
-            make_certs(d)
-            cam = rp.Server([os.environ["ARCLY_TESTCAM"], "--port", "0", "--gop", "30",
-                             "--size", "320x180", "--bitrate", "400", "--shared",
-                             "--auth", "digest", "--user", USER, "--password", PASS,
-                             "--tls-cert", os.path.join(d, "cam.pem"),
-                             "--tls-key", os.path.join(d, "cam.key")])
+            ri.make_tls_certs(d)
+            cam_argv = [os.environ["ARCLY_TESTCAM"], "--port", str(rp.free_port()),
+                        "--gop", "30", "--size", "320x180", "--bitrate", "400", "--shared",
+                        "--auth", "digest", "--user", USER, "--password", PASS,
+                        "--tls-cert", os.path.join(d, "cam.pem"),
+                        "--tls-key", os.path.join(d, "cam.key")]
+            cam = rp.Server(cam_argv)
             if not cam.url.startswith("rtsps://127.0.0.1:"):
                 raise SystemExit("FAIL: the camera does not serve rtsps: " + cam.url)
             url = cam.url.replace("rtsps://", "rtsps://%s:%s@" % (USER, PASS))
 
             # 1. the CA given: plays
             out = os.path.join(d, "with-ca")
-            app = restream(out, url, "--tls-ca-file", os.path.join(d, "ca.pem"))
+            rtsp_port = rp.free_port()
+            app = restream(out, url, "--tls-ca-file", os.path.join(d, "ca.pem"),
+                           rtsp_port=rtsp_port)
             if not wait_segments(os.path.join(out, "tls", "playlist.m3u8"), 2, 40):
                 failures.append("with --tls-ca-file: no HLS segments:\n" + app.output())
             else:
                 ok, err = decodes(out, "tls")
                 if not ok:
                     failures.append("with --tls-ca-file: the segment does not decode: " + err)
+                # a late subscriber by key starts on a keyframe
+                flags, err = first_video_flags("rtsp://127.0.0.1:%d/tls" % rtsp_port)
+                if not flags or not flags[0].startswith("K"):
+                    failures.append("a late RTSP subscriber by key did not start on a "
+                                    "keyframe: %s %s" % (flags, err))
+                else:
+                    print("late subscriber's first video packets: %s" % flags)
+                cam = pause_camera(cam, cam_argv, out, app, failures)
             print("with --tls-ca-file: %d segments" %
                   len(segments(os.path.join(out, "tls", "playlist.m3u8"))))
             logs = app.output()
