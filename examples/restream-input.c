@@ -58,6 +58,13 @@
 #define INPUT_RTP_LATENCY_MS 500
 #define INPUT_AUDIO_ALONE_MS 1000       /* audio with no video pad: audio-only */
 #define INPUT_MSG_ENDED "restream-input-ended"
+/* A sender's clock is not ours: its timestamps are followed (regular, as
+ * it made them), and the offset onto our time slews by at most this much
+ * per DRIFT_WINDOW toward the least lateness of the first window — 1000
+ * ppm, ten times a bad crystal, and never a step a frame would notice. */
+#define DRIFT_WINDOW GST_SECOND
+#define DRIFT_STEP (1 * GST_MSECOND)
+#define DRIFT_DEADBAND (2 * GST_MSECOND)
 
 enum
 { TRACK_VIDEO, TRACK_AUDIO, N_TRACKS };
@@ -99,6 +106,9 @@ struct _RestreamInput
   gboolean gen_keyframe;        /* (lock) the generation's video started */
   gint64 gen_audio_since;       /* (lock) its first audio, 0: none yet */
   gint64 offset;                /* (lock) generation → pipeline time */
+  gint64 drift_base;            /* (lock) the first window's least lateness */
+  gint64 drift_min;             /* (lock) this window's least lateness */
+  GstClockTime drift_window;    /* (lock) when this window started, or NONE */
   GstClockTime max_out;         /* (lock) newest time published */
   gint64 last_data_us;          /* (lock) 0: nothing yet this generation */
   Track tracks[N_TRACKS];
@@ -201,6 +211,43 @@ rtp_make_dts (Track * t, GstClockTime pts, gboolean new_gen)
   return dts;
 }
 
+/* With in->lock: how late @ref arrives against the offset (the least
+ * lateness of a window is the network's floor, its change the clocks'
+ * drift), and the offset slewed a step toward the first window's. */
+static void
+follow_drift (RestreamInput * in, Track * t, GstClockTime ref)
+{
+  GstClockTime now = pipeline_running_time (in);
+  GstClockTime rt = gst_segment_to_running_time (&t->seg, GST_FORMAT_TIME,
+      ref);
+  gint64 late;
+
+  if (!GST_CLOCK_TIME_IS_VALID (now) || !GST_CLOCK_TIME_IS_VALID (rt))
+    return;
+  late = (gint64) now - ((gint64) rt + in->offset);
+  if (!GST_CLOCK_TIME_IS_VALID (in->drift_window)) {
+    in->drift_window = now;
+    in->drift_min = late;
+    in->drift_base = G_MAXINT64;
+    return;
+  }
+  in->drift_min = MIN (in->drift_min, late);
+  if (now < in->drift_window + DRIFT_WINDOW)
+    return;
+  if (in->drift_base == G_MAXINT64) {
+    in->drift_base = in->drift_min;
+  } else {
+    gint64 err = in->drift_min - in->drift_base;
+
+    if (err > (gint64) DRIFT_DEADBAND)
+      in->offset += DRIFT_STEP;
+    else if (err < -(gint64) DRIFT_DEADBAND)
+      in->offset -= DRIFT_STEP;
+  }
+  in->drift_window = now;
+  in->drift_min = G_MAXINT64;
+}
+
 /* Runs in the streaming thread of whatever generation feeds @pad. */
 static GstPadProbeReturn
 pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
@@ -252,7 +299,10 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       if (GST_CLOCK_TIME_IS_VALID (rt)) {
         in->offset = (gint64) now - (gint64) rt;
         in->have_offset = TRUE;
+        in->drift_window = GST_CLOCK_TIME_NONE;
       }
+    } else if (in->have_offset && GST_CLOCK_TIME_IS_VALID (ref)) {
+      follow_drift (in, t, ref);
     }
     pts = in->have_offset ? map_time (in, t, GST_BUFFER_PTS (buf)) :
         GST_CLOCK_TIME_NONE;
@@ -399,7 +449,8 @@ attach_stream (RestreamInput * in, GstBin * bin, GstPad * pad)
   const gchar *media, *parser = NULL;
   gchar *filter = NULL;
   guint kind = TRACK_VIDEO;
-  GstElement *parse, *cf;
+  gboolean hevc_unaligned = FALSE;
+  GstElement *parse, *cf, *in_cf = NULL;
   GstPad *src, *ghost, *pub;
   gboolean taken;
 
@@ -412,6 +463,12 @@ attach_stream (RestreamInput * in, GstBin * bin, GstPad * pad)
   } else if (g_str_equal (media, "video/x-h265")) {
     parser = "h265parse";
     filter = g_strdup ("video/x-h265,stream-format=byte-stream,alignment=au");
+    /* tsdemux says no alignment; told nothing, h265parse on a live
+     * source gives every frame the timestamps of the one before (the
+     * first two share them, display order is scrambled).  A PES holds an
+     * access unit, as H.265 in MPEG-TS has it. */
+    hevc_unaligned = !gst_structure_has_field (gst_caps_get_structure (caps,
+            0), "alignment");
   } else if (g_str_equal (media, "audio/mpeg")) {
     gint version = 0;
 
@@ -453,7 +510,15 @@ attach_stream (RestreamInput * in, GstBin * bin, GstPad * pad)
   gst_element_link (parse, cf);
   gst_element_sync_state_with_parent (cf);
   gst_element_sync_state_with_parent (parse);
-  src = gst_element_get_static_pad (parse, "sink");
+  if (hevc_unaligned
+      && (in_cf = gst_element_factory_make ("capsfilter", NULL)) != NULL) {
+    gst_util_set_object_arg (G_OBJECT (in_cf), "caps",
+        "video/x-h265,alignment=au");
+    gst_bin_add (bin, in_cf);
+    gst_element_link (in_cf, parse);
+    gst_element_sync_state_with_parent (in_cf);
+  }
+  src = gst_element_get_static_pad (in_cf ? in_cf : parse, "sink");
   gst_pad_link (pad, src);
   gst_object_unref (src);
   src = gst_element_get_static_pad (cf, "src");
@@ -562,6 +627,11 @@ build_ts (RestreamInput * in, GstBin * bin)
     }
   }
   chain[1] = make ("tsdemux");
+  /* The sender's PTS as they are: tsdemux's PCR-based clock recovery on a
+   * live source starts skewed (DTS going back by up to 11 ms in the first
+   * second of a sender, at every reconnect), which players stall on;
+   * follow_drift() keeps the sender's clock on ours instead. */
+  g_object_set (chain[1], "ignore-pcr", TRUE, NULL);
   if (!add_chain (bin, chain, 2))
     return FALSE;
   g_signal_connect (chain[1], "pad-added", G_CALLBACK (on_demux_pad), in);
@@ -625,8 +695,11 @@ build_rtp (RestreamInput * in, GstBin * bin)
       g_object_set (chain[0], "caps", caps, NULL);
     }
     gst_caps_unref (caps);
+    /* mode none: the RTP timestamps as they are (its default clock
+     * slaving starts as skewed as tsdemux's); follow_drift() instead */
     if (chain[1])
-      g_object_set (chain[1], "latency", INPUT_RTP_LATENCY_MS, NULL);
+      g_object_set (chain[1], "latency", INPUT_RTP_LATENCY_MS, "mode", 0,
+          NULL);
     if (!add_chain (bin, chain, 3))
       return FALSE;
     if (dep == NULL)

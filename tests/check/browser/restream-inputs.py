@@ -52,6 +52,63 @@ def port_open(port):
         return False
 
 
+class Keeper:
+    """Copies what arcly-restream writes while the players resume (every
+    new segment and part, each playlist version), for a failure to keep."""
+
+    def __init__(self, out, names, tmp):
+        self.out, self.names, self.n = out, names, 0
+        self.dir = os.path.join(tmp, "kept")
+        self.t0 = time.monotonic()
+
+    def copy(self):
+        if time.monotonic() - self.t0 > 40:
+            return
+        self.n += 1
+        for n in self.names:
+            src, dst = os.path.join(self.out, n), os.path.join(self.dir, n)
+            os.makedirs(dst, exist_ok=True)
+            try:
+                files = os.listdir(src)
+            except OSError:
+                continue
+            for f in files:
+                target = os.path.join(dst, f)
+                if f.endswith(".m3u8"):
+                    target += ".%03d" % self.n
+                elif os.path.exists(target) or f.startswith("."):
+                    continue
+                try:
+                    shutil.copyfile(os.path.join(src, f), target)
+                except OSError:
+                    pass
+
+
+def explain_stuck(cdp, state, marks, names, keep):
+    """Prints what a player that did not advance saw and keeps its output."""
+    p = state.get("players", {})
+    log = state.get("log", [])
+    kept = os.path.join(os.environ.get("ARCLY_BUILD_ROOT", tempfile.gettempdir()),
+                        "meson-logs", "restream-inputs-stuck")
+    shutil.rmtree(kept, ignore_errors=True)
+    for n in names:
+        if p.get(n, {}).get("time", 0) >= marks.get(n, 0) + 3:
+            continue
+        ranges = cdp.evaluate(
+            "(function(){var v=window.arclyPlayers[%s].video,r=[];for(var i=0;i<v.buffered.length;"
+            "i++)r.push(v.buffered.start(i).toFixed(2)+'-'+v.buffered.end(i).toFixed(2));"
+            "return 'ct='+v.currentTime.toFixed(2)+' ready='+v.readyState+' paused='+v.paused+"
+            "' buffered='+r.join(',');})()" % json.dumps(n))
+        print("%s is stuck: %s" % (n, ranges))
+        mine = [l for l in log if l.startswith(n + " ")]
+        print("\n".join("  " + l for l in mine[-60:]))
+        try:
+            shutil.copytree(os.path.join(keep.dir, n), os.path.join(kept, n))
+            print("  its HLS output after the pause is kept in %s" % os.path.join(kept, n))
+        except OSError as e:
+            print("  its HLS output could not be kept: %s" % e)
+
+
 def main():
     ri.require_tools()
     if not os.access(br.CHROMIUM, os.X_OK):
@@ -89,7 +146,9 @@ def main():
         if not wait_until(lambda: all(ri.segments(ri.read_playlist(
                 os.path.join(out, n, "playlist.m3u8"))) >= 2 for n in names), 60):
             raise SystemExit("FAIL: not every input is on air:\n" + app.output())
-        cdp = br.Cdp(app.url, profile)
+        # hls.js's own events are recorded: a failure prints the stuck
+        # player's last ones and keeps its HLS output in meson-logs
+        cdp = br.Cdp(app.url, profile, debug=True)
         if not wait_until(lambda: cdp.evaluate(
                 "Object.keys(window.arclyPlayers || {}).length") == len(names), 20, 0.2):
             raise SystemExit("FAIL: the page has no player per input")
@@ -134,16 +193,23 @@ def main():
             else:
                 print("%s: playing at %.2f s, %d frames" % (n, s["time"], s["frames"]))
 
+        keep = Keeper(out, names, d)
+        keep.copy()
         for n in names:
             setup.stop(n)
         time.sleep(5)   # the scenario: every sender away for 5 s
         for n in names:
             setup.start(n)
         marks = {n: players().get(n, {}).get("time", 0) for n in names}
-        if not wait_until(lambda: advanced_from(marks, 3), 90):
+
+        def advanced_after_pause():
+            keep.copy()
+            return advanced_from(marks, 3)
+        if not wait_until(advanced_after_pause, 90):
             failures.append("not every player advanced 3 s after the senders came back: "
                             "from %s to %s" % (marks, {n: s["time"] for n, s in
                                                    players().items()}))
+            explain_stuck(cdp, state, marks, names, keep)
         p = players()
         for n in names:
             s = p.get(n, {})

@@ -82,7 +82,7 @@ def stop_all():
 class Cdp:
     """The DevTools protocol over --remote-debugging-pipe."""
 
-    def __init__(self, url, profile):
+    def __init__(self, url, profile, debug=False):
         r_cmd, w_cmd = os.pipe()    # we write commands, Chromium reads fd 3
         r_res, w_res = os.pipe()    # Chromium writes fd 4, we read
         self.next_id = 0
@@ -109,7 +109,7 @@ class Cdp:
         self.session = self.call("Target.attachToTarget",
                                  {"targetId": target, "flatten": True})["sessionId"]
         self.call("Page.enable", session=self.session)
-        if os.environ.get("ARCLY_BROWSER_DEBUG"):
+        if debug or os.environ.get("ARCLY_BROWSER_DEBUG"):
             self.call("Page.addScriptToEvaluateOnNewDocument", {"source": DEBUG_JS},
                       session=self.session)
         self.call("Page.navigate", {"url": url}, session=self.session)
