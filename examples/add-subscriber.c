@@ -8,9 +8,9 @@
  *   arcly-add-subscriber rtsp://user:pass@host/path OUT.ts [SECONDS]
  *
  * The camera plays into an arclybus with a live decoder as first
- * subscriber; after two seconds a src pad is requested and recorded as
- * MPEG-TS for SECONDS (default 4) — starting on a keyframe at once, from the
- * bus's GOP cache — then the branch gets EOS, is removed and its pad
+ * subscriber; two seconds after the camera's first picture a src pad is
+ * requested and recorded as MPEG-TS for SECONDS (default 4) — starting on
+ * a keyframe at once, from the bus's GOP cache — then the branch gets EOS, is removed and its pad
  * released, and the program stops two seconds later.
  */
 
@@ -90,6 +90,16 @@ add_recorder (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The camera's first buffer reached the bus (a streaming thread): the
+ * recorder comes two seconds later, in the main loop — counted from the
+ * picture, not from start-up, which a slow camera or login can take. */
+static GstPadProbeReturn
+first_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  g_timeout_add (2000, add_recorder, data);
+  return GST_PAD_PROBE_REMOVE;
+}
+
 static gboolean
 on_message (GstBus * bus, GstMessage * msg, gpointer data)
 {
@@ -113,6 +123,7 @@ main (int argc, char **argv)
   App app = { 0, };
   GError *error = NULL;
   GstElement *src;
+  GstPad *sinkpad;
   GstBus *pbus;
 
   gst_init (&argc, &argv);
@@ -138,8 +149,11 @@ main (int argc, char **argv)
 
   pbus = gst_element_get_bus (app.pipeline);
   gst_bus_add_watch (pbus, on_message, &app);
+  sinkpad = gst_element_get_static_pad (app.bus, "sink");
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, first_buffer, &app,
+      NULL);
+  gst_object_unref (sinkpad);
   gst_element_set_state (app.pipeline, GST_STATE_PLAYING);
-  g_timeout_add (2000, add_recorder, &app);
   g_main_loop_run (app.loop);
 
   gst_element_set_state (app.pipeline, GST_STATE_NULL);

@@ -7,7 +7,7 @@
     add-subscriber.py rtsp://user:pass@host/path OUT.ts [SECONDS]
 
 Plays the camera into an arclybus with a live decoder as its first
-subscriber; after two seconds it requests a new src pad and records it as
+subscriber; two seconds after the camera's first picture it requests a new src pad and records it as
 MPEG-TS (arclytsmux → filesink) for SECONDS (default 4), then sends that
 branch EOS, removes it and releases the pad, and stops two seconds later.
 The recording starts on a keyframe at once: the bus serves a new subscriber
@@ -84,8 +84,14 @@ def main():
     pbus = pipeline.get_bus()
     pbus.add_signal_watch()
     pbus.connect("message", on_message)
+    def first_buffer(_pad, _info):
+        # the camera streams (a streaming thread): the recorder comes two
+        # seconds later, counted from the picture, not from start-up
+        GLib.timeout_add(2000, add_recorder)
+        return Gst.PadProbeReturn.REMOVE
+
+    bus.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, first_buffer)
     pipeline.set_state(Gst.State.PLAYING)
-    GLib.timeout_add(2000, add_recorder)
     loop.run()
     pipeline.set_state(Gst.State.NULL)
     return 1 if branch.get("failed") else 0
