@@ -10,8 +10,9 @@
  * The camera plays into an arclybus with a live decoder as first
  * subscriber; two seconds after the camera's first picture a src pad is
  * requested and recorded as MPEG-TS for SECONDS (default 4) — starting on
- * a keyframe at once, from the bus's GOP cache — then the branch gets EOS, is removed and its pad
- * released, and the program stops two seconds later.
+ * a keyframe at once, from the bus's GOP cache — then the branch gets
+ * EOS, is removed and its pad released, and the program stops two seconds
+ * later.
  */
 
 #include <stdlib.h>
