@@ -700,7 +700,9 @@ serve_index (App * app, SoupServerMessage * msg)
 }
 
 /* Every input's kind, state, bitrate (bit/s over the last status
- * interval) and reconnects, for the index page. */
+ * interval) and reconnects, for the index page; for the non-RTSP inputs
+ * also how fast the sender's clock runs against ours (clock_ppm) and how
+ * far our time is from it after the slewing (clock_lag_ms). */
 static void
 serve_status (App * app, SoupServerMessage * msg)
 {
@@ -713,8 +715,17 @@ serve_status (App * app, SoupServerMessage * msg)
     /* names are [A-Za-z0-9_-], kinds and states plain words */
     g_string_append_printf (s, "%s{\"name\":\"%s\",\"kind\":\"%s\","
         "\"state\":\"%s\",\"bitrate\":%" G_GUINT64_FORMAT ",\"reconnects\":"
-        "%u}", i ? "," : "", cam->name, camera_kind (cam), camera_state (cam),
+        "%u", i ? "," : "", cam->name, camera_kind (cam), camera_state (cam),
         cam->bitrate, camera_reconnects (cam));
+    if (cam->input) {
+      gint ppm;
+      gdouble lag;
+
+      restream_input_get_clock (cam->input, &ppm, &lag);
+      g_string_append_printf (s, ",\"clock_ppm\":%d,\"clock_lag_ms\":%.1f",
+          ppm, lag);
+    }
+    g_string_append_c (s, '}');
   }
   g_string_append (s, "]}\n");
   soup_message_headers_replace (soup_server_message_get_response_headers

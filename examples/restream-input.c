@@ -60,11 +60,12 @@
 #define INPUT_MSG_ENDED "restream-input-ended"
 /* A sender's clock is not ours: its timestamps are followed (regular, as
  * it made them), and the offset onto our time slews by at most this much
- * per DRIFT_WINDOW toward the least lateness of the first window — 1000
- * ppm, ten times a bad crystal, and never a step a frame would notice. */
+ * per DRIFT_WINDOW after the drift measured (follow_drift) — 1000 ppm, ten
+ * times a bad crystal, and never a step a frame would notice. */
 #define DRIFT_WINDOW GST_SECOND
-#define DRIFT_STEP (1 * GST_MSECOND)
-#define DRIFT_DEADBAND (2 * GST_MSECOND)
+#define DRIFT_STEP ((gint64) GST_MSECOND)
+#define DRIFT_DEADBAND ((gdouble) GST_MSECOND)
+#define DRIFT_MIN_WINDOWS 5
 
 enum
 { TRACK_VIDEO, TRACK_AUDIO, N_TRACKS };
@@ -106,9 +107,13 @@ struct _RestreamInput
   gboolean gen_keyframe;        /* (lock) the generation's video started */
   gint64 gen_audio_since;       /* (lock) its first audio, 0: none yet */
   gint64 offset;                /* (lock) generation → pipeline time */
-  gint64 drift_base;            /* (lock) the first window's least lateness */
   gint64 drift_min;             /* (lock) this window's least lateness */
   GstClockTime drift_window;    /* (lock) when this window started, or NONE */
+  GstClockTime drift_t0;        /* (lock) the generation's first window */
+  GstClockTime drift_now;       /* (lock) the last window's end */
+  gint64 drift_total;           /* (lock) the slewing so far */
+  gdouble fit[5];               /* (lock) n, Σt, Σu, Σt², Σtu: windows' least
+                                 * lateness u (s) before slewing at t (s) */
   GstClockTime max_out;         /* (lock) newest time published */
   gint64 last_data_us;          /* (lock) 0: nothing yet this generation */
   Track tracks[N_TRACKS];
@@ -211,40 +216,63 @@ rtp_make_dts (Track * t, GstClockTime pts, gboolean new_gen)
   return dts;
 }
 
-/* With in->lock: how late @ref arrives against the offset (the least
- * lateness of a window is the network's floor, its change the clocks'
- * drift), and the offset slewed a step toward the first window's. */
+/* With in->lock: the slope of a line through fit[] (seconds of lateness
+ * per second), FALSE while too few windows make it. */
+static gboolean
+drift_slope (RestreamInput * in, gdouble * slope)
+{
+  gdouble *f = in->fit, den = f[0] * f[3] - f[1] * f[1];
+
+  if (f[0] < DRIFT_MIN_WINDOWS || den <= 0)
+    return FALSE;
+  *slope = (f[0] * f[4] - f[1] * f[2]) / den;
+  return TRUE;
+}
+
+/* With in->lock: how late @ref arrives against the offset.  The least
+ * lateness of a window is the network's floor; a line through the
+ * windows' floors as they would be unslewed (fit[]: their ~10 ms noise
+ * averages out) rises or falls with the drift of the sender's clock
+ * against ours, and the offset follows it a step per window. */
 static void
 follow_drift (RestreamInput * in, Track * t, GstClockTime ref)
 {
   GstClockTime now = pipeline_running_time (in);
   GstClockTime rt = gst_segment_to_running_time (&t->seg, GST_FORMAT_TIME,
       ref);
+  gdouble x, u, slope;
   gint64 late;
 
   if (!GST_CLOCK_TIME_IS_VALID (now) || !GST_CLOCK_TIME_IS_VALID (rt))
     return;
   late = (gint64) now - ((gint64) rt + in->offset);
   if (!GST_CLOCK_TIME_IS_VALID (in->drift_window)) {
-    in->drift_window = now;
+    in->drift_window = in->drift_t0 = in->drift_now = now;
     in->drift_min = late;
-    in->drift_base = G_MAXINT64;
+    in->drift_total = 0;
+    memset (in->fit, 0, sizeof (in->fit));
     return;
   }
   in->drift_min = MIN (in->drift_min, late);
   if (now < in->drift_window + DRIFT_WINDOW)
     return;
-  if (in->drift_base == G_MAXINT64) {
-    in->drift_base = in->drift_min;
-  } else {
-    gint64 err = in->drift_min - in->drift_base;
+  x = (gdouble) (now - in->drift_t0) / GST_SECOND;
+  u = (gdouble) (in->drift_min + in->drift_total) / GST_SECOND;
+  in->fit[0] += 1;
+  in->fit[1] += x;
+  in->fit[2] += u;
+  in->fit[3] += x * x;
+  in->fit[4] += x * u;
+  if (drift_slope (in, &slope)) {
+    /* the lateness change the sender's clock made, less what we slewed */
+    gdouble lag = slope * x - (gdouble) in->drift_total / GST_SECOND;
+    gint64 step = lag * GST_SECOND > DRIFT_DEADBAND ? DRIFT_STEP :
+        lag * GST_SECOND < -DRIFT_DEADBAND ? -DRIFT_STEP : 0;
 
-    if (err > (gint64) DRIFT_DEADBAND)
-      in->offset += DRIFT_STEP;
-    else if (err < -(gint64) DRIFT_DEADBAND)
-      in->offset -= DRIFT_STEP;
+    in->offset += step;
+    in->drift_total += step;
   }
-  in->drift_window = now;
+  in->drift_window = in->drift_now = now;
   in->drift_min = G_MAXINT64;
 }
 
@@ -968,6 +996,31 @@ guint
 restream_input_get_reconnects (RestreamInput * in)
 {
   return in->reconnects;
+}
+
+/* How much faster the sender's clock runs than ours (@ppm, parts per
+ * million: the slope of its lateness over the current generation, a slow
+ * sender's lateness grows) and how far the slewing left our published time
+ * from where the sender's clock puts it (@lag_ms: the fitted lateness
+ * change since the generation started, less the slewing).  0 and 0 until
+ * the generation ran 10 s. */
+void
+restream_input_get_clock (RestreamInput * in, gint * ppm, gdouble * lag_ms)
+{
+  gdouble slope;
+
+  *ppm = 0;
+  *lag_ms = 0;
+  g_mutex_lock (&in->lock);
+  if (in->have_offset && GST_CLOCK_TIME_IS_VALID (in->drift_window)
+      && in->drift_now >= in->drift_t0 + 10 * GST_SECOND
+      && drift_slope (in, &slope)) {
+    gdouble x = (gdouble) (in->drift_now - in->drift_t0) / GST_SECOND;
+
+    *ppm = (gint) (-slope * 1e6);
+    *lag_ms = (slope * x - (gdouble) in->drift_total / GST_SECOND) * 1e3;
+  }
+  g_mutex_unlock (&in->lock);
 }
 
 void

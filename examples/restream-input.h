@@ -69,6 +69,8 @@ gboolean restream_input_handle_message (RestreamInput * in, GstMessage * msg);
 RestreamInputKind restream_input_get_kind (RestreamInput * in);
 const gchar *restream_input_get_state (RestreamInput * in);
 guint restream_input_get_reconnects (RestreamInput * in);
+void restream_input_get_clock (RestreamInput * in, gint * ppm,
+    gdouble * lag_ms);
 /* Stops retrying and the source bin (before the pipeline goes to NULL). */
 void restream_input_stop (RestreamInput * in);
 void restream_input_free (RestreamInput * in);

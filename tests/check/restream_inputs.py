@@ -305,3 +305,33 @@ def segments(text):
         elif line and not line.startswith("#"):
             n += 1
     return seq + n   # segments written so far
+
+
+def uneven_decode_times(playlist):
+    """Each stream's steps between decode times that are not its frame
+    duration (2 ms either way: FLV counts milliseconds), apart from the
+    pause itself: a sender's timestamps, also over its reconnect, are
+    regular; a receiver that makes them from arrival times is not (tsdemux's
+    clock recovery went back by up to 11 ms after a reconnect)."""
+    r = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                        "packet=stream_index,dts_time", "-of", "csv=p=0", playlist],
+                       capture_output=True, text=True, timeout=60)
+    last, steps = {}, {}
+    for line in r.stdout.split():
+        try:
+            idx, dts = line.split(",")[:2]
+            t = float(dts)
+        except ValueError:
+            continue
+        if idx in last:
+            steps.setdefault(idx, []).append((t - last[idx], t))
+        last[idx] = t
+    out = []
+    for idx, st in sorted(steps.items()):
+        frame = sorted(x for x, _ in st)[len(st) // 2]
+        odd = [(x, t) for x, t in st if abs(x - frame) > 0.002 and x < 1.0]
+        if odd:
+            out.append("stream %s: %d of %d steps off its %.1f ms (%s)"
+                       % (idx, len(odd), len(st), frame * 1000,
+                          ", ".join("%.1f ms at %.3f s" % (x * 1000, t) for x, t in odd[:8])))
+    return out
