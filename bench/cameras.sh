@@ -8,6 +8,10 @@
 #   (f) (c) with arclyrtspsrc read-interval=20 (reads paced: one per 20 ms)
 #   (e) ingest only: arclyrtspsrc ! arclyh264depay / arclyaacdepay ! fakesink
 #       (what (b)-(d) pay before packaging: the floor of the RTSP side)
+#   (g) arcly-restream serving from memory (no --output: what it does by
+#       default; (d) also writes every file under --output)
+#   (h) ingest into arclynullagg (bench/nullagg.c: a GstAggregator that drops
+#       what it takes): (h) - (e) is GstAggregator's own cost under (c)
 # (a)-(c), (e), (f) run the N cameras as N chains in one gst-launch-1.0 process,
 # (d) as one arcly-restream process, so each figure is one process's
 # user+system CPU (/proc/PID/stat) over WINDOW seconds after WARM seconds
@@ -46,6 +50,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM  # exit runs cleanup (a trap alone would carry on)
 
+if echo "$CONFIGS" | grep -qw h; then
+  mkdir -p "$TMP/nullagg"
+  # shellcheck disable=SC2046
+  cc -O2 -Wall -shared -fPIC -o "$TMP/nullagg/libgstarclynullagg.so" \
+    "$(dirname "$0")/nullagg.c" $(pkg-config --cflags --libs gstreamer-base-1.0)
+  GST_PLUGIN_PATH="$GST_PLUGIN_PATH:$TMP/nullagg"
+fi
+
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL="rtsp://127.0.0.1:$PORT/cam"
 "$BUILD/tools/arcly-testcam" --port="$PORT" --shared >"$TMP/cam.log" 2>&1 &
@@ -79,6 +91,10 @@ describe() {
       e) d="$d arclyrtspsrc location=$URL name=s$i
            s$i.video_0 ! arclyh264depay ! fakesink sync=false async=false
            s$i.audio_0 ! arclyaacdepay ! fakesink sync=false async=false" ;;
+      h) d="$d arclyrtspsrc location=$URL name=s$i
+           s$i.video_0 ! arclyh264depay ! a$i.
+           s$i.audio_0 ! arclyaacdepay ! a$i.
+           arclynullagg name=a$i latency=200000000 ! fakesink sync=false async=false" ;;
     esac
     i=$((i + 1))
   done
@@ -90,11 +106,12 @@ start() {
   cfg=$1 n=$2 dir=$3
   mkdir -p "$dir"
   touch "$dir/stamp"
-  if [ "$cfg" = d ]; then
+  if [ "$cfg" = d ] || [ "$cfg" = g ]; then
     args="" i=0
     while [ $i -lt "$n" ]; do args="$args --camera=c$i=$URL"; i=$((i + 1)); done
+    [ "$cfg" = d ] && args="$args --output=$dir"
     # shellcheck disable=SC2086
-    "$BUILD/examples/arcly-restream" $args --http-port=0 --output="$dir" \
+    "$BUILD/examples/arcly-restream" $args --http-port=0 --rtsp-port=0 \
       >"$dir/log" 2>&1 &
   else
     # shellcheck disable=SC2046
@@ -120,7 +137,13 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # (its CPU near 0) does not count
 check_output() {
   dir=$1 n=$2
-  [ "$cfg" = e ] && return 0  # no playlist: it stayed alive the whole window
+  [ "$cfg" = e ] || [ "$cfg" = h ] && return 0  # no playlist: it stayed alive the whole window
+  if [ "$cfg" = g ]; then
+    # in memory: the last status block says every camera wrote a part lately
+    got=$(tail -n $((2 * n + 4)) "$dir/log" | grep -c 'last part [0-1]\.[0-9] s ago')
+    [ "$got" -ge "$n" ]
+    return
+  fi
   got=$(find "$dir" -name '*.m3u8' ! -name 'index*' -newer "$dir/stamp" \
     -exec grep -l '^#EXTINF' {} + 2>/dev/null | wc -l)
   late=$(find "$dir" -name '*.m3u8' ! -name 'index*' -newer "$dir/stamp-late" \
@@ -182,7 +205,7 @@ if echo "$COUNTS" | grep -qw 1; then
   done
 fi
 
-name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream";; e) echo "ingest only (RTSP + depay, fakesink)";; f) echo "ours fMP4 + parts, read-interval=20";; esac; }
+name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream --output";; e) echo "ingest only (RTSP + depay, fakesink)";; f) echo "ours fMP4 + parts, read-interval=20";; g) echo "arcly-restream from memory";; h) echo "ingest + GstAggregator alone (arclynullagg)";; esac; }
 echo
 echo "| N | pipeline per camera | CPU-s / camera-min (median) | × stock | RSS / camera | syscalls/s/camera |"
 echo "|---|---|---|---|---|---|"
