@@ -27,7 +27,56 @@ struct _ArclyTestCam
   GPtrArray *args;              /* extra args, without --port */
   gchar **program;              /* NULL: arcly-testcam; else argv prefix */
   gchar *port_flag;             /* "--port" unless the server names it else */
+  struct Drain *drain;          /* its stdout's reader, or NULL */
+  GThread *drain_thread;        /* that reader's thread */
 };
+
+/* The reader of a server's stdout, shared with its thread: the thread's
+ * pipe fd must be closed (and the thread gone) when the server is stopped,
+ * or a test counting its fds and threads right after sees them. */
+typedef struct Drain
+{
+  gint fd;
+  gint refs;                    /* atomic: the thread and the camera */
+  GMutex lock;
+  GCond cond;
+  gboolean done;                /* (lock) fd closed, thread leaving */
+} Drain;
+
+static void
+drain_unref (Drain * d)
+{
+  if (!g_atomic_int_dec_and_test (&d->refs))
+    return;
+  g_mutex_clear (&d->lock);
+  g_cond_clear (&d->cond);
+  g_free (d);
+}
+
+/* Waits up to 2 s for the reader to see the end of the (exited) server's
+ * stdout: a grandchild that kept the pipe open must not hang a test. */
+static void
+drain_finish (ArclyTestCam * cam)
+{
+  Drain *d = cam->drain;
+  gint64 deadline = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
+  gboolean done;
+
+  if (d == NULL)
+    return;
+  cam->drain = NULL;
+  g_mutex_lock (&d->lock);
+  while (!d->done && g_cond_wait_until (&d->cond, &d->lock, deadline));
+  done = d->done;
+  g_mutex_unlock (&d->lock);
+  /* done: the thread is leaving, join it so it is gone from the process */
+  if (done)
+    g_thread_join (cam->drain_thread);
+  else
+    g_thread_unref (cam->drain_thread);
+  cam->drain_thread = NULL;
+  drain_unref (d);
+}
 
 /* After READY the server may keep printing (arcly-restream prints status
  * lines): its stdout is drained to our stderr until it closes, so the server
@@ -35,11 +84,11 @@ struct _ArclyTestCam
 static gpointer
 drain_thread (gpointer data)
 {
-  gint fd = GPOINTER_TO_INT (data);
+  Drain *d = data;
   gchar buf[4096];
   gssize n;
 
-  while ((n = read (fd, buf, sizeof (buf))) != 0) {
+  while ((n = read (d->fd, buf, sizeof (buf))) != 0) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -48,7 +97,12 @@ drain_thread (gpointer data)
     if (write (STDERR_FILENO, buf, n) < 0)
       break;
   }
-  close (fd);
+  close (d->fd);
+  g_mutex_lock (&d->lock);
+  d->done = TRUE;
+  g_cond_broadcast (&d->cond);
+  g_mutex_unlock (&d->lock);
+  drain_unref (d);
   return NULL;
 }
 
@@ -206,8 +260,14 @@ spawn (ArclyTestCam * cam, guint port, GError ** error)
   cam->url = g_strdup (line + strlen ("READY "));
   ok = cam->port > 0;
   if (ok) {
-    g_thread_unref (g_thread_new ("server-stdout", drain_thread,
-            GINT_TO_POINTER (out_fd)));
+    Drain *d = g_new0 (Drain, 1);
+
+    d->fd = out_fd;
+    d->refs = 2;
+    g_mutex_init (&d->lock);
+    g_cond_init (&d->cond);
+    cam->drain = d;
+    cam->drain_thread = g_thread_new ("server-stdout", drain_thread, d);
     out_fd = -1;
   } else {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -296,6 +356,7 @@ arcly_test_cam_stop (ArclyTestCam * cam)
   }
   g_spawn_close_pid (cam->pid);
   cam->pid = 0;
+  drain_finish (cam);
   return status;
 }
 
@@ -313,6 +374,7 @@ arcly_test_cam_wait (ArclyTestCam * cam, guint timeout_ms)
     if (r == cam->pid || (r < 0 && errno != EINTR)) {
       g_spawn_close_pid (cam->pid);
       cam->pid = 0;
+      drain_finish (cam);
       return status;
     }
     g_usleep (10 * 1000);
