@@ -290,8 +290,10 @@ audio_gate_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
 
+    /* (EOS goes on: the sender ended, the next generation comes) */
     if (!GST_EVENT_IS_STICKY (ev)
-        || GST_EVENT_TYPE (ev) == GST_EVENT_STREAM_START)
+        || GST_EVENT_TYPE (ev) == GST_EVENT_STREAM_START
+        || GST_EVENT_TYPE (ev) == GST_EVENT_EOS)
       return GST_PAD_PROBE_OK;
     g_mutex_lock (&in->lock);
     drop = !in->tracks[TRACK_AUDIO].published && audio_waits (in, now);
