@@ -56,7 +56,10 @@
 /* the jitter buffer drops packets later than this: a loaded receiver
  * (2 cores, a browser) stalls that long now and then */
 #define INPUT_RTP_LATENCY_MS 500
-#define INPUT_AUDIO_ALONE_MS 1000       /* audio with no video pad: audio-only */
+/* Audio waits for the video until the demuxer has named the sender's
+ * streams (no-more-pads: flvdemux once it saw both, or 6 s of audio
+ * alone); this bound only if it never does. */
+#define INPUT_AUDIO_ALONE_MS 8000
 #define INPUT_MSG_ENDED "restream-input-ended"
 /* A sender's clock is not ours: its timestamps are followed (regular, as
  * it made them), and the offset onto our time slews by at most this much
@@ -79,6 +82,7 @@ typedef struct
   gboolean had_output;          /* streaming thread */
   GstSegment seg;               /* streaming thread: the generation's */
   GstCaps *caps;                /* streaming thread: the last caps sent */
+  gboolean published;           /* (lock) its caps reached pub_pad */
   GstClockTime last_dts;        /* RTP video: the last DTS made up */
   GstClockTime max_pts;         /* RTP video: the newest PTS this generation */
 } Track;
@@ -106,6 +110,7 @@ struct _RestreamInput
   gboolean have_offset;         /* (lock) */
   gboolean gen_keyframe;        /* (lock) the generation's video started */
   gint64 gen_audio_since;       /* (lock) its first audio, 0: none yet */
+  gboolean gen_streams_known;   /* (lock) its demuxer named every stream */
   gint64 offset;                /* (lock) generation → pipeline time */
   gint64 drift_min;             /* (lock) this window's least lateness */
   GstClockTime drift_window;    /* (lock) when this window started, or NONE */
@@ -276,6 +281,62 @@ follow_drift (RestreamInput * in, Track * t, GstClockTime ref)
   in->drift_min = G_MAXINT64;
 }
 
+/* With in->lock: whether the generation's audio waits for its video (a
+ * generation starts at a video keyframe): until that keyframe, or while
+ * no video stream is there, until the demuxer names the sender's streams
+ * (no-more-pads; INPUT_AUDIO_ALONE_MS at most).  flvdemux adds the video
+ * pad with the first video tag, which nginx sends a joining player from
+ * the next keyframe: up to a GOP after the audio, more on a loaded
+ * machine. */
+static gboolean
+audio_waits (RestreamInput * in, gint64 now)
+{
+  if (in->gen_keyframe)
+    return FALSE;
+  if (in->gen_audio_since == 0)
+    in->gen_audio_since = now;
+  return in->tracks[TRACK_VIDEO].linked || (!in->gen_streams_known
+      && now - in->gen_audio_since <
+      INPUT_AUDIO_ALONE_MS * G_TIME_SPAN_MILLISECOND);
+}
+
+/* On the audio's way out of a generation (its src ghost pad).  A
+ * publisher's track set is complete once every track has caps, and a
+ * subscriber takes the set it finds then: so until the audio may go, its
+ * caps (and the sticky events after them) do not reach the publisher the
+ * first time, nor its buffers (on a src pad, sticky events a probe drops
+ * stay pending and go again, in order, before the next buffer).  Else an
+ * HLS output started on the audio alone and cut a discontinuity and a
+ * second init segment when the video came. */
+static GstPadProbeReturn
+audio_gate_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RestreamInput *in = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean drop;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+
+    /* (EOS goes on: the sender ended, the next generation comes) */
+    if (!GST_EVENT_IS_STICKY (ev)
+        || GST_EVENT_TYPE (ev) == GST_EVENT_STREAM_START
+        || GST_EVENT_TYPE (ev) == GST_EVENT_EOS)
+      return GST_PAD_PROBE_OK;
+    g_mutex_lock (&in->lock);
+    drop = !in->tracks[TRACK_AUDIO].published && audio_waits (in, now);
+    if (!drop && GST_EVENT_TYPE (ev) == GST_EVENT_CAPS)
+      in->tracks[TRACK_AUDIO].published = TRUE;
+    g_mutex_unlock (&in->lock);
+    return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+  }
+  g_mutex_lock (&in->lock);
+  in->last_data_us = now;
+  drop = audio_waits (in, now);
+  g_mutex_unlock (&in->lock);
+  return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
 /* Runs in the streaming thread of whatever generation feeds @pad. */
 static GstPadProbeReturn
 pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
@@ -300,15 +361,9 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     if (!in->gen_keyframe) {
       gboolean video = t == &in->tracks[TRACK_VIDEO];
 
-      if (in->gen_audio_since == 0 && !video)
-        in->gen_audio_since = in->last_data_us;
       if (video && !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
         in->gen_keyframe = TRUE;
-      } else if (video || in->tracks[TRACK_VIDEO].linked
-          || in->last_data_us - in->gen_audio_since <
-          INPUT_AUDIO_ALONE_MS * G_TIME_SPAN_MILLISECOND) {
-        /* audio waits for the video (flvdemux adds the video pad with
-         * the first video tag, after the audio's) unless none comes */
+      } else if (video || audio_waits (in, in->last_data_us)) {
         g_mutex_unlock (&in->lock);
         return GST_PAD_PROBE_DROP;
       }
@@ -552,6 +607,9 @@ attach_stream (RestreamInput * in, GstBin * bin, GstPad * pad)
   src = gst_element_get_static_pad (cf, "src");
   ghost = gst_ghost_pad_new (kind == TRACK_VIDEO ? "video" : "audio", src);
   gst_object_unref (src);
+  if (kind == TRACK_AUDIO)
+    gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, audio_gate_probe, in, NULL);
   gst_pad_set_active (ghost, TRUE);
   gst_element_add_pad (GST_ELEMENT (bin), ghost);
   pub = get_pub_pad (in, kind);
@@ -564,6 +622,27 @@ static void
 on_demux_pad (GstElement * demux, GstPad * pad, RestreamInput * in)
 {
   attach_stream (in, GST_BIN (GST_OBJECT_PARENT (demux)), pad);
+}
+
+/* The demuxer named every stream of the sender (flvdemux: audio and video
+ * seen, or audio alone for 6 s; tsdemux: the PMT's): audio with no video
+ * may go now.  A demuxer of a generation already gone may still call. */
+static void
+on_demux_streams_known (GstElement * demux, RestreamInput * in)
+{
+  GstObject *bin = gst_object_get_parent (GST_OBJECT (demux));
+  gchar *name = bin ? gst_object_get_name (bin) : NULL;
+  gchar *current;
+
+  g_mutex_lock (&in->lock);
+  current = g_strdup_printf ("input-%u", in->gen);
+  if (g_strcmp0 (name, current) == 0)
+    in->gen_streams_known = TRUE;
+  g_mutex_unlock (&in->lock);
+  g_free (current);
+  g_free (name);
+  if (bin)
+    gst_object_unref (bin);
 }
 
 static gboolean
@@ -663,6 +742,8 @@ build_ts (RestreamInput * in, GstBin * bin)
   if (!add_chain (bin, chain, 2))
     return FALSE;
   g_signal_connect (chain[1], "pad-added", G_CALLBACK (on_demux_pad), in);
+  g_signal_connect (chain[1], "no-more-pads",
+      G_CALLBACK (on_demux_streams_known), in);
   return TRUE;
 }
 
@@ -676,6 +757,8 @@ build_rtmp (RestreamInput * in, GstBin * bin)
   if (!add_chain (bin, chain, 2))
     return FALSE;
   g_signal_connect (chain[1], "pad-added", G_CALLBACK (on_demux_pad), in);
+  g_signal_connect (chain[1], "no-more-pads",
+      G_CALLBACK (on_demux_streams_known), in);
   return TRUE;
 }
 
@@ -737,6 +820,10 @@ build_rtp (RestreamInput * in, GstBin * bin)
     attach_stream (in, bin, pad);
     gst_object_unref (pad);
   }
+  /* the SDP named every stream */
+  g_mutex_lock (&in->lock);
+  in->gen_streams_known = TRUE;
+  g_mutex_unlock (&in->lock);
   return TRUE;
 }
 
@@ -763,6 +850,7 @@ input_teardown (RestreamInput * in)
   in->have_offset = FALSE;
   in->gen_keyframe = FALSE;
   in->gen_audio_since = 0;
+  in->gen_streams_known = FALSE;
   in->last_data_us = 0;
   for (k = 0; k < N_TRACKS; k++)
     in->tracks[k].linked = FALSE;

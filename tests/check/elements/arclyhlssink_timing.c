@@ -5,7 +5,8 @@
  * arclyhlssink, where segments and parts end: gaps in the timestamps (a
  * GstHarness pushing real x264 frames with a 3 s jump; live video and AAC
  * dropping together, the video back before the audio), keyframes inside a
- * part (live x264 at GOP 1.5 s and a variable GOP), and the preload hint.
+ * part (x264 at GOP 1.5 s and a variable GOP, with AAC, pushed through
+ * harnesses: media time only, no wall clock), and the preload hint.
  * Every playlist the sink writes is checked by the independent checker
  * (arclyhls-playlist-check.h) at each part and segment message, and its
  * PART-TARGET, PART-HOLD-BACK and TARGETDURATION must never change.
@@ -47,10 +48,6 @@ typedef struct {
   gboolean any_target_duration; /* TARGETDURATION may rise (long GOPs) */
   GArray *keys;                 /* GstClockTime, keyframes into the sink */
   GArray *seg_starts;           /* GstClockTime, segment messages */
-  guint frames;                 /* video frames seen by force_keys () */
-  guint next_key;               /* frame number of the next forced key */
-  GRand *rand;
-  GstPad *enc_src;              /* x264enc's src pad, variable GOP */
   guint hints_kept, hints_dead; /* preload hints that came true / not */
   GArray *listed_at;            /* GstClockTime, running time at which each
                                  * part was listed (NONE: no clock) */
@@ -253,7 +250,6 @@ run_new (void)
   run->keys = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   run->listed_at = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   run->seg_starts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
-  run->rand = g_rand_new_with_seed (20);
   return run;
 }
 
@@ -273,7 +269,6 @@ run_free (Run * run)
   g_array_unref (run->keys);
   g_array_unref (run->listed_at);
   g_array_unref (run->seg_starts);
-  g_rand_free (run->rand);
   g_free (run);
 }
 
@@ -292,25 +287,65 @@ parse_final (Run * run)
 
 /* ---- real H.264 for the harness ---------------------------------------- */
 
-/* @n frames of 160x120 x264 (GOP @gop frames, no scene cuts), byte-stream
- * AUs as h264parse gives them; *caps set. */
-static GPtrArray *
-encode_h264 (guint n, guint gop, GstCaps ** caps)
+typedef struct
 {
-  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u ! "
+  GstPad *enc_src;              /* x264enc's src pad */
+  GRand *rand;
+  guint frames, next_key;
+} ForceKeys;
+
+/* A variable GOP: asks the encoder (an upstream force-key-unit event on
+ * its src pad) for a keyframe every 15-60 frames (0.5-2 s), at
+ * pseudo-random (seeded) frames: the encoder makes the next frame one. */
+static GstPadProbeReturn
+force_keys (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  ForceKeys *fk = user_data;
+
+  if (fk->frames++ == fk->next_key) {
+    fk->next_key = fk->frames + g_rand_int_range (fk->rand, 15, 61);
+    gst_pad_send_event (fk->enc_src,
+        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+            TRUE, 0));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* @n frames of 160x120 x264 (GOP @gop frames, no scene cuts; 0: a
+ * variable GOP seeded with @seed), byte-stream AUs as h264parse gives
+ * them; *caps set. */
+static GPtrArray *
+encode_h264_full (guint n, guint gop, guint32 seed, GstCaps ** caps)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc name=vsrc num-buffers=%u ! "
       "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
-      "x264enc key-int-max=%u option-string=scenecut=0 "
+      "x264enc name=enc key-int-max=%u option-string=scenecut=0 "
       "speed-preset=ultrafast tune=zerolatency ! h264parse ! "
       "video/x-h264,stream-format=byte-stream,alignment=au ! "
-      "appsink name=out sync=false", n, gop);
+      "appsink name=out sync=false", n, gop ? gop : 600);
   GstElement *p = gst_parse_launch (desc, NULL);
-  GstElement *out;
+  GstElement *out, *e;
   GPtrArray *bufs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_buffer_unref);
   GstSample *sample;
+  ForceKeys fk = { NULL, NULL, 0, 0 };
 
   fail_unless (p != NULL);
   out = gst_bin_get_by_name (GST_BIN (p), "out");
+  if (gop == 0) {
+    GstPad *pad;
+
+    fk.rand = g_rand_new_with_seed (seed);
+    e = gst_bin_get_by_name (GST_BIN (p), "enc");
+    fk.enc_src = gst_element_get_static_pad (e, "src");
+    gst_object_unref (e);
+    e = gst_bin_get_by_name (GST_BIN (p), "vsrc");
+    pad = gst_element_get_static_pad (e, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, force_keys, &fk,
+        NULL);
+    gst_object_unref (pad);
+    gst_object_unref (e);
+  }
   gst_element_set_state (p, GST_STATE_PLAYING);
   *caps = NULL;
   while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (out),
@@ -324,8 +359,18 @@ encode_h264 (guint n, guint gop, GstCaps ** caps)
   gst_object_unref (out);
   gst_object_unref (p);
   g_free (desc);
+  if (fk.rand) {
+    g_rand_free (fk.rand);
+    gst_object_unref (fk.enc_src);
+  }
   fail_unless_equals_int (bufs->len, n);
   return bufs;
+}
+
+static GPtrArray *
+encode_h264 (guint n, guint gop, GstCaps ** caps)
+{
+  return encode_h264_full (n, gop, 0, caps);
 }
 
 static GstElement *
@@ -699,49 +744,6 @@ GST_END_TEST;
 
 /* ---- 2. every keyframe starts a part ----------------------------------- */
 
-/* Records the running time of every keyframe into the sink. */
-static GstPadProbeReturn
-log_keyframes (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Run *run = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-
-  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
-    GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-    const GstSegment *seg;
-    GstClockTime t;
-
-    fail_unless (ev != NULL);
-    gst_event_parse_segment (ev, &seg);
-    /* x264enc's timestamps start 1000 h in: running time */
-    t = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
-        GST_BUFFER_PTS (buf));
-    gst_event_unref (ev);
-
-    g_mutex_lock (&run->lock);
-    g_array_append_val (run->keys, t);
-    g_mutex_unlock (&run->lock);
-  }
-  return GST_PAD_PROBE_OK;
-}
-
-/* A variable GOP: asks the encoder (an upstream force-key-unit event on
- * its src pad, @run->enc_src) for a keyframe every 15-60 frames
- * (0.5-2 s), at pseudo-random (seeded) frames. */
-static GstPadProbeReturn
-force_keys (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Run *run = user_data;
-
-  if (run->frames++ == run->next_key) {
-    run->next_key = run->frames + g_rand_int_range (run->rand, 15, 61);
-    gst_pad_send_event (run->enc_src,
-        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
-            TRUE, 0));
-  }
-  return GST_PAD_PROBE_OK;
-}
-
 static gboolean
 near (GstClockTime a, GstClockTime b)
 {
@@ -833,80 +835,57 @@ check_new_viewers (Run * run, GstClockTime gop)
   g_rand_free (rand);
 }
 
-/* Live x264 (GOP @gop frames, 0 = variable) and AAC into the sink with
+/* x264 (GOP @gop frames, 0 = variable) and AAC (from @audio_at) into the
+ * sink through harnesses, in time order as a live source gives them, with
  * 200 ms parts, until @n_segments segments are complete: every keyframe
  * is the first frame of a part marked INDEPENDENT, every INDEPENDENT part
  * starts with a keyframe, no part exceeds PART-TARGET, and every segment
- * ends at the first keyframe at or after the target duration. */
+ * ends at the first keyframe at or after the target duration.  Media time
+ * only (a test clock that never runs): the same parts on every run. */
 static void
 check_keyframe_parts (const gchar * format, guint gop, guint target,
-    guint n_segments)
+    guint n_segments, GstClockTime audio_at)
 {
   Run *run = run_new ();
-  gchar *desc = g_strdup_printf ("videotestsrc is-live=true name=vsrc ! "
-      "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
-      "x264enc name=enc key-int-max=%u option-string=scenecut=0 "
-      "speed-preset=ultrafast tune=zerolatency ! h264parse name=vparse ! "
-      "hls.video audiotestsrc is-live=true samplesperbuffer=1024 ! "
-      "audio/x-raw,rate=44100,channels=1 ! voaacenc ! aacparse ! hls.audio "
-      "arclyhlssink name=hls segment-format=%s target-duration=%u "
-      "part-duration=200 playlist-type=event location=%s/segment%%05d.%s "
-      "init-location=%s/init%%d.mp4 playlist-location=%s",
-      gop ? gop : 600, format, target, run->dir,
-      g_str_equal (format, FMT_TS) ? "ts" : "m4s", run->dir, run->playlist);
-  GstElement *p = gst_parse_launch (desc, NULL), *e;
-  GstBus *bus;
-  GstPad *pad;
-  GstMessage *msg;
+  /* enough media for @n_segments segments of at most target + a GOP */
+  guint n_video = (n_segments + 1) * (target * 30 + (gop ? gop : 60));
+  GstClockTime to = n_video * FRAME;
+  GstCaps *vcaps, *acaps;
+  GPtrArray *video = encode_h264_full (n_video, gop, 20, &vcaps);
+  GPtrArray *audio = encode_aac ((guint) (to / AAC_FRAME) + 1, &acaps);
+  GstElement *sink = make_sink (run, format, target, 200, "event");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *hv, *ha;
   GstClockTime parts_end = 0;
   guint i, j, n_keys_checked = 0, n_short = 0;
-  gint64 deadline;
 
-  fail_unless (p != NULL, "%s", desc);
   run->any_target_duration = (gop == 0);
-  e = gst_bin_get_by_name (GST_BIN (p), "vparse");
-  pad = gst_element_get_static_pad (e, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, log_keyframes, run,
-      NULL);
-  gst_object_unref (pad);
-  gst_object_unref (e);
-  if (gop == 0) {
-    e = gst_bin_get_by_name (GST_BIN (p), "enc");
-    run->enc_src = gst_element_get_static_pad (e, "src");
-    gst_object_unref (e);
-    e = gst_bin_get_by_name (GST_BIN (p), "vsrc");
-    pad = gst_element_get_static_pad (e, "src");
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, force_keys, run,
-        NULL);
-    gst_object_unref (pad);
-    gst_object_unref (e);
-  }
-  bus = gst_element_get_bus (p);
-  gst_bus_set_sync_handler (bus, sync_handler, run, NULL);
-  fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE);
-  deadline = g_get_monotonic_time () + 40 * G_USEC_PER_SEC;
-  for (;;) {
-    gboolean done;
+  for (i = 0; i < video->len; i++) {
+    GstClockTime t = i * FRAME;
 
-    msg = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND,
-        GST_MESSAGE_ERROR);
-    fail_if (msg != NULL, "pipeline error");
-    g_mutex_lock (&run->lock);
-    done = run->n_segments >= n_segments;
-    g_mutex_unlock (&run->lock);
-    if (done)
-      break;
-    fail_unless (g_get_monotonic_time () < deadline, "only %u segments",
-        run->n_segments);
+    if (!GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (video, i),
+            GST_BUFFER_FLAG_DELTA_UNIT))
+      g_array_append_val (run->keys, t);
   }
-  gst_element_set_state (p, GST_STATE_NULL);
+  gst_element_set_bus (sink, bus);
+  gst_bus_set_sync_handler (bus, sync_handler, run, NULL);
+  hv = harness_for (sink);
+  ha = gst_harness_new_with_element (sink, "audio", NULL);
+  gst_harness_set_src_caps (hv, gst_caps_ref (vcaps));
+  gst_harness_set_src_caps (ha, gst_caps_ref (acaps));
+  gst_harness_set_upstream_latency (hv, 30 * GST_SECOND);
+  gst_harness_set_upstream_latency (ha, 30 * GST_SECOND);
+  push_av (hv, ha, video, 0, 0, audio, 0, audio_at, to, FALSE);
+  gst_harness_push_event (hv, gst_event_new_eos ());
+  gst_harness_push_event (ha, gst_event_new_eos ());
+  wait_eos (bus, 60);
+  gst_harness_teardown (ha);
+  gst_harness_teardown (hv);
   gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
   gst_object_unref (bus);
-  gst_object_unref (p);
-  if (run->enc_src != NULL)
-    gst_object_unref (run->enc_src);
   fail_unless (run->fail == NULL, "%s", run->fail);
+  fail_unless (run->n_segments >= n_segments, "only %u segments",
+      run->n_segments);
 
   for (i = 0; i < run->part_starts->len; i++) {
     GstClockTime st = g_array_index (run->part_starts, GstClockTime, i);
@@ -920,9 +899,19 @@ check_keyframe_parts (const gchar * format, guint gop, guint target,
         GST_TIME_ARGS (d));
     if (d < 170 * GST_MSECOND)
       n_short++;
-    for (j = 0; j < run->keys->len; j++)
-      if (near (g_array_index (run->keys, GstClockTime, j), st))
+    /* The part that starts with a keyframe is the last one that starts
+     * at its time: TS units interleave, and an audio unit that does not
+     * fit the part before may start a part a few nanoseconds before the
+     * keyframe (25 AAC frames at 48 kHz end 3 ns before 16 video frames
+     * at 30 fps) that the keyframe closes at once. */
+    for (j = 0; j < run->keys->len; j++) {
+      GstClockTime k = g_array_index (run->keys, GstClockTime, j);
+
+      if (near (k, st) && !(i + 1 < run->part_starts->len
+              && near (k, g_array_index (run->part_starts, GstClockTime,
+                      i + 1))))
         at_key = TRUE;
+    }
     fail_unless (ind == at_key, "part at %" GST_TIME_FORMAT " %s a keyframe "
         "but is%s INDEPENDENT", GST_TIME_ARGS (st), at_key ? "starts with" :
         "does not start with", ind ? "" : " not");
@@ -975,7 +964,10 @@ check_keyframe_parts (const gchar * format, guint gop, guint target,
   fail_unless (run->hints_kept + 2 >= run->part_starts->len);
   if (gop != 0)
     check_new_viewers (run, gop * GST_SECOND / 30);
-  g_free (desc);
+  gst_caps_unref (vcaps);
+  gst_caps_unref (acaps);
+  g_ptr_array_unref (video);
+  g_ptr_array_unref (audio);
   run_free (run);
 }
 
@@ -983,28 +975,28 @@ check_keyframe_parts (const gchar * format, guint gop, guint target,
  * a 200 ms part boundary in the middle of a segment. */
 GST_START_TEST (test_keyframe_parts_gop15_fmp4)
 {
-  check_keyframe_parts (FMT_FMP4, 45, 3, 3);
+  check_keyframe_parts (FMT_FMP4, 45, 3, 3, 0);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_keyframe_parts_gop15_ts)
 {
-  check_keyframe_parts (FMT_TS, 45, 3, 3);
+  check_keyframe_parts (FMT_TS, 45, 3, 3, 0);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_keyframe_parts_variable_gop_fmp4)
 {
-  check_keyframe_parts (FMT_FMP4, 0, 2, 4);
+  check_keyframe_parts (FMT_FMP4, 0, 2, 4, 0);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_keyframe_parts_variable_gop_ts)
 {
-  check_keyframe_parts (FMT_TS, 0, 2, 4);
+  check_keyframe_parts (FMT_TS, 0, 2, 4, 0);
 }
 
 GST_END_TEST;
