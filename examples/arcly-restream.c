@@ -1408,6 +1408,12 @@ main (int argc, char **argv)
     return 1;
   }
   g_object_unref (addr);
+  /* Before READY and before any input listens: a Ctrl-C from then on
+   * finishes the playlists (it is handled once the main loop runs);
+   * earlier it killed the process (pipelines/restream-inputs caught it). */
+  g_unix_signal_add (SIGINT, on_signal, &app);
+  g_unix_signal_add (SIGTERM, on_signal, &app);
+  g_unix_signal_add (SIGHUP, on_sighup, &app);
   {
     gchar *u = restream_http_get_uri (app.http);
 
@@ -1454,9 +1460,6 @@ main (int argc, char **argv)
     }
   }
 
-  g_unix_signal_add (SIGINT, on_signal, &app);
-  g_unix_signal_add (SIGTERM, on_signal, &app);
-  g_unix_signal_add (SIGHUP, on_sighup, &app);
   g_timeout_add_seconds (STATUS_INTERVAL_S, print_status, &app);
 
   g_main_loop_run (app.loop);

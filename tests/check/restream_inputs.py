@@ -151,6 +151,42 @@ def ffmpeg_loop(src, *out):
             "-i", src] + list(out)
 
 
+def start_rtmp_nginx(d, port, idle_streams=False):
+    """nginx with the rtmp module on 127.0.0.1:PORT, listening when this
+    returns: (process, error log path).  idle_streams (nginx's default,
+    off here) lets a player wait for a publisher that is not there yet."""
+    prefix = os.path.join(d, "nginx")
+    os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""load_module %s;
+daemon off;
+master_process off;
+pid %s/nginx.pid;
+error_log %s/logs/error.log info;
+events { worker_connections 64; }
+rtmp {
+  server {
+    listen 127.0.0.1:%d;
+    application live { live on;%s }
+  }
+}
+""" % (NGINX_RTMP_MODULE, prefix, prefix, port, "" if idle_streams else " idle_streams off;"))
+    p = subprocess.Popen(["nginx", "-p", prefix, "-c", conf], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    rp.procs.append(p)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return p, os.path.join(prefix, "logs", "error.log")
+        except OSError:
+            if p.poll() is not None:
+                break
+            time.sleep(0.05)
+    raise SystemExit("FAIL: nginx with the rtmp module did not start")
+
+
 class Setup:
     """The inputs: name -> (URL for --input, Sender or None), plus nginx."""
 
@@ -217,37 +253,7 @@ class Setup:
         self.running = {}
 
     def start_nginx(self, port):
-        prefix = os.path.join(self.d, "nginx")
-        os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
-        conf = os.path.join(prefix, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write("""load_module %s;
-daemon off;
-master_process off;
-pid %s/nginx.pid;
-error_log %s/logs/error.log info;
-events { worker_connections 64; }
-rtmp {
-  server {
-    listen 127.0.0.1:%d;
-    application live { live on; idle_streams off; }
-  }
-}
-""" % (NGINX_RTMP_MODULE, prefix, prefix, port))
-        self.nginx = subprocess.Popen(["nginx", "-p", prefix, "-c", conf],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      start_new_session=True)
-        rp.procs.append(self.nginx)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return
-            except OSError:
-                if self.nginx.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise SystemExit("FAIL: nginx with the rtmp module did not start")
+        self.nginx, _ = start_rtmp_nginx(self.d, port)
 
     def start(self, name):
         self.running[name] = Sender(self.senders[name]())

@@ -20,7 +20,6 @@ A sender with no video at all (an audio-only RTMP stream) is still
 published, audio only, after that bound."""
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,32 +41,6 @@ def wait_until(cond, timeout, step=0.1):
     return cond()
 
 
-def start_nginx(d, port):
-    """nginx's rtmp module; idle streams (its default) let a player wait
-    for a publisher that is not there yet."""
-    prefix = os.path.join(d, "nginx")
-    os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
-    conf = os.path.join(prefix, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("""load_module %s;
-daemon off;
-master_process off;
-pid %s/nginx.pid;
-error_log %s/logs/error.log info;
-events { worker_connections 64; }
-rtmp {
-  server {
-    listen 127.0.0.1:%d;
-    application live { live on; }
-  }
-}
-""" % (ri.NGINX_RTMP_MODULE, prefix, prefix, port))
-    p = subprocess.Popen(["nginx", "-p", prefix, "-c", conf], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
-    rp.procs.append(p)
-    return os.path.join(prefix, "logs", "error.log")
-
-
 def make_clip(d):
     """10 s of H.264 (GOP 1 s) + AAC in FLV, the video from 2.5 s on."""
     flv = os.path.join(d, "late-video.flv")
@@ -81,14 +54,6 @@ def make_clip(d):
                     "-b:v", "300k", "-c:a", "aac", "-b:a", "64k", "-ac", "2", flv],
                    check=True, timeout=120)
     return flv
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def log_has(path, text):
@@ -127,9 +92,7 @@ def main():
         try:
             flv = make_clip(d)
             port = rp.free_port()
-            log = start_nginx(d, port)
-            if not wait_until(lambda: port_open(port), 10):
-                raise SystemExit("FAIL: nginx with the rtmp module did not start")
+            _, log = ri.start_rtmp_nginx(d, port, idle_streams=True)
             out = os.path.join(d, "out")
             base = "rtmp://127.0.0.1:%d/live/" % port
             app = rp.Server([os.environ["ARCLY_RESTREAM"], "--http-port", "0",
