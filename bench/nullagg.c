@@ -70,6 +70,34 @@ null_agg_aggregate (GstAggregator * agg, gboolean timeout)
   return all_eos ? GST_FLOW_EOS : GST_FLOW_OK;
 }
 
+/* Live: wait for the oldest queued buffer's running time (+ latency, which
+ * the base class adds), none while nothing is queued: what a muxer does. */
+static GstClockTime
+null_agg_get_next_time (GstAggregator * agg)
+{
+  GstClockTime next = GST_CLOCK_TIME_NONE;
+  GList *l;
+
+  GST_OBJECT_LOCK (agg);
+  for (l = GST_ELEMENT (agg)->sinkpads; l; l = l->next) {
+    GstAggregatorPad *pad = l->data;
+    GstBuffer *buf = gst_aggregator_pad_peek_buffer (pad);
+    GstClockTime t;
+
+    if (buf == NULL)
+      continue;
+    t = gst_segment_to_running_time (&pad->segment, GST_FORMAT_TIME,
+        GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) :
+        GST_BUFFER_DTS (buf));
+    if (GST_CLOCK_TIME_IS_VALID (t) && (!GST_CLOCK_TIME_IS_VALID (next)
+            || t < next))
+      next = t;
+    gst_buffer_unref (buf);
+  }
+  GST_OBJECT_UNLOCK (agg);
+  return next;
+}
+
 static void
 null_agg_class_init (NullAggClass * klass)
 {
@@ -84,8 +112,7 @@ null_agg_class_init (NullAggClass * klass)
       "Generic", "Takes and drops every input buffer: GstAggregator's own "
       "cost", "gst-arcly developers");
   ac->aggregate = null_agg_aggregate;
-  /* live: time out at running time + latency, as the muxers do */
-  ac->get_next_time = gst_aggregator_simple_get_next_time;
+  ac->get_next_time = null_agg_get_next_time;
 }
 
 static void
