@@ -264,6 +264,10 @@ subscriber_new (Camera * cam, const gchar * role, GstElement * sink,
     return NULL;
   }
   g_object_set (src, "stream-key", cam->name, NULL);
+  /* A recording must not lose a GOP to a disk or CPU stall of a second
+   * (the bus's default); it skips ahead only 10 s behind. */
+  if (strcmp (role, "rec") == 0)
+    g_object_set (src, "max-lag-time", (guint64) (10 * GST_SECOND), NULL);
   restream_audio_set_mode (sink, cam->app->audio_mode, cam->name);
   gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
   g_signal_connect (src, "pad-added", G_CALLBACK (on_sub_pad_added), sink);
