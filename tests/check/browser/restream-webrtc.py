@@ -53,13 +53,20 @@ def load(name, path):
 
 
 br = load("browser_restream", os.path.join(HERE, "restream.py"))
+ws = load("webrtc_stats", os.path.join(HERE, "webrtc_stats.py"))
 rp = load("restream_proc", os.path.join(HERE, "..", "restream_proc.py"))
 
 MAX_LATENCY_MS = 400
 MAX_FIRST_AFTER_CONNECT_MS = 400
-# 10 viewers at once: 20 s here to keep the suite's time (the issue asks
-# 60 s: ARCLY_MANY_SECONDS=60).
-MANY_SECONDS = float(os.environ.get("ARCLY_MANY_SECONDS", "20"))
+# 10 viewers at once for 60 s (the PLI check runs meanwhile)
+MANY_SECONDS = float(os.environ.get("ARCLY_MANY_SECONDS", "60"))
+# The PLI viewer: all of its RTP dropped this long, and the retransmissions
+# of the video packets dropped (NACK cannot repair the hole); its picture
+# must come back this soon after the freeze began, where camera p's next
+# keyframe is at least 6 s away (10 s GOP, the outage 1-4 s after a
+# keyframe).
+OUTAGE_MS = 400
+MAX_FREEZE_MS = 4500
 MIN_FPS = 20
 WATCH_S = float(os.environ.get("ARCLY_WATCH_SECONDS", "10"))
 
@@ -211,6 +218,91 @@ def frame_rate(cdp, name, seconds):
     return (state(cdp)[name]["frames"] - a) / seconds
 
 
+def check_g711_h265(cdp, srv, fail):
+    """The page's players of camera p (H.264 + G.711 PCMU) and camera h
+    (H.265 + G.711 PCMA): G.711 reaches Chromium as it is (its inbound
+    audio codec), its samples and energy grow; h's viewer gets no video,
+    and the server says why in one line."""
+    want = {"p": "audio/PCMU", "h": "audio/PCMA"}
+    got = {}
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        got = {n: ws.audio_growth(ws.samples(cdp, n), 1.0) for n in want}
+        if all(got[n][0] == want[n] and got[n][1] > 0 and got[n][2] > 0 for n in want):
+            break
+        time.sleep(0.5)
+    for n in want:
+        log = ws.samples(cdp, n)
+        codec, samples, energy = got[n]
+        last = log[-1] if log else {}
+        print("viewer %s: audio %s, %d samples and %.3f energy in the last second, "
+              "video %s with %s frames decoded" % (n, codec, samples, energy,
+                                                   last.get("vcodec"), last.get("fd")))
+        if codec != want[n] or samples <= 0 or energy <= 0:
+            fail("viewer %s: audio %s, %d samples, energy %.3f (want %s, growing)"
+                 % (n, codec, samples, energy, want[n]))
+    hlog = ws.samples(cdp, "h")
+    if (hlog[-1] if hlog else {}).get("fd"):
+        fail("viewer h decoded video of an H.265 camera?")
+    line = [ln for ln in srv.output().splitlines() if " of h: no video" in ln]
+    print("server: %s" % (line[0].strip() if line else None))
+    if not line or "H.265" not in line[0]:
+        fail("the server did not say why camera h's viewer gets no video")
+    if (ws.samples(cdp, "p") or [{}])[-1].get("fd", 0) <= 0:
+        fail("viewer p decoded no video")
+
+
+def check_pli(cdp, srv, fail):
+    """A viewer of camera p (10 s GOP) whose RTP the server drops for
+    OUTAGE_MS, and the RTX of those packets: NACK cannot repair the hole, so
+    Chromium asks for a keyframe (PLI), and the server replays the cached
+    GOP: the picture comes back within MAX_FREEZE_MS, where the camera's
+    next keyframe is 6 s or more away.  Returns the figures."""
+    cdp.evaluate(EXTRA_JS % ('"pli"', '"X-Arcly-Test-Outage"', json.dumps(str(OUTAGE_MS)),
+                             '"whep/p"'))
+    ws.start(cdp, "pli")
+    if not srv.wait_line("test hook: WHEP session", 25):
+        fail("the outage of the PLI viewer did not start")
+        return
+    line = [ln for ln in srv.output().splitlines() if "test hook: WHEP session" in ln][0]
+    deadline = time.monotonic() + MAX_FREEZE_MS / 1000.0 + 2
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        log = ws.samples(cdp, "pli")
+        stall = ws.longest_stall(log)
+        if stall[0] >= OUTAGE_MS * 0.75 and stall[2] is not None and \
+                log[-1]["t"] - stall[2] > 1000:
+            break
+    log = ws.samples(cdp, "pli")
+    ms, t_stop, t_on, i_on = ws.longest_stall(log)
+    before = [x for x in log if x["t"] <= (t_stop or 0)]
+    pli0 = (before[-1].get("pli") or 0) + (before[-1].get("fir") or 0) if before else 0
+    last = log[-1] if log else {}
+    plis = (last.get("pli") or 0) + (last.get("fir") or 0) - pli0
+    after = (last.get("fd") or 0) - (log[i_on].get("fd") or 0) if i_on is not None else 0
+    # the first sample that counts a PLI/FIR more than before the freeze
+    t_pli = next((x["t"] for x in log if x["t"] > (t_stop or 0) and
+                  (x.get("pli") or 0) + (x.get("fir") or 0) > pli0), None)
+    print("PLI viewer: %s; the picture froze %.0f ms%s, %d PLI/FIR sent meanwhile (the "
+          "first %s ms into the freeze, the picture back %s ms after it; %s PLI, %s FIR, "
+          "%s NACK in all), %d frames decoded in the %.1f s after"
+          % (line.strip(), ms, "" if t_on else " (and had not come back)", plis,
+             "%.0f" % (t_pli - t_stop) if t_pli else "-",
+             "%.0f" % (t_on - t_pli) if t_pli and t_on else "-",
+             last.get("pli"), last.get("fir"), last.get("nack"), after,
+             (last.get("t", 0) - (t_on or last.get("t", 0))) / 1000.0))
+    if ms < OUTAGE_MS * 0.75:
+        fail("the PLI viewer's picture did not freeze (%.0f ms): no outage?" % ms)
+    if plis <= 0:
+        fail("Chromium sent no PLI/FIR after the outage")
+    if t_on is None or ms > MAX_FREEZE_MS:
+        fail("the picture came back %.0f ms after it froze, more than %d ms: the "
+             "keyframe request was not answered from the GOP cache" % (ms, MAX_FREEZE_MS))
+    elif after < 15:
+        fail("only %d frames decoded after the freeze" % after)
+    return ms, plis
+
+
 def main():
     if not os.access(br.CHROMIUM, os.X_OK):
         print("FAIL: %s missing (apt-get install chromium)" % br.CHROMIUM)
@@ -227,12 +319,21 @@ def main():
     try:
         cam = rp.Server([os.environ["ARCLY_TESTCAM"], "--port", "0", "--gop", "60",
                          "--fps", "30", "--size", "320x180", "--timecode"])
+        # p: a 10 s GOP (the PLI check) and G.711 PCMU audio; h: H.265 and
+        # PCMA, which WebRTC out sends as audio alone
+        cam_p = rp.Server([os.environ["ARCLY_TESTCAM"], "--port", "0", "--gop", "300",
+                           "--fps", "30", "--size", "320x180", "--bitrate", "500",
+                           "--audio-codec", "pcmu"])
+        cam_h = rp.Server([os.environ["ARCLY_TESTCAM"], "--port", "0", "--gop", "30",
+                           "--fps", "15", "--size", "320x180", "--bitrate", "300",
+                           "--codec", "h265", "--audio-codec", "pcma"])
         env = dict(os.environ)
         env["GST_TRACERS"] = "leaks(filters=GstWebRTCBin)"
         env["GST_DEBUG"] = "GST_TRACER:7," + os.environ.get("GST_DEBUG", "")
         env["ARCLY_WEBRTC_TEST_HOOKS"] = "1"
         srv = rp.Server([os.environ["ARCLY_RESTREAM"], "--http-port", "0", "--rtsp-port", "0",
                          "--output", os.path.join(tmp, "out"), "--camera", "a=" + cam.url,
+                         "--camera", "p=" + cam_p.url, "--camera", "h=" + cam_h.url,
                          "--whip", "browser", "--whip-token", WHIP_TOKEN], env=env)
         http = srv.url
         deadline = time.monotonic() + 30
@@ -273,6 +374,13 @@ def main():
             time.sleep(1)
             s = wait_playing(cdp, "a", WATCH_S)
         print("viewer a: %s" % json.dumps({k: v for k, v in s.items() if k != "latencies"}))
+        # the page's players of cameras p (H.264 + PCMU) and h (H.265 + PCMA)
+        # (unmuted: Chromium counts the energy of what it plays out; the
+        # browser itself runs with --mute-audio)
+        cdp.evaluate("['p', 'h'].forEach(function (n) { "
+                     "document.getElementById('w-' + n).muted = false; })")
+        ws.start(cdp, "p")
+        ws.start(cdp, "h")
         if s.get("error") or s.get("time", 0) <= 0:
             fail("the WebRTC player did not play (%s; %s)" % (s.get("error"),
                                                             rtc_stats(cdp, "a")))
@@ -308,6 +416,8 @@ def main():
             if st != 405:
                 fail("PATCH answered %d, not 405" % st)
 
+        check_g711_h265(cdp, srv, fail)
+
         # A lossy viewer (5 % of its RTP dropped on the server's wire: NACK
         # and RTX repair it) and one whose RTP stops for 400 ms, 100 ms after
         # a keyframe: the browser asks for a keyframe (PLI) and the server
@@ -341,7 +451,9 @@ def main():
         time.sleep(5)
         d0 = {n: rtc_stats(cdp, n).get("framesDecoded") or 0 for n in many}
         t0 = time.monotonic()
-        time.sleep(MANY_SECONDS)
+        # meanwhile, the PLI check on a viewer of camera p
+        check_pli(cdp, srv, fail)
+        time.sleep(max(0.0, MANY_SECONDS - (time.monotonic() - t0)))
         d1 = {n: rtc_stats(cdp, n).get("framesDecoded") or 0 for n in many}
         rates = {n: (d1[n] - d0[n]) / (time.monotonic() - t0) for n in many}
         print("10 viewers for %d s, frames decoded per second: %s"
@@ -355,7 +467,11 @@ def main():
                  "viewer among them" % (slow, med, MIN_FPS))
         cdp.evaluate("%s.forEach(function (k) { var p = window.arclyWebrtc[k];"
                      " fetch(p.state.location, {method: 'DELETE'}); p.pc.close(); })"
-                     % json.dumps(many[2:]))
+                     % json.dumps(many[2:] + ["pli"]))
+        pli_id = ((state(cdp).get("pli") or {}).get("location") or "/x/x/none").rsplit("/", 1)[1]
+        if srv.wait_line("WHEP session %s of p ended" % pli_id, 10):
+            print("PLI viewer: %s" % [ln for ln in srv.output().splitlines()
+                                      if "WHEP session %s of p ended" % pli_id in ln][0])
 
         # WHIP: the fake camera published as key "browser"; its HLS plays in
         # ffprobe, a WHEP viewer of it plays, a second publisher gets 409,
@@ -457,6 +573,9 @@ def main():
     finally:
         if not ok and srv is not None:
             print("arcly-restream output (end):\n" + srv.output()[-3000:])
+        if srv is not None and os.environ.get("ARCLY_WEBRTC_LOG"):
+            with open(os.environ["ARCLY_WEBRTC_LOG"], "w") as f:
+                f.write(srv.output())
         try:
             srv.signal(2)
             srv.p.wait(timeout=20)
