@@ -22,6 +22,8 @@
  *   browser's offer for the camera's profile); AAC is transcoded to Opus in
  *   the viewer's branch (bench/RESULTS.md: the encoder costs about 1 % of a
  *   core per viewer); G.711 is passed through as PCMU/PCMA when offered.
+ *   Other video (H.265) is not sent: the viewer gets the audio, and one
+ *   line says why.
  *
  *   The first frames come from the key's GOP cache in a burst; they are
  *   retimed so that the burst plays at once and the live frames after it
@@ -42,6 +44,13 @@
  *
  * A session ends on DELETE, when ICE fails, when the peer says BYE or its
  * RTCP times out (a closed page), and when arcly-restream stops.
+ *
+ * Test hooks, for tests only: with ARCLY_WEBRTC_TEST_HOOKS in the
+ * environment a WHEP POST may carry "X-Arcly-Test-Loss: PERCENT" (that
+ * share of the viewer's RTP dropped before SRTP) or "X-Arcly-Test-Outage:
+ * MS" (all of its RTP dropped that long, once, and the retransmissions of
+ * the video packets dropped: see lossy()).  Without the variable the
+ * headers are ignored.
  *
  * Threads: HTTP, bus watches and teardown run in the GLib main context.
  * arclybussrc's pad-added/no-more-pads (its control thread) only build the

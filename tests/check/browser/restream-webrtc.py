@@ -12,13 +12,20 @@ in its pixels) → arcly-restream → webrtcbin → Chromium.  Checked:
   (camera capture → render), median printed and ≤ 400 ms on loopback;
 - first picture ≤ 500 ms after the POST (the GOP cache: the camera's next
   keyframe is up to 2 s away), printed;
+- G.711: the page's player of camera p (PCMU) and of camera h (H.265 +
+  PCMA) get G.711 as it is (Chromium's inbound audio codec), its samples
+  and energy grow; h's player gets no video and the server says why;
 - a second viewer, with 5 % of its RTP dropped on the server's wire (the
   test hook ARCLY_WEBRTC_TEST_HOOKS + X-Arcly-Test-Loss), keeps playing
-  (NACK/RTX, PLI answered by a replay of the cached GOP), and the first
-  viewer's frame rate does not drop meanwhile;
-- ten viewers at once for 20 s (ARCLY_MANY_SECONDS), the lossy one among
+  (NACK/RTX), and the first viewer's frame rate does not drop meanwhile;
+- ten viewers at once for 60 s (ARCLY_MANY_SECONDS), the lossy one among
   them: each of the other nine decodes at least 80 % of their median
   frame rate (itself at least 20 of the camera's 30 fps);
+- meanwhile a viewer of camera p (10 s GOP) loses 400 ms of its RTP and
+  the retransmissions of it (X-Arcly-Test-Outage): Chromium sends a PLI
+  (its getStats), and the picture is back within 4.5 s of the freeze (the
+  server replays its cached GOP), where the camera's next keyframe is 6 s
+  or more away (Chromium asks 3 s into a freeze);
 - WHIP: Chromium's fake camera published to /whip/browser (bearer token):
   the HLS of key browser holds H.264 + AAC (ffprobe), a WHEP viewer of it
   plays, a second publisher gets 409, one without the token 401;
@@ -227,7 +234,7 @@ def check_g711_h265(cdp, srv, fail):
     got = {}
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        got = {n: ws.audio_growth(ws.samples(cdp, n), 1.0) for n in want}
+        got = {n: ws.audio_growth(ws.samples(cdp, n), 2.0) for n in want}
         if all(got[n][0] == want[n] and got[n][1] > 0 and got[n][2] > 0 for n in want):
             break
         time.sleep(0.5)
@@ -235,7 +242,7 @@ def check_g711_h265(cdp, srv, fail):
         log = ws.samples(cdp, n)
         codec, samples, energy = got[n]
         last = log[-1] if log else {}
-        print("viewer %s: audio %s, %d samples and %.3f energy in the last second, "
+        print("viewer %s: audio %s, %d samples/s and %.3f energy/s received, "
               "video %s with %s frames decoded" % (n, codec, samples, energy,
                                                    last.get("vcodec"), last.get("fd")))
         if codec != want[n] or samples <= 0 or energy <= 0:
@@ -426,7 +433,16 @@ def main():
         # its frame rate meanwhile.
         fps_before = frame_rate(cdp, "a", 3)
         cdp.evaluate(EXTRA_JS % ('"lossy"', '"X-Arcly-Test-Loss"', '"5"', '"whep/a"'))
-        s2 = wait_playing(cdp, "lossy", WATCH_S)
+        # (5 s of frames decoded and NACKs sent: its currentTime is not
+        # waited for, as headless Chromium at times shows no frame of a
+        # second player while decoding them all)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            st2 = rtc_stats(cdp, "lossy")
+            if state(cdp)["lossy"].get("error") or \
+                    ((st2.get("framesDecoded") or 0) >= 150 and st2.get("nackCount")):
+                break
+            time.sleep(0.25)
         fps_during = frame_rate(cdp, "a", 3)
         s2 = state(cdp)["lossy"]
         st2 = rtc_stats(cdp, "lossy")

@@ -69,11 +69,13 @@ def longest_stall(log):
 
 
 def audio_growth(log, seconds):
-    """(codec, samples received, energy gained) over the last @seconds
-    of @log."""
+    """(codec, audio samples received per second, energy gained per
+    second) over the last @seconds of @log."""
     if not log:
         return None, 0, 0.0
     last = log[-1]
     first = next((s for s in log if s["t"] >= last["t"] - seconds * 1000), last)
-    return (last.get("acodec"), (last.get("samples") or 0) - (first.get("samples") or 0),
-            (last.get("energy") or 0.0) - (first.get("energy") or 0.0))
+    span = max(last["t"] - first["t"], 1.0) / 1000.0
+    return (last.get("acodec"),
+            ((last.get("samples") or 0) - (first.get("samples") or 0)) / span,
+            ((last.get("energy") or 0.0) - (first.get("energy") or 0.0)) / span)
