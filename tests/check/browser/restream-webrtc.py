@@ -197,6 +197,21 @@ def rtc_stats(cdp, name):
     return {k: v.get(k) for k in keys}
 
 
+def whip_stats(cdp):
+    """What Chromium says it sent as WHIP publisher (outbound-rtp)."""
+    expr = """arclyWhip.pc.getStats().then(function (st) {
+      var o = [];
+      st.forEach(function (r) { if (r.type === 'outbound-rtp') o.push({ kind: r.kind,
+        packetsSent: r.packetsSent, framesEncoded: r.framesEncoded,
+        keyFramesEncoded: r.keyFramesEncoded, pliCount: r.pliCount, nackCount: r.nackCount,
+        limited: r.qualityLimitationReason, active: r.active }); });
+      return JSON.stringify({ out: o, ice: arclyWhip.pc.iceConnectionState,
+                              connection: arclyWhip.pc.connectionState }); })"""
+    r = cdp.call("Runtime.evaluate", {"expression": expr, "awaitPromise": True,
+                                      "returnByValue": True}, session=cdp.session)
+    return r.get("result", {}).get("value")
+
+
 def state(cdp):
     return json.loads(cdp.evaluate(STATE_JS) or "{}")
 
@@ -517,7 +532,8 @@ def main():
                     break
                 time.sleep(0.5)
             if not hls_ok:
-                fail("no HLS of key browser after 30 s")
+                fail("no HLS of key browser after 30 s; the publisher's outbound-rtp: %s"
+                     % whip_stats(cdp))
             else:
                 import subprocess
                 probe = subprocess.run(
