@@ -49,8 +49,9 @@
  * environment a WHEP POST may carry "X-Arcly-Test-Loss: PERCENT" (that
  * share of the viewer's RTP dropped before SRTP) or "X-Arcly-Test-Outage:
  * MS" (all of its RTP dropped that long, once, and the retransmissions of
- * the video packets dropped: see lossy()).  Without the variable the
- * headers are ignored.
+ * the video packets dropped: see lossy()) and "X-Arcly-Test-Replay-Max:
+ * FRAMES" (a smaller GOP copy for keyframe requests).  Without the
+ * variable the headers are ignored.
  *
  * Threads: HTTP, bus watches and teardown run in the GLib main context.
  * arclybussrc's pad-added/no-more-pads (its control thread) only build the
@@ -149,6 +150,7 @@ struct _Session
   gint64 outage_from;           /* monotonic us, set before outage_set */
   gint outage_set;              /* atomic */
   gint outage_seq[2];           /* atomic: video seqnums dropped, -1 none */
+  guint replay_max;             /* frames of a GOP kept (test hook: less) */
   gint64 t_start;               /* monotonic us of the POST */
   gint sent_packets;            /* atomic, for the loss hook */
   Retime retime;
@@ -451,7 +453,7 @@ on_video_buffer (GstPad * pad, GstPadProbeInfo * info, Session * s)
     g_queue_clear_full (&rp->gop, (GDestroyNotify) gst_buffer_unref);
     rp->overflow = FALSE;
   }
-  if (rp->gop.length >= REPLAY_MAX_FRAMES)
+  if (rp->gop.length >= s->replay_max)
     rp->overflow = TRUE;
   else if (key || rp->gop.length > 0)
     g_queue_push_tail (&rp->gop, gst_buffer_ref (buf));
@@ -1235,6 +1237,7 @@ session_new (RestreamWebrtc * w, SessionKind kind, const gchar * key,
   s->retime.video_start = GST_CLOCK_TIME_NONE;
   g_queue_init (&s->replay.gop);
   s->outage_seq[0] = s->outage_seq[1] = -1;
+  s->replay_max = REPLAY_MAX_FRAMES;
   s->replay.key_pts = GST_CLOCK_TIME_NONE;
 
   s->pipeline = gst_pipeline_new (s->location + 1);
@@ -1371,12 +1374,15 @@ handle_post (RestreamWebrtc * w, SoupServerMessage * msg, SessionKind kind,
   }
   if (w->test_hooks) {
     const gchar *loss = soup_message_headers_get_one (h, "X-Arcly-Test-Loss");
-
     const gchar *outage = soup_message_headers_get_one (h,
         "X-Arcly-Test-Outage");
+    const gchar *rmax = soup_message_headers_get_one (h,
+        "X-Arcly-Test-Replay-Max");
 
     s->loss_percent = loss ? CLAMP (atoi (loss), 0, 100) : 0;
     s->outage_ms = outage ? CLAMP (atoi (outage), 0, 10000) : 0;
+    if (rmax)
+      s->replay_max = CLAMP (atoi (rmax), 1, REPLAY_MAX_FRAMES);
   }
   s->t_start = g_get_monotonic_time ();
   g_hash_table_insert (w->sessions, s->id, s);

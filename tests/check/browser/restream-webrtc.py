@@ -25,7 +25,9 @@ in its pixels) → arcly-restream → webrtcbin → Chromium.  Checked:
   the retransmissions of it (X-Arcly-Test-Outage): Chromium sends a PLI
   (its getStats), and the picture is back within 4.5 s of the freeze (the
   server replays its cached GOP), where the camera's next keyframe is 6 s
-  or more away (Chromium asks 3 s into a freeze);
+  or more away (Chromium asks 3 s into a freeze); a second such viewer,
+  whose GOP copy holds 20 frames (X-Arcly-Test-Replay-Max), gets no replay
+  of a cut GOP;
 - WHIP: Chromium's fake camera published to /whip/browser (bearer token):
   the HLS of key browser holds H.264 + AAC (ffprobe), a WHEP viewer of it
   plays, a second publisher gets 409, one without the token 401;
@@ -94,10 +96,10 @@ STATE_JS = """
 })()
 """
 
-# Another player on the same page, POSTing with a test hook header; it
+# Another player on the same page, POSTing with test hook headers; it
 # records when each frame is shown (for the longest gap).
 EXTRA_JS = """
-(function (name, hook, value, path) {
+(function (name, extra, path) {
   var v = document.createElement('video');
   v.id = 'w-' + name; v.muted = true; v.autoplay = true; v.playsInline = true;
   document.body.appendChild(v);
@@ -114,7 +116,7 @@ EXTRA_JS = """
   v.requestVideoFrameCallback(onFrame);
   window.arclyWebrtc[name] = { video: v, pc: pc, state: st };
   var headers = { 'Content-Type': 'application/sdp' };
-  headers[hook] = value;
+  Object.keys(extra).forEach(function (k) { headers[k] = extra[k]; });
   pc.createOffer().then(function (o) { return pc.setLocalDescription(o); })
     .then(function () { return new Promise(function (r) { setTimeout(r, 300); }); })
     .then(function () {
@@ -123,7 +125,7 @@ EXTRA_JS = """
     .then(function (sdp) { return pc.setRemoteDescription({ type: 'answer', sdp: sdp }); })
     .catch(function (e) { st.error = String(e); });
   return true;
-})(%s, %s, %s, %s)
+})(%s, %s, %s)
 """
 
 # Chromium's fake camera (--use-fake-device-for-media-stream) published by
@@ -212,6 +214,11 @@ def whip_stats(cdp):
     return r.get("result", {}).get("value")
 
 
+def viewer(cdp, name, path, headers=None):
+    """Player @name of @path on the page, POSTing with @headers."""
+    cdp.evaluate(EXTRA_JS % (json.dumps(name), json.dumps(headers or {}), json.dumps(path)))
+
+
 def state(cdp):
     return json.loads(cdp.evaluate(STATE_JS) or "{}")
 
@@ -274,55 +281,92 @@ def check_g711_h265(cdp, srv, fail):
         fail("viewer p decoded no video")
 
 
+def outage_viewer(cdp, srv, fail, name, headers, done):
+    """Starts viewer @name of camera p with the outage hook (and @headers),
+    waits for the server to start its outage, then until @done(figures)
+    or MAX_FREEZE_MS + 2 s; returns (session id, the hook's line, the
+    freeze figures) or None."""
+    viewer(cdp, name, "whep/p", dict(headers, **{"X-Arcly-Test-Outage": str(OUTAGE_MS)}))
+    ws.start(cdp, name)
+    deadline = time.monotonic() + 10
+    while not (state(cdp).get(name) or {}).get("location") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    sid = ((state(cdp).get(name) or {}).get("location") or "/x/x/none").rsplit("/", 1)[1]
+    hook = "test hook: WHEP session %s:" % sid
+    if not srv.wait_line(hook, 25):
+        fail("the outage of viewer %s (session %s) did not start" % (name, sid))
+        return None
+    line = [ln for ln in srv.output().splitlines() if hook in ln][0].strip()
+    # the samples from 1 s before the outage on (not a hiccup at the start)
+    since = float(cdp.evaluate("performance.now()")) - 1000
+
+    def figures():
+        return ws.freeze([x for x in ws.samples(cdp, name) if x["t"] >= since])
+
+    deadline = time.monotonic() + MAX_FREEZE_MS / 1000.0 + 2
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        if done(figures()):
+            break
+    return sid, line, figures()
+
+
+def print_freeze(who, line, f):
+    print("%s: %s; the picture froze %.0f ms%s, %d PLI/FIR sent meanwhile (the first %s ms "
+          "into the freeze, the picture back %s ms after it; %s PLI, %s FIR, %s NACK in all), "
+          "%d frames decoded in the %.1f s after"
+          % (who, line, f["ms"], "" if f["t_on"] else " (and had not come back)", f["plis"],
+             "%.0f" % f["pli_after_ms"] if f["pli_after_ms"] is not None else "-",
+             "%.0f" % f["back_after_pli_ms"] if f["back_after_pli_ms"] is not None else "-",
+             f["pli"], f["fir"], f["nack"], f["frames_after"], f["seconds_after"]))
+
+
 def check_pli(cdp, srv, fail):
     """A viewer of camera p (10 s GOP) whose RTP the server drops for
     OUTAGE_MS, and the RTX of those packets: NACK cannot repair the hole, so
     Chromium asks for a keyframe (PLI), and the server replays the cached
     GOP: the picture comes back within MAX_FREEZE_MS, where the camera's
-    next keyframe is 6 s or more away.  Returns the figures."""
-    cdp.evaluate(EXTRA_JS % ('"pli"', '"X-Arcly-Test-Outage"', json.dumps(str(OUTAGE_MS)),
-                             '"whep/p"'))
-    ws.start(cdp, "pli")
-    if not srv.wait_line("test hook: WHEP session", 25):
-        fail("the outage of the PLI viewer did not start")
+    next keyframe is 6 s or more away."""
+    r = outage_viewer(cdp, srv, fail, "pli", {}, lambda f: f["ms"] >= OUTAGE_MS * 0.75 and
+                      f["t_on"] is not None and f["seconds_after"] > 1)
+    if r is None:
         return
-    line = [ln for ln in srv.output().splitlines() if "test hook: WHEP session" in ln][0]
-    deadline = time.monotonic() + MAX_FREEZE_MS / 1000.0 + 2
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        log = ws.samples(cdp, "pli")
-        stall = ws.longest_stall(log)
-        if stall[0] >= OUTAGE_MS * 0.75 and stall[2] is not None and \
-                log[-1]["t"] - stall[2] > 1000:
-            break
-    log = ws.samples(cdp, "pli")
-    ms, t_stop, t_on, i_on = ws.longest_stall(log)
-    before = [x for x in log if x["t"] <= (t_stop or 0)]
-    pli0 = (before[-1].get("pli") or 0) + (before[-1].get("fir") or 0) if before else 0
-    last = log[-1] if log else {}
-    plis = (last.get("pli") or 0) + (last.get("fir") or 0) - pli0
-    after = (last.get("fd") or 0) - (log[i_on].get("fd") or 0) if i_on is not None else 0
-    # the first sample that counts a PLI/FIR more than before the freeze
-    t_pli = next((x["t"] for x in log if x["t"] > (t_stop or 0) and
-                  (x.get("pli") or 0) + (x.get("fir") or 0) > pli0), None)
-    print("PLI viewer: %s; the picture froze %.0f ms%s, %d PLI/FIR sent meanwhile (the "
-          "first %s ms into the freeze, the picture back %s ms after it; %s PLI, %s FIR, "
-          "%s NACK in all), %d frames decoded in the %.1f s after"
-          % (line.strip(), ms, "" if t_on else " (and had not come back)", plis,
-             "%.0f" % (t_pli - t_stop) if t_pli else "-",
-             "%.0f" % (t_on - t_pli) if t_pli and t_on else "-",
-             last.get("pli"), last.get("fir"), last.get("nack"), after,
-             (last.get("t", 0) - (t_on or last.get("t", 0))) / 1000.0))
-    if ms < OUTAGE_MS * 0.75:
-        fail("the PLI viewer's picture did not freeze (%.0f ms): no outage?" % ms)
-    if plis <= 0:
+    f = r[2]
+    print_freeze("PLI viewer", r[1], f)
+    if f["ms"] < OUTAGE_MS * 0.75:
+        fail("the PLI viewer's picture did not freeze (%.0f ms): no outage?" % f["ms"])
+    if f["plis"] <= 0:
         fail("Chromium sent no PLI/FIR after the outage")
-    if t_on is None or ms > MAX_FREEZE_MS:
+    if f["t_on"] is None or f["ms"] > MAX_FREEZE_MS:
         fail("the picture came back %.0f ms after it froze, more than %d ms: the "
-             "keyframe request was not answered from the GOP cache" % (ms, MAX_FREEZE_MS))
-    elif after < 15:
-        fail("only %d frames decoded after the freeze" % after)
-    return ms, plis
+             "keyframe request was not answered from the GOP cache" % (f["ms"], MAX_FREEZE_MS))
+    elif f["frames_after"] < 15:
+        fail("only %d frames decoded after the freeze" % f["frames_after"])
+
+
+def check_cut_gop(cdp, srv, fail):
+    """The same outage for a viewer whose GOP copy holds 20 frames
+    (X-Arcly-Test-Replay-Max): its PLI comes more than 20 frames after the
+    keyframe, and a GOP cut there cannot be decoded, so the server sends
+    nothing again (0 replays) and the camera's next keyframe ends the
+    freeze."""
+    r = outage_viewer(cdp, srv, fail, "cut", {"X-Arcly-Test-Replay-Max": "20"},
+                      lambda f: f["pli_after_ms"] is not None and
+                      f["seconds_after_pli"] > 1)
+    if r is None:
+        return
+    sid, line, f = r
+    cdp.evaluate("(function (p) { fetch(p.state.location, {method: 'DELETE'}); p.pc.close(); })"
+                 "(window.arclyWebrtc.cut)")
+    end = "WHEP session %s of p ended" % sid
+    ended = srv.wait_line(end, 10)
+    end = [ln for ln in srv.output().splitlines() if end in ln][0].strip() if ended else None
+    print_freeze("cut-GOP viewer", line, f)
+    print("cut-GOP viewer: %s" % end)
+    if f["plis"] <= 0:
+        fail("the cut-GOP viewer sent no PLI/FIR")
+    elif not end or "; 0 keyframe replays" not in end:
+        fail("a GOP cut at 20 frames was replayed: %s" % end)
 
 
 def main():
@@ -447,7 +491,7 @@ def main():
         # camera's next keyframe, 2 s after the last one.  Viewer a keeps
         # its frame rate meanwhile.
         fps_before = frame_rate(cdp, "a", 3)
-        cdp.evaluate(EXTRA_JS % ('"lossy"', '"X-Arcly-Test-Loss"', '"5"', '"whep/a"'))
+        viewer(cdp, "lossy", "whep/a", {"X-Arcly-Test-Loss": "5"})
         # (5 s of frames decoded and NACKs sent: its currentTime is not
         # waited for, as headless Chromium at times shows no frame of a
         # second player while decoding them all)
@@ -477,13 +521,13 @@ def main():
         # 30 fps (frames decoded by Chromium, per viewer).
         many = ["a", "lossy"] + ["m%d" % i for i in range(8)]
         for name in many[2:]:
-            cdp.evaluate(EXTRA_JS % (json.dumps(name), '"X-Arcly-Test-None"', '"0"',
-                                     '"whep/a"'))
+            viewer(cdp, name, "whep/a")
         time.sleep(5)
         d0 = {n: rtc_stats(cdp, n).get("framesDecoded") or 0 for n in many}
         t0 = time.monotonic()
-        # meanwhile, the PLI check on a viewer of camera p
+        # meanwhile, the PLI checks on viewers of camera p
         check_pli(cdp, srv, fail)
+        check_cut_gop(cdp, srv, fail)
         time.sleep(max(0.0, MANY_SECONDS - (time.monotonic() - t0)))
         d1 = {n: rtc_stats(cdp, n).get("framesDecoded") or 0 for n in many}
         rates = {n: (d1[n] - d0[n]) / (time.monotonic() - t0) for n in many}
@@ -545,7 +589,7 @@ def main():
                 print("HLS of key browser (ffprobe): %s %s" % (codecs, probe.stderr.strip()[:300]))
                 if codecs != ["aac", "h264"]:
                     fail("HLS of key browser has streams %s, not aac + h264" % codecs)
-            cdp.evaluate(EXTRA_JS % ('"bview"', '"X-Arcly-Test-None"', '"0"', '"whep/browser"'))
+            viewer(cdp, "bview", "whep/browser")
             sb = wait_playing(cdp, "bview", 3)
             stb = rtc_stats(cdp, "bview")
             print("WHEP viewer of key browser: currentTime %.1f, %s frames decoded, %s x %s"

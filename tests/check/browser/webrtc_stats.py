@@ -79,3 +79,30 @@ def audio_growth(log, seconds):
     return (last.get("acodec"),
             ((last.get("samples") or 0) - (first.get("samples") or 0)) / span,
             ((last.get("energy") or 0.0) - (first.get("energy") or 0.0)) / span)
+
+
+def freeze(log):
+    """The longest freeze of @log and the PLI/FIRs around it, as a dict:
+    ms, t_on (page time the picture came back, or None), plis (sent since
+    it froze), pli_after_ms (the first of them, into the freeze),
+    back_after_pli_ms, frames_after and seconds_after (since it came
+    back), seconds_after_pli, and the totals pli, fir, nack."""
+    ms, t_stop, t_on, i_on = longest_stall(log)
+    last = log[-1] if log else {}
+    before = [x for x in log if x["t"] <= (t_stop or 0)]
+
+    def kf(x):
+        return (x.get("pli") or 0) + (x.get("fir") or 0)
+
+    pli0 = kf(before[-1]) if before else 0
+    t_pli = next((x["t"] for x in log if x["t"] > (t_stop or 0) and kf(x) > pli0), None)
+    return {
+        "ms": ms, "t_on": t_on, "plis": kf(last) - pli0 if log else 0,
+        "pli_after_ms": t_pli - t_stop if t_pli is not None and t_stop is not None else None,
+        "back_after_pli_ms": t_on - t_pli if t_pli is not None and t_on is not None else None,
+        "frames_after": (last.get("fd") or 0) - (log[i_on].get("fd") or 0)
+        if i_on is not None else 0,
+        "seconds_after": (last["t"] - t_on) / 1000.0 if t_on is not None else 0.0,
+        "seconds_after_pli": (last["t"] - t_pli) / 1000.0 if t_pli is not None else 0.0,
+        "pli": last.get("pli"), "fir": last.get("fir"), "nack": last.get("nack"),
+    }
