@@ -627,8 +627,8 @@ on_stream_added (GstElement * src, GstPad * pad, Session * s)
           "offered no H.264 with packetization-mode=1\n", s->id, s->key);
     }
   } else if (g_str_has_prefix (type, "video/") && s->video_mline >= 0) {
-    /* H.265: no browser here offers it (Chromium and Firefox only with
-     * hardware decoding, if at all), and we do not transcode */
+    /* H.265: browsers offer it over WebRTC only with a hardware decoder,
+     * if at all (headless Chromium does not), and we do not transcode */
     g_print ("arcly-restream: WHEP session %s of %s: no video: the camera "
         "sends %s and WebRTC out sends H.264 only (no transcoding); the "
         "viewer gets the audio alone\n", s->id, s->key,
