@@ -336,6 +336,7 @@ def check_pli(cdp, srv, fail):
     if r is None:
         return
     f, next_key_ms = r[2], r[3]
+    ws.stop(cdp, ["pli"])
     print_freeze("PLI viewer", r[1], f)
     if f["ms"] < OUTAGE_MS * 0.75:
         fail("the PLI viewer's picture did not freeze (%.0f ms): no outage?" % f["ms"])
@@ -361,8 +362,7 @@ def check_cut_gop(cdp, srv, fail):
     if r is None:
         return
     sid, line, f, _ = r
-    cdp.evaluate("(function (p) { fetch(p.state.location, {method: 'DELETE'}); p.pc.close(); })"
-                 "(window.arclyWebrtc.cut)")
+    ws.stop(cdp, ["cut"])
     end = "WHEP session %s of p ended" % sid
     ended = srv.wait_line(end, 10)
     end = [ln for ln in srv.output().splitlines() if end in ln][0].strip() if ended else None
@@ -488,6 +488,8 @@ def main():
                 fail("PATCH answered %d, not 405" % st)
 
         check_g711_h265(cdp, srv, fail)
+        # (p's and h's players end here: ten viewers of a are enough load)
+        ws.stop(cdp, ["p", "h"])
 
         # A lossy viewer (5 % of its RTP dropped on the server's wire: NACK
         # and RTX repair it) and one whose RTP stops for 400 ms, 100 ms after
@@ -547,7 +549,7 @@ def main():
                  "viewer among them" % (slow, med, MIN_FPS))
         cdp.evaluate("%s.forEach(function (k) { var p = window.arclyWebrtc[k];"
                      " fetch(p.state.location, {method: 'DELETE'}); p.pc.close(); })"
-                     % json.dumps(many[2:] + ["pli"]))
+                     % json.dumps(many[2:]))
         pli_id = ((state(cdp).get("pli") or {}).get("location") or "/x/x/none").rsplit("/", 1)[1]
         if srv.wait_line("WHEP session %s of p ended" % pli_id, 10):
             print("PLI viewer: %s" % [ln for ln in srv.output().splitlines()
@@ -653,6 +655,8 @@ def main():
                   % (line.strip(), time.monotonic() - t_crash))
     finally:
         if not ok and srv is not None:
+            print("arcly-restream, its sessions:\n" + "\n".join(
+                ln for ln in srv.output().splitlines() if " session " in ln))
             print("arcly-restream output (end):\n" + srv.output()[-3000:])
         if srv is not None and os.environ.get("ARCLY_WEBRTC_LOG"):
             with open(os.environ["ARCLY_WEBRTC_LOG"], "w") as f:

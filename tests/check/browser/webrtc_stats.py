@@ -2,7 +2,7 @@
 # Copyright (C) 2026 gst-arcly developers
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Chromium's own RTCPeerConnection.getStats() of a WHEP player, sampled
-in the page every 50 ms, and what browser/restream-webrtc reads from it:
+in the page every 100 ms, and what browser/restream-webrtc reads from it:
 the longest time framesDecoded stood still (a freeze and its end), PLI/FIR
 counts, the inbound audio codec and its samples and energy."""
 
@@ -33,7 +33,7 @@ SAMPLER_JS = """
       log.push(o);
       if (log.length > 2400) log.shift();
     });
-  }, 50);
+  }, 100);
   return true;
 })(%s)
 """
@@ -41,6 +41,14 @@ SAMPLER_JS = """
 
 def start(cdp, name):
     cdp.evaluate(SAMPLER_JS % json.dumps(name))
+
+
+def stop(cdp, names):
+    """Ends the sampling and the sessions of players @names (DELETE, then
+    the peer connection closed); their samples stay readable."""
+    cdp.evaluate("%s.forEach(function (k) { var p = window.arclyWebrtc[k];"
+                 " clearInterval(p.sampler); fetch(p.state.location, {method: 'DELETE'});"
+                 " p.pc.close(); })" % json.dumps(names))
 
 
 def samples(cdp, name):
