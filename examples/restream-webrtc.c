@@ -22,6 +22,8 @@
  *   browser's offer for the camera's profile); AAC is transcoded to Opus in
  *   the viewer's branch (bench/RESULTS.md: the encoder costs about 1 % of a
  *   core per viewer); G.711 is passed through as PCMU/PCMA when offered.
+ *   Other video (H.265) is not sent: the viewer gets the audio, and one
+ *   line says why.
  *
  *   The first frames come from the key's GOP cache in a burst; they are
  *   retimed so that the burst plays at once and the live frames after it
@@ -42,6 +44,14 @@
  *
  * A session ends on DELETE, when ICE fails, when the peer says BYE or its
  * RTCP times out (a closed page), and when arcly-restream stops.
+ *
+ * Test hooks, for tests only: with ARCLY_WEBRTC_TEST_HOOKS in the
+ * environment a WHEP POST may carry "X-Arcly-Test-Loss: PERCENT" (that
+ * share of the viewer's RTP dropped before SRTP) or "X-Arcly-Test-Outage:
+ * MS" (all of its RTP dropped that long, once, and the retransmissions of
+ * the video packets dropped: see lossy()) and "X-Arcly-Test-Replay-Max:
+ * FRAMES" (a smaller GOP copy for keyframe requests).  Without the
+ * variable the headers are ignored.
  *
  * Threads: HTTP, bus watches and teardown run in the GLib main context.
  * arclybussrc's pad-added/no-more-pads (its control thread) only build the
@@ -107,8 +117,10 @@ typedef struct
   GMutex lock;
   GQueue gop;                   /* (lock) buffers since the last keyframe */
   gint pending;                 /* atomic: keyframe requests to answer */
+  gboolean overflow;            /* (lock) the GOP outgrew the queue */
   gint replays;                 /* atomic: GOPs replayed */
   gboolean replaying;           /* delivery thread only */
+  GstClockTime key_pts;         /* delivery thread: input pts of its key */
 } Replay;
 
 struct _Session
@@ -137,6 +149,8 @@ struct _Session
   guint outage_ms;              /* test hook: all RTP dropped that long */
   gint64 outage_from;           /* monotonic us, set before outage_set */
   gint outage_set;              /* atomic */
+  gint outage_seq[2];           /* atomic: video seqnums dropped, -1 none */
+  guint replay_max;             /* frames of a GOP kept (test hook: less) */
   gint64 t_start;               /* monotonic us of the POST */
   gint sent_packets;            /* atomic, for the loss hook */
   Retime retime;
@@ -345,8 +359,10 @@ replay_gop (Session * s, GstPad * pad, GstBuffer * next)
   GstBuffer *b;
   gboolean first = TRUE;
 
+  /* a cut GOP would end in frames whose references were never sent: the
+   * browser then waits for the camera's next keyframe */
   g_mutex_lock (&rp->lock);
-  for (GList * l = rp->gop.head; l; l = l->next)
+  for (GList * l = rp->gop.head; l && !rp->overflow; l = l->next)
     g_queue_push_tail (&copy, gst_buffer_ref (l->data));
   g_mutex_unlock (&rp->lock);
   g_mutex_lock (&s->retime.lock);
@@ -384,6 +400,28 @@ done:
   return next;
 }
 
+/* Test hook (X-Arcly-Test-Outage, see lossy()): the outage starts once
+ * the session is 2 s old, on a frame 1-4 s after its GOP's keyframe, so
+ * with a long GOP the camera's next keyframe is seconds away and only the
+ * replay can end the freeze. */
+static void
+outage_maybe_start (Session * s, GstBuffer * buf)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buf), key = s->replay.key_pts;
+  gint64 now = g_get_monotonic_time ();
+
+  if (g_atomic_int_get (&s->outage_set) || now - s->t_start < 2 *
+      G_USEC_PER_SEC || !GST_CLOCK_TIME_IS_VALID (pts) ||
+      !GST_CLOCK_TIME_IS_VALID (key) || pts < key + GST_SECOND ||
+      pts >= key + 4 * GST_SECOND)
+    return;
+  s->outage_from = now;
+  g_atomic_int_set (&s->outage_set, 1);
+  g_print ("arcly-restream: test hook: WHEP session %s: all RTP dropped for "
+      "%u ms, %" G_GUINT64_FORMAT " ms after a keyframe, and their RTX\n",
+      s->id, s->outage_ms, (guint64) ((pts - key) / GST_MSECOND));
+}
+
 static GstPadProbeReturn
 on_video_buffer (GstPad * pad, GstPadProbeInfo * info, Session * s)
 {
@@ -393,13 +431,10 @@ on_video_buffer (GstPad * pad, GstPadProbeInfo * info, Session * s)
 
   if (rp->replaying)
     return GST_PAD_PROBE_OK;
-  /* test hook: the outage starts 100 ms after a keyframe, 3 s in, so
-   * the camera's next keyframe is a GOP away */
-  if (s->outage_ms && key && !g_atomic_int_get (&s->outage_set) &&
-      g_get_monotonic_time () - s->t_start > 3 * G_USEC_PER_SEC) {
-    s->outage_from = g_get_monotonic_time () + 100 * 1000;
-    g_atomic_int_set (&s->outage_set, 1);
-  }
+  if (key)
+    rp->key_pts = GST_BUFFER_PTS (buf);
+  if (s->outage_ms)
+    outage_maybe_start (s, buf);
   g_mutex_lock (&s->retime.lock);
   if (!GST_CLOCK_TIME_IS_VALID (s->retime.video_start))
     s->retime.video_start = GST_BUFFER_PTS (buf);
@@ -414,9 +449,13 @@ on_video_buffer (GstPad * pad, GstPadProbeInfo * info, Session * s)
     g_atomic_int_set (&rp->pending, 0); /* the camera's own answers it */
   }
   g_mutex_lock (&rp->lock);
-  if (key)
+  if (key) {
     g_queue_clear_full (&rp->gop, (GDestroyNotify) gst_buffer_unref);
-  if (rp->gop.length < REPLAY_MAX_FRAMES && (key || rp->gop.length > 0))
+    rp->overflow = FALSE;
+  }
+  if (rp->gop.length >= s->replay_max)
+    rp->overflow = TRUE;
+  else if (key || rp->gop.length > 0)
     g_queue_push_tail (&rp->gop, gst_buffer_ref (buf));
   g_mutex_unlock (&rp->lock);
   return GST_PAD_PROBE_OK;
@@ -583,7 +622,17 @@ on_stream_added (GstElement * src, GstPad * pad, Session * s)
             (GstPadProbeCallback) on_upstream_event, s, NULL);
         gst_object_unref (fsink);
       }
+    } else if (s->video_pt < 0) {
+      g_print ("arcly-restream: WHEP session %s of %s: no video: the browser "
+          "offered no H.264 with packetization-mode=1\n", s->id, s->key);
     }
+  } else if (g_str_has_prefix (type, "video/") && s->video_mline >= 0) {
+    /* H.265: browsers offer it over WebRTC only with a hardware decoder,
+     * if at all (headless Chromium does not), and we do not transcode */
+    g_print ("arcly-restream: WHEP session %s of %s: no video: the camera "
+        "sends %s and WebRTC out sends H.264 only (no transcoding); the "
+        "viewer gets the audio alone\n", s->id, s->key,
+        g_str_equal (type, "video/x-h265") ? "H.265" : type);
   } else if (g_str_has_prefix (type, "audio/") && s->audio_mline >= 0 &&
       s->audio_pt < 0) {
     const GstSDPMedia *m = gst_sdp_message_get_media (s->offer,
@@ -760,9 +809,10 @@ on_peer_gone (GstElement * rtpbin, guint session, guint ssrc, Session * s)
 }
 
 /* The test hooks: RTP packets dropped between webrtcbin and the socket,
- * as a lossy link would (RTCP passes).  An outage drops everything, then
- * for 2 s the retransmissions (RTX, the payload types we do not send
- * media with), so the browser cannot repair it and asks for a keyframe. */
+ * as a lossy link would (RTCP passes).  An outage drops everything, and
+ * afterwards every retransmission (RTX, RFC 4588: a payload type we do not
+ * send media with) of a video packet it dropped, so the browser cannot
+ * repair the hole and must ask for a keyframe. */
 static gboolean
 lossy (Session * s, GstBuffer * buf)
 {
@@ -771,14 +821,35 @@ lossy (Session * s, GstBuffer * buf)
   if (g_atomic_int_get (&s->outage_set)) {
     gint64 now = g_get_monotonic_time ();
     gint64 end = s->outage_from + s->outage_ms * 1000;
-    guint8 b1;
+    gint first = g_atomic_int_get (&s->outage_seq[0]);
+    guint8 h[64];
+    gsize len = gst_buffer_extract (buf, 0, h, sizeof (h)), off;
+    guint pt = len >= 12 ? h[1] & 0x7f : 0, seq;
 
-    if (now >= s->outage_from && now < end)
+    if (len < 12)
+      return FALSE;
+    seq = GST_READ_UINT16_BE (h + 2);
+    if (now >= s->outage_from && now < end) {
+      if (pt == (guint) s->video_pt) {
+        if (first < 0)
+          g_atomic_int_set (&s->outage_seq[0], seq);
+        g_atomic_int_set (&s->outage_seq[1], seq);
+      }
       return TRUE;
-    if (now >= end && now < end + 2 * G_USEC_PER_SEC &&
-        gst_buffer_extract (buf, 1, &b1, 1) == 1 &&
-        (b1 & 0x7f) != s->video_pt && (b1 & 0x7f) != s->audio_pt)
-      return TRUE;
+    }
+    /* RTX: the original seqnum opens the payload, after the CSRCs and
+     * the header extension */
+    off = 12 + 4 * (h[0] & 0x0f);
+    if ((h[0] & 0x10) && off + 4 <= len)
+      off += 4 + 4 * GST_READ_UINT16_BE (h + off + 2);
+    if (now >= end && first >= 0 && pt != (guint) s->video_pt &&
+        pt != (guint) s->audio_pt && off + 2 <= len) {
+      guint osn = GST_READ_UINT16_BE (h + off);
+      guint last = g_atomic_int_get (&s->outage_seq[1]);
+
+      if ((guint16) (osn - first) <= (guint16) (last - first))
+        return TRUE;
+    }
   }
 
   return n * s->loss_percent / 100 != (n + 1) * s->loss_percent / 100;
@@ -1165,6 +1236,9 @@ session_new (RestreamWebrtc * w, SessionKind kind, const gchar * key,
   s->retime.last_out[0] = s->retime.last_out[1] = GST_CLOCK_TIME_NONE;
   s->retime.video_start = GST_CLOCK_TIME_NONE;
   g_queue_init (&s->replay.gop);
+  s->outage_seq[0] = s->outage_seq[1] = -1;
+  s->replay_max = REPLAY_MAX_FRAMES;
+  s->replay.key_pts = GST_CLOCK_TIME_NONE;
 
   s->pipeline = gst_pipeline_new (s->location + 1);
   s->webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
@@ -1300,12 +1374,15 @@ handle_post (RestreamWebrtc * w, SoupServerMessage * msg, SessionKind kind,
   }
   if (w->test_hooks) {
     const gchar *loss = soup_message_headers_get_one (h, "X-Arcly-Test-Loss");
-
     const gchar *outage = soup_message_headers_get_one (h,
         "X-Arcly-Test-Outage");
+    const gchar *rmax = soup_message_headers_get_one (h,
+        "X-Arcly-Test-Replay-Max");
 
     s->loss_percent = loss ? CLAMP (atoi (loss), 0, 100) : 0;
     s->outage_ms = outage ? CLAMP (atoi (outage), 0, 10000) : 0;
+    if (rmax)
+      s->replay_max = CLAMP (atoi (rmax), 1, REPLAY_MAX_FRAMES);
   }
   s->t_start = g_get_monotonic_time ();
   g_hash_table_insert (w->sessions, s->id, s);
