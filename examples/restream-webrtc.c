@@ -76,6 +76,7 @@
 
 #define ANSWER_TIMEOUT_MS 5000
 #define REPLAY_MAX_FRAMES 300
+#define WHIP_LATENCY_MS 200
 /* Frames of a burst (the cache, a replay) get timestamps at least this far
  * apart: a browser takes frames with one RTP timestamp for one picture
  * (Chromium then showed nothing at times). */
@@ -1246,8 +1247,13 @@ session_new (RestreamWebrtc * w, SessionKind kind, const gchar * key,
     session_free (s);
     return NULL;
   }
+  /* A WHEP session only sends (its jitter buffers see RTCP alone); a WHIP
+   * one receives, and with no jitter-buffer latency every packet a busy
+   * receiver thread reads a little late is declared lost (NACK storms on
+   * loopback, frames broken before the bus): webrtcbin's own 200 ms,
+   * which costs nothing while packets come in order. */
   g_object_set (s->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
-      "latency", 0, NULL);
+      "latency", kind == SESSION_WHIP ? WHIP_LATENCY_MS : 0, NULL);
   {
     GObject *ice = NULL;
 
@@ -1271,7 +1277,13 @@ session_new (RestreamWebrtc * w, SessionKind kind, const gchar * key,
   rtpbin = gst_bin_get_by_name (GST_BIN (s->webrtc), "rtpbin");
   if (rtpbin) {
     g_signal_connect (rtpbin, "on-bye-ssrc", G_CALLBACK (on_peer_gone), s);
-    g_signal_connect (rtpbin, "on-timeout", G_CALLBACK (on_peer_gone), s);
+    /* A viewer that vanished stops its receiver reports: its one SSRC
+     * times out.  A publisher has several, and one going quiet is no
+     * departure (its RTX SSRC, heard while it retransmitted or probed, then
+     * silent: the WHIP session ended ~20 s in, now and then, and nothing
+     * reached the bus); a publisher gone is ICE's consent failure. */
+    if (kind == SESSION_WHEP)
+      g_signal_connect (rtpbin, "on-timeout", G_CALLBACK (on_peer_gone), s);
     gst_object_unref (rtpbin);
   }
   if (kind == SESSION_WHEP) {
