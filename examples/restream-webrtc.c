@@ -77,6 +77,9 @@
 #define ANSWER_TIMEOUT_MS 5000
 #define REPLAY_MAX_FRAMES 300
 #define WHIP_LATENCY_MS 200
+/* a WHIP publisher whose media stopped this long is gone when an SSRC of
+ * it times out */
+#define WHIP_QUIET_S 3
 /* Frames of a burst (the cache, a replay) get timestamps at least this far
  * apart: a browser takes frames with one RTP timestamp for one picture
  * (Chromium then showed nothing at times). */
@@ -136,6 +139,8 @@ struct _Session
   GstElement *pub;              /* WHIP: arclybussink */
   GstPad *pub_pad[2];           /* WHIP: its video and audio sink pads */
   gpointer whip_video;          /* WHIP: (atomic, ref) webrtcbin's H.264 pad */
+  gint whip_last_data;          /* WHIP: (atomic) monotonic seconds of its
+                                 * last received media buffer, 0: none yet */
   guint keyframe_id;            /* WHIP: the keyframe request timer */
   GstSDPMessage *offer;
   gint video_mline, audio_mline;        /* offer m-lines, -1: none */
@@ -703,6 +708,15 @@ on_streams_complete (GstElement * src, Session * s)
 
 /* -------------------------------------------------------- WHIP branch */
 
+/* WHIP: media came from the publisher (webrtcbin's thread). */
+static GstPadProbeReturn
+on_whip_data (GstPad * pad, GstPadProbeInfo * info, Session * s)
+{
+  g_atomic_int_set (&s->whip_last_data,
+      (gint) (g_get_monotonic_time () / G_USEC_PER_SEC));
+  return GST_PAD_PROBE_OK;
+}
+
 /* webrtcbin added a received stream (its thread): depayload it into the
  * arclybussink pad requested for its kind when the session started. */
 static void
@@ -721,6 +735,8 @@ on_whip_pad_added (GstElement * webrtc, GstPad * pad, Session * s)
     return;
   g_print ("arcly-restream: WHIP session %s: stream %s\n", s->id,
       GST_PAD_NAME (pad));
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+      (GstPadProbeCallback) on_whip_data, s, NULL);
   caps = gst_pad_get_current_caps (pad);
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
@@ -807,6 +823,25 @@ on_peer_gone (GstElement * rtpbin, guint session, guint ssrc, Session * s)
 {
   gst_element_post_message (rtpbin, gst_message_new_application (GST_OBJECT
           (rtpbin), gst_structure_new_empty (MSG_BYE)));
+}
+
+/* An SSRC of the peer timed out (rtpbin's thread).  A WHEP viewer has one
+ * (its receiver reports): it is gone.  A WHIP publisher has several, and
+ * one going quiet while its media still flows is no departure (most likely
+ * its RTX SSRC, heard while it retransmitted or probed: the session ended
+ * ~20 s in now and then); it is gone when its media stopped too. */
+static void
+on_peer_timeout (GstElement * rtpbin, guint session, guint ssrc, Session * s)
+{
+  gint last = g_atomic_int_get (&s->whip_last_data);
+
+  if (s->kind == SESSION_WHIP && last != 0
+      && g_get_monotonic_time () / G_USEC_PER_SEC - last < WHIP_QUIET_S) {
+    g_print ("arcly-restream: WHIP session %s: SSRC %u timed out while its "
+        "media flows: the session goes on\n", s->id, ssrc);
+    return;
+  }
+  on_peer_gone (rtpbin, session, ssrc, s);
 }
 
 /* The test hooks: RTP packets dropped between webrtcbin and the socket,
@@ -1277,13 +1312,7 @@ session_new (RestreamWebrtc * w, SessionKind kind, const gchar * key,
   rtpbin = gst_bin_get_by_name (GST_BIN (s->webrtc), "rtpbin");
   if (rtpbin) {
     g_signal_connect (rtpbin, "on-bye-ssrc", G_CALLBACK (on_peer_gone), s);
-    /* A viewer that vanished stops its receiver reports: its one SSRC
-     * times out.  A publisher has several, and one going quiet is no
-     * departure (its RTX SSRC, heard while it retransmitted or probed, then
-     * silent: the WHIP session ended ~20 s in, now and then, and nothing
-     * reached the bus); a publisher gone is ICE's consent failure. */
-    if (kind == SESSION_WHEP)
-      g_signal_connect (rtpbin, "on-timeout", G_CALLBACK (on_peer_gone), s);
+    g_signal_connect (rtpbin, "on-timeout", G_CALLBACK (on_peer_timeout), s);
     gst_object_unref (rtpbin);
   }
   if (kind == SESSION_WHEP) {
