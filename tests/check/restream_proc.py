@@ -59,6 +59,17 @@ class Server:
         os.kill(self.p.pid, sig)
 
 
+def wait_until(cond, timeout, step=0.1):
+    """Polls @cond every @step seconds until it holds or @timeout passed;
+    its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
 def stop_all():
     for p in reversed(procs):
         if p.poll() is None:

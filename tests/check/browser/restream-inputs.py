@@ -35,15 +35,6 @@ import restream_inputs as ri  # noqa: E402
 import restream as br  # noqa: E402  (the Chromium harness of browser/restream.py)
 
 
-def wait_until(cond, timeout, step=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
-
-
 def port_open(port):
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -132,7 +123,7 @@ def main():
             "--size", "320x180", "--bitrate", "400", "--shared",
             "--tls-cert", os.path.join(d, "cam.pem"), "--tls-key", os.path.join(d, "cam.key")]
         setup.start("rtsps")
-        if not wait_until(lambda: port_open(cam_port), 15, 0.05):
+        if not rp.wait_until(lambda: port_open(cam_port), 15, 0.05):
             raise SystemExit("FAIL: the rtsps camera does not listen")
         setup.start_rtp_sdp()
         out = os.path.join(d, "out")
@@ -143,13 +134,13 @@ def main():
         for n in names:
             if n not in setup.running:
                 setup.start(n)
-        if not wait_until(lambda: all(ri.segments(ri.read_playlist(
-                os.path.join(out, n, "playlist.m3u8"))) >= 2 for n in names), 60):
+        if not rp.wait_until(lambda: all(ri.segments(ri.read_playlist(
+                os.path.join(out, n, "playlist.m3u8"))) >= 2 for n in names), 60, 0.5):
             raise SystemExit("FAIL: not every input is on air:\n" + app.output())
         # hls.js's own events are recorded: a failure prints the stuck
         # player's last ones and keeps its HLS output in meson-logs
         cdp = br.Cdp(app.url, profile, debug=True)
-        if not wait_until(lambda: cdp.evaluate(
+        if not rp.wait_until(lambda: cdp.evaluate(
                 "Object.keys(window.arclyPlayers || {}).length") == len(names), 20, 0.2):
             raise SystemExit("FAIL: the page has no player per input")
         kinds = json.loads(cdp.evaluate(
@@ -181,7 +172,8 @@ def main():
                     first[n] = p[n]["time"]
             return len(first) == len(names)
 
-        if not wait_until(started, 30) or not wait_until(lambda: advanced_from(first, 3), 30):
+        if not rp.wait_until(started, 30, 0.5) or \
+                not rp.wait_until(lambda: advanced_from(first, 3), 30, 0.5):
             failures.append("not every player started and advanced 3 s: %s"
                             % json.dumps(state.get("players")))
         p = players()
@@ -205,7 +197,7 @@ def main():
         def advanced_after_pause():
             keep.copy()
             return advanced_from(marks, 3)
-        if not wait_until(advanced_after_pause, 90):
+        if not rp.wait_until(advanced_after_pause, 90, 0.5):
             failures.append("not every player advanced 3 s after the senders came back: "
                             "from %s to %s" % (marks, {n: s["time"] for n, s in
                                                    players().items()}))
@@ -230,7 +222,7 @@ def main():
             return len(texts) == len(names) and all(
                 re.search(r"streaming, [1-9]\d* kbit/s, %s reconnects$"
                           % ("[1-9]\d*" if t.startswith("rtsp,") else "1"), t) for t in texts)
-        if not wait_until(status_live, 20):
+        if not rp.wait_until(status_live, 20, 0.5):
             failures.append("the page's status lines do not show every input streaming again "
                             "with its bitrate and one reconnect: %s" % status_live.texts)
         else:

@@ -23,22 +23,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import restream_proc as rp  # noqa: E402
 import restream_inputs as ri  # noqa: E402
 
 VIDEO_LATE_S = 2.5
-
-
-def wait_until(cond, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 def make_clip(d):
@@ -99,7 +89,7 @@ def main():
                              "--rtsp-port", "0", "--output", out, "--target-duration", "1",
                              "--input", "late=%scam" % base, "--input", "radio=%sradio" % base])
             # both players wait on nginx for their streams
-            if not wait_until(lambda: log_has(log, "name='cam'") and
+            if not rp.wait_until(lambda: log_has(log, "name='cam'") and
                               log_has(log, "name='radio'"), 30):
                 raise SystemExit("FAIL: the inputs never asked nginx to play\n%s"
                                  % app.output())
@@ -116,7 +106,7 @@ def main():
             def segs(n):
                 return ri.segments(ri.read_playlist(pl[n]))
 
-            if not wait_until(lambda: segs("late") >= 4 and segs("radio") >= 2, 40):
+            if not rp.wait_until(lambda: segs("late") >= 4 and segs("radio") >= 2, 40):
                 raise SystemExit("FAIL: no playlist filled: %s\n%s"
                                  % ({n: segs(n) for n in pl}, app.output()))
             text = ri.read_playlist(pl["late"])

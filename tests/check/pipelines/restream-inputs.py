@@ -37,15 +37,6 @@ import restream_inputs as ri  # noqa: E402
 PAUSE_S = 5
 
 
-def wait_until(cond, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
-
-
 def probe_hls(path):
     """codec:details of the streams ffprobe finds in the playlist."""
     r = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
@@ -97,7 +88,7 @@ def check_inputs(d, failures):
     def segs(n):
         return ri.segments(ri.read_playlist(pl[n]))
 
-    if not wait_until(lambda: all(segs(n) >= 3 for n in names), 60):
+    if not rp.wait_until(lambda: all(segs(n) >= 3 for n in names), 60):
         raise SystemExit("FAIL: not every input has 3 segments: %s\n%s"
                          % ({n: segs(n) for n in names}, app.output()))
     print("every input is on air: %s" % {n: segs(n) for n in names})
@@ -133,7 +124,7 @@ def check_inputs(d, failures):
                 resumed[n] = ri.segments(text)
         return len(resumed) == len(names) and all(segs(n) >= resumed[n] + 4 for n in names)
 
-    if not wait_until(all_resumed, 60):
+    if not rp.wait_until(all_resumed, 60):
         failures.append("not every input resumed after the pause: resumed at %s, now %s"
                         % (resumed, {n: segs(n) for n in names}))
     for n in names:
@@ -149,10 +140,10 @@ def check_inputs(d, failures):
         return all(re.search(r"\[%s\] %s streaming .*reconnects 1 " % (n, kind), o)
                    for n, kind in ((n, n if n in ("udp", "rtp", "rtmp") else
                                     "udp" if n in ("mcast", "hevc") else "srt") for n in names))
-    if not wait_until(status_ok, 15):
+    if not rp.wait_until(status_ok, 15):
         failures.append("the status lines do not show every input streaming with one reconnect")
 
-    if not wait_until(lambda: "retrying in 6000 ms (attempt 2)" in app.output(), 30):
+    if not rp.wait_until(lambda: "retrying in 6000 ms (attempt 2)" in app.output(), 30):
         failures.append("the unanswered SRT caller is not retried with backoff 3 s, 6 s")
     elif "[dead] srt: " not in app.output() or "retrying in 3000 ms (attempt 1)" not in app.output():
         failures.append("the unanswered SRT caller's first retry is not after 3 s")
@@ -222,7 +213,7 @@ def check_listener_stop(d, failures):
     app = rp.Server([os.environ["ARCLY_RESTREAM"], "--http-port", "0", "--rtsp-port", "0",
                      "--output", os.path.join(d, "out2"),
                      "--input", "lonely=srt://127.0.0.1:%d?mode=listener" % port])
-    if not wait_until(lambda: udp_port_taken(port), 15):
+    if not rp.wait_until(lambda: udp_port_taken(port), 15):
         failures.append("the SRT listener never bound its port")
     t0 = time.monotonic()
     app.signal(signal.SIGINT)
