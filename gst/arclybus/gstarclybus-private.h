@@ -138,7 +138,6 @@ typedef struct
 {
   GstArclyBus *bus;             /* strong ref */
   guint gen;
-  gboolean is_watchdog;
   /* (L) */
   GstArclyBusPad *pad;          /* pad being served (ref) */
   gint64 push_start;            /* 0 when not inside a push */
@@ -153,7 +152,6 @@ struct _GstArclyBus
 
   GMutex lock;
   GCond work_cond;              /* idle workers */
-  GCond watch_cond;             /* watchdog */
   GCond exit_cond;              /* workers exiting */
 
   /* properties (L) */
@@ -225,7 +223,10 @@ gboolean arcly_bus_wait_until (GstArclyBus * self, GCond * cond,
     gint64 end_time);
 void arcly_bus_release_items (ArclyBusItem * items, guint n);
 void arcly_bus_pad_join (GstArclyBus * self, GstArclyBusPad * p);
-gboolean arcly_bus_spawn_thread (GstArclyBus * self, gboolean watchdog);
+gboolean arcly_bus_spawn_worker (GstArclyBus * self);
+gboolean arcly_bus_watch (GstArclyBus * self);
+void arcly_bus_unwatch (GstArclyBus * self);
+void arcly_bus_watch_kick (void);
 
 G_END_DECLS
 

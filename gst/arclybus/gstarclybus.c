@@ -223,8 +223,9 @@ gst_arcly_bus_start (GstArclyBus * self)
     p->retry_at = 0;
   }
   for (i = 0; i < self->pool_target; i++)
-    arcly_bus_spawn_thread (self, FALSE);
-  arcly_bus_spawn_thread (self, TRUE);
+    arcly_bus_spawn_worker (self);
+  if (self->pool_active > 0)
+    arcly_bus_watch (self);
   BUS_UNLOCK (self);
   return self->pool_active > 0;
 }
@@ -237,10 +238,10 @@ gst_arcly_bus_stop (GstArclyBus * self)
   BusSticky *sticky;
   guint n;
 
+  arcly_bus_unwatch (self);
   BUS_LOCK (self);
   self->running = FALSE;
   g_cond_broadcast (&self->work_cond);
-  g_cond_broadcast (&self->watch_cond);
   while (self->n_alive > 0)
     if (!arcly_bus_wait_until (self, &self->exit_cond, deadline))
       break;
@@ -871,6 +872,7 @@ gst_arcly_bus_set_property (GObject * object, guint prop_id,
       break;
     case PROP_STALL_THRESHOLD:
       self->stall_threshold = g_value_get_uint64 (value);
+      arcly_bus_watch_kick ();
       break;
     case PROP_MAX_LAG:
       self->max_lag = g_value_get_uint64 (value);
@@ -1072,7 +1074,6 @@ gst_arcly_bus_finalize (GObject * object)
   g_ptr_array_unref (self->pads);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->work_cond);
-  g_cond_clear (&self->watch_cond);
   g_cond_clear (&self->exit_cond);
   G_OBJECT_CLASS (gst_arcly_bus_parent_class)->finalize (object);
 }
@@ -1175,7 +1176,6 @@ gst_arcly_bus_init (GstArclyBus * self)
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->work_cond);
-  g_cond_init (&self->watch_cond);
   g_cond_init (&self->exit_cond);
   self->pads = g_ptr_array_new ();
   self->capacity = DEFAULT_PROP_CAPACITY;

@@ -44,9 +44,12 @@
  * then sleeps on `work_cond`.
  *
  * Stalls (like a Go runtime handing the processor to a new thread when one
- * blocks in a system call): a watchdog thread wakes once per
- * `stall-threshold`, or sooner when the oldest push in progress reaches
- * it, and marks a worker whose push has not returned by then as stalled.
+ * blocks in a system call): the watchdog wakes once per `stall-threshold`,
+ * or sooner when the oldest push in progress reaches it, and marks a
+ * worker whose push has not returned by then as stalled.  There is one
+ * watchdog thread for every running arclybus of the process (each stream
+ * of each stream key is one): a thread per bus woke 20 times a second
+ * each, 640 wake-ups a second for 16 cameras with nothing stalled.
  * The worker leaves the pool and becomes that pad's own thread, and the
  * watchdog starts a replacement so the pool keeps `threads` workers for
  * everyone else.  When the push returns the stalled worker keeps serving
@@ -80,6 +83,15 @@
 
 static gpointer worker_main (gpointer data);
 static gpointer watchdog_main (gpointer data);
+
+/* The process's watchdog (see "Stalls"): `wd_lock` guards these; it is
+ * taken after a bus lock or alone, and no bus lock is taken while it is
+ * held. */
+static GMutex wd_lock;
+static GCond wd_cond;
+static GPtrArray *wd_buses;     /* GstArclyBus * (ref): the running ones */
+static gboolean wd_alive;       /* the thread exists */
+static gboolean wd_kick;        /* look again now: a bus or setting changed */
 
 /* (L) g_cond_wait_until() on the bus lock; G_MAXINT64 waits forever */
 gboolean
@@ -493,12 +505,12 @@ trim_ring (GstArclyBus * self)
   return TRUE;
 }
 
-/* (L) Starts a worker (or the watchdog).  The thread is created with the
+/* (L) Starts a worker.  The thread is created with the
  * lock released, so the publisher never waits for a thread creation; the
  * worker is accounted for before, and the new thread starts by taking the
  * lock. */
 gboolean
-arcly_bus_spawn_thread (GstArclyBus * self, gboolean watchdog)
+arcly_bus_spawn_worker (GstArclyBus * self)
 {
   BusWorker *w = g_new0 (BusWorker, 1);
   GError *err = NULL;
@@ -506,15 +518,14 @@ arcly_bus_spawn_thread (GstArclyBus * self, gboolean watchdog)
 
   w->bus = gst_object_ref (self);
   w->gen = self->gen;
-  w->is_watchdog = watchdog;
   self->workers = g_list_prepend (self->workers, w);
   self->n_alive++;
-  if (!watchdog)
-    self->pool_active++;
+  self->pool_active++;
 
   BUS_UNLOCK (self);
-  t = g_thread_try_new (watchdog ? "arclybus-watch" : "arclybus-deliver",
-      watchdog ? watchdog_main : worker_main, w, &err);
+  /* at most 15 characters: Linux refuses a longer thread name and the
+   * thread would keep its creator's ("arclyrtspsrc" in top and perf) */
+  t = g_thread_try_new ("arclybus-send", worker_main, w, &err);
   BUS_LOCK (self);
   if (t == NULL) {
     GST_WARNING_OBJECT (self, "could not start a thread: %s", err->message);
@@ -523,8 +534,7 @@ arcly_bus_spawn_thread (GstArclyBus * self, gboolean watchdog)
     if (w->gen == self->gen) {
       self->workers = g_list_remove (self->workers, w);
       self->n_alive--;
-      if (!watchdog)
-        self->pool_active--;
+      self->pool_active--;
     }
     gst_object_unref (w->bus);
     g_free (w);
@@ -544,12 +554,10 @@ worker_exit (GstArclyBus * self, BusWorker * w)
   }
   if (w->gen == self->gen) {
     self->workers = g_list_remove (self->workers, w);
-    if (!w->is_watchdog) {
-      if (w->stalled)
-        self->n_stalled--;
-      else
-        self->pool_active--;
-    }
+    if (w->stalled)
+      self->n_stalled--;
+    else
+      self->pool_active--;
     self->n_alive--;
   }
   g_cond_broadcast (&self->exit_cond);
@@ -653,7 +661,7 @@ watchdog_tick (GstArclyBus * self, gint64 now, gint64 * next)
     BusWorker *w = l->data;
     GstArclyBusPad *p = w->pad;
 
-    if (w->is_watchdog || p == NULL)
+    if (p == NULL)
       continue;
     if (!w->stalled && w->push_start != 0
         && (GstClockTime) (now - w->push_start) * GST_USECOND <= thr) {
@@ -688,35 +696,117 @@ watchdog_tick (GstArclyBus * self, gint64 now, gint64 * next)
     }
   }
   while (self->pool_active < self->pool_target)
-    if (!arcly_bus_spawn_thread (self, FALSE))
+    if (!arcly_bus_spawn_worker (self))
       break;
   return msgs;
 }
 
+/* The watchdog thread: ticks every running bus, then sleeps until the
+ * soonest moment one of them needs it.  It exits when no bus runs. */
 static gpointer
 watchdog_main (gpointer data)
 {
-  BusWorker *w = data;
-  GstArclyBus *self = w->bus;
+  GPtrArray *snap = g_ptr_array_new ();
+  guint i;
 
-  BUS_LOCK (self);
-  while (self->running && w->gen == self->gen) {
-    gint64 now = g_get_monotonic_time (), next;
-    GList *msgs = watchdog_tick (self, now, &next), *l;
+  g_mutex_lock (&wd_lock);
+  while (wd_buses->len > 0) {
+    gint64 now, next = G_MAXINT64;
+    gboolean posted = FALSE;
 
-    if (msgs) {
+    wd_kick = FALSE;
+    for (i = 0; i < wd_buses->len; i++)
+      g_ptr_array_add (snap, gst_object_ref (g_ptr_array_index (wd_buses,
+                  i)));
+    g_mutex_unlock (&wd_lock);
+
+    now = g_get_monotonic_time ();
+    for (i = 0; i < snap->len; i++) {
+      GstArclyBus *self = g_ptr_array_index (snap, i);
+      GList *msgs = NULL, *l;
+      gint64 n = G_MAXINT64;
+
+      BUS_LOCK (self);
+      if (self->running)
+        msgs = watchdog_tick (self, now, &n);
       BUS_UNLOCK (self);
+      next = MIN (next, n);
       for (l = msgs; l; l = l->next)
         gst_element_post_message (GST_ELEMENT_CAST (self), l->data);
+      posted |= msgs != NULL;
       g_list_free (msgs);
-      BUS_LOCK (self);
-      continue;
+      /* may be the last ref of a bus stopped meanwhile: no lock held */
+      gst_object_unref (self);
     }
-    arcly_bus_wait_until (self, &self->watch_cond, next);
+    g_ptr_array_set_size (snap, 0);
+
+    g_mutex_lock (&wd_lock);
+    /* after an eviction look again at once, as after a change */
+    if (!posted && !wd_kick && wd_buses->len > 0)
+      g_cond_wait_until (&wd_cond, &wd_lock, next);
   }
-  worker_exit (self, w);
-  BUS_UNLOCK (self);
-  gst_object_unref (self);
-  g_free (w);
+  wd_alive = FALSE;
+  g_mutex_unlock (&wd_lock);
+  g_ptr_array_free (snap, TRUE);
   return NULL;
+}
+
+/* (L) Puts a starting bus under the watchdog, starting its thread if none
+ * runs.  FALSE if the thread cannot be started. */
+gboolean
+arcly_bus_watch (GstArclyBus * self)
+{
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&wd_lock);
+  if (wd_buses == NULL)
+    wd_buses = g_ptr_array_new ();
+  g_ptr_array_add (wd_buses, gst_object_ref (self));
+  wd_kick = TRUE;
+  if (!wd_alive) {
+    GError *err = NULL;
+    GThread *t = g_thread_try_new ("arclybus-watch", watchdog_main, NULL,
+        &err);
+
+    if (t) {
+      wd_alive = TRUE;
+      g_thread_unref (t);
+    } else {
+      GST_WARNING_OBJECT (self, "could not start the watchdog: %s",
+          err->message);
+      g_clear_error (&err);
+      g_ptr_array_remove_index_fast (wd_buses, wd_buses->len - 1);
+      ok = FALSE;
+    }
+  } else {
+    g_cond_signal (&wd_cond);
+  }
+  g_mutex_unlock (&wd_lock);
+  if (!ok)
+    gst_object_unref (self);    /* the caller holds another ref */
+  return ok;
+}
+
+/* Takes a stopping bus from the watchdog; call without the bus lock (the
+ * ref the watchdog held is dropped here). */
+void
+arcly_bus_unwatch (GstArclyBus * self)
+{
+  gboolean found;
+
+  g_mutex_lock (&wd_lock);
+  found = wd_buses && g_ptr_array_remove_fast (wd_buses, self);
+  g_mutex_unlock (&wd_lock);
+  if (found)
+    gst_object_unref (self);
+}
+
+/* A setting the watchdog's timing depends on changed (stall-threshold). */
+void
+arcly_bus_watch_kick (void)
+{
+  g_mutex_lock (&wd_lock);
+  wd_kick = TRUE;
+  g_cond_signal (&wd_cond);
+  g_mutex_unlock (&wd_lock);
 }

@@ -1674,6 +1674,114 @@ GST_START_TEST (test_stall_threshold_handover)
 
 GST_END_TEST;
 
+/* threads of this process named @name (/proc/self/task/N/comm) */
+static guint
+count_threads_named (const gchar * name)
+{
+  GDir *d = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+  guint n = 0;
+
+  fail_unless (d != NULL);
+  while ((tid = g_dir_read_name (d))) {
+    gchar *path = g_build_filename ("/proc/self/task", tid, "comm", NULL);
+    gchar *comm = NULL;
+
+    if (g_file_get_contents (path, &comm, NULL, NULL)) {
+      g_strchomp (comm);
+      n += g_strcmp0 (comm, name) == 0;
+    }
+    g_free (comm);
+    g_free (path);
+  }
+  g_dir_close (d);
+  return n;
+}
+
+/* TRUE once count_threads_named (@name) is @want, FALSE after @timeout_ms */
+static gboolean
+wait_threads_named (const gchar * name, guint want, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+
+  while (count_threads_named (name) != want) {
+    if (g_get_monotonic_time () > end)
+      return FALSE;
+    g_usleep (10 * 1000);       /* a thread exiting: no event to wait on */
+  }
+  return TRUE;
+}
+
+/* Every running bus of the process shares one watchdog thread (one per bus
+ * woke 20 times a second each); it still hands a stalled bus's pads over
+ * while the others run, a stall-threshold lowered while playing takes
+ * effect at once, and the thread ends with the last bus.  The delivery
+ * threads carry their own name (a name over 15 characters was refused and
+ * they showed up as their creator). */
+GST_START_TEST (test_one_watchdog_for_all_buses)
+{
+  StallBus b[6];
+  guint i, k, n = 40;
+
+  /* none left by an earlier test run in this process (CK_FORK=no) */
+  fail_unless (wait_threads_named ("arclybus-watch", 0, 5000));
+
+  /* One bus, 60 s threshold, stalled: the watchdog sleeps for 60 s.  Its
+   * threshold lowered to 50 ms, it hands over at once. */
+  stall_bus_start (&b[0], 60 * GST_SECOND);
+  for (i = 0; i < n; i++)
+    fail_unless_equals_int (gst_pad_push (b[0].pub, make_frame (i, 30)),
+        GST_FLOW_OK);
+  fail_unless (sub_wait_blocked (b[0].b, 5000));
+  fail_unless_equals_uint64 (stat_u64 (b[0].el, "stalled-threads"), 0);
+  g_object_set (b[0].el, "stall-threshold", 50 * GST_MSECOND, NULL);
+  fail_unless (sub_wait (b[0].a, n, FALSE, 5000), "a got %u after lowering "
+      "the threshold", b[0].a->bufs->len);
+  fail_unless (sub_wait (b[0].c, n, FALSE, 5000));
+  fail_unless_equals_uint64 (stat_u64 (b[0].el, "stalled-threads"), 1);
+
+  /* five more, stalled the same way: still one watchdog, every bus's
+   * healthy pads handed over */
+  for (k = 1; k < G_N_ELEMENTS (b); k++)
+    stall_bus_start (&b[k], 50 * GST_MSECOND);
+  fail_unless_equals_int (count_threads_named ("arclybus-watch"), 1);
+  for (i = 0; i < n; i++)
+    for (k = 1; k < G_N_ELEMENTS (b); k++)
+      fail_unless_equals_int (gst_pad_push (b[k].pub, make_frame (i, 30)),
+          GST_FLOW_OK);
+  for (k = 1; k < G_N_ELEMENTS (b); k++) {
+    fail_unless (sub_wait_blocked (b[k].b, 5000));
+    fail_unless (sub_wait (b[k].a, n, FALSE, 10000), "bus %u: a got %u", k,
+        b[k].a->bufs->len);
+    fail_unless (sub_wait (b[k].c, n, FALSE, 10000), "bus %u: c got %u", k,
+        b[k].c->bufs->len);
+    fail_unless (pad_stalled (b[k].b), "bus %u: b not reported stalled", k);
+  }
+  /* (named once they ran: they have delivered by now) */
+  fail_unless (count_threads_named ("arclybus-send") >= G_N_ELEMENTS (b),
+      "%u delivery threads named arclybus-send",
+      count_threads_named ("arclybus-send"));
+
+  for (k = 0; k < G_N_ELEMENTS (b); k++) {
+    sub_unblock (b[k].b);
+    fail_unless (sub_wait (b[k].b, n, FALSE, 10000), "bus %u: b got %u", k,
+        b[k].b->bufs->len);
+    assert_all_in_order (b[k].a, n, "a");
+    assert_all_in_order (b[k].b, n, "b");
+    assert_all_in_order (b[k].c, n, "c");
+  }
+  for (k = 0; k < G_N_ELEMENTS (b); k++) {
+    stall_bus_free (&b[k]);
+    /* the watchdog stays while a bus runs, and goes with the last */
+    if (k + 1 < G_N_ELEMENTS (b))
+      fail_unless_equals_int (count_threads_named ("arclybus-watch"), 1);
+  }
+  fail_unless (wait_threads_named ("arclybus-watch", 0, 5000),
+      "the watchdog thread outlived every bus");
+}
+
+GST_END_TEST;
+
 /* A pad that returns, but too slowly (no stall), overruns again and again;
  * past max-lag it is evicted: lag messages, then EOS and arcly-bus-evicted,
  * then nothing.  The other pad loses nothing. */
@@ -2052,6 +2160,7 @@ arclybus_suite (void)
   tcase_add_test (tc, test_downstream_errors_isolated);
   tcase_add_test (tc, test_flush_resets_cursors_and_cache);
   tcase_add_test (tc, test_stall_threshold_handover);
+  tcase_add_test (tc, test_one_watchdog_for_all_buses);
   tcase_add_test (tc, test_slow_subscriber_evicted);
   tcase_add_test (tc, test_stats);
   tcase_add_test (tc, test_keyframe_request_rate);
