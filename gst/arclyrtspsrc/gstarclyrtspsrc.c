@@ -964,6 +964,7 @@ gst_arcly_rtsp_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstArclyRtspSrc *self = GST_ARCLY_RTSP_SRC (object);
+  gboolean read_interval = FALSE;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -999,6 +1000,7 @@ gst_arcly_rtsp_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_READ_INTERVAL:
       self->read_interval_ms = g_value_get_uint (value);
+      read_interval = TRUE;
       break;
     case PROP_STREAMS:
       self->streams = g_value_get_enum (value);
@@ -1023,6 +1025,10 @@ gst_arcly_rtsp_src_set_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  /* while playing too (arcly-restream lowers it for a WebRTC viewer) */
+  if (read_interval)
+    arcly_rtsp_client_set_read_interval (self->client,
+        g_value_get_uint (value));
 }
 
 static void
@@ -1208,7 +1214,7 @@ gst_arcly_rtsp_src_class_init (GstArclyRtspSrcClass * klass)
           "arrives meanwhile is read and pushed in one go.  0 reads each "
           "packet burst as it arrives; 20-50 cuts the wake-ups and system "
           "calls of the reading thread for that much added delay (keep it "
-          "below latency)",
+          "below latency); can be changed while playing",
           0, 1000, DEFAULT_PROP_READ_INTERVAL, rw));
   g_object_class_install_property (gobject_class, PROP_STREAMS,
       g_param_spec_enum ("streams", "Streams",

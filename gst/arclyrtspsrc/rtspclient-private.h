@@ -62,7 +62,7 @@ struct _ArclyRtspClient
   gint64 timeout_us;
   gchar *ua;
   guint keep_alive_ms;
-  gint64 read_interval_us;      /* 0 = read as data arrives */
+  gint64 read_interval_us;      /* (lock) 0 = read as data arrives */
   ArclyRtspClientStreams streams;
   ArclyRtspTlsSettings tls;     /* for rtsps://; holds references */
 

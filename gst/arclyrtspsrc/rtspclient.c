@@ -1041,7 +1041,7 @@ static ArclyRtspClientResult
 session_stream (ArclyRtspClient * self, guint keep_alive_ms, GError ** error)
 {
   gboolean played = FALSE, fatal = FALSE;
-  gint64 ka_interval, last_read = 0;
+  gint64 ka_interval, last_read = 0, interval;
 
   self->last_data_us = self->last_rr_us = self->last_ka_us =
       self->last_tick_us = g_get_monotonic_time ();
@@ -1054,6 +1054,7 @@ session_stream (ArclyRtspClient * self, guint keep_alive_ms, GError ** error)
 
     g_mutex_lock (&self->lock);
     playing = self->playing;
+    interval = self->read_interval_us;
     g_mutex_unlock (&self->lock);
     if (is_stopping (self))
       return ARCLY_RTSP_CLIENT_STOPPED;
@@ -1117,14 +1118,14 @@ session_stream (ArclyRtspClient * self, guint keep_alive_ms, GError ** error)
     }
 
     /* paced while playing (read-interval): one read per interval */
-    n = read_some (self, WAIT_SLICE_US, played && self->read_interval_us > 0
-        && last_read > 0 ? last_read + self->read_interval_us : 0, error);
+    n = read_some (self, WAIT_SLICE_US, played && interval > 0
+        && last_read > 0 ? last_read + interval : 0, error);
     if (n < 0) {
       if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return ARCLY_RTSP_CLIENT_STOPPED;
       return ARCLY_RTSP_CLIENT_RETRY;
     }
-    if (n > 0 && self->read_interval_us > 0)
+    if (n > 0 && interval > 0)
       last_read = g_get_monotonic_time ();
   }
 }
@@ -1367,6 +1368,13 @@ arcly_rtsp_client_free (ArclyRtspClient * self)
   g_free (self);
 }
 
+/* never so long that the stall timeout could see a paced gap */
+static gint64
+read_interval_us (ArclyRtspClient * self, guint ms)
+{
+  return MIN (ms_to_us (ms), self->timeout_us / 2);
+}
+
 gboolean
 arcly_rtsp_client_configure (ArclyRtspClient * self,
     const ArclyRtspClientConfig * cfg, GError ** error)
@@ -1383,9 +1391,9 @@ arcly_rtsp_client_configure (ArclyRtspClient * self,
   self->ua = g_strdup (cfg->user_agent ? cfg->user_agent : "gst-arcly");
   self->timeout_us = ms_to_us (MAX (cfg->timeout_ms, 100));
   self->keep_alive_ms = cfg->keep_alive_ms;
-  /* never so long that the stall timeout could see a paced gap */
-  self->read_interval_us = MIN (ms_to_us (cfg->read_interval_ms),
-      self->timeout_us / 2);
+  g_mutex_lock (&self->lock);
+  self->read_interval_us = read_interval_us (self, cfg->read_interval_ms);
+  g_mutex_unlock (&self->lock);
   self->streams = cfg->streams;
   self->tls.validation_flags = cfg->tls.validation_flags;
   g_set_object (&self->tls.database, cfg->tls.database);
@@ -1401,6 +1409,17 @@ arcly_rtsp_client_configure (ArclyRtspClient * self,
   self->wake = g_cancellable_new ();
   g_mutex_unlock (&self->lock);
   return TRUE;
+}
+
+void
+arcly_rtsp_client_set_read_interval (ArclyRtspClient * self, guint ms)
+{
+  g_mutex_lock (&self->lock);
+  self->read_interval_us = read_interval_us (self, ms);
+  /* a paced wait for the old interval ends now */
+  if (self->wake)
+    g_cancellable_cancel (self->wake);
+  g_mutex_unlock (&self->lock);
 }
 
 void

@@ -171,6 +171,10 @@ ArclyRtspClientResult arcly_rtsp_client_run (ArclyRtspClient * c,
                                              GError ** error);
 
 /* Any thread. */
+/* read-interval while running: takes effect at once (a paced wait in
+ * progress is cut short) */
+void     arcly_rtsp_client_set_read_interval (ArclyRtspClient * c,
+                                              guint ms);
 void     arcly_rtsp_client_set_playing (ArclyRtspClient * c,
                                         gboolean playing);
 /* Any thread: the running session ends at its next check (TEARDOWN). */

@@ -469,8 +469,9 @@ stats_u64 (GstElement * src, const gchar * field)
 /* read-interval paces the socket reads while playing: in a window of
  * the test camera's stream (~100 packets/s) no two reads are closer than
  * the interval, so the reads stay within window / interval (+1 for the
- * first), and the packets of each interval come through together.  Stop
- * still ends the paced wait at once. */
+ * first), and the packets of each interval come through together.  Set to
+ * 0 and back while playing, it follows.  Stop still ends the paced wait at
+ * once. */
 GST_START_TEST (test_read_interval)
 {
   ArclyTestCam *cam = start_cam ("none", NULL);
@@ -499,6 +500,34 @@ GST_START_TEST (test_read_interval)
         reads, elapsed_ms);
     fail_unless (packets > 2 * reads, "%" G_GUINT64_FORMAT " packets in %"
         G_GUINT64_FORMAT " reads", packets, reads);
+  }
+  /* changed while playing: 0 reads each burst as it comes (several per
+   * 100 ms: the camera sends a frame every 33 ms), 100 paces again */
+  g_object_set (ctx->src, "read-interval", 0, NULL);
+  ctx_assert_flowing (ctx, 10, 20000, "unpaced");
+  t0 = g_get_monotonic_time ();
+  reads0 = stats_u64 (ctx->src, "reads");
+  ctx_assert_flowing (ctx, 60, 20000, "unpaced");
+  {
+    guint64 elapsed_ms = (guint64) (g_get_monotonic_time () - t0) / 1000;
+
+    reads = stats_u64 (ctx->src, "reads") - reads0;
+    fail_unless (reads > 2 * (elapsed_ms / 100 + 1), "read-interval 0 while "
+        "playing: only %" G_GUINT64_FORMAT " reads in %" G_GUINT64_FORMAT
+        " ms", reads, elapsed_ms);
+  }
+  g_object_set (ctx->src, "read-interval", 100, NULL);
+  ctx_assert_flowing (ctx, 10, 20000, "paced again");
+  t0 = g_get_monotonic_time ();
+  reads0 = stats_u64 (ctx->src, "reads");
+  ctx_assert_flowing (ctx, 60, 20000, "paced again");
+  {
+    guint64 elapsed_ms = (guint64) (g_get_monotonic_time () - t0) / 1000;
+
+    reads = stats_u64 (ctx->src, "reads") - reads0;
+    fail_unless (reads > 0 && reads <= elapsed_ms / 100 + 1, "read-interval "
+        "100 again: %" G_GUINT64_FORMAT " reads in %" G_GUINT64_FORMAT " ms",
+        reads, elapsed_ms);
   }
   took = ctx_stop (ctx);
   fail_unless (took < G_TIME_SPAN_SECOND, "stop took %" G_GINT64_FORMAT
