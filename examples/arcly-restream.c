@@ -64,6 +64,13 @@
 #define DEFAULT_RTSP_PORT 8554
 #define DEFAULT_TARGET_DURATION 2
 #define DEFAULT_PART_MS 200
+/* An RTSP camera is read once per this many ms while nothing but HLS and
+ * the recorder take it: 37 % less CPU per camera than a read per packet
+ * burst (bench/RESULTS.md), for at most that much more HLS latency.  A
+ * WebRTC viewer or RTSP client of the camera turns the pacing off while it
+ * watches. */
+#define DEFAULT_READ_INTERVAL_MS 100
+#define CONSUMERS_INTERVAL_MS 500
 #define STATUS_INTERVAL_S 5
 #define DEFAULT_MAX_CLIENTS 1000
 #define DEFAULT_IDLE_TIMEOUT_S 30
@@ -102,6 +109,8 @@ typedef struct
   guint64 last_bytes;           /* published, at the last status */
   gint64 last_bytes_time;
   guint64 bitrate;              /* bit/s over the last status interval */
+  gint read_interval;           /* ms, as set on src (its default: 0) */
+  guint low_latency_viewers;    /* subscribers beyond HLS and recorder */
 } Camera;
 
 struct _App
@@ -121,6 +130,7 @@ struct _App
   gchar *bind;
   gint target_duration;
   gint part_ms;
+  gint read_interval_ms;        /* --read-interval */
   GPid testcam_pid;
   gboolean log_requests;
   RestreamTls tls;              /* rtsps:// cameras */
@@ -509,6 +519,52 @@ on_hls_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+camera_set_read_interval (Camera * cam, gint ms)
+{
+  if (cam->src == NULL || cam->read_interval == ms)
+    return;
+  g_object_set (cam->src, "read-interval", (guint) ms, NULL);
+  cam->read_interval = ms;
+}
+
+/* Every CONSUMERS_INTERVAL_MS: a camera's subscribers beyond its own HLS
+ * pipeline and recorder are WebRTC viewers and RTSP clients, who see every
+ * ms of a paced read as latency; while there is one its camera is read as
+ * the data comes, and paced again when the last one left. */
+static gboolean
+follow_consumers (gpointer user_data)
+{
+  App *app = user_data;
+  guint i;
+
+  for (i = 0; i < app->cameras->len; i++) {
+    Camera *cam = g_ptr_array_index (app->cameras, i);
+    GstStructure *stats = NULL;
+    guint subscribers = 0, own;
+
+    if (cam->src == NULL || cam->pub == NULL)
+      continue;
+    g_object_get (cam->pub, "stats", &stats, NULL);
+    if (stats) {
+      gst_structure_get_uint (stats, "subscribers", &subscribers);
+      gst_structure_free (stats);
+    }
+    own = (cam->hls_pipeline ? 1 : 0) + (cam->recorder ? 1 : 0);
+    cam->low_latency_viewers = subscribers > own ? subscribers - own : 0;
+    if (cam->low_latency_viewers > 0 && cam->read_interval > 0)
+      g_print ("[%s] reading the camera as data comes: %u WebRTC viewer(s) "
+          "or RTSP client(s)\n", cam->name, cam->low_latency_viewers);
+    else if (cam->low_latency_viewers == 0 && app->read_interval_ms > 0
+        && cam->read_interval == 0)
+      g_print ("[%s] reading the camera every %d ms again\n", cam->name,
+          app->read_interval_ms);
+    camera_set_read_interval (cam, cam->low_latency_viewers > 0 ? 0 :
+        app->read_interval_ms);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 camera_start (Camera * cam, GError ** error)
 {
@@ -535,6 +591,7 @@ camera_start (Camera * cam, GError ** error)
   gst_bin_add (GST_BIN (cam->pipeline), cam->pub);
   if (cam->src) {
     g_object_set (cam->src, "location", cam->url, NULL);
+    camera_set_read_interval (cam, app->read_interval_ms);
     restream_tls_apply (&app->tls, cam->src, cam->url);
     gst_bin_add (GST_BIN (cam->pipeline), cam->src);
     g_signal_connect (cam->src, "pad-added", G_CALLBACK (on_pad_added), cam);
@@ -704,7 +761,10 @@ serve_index (App * app, SoupServerMessage * msg)
 }
 
 /* Every input's kind, state, bitrate (bit/s over the last status
- * interval) and reconnects, for the index page; for the non-RTSP inputs
+ * interval) and reconnects, for the index page; for RTSP cameras how often
+ * the socket is read (read_interval_ms) and the WebRTC viewers and RTSP
+ * clients that turned the pacing off (low_latency_viewers); for the
+ * non-RTSP inputs
  * also how fast the sender's clock runs against ours (clock_ppm) and how
  * far our time is from it after the slewing (clock_lag_ms). */
 static void
@@ -729,6 +789,10 @@ serve_status (App * app, SoupServerMessage * msg)
       g_string_append_printf (s, ",\"clock_ppm\":%d,\"clock_lag_ms\":%.1f",
           ppm, lag);
     }
+    if (cam->src)
+      g_string_append_printf (s, ",\"read_interval_ms\":%d,"
+          "\"low_latency_viewers\":%u", cam->read_interval,
+          cam->low_latency_viewers);
     g_string_append_c (s, '}');
   }
   g_string_append (s, "]}\n");
@@ -1122,6 +1186,7 @@ main (int argc, char **argv)
   gchar *out_dir = NULL, *web_dir = NULL, *record_dir = NULL, *bind = NULL;
   gint http_port = DEFAULT_HTTP_PORT, target = DEFAULT_TARGET_DURATION;
   gint part_ms = DEFAULT_PART_MS;
+  gint read_interval = DEFAULT_READ_INTERVAL_MS;
   gint rtsp_port = -1;          /* -1: not given, the default */
   gboolean rtsp_shared = FALSE;
   gchar *rtsp_user = NULL, *rtsp_password = NULL, *rtsp_credentials = NULL;
@@ -1194,6 +1259,11 @@ main (int argc, char **argv)
         "HLS segment target duration in seconds (default 2)", "S"},
     {"part-duration", 0, 0, G_OPTION_ARG_INT, &part_ms,
         "LL-HLS part duration in ms (default 200; 0 = plain HLS)", "MS"},
+    {"read-interval", 0, 0, G_OPTION_ARG_INT, &read_interval,
+        "Read each RTSP camera once per MS ms while only HLS and the "
+          "recorder take it: less CPU for up to MS ms more HLS latency; "
+          "off while a WebRTC viewer or RTSP client watches it (default "
+          "100; 0 = read each packet as it comes, 0-1000)", "MS"},
     {"max-clients", 0, 0, G_OPTION_ARG_INT, &max_clients,
         "HTTP connections served at once; more are answered 503 (default "
           "1000, lowered to what the open-files limit allows)", "N"},
@@ -1235,16 +1305,18 @@ main (int argc, char **argv)
   app.http_port = http_port;
   app.target_duration = target;
   app.part_ms = part_ms;
+  app.read_interval_ms = read_interval;
   app.cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) camera_free);
   app.loop = g_main_loop_new (NULL, FALSE);
 
   if (http_port < 0 || http_port > 65535 || target < 1 || target > 30 ||
       part_ms < 0 || (part_ms > 0 && (part_ms < 100
               || part_ms > target * 1000)) || max_clients < 1
-      || idle_timeout < 0 || rtsp_port < -1 || rtsp_port > 65535) {
+      || idle_timeout < 0 || rtsp_port < -1 || rtsp_port > 65535
+      || read_interval < 0 || read_interval > 1000) {
     g_printerr ("arcly-restream: --http-port, --target-duration, "
-        "--part-duration, --max-clients, --http-idle-timeout or --rtsp-port "
-        "out of range\n");
+        "--part-duration, --max-clients, --http-idle-timeout, --rtsp-port "
+        "or --read-interval out of range\n");
     return 2;
   }
   app.audio_mode = RESTREAM_AUDIO_DEFAULT;
@@ -1465,6 +1537,7 @@ main (int argc, char **argv)
   }
 
   g_timeout_add_seconds (STATUS_INTERVAL_S, print_status, &app);
+  g_timeout_add (CONSUMERS_INTERVAL_MS, follow_consumers, &app);
 
   g_main_loop_run (app.loop);
 
