@@ -1125,7 +1125,8 @@ session_stream (ArclyRtspClient * self, guint keep_alive_ms, GError ** error)
         return ARCLY_RTSP_CLIENT_STOPPED;
       return ARCLY_RTSP_CLIENT_RETRY;
     }
-    if (n > 0 && interval > 0)
+    /* a paced read that took its most leaves more waiting: no pause */
+    if (n > 0 && interval > 0 && n < ARCLY_RTSP_CONN_PACED_MAX)
       last_read = g_get_monotonic_time ();
   }
 }

@@ -25,6 +25,8 @@ G_BEGIN_DECLS
 
 /* free space the input buffer has before each read (bytes) */
 #define ARCLY_RTSP_CONN_READ_CHUNK 65536
+/* what one paced read takes at most (80 Mbit/s read every 100 ms) */
+#define ARCLY_RTSP_CONN_PACED_MAX (16 * ARCLY_RTSP_CONN_READ_CHUNK)
 
 typedef struct
 {

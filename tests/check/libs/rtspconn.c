@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <gst/check/gstcheck.h>
@@ -386,6 +387,53 @@ GST_START_TEST (test_paced_read_takes_both)
 
 GST_END_TEST;
 
+static gpointer
+send_thread (gpointer data)
+{
+  Pair *p = data;
+  gsize len = 3 * ARCLY_RTSP_CONN_READ_CHUNK + 1000;
+  guint8 *buf = g_malloc (len);
+
+  memset (buf, 'c', len);
+  server_send (p, buf, len);
+  g_free (buf);
+  return NULL;
+}
+
+/* ... all of it, not one chunk: 3 chunks + 1000 bytes waiting come back in
+ * one paced read (a read per chunk per interval capped a camera read every
+ * 100 ms at 5 Mbit/s) */
+GST_START_TEST (test_paced_read_takes_all)
+{
+  Pair p;
+  Blocked b;
+  GThread *t;
+  gsize len, want = 3 * ARCLY_RTSP_CONN_READ_CHUNK + 1000;
+  gint big = 1 << 20;
+
+  pair_open (&p);
+  /* room for all of it in the kernel before the read (the send times out
+   * instead of hanging if not) */
+  fail_unless (g_socket_set_option (p.conn.socket, SOL_SOCKET, SO_RCVBUF,
+          big, NULL));
+  fail_unless (g_socket_set_option (p.server_socket, SOL_SOCKET, SO_SNDBUF,
+          big, NULL));
+  g_socket_set_timeout (p.server_socket, 5);
+  g_thread_join (g_thread_new ("send", send_thread, &p));
+  t = start_blocked (&b, &p, g_get_monotonic_time () + 10 *
+      G_TIME_SPAN_MILLISECOND);
+  g_thread_join (t);
+  fail_unless (b.err == NULL, "read: %s", b.err ? b.err->message : "");
+  fail_unless_equals_int (b.result, want);
+  arcly_rtsp_conn_pending (&p.conn, &len);
+  fail_unless_equals_int (len, want);
+  g_mutex_clear (&b.lock);
+  g_cond_clear (&b.cond);
+  pair_close (&p);
+}
+
+GST_END_TEST;
+
 /* ... and its pause ends at once on stop (cancel) */
 GST_START_TEST (test_cancel_unblocks_paced_read)
 {
@@ -423,6 +471,7 @@ rtspconn_suite (void)
   tcase_add_test (tc, test_cancel_unblocks_read);
   tcase_add_test (tc, test_wake_unblocks_read);
   tcase_add_test (tc, test_paced_read_takes_both);
+  tcase_add_test (tc, test_paced_read_takes_all);
   tcase_add_test (tc, test_cancel_unblocks_paced_read);
   return s;
 }
