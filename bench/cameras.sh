@@ -12,6 +12,10 @@
 #       default; (d) also writes every file under --output)
 #   (h) ingest into arclynullagg (bench/nullagg.c: a GstAggregator that drops
 #       what it takes): (h) - (e) is GstAggregator's own cost under (c)
+#   (i) (c) with arclyrtspsrc read-interval=100 (what arcly-restream does
+#       while only HLS and its recorder take a camera)
+#   (j) (g) with --read-interval=0 (every packet burst read as it comes: the
+#       application before it paced its reads)
 # (a)-(c), (e), (f) run the N cameras as N chains in one gst-launch-1.0 process,
 # (d) as one arcly-restream process, so each figure is one process's
 # user+system CPU (/proc/PID/stat) over WINDOW seconds after WARM seconds
@@ -76,13 +80,14 @@ describe() {
            s$i. ! rtpmp4gdepay ! aacparse ! h$i.audio
            hlssink2 name=h$i target-duration=2 max-files=10 playlist-length=6
              location=$o/seg%05d.ts playlist-location=$o/playlist.m3u8" ;;
-      b|c|f) if [ "$cfg" = b ]; then
+      b|c|f|i) if [ "$cfg" = b ]; then
              fmt="segment-format=mpegts location=$o/seg%05d.ts"
            else
              fmt="segment-format=fmp4 part-duration=200 location=$o/seg%05d.m4s init-location=$o/init%d.mp4"
            fi
            ri=""
            [ "$cfg" = f ] && ri="read-interval=20"
+           [ "$cfg" = i ] && ri="read-interval=100"
            d="$d arclyrtspsrc location=$URL name=s$i $ri
            s$i.video_0 ! arclyh264depay ! h$i.video
            s$i.audio_0 ! arclyaacdepay ! h$i.audio
@@ -106,10 +111,11 @@ start() {
   cfg=$1 n=$2 dir=$3
   mkdir -p "$dir"
   touch "$dir/stamp"
-  if [ "$cfg" = d ] || [ "$cfg" = g ]; then
+  if [ "$cfg" = d ] || [ "$cfg" = g ] || [ "$cfg" = j ]; then
     args="" i=0
     while [ $i -lt "$n" ]; do args="$args --camera=c$i=$URL"; i=$((i + 1)); done
     [ "$cfg" = d ] && args="$args --output=$dir"
+    [ "$cfg" = j ] && args="$args --read-interval=0"
     # shellcheck disable=SC2086
     "$BUILD/examples/arcly-restream" $args --http-port=0 --rtsp-port=0 \
       >"$dir/log" 2>&1 &
@@ -138,7 +144,7 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 check_output() {
   dir=$1 n=$2
   [ "$cfg" = e ] || [ "$cfg" = h ] && return 0  # no playlist: it stayed alive the whole window
-  if [ "$cfg" = g ]; then
+  if [ "$cfg" = g ] || [ "$cfg" = j ]; then
     # in memory: the last status block says every camera wrote a part lately
     got=$(tail -n $((2 * n + 4)) "$dir/log" | grep -c 'last part [0-1]\.[0-9] s ago')
     [ "$got" -ge "$n" ]
@@ -205,7 +211,7 @@ if echo "$COUNTS" | grep -qw 1; then
   done
 fi
 
-name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream --output";; e) echo "ingest only (RTSP + depay, fakesink)";; f) echo "ours fMP4 + parts, read-interval=20";; g) echo "arcly-restream from memory";; h) echo "ingest + GstAggregator alone (arclynullagg)";; esac; }
+name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream --output";; e) echo "ingest only (RTSP + depay, fakesink)";; f) echo "ours fMP4 + parts, read-interval=20";; g) echo "arcly-restream from memory";; h) echo "ingest + GstAggregator alone (arclynullagg)";; i) echo "ours fMP4 + parts, read-interval=100";; j) echo "arcly-restream from memory, --read-interval=0";; esac; }
 echo
 echo "| N | pipeline per camera | CPU-s / camera-min (median) | × stock | RSS / camera | syscalls/s/camera |"
 echo "|---|---|---|---|---|---|"
