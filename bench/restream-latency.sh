@@ -8,6 +8,9 @@
 # measures.  Latency = now − hls.js playingDate (EXT-X-PROGRAM-DATE-TIME,
 # which is the frame's arrival + the source's 200 ms latency) + those 0.2 s.
 #
+# ARCLY_RESTREAM_ARGS adds arguments to arcly-restream's (e.g.
+# "--read-interval=0" to compare with the default 100 ms read pacing).
+#
 #   sh bench/restream-latency.sh [BUILD_DIR] [RUNS] [WATCH]
 set -eu
 BUILD=${1:-build}

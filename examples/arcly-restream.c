@@ -65,7 +65,7 @@
 #define DEFAULT_TARGET_DURATION 2
 #define DEFAULT_PART_MS 200
 /* An RTSP camera is read once per this many ms while nothing but HLS and
- * the recorder take it: 37 % less CPU per camera than a read per packet
+ * the recorder take it: 38 % less CPU per camera than a read per packet
  * burst (bench/RESULTS.md), for at most that much more HLS latency.  A
  * WebRTC viewer or RTSP client of the camera turns the pacing off while it
  * watches. */

@@ -219,7 +219,9 @@ def main():
         url_a = url_a.replace("rtsp://", "rtsp://u:pw-browser@")
         _, http = spawn_ready([restream, "--http-port", "0", "--output", out_dir,
                                "--camera", "a=" + url_a, "--camera", "b=" + url_b]
-                              + (["--log-requests"] if os.environ.get("ARCLY_LOG_REQUESTS") else []),
+                              + (["--log-requests"] if os.environ.get("ARCLY_LOG_REQUESTS") else [])
+                              # bench/restream-latency.sh: e.g. --read-interval=0
+                              + os.environ.get("ARCLY_RESTREAM_ARGS", "").split(),
                               "arcly-restream")
         # A viewer arrives once the cameras are on air (both playlists have a
         # complete segment), as a real viewer of a running restreamer does.
