@@ -519,6 +519,25 @@ on_hls_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The publisher's counts (arclybussink `stats`); zeros without one. */
+static void
+camera_pub_counts (Camera * cam, guint64 * frames, guint64 * bytes,
+    guint * subscribers)
+{
+  GstStructure *stats = NULL;
+
+  *frames = *bytes = 0;
+  *subscribers = 0;
+  if (cam->pub)
+    g_object_get (cam->pub, "stats", &stats, NULL);
+  if (stats == NULL)
+    return;
+  gst_structure_get_uint64 (stats, "frames-published", frames);
+  gst_structure_get_uint64 (stats, "bytes-published", bytes);
+  gst_structure_get_uint (stats, "subscribers", subscribers);
+  gst_structure_free (stats);
+}
+
 static void
 camera_set_read_interval (Camera * cam, gint ms)
 {
@@ -540,16 +559,12 @@ follow_consumers (gpointer user_data)
 
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
-    GstStructure *stats = NULL;
-    guint subscribers = 0, own;
+    guint64 frames, bytes;
+    guint subscribers, own;
 
     if (cam->src == NULL || cam->pub == NULL)
       continue;
-    g_object_get (cam->pub, "stats", &stats, NULL);
-    if (stats) {
-      gst_structure_get_uint (stats, "subscribers", &subscribers);
-      gst_structure_free (stats);
-    }
+    camera_pub_counts (cam, &frames, &bytes, &subscribers);
     own = (cam->hls_pipeline ? 1 : 0) + (cam->recorder ? 1 : 0);
     cam->low_latency_viewers = subscribers > own ? subscribers - own : 0;
     if (cam->low_latency_viewers > 0 && cam->read_interval > 0)
@@ -913,21 +928,12 @@ print_status (gpointer user_data)
 
   for (i = 0; i < app->cameras->len; i++) {
     Camera *cam = g_ptr_array_index (app->cameras, i);
-    GstStructure *stats = NULL;
-    guint64 frames = 0, bytes = 0;
-    guint subscribers = 0;
+    guint64 frames, bytes;
+    guint subscribers;
     gdouble since = -1;
     gint64 now = g_get_monotonic_time ();
 
-    if (cam->pub) {
-      g_object_get (cam->pub, "stats", &stats, NULL);
-      if (stats) {
-        gst_structure_get_uint64 (stats, "frames-published", &frames);
-        gst_structure_get_uint64 (stats, "bytes-published", &bytes);
-        gst_structure_get_uint (stats, "subscribers", &subscribers);
-        gst_structure_free (stats);
-      }
-    }
+    camera_pub_counts (cam, &frames, &bytes, &subscribers);
     if (cam->last_bytes_time && now > cam->last_bytes_time
         && bytes >= cam->last_bytes)
       cam->bitrate = (bytes - cam->last_bytes) * 8 * G_USEC_PER_SEC /

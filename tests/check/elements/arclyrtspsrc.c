@@ -466,6 +466,23 @@ stats_u64 (GstElement * src, const gchar * field)
   return v;
 }
 
+/* The socket reads (and, if @packets, the packets pushed) while 60 more
+ * buffers come through; *@elapsed_ms: how long that took. */
+static guint64
+reads_in_window (Ctx * ctx, const gchar * what, guint64 * packets,
+    guint64 * elapsed_ms)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  guint64 reads0 = stats_u64 (ctx->src, "reads");
+  guint64 packets0 = stats_u64 (ctx->src, "packets");
+
+  ctx_assert_flowing (ctx, 60, 20000, what);
+  *elapsed_ms = (guint64) (g_get_monotonic_time () - t0) / 1000;
+  if (packets)
+    *packets = stats_u64 (ctx->src, "packets") - packets0;
+  return stats_u64 (ctx->src, "reads") - reads0;
+}
+
 /* read-interval paces the socket reads while playing: in a window of
  * the test camera's stream (~100 packets/s) no two reads are closer than
  * the interval, so the reads stay within window / interval (+1 for the
@@ -478,57 +495,34 @@ GST_START_TEST (test_read_interval)
   gchar *url = g_strdup (arcly_test_cam_get_url (cam));
   Ctx *ctx = ctx_new (url);
   guint interval = 0;
-  guint64 reads0, packets0, reads, packets;
-  gint64 t0, took;
+  guint64 reads, packets, elapsed_ms;
+  gint64 took;
 
   g_object_get (ctx->src, "read-interval", &interval, NULL);
   fail_unless_equals_int (interval, 0);
   g_object_set (ctx->src, "read-interval", 100, NULL);
   gst_element_set_state (ctx->pipe, GST_STATE_PLAYING);
   ctx_assert_flowing (ctx, 10, 20000, "start");
-  t0 = g_get_monotonic_time ();
-  reads0 = stats_u64 (ctx->src, "reads");
-  packets0 = stats_u64 (ctx->src, "packets");
-  ctx_assert_flowing (ctx, 60, 20000, "paced");
-  reads = stats_u64 (ctx->src, "reads") - reads0;
-  packets = stats_u64 (ctx->src, "packets") - packets0;
-  {
-    guint64 elapsed_ms = (guint64) (g_get_monotonic_time () - t0) / 1000;
-
-    fail_unless (reads > 0 && reads <= elapsed_ms / 100 + 1,
-        "%" G_GUINT64_FORMAT " reads in %" G_GUINT64_FORMAT " ms",
-        reads, elapsed_ms);
-    fail_unless (packets > 2 * reads, "%" G_GUINT64_FORMAT " packets in %"
-        G_GUINT64_FORMAT " reads", packets, reads);
-  }
+  reads = reads_in_window (ctx, "paced", &packets, &elapsed_ms);
+  fail_unless (reads > 0 && reads <= elapsed_ms / 100 + 1,
+      "%" G_GUINT64_FORMAT " reads in %" G_GUINT64_FORMAT " ms",
+      reads, elapsed_ms);
+  fail_unless (packets > 2 * reads, "%" G_GUINT64_FORMAT " packets in %"
+      G_GUINT64_FORMAT " reads", packets, reads);
   /* changed while playing: 0 reads each burst as it comes (several per
    * 100 ms: the camera sends a frame every 33 ms), 100 paces again */
   g_object_set (ctx->src, "read-interval", 0, NULL);
   ctx_assert_flowing (ctx, 10, 20000, "unpaced");
-  t0 = g_get_monotonic_time ();
-  reads0 = stats_u64 (ctx->src, "reads");
-  ctx_assert_flowing (ctx, 60, 20000, "unpaced");
-  {
-    guint64 elapsed_ms = (guint64) (g_get_monotonic_time () - t0) / 1000;
-
-    reads = stats_u64 (ctx->src, "reads") - reads0;
-    fail_unless (reads > 2 * (elapsed_ms / 100 + 1), "read-interval 0 while "
-        "playing: only %" G_GUINT64_FORMAT " reads in %" G_GUINT64_FORMAT
-        " ms", reads, elapsed_ms);
-  }
+  reads = reads_in_window (ctx, "unpaced", NULL, &elapsed_ms);
+  fail_unless (reads > 2 * (elapsed_ms / 100 + 1), "read-interval 0 while "
+      "playing: only %" G_GUINT64_FORMAT " reads in %" G_GUINT64_FORMAT
+      " ms", reads, elapsed_ms);
   g_object_set (ctx->src, "read-interval", 100, NULL);
   ctx_assert_flowing (ctx, 10, 20000, "paced again");
-  t0 = g_get_monotonic_time ();
-  reads0 = stats_u64 (ctx->src, "reads");
-  ctx_assert_flowing (ctx, 60, 20000, "paced again");
-  {
-    guint64 elapsed_ms = (guint64) (g_get_monotonic_time () - t0) / 1000;
-
-    reads = stats_u64 (ctx->src, "reads") - reads0;
-    fail_unless (reads > 0 && reads <= elapsed_ms / 100 + 1, "read-interval "
-        "100 again: %" G_GUINT64_FORMAT " reads in %" G_GUINT64_FORMAT " ms",
-        reads, elapsed_ms);
-  }
+  reads = reads_in_window (ctx, "paced again", NULL, &elapsed_ms);
+  fail_unless (reads > 0 && reads <= elapsed_ms / 100 + 1, "read-interval "
+      "100 again: %" G_GUINT64_FORMAT " reads in %" G_GUINT64_FORMAT " ms",
+      reads, elapsed_ms);
   took = ctx_stop (ctx);
   fail_unless (took < G_TIME_SPAN_SECOND, "stop took %" G_GINT64_FORMAT
       " us", took);
