@@ -185,6 +185,7 @@ struct _GstArclyBus
   guint pool_active;
   guint n_stalled;
   guint n_idle;
+  guint n_wakes;                /* work_cond signals not yet taken by a worker */
   guint n_alive;
   gint64 last_pick;             /* when a pool worker last claimed a pad */
 
@@ -221,6 +222,7 @@ void arcly_bus_pad_set_lag_offset (GstPad * pad, GstClockTime offset);
 /* gstarclybusdeliver.c */
 gboolean arcly_bus_wait_until (GstArclyBus * self, GCond * cond,
     gint64 end_time);
+void arcly_bus_wake_one (GstArclyBus * self);
 void arcly_bus_release_items (ArclyBusItem * items, guint n);
 void arcly_bus_pad_join (GstArclyBus * self, GstArclyBusPad * p);
 gboolean arcly_bus_spawn_worker (GstArclyBus * self);

@@ -204,6 +204,7 @@ gst_arcly_bus_start (GstArclyBus * self)
   self->last_fku = 0;
   self->pool_target = self->threads ? self->threads : g_get_num_processors ();
   self->pool_active = self->n_stalled = self->n_alive = self->n_idle = 0;
+  self->n_wakes = 0;
   self->frames = self->bytes = self->lagged = self->dropped = 0;
   self->evictions = 0;
   self->win_start = g_get_monotonic_time ();
@@ -307,16 +308,23 @@ gst_arcly_bus_change_state (GstElement * element, GstStateChange transition)
  * a pad for WAKE_PROGRESS_US (stuck in a push before the watchdog calls it
  * a stall).  A worker that finds a pad behind by more than the newest item
  * wakes a peer itself (pick_pad), so a backlog is still served in
- * parallel. */
+ * parallel.
+ *
+ * Nor while a wake-up is on its way (n_wakes): a source that pushes a
+ * batch of frames at once (arclyrtspsrc read-interval) publishes them
+ * before the woken worker gets the lock, and each would otherwise signal
+ * again and wake the next idle worker for nothing (GLib's GCond enters the
+ * kernel on every signal, waiter or not).  The woken worker scans the
+ * pads, so it finds every item published meanwhile. */
 static void
 wake_workers (GstArclyBus * self)
 {
-  if (self->n_idle == 0)
+  if (self->n_idle == 0 || self->n_wakes > 0)
     return;
   if (self->n_idle < self->pool_active
       && g_get_monotonic_time () - self->last_pick < WAKE_PROGRESS_US)
     return;
-  g_cond_signal (&self->work_cond);
+  arcly_bus_wake_one (self);
 }
 
 /* When an item is published, for max-lag-time: the running time on the

@@ -443,6 +443,32 @@ finish_work (GstArclyBus * self, GstArclyBusPad * p, BusWork * work,
   }
 }
 
+/* (L) Wake one idle worker (n_idle > 0); it takes the wake-up back when
+ * it returns from its wait (worker_main). */
+void
+arcly_bus_wake_one (GstArclyBus * self)
+{
+  self->n_wakes++;
+  g_cond_signal (&self->work_cond);
+}
+
+/* (L) A pad other than @p no worker holds: something a woken peer could
+ * serve.  With a single subscriber a backlog is that pad's alone, and a
+ * peer woken for it would find nothing to do. */
+static gboolean
+other_pad_free (GstArclyBus * self, GstArclyBusPad * p)
+{
+  guint i;
+
+  for (i = 0; i < self->pads->len; i++) {
+    GstArclyBusPad *o = g_ptr_array_index (self->pads, i);
+
+    if (o != p && !o->busy && !o->dead)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 /* (L) Round-robin over the pads for one with work; claims it. */
 static GstArclyBusPad *
 pick_pad (GstArclyBus * self, BusWork * work, gint64 * next_retry)
@@ -460,10 +486,12 @@ pick_pad (GstArclyBus * self, BusWork * work, gint64 * next_retry)
       self->rr = idx + 1;
       self->last_pick = now;
       p->busy = TRUE;
-      /* behind by more than this item: a backlog, serve it in parallel */
-      if (self->n_idle > 0 && self->ring
-          && arcly_bus_ring_head (self->ring) > p->cur.seq)
-        g_cond_signal (&self->work_cond);
+      /* behind by more than this item: a backlog, serve it in parallel,
+       * if there is another pad a peer could take */
+      if (self->n_idle > 0 && self->n_wakes == 0 && self->ring
+          && arcly_bus_ring_head (self->ring) > p->cur.seq
+          && other_pad_free (self, p))
+        arcly_bus_wake_one (self);
       return p;
     }
   }
@@ -609,6 +637,10 @@ worker_main (gpointer data)
         else
           arcly_bus_wait_until (self, &self->work_cond, G_MAXINT64);
         self->n_idle--;
+        /* a wake-up, or a timeout or broadcast next to one: either way
+         * this worker now looks at every pad */
+        if (self->n_wakes > 0)
+          self->n_wakes--;
         continue;
       }
       w->pad = gst_object_ref (p);
