@@ -234,15 +234,21 @@ receive (ArclyRtspConn * c, GError ** error)
  * more, up to ARCLY_RTSP_CONN_PACED_MAX in all with the @have bytes read
  * already.  One read takes at most a chunk (a TLS read one record, ~16
  * KiB), so stopping at one would cap a camera read every 100 ms at 5
- * Mbit/s (1.3 over TLS).  An error here is left for the next read to
- * meet again; what was read is kept.  The bytes added. */
+ * Mbit/s (1.3 over TLS).  A plain socket's read that came back short of
+ * the chunk (@have: the first read) took all the socket held, so the
+ * read that would only say "nothing more" is not made: a 2 Mbit/s camera
+ * read every 100 ms takes one recv per read, not two.  An error here is
+ * left for the next read to meet again; what was read is kept.  The bytes
+ * added. */
 static gssize
 drain (ArclyRtspConn * c, gssize have)
 {
-  gssize added = 0, n;
+  gssize added = 0, n = have;
   GError *err = NULL;
 
   while (have + added < ARCLY_RTSP_CONN_PACED_MAX) {
+    if (c->tls == NULL && n < ARCLY_RTSP_CONN_READ_CHUNK)
+      break;
     n = receive (c, &err);
     if (n <= 0)
       break;
