@@ -101,6 +101,7 @@ typedef struct
   gboolean rec_restart;         /* start a new recorder when this one ends */
   guint rec_files;              /* recording files opened so far */
   guint bus_watch, hls_watch, rec_watch;
+  GMutex part_lock;             /* the two below: set on the HLS thread */
   gint64 last_part_time;        /* monotonic us of the last part/segment */
   gdouble hls_latency;          /* s, from the sink's messages, -1 unknown */
   guint reconnects;
@@ -470,40 +471,66 @@ on_ingest_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 }
 
 static gboolean
+is_part_message (GstMessage * msg)
+{
+  const GstStructure *s;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT)
+    return FALSE;
+  s = gst_message_get_structure (msg);
+  return s && (gst_structure_has_name (s, "arcly-hls-part")
+      || gst_structure_has_name (s, "arcly-hls-segment"));
+}
+
+/* On the HLS pipeline's streaming thread, for each part and segment the
+ * sink writes (5 a second with 200 ms parts): the status figures are
+ * taken here.  Served from memory, the held requests were woken by the
+ * writer already and nothing is left for the main loop, so the message is
+ * dropped: passing it on would wake the main loop 5 times a second per
+ * camera for nothing (a poll, a read and a write each). */
+static GstBusSyncReply
+on_hls_sync_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Camera *cam = user_data;
+  const GstStructure *s;
+  guint64 start = 0, dur = 0;
+  GstClockTime now;
+  guint src_latency_ms = 0;
+
+  if (!is_part_message (msg))
+    return GST_BUS_PASS;
+  s = gst_message_get_structure (msg);
+  now = gst_element_get_current_running_time (GST_ELEMENT (GST_MESSAGE_SRC
+          (msg)));
+  /* HLS latency: how old the newest frame in the playlist is when it
+   * appears there.  A frame's running time is its arrival plus the
+   * source's latency (arclybussrc carries the publisher's running time
+   * over to this pipeline's), so that latency is added back. */
+  if (cam->src)                 /* none for a WHIP key */
+    g_object_get (cam->src, "latency", &src_latency_ms, NULL);
+  g_mutex_lock (&cam->part_lock);
+  cam->last_part_time = g_get_monotonic_time ();
+  if (gst_structure_get_uint64 (s, "running-time", &start) &&
+      gst_structure_get_uint64 (s, "duration", &dur) &&
+      GST_CLOCK_TIME_IS_VALID (now) && now + src_latency_ms *
+      GST_MSECOND >= start + dur)
+    cam->hls_latency = (now + src_latency_ms * GST_MSECOND - start -
+        dur) / (gdouble) GST_SECOND;
+  g_mutex_unlock (&cam->part_lock);
+  return cam->app->serve_files ? GST_BUS_PASS : GST_BUS_DROP;
+}
+
+static gboolean
 on_hls_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
   Camera *cam = user_data;
 
   switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ELEMENT:{
-      const GstStructure *s = gst_message_get_structure (msg);
-
-      if (s && (gst_structure_has_name (s, "arcly-hls-part")
-              || gst_structure_has_name (s, "arcly-hls-segment"))) {
-        guint64 start = 0, dur = 0;
-        GstClockTime now = gst_element_get_current_running_time
-            (cam->hls_pipeline);
-        guint src_latency_ms = 0;
-
-        cam->last_part_time = g_get_monotonic_time ();
-        /* HLS latency: how old the newest frame in the playlist is when it
-         * appears there.  A frame's running time is its arrival plus the
-         * source's latency (arclybussrc carries the publisher's running
-         * time over to this pipeline's), so that latency is added back. */
-        if (cam->src)           /* none for a WHIP key */
-          g_object_get (cam->src, "latency", &src_latency_ms, NULL);
-        if (gst_structure_get_uint64 (s, "running-time", &start) &&
-            gst_structure_get_uint64 (s, "duration", &dur) &&
-            GST_CLOCK_TIME_IS_VALID (now) && now + src_latency_ms *
-            GST_MSECOND >= start + dur)
-          cam->hls_latency = (now + src_latency_ms * GST_MSECOND - start -
-              dur) / (gdouble) GST_SECOND;
-        /* From memory, held requests were woken by the writer already. */
-        if (cam->app->serve_files)
-          restream_origin_camera_wake (cam->http);
-      }
+    case GST_MESSAGE_ELEMENT:
+      /* served from files: wake the requests held for this part */
+      if (is_part_message (msg) && cam->app->serve_files)
+        restream_origin_camera_wake (cam->http);
       break;
-    }
     case GST_MESSAGE_ERROR:
       camera_fail (cam, msg);
       break;
@@ -648,6 +675,9 @@ subscribers:
         "arclybussrc or arclyhlssink missing");
     return FALSE;
   }
+  bus = gst_pipeline_get_bus (GST_PIPELINE (cam->hls_pipeline));
+  gst_bus_set_sync_handler (bus, on_hls_sync_message, cam, NULL);
+  gst_object_unref (bus);
   /* Subscribers first: they wait for the key, then start from its first
    * keyframe. */
   if (gst_element_set_state (cam->hls_pipeline, GST_STATE_PLAYING) ==
@@ -681,7 +711,18 @@ camera_free (Camera * cam)
   g_free (cam->display_url);
   g_free (cam->dir);
   g_free (cam->state);
+  g_mutex_clear (&cam->part_lock);
   g_free (cam);
+}
+
+static Camera *
+camera_new (void)
+{
+  Camera *cam = g_new0 (Camera, 1);
+
+  g_mutex_init (&cam->part_lock);
+  cam->hls_latency = -1;
+  return cam;
 }
 
 /* ------------------------------------------------------------------ HTTP */
@@ -930,7 +971,7 @@ print_status (gpointer user_data)
     Camera *cam = g_ptr_array_index (app->cameras, i);
     guint64 frames, bytes;
     guint subscribers;
-    gdouble since = -1;
+    gdouble since = -1, hls_latency;
     gint64 now = g_get_monotonic_time ();
 
     camera_pub_counts (cam, &frames, &bytes, &subscribers);
@@ -940,8 +981,11 @@ print_status (gpointer user_data)
           (now - cam->last_bytes_time);
     cam->last_bytes = bytes;
     cam->last_bytes_time = now;
+    g_mutex_lock (&cam->part_lock);
     if (cam->last_part_time)
       since = (now - cam->last_part_time) / 1e6;
+    hls_latency = cam->hls_latency;
+    g_mutex_unlock (&cam->part_lock);
     if (cam->http) {
       guint n_objects = 0;
       guint64 mem_bytes = 0, max_bytes = 0;
@@ -957,7 +1001,7 @@ print_status (gpointer user_data)
         " frames  reconnects %u  subscribers %u  HLS latency %.2f s  "
         "last part %.1f s ago\n", cam->name, camera_kind (cam),
         camera_state (cam), cam->bitrate / 1000, frames,
-        camera_reconnects (cam), subscribers, cam->hls_latency, since);
+        camera_reconnects (cam), subscribers, hls_latency, since);
   }
   g_print ("[http] %u connections  %" G_GUINT64_FORMAT " refused (503)\n",
       restream_http_get_n_clients (app->http),
@@ -1373,7 +1417,7 @@ main (int argc, char **argv)
         g_free (safe);
         return 2;
       }
-      cam = g_new0 (Camera, 1);
+      cam = camera_new ();
       cam->input = input;
       cam->display_url = safe;
     } else if (!valid_camera_url (eq + 1)) {
@@ -1384,10 +1428,9 @@ main (int argc, char **argv)
       g_free (safe);
       return 2;
     } else {
-      cam = g_new0 (Camera, 1);
+      cam = camera_new ();
       cam->display_url = arcly_rtsp_url_redact (eq + 1);
     }
-    cam->hls_latency = -1;
     cam->app = &app;
     cam->name = g_strdup (*c);
     cam->url = g_strdup (eq + 1);
@@ -1402,8 +1445,7 @@ main (int argc, char **argv)
           "(letters, digits, - and _)\n", *k);
       return 2;
     }
-    cam = g_new0 (Camera, 1);
-    cam->hls_latency = -1;
+    cam = camera_new ();
     cam->app = &app;
     cam->name = g_strdup (*k);
     cam->display_url = g_strdup ("WHIP");
@@ -1423,12 +1465,12 @@ main (int argc, char **argv)
   }
 
   if (app.cameras->len == 0) {
-    Camera *cam = g_new0 (Camera, 1);
+    Camera *cam = camera_new ();
 
-    cam->hls_latency = -1;
     cam->url = start_test_camera (&app, &error);
     if (cam->url == NULL) {
       g_printerr ("arcly-restream: %s\n", error->message);
+      g_mutex_clear (&cam->part_lock);
       g_free (cam);
       return 1;
     }

@@ -9,7 +9,8 @@ subscriber of the key the same way) watches it:
 
 - /status.json shows read_interval_ms 100 and low_latency_viewers 0 with
   HLS and --record running (they are not counted), and the HLS playlist
-  gets segments that ffprobe reads as H.264 + AAC;
+  gets segments that ffprobe reads as H.264 + AAC; the status line shows
+  the HLS latency and when the last part was written;
 - an RTSP client of the camera: read_interval_ms 0, low_latency_viewers 1,
   the log says so; the client gets video and audio;
 - the client gone: 100 again, the log says so;
@@ -21,6 +22,7 @@ Every process started here is stopped by PID at the end, also on failure.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -119,6 +121,18 @@ def paced(tmp):
     streams = sorted(set(r.stdout.split()))
     check(streams == ["aac", "h264"], "ffprobe reads H.264 + AAC from it (%s %s)"
           % (streams, r.stderr.strip()[:200]))
+    # the status line's HLS figures are taken on the HLS thread (the part
+    # messages no longer reach the main loop when serving from memory)
+    line = [None]
+
+    def hls_status():
+        for ln in app.output().splitlines():
+            m = re.search(r"HLS latency (-?[0-9.]+) s  last part (-?[0-9.]+) s ago", ln)
+            if m:
+                line[0] = (float(m.group(1)), float(m.group(2)))
+        return line[0] is not None and line[0][0] >= 0 and 0 <= line[0][1] < 3
+    check(rp.wait_until(hls_status, 15),
+          "the status line shows the HLS latency and the last part (%s)" % (line[0],))
 
     client = Client("rtsp://127.0.0.1:%d/front" % rtsp_port)
     try:
