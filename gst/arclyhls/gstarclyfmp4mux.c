@@ -48,8 +48,15 @@
  * "streaming" below are only touched from the aggregator's src pad task
  * (GstAggregator runs serialized sink events there, and flush with the src
  * stream lock held).  Properties and the pad counters are guarded by the
- * object lock, the only lock this file takes; it is never held across a
- * push (gst_aggregator_finish_buffer). */
+ * object lock; it is never held across a push (gst_aggregator_finish_buffer).
+ *
+ * With "input-thread" (decided at READY -> PAUSED) the base class's queues
+ * and thread are bypassed: each sink pad's chain and event functions
+ * (direct_chain, direct_event) queue on the pad's own `direct_q` and mux
+ * right there, on the thread that pushed, under `direct_lock`, which then
+ * guards everything "streaming"; the output is pushed on the src pad with
+ * that lock held (downstream never calls back into the muxer).  Lock order:
+ * direct_lock -> object lock. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -95,7 +102,19 @@ enum
   PROP_FRAGMENT_DURATION,
   PROP_CHUNK_DURATION,
   PROP_STATS,
+  PROP_INPUT_THREAD,
 };
+
+#define DEFAULT_PROP_INPUT_THREAD FALSE
+
+/* input-thread mode: a live input with nothing queued is waited for until
+ * the others hold this much more data than the oldest buffer queued (what
+ * the latency is to the base class's clock-driven timeout), and by
+ * ARCLY_MUX_START_GRACE more before it has delivered anything.  Without a
+ * live source every input is waited for, as the base class does, but
+ * memory stays bounded: past DIRECT_MAX_WAIT of data the others go on. */
+#define DIRECT_WAIT (500 * GST_MSECOND)
+#define DIRECT_MAX_WAIT (10 * GST_SECOND)
 
 /* ------------------------------------------------------------------ */
 /* Sink pad: one track. */
@@ -153,6 +172,14 @@ struct _GstArclyFmp4MuxPad
   guint dropped;                /* counted for rate-limited warnings */
   gboolean reorder_checked;     /* DTS-only video: the SPS was looked at */
 
+  /* input-thread mode: the base class's functions, and (direct_lock) the
+   * pad's own queue, EOS and flushing */
+  GstPadChainFunction agg_chain;
+  GstPadEventFullFunction agg_event;
+  GQueue direct_q;
+  gboolean direct_eos;
+  gboolean direct_flushing;
+
   /* object lock (of the element): the "stats" property */
   guint64 frames_written;
   guint64 bytes_written;        /* the samples' own bytes */
@@ -183,6 +210,7 @@ gst_arcly_fmp4_mux_pad_finalize (GObject * object)
 {
   GstArclyFmp4MuxPad *pad = GST_ARCLY_FMP4_MUX_PAD (object);
 
+  g_queue_clear_full (&pad->direct_q, (GDestroyNotify) gst_buffer_unref);
   g_array_unref (pad->samples);
   gst_clear_caps (&pad->caps);
   g_clear_pointer (&pad->codec_data, g_bytes_unref);
@@ -231,6 +259,7 @@ struct _GstArclyFmp4Mux
   guint32 next_track_id;
   gboolean tracks_changed;      /* a pad was released */
   ArclyAggQueue queue;          /* non-live input queue depth (aggqueue.h) */
+  gboolean input_thread;        /* the property */
   guint64 bytes_written;        /* "stats": output bytes */
   guint64 chunks_written;       /* moof + mdat units */
   guint64 fragments_written;    /* of which start a fragment */
@@ -252,6 +281,15 @@ struct _GstArclyFmp4Mux
   guint64 frag_start, chunk_start;
   gboolean next_starts_fragment;
   GArray *cuts;                 /* Cut, oldest first */
+
+  /* input-thread mode (see Threading) */
+  gboolean direct;              /* this run muxes on the input threads */
+  GMutex direct_lock;
+  GstFlowReturn direct_flow;    /* of the last push; sticky until a flush */
+  gboolean direct_started;      /* stream-start pushed */
+  gboolean direct_need_segment;
+  GstCaps *direct_caps;         /* caps to push before the next buffer */
+  gboolean direct_eos_sent;
 };
 
 #define GST_TYPE_ARCLY_FMP4_MUX (gst_arcly_fmp4_mux_get_type ())
@@ -324,11 +362,55 @@ compare_track_id (gconstpointer a, gconstpointer b)
   return pa->track_id < pb->track_id ? -1 : pa->track_id > pb->track_id;
 }
 
+/* The input queue of a pad: GstAggregator's, or in input-thread mode the
+ * pad's own (direct_lock held). */
+static gboolean
+mpad_direct (GstArclyFmp4MuxPad * p)
+{
+  GstObject *parent = GST_OBJECT_PARENT (p);
+
+  return parent != NULL && GST_ARCLY_FMP4_MUX (parent)->direct;
+}
+
+static gboolean
+mpad_is_eos (GstArclyFmp4MuxPad * p)
+{
+  if (mpad_direct (p))
+    return p->direct_eos;
+  return gst_aggregator_pad_is_eos (GST_AGGREGATOR_PAD (p));
+}
+
+static gboolean
+mpad_has_buffer (GstArclyFmp4MuxPad * p)
+{
+  if (mpad_direct (p))
+    return !g_queue_is_empty (&p->direct_q);
+  return gst_aggregator_pad_has_buffer (GST_AGGREGATOR_PAD (p));
+}
+
+static GstBuffer *
+mpad_peek (GstArclyFmp4MuxPad * p)
+{
+  GstBuffer *b;
+
+  if (!mpad_direct (p))
+    return gst_aggregator_pad_peek_buffer (GST_AGGREGATOR_PAD (p));
+  b = g_queue_peek_head (&p->direct_q);
+  return b ? gst_buffer_ref (b) : NULL;
+}
+
+static GstBuffer *
+mpad_pop (GstArclyFmp4MuxPad * p)
+{
+  if (mpad_direct (p))
+    return g_queue_pop_head (&p->direct_q);
+  return gst_aggregator_pad_pop_buffer (GST_AGGREGATOR_PAD (p));
+}
+
 static gboolean
 pad_finished (GstArclyFmp4MuxPad * p)
 {
-  return gst_aggregator_pad_is_eos (GST_AGGREGATOR_PAD (p)) &&
-      !gst_aggregator_pad_has_buffer (GST_AGGREGATOR_PAD (p));
+  return mpad_is_eos (p) && !mpad_has_buffer (p);
 }
 
 /* The track that paces fragments: the first video pad, else the first
@@ -952,6 +1034,48 @@ build_init (GstArclyFmp4Mux * self, GList * pads)
   return TRUE;
 }
 
+/* Output: through the base class, or in input-thread mode straight on the
+ * src pad, after the sticky events it has not had yet (stream-start, caps,
+ * segment: what GstAggregator pushes before its first buffer). */
+static GstFlowReturn
+mux_push (GstArclyFmp4Mux * self, GstBuffer * buf, GstBufferList * list)
+{
+  GstAggregator *agg = GST_AGGREGATOR (self);
+  GstPad *srcpad = GST_AGGREGATOR_SRC_PAD (agg);
+  GstFlowReturn ret;
+
+  if (!self->direct)
+    return buf ? gst_aggregator_finish_buffer (agg, buf) :
+        gst_aggregator_finish_buffer_list (agg, list);
+
+  if (!self->direct_started) {
+    /* a muxer's own stream (gst_pad_create_stream_id() is for one input) */
+    gchar *id = g_strdup_printf ("arclyfmp4mux-%08x", g_random_int ());
+    GstEvent *ev = gst_event_new_stream_start (id);
+
+    gst_event_set_group_id (ev, gst_util_group_id_next ());
+    gst_pad_push_event (srcpad, ev);
+    g_free (id);
+    self->direct_started = TRUE;
+    self->direct_need_segment = TRUE;
+  }
+  if (self->direct_caps) {
+    gst_pad_push_event (srcpad, gst_event_new_caps (self->direct_caps));
+    gst_clear_caps (&self->direct_caps);
+  }
+  if (self->direct_need_segment) {
+    GstSegment seg;
+
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    gst_pad_push_event (srcpad, gst_event_new_segment (&seg));
+    self->direct_need_segment = FALSE;
+  }
+  ret = buf ? gst_pad_push (srcpad, buf) : gst_pad_push_list (srcpad, list);
+  if (ret != GST_FLOW_OK)
+    self->direct_flow = ret;
+  return ret;
+}
+
 static GstFlowReturn
 push_init (GstArclyFmp4Mux * self)
 {
@@ -966,7 +1090,10 @@ push_init (GstArclyFmp4Mux * self)
   gst_value_array_append_and_take_value (&array, &value);
   gst_structure_take_value (gst_caps_get_structure (caps, 0), "streamheader",
       &array);
-  gst_aggregator_set_src_caps (GST_AGGREGATOR (self), caps);
+  if (self->direct)
+    gst_caps_replace (&self->direct_caps, caps);
+  else
+    gst_aggregator_set_src_caps (GST_AGGREGATOR (self), caps);
   gst_caps_unref (caps);
 
   self->init_pushed = TRUE;
@@ -976,8 +1103,7 @@ push_init (GstArclyFmp4Mux * self)
   GST_OBJECT_UNLOCK (self);
   GST_DEBUG_OBJECT (self, "pushing init segment of %" G_GSIZE_FORMAT " bytes",
       gst_buffer_get_size (self->init));
-  return gst_aggregator_finish_buffer (GST_AGGREGATOR (self),
-      gst_buffer_ref (self->init));
+  return mux_push (self, gst_buffer_ref (self->init), NULL);
 }
 
 /* Number of leading samples of @pad before @time. */
@@ -1204,8 +1330,7 @@ emit_chunk (GstArclyFmp4Mux * self, GList * pads, const Cut * cut)
   if (!self->init_pushed)
     ret = push_init (self);
   if (ret == GST_FLOW_OK)
-    ret = gst_aggregator_finish_buffer_list (GST_AGGREGATOR (self),
-        g_steal_pointer (&list));
+    ret = mux_push (self, NULL, g_steal_pointer (&list));
 
 done:
   gst_clear_buffer (&out);
@@ -1230,14 +1355,12 @@ cut_ready (GList * pads, const Cut * cut, gboolean timeout)
 
   for (l = pads; l; l = l->next) {
     GstArclyFmp4MuxPad *p = l->data;
-    GstAggregatorPad *ap = GST_AGGREGATOR_PAD (p);
 
     if (!p->configured)
       continue;
     if (p->have_last_dts && p->last_dts >= cut->time)
       continue;
-    if (!gst_aggregator_pad_has_buffer (ap) &&
-        (timeout || gst_aggregator_pad_is_eos (ap)))
+    if (!mpad_has_buffer (p) && (timeout || mpad_is_eos (p)))
       continue;
     return FALSE;
   }
@@ -1636,9 +1759,9 @@ pick_earliest (GList * pads, gboolean need_all, gint64 * best_dts,
     GstAggregatorPad *ap = l->data;
     GstBuffer *buf;
     gint64 dts, pts;
-    gboolean eos = gst_aggregator_pad_is_eos (ap);
+    gboolean eos = mpad_is_eos (l->data);
 
-    buf = gst_aggregator_pad_peek_buffer (ap);
+    buf = mpad_peek (l->data);
     if (buf == NULL) {
       if (!eos) {
         *all_eos = FALSE;
@@ -1658,7 +1781,8 @@ pick_earliest (GList * pads, gboolean need_all, gint64 * best_dts,
         GST_OBJECT_UNLOCK (mux);
       }
       gst_buffer_unref (buf);
-      gst_aggregator_pad_drop_buffer (ap);
+      buf = mpad_pop (l->data);
+      gst_clear_buffer (&buf);
       *dropped = TRUE;
       return NULL;
     }
@@ -1692,7 +1816,7 @@ gst_arcly_fmp4_mux_aggregate (GstAggregator * agg, gboolean timeout)
 
     if (best == NULL)
       break;
-    buf = gst_aggregator_pad_pop_buffer (GST_AGGREGATOR_PAD (best));
+    buf = mpad_pop (best);
     if (buf == NULL)
       break;
     gst_aggregator_selected_samples (agg, GST_BUFFER_PTS (buf),
@@ -1715,6 +1839,195 @@ gst_arcly_fmp4_mux_aggregate (GstAggregator * agg, gboolean timeout)
   return ret;
 }
 
+/* ------------------------------------------------------------------ */
+/* input-thread mode: muxing on the threads that push (see Threading) */
+
+static void reset_state (GstArclyFmp4Mux * self);
+
+/* (direct_lock) Whether the inputs with data may go on without the
+ * non-EOS ones that have none: the data queued reaches DIRECT_WAIT (plus
+ * ARCLY_MUX_START_GRACE while a silent input has not delivered anything)
+ * past the oldest buffer queued; without a live source, DIRECT_MAX_WAIT. */
+static gboolean
+direct_waited_enough (GstArclyFmp4Mux * self, GList * pads)
+{
+  gint64 oldest = G_MAXINT64, newest = G_MININT64, wait = -1;
+  /* live: the base class learnt it from the pipeline's latency query */
+  gboolean live =
+      GST_CLOCK_TIME_IS_VALID (gst_aggregator_get_latency (GST_AGGREGATOR
+          (self)));
+  GList *l;
+
+  for (l = pads; l; l = l->next) {
+    GstArclyFmp4MuxPad *p = l->data;
+    GstBuffer *head = g_queue_peek_head (&p->direct_q);
+    GstBuffer *tail = g_queue_peek_tail (&p->direct_q);
+    gint64 dts, pts;
+
+    if (head == NULL) {
+      if (!p->direct_eos)
+        wait = MAX (wait, (gint64) (!live ? DIRECT_MAX_WAIT : DIRECT_WAIT +
+                (p->have_last_dts ? 0 : ARCLY_MUX_START_GRACE)));
+      continue;
+    }
+    if (buffer_times (GST_AGGREGATOR_PAD (p), head, &dts, &pts))
+      oldest = MIN (oldest, dts);
+    if (buffer_times (GST_AGGREGATOR_PAD (p), tail, &dts, &pts))
+      newest = MAX (newest, dts);
+  }
+  return wait >= 0 && oldest != G_MAXINT64 && newest != G_MININT64 &&
+      newest - oldest >= wait;
+}
+
+/* (direct_lock) Muxes what the queues allow, as aggregate() does with the
+ * base class; at the end of every input, drains and pushes EOS. */
+static GstFlowReturn
+direct_run (GstArclyFmp4Mux * self)
+{
+  GList *pads = get_pads (self);
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  while (ret == GST_FLOW_OK) {
+    gint64 dts = 0, pts = 0;
+    gboolean all_eos = FALSE, dropped = FALSE, timeout = FALSE;
+    GstArclyFmp4MuxPad *best = pick_earliest (pads, TRUE, &dts, &pts,
+        &all_eos, &dropped);
+    GstBuffer *buf;
+
+    if (dropped)
+      continue;
+    if (best == NULL && !all_eos && direct_waited_enough (self, pads)) {
+      timeout = TRUE;
+      best = pick_earliest (pads, FALSE, &dts, &pts, &all_eos, &dropped);
+      if (dropped)
+        continue;
+    }
+    if (best == NULL) {
+      if (all_eos && !self->direct_eos_sent) {
+        GST_DEBUG_OBJECT (self, "all pads EOS, draining");
+        add_cut (self, G_MAXUINT64, TRUE, FALSE);
+        ret = emit_ready (self, pads, TRUE);
+        self->direct_eos_sent = TRUE;
+        gst_pad_push_event (GST_AGGREGATOR_SRC_PAD (self), gst_event_new_eos ());
+        if (ret == GST_FLOW_OK)
+          ret = GST_FLOW_EOS;
+      }
+      break;
+    }
+    buf = mpad_pop (best);
+    handle_buffer (self, pads, best, buf, dts, pts);
+    ret = emit_ready (self, pads, timeout);
+  }
+  free_pads (pads);
+  return ret;
+}
+
+static GstFlowReturn
+direct_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (parent);
+  GstArclyFmp4MuxPad *p = GST_ARCLY_FMP4_MUX_PAD (pad);
+  GstFlowReturn ret;
+
+  if (!self->direct)
+    return p->agg_chain (pad, parent, buf);
+
+  g_mutex_lock (&self->direct_lock);
+  if (p->direct_flushing)
+    ret = GST_FLOW_FLUSHING;
+  else if (p->direct_eos)
+    ret = GST_FLOW_EOS;
+  else
+    ret = self->direct_flow;
+  if (ret != GST_FLOW_OK) {
+    g_mutex_unlock (&self->direct_lock);
+    gst_buffer_unref (buf);
+    return ret;
+  }
+  g_queue_push_tail (&p->direct_q, buf);
+  ret = direct_run (self);
+  /* EOS here is the muxer's end (all inputs ended), not this pad's */
+  g_mutex_unlock (&self->direct_lock);
+  return ret;
+}
+
+static GstFlowReturn
+direct_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (parent);
+  GstArclyFmp4MuxPad *p = GST_ARCLY_FMP4_MUX_PAD (pad);
+  GstPad *srcpad = GST_AGGREGATOR_SRC_PAD (self);
+  gboolean ok = TRUE;
+
+  if (!self->direct)
+    return p->agg_event (pad, parent, event);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      /* unblock a push in progress first: it holds direct_lock */
+      gst_pad_push_event (srcpad, gst_event_ref (event));
+      g_mutex_lock (&self->direct_lock);
+      p->direct_flushing = TRUE;
+      g_mutex_unlock (&self->direct_lock);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      g_mutex_lock (&self->direct_lock);
+      g_queue_clear_full (&p->direct_q, (GDestroyNotify) gst_buffer_unref);
+      p->direct_flushing = FALSE;
+      p->direct_eos = FALSE;
+      reset_state (self);
+      self->direct_flow = GST_FLOW_OK;
+      self->direct_eos_sent = FALSE;
+      self->direct_need_segment = TRUE;
+      gst_pad_push_event (srcpad, gst_event_ref (event));
+      g_mutex_unlock (&self->direct_lock);
+      break;
+    case GST_EVENT_SEGMENT:{
+      GstSegment seg;
+
+      gst_event_copy_segment (event, &seg);
+      if (seg.format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
+            ("%s: segment in %s, not time", GST_PAD_NAME (pad),
+                gst_format_get_name (seg.format)));
+        ok = FALSE;
+        break;
+      }
+      g_mutex_lock (&self->direct_lock);
+      GST_OBJECT_LOCK (pad);
+      GST_AGGREGATOR_PAD (pad)->segment = seg;
+      GST_OBJECT_UNLOCK (pad);
+      g_mutex_unlock (&self->direct_lock);
+      break;
+    }
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+
+      gst_event_parse_caps (event, &caps);
+      g_mutex_lock (&self->direct_lock);
+      ok = pad_set_caps (self, p, caps);
+      g_mutex_unlock (&self->direct_lock);
+      break;
+    }
+    case GST_EVENT_EOS:
+      g_mutex_lock (&self->direct_lock);
+      p->direct_eos = TRUE;
+      if (!p->direct_flushing)
+        direct_run (self);
+      g_mutex_unlock (&self->direct_lock);
+      break;
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_GAP:
+      /* ours go out with the first buffer; a gap is a silent input */
+      break;
+    default:
+      /* tags, custom events: the base class's handling */
+      return p->agg_event (pad, parent, event);
+  }
+  gst_event_unref (event);
+  return ok ? GST_FLOW_OK : GST_FLOW_ERROR;
+}
+
 static gboolean
 pad_started (GstAggregatorPad * pad)
 {
@@ -1726,6 +2039,9 @@ pad_started (GstAggregatorPad * pad)
 static GstClockTime
 gst_arcly_fmp4_mux_get_next_time (GstAggregator * agg)
 {
+  /* input-thread mode: nothing is ever queued on the base class's pads */
+  if (GST_ARCLY_FMP4_MUX (agg)->direct)
+    return GST_CLOCK_TIME_NONE;
   return arcly_mux_next_time (agg, pad_started,
       &GST_ARCLY_FMP4_MUX (agg)->first_rt);
 }
@@ -1847,6 +2163,21 @@ gst_arcly_fmp4_mux_start (GstAggregator * agg)
 
   GList *l;
 
+  g_mutex_lock (&self->direct_lock);
+  GST_OBJECT_LOCK (self);
+  self->direct = self->input_thread;
+  GST_OBJECT_UNLOCK (self);
+  self->direct_flow = GST_FLOW_OK;
+  self->direct_started = self->direct_eos_sent = FALSE;
+  self->direct_need_segment = TRUE;
+  gst_clear_caps (&self->direct_caps);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstArclyFmp4MuxPad *pad = l->data;
+
+    g_queue_clear_full (&pad->direct_q, (GDestroyNotify) gst_buffer_unref);
+    pad->direct_eos = pad->direct_flushing = FALSE;
+  }
+  g_mutex_unlock (&self->direct_lock);
   reset_state (self);
   gst_clear_buffer (&self->init);
   self->sequence = 1;
@@ -1874,11 +2205,20 @@ gst_arcly_fmp4_mux_stop (GstAggregator * agg)
   GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (agg);
   GList *pads = get_pads (self), *l;
 
+  /* in input-thread mode a push may still be on its way out: the pads are
+   * flushing, it returns soon */
+  g_mutex_lock (&self->direct_lock);
   reset_state (self);
-  for (l = pads; l; l = l->next)
-    GST_ARCLY_FMP4_MUX_PAD (l->data)->in_init = FALSE;
+  for (l = pads; l; l = l->next) {
+    GstArclyFmp4MuxPad *pad = l->data;
+
+    pad->in_init = FALSE;
+    g_queue_clear_full (&pad->direct_q, (GDestroyNotify) gst_buffer_unref);
+  }
   free_pads (pads);
   gst_clear_buffer (&self->init);
+  gst_clear_caps (&self->direct_caps);
+  g_mutex_unlock (&self->direct_lock);
   arcly_agg_queue_restore (agg, &self->queue);
   return TRUE;
 }
@@ -1911,6 +2251,13 @@ gst_arcly_fmp4_mux_create_new_pad (GstAggregator * agg, GstPadTemplate * templ,
   g_free (name);
   pad->track_id = id;
   pad->is_video = video;
+  /* input-thread mode goes through these (they hand over to the base
+   * class's otherwise) */
+  pad->agg_chain = GST_PAD_CHAINFUNC (pad);
+  pad->agg_event = GST_PAD_EVENTFULLFUNC (pad);
+  gst_pad_set_chain_function (GST_PAD (pad), GST_DEBUG_FUNCPTR (direct_chain));
+  gst_pad_set_event_full_function (GST_PAD (pad),
+      GST_DEBUG_FUNCPTR (direct_event));
   return GST_AGGREGATOR_PAD (pad);
 }
 
@@ -1947,6 +2294,11 @@ gst_arcly_fmp4_mux_set_property (GObject * object, guint prop_id,
       self->chunk_duration = g_value_get_uint64 (value);
       GST_OBJECT_UNLOCK (self);
       update_latency (self);
+      break;
+    case PROP_INPUT_THREAD:
+      GST_OBJECT_LOCK (self);
+      self->input_thread = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2010,6 +2362,11 @@ gst_arcly_fmp4_mux_get_property (GObject * object, guint prop_id,
     case PROP_STATS:
       g_value_take_boxed (value, make_stats (self));
       break;
+    case PROP_INPUT_THREAD:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->input_thread);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2022,7 +2379,9 @@ gst_arcly_fmp4_mux_finalize (GObject * object)
   GstArclyFmp4Mux *self = GST_ARCLY_FMP4_MUX (object);
 
   gst_clear_buffer (&self->init);
+  gst_clear_caps (&self->direct_caps);
   g_array_unref (self->cuts);
+  g_mutex_clear (&self->direct_lock);
   G_OBJECT_CLASS (gst_arcly_fmp4_mux_parent_class)->finalize (object);
 }
 
@@ -2065,6 +2424,16 @@ gst_arcly_fmp4_mux_class_init (GstArclyFmp4MuxClass * klass)
           "counted from READY to PAUSED", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
+  g_object_class_install_property (gobject_class, PROP_INPUT_THREAD,
+      g_param_spec_boolean ("input-thread", "Mux on the input threads",
+          "Mux on the threads that push the input, not on the muxer's own "
+          "(GstAggregator's) thread: no thread hand-off per buffer.  A live "
+          "input that goes silent is then waited for until the others have "
+          "queued 500 ms more (1.5 s before it has sent anything), instead "
+          "of the latency on the clock.  Read at READY to PAUSED",
+          DEFAULT_PROP_INPUT_THREAD, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &src_template, GST_TYPE_AGGREGATOR_PAD);
   gst_element_class_add_static_pad_template_with_gtype (element_class,
@@ -2097,6 +2466,8 @@ gst_arcly_fmp4_mux_init (GstArclyFmp4Mux * self)
   self->fragment_duration = DEFAULT_PROP_FRAGMENT_DURATION;
   self->chunk_duration = DEFAULT_PROP_CHUNK_DURATION;
   self->cuts = g_array_new (FALSE, FALSE, sizeof (Cut));
+  g_mutex_init (&self->direct_lock);
+  self->input_thread = DEFAULT_PROP_INPUT_THREAD;
   self->sequence = 1;
   self->next_starts_fragment = TRUE;
   self->queue.depth = NON_LIVE_QUEUE;

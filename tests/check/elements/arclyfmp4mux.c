@@ -408,13 +408,35 @@ assemble_units (GPtrArray * raw)
   return out;
 }
 
+/* The tests of the "input-thread" test case run with the muxer muxing on
+ * the threads that push (set by its fixture): every muxer the helpers
+ * below make has the property set. */
+static gboolean input_thread;
+
+static void
+input_thread_on (void)
+{
+  input_thread = TRUE;
+}
+
+static void
+input_thread_off (void)
+{
+  input_thread = FALSE;
+}
+
 static GstHarness *
 harness_new (const gchar * pad, guint64 frag, guint64 chunk)
 {
-  GstHarness *h = gst_harness_new_with_padnames ("arclyfmp4mux", pad, "src");
+  GstElement *m = gst_element_factory_make ("arclyfmp4mux", NULL);
+  GstHarness *h;
 
-  g_object_set (h->element, "fragment-duration", frag, "chunk-duration",
-      chunk, NULL);
+  fail_unless (m != NULL);
+  /* before the harness starts it: the mode is taken at READY -> PAUSED */
+  g_object_set (m, "fragment-duration", frag, "chunk-duration", chunk,
+      "input-thread", input_thread, NULL);
+  h = gst_harness_new_with_element (m, pad, "src");
+  gst_object_unref (m);
   return h;
 }
 
@@ -1028,8 +1050,8 @@ run_mux (Stream * v, Stream * a, const gchar * extra, const gchar * sink_desc,
   guint i;
 
   desc = g_strdup_printf ("appsrc name=v format=time ! m.video_0 "
-      "arclyfmp4mux name=m %s ! %s appsrc name=a format=time ! m.audio_0",
-      extra, sink_desc);
+      "arclyfmp4mux name=m %s%s ! %s appsrc name=a format=time ! m.audio_0",
+      extra, input_thread ? " input-thread=true" : "", sink_desc);
   pipe = gst_parse_launch (desc, NULL);
   fail_unless (pipe != NULL, "cannot build %s", desc);
   g_free (desc);
@@ -1303,6 +1325,56 @@ GST_START_TEST (test_av_chunks_structure)
   fail_unless_equals_int (audio, a->bufs->len);
   gst_caps_unref (caps);
   g_ptr_array_unref (out);
+  stream_free (v);
+  stream_free (a);
+}
+
+GST_END_TEST;
+
+/* Muxed on the input threads (two appsrc threads here) or on the muxer's
+ * own, the same input gives the same bytes: the same init segment and
+ * caps, the same fragments and chunks. */
+GST_START_TEST (test_input_thread_same_output)
+{
+  Stream *v = encode_video (90, 160, 120, 2, 30, "avc");
+  Stream *a = encode_audio (130);
+  GPtrArray *out[2];
+  GstCaps *caps[2] = { NULL, NULL };
+  guint m, i;
+
+  for (m = 0; m < 2; m++) {
+    input_thread = m == 1;
+    out[m] = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        gst_buffer_unref);
+    run_mux (v, a, "fragment-duration=1000000000 chunk-duration=100000000",
+        "appsink name=sink", out[m], &caps[m]);
+    fail_unless (caps[m] != NULL);
+  }
+  input_thread = FALSE;
+  fail_unless (gst_caps_is_equal (caps[0], caps[1]), "caps %" GST_PTR_FORMAT
+      " vs %" GST_PTR_FORMAT, caps[0], caps[1]);
+  fail_unless (out[0]->len > 20, "only %u units", out[0]->len);
+  fail_unless_equals_int (out[1]->len, out[0]->len);
+  for (i = 0; i < out[0]->len; i++) {
+    GstBuffer *b0 = g_ptr_array_index (out[0], i);
+    GstBuffer *b1 = g_ptr_array_index (out[1], i);
+    GstMapInfo map;
+
+    fail_unless_equals_uint64 (gst_buffer_get_size (b1),
+        gst_buffer_get_size (b0));
+    fail_unless (gst_buffer_map (b0, &map, GST_MAP_READ));
+    fail_unless (gst_buffer_memcmp (b1, 0, map.data, map.size) == 0,
+        "unit %u differs", i);
+    gst_buffer_unmap (b0, &map);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (b1), GST_BUFFER_PTS (b0));
+    fail_unless_equals_int (GST_BUFFER_FLAGS (b1) & (GST_BUFFER_FLAG_HEADER |
+            GST_BUFFER_FLAG_DELTA_UNIT), GST_BUFFER_FLAGS (b0) &
+        (GST_BUFFER_FLAG_HEADER | GST_BUFFER_FLAG_DELTA_UNIT));
+  }
+  for (m = 0; m < 2; m++) {
+    gst_caps_unref (caps[m]);
+    g_ptr_array_unref (out[m]);
+  }
   stream_free (v);
   stream_free (a);
 }
@@ -1707,7 +1779,8 @@ check_live_input_stops (const gchar * mux_desc)
       "option-string=scenecut=0 ! h264parse ! m.video_0 "
       "audiotestsrc is-live=true samplesperbuffer=1024 ! "
       "audio/x-raw,rate=44100,channels=2 ! voaacenc ! aacparse name=a ! "
-      "m.audio_0 %s ! appsink name=sink sync=false", mux_desc);
+      "m.audio_0 %s%s ! appsink name=sink sync=false", mux_desc,
+      input_thread ? " input-thread=true" : "");
   GstElement *pipe = gst_parse_launch (desc, NULL);
   GstElement *sink, *a;
   GstPad *pad;
@@ -1966,6 +2039,7 @@ arclyfmp4mux_suite (void)
   Suite *s = suite_create ("arclyfmp4mux");
   TCase *tc = tcase_create ("structure");
   TCase *rt = tcase_create ("roundtrip");
+  TCase *it = tcase_create ("input-thread");
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_video_fragments_on_keyframes);
@@ -1997,6 +2071,35 @@ arclyfmp4mux_suite (void)
   tcase_add_test (rt, test_round_trip);
   tcase_add_test (rt, test_round_trip_bframes);
   tcase_add_test (rt, test_round_trip_chunks);
+  tcase_add_test (rt, test_input_thread_same_output);
+
+  /* the same again, muxing on the threads that push ("input-thread") */
+  suite_add_tcase (s, it);
+  tcase_set_timeout (it, 60);
+  tcase_add_checked_fixture (it, input_thread_on, input_thread_off);
+  tcase_add_test (it, test_video_fragments_on_keyframes);
+  tcase_add_test (it, test_payload_not_copied);
+  tcase_add_test (it, test_video_bframes_cts);
+  tcase_add_test (it, test_chunks_flags);
+  tcase_add_test (it, test_byte_stream_input);
+  tcase_add_test (it, test_audio_only);
+  tcase_add_test (it, test_caps_change_new_init);
+  tcase_add_test (it, test_bad_input_dropped);
+  tcase_add_test (it, test_same_timestamp_kept);
+  tcase_add_test (it, test_avc_without_codec_data);
+  tcase_add_test (it, test_byte_stream_without_sps);
+  tcase_add_test (it, test_restart);
+  tcase_add_test (it, test_flush);
+  tcase_add_test (it, test_no_keyframe_bounded);
+  tcase_add_test (it, test_av_chunks_structure);
+  tcase_add_test (it, test_live_input_stops);
+  tcase_add_test (it, test_live_late_audio_one_thread);
+  tcase_add_test (it, test_live_late_video_one_thread);
+  tcase_add_test (it, test_audio_outlives_video);
+  tcase_add_test (it, test_camera_gap);
+  tcase_add_test (it, test_round_trip);
+  tcase_add_test (it, test_round_trip_bframes);
+  tcase_add_test (it, test_round_trip_chunks);
   return s;
 }
 
