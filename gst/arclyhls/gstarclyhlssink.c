@@ -79,6 +79,7 @@ GST_DEBUG_CATEGORY (arcly_hls_sink_dataflow);
 #define DEFAULT_PROP_PROGRAM_DATE_TIME TRUE
 #define DEFAULT_PROP_BLOCKING_RELOAD FALSE
 #define DEFAULT_PROP_SYNC_MODE ARCLY_HLS_SYNC_SEGMENTS
+#define DEFAULT_PROP_INPUT_THREAD FALSE
 #define DEFAULT_PROP_MULTIVARIANT_PLAYLIST_LOCATION NULL
 
 #define MAX_TARGET_DURATION 3600
@@ -101,6 +102,7 @@ enum {
   PROP_STATS,
   PROP_SYNC_MODE,
   PROP_MULTIVARIANT_PLAYLIST_LOCATION,
+  PROP_INPUT_THREAD,
 };
 
 static void configure_muxer (GstElement * mux, const HlsSettings * cfg);
@@ -386,6 +388,10 @@ configure_muxer (GstElement * mux, const HlsSettings * cfg)
     chunk = (guint64) cfg->part_duration * GST_MSECOND / CHUNKS_PER_PART;
   if (ps != NULL && G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_UINT64)
     g_object_set (mux, "chunk-duration", chunk, NULL);
+  ps = g_object_class_find_property (G_OBJECT_GET_CLASS (mux),
+      "input-thread");
+  if (ps != NULL && G_PARAM_SPEC_VALUE_TYPE (ps) == G_TYPE_BOOLEAN)
+    g_object_set (mux, "input-thread", cfg->input_thread, NULL);
 }
 
 /* Creates the muxer once and returns a reference to it (NULL after posting
@@ -631,6 +637,9 @@ gst_arcly_hls_sink_set_property (GObject * object, guint prop_id,
     case PROP_SYNC_MODE:
       self->prop.sync_mode = g_value_get_enum (value);
       break;
+    case PROP_INPUT_THREAD:
+      self->prop.input_thread = g_value_get_boolean (value);
+      break;
     case PROP_MULTIVARIANT_PLAYLIST_LOCATION:
       g_free (self->variant.location);
       self->variant.location = g_value_dup_string (value);
@@ -754,6 +763,9 @@ gst_arcly_hls_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_SYNC_MODE:
       g_value_set_enum (value, self->prop.sync_mode);
+      break;
+    case PROP_INPUT_THREAD:
+      g_value_set_boolean (value, self->prop.input_thread);
       break;
     case PROP_MULTIVARIANT_PLAYLIST_LOCATION:
       g_value_set_string (value, self->variant.location);
@@ -889,6 +901,16 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
           "(segments, init segments and the final playlist; not parts and "
           "live playlist rewrites) or all", GST_TYPE_ARCLY_HLS_SYNC_MODE,
           DEFAULT_PROP_SYNC_MODE, rw));
+  g_object_class_install_property (gobject_class, PROP_INPUT_THREAD,
+      g_param_spec_boolean ("input-thread", "Mux on the input threads",
+          "fMP4: mux on the threads that push the video and audio instead "
+          "of the muxer's own thread, saving a thread hand-off (two system "
+          "calls and a context switch) per buffer.  A live input that goes "
+          "silent then holds the others back until they have 500 ms more "
+          "data queued (1.5 s before its first buffer) rather than for the "
+          "pipeline latency.  MPEG-TS segments are always muxed on the "
+          "muxer's thread.  Read at READY to PAUSED",
+          DEFAULT_PROP_INPUT_THREAD, rw));
   g_object_class_install_property (gobject_class,
       PROP_MULTIVARIANT_PLAYLIST_LOCATION,
       g_param_spec_string ("multivariant-playlist-location",
@@ -979,6 +1001,7 @@ gst_arcly_hls_sink_init (GstArclyHlsSink * self)
   self->prop.program_date_time = DEFAULT_PROP_PROGRAM_DATE_TIME;
   self->prop.blocking_reload = DEFAULT_PROP_BLOCKING_RELOAD;
   self->prop.sync_mode = DEFAULT_PROP_SYNC_MODE;
+  self->prop.input_thread = DEFAULT_PROP_INPUT_THREAD;
   g_queue_init (&self->files);
   self->unit_bufs = g_ptr_array_new ();
   self->pdt_anchor_us = -1;

@@ -93,6 +93,7 @@ typedef struct {
   gboolean program_date_time;
   gboolean blocking_reload;
   ArclyHlsSyncMode sync_mode;
+  gboolean input_thread;
 } HlsSettings;
 
 /* What the writer counts for the "stats" property. */

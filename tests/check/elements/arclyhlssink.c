@@ -358,15 +358,31 @@ run_free (Run * run)
   g_free (run);
 }
 
+/* The "input-thread" test case sets this: every sink muxes on the threads
+ * that push its input. */
+static gboolean input_thread;
+
+static void
+input_thread_on (void)
+{
+  input_thread = TRUE;
+}
+
+static void
+input_thread_off (void)
+{
+  input_thread = FALSE;
+}
+
 /* "hls." prefix: the sink, with files in the run's folder. */
 static gchar *
 sink_desc (Run * run, const gchar * format, const gchar * extra)
 {
   return g_strdup_printf ("arclyhlssink name=hls segment-format=%s "
       "location=%s/segment%%05d.%s init-location=%s/init%%d.mp4 "
-      "playlist-location=%s %s", format, run->dir,
+      "playlist-location=%s %s%s", format, run->dir,
       g_str_equal (format, FMT_TS) ? "ts" : "m4s", run->dir, run->playlist,
-      extra ? extra : "");
+      extra ? extra : "", input_thread ? " input-thread=true" : "");
 }
 
 /* Run @desc until EOS or error, at most @timeout_s; EOS sent after
@@ -1445,6 +1461,7 @@ arclyhlssink_suite (void)
 {
   Suite *s = suite_create ("arclyhlssink");
   TCase *tc = tcase_create ("general");
+  TCase *it = tcase_create ("input-thread");
 
   tcase_set_timeout (tc, 120);
   suite_add_tcase (s, tc);
@@ -1472,6 +1489,21 @@ arclyhlssink_suite (void)
   tcase_add_test (tc, test_live_segments_fmp4);
   tcase_add_test (tc, test_live_segments_ts);
   tcase_add_test (tc, test_crash_safety);
+
+  /* fMP4 muxed on the threads that push (input-thread=true) */
+  suite_add_tcase (s, it);
+  tcase_set_timeout (it, 120);
+  tcase_add_checked_fixture (it, input_thread_on, input_thread_off);
+  tcase_add_test (it, test_fmp4_av);
+  tcase_add_test (it, test_fmp4_video);
+  tcase_add_test (it, test_fmp4_audio);
+  tcase_add_test (it, test_hlsdemux_vod_fmp4);
+  tcase_add_test (it, test_discontinuity_fmp4);
+  tcase_add_test (it, test_caps_change_fmp4);
+  tcase_add_test (it, test_restart);
+  tcase_add_test (it, test_low_latency_fmp4);
+  tcase_add_test (it, test_low_latency_audio_fmp4);
+  tcase_add_test (it, test_live_segments_fmp4);
   return s;
 }
 
