@@ -5,14 +5,27 @@
 output is kept, and every one is stopped by PID (its session) at the end,
 also on failure."""
 
+import atexit
 import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
 procs = []
+
+
+def _terminated(signum, frame):
+    # meson test stops a test that runs over its time with SIGTERM, which
+    # would end Python at once: the servers (each in its own session) would
+    # be left running.  Unwind instead, through the tests' finally blocks
+    # and the atexit below.
+    sys.exit("FAIL: terminated by signal %d (over its time?)" % signum)
+
+
+signal.signal(signal.SIGTERM, _terminated)
 
 
 class Server:
@@ -81,6 +94,9 @@ def stop_all():
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
     del procs[:]
+
+
+atexit.register(stop_all)
 
 
 def free_port():
