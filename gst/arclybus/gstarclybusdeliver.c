@@ -696,7 +696,8 @@ watchdog_tick (GstArclyBus * self, gint64 now, gint64 * next)
     if (p == NULL)
       continue;
     if (!w->stalled && w->push_start != 0
-        && (GstClockTime) (now - w->push_start) * GST_USECOND <= thr) {
+        && (now <= w->push_start
+            || (GstClockTime) (now - w->push_start) * GST_USECOND <= thr)) {
       *next = MIN (*next, w->push_start + thr_us + 1);
     } else if (!w->stalled && w->push_start != 0) {
       GST_INFO_OBJECT (self, "push to %s blocked for more than %"
@@ -752,13 +753,16 @@ watchdog_main (gpointer data)
                   i)));
     g_mutex_unlock (&wd_lock);
 
-    now = g_get_monotonic_time ();
     for (i = 0; i < snap->len; i++) {
       GstArclyBus *self = g_ptr_array_index (snap, i);
       GList *msgs = NULL, *l;
       gint64 n = G_MAXINT64;
 
       BUS_LOCK (self);
+      /* read under the bus lock: a push that started while the buses
+       * before this one were ticked would otherwise look as if it began
+       * in the future, and (unsigned) as stalled for ages */
+      now = g_get_monotonic_time ();
       if (self->running)
         msgs = watchdog_tick (self, now, &n);
       BUS_UNLOCK (self);
