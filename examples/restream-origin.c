@@ -211,6 +211,14 @@ restream_origin_serve_file (RestreamOrigin * origin, SoupServerMessage * msg,
 
 /* ------------------------------------------------------- held requests */
 
+/* The store wakes us after each new object only while a request is held. */
+static void
+update_waiting (RestreamOriginCamera * cam)
+{
+  restream_store_set_waiting (cam->store, cam->waiters.length > 0);
+}
+
+
 static gboolean
 waiter_ready (RestreamOriginCamera * cam, const Waiter * w,
     const RestreamObject * playlist)
@@ -303,6 +311,7 @@ on_timer (gpointer user_data)
   while ((w = g_queue_peek_head (&cam->waiters)) && w->deadline <= now)
     waiter_settle (w, &r, TRUE);
   round_clear (&r);
+  update_waiting (cam);
   arm_timer (cam);
   return G_SOURCE_REMOVE;
 }
@@ -353,6 +362,7 @@ restream_origin_camera_wake (RestreamOriginCamera * cam)
     waiter_settle (l->data, &r, FALSE);
   }
   round_clear (&r);
+  update_waiting (cam);
 }
 
 static void
@@ -363,8 +373,21 @@ on_store_ready (gpointer user_data)
 
 /* ------------------------------------------------------------ serving */
 
+static void serve (RestreamOriginCamera * cam, SoupServerMessage * msg,
+    const gchar * file, GHashTable * query);
+
 void
 restream_origin_serve (RestreamOriginCamera * cam, SoupServerMessage * msg,
+    const gchar * file, GHashTable * query)
+{
+  /* before any lookup: what is stored from now on wakes us */
+  restream_store_set_waiting (cam->store, TRUE);
+  serve (cam, msg, file, query);
+  update_waiting (cam);
+}
+
+static void
+serve (RestreamOriginCamera * cam, SoupServerMessage * msg,
     const gchar * file, GHashTable * query)
 {
   RestreamOrigin *origin = cam->origin;

@@ -37,6 +37,7 @@ struct _RestreamStore
   gboolean memory;
   gchar *dir;                   /* disk copy (memory) or the files (files) */
   GSource *wake;                /* NULL for a files store */
+  gint waiting;                 /* atomic: a request is held */
   RestreamStoreReadyFunc ready;
   gpointer user_data;
 
@@ -168,8 +169,16 @@ store_publish (RestreamStore * store, const gchar * name, const gchar * path,
   store->max_bytes = MAX (store->max_bytes, store->bytes);
   g_mutex_unlock (&store->lock);
 
-  if (store->wake)
+  /* Nobody held: no main-loop wake-up (an eventfd write and read, a
+   * poll) for each of the 5 parts a second. */
+  if (store->wake && g_atomic_int_get (&store->waiting))
     g_source_set_ready_time (store->wake, 0);
+}
+
+void
+restream_store_set_waiting (RestreamStore * store, gboolean waiting)
+{
+  g_atomic_int_set (&store->waiting, waiting ? 1 : 0);
 }
 
 /* ------------------------------------------------------------- streams */

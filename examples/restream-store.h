@@ -70,6 +70,13 @@ void            restream_store_attach (RestreamStore * store,
 RestreamObject * restream_store_lookup (RestreamStore * store,
                                         const gchar * name);
 
+/* Whether a request is held for something this store will get (main
+ * thread).  A memory store wakes its ready callback after each new object
+ * only while one is: set it before looking the object up, so an object
+ * stored meanwhile is either found or wakes the request. */
+void            restream_store_set_waiting (RestreamStore * store,
+                                            gboolean waiting);
+
 /* Is @name complete (cheaper than a lookup)? */
 gboolean        restream_store_has (RestreamStore * store,
                                     const gchar * name);
