@@ -179,6 +179,7 @@ struct _GstArclyFmp4MuxPad
   GQueue direct_q;
   gboolean direct_eos;
   gboolean direct_flushing;
+  gint direct_live;             /* upstream live: -1 not asked yet, 0, 1 */
 
   /* object lock (of the element): the "stats" property */
   guint64 frames_written;
@@ -236,6 +237,7 @@ gst_arcly_fmp4_mux_pad_init (GstArclyFmp4MuxPad * pad)
   pad->vps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   pad->par_n = pad->par_d = 1;
   pad->last_in_dur = GST_CLOCK_TIME_NONE;
+  pad->direct_live = -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1852,11 +1854,13 @@ static gboolean
 direct_waited_enough (GstArclyFmp4Mux * self, GList * pads)
 {
   gint64 oldest = G_MAXINT64, newest = G_MININT64, wait = -1;
-  /* live: the base class learnt it from the pipeline's latency query */
-  gboolean live =
-      GST_CLOCK_TIME_IS_VALID (gst_aggregator_get_latency (GST_AGGREGATOR
-          (self)));
+  gboolean live = FALSE;
   GList *l;
+
+  /* live when an input's upstream is (direct_chain asked it) */
+  for (l = pads; l; l = l->next)
+    live |= g_atomic_int_get (&GST_ARCLY_FMP4_MUX_PAD (l->data)->direct_live)
+        == 1;
 
   for (l = pads; l; l = l->next) {
     GstArclyFmp4MuxPad *p = l->data;
@@ -1932,6 +1936,19 @@ direct_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   if (!self->direct)
     return p->agg_chain (pad, parent, buf);
 
+  /* Is upstream live?  Asked once per run, here, as pads may be linked
+   * after the pipeline's own latency query (a source adding pads while
+   * playing): the base class's view would say not live until the next. */
+  if (g_atomic_int_get (&p->direct_live) < 0) {
+    GstQuery *q = gst_query_new_latency ();
+    gboolean live = FALSE;
+
+    if (gst_pad_peer_query (pad, q))
+      gst_query_parse_latency (q, &live, NULL, NULL);
+    gst_query_unref (q);
+    g_atomic_int_set (&p->direct_live, live ? 1 : 0);
+  }
+
   g_mutex_lock (&self->direct_lock);
   if (p->direct_flushing)
     ret = GST_FLOW_FLUSHING;
@@ -1975,6 +1992,7 @@ direct_event (GstPad * pad, GstObject * parent, GstEvent * event)
       g_queue_clear_full (&p->direct_q, (GDestroyNotify) gst_buffer_unref);
       p->direct_flushing = FALSE;
       p->direct_eos = FALSE;
+      g_atomic_int_set (&p->direct_live, -1);
       reset_state (self);
       self->direct_flow = GST_FLOW_OK;
       self->direct_eos_sent = FALSE;
@@ -2176,6 +2194,7 @@ gst_arcly_fmp4_mux_start (GstAggregator * agg)
 
     g_queue_clear_full (&pad->direct_q, (GDestroyNotify) gst_buffer_unref);
     pad->direct_eos = pad->direct_flushing = FALSE;
+    g_atomic_int_set (&pad->direct_live, -1);
   }
   g_mutex_unlock (&self->direct_lock);
   reset_state (self);

@@ -1381,6 +1381,49 @@ GST_START_TEST (test_input_thread_same_output)
 
 GST_END_TEST;
 
+/* input-thread, live inputs whose latency query never went through the
+ * muxer (pads linked after the pipeline's query, or a harness here): the
+ * muxer asks upstream itself, so a silent audio input holds the video back
+ * by the live wait (1.5 s before its first buffer), not by the 10 s a
+ * muxer without a live source allows. */
+GST_START_TEST (test_input_thread_asks_upstream_live)
+{
+  Stream *v = encode_video (60, 160, 120, 0, 30, "avc");        /* 2 s */
+  Stream *a = encode_audio (1);
+  GstElement *m = gst_element_factory_make ("arclyfmp4mux", NULL);
+  GstHarness *hv, *ha;
+  guint i, units = 0;
+
+  g_object_set (m, "fragment-duration", SECOND / 2, "chunk-duration",
+      100 * GST_MSECOND, "input-thread", TRUE, NULL);
+  hv = gst_harness_new_with_element (m, "video_0", "src");
+  ha = gst_harness_new_with_element (m, "audio_0", NULL);
+  gst_object_unref (m);
+  gst_harness_set_upstream_latency (hv, 0);
+  gst_harness_set_upstream_latency (ha, 0);
+  gst_harness_set_src_caps (hv, gst_caps_ref (v->caps));
+  gst_harness_set_src_caps (ha, gst_caps_ref (a->caps));
+  for (i = 0; i < v->bufs->len; i++)
+    fail_unless_equals_int (gst_harness_push (hv, gst_buffer_copy
+            (g_ptr_array_index (v->bufs, i))), GST_FLOW_OK);
+  /* muxed on this thread: what went out is there now */
+  while (gst_harness_buffers_in_queue (hv) > 0) {
+    GstBuffer *b = gst_harness_pull (hv);
+
+    if (!GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_HEADER))
+      units++;
+    gst_buffer_unref (b);
+  }
+  fail_unless (units > 0, "2 s of live video and nothing written while the "
+      "audio is silent");
+  gst_harness_teardown (ha);
+  gst_harness_teardown (hv);
+  stream_free (v);
+  stream_free (a);
+}
+
+GST_END_TEST;
+
 /* Audio going on after the video ended is still cut into fragments (by
  * duration, each starting a fragment, so not delta units). */
 GST_START_TEST (test_audio_outlives_video)
@@ -2072,6 +2115,7 @@ arclyfmp4mux_suite (void)
   tcase_add_test (rt, test_round_trip_bframes);
   tcase_add_test (rt, test_round_trip_chunks);
   tcase_add_test (rt, test_input_thread_same_output);
+  tcase_add_test (rt, test_input_thread_asks_upstream_live);
 
   /* the same again, muxing on the threads that push ("input-thread") */
   suite_add_tcase (s, it);
