@@ -663,10 +663,10 @@ subscribers:
         "playlist-location", playlist, "target-duration",
         app->target_duration, "part-duration", app->part_ms,
         "playlist-length", 6, "max-files", 12, "blocking-reload",
-        app->part_ms > 0, NULL);
-    /* mux on the bus's delivery threads: no hand-off to a muxer thread
-     * per frame (two system calls and a context switch each) */
-    g_object_set (hls, "input-thread", TRUE, NULL);
+        app->part_ms > 0,
+        /* mux on the bus's delivery threads: no hand-off to a muxer
+         * thread per frame (two system calls and a context switch each) */
+        "input-thread", TRUE, NULL);
     g_free (seg);
     g_free (init);
     g_free (playlist);

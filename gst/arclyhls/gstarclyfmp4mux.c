@@ -1798,6 +1798,19 @@ pick_earliest (GList * pads, gboolean need_all, gint64 * best_dts,
   return best;
 }
 
+/* Every input ended: everything left goes out as a last fragment.  EOS
+ * when that went well. */
+static GstFlowReturn
+drain (GstArclyFmp4Mux * self, GList * pads)
+{
+  GstFlowReturn ret;
+
+  GST_DEBUG_OBJECT (self, "all pads EOS, draining");
+  add_cut (self, G_MAXUINT64, TRUE, FALSE);
+  ret = emit_ready (self, pads, TRUE);
+  return ret == GST_FLOW_OK ? GST_FLOW_EOS : ret;
+}
+
 static GstFlowReturn
 gst_arcly_fmp4_mux_aggregate (GstAggregator * agg, gboolean timeout)
 {
@@ -1829,14 +1842,8 @@ gst_arcly_fmp4_mux_aggregate (GstAggregator * agg, gboolean timeout)
   if (n == 0 && !dropped && ret == GST_FLOW_OK)
     ret = emit_ready (self, pads, timeout);
 
-  if (ret == GST_FLOW_OK && n == 0 && all_eos) {
-    /* Drain: everything left goes out as a last fragment. */
-    GST_DEBUG_OBJECT (self, "all pads EOS, draining");
-    add_cut (self, G_MAXUINT64, TRUE, FALSE);
-    ret = emit_ready (self, pads, TRUE);
-    if (ret == GST_FLOW_OK)
-      ret = GST_FLOW_EOS;
-  }
+  if (ret == GST_FLOW_OK && n == 0 && all_eos)
+    ret = drain (self, pads);
   free_pads (pads);
   return ret;
 }
@@ -1908,13 +1915,9 @@ direct_run (GstArclyFmp4Mux * self)
     }
     if (best == NULL) {
       if (all_eos && !self->direct_eos_sent) {
-        GST_DEBUG_OBJECT (self, "all pads EOS, draining");
-        add_cut (self, G_MAXUINT64, TRUE, FALSE);
-        ret = emit_ready (self, pads, TRUE);
+        ret = drain (self, pads);
         self->direct_eos_sent = TRUE;
         gst_pad_push_event (GST_AGGREGATOR_SRC_PAD (self), gst_event_new_eos ());
-        if (ret == GST_FLOW_OK)
-          ret = GST_FLOW_EOS;
       }
       break;
     }
