@@ -916,6 +916,15 @@ on_wire (GstPad * pad, GstPadProbeInfo * info, Session * s)
 }
 
 static void
+probe_rtp_sink (GstElement * srtpenc, GstPad * p, Session * s)
+{
+  if (GST_PAD_IS_SINK (p) && g_str_has_prefix (GST_PAD_NAME (p), "rtp_sink"))
+    gst_pad_add_probe (p, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, (GstPadProbeCallback) on_wire, s,
+        NULL);
+}
+
+static void
 install_loss (Session * s)
 {
   GstIterator *it = gst_bin_iterate_recurse (GST_BIN (s->webrtc));
@@ -931,16 +940,13 @@ install_loss (Session * s)
       GValue pv = G_VALUE_INIT;
 
       while (gst_iterator_next (pit, &pv) == GST_ITERATOR_OK) {
-        GstPad *p = g_value_get_object (&pv);
-
-        if (g_str_has_prefix (GST_PAD_NAME (p), "rtp_sink"))
-          gst_pad_add_probe (p, GST_PAD_PROBE_TYPE_BUFFER |
-              GST_PAD_PROBE_TYPE_BUFFER_LIST,
-              (GstPadProbeCallback) on_wire, s, NULL);
+        probe_rtp_sink (e, g_value_get_object (&pv), s);
         g_value_reset (&pv);
       }
       g_value_unset (&pv);
       gst_iterator_free (pit);
+      /* a stream's RTP pad may be requested after the answer */
+      g_signal_connect (e, "pad-added", G_CALLBACK (probe_rtp_sink), s);
     }
     g_value_reset (&v);
   }
