@@ -584,13 +584,40 @@ check_stream (const gchar * result, const gchar * name, gdouble min_time,
   fail_unless (found, "%s: no result from the page", name);
 }
 
+/* Stalls hls.js reported in the first STARTUP_STALL_S seconds of the
+ * page (its timeline lines "<page seconds> bufferStalledError"): while
+ * Chromium itself is starting, a loaded machine (CI's is shared) can hold
+ * the first parts' loading past the playhead (a CI run failed so, the
+ * machine otherwise idle).  A stall after that is the stream's and
+ * counts. */
+#define STARTUP_STALL_S 2.0
+
+static guint
+startup_stalls (const gchar * timeline)
+{
+  gchar **lines = g_strsplit (timeline, "\n", -1);
+  guint i, n = 0;
+
+  for (i = 0; lines[i] != NULL; i++) {
+    gchar *end = NULL;
+    gdouble t = g_ascii_strtod (lines[i], &end);
+
+    if (end != lines[i] && t < STARTUP_STALL_S
+        && g_str_equal (g_strstrip (end), "bufferStalledError"))
+      n++;
+  }
+  g_strfreev (lines);
+  return n;
+}
+
 /* hls.js in low-latency mode: its target latency starts at the
  * playlist's PART-HOLD-BACK (3 x 300 ms), grows by one second per stall
- * (hls.js's liveSyncOnStallIncrease: a camera that stops for 3 s is one),
- * and it plays within a second of it (headless Chromium playing a dozen
- * streams on a loaded machine catches up slowly) at the end and over the
- * last 3 s of the run.  On a failure the page's timeline of the stream is
- * printed (latency, buffered ranges and hls.js errors every 0.5 s). */
+ * (hls.js's liveSyncOnStallIncrease: a camera that stops for 3 s is one;
+ * a stall while Chromium starts is allowed, see startup_stalls), and it
+ * plays within a second of it (headless Chromium playing a dozen streams
+ * on a loaded machine catches up slowly) at the end and over the last 3 s
+ * of the run.  On a failure the page's timeline of the stream is printed
+ * (latency, buffered ranges and hls.js errors every 0.5 s). */
 static void
 check_ll_latency (const gchar * result, const gchar * name,
     gdouble hold_back, guint stalls)
@@ -605,12 +632,16 @@ check_ll_latency (const gchar * result, const gchar * name,
     if (g_strv_length (f) >= 11 && g_str_equal (f[0], name)) {
       gdouble latency = -1, target = -1, highest;
       gboolean ok;
+      guint early;
 
       found = sscanf (f[8], "%lf (target %lf)", &latency, &target) == 2;
       fail_unless (found, "%s: no hls.js latency in '%s'", name, f[8]);
       highest = g_ascii_strtod (f[9], NULL);
+      early = startup_stalls (f[10]);
       g_print ("browser %-12s hls.js latency %.3f s, at most %.3f s over "
-          "the last 3 s (target %.3f s)\n", name, latency, highest, target);
+          "the last 3 s (target %.3f s, %u stall(s) while starting)\n", name,
+          latency, highest, target, early);
+      stalls += early;
       ok = target > hold_back - 0.05 && target < hold_back + 0.05 + stalls
           && latency < target + 1.0 && highest > 0 && highest < target + 1.0;
       if (!ok)
