@@ -632,7 +632,9 @@ camera_start (Camera * cam, GError ** error)
   g_object_set (cam->pub, "stream-key", cam->name, NULL);
   gst_bin_add (GST_BIN (cam->pipeline), cam->pub);
   if (cam->src) {
-    g_object_set (cam->src, "location", cam->url, NULL);
+    /* a paced read's frames reach the bus as one list per track: one
+     * wake-up of its delivery, not one per frame */
+    g_object_set (cam->src, "location", cam->url, "buffer-lists", TRUE, NULL);
     camera_set_read_interval (cam, app->read_interval_ms);
     restream_tls_apply (&app->tls, cam->src, cam->url);
     gst_bin_add (GST_BIN (cam->pipeline), cam->src);

@@ -186,6 +186,7 @@ struct _GstArclyBus
   guint n_stalled;
   guint n_idle;
   guint n_wakes;                /* work_cond signals not yet taken by a worker */
+  guint64 wakeups;              /* work_cond signals, for stats */
   guint n_alive;
   gint64 last_pick;             /* when a pool worker last claimed a pad */
 

@@ -374,10 +374,11 @@ stream_pos (GstArclyBus * self, GstBuffer * buf)
 
 /* Appends @obj to the ring (takes the reference); FALSE when flushing or
  * stopped.  The publisher's critical section: independent of the number of
- * pads. */
+ * pads.  @wake: wake a delivery thread for it (a buffer list wakes one
+ * after its last buffer). */
 static gboolean
 publish (GstArclyBus * self, GstMiniObject * obj, guint32 size, guint32 flags,
-    GstEvent * sticky_event)
+    GstEvent * sticky_event, gboolean wake)
 {
   ArclyBusItem dropped[9];
   guint n = 0;
@@ -426,7 +427,8 @@ publish (GstArclyBus * self, GstMiniObject * obj, guint32 size, guint32 flags,
   if (self->pads->len == 0)
     n += arcly_bus_ring_trim (self->ring, arcly_bus_ring_head (self->ring),
         &dropped[n], G_N_ELEMENTS (dropped) - n);
-  wake_workers (self);
+  if (wake)
+    wake_workers (self);
   BUS_UNLOCK (self);
 
   arcly_bus_release_items (dropped, n);
@@ -434,20 +436,47 @@ publish (GstArclyBus * self, GstMiniObject * obj, guint32 size, guint32 flags,
   return TRUE;
 }
 
-static GstFlowReturn
-gst_arcly_bus_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+static gboolean
+publish_buffer (GstArclyBus * self, GstBuffer * buf, gboolean wake)
 {
-  GstArclyBus *self = GST_ARCLY_BUS (parent);
   guint32 flags = ARCLY_BUS_ITEM_BUFFER;
   gsize size = gst_buffer_get_size (buf);
 
   if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
     flags |= ARCLY_BUS_ITEM_KEY;
   GST_CAT_LOG_OBJECT (arclybus_dataflow, self, "publish %" GST_PTR_FORMAT, buf);
-  if (!publish (self, GST_MINI_OBJECT_CAST (buf), (guint32) MIN (size,
-              G_MAXUINT32), flags, NULL))
+  return publish (self, GST_MINI_OBJECT_CAST (buf), (guint32) MIN (size,
+          G_MAXUINT32), flags, NULL, wake);
+}
+
+static GstFlowReturn
+gst_arcly_bus_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  if (!publish_buffer (GST_ARCLY_BUS (parent), buf, TRUE))
     return GST_FLOW_FLUSHING;
   return GST_FLOW_OK;
+}
+
+/* A list (arclyrtspsrc buffer-lists: a read's frames) is published item by
+ * item, and one delivery thread woken after the last: it finds them all.
+ * Without it each buffer would wake the thread again once it went idle
+ * between two of them (a system call each). */
+static GstFlowReturn
+gst_arcly_bus_chain_list (GstPad * pad, GstObject * parent,
+    GstBufferList * list)
+{
+  GstArclyBus *self = GST_ARCLY_BUS (parent);
+  guint i, len = gst_buffer_list_length (list);
+  gboolean ok = TRUE;
+
+  for (i = 0; i < len && ok; i++)
+    ok = publish_buffer (self, gst_buffer_ref (gst_buffer_list_get (list, i)),
+        FALSE);
+  gst_buffer_list_unref (list);
+  BUS_LOCK (self);
+  wake_workers (self);
+  BUS_UNLOCK (self);
+  return ok ? GST_FLOW_OK : GST_FLOW_FLUSHING;
 }
 
 /* Pads to forward a flush or an out-of-band event to. */
@@ -563,7 +592,7 @@ gst_arcly_bus_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 
   /* serialized: through the ring, in order with the buffers */
   ok = publish (self, GST_MINI_OBJECT_CAST (gst_event_ref (event)), 0, 0,
-      GST_EVENT_IS_STICKY (event) ? event : NULL);
+      GST_EVENT_IS_STICKY (event) ? event : NULL, TRUE);
   gst_event_unref (event);
   return ok;
 }
@@ -854,7 +883,8 @@ gst_arcly_bus_make_stats (GstArclyBus * self)
       "cache-bytes", G_TYPE_UINT64,
       self->ring ? arcly_bus_ring_cache_bytes (self->ring) : 0,
       "delivery-threads", G_TYPE_UINT, self->pool_active,
-      "stalled-threads", G_TYPE_UINT, self->n_stalled, NULL);
+      "stalled-threads", G_TYPE_UINT, self->n_stalled,
+      "wake-ups", G_TYPE_UINT64, self->wakeups, NULL);
   BUS_UNLOCK (self);
   return s;
 }
@@ -1178,6 +1208,7 @@ gst_arcly_bus_init (GstArclyBus * self)
 {
   self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
   gst_pad_set_chain_function (self->sinkpad, gst_arcly_bus_chain);
+  gst_pad_set_chain_list_function (self->sinkpad, gst_arcly_bus_chain_list);
   gst_pad_set_event_function (self->sinkpad, gst_arcly_bus_sink_event);
   gst_pad_set_query_function (self->sinkpad, gst_arcly_bus_sink_query);
   gst_element_add_pad (GST_ELEMENT_CAST (self), self->sinkpad);

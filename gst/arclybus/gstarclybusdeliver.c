@@ -449,6 +449,7 @@ void
 arcly_bus_wake_one (GstArclyBus * self)
 {
   self->n_wakes++;
+  self->wakeups++;
   g_cond_signal (&self->work_cond);
 }
 

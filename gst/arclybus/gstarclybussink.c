@@ -155,6 +155,22 @@ gst_arcly_bus_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   return ret;
 }
 
+/* a list goes on as one (arclybus wakes its delivery once for it) */
+static GstFlowReturn
+gst_arcly_bus_sink_chain_list (GstPad * pad, GstObject * parent,
+    GstBufferList * list)
+{
+  GstArclyBusSink *self = GST_ARCLY_BUS_SINK (parent);
+  SinkStream *st = gst_pad_get_element_private (pad);
+  GstFlowReturn ret;
+
+  send_timebase (self, st);
+  ret = gst_pad_push_list (st->feed, list);
+  if (ret == GST_FLOW_NOT_LINKED)
+    ret = GST_FLOW_OK;
+  return ret;
+}
+
 static gboolean
 gst_arcly_bus_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
@@ -444,6 +460,7 @@ gst_arcly_bus_sink_request_new_pad (GstElement * element,
       (&feed_template, "feed"));
   gst_pad_set_element_private (pad, st);
   gst_pad_set_chain_function (pad, gst_arcly_bus_sink_chain);
+  gst_pad_set_chain_list_function (pad, gst_arcly_bus_sink_chain_list);
   gst_pad_set_event_function (pad, gst_arcly_bus_sink_event);
   gst_pad_set_query_function (pad, gst_arcly_bus_sink_query);
   if (!gst_element_add_pad (element, pad)) {

@@ -58,6 +58,7 @@
 #include "arclyaac.h"
 #include "aacdepaycore.h"
 #include "gstarclyrtspelements.h"
+#include "depaylist.h"
 
 GST_DEBUG_CATEGORY_STATIC (arcly_aac_depay_debug);
 GST_DEBUG_CATEGORY_STATIC (arcly_aac_depay_dataflow);
@@ -96,6 +97,7 @@ struct _GstArclyAacDepay
   gboolean skipping;            /* rest of an AU broken by a loss */
   guint32 skip_rtptime;
   gboolean discont;             /* mark the next output DISCONT */
+  ArclyDepayList list;          /* a GstBufferList's access units */
   Stats pending;                /* this packet's counts, added to stats at
                                  * its end under one lock */
 
@@ -144,6 +146,7 @@ arcly_aac_depay_reset (GstArclyAacDepay * self, gboolean full)
   gst_clear_buffer (&self->frag_buf);
   self->skipping = FALSE;
   self->discont = TRUE;
+  arcly_depay_list_clear (&self->list);
   if (full) {
     memset (&self->pending, 0, sizeof (self->pending));
     GST_OBJECT_LOCK (self);
@@ -416,6 +419,8 @@ config_from_adts (GstArclyAacDepay * self, const guint8 * hdr)
   set_config (self, &config);
   caps = make_src_caps (self, g_bytes_new (asc, sizeof (asc)));
   GST_INFO_OBJECT (self, "config from ADTS: %" GST_PTR_FORMAT, caps);
+  /* after the AUs collected before it (a buffer list) */
+  arcly_depay_list_flush (&self->list, GST_RTP_BASE_DEPAYLOAD (self));
   ok = gst_pad_set_caps (GST_RTP_BASE_DEPAYLOAD_SRCPAD (self), caps);
   gst_caps_unref (caps);
   return ok;
@@ -689,9 +694,10 @@ gst_arcly_aac_depay_process (GstRTPBaseDepayload * depay, GstRTPBuffer * rtp)
     return NULL;
   }
   if (list)
-    gst_rtp_base_depayload_push_list (depay, list);
-  /* a single AU is returned: the base class pushes it */
-  return out;
+    arcly_depay_list_push_list (&self->list, depay, list);
+  /* a single AU is returned: the base class pushes it (or it is collected
+   * while a buffer list is chained in) */
+  return arcly_depay_list_take (&self->list, out);
 }
 
 static gboolean
@@ -837,9 +843,22 @@ gst_arcly_aac_depay_class_init (GstArclyAacDepayClass * klass)
   depay_class->handle_event = gst_arcly_aac_depay_handle_event;
 }
 
+static GstFlowReturn
+gst_arcly_aac_depay_chain_list (GstPad * pad, GstObject * parent,
+    GstBufferList * list)
+{
+  GstArclyAacDepay *self = GST_ARCLY_AAC_DEPAY (parent);
+
+  return arcly_depay_list_chain (&self->list, GST_RTP_BASE_DEPAYLOAD (self),
+      pad, parent, list);
+}
+
 static void
 gst_arcly_aac_depay_init (GstArclyAacDepay * self)
 {
+  arcly_depay_list_clear (&self->list);
+  gst_pad_set_chain_list_function (GST_RTP_BASE_DEPAYLOAD_SINKPAD (self),
+      gst_arcly_aac_depay_chain_list);
   self->clock_rate = 0;
   self->frame_duration = GST_CLOCK_TIME_NONE;
   self->frag_pts = GST_CLOCK_TIME_NONE;

@@ -53,6 +53,7 @@
 #include <gst/pbutils/codec-utils.h>
 
 #include "gstarclyrtspelements.h"
+#include "depaylist.h"
 #include "h265depaycore.h"
 #include "arclyh264.h"
 #include "arclyh265.h"
@@ -86,6 +87,7 @@ struct _GstArclyH265Depay
   ArclyH265DepayCore *core;
 
   /* streaming thread only */
+  ArclyDepayList list;          /* a GstBufferList's access units */
   gboolean caps_dirty;
 };
 
@@ -171,9 +173,22 @@ gst_arcly_h265_depay_class_init (GstArclyH265DepayClass * klass)
       0, "Arcly RTP H.265 depayloader, per access unit");
 }
 
+static GstFlowReturn
+gst_arcly_h265_depay_chain_list (GstPad * pad, GstObject * parent,
+    GstBufferList * list)
+{
+  GstArclyH265Depay *self = GST_ARCLY_H265_DEPAY (parent);
+
+  return arcly_depay_list_chain (&self->list, GST_RTP_BASE_DEPAYLOAD (self),
+      pad, parent, list);
+}
+
 static void
 gst_arcly_h265_depay_init (GstArclyH265Depay * self)
 {
+  arcly_depay_list_clear (&self->list);
+  gst_pad_set_chain_list_function (GST_RTP_BASE_DEPAYLOAD_SINKPAD (self),
+      gst_arcly_h265_depay_chain_list);
   self->insert_params = DEFAULT_PROP_INSERT_PARAMETER_SETS;
   self->wait_keyframe = DEFAULT_PROP_WAIT_FOR_KEYFRAME;
   self->core = arcly_h265_depay_core_new ();
@@ -295,6 +310,7 @@ reset_core (GstArclyH265Depay * self, gboolean hard)
   GST_OBJECT_LOCK (self);
   arcly_h265_depay_core_reset (self->core, hard);
   GST_OBJECT_UNLOCK (self);
+  arcly_depay_list_clear (&self->list);
   self->caps_dirty = TRUE;
 }
 
@@ -364,6 +380,8 @@ update_src_caps (GstArclyH265Depay * self)
   current = gst_pad_get_current_caps (srcpad);
   if (current == NULL || !gst_caps_is_equal (current, caps)) {
     GST_DEBUG_OBJECT (self, "src caps %" GST_PTR_FORMAT, caps);
+    /* after the access units collected before the change */
+    arcly_depay_list_flush (&self->list, GST_RTP_BASE_DEPAYLOAD (self));
     ok = gst_pad_set_caps (srcpad, caps);
   }
   if (current)
@@ -449,7 +467,7 @@ push_aus (GstArclyH265Depay * self, GQueue * aus)
         au->params_inserted ? " (VPS/SPS/PPS inserted)" : "",
         au->bytes_copied);
 
-    ret = gst_rtp_base_depayload_push (depay, buf);
+    ret = arcly_depay_list_push (&self->list, depay, buf);
     arcly_h265_depay_au_free (au);
     if (ret != GST_FLOW_OK)
       break;

@@ -33,6 +33,8 @@ push_one (GstPad * pad, GstMiniObject * obj)
 {
   if (GST_IS_BUFFER (obj))
     return gst_pad_push (pad, GST_BUFFER_CAST (obj));
+  if (GST_IS_BUFFER_LIST (obj))
+    return gst_pad_push_list (pad, GST_BUFFER_LIST_CAST (obj));
   gst_pad_push_event (pad, GST_EVENT_CAST (obj));
   return GST_FLOW_OK;
 }
@@ -61,7 +63,7 @@ hand_off (gpointer data)
       return NULL;
     }
     g_mutex_unlock (&p->lock);
-    is_buffer = GST_IS_BUFFER (obj);
+    is_buffer = GST_IS_BUFFER (obj) || GST_IS_BUFFER_LIST (obj);
     prerolls = is_buffer || GST_EVENT_TYPE (obj) == GST_EVENT_EOS
         || GST_EVENT_TYPE (obj) == GST_EVENT_GAP;
     ret = push_one (p->pad, obj);
@@ -89,15 +91,15 @@ arcly_pad_pusher_new (GstPad * pad, gboolean direct)
   return p;
 }
 
-/* Drops the oldest queued buffer (events stay: they are sticky state or
- * EOS). */
+/* Drops the oldest queued buffer or buffer list (events stay: they are
+ * sticky state or EOS). */
 static void
 drop_oldest_buffer (ArclyPadPusher * p)
 {
   GList *l;
 
   for (l = p->queue.head; l; l = l->next) {
-    if (GST_IS_BUFFER (l->data)) {
+    if (GST_IS_BUFFER (l->data) || GST_IS_BUFFER_LIST (l->data)) {
       gst_mini_object_unref (l->data);
       g_queue_delete_link (&p->queue, l);
       return;

@@ -31,7 +31,7 @@ typedef struct _ArclyPadPusher ArclyPadPusher;
 /* @direct: push on the calling thread from the start (a single pad). */
 ArclyPadPusher * arcly_pad_pusher_new (GstPad * pad, gboolean direct);
 
-/* Pushes @obj (a buffer or a serialized event; taken).  Returns the flow
+/* Pushes @obj (a buffer, a buffer list or a serialized event; taken).  Returns the flow
  * of a direct push, or the last flow of the hand-off thread. */
 GstFlowReturn    arcly_pad_pusher_push (ArclyPadPusher * p,
                                         GstMiniObject * obj);

@@ -123,6 +123,7 @@ arcly_rtsp_streams_get_type (void)
 #define DEFAULT_PROP_MAX_RETRIES -1
 #define DEFAULT_PROP_KEEP_ALIVE 0
 #define DEFAULT_PROP_READ_INTERVAL 0
+#define DEFAULT_PROP_BUFFER_LISTS FALSE
 #define DEFAULT_PROP_STREAMS ARCLY_RTSP_STREAMS_BOTH
 #define DEFAULT_PROP_USER_AGENT "gst-arcly/" VERSION
 #define DEFAULT_PROP_TLS_VALIDATION_FLAGS G_TLS_CERTIFICATE_VALIDATE_ALL
@@ -140,6 +141,7 @@ enum
   PROP_MAX_RETRIES,
   PROP_KEEP_ALIVE,
   PROP_READ_INTERVAL,
+  PROP_BUFFER_LISTS,
   PROP_STREAMS,
   PROP_USER_AGENT,
   PROP_STATS,
@@ -175,6 +177,7 @@ typedef struct
   gboolean discont;
   GstClockTime last_pts;
   ArclyPadPusher *pusher;       /* how it is pushed on (see padpush.h) */
+  GstBufferList *batch;         /* buffer-lists: this read's packets */
 } PadState;
 
 struct _GstArclyRtspSrc
@@ -192,6 +195,7 @@ struct _GstArclyRtspSrc
   gint max_retries;
   guint keep_alive_ms;
   guint read_interval_ms;
+  gint buffer_lists;            /* atomic: read per packet by the worker */
   ArclyRtspStreams streams;
   gchar *user_agent;
   GTlsCertificateFlags tls_validation_flags;
@@ -247,6 +251,8 @@ static void
 pad_state_free (PadState * ps)
 {
   arcly_pad_pusher_free (ps->pusher);
+  if (ps->batch)
+    gst_buffer_list_unref (ps->batch);
   gst_object_unref (ps->pad);
   if (ps->caps)
     gst_caps_unref (ps->caps);
@@ -357,9 +363,32 @@ pad_state_for (GstArclyRtspSrc * self, GstPad * pad)
   return NULL;
 }
 
+/* buffer-lists: pushes the packets of @ps collected since the last read;
+ * the combined flow */
+static GstFlowReturn
+push_batch (GstArclyRtspSrc * self, PadState * ps)
+{
+  GstBufferList *list = ps->batch;
+  GstFlowReturn ret;
+
+  if (list == NULL)
+    return GST_FLOW_OK;
+  ps->batch = NULL;
+  ret = arcly_pad_pusher_push (ps->pusher, GST_MINI_OBJECT_CAST (list));
+  return gst_flow_combiner_update_pad_flow (self->combiner, ps->pad, ret);
+}
+
 static void
 push_event (PadState * ps, GstEvent * ev)
 {
+  /* after the packets before it (only sticky events and EOS come here,
+   * where the flow is of no use) */
+  if (ps->batch && ps->pusher) {
+    GstBufferList *list = ps->batch;
+
+    ps->batch = NULL;
+    arcly_pad_pusher_push (ps->pusher, GST_MINI_OBJECT_CAST (list));
+  }
   if (ps->pusher)
     arcly_pad_pusher_push (ps->pusher, GST_MINI_OBJECT_CAST (ev));
   else                          /* set up half way (EOS) */
@@ -524,8 +553,37 @@ on_rtp (ArclyRtspClient * c, ArclyRtspClientTrack * t, const guint8 * data,
   GST_CAT_LOG_OBJECT (arcly_rtsp_src_dataflow, self, "%s: seq %u ts %u pts %"
       GST_TIME_FORMAT, GST_PAD_NAME (ps->pad), h->seq, h->ts,
       GST_TIME_ARGS (pts));
+  if (g_atomic_int_get (&self->buffer_lists)) {
+    /* pushed by on_rtp_done, after the read */
+    if (ps->batch == NULL)
+      ps->batch = gst_buffer_list_new_sized (16);
+    gst_buffer_list_add (ps->batch, buf);
+    return GST_FLOW_OK;
+  }
   ret = arcly_pad_pusher_push (ps->pusher, GST_MINI_OBJECT_CAST (buf));
   return gst_flow_combiner_update_pad_flow (self->combiner, ps->pad, ret);
+}
+
+/* Everything read was parsed: each pad's packets of the read go out as one
+ * list (buffer-lists). */
+static GstFlowReturn
+on_rtp_done (ArclyRtspClient * c, gpointer user_data)
+{
+  GstArclyRtspSrc *self = user_data;
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint i;
+
+  for (i = 0; i < self->pads->len; i++) {
+    PadState *ps = g_ptr_array_index (self->pads, i);
+
+    if (ps->batch) {
+      GstFlowReturn r = push_batch (self, ps);
+
+      if (r != GST_FLOW_OK)
+        ret = r;
+    }
+  }
+  return ret;
 }
 
 static void
@@ -1002,6 +1060,9 @@ gst_arcly_rtsp_src_set_property (GObject * object, guint prop_id,
       self->read_interval_ms = g_value_get_uint (value);
       read_interval = TRUE;
       break;
+    case PROP_BUFFER_LISTS:
+      g_atomic_int_set (&self->buffer_lists, g_value_get_boolean (value));
+      break;
     case PROP_STREAMS:
       self->streams = g_value_get_enum (value);
       break;
@@ -1073,6 +1134,9 @@ gst_arcly_rtsp_src_get_property (GObject * object, guint prop_id,
     case PROP_READ_INTERVAL:
       g_value_set_uint (value, self->read_interval_ms);
       break;
+    case PROP_BUFFER_LISTS:
+      g_value_set_boolean (value, g_atomic_int_get (&self->buffer_lists));
+      break;
     case PROP_STREAMS:
       g_value_set_enum (value, self->streams);
       break;
@@ -1126,6 +1190,7 @@ static const ArclyRtspClientCallbacks client_callbacks = {
   on_state,
   gst_object_unref,
   on_redirected,
+  on_rtp_done,
 };
 
 static void
@@ -1216,6 +1281,15 @@ gst_arcly_rtsp_src_class_init (GstArclyRtspSrcClass * klass)
           "calls of the reading thread for that much added delay (keep it "
           "below latency); can be changed while playing",
           0, 1000, DEFAULT_PROP_READ_INTERVAL, rw));
+  g_object_class_install_property (gobject_class, PROP_BUFFER_LISTS,
+      g_param_spec_boolean ("buffer-lists", "Buffer lists",
+          "Push the RTP packets of one socket read on a pad as one "
+          "GstBufferList instead of one buffer each: with read-interval, "
+          "one hand-off downstream per read (arclyh264depay, arclyh265depay "
+          "and arclyaacdepay pass the access units on as a list, arclybus "
+          "wakes its delivery once).  Pad probes for buffers only "
+          "(GST_PAD_PROBE_TYPE_BUFFER) do not see lists; can be changed "
+          "while playing", DEFAULT_PROP_BUFFER_LISTS, rw));
   g_object_class_install_property (gobject_class, PROP_STREAMS,
       g_param_spec_enum ("streams", "Streams",
           "Which media tracks to set up", GST_TYPE_ARCLY_RTSP_STREAMS,

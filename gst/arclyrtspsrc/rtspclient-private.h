@@ -79,6 +79,7 @@ struct _ArclyRtspClient
   gboolean ka_get_parameter;
   guint32 our_ssrc;
   gint64 last_data_us;
+  GstFlowReturn pending_flow;   /* of cb.rtp_done, see process_input() */
   gint64 last_rr_us;
   gint64 last_ka_us;
   gint64 last_tick_us;

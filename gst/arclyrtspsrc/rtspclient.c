@@ -295,7 +295,7 @@ junk_is_foreign (ArclyRtspClient * self, const guint8 * p, gsize len,
 /* Parses everything buffered.  Frames are pushed, server requests
  * answered; a response with CSeq @want is copied to *resp. */
 static ProcResult
-process_input (ArclyRtspClient * self, gint64 want, Response ** resp,
+parse_input (ArclyRtspClient * self, gint64 want, Response ** resp,
     GstFlowReturn * flow, GError ** error)
 {
   for (;;) {
@@ -360,6 +360,36 @@ process_input (ArclyRtspClient * self, gint64 want, Response ** resp,
       arcly_rtsp_conn_consume (&self->io, consumed);
     }
   }
+}
+
+/* parse_input(), then the owner's rtp_done: the frames of what was read
+ * are all delivered (arclyrtspsrc pushes a read's packets of a pad as one
+ * list).  A flow error of rtp_done that cannot be returned with a
+ * response is returned by the next call. */
+static ProcResult
+process_input (ArclyRtspClient * self, gint64 want, Response ** resp,
+    GstFlowReturn * flow, GError ** error)
+{
+  ProcResult pr;
+  GstFlowReturn done;
+
+  if (self->pending_flow != GST_FLOW_OK) {
+    *flow = self->pending_flow;
+    self->pending_flow = GST_FLOW_OK;
+    return PROC_FLOW;
+  }
+  pr = parse_input (self, want, resp, flow, error);
+  if (self->cb.rtp_done == NULL)
+    return pr;
+  done = self->cb.rtp_done (self, self->user_data);
+  if (done == GST_FLOW_OK || pr == PROC_FLOW || pr == PROC_ERROR)
+    return pr;
+  if (pr == PROC_GOT_RESPONSE) {
+    self->pending_flow = done;
+    return pr;
+  }
+  *flow = done;
+  return PROC_FLOW;
 }
 
 static void set_status_error (ArclyRtspClient * self, const gchar * method,
@@ -730,6 +760,7 @@ connect_socket (ArclyRtspClient * self, GError ** error)
   gchar *text = NULL, *debug = NULL;
 
   GST_DEBUG_OBJECT (self->log_obj, "connecting to %s", self->display_url);
+  self->pending_flow = GST_FLOW_OK;
   if (!arcly_rtsp_conn_open (&self->io, self->url.host, self->url.port,
           self->timeout_us, self->cancellable, error))
     return ARCLY_RTSP_CLIENT_RETRY;

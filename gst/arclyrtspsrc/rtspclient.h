@@ -131,6 +131,10 @@ typedef struct
    * credentials) */
   void (*redirected) (ArclyRtspClient * c, const gchar * from,
       const gchar * to, guint status, gpointer user_data);
+  /* optional: the packets of everything read so far were given to @rtp
+   * (called after each parse of the input, also when none was); a
+   * return other than GST_FLOW_OK ends the session as @rtp's does */
+  GstFlowReturn (*rtp_done) (ArclyRtspClient * c, gpointer user_data);
 } ArclyRtspClientCallbacks;
 
 typedef struct

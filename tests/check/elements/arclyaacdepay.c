@@ -19,6 +19,8 @@
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/app/gstappsink.h>
 
+#include "arcly-depay-list-check.h"
+
 #define HBR_CAPS "application/x-rtp, media=(string)audio, " \
   "clock-rate=(int)48000, encoding-name=(string)MPEG4-GENERIC, " \
   "mode=(string)AAC-hbr, config=(string)1190, sizelength=(string)13, " \
@@ -311,6 +313,59 @@ GST_START_TEST (test_fragmented_au)
   for (i = 0; i < 3; i++)
     gst_buffer_unref (in[i]);
   gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A camera's read as one list (arclyrtspsrc buffer-lists): a packet of
+ * one AU, one of four, an AU in three fragments, a lost packet, two more:
+ * the same AUs, timestamps and flags as the packets one by one, in one list
+ * before the gap and one after it. */
+GST_START_TEST (test_buffer_list)
+{
+  GstHarness *h1 = new_harness (HBR_CAPS), *h2 = new_harness (HBR_CAPS);
+  static const guint one_au[] = { 300 }, four[] = { 200, 1, 371, 90 };
+  ArclyPushLog one, many;
+  GstBufferList *list = gst_buffer_list_new ();
+  GstBuffer *in[8];
+  guint8 au[3000];
+  guint i, n = 0;
+
+  au_fill (au, sizeof (au), 3);
+  in[n++] = hbr_packet (one_au, 1, 1, 20, 0, BASE_PTS, NULL);
+  in[n++] = hbr_packet (four, 4, 2, 21, 1024, BASE_PTS + FRAME_NS, NULL);
+  in[n++] = fragment_packet (au, 3000, 0, 1200, 22, 5120,
+      FALSE, BASE_PTS + 5 * FRAME_NS);
+  in[n++] = fragment_packet (au, 3000, 1200, 1200, 23, 5120,
+      FALSE, BASE_PTS + 5 * FRAME_NS);
+  in[n++] = fragment_packet (au, 3000, 2400, 600, 24, 5120,
+      TRUE, BASE_PTS + 5 * FRAME_NS);
+  /* 25 is lost */
+  in[n++] = hbr_packet (one_au, 1, 9, 26, 7168, BASE_PTS + 7 * FRAME_NS,
+      NULL);
+  in[n++] = hbr_packet (one_au, 1, 10, 27, 8192, BASE_PTS + 8 * FRAME_NS,
+      NULL);
+
+  arcly_push_log_start (&one, h1);
+  arcly_push_log_start (&many, h2);
+  for (i = 0; i < n; i++) {
+    gst_buffer_list_add (list, gst_buffer_copy_deep (in[i]));
+    fail_unless_equals_int (gst_harness_push (h1, in[i]), GST_FLOW_OK);
+  }
+  fail_unless_equals_int (arcly_harness_push_list (h2, list), GST_FLOW_OK);
+
+  GST_INFO ("one by one:\n%s", one.seen->str);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h1), 8);
+  /* the AU after the gap is DISCONT (0x40) */
+  fail_unless (strstr (one.seen->str, "flags 0x40 ") != NULL);
+  fail_unless_equals_string (many.seen->str, one.seen->str);
+  fail_unless_equals_int (many.buffers, 0);
+  fail_unless_equals_int (many.lists, 2);
+
+  arcly_push_log_clear (&one);
+  arcly_push_log_clear (&many);
+  gst_harness_teardown (h1);
+  gst_harness_teardown (h2);
 }
 
 GST_END_TEST;
@@ -1096,6 +1151,7 @@ arclyaacdepay_suite (void)
   tcase_add_test (tc, test_refused_caps);
   tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_state_changes);
+  tcase_add_test (tc, test_buffer_list);
 
   tc = tcase_create ("equivalence");
   suite_add_tcase (s, tc);

@@ -441,6 +441,102 @@ GST_START_TEST (test_every_buffer_same_pointers)
 
 GST_END_TEST;
 
+/* A clock that takes 200 µs to read: arclybus reads it for each buffer it
+ * publishes, so the buffers of a list are published that far apart, time
+ * enough for a woken delivery thread to deliver one and wait again. */
+typedef struct
+{
+  GstSystemClock parent;
+} TestSlowClock;
+
+typedef struct
+{
+  GstSystemClockClass parent_class;
+} TestSlowClockClass;
+
+static GType test_slow_clock_get_type (void);
+G_DEFINE_TYPE (TestSlowClock, test_slow_clock, GST_TYPE_SYSTEM_CLOCK);
+
+static GstClockTime
+test_slow_clock_get_internal_time (GstClock * clock)
+{
+  g_usleep (200);
+  return GST_CLOCK_CLASS (test_slow_clock_parent_class)->get_internal_time
+      (clock);
+}
+
+static void
+test_slow_clock_class_init (TestSlowClockClass * klass)
+{
+  GST_CLOCK_CLASS (klass)->get_internal_time =
+      test_slow_clock_get_internal_time;
+}
+
+static void
+test_slow_clock_init (TestSlowClock * self)
+{
+}
+
+/* A buffer list (arclyrtspsrc buffer-lists: one camera read) is
+ * published whole and wakes the delivery once: every buffer reaches the
+ * subscriber, the same pointers in order, and "wake-ups" grows by at most
+ * one per list.  A buffer each would wake the thread each time it went
+ * idle in between: the slow clock above makes sure it does. */
+GST_START_TEST (test_buffer_list_one_wake)
+{
+  GstPad *pub;
+  GstBus *gbus;
+  GstElement *el = make_bus (&pub, &gbus);
+  GPtrArray *pushed = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  Sub *sub;
+  guint64 wakes0, wakes;
+  guint i, j, n = 0, lists = 20, per_list = 12;
+
+  GstClock *slow = g_object_new (test_slow_clock_get_type (), NULL);
+
+  gst_object_ref_sink (slow);
+  g_object_set (el, "threads", 1, NULL);
+  fail_unless (gst_element_set_clock (el, slow));
+  sub = sub_new (el);
+  start_stream (el, pub);
+  fail_unless_equals_int (gst_pad_push (pub, make_frame (n++, 30)),
+      GST_FLOW_OK);
+  fail_unless (sub_wait (sub, 1, FALSE, 20000));
+  wakes0 = stat_u64 (el, "wake-ups");
+  for (j = 0; j < lists; j++) {
+    GstBufferList *list = gst_buffer_list_new ();
+
+    for (i = 0; i < per_list; i++) {
+      GstBuffer *b = make_frame (n++, 30);
+
+      g_ptr_array_add (pushed, gst_buffer_ref (b));
+      gst_buffer_list_add (list, b);
+    }
+    fail_unless_equals_int (gst_pad_push_list (pub, list), GST_FLOW_OK);
+    /* delivered before the next: the thread is idle again when it comes */
+    fail_unless (sub_wait (sub, 1 + (j + 1) * per_list, FALSE, 20000),
+        "list %u: %u buffers delivered", j, sub->bufs->len);
+  }
+  wakes = stat_u64 (el, "wake-ups") - wakes0;
+  GST_INFO ("%" G_GUINT64_FORMAT " wake-ups for %u lists", wakes, lists);
+  fail_unless (wakes <= lists, "%" G_GUINT64_FORMAT " wake-ups for %u lists "
+      "of %u buffers", wakes, lists, per_list);
+  LOCK (&sub->lock);
+  for (i = 0; i < pushed->len; i++)
+    fail_unless (g_ptr_array_index (sub->bufs, i + 1) ==
+        g_ptr_array_index (pushed, i), "buffer %u differs", i);
+  UNLOCK (&sub->lock);
+  fail_unless_equals_int (stat_u64 (el, "frames-published"), n);
+
+  sub_free (el, sub);
+  g_ptr_array_unref (pushed);
+  free_bus (el, pub, gbus);
+  gst_object_unref (slow);
+}
+
+GST_END_TEST;
+
 /* A live run (a frame every 5 ms) with one subscriber that stops returning
  * from its chain function; all pads share ONE delivery thread. */
 GST_START_TEST (test_blocked_subscriber_isolated)
@@ -2143,6 +2239,7 @@ arclybus_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_every_buffer_same_pointers);
+  tcase_add_test (tc, test_buffer_list_one_wake);
   tcase_add_test (tc, test_blocked_subscriber_isolated);
   tcase_add_test (tc, test_blocked_probe_evicted);
   tcase_add_test (tc, test_eos_reaches_every_pad);

@@ -65,11 +65,9 @@ first_vcl_type (GstBuffer * buf)
   return type;
 }
 
-static GstPadProbeReturn
-publish_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+static void
+publish_one (H265Ctx * c, GstBuffer * buf)
 {
-  H265Ctx *c = data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   gboolean key = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
   gint nal = key ? first_vcl_type (buf) : -1;
 
@@ -90,6 +88,22 @@ publish_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     g_cond_broadcast (&c->cond);
   }
   g_mutex_unlock (&c->lock);
+}
+
+/* rtph265pay pushes a picture's packets as a list, and arclyh265depay
+ * passes the pictures of a list on as a list */
+static GstPadProbeReturn
+publish_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    guint i;
+
+    for (i = 0; i < gst_buffer_list_length (list); i++)
+      publish_one (data, gst_buffer_list_get (list, i));
+  } else {
+    publish_one (data, GST_PAD_PROBE_INFO_BUFFER (info));
+  }
   return GST_PAD_PROBE_OK;
 }
 
@@ -225,8 +239,8 @@ check_late_join (const gchar * path, gboolean open_gop)
   g_free (desc);
   bus = gst_bin_get_by_name (GST_BIN (pipe), "bus");
   bsink = gst_element_get_static_pad (bus, "sink");
-  gst_pad_add_probe (bsink, GST_PAD_PROBE_TYPE_BUFFER, publish_probe, &c,
-      NULL);
+  gst_pad_add_probe (bsink, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, publish_probe, &c, NULL);
   gst_object_unref (bsink);
 
   dec = gst_element_factory_make ("avdec_h265", NULL);

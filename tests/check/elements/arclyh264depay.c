@@ -17,6 +17,8 @@
 #include <gst/check/gstharness.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
+#include "arcly-depay-list-check.h"
+
 #define RTP_CAPS "application/x-rtp,media=video,clock-rate=90000," \
   "encoding-name=H264,payload=96,packetization-mode=(string)1"
 
@@ -1013,6 +1015,114 @@ GST_END_TEST;
 
 /* ---- equivalence with rtph264depay ---- */
 
+/* ---- buffer lists ---- */
+
+/* The packets of a camera's read (arclyrtspsrc buffer-lists): parameter
+ * sets and an IDR, a P picture, new parameter sets (level 3.1: new caps)
+ * with an IDR, a P picture, a lost packet, two P pictures. */
+static GstBuffer **
+list_packets (guint * n)
+{
+  static guint8 sps2[sizeof (sps)];
+  GstBuffer **b = g_new0 (GstBuffer *, 11);
+  guint i = 0;
+
+  memcpy (sps2, sps, sizeof (sps));
+  sps2[3] = 0x1f;
+#define PKT(seq, ts, m, d) \
+  b[i++] = make_rtp (seq, ts, m, d, sizeof (d), \
+      gst_util_uint64_scale (ts, GST_SECOND, 90000))
+  PKT (0, 0, FALSE, sps);
+  PKT (1, 0, FALSE, pps);
+  PKT (2, 0, TRUE, idr);
+  PKT (3, 3000, TRUE, pslice);
+  PKT (4, 6000, FALSE, sps2);
+  PKT (5, 6000, FALSE, pps);
+  PKT (6, 6000, TRUE, idr);
+  PKT (7, 9000, TRUE, pslice);
+  /* 8 is lost */
+  PKT (9, 15000, TRUE, pslice);
+  PKT (10, 18000, TRUE, pslice);
+#undef PKT
+  *n = i;
+  return b;
+}
+
+/* One list in, the same access units, caps and flags out as for the
+ * packets one by one, in as few lists as the caps change and the gap
+ * allow (arclyrtspsrc buffer-lists -> arclybus: one wake-up per read). */
+GST_START_TEST (test_buffer_list)
+{
+  GstHarness *h1 = new_harness (NULL), *h2 = new_harness (NULL);
+  ArclyPushLog one, many;
+  GstBufferList *list;
+  GstBuffer **pkts;
+  guint n, i;
+
+  arcly_push_log_start (&one, h1);
+  arcly_push_log_start (&many, h2);
+  pkts = list_packets (&n);
+  list = gst_buffer_list_new ();
+  for (i = 0; i < n; i++) {
+    gst_buffer_list_add (list, gst_buffer_copy_deep (pkts[i]));
+    fail_unless_equals_int (gst_harness_push (h1, pkts[i]), GST_FLOW_OK);
+  }
+  g_free (pkts);
+  fail_unless_equals_int (arcly_harness_push_list (h2, list), GST_FLOW_OK);
+
+  GST_INFO ("one by one:\n%s", one.seen->str);
+  /* the input makes the cases: a caps change between two AUs, and a DISCONT
+   * AU after the gap (the base class's flag) */
+  fail_unless (one.buffers >= 5, "%u AUs", one.buffers);
+  fail_unless (strstr (one.seen->str, "caps video/x-h264") != NULL);
+  fail_unless (strstr (one.seen->str, "flags 0x40 ") != NULL
+      || strstr (one.seen->str, "flags 0x2040 ") != NULL, "no DISCONT AU");
+  fail_unless_equals_string (many.seen->str, one.seen->str);
+  fail_unless_equals_int (many.buffers, 0);
+  /* before the caps change, before the gap, the rest */
+  fail_unless (many.lists >= 2 && many.lists <= 3, "%u lists", many.lists);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h2),
+      gst_harness_buffers_in_queue (h1));
+
+  /* a list of one packet */
+  fail_unless_equals_int (arcly_harness_push_list (h2,
+          gst_buffer_list_new ()), GST_FLOW_OK);
+  list = gst_buffer_list_new ();
+  gst_buffer_list_add (list, make_rtp (11, 21000, TRUE, pslice,
+          sizeof (pslice), gst_util_uint64_scale (21000, GST_SECOND, 90000)));
+  fail_unless_equals_int (arcly_harness_push_list (h2, list), GST_FLOW_OK);
+  fail_unless_equals_int (many.buffers, 0);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h2),
+      gst_harness_buffers_in_queue (h1) + 1);
+
+  arcly_push_log_clear (&one);
+  arcly_push_log_clear (&many);
+  gst_harness_teardown (h1);
+  gst_harness_teardown (h2);
+}
+
+GST_END_TEST;
+
+/* A downstream error in the middle of a list comes back from the push. */
+GST_START_TEST (test_buffer_list_flow)
+{
+  GstHarness *h = new_harness (NULL);
+  GstBufferList *list = gst_buffer_list_new ();
+  GstBuffer **pkts;
+  guint n, i;
+
+  pkts = list_packets (&n);
+  for (i = 0; i < n; i++)
+    gst_buffer_list_add (list, pkts[i]);
+  g_free (pkts);
+  gst_pad_set_active (h->sinkpad, FALSE);
+  fail_unless_equals_int (arcly_harness_push_list (h, list),
+      GST_FLOW_FLUSHING);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 typedef struct
 {
   GPtrArray *sums;              /* gchar*, MD5 of each decoded frame */
@@ -1157,6 +1267,8 @@ arclyh264depay_suite (void)
   tcase_add_test (tc, test_annexb_in_single_nal);
   tcase_add_test (tc, test_unsupported_and_malformed);
   tcase_add_test (tc, test_flush_and_states);
+  tcase_add_test (tc, test_buffer_list);
+  tcase_add_test (tc, test_buffer_list_flow);
 
   suite_add_tcase (s, tc_eq);
   tcase_set_timeout (tc_eq, 60);

@@ -21,6 +21,7 @@
 #include <gst/rtp/gstrtpbuffer.h>
 
 #include "arcly-testcam-helper.h"
+#include "arcly-depay-list-check.h"
 
 #define RTP_CAPS "application/x-rtp,media=video,clock-rate=90000," \
   "encoding-name=H265,payload=96"
@@ -600,6 +601,54 @@ GST_START_TEST (test_unsupported_and_malformed)
 
 GST_END_TEST;
 
+/* A camera's read as one list (arclyrtspsrc buffer-lists): parameter sets
+ * (the caps come from them, in the middle of the list) and an IDR, two
+ * trailing pictures, a lost packet, two more: the same caps, access units
+ * and flags as the packets one by one, in one list before the gap and one
+ * after it. */
+GST_START_TEST (test_buffer_list)
+{
+  GstHarness *h1 = new_harness (NULL), *h2 = new_harness (NULL);
+  ArclyPushLog one, many;
+  GstBufferList *list = gst_buffer_list_new ();
+  GstBuffer *in[10];
+  guint i, n = 0;
+
+  in[n++] = make_rtp (0, 0, FALSE, NAL (vps));
+  in[n++] = make_rtp (1, 0, FALSE, NAL (sps));
+  in[n++] = make_rtp (2, 0, FALSE, NAL (pps));
+  in[n++] = make_rtp (3, 0, TRUE, NAL (idr));
+  in[n++] = make_rtp (4, 3000, TRUE, NAL (trail));
+  in[n++] = make_rtp (5, 6000, TRUE, NAL (trail));
+  /* 6 is lost */
+  in[n++] = make_rtp (7, 12000, TRUE, NAL (trail));
+  in[n++] = make_rtp (8, 15000, TRUE, NAL (trail));
+
+  arcly_push_log_start (&one, h1);
+  arcly_push_log_start (&many, h2);
+  for (i = 0; i < n; i++) {
+    gst_buffer_list_add (list, gst_buffer_copy_deep (in[i]));
+    fail_unless_equals_int (gst_harness_push (h1, in[i]), GST_FLOW_OK);
+  }
+  fail_unless_equals_int (gst_pad_push_list (h2->srcpad, list), GST_FLOW_OK);
+
+  GST_INFO ("one by one:\n%s", one.seen->str);
+  fail_unless (g_str_has_prefix (one.seen->str, "caps video/x-h265"));
+  fail_unless (one.buffers >= 4, "%u AUs", one.buffers);
+  fail_unless (strstr (one.seen->str, "flags 0x2040 ") != NULL,
+      "no DISCONT AU after the gap");
+  fail_unless_equals_string (many.seen->str, one.seen->str);
+  fail_unless_equals_int (many.buffers, 0);
+  fail_unless_equals_int (many.lists, 2);
+
+  arcly_push_log_clear (&one);
+  arcly_push_log_clear (&many);
+  gst_harness_teardown (h1);
+  gst_harness_teardown (h2);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_flush_and_states)
 {
   GstHarness *h = new_harness (SPROPS);
@@ -940,6 +989,7 @@ arclyh265depay_suite (void)
   tcase_add_test (tc, test_wait_for_keyframe);
   tcase_add_test (tc, test_unsupported_and_malformed);
   tcase_add_test (tc, test_flush_and_states);
+  tcase_add_test (tc, test_buffer_list);
 
   suite_add_tcase (s, tc_eq);
   tcase_set_timeout (tc_eq, 120);

@@ -27,6 +27,8 @@ typedef struct
   gboolean video;
   gchar *caps;
   guint buffers;
+  guint lists;                  /* buffer lists (buffer-lists=true) */
+  guint singles;                /* buffers pushed on their own */
   guint disconts;
   guint backwards;              /* PTS decreasing */
   guint no_pts;
@@ -67,21 +69,12 @@ pad_record_free (PadRecord * r)
   g_free (r);
 }
 
-static GstPadProbeReturn
-record_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+/* (ctx->lock) */
+static void
+record_buffer (PadRecord * r, GstBuffer * buf, GstClockTime now)
 {
-  Ctx *ctx = user_data;
-  PadRecord *r = g_object_get_data (G_OBJECT (pad), "record");
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstClockTime pts = GST_BUFFER_PTS (buf);
-  GstClock *clock = gst_element_get_clock (ctx->pipe);
-  GstClockTime now = GST_CLOCK_TIME_NONE;
 
-  if (clock) {
-    now = gst_clock_get_time (clock) - gst_element_get_base_time (ctx->pipe);
-    gst_object_unref (clock);
-  }
-  g_mutex_lock (&ctx->lock);
   r->buffers++;
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
     r->disconts++;
@@ -113,6 +106,32 @@ record_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     if (GST_CLOCK_TIME_IS_VALID (now))
       r->offsets[r->n_offsets++ % OFFSETS_KEPT] = (gint64) pts - (gint64) now;
   }
+}
+
+static GstPadProbeReturn
+record_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Ctx *ctx = user_data;
+  PadRecord *r = g_object_get_data (G_OBJECT (pad), "record");
+  GstClock *clock = gst_element_get_clock (ctx->pipe);
+  GstClockTime now = GST_CLOCK_TIME_NONE;
+
+  if (clock) {
+    now = gst_clock_get_time (clock) - gst_element_get_base_time (ctx->pipe);
+    gst_object_unref (clock);
+  }
+  g_mutex_lock (&ctx->lock);
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    guint i;
+
+    r->lists++;
+    for (i = 0; i < gst_buffer_list_length (list); i++)
+      record_buffer (r, gst_buffer_list_get (list, i), now);
+  } else {
+    r->singles++;
+    record_buffer (r, GST_PAD_PROBE_INFO_BUFFER (info), now);
+  }
   g_mutex_unlock (&ctx->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -137,8 +156,8 @@ on_pad_added (GstElement * src, GstPad * pad, gpointer user_data)
   gst_element_sync_state_with_parent (sink);
   sinkpad = gst_element_get_static_pad (sink, "sink");
   g_object_set_data (G_OBJECT (sinkpad), "record", r);
-  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, record_probe, ctx,
-      NULL);
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, record_probe, ctx, NULL);
   fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
   gst_object_unref (sinkpad);
 }

@@ -483,6 +483,71 @@ reads_in_window (Ctx * ctx, const gchar * what, guint64 * packets,
   return stats_u64 (ctx->src, "reads") - reads0;
 }
 
+/* buffer-lists: with read-interval, each read's packets of a pad come as
+ * one list (several packets each), with every packet counted, in order,
+ * timestamped; set back to FALSE while playing, single buffers again. */
+GST_START_TEST (test_buffer_lists)
+{
+  ArclyTestCam *cam = start_cam ("none", NULL);
+  gchar *url = g_strdup (arcly_test_cam_get_url (cam));
+  Ctx *ctx = ctx_new (url);
+  gboolean on = TRUE;
+  guint64 packets0, reads0, packets, reads;
+  guint lists, i;
+
+  g_object_get (ctx->src, "buffer-lists", &on, NULL);
+  fail_if (on, "buffer-lists is on by default");
+  g_object_set (ctx->src, "read-interval", 100, "buffer-lists", TRUE, NULL);
+  gst_element_set_state (ctx->pipe, GST_STATE_PLAYING);
+  ctx_assert_flowing (ctx, 10, 20000, "start");
+  reads0 = stats_u64 (ctx->src, "reads");
+  packets0 = stats_u64 (ctx->src, "packets");
+  ctx_assert_flowing (ctx, 60, 20000, "lists");
+  reads = stats_u64 (ctx->src, "reads") - reads0;
+  packets = stats_u64 (ctx->src, "packets") - packets0;
+  g_mutex_lock (&ctx->lock);
+  for (i = 0; i < ctx->pads->len; i++) {
+    PadRecord *r = g_ptr_array_index (ctx->pads, i);
+
+    /* nothing but lists, of several packets each */
+    fail_unless (r->lists > 0, "%s: no list", r->name);
+    fail_unless_equals_int (r->singles, 0);
+    fail_unless (r->buffers > 2 * r->lists, "%s: %u buffers in %u lists",
+        r->name, r->buffers, r->lists);
+    fail_unless_equals_int (r->no_pts, 0);
+    fail_unless_equals_int (r->backwards, 0);
+  }
+  g_mutex_unlock (&ctx->lock);
+  fail_unless (reads > 0 && packets > 0);
+  GST_INFO ("%" G_GUINT64_FORMAT " packets in %" G_GUINT64_FORMAT " reads",
+      packets, reads);
+
+  /* off while playing: single buffers again */
+  g_object_set (ctx->src, "buffer-lists", FALSE, NULL);
+  ctx_assert_flowing (ctx, 10, 20000, "switched off");
+  g_mutex_lock (&ctx->lock);
+  lists = 0;
+  for (i = 0; i < ctx->pads->len; i++)
+    lists += ((PadRecord *) g_ptr_array_index (ctx->pads, i))->lists;
+  g_mutex_unlock (&ctx->lock);
+  ctx_assert_flowing (ctx, 30, 20000, "single buffers");
+  g_mutex_lock (&ctx->lock);
+  for (i = 0; i < ctx->pads->len; i++) {
+    PadRecord *r = g_ptr_array_index (ctx->pads, i);
+
+    lists -= r->lists;
+    fail_unless (r->singles >= 30, "%s: %u single buffers", r->name,
+        r->singles);
+  }
+  g_mutex_unlock (&ctx->lock);
+  fail_unless_equals_int (lists, 0);
+  ctx_free (ctx);
+  g_free (url);
+  arcly_test_cam_free (cam);
+}
+
+GST_END_TEST;
+
 /* read-interval paces the socket reads while playing: in a window of
  * the test camera's stream (~100 packets/s) no two reads are closer than
  * the interval, so the reads stay within window / interval (+1 for the
@@ -797,6 +862,7 @@ arclyrtspsrc_suite (void)
   tcase_add_test (tc, test_shutdown_streaming);
   tcase_add_test (tc, test_shutdown_connecting);
   tcase_add_test (tc, test_read_interval);
+  tcase_add_test (tc, test_buffer_lists);
   tcase_add_test (tc, test_shutdown_hung_server);
   tcase_add_test (tc, test_max_retries);
   tcase_add_test (tc, test_eos_event);
