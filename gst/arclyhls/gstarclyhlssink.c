@@ -80,6 +80,7 @@ GST_DEBUG_CATEGORY (arcly_hls_sink_dataflow);
 #define DEFAULT_PROP_BLOCKING_RELOAD FALSE
 #define DEFAULT_PROP_SYNC_MODE ARCLY_HLS_SYNC_SEGMENTS
 #define DEFAULT_PROP_INPUT_THREAD FALSE
+#define DEFAULT_PROP_PART_BYTERANGES FALSE
 #define DEFAULT_PROP_MULTIVARIANT_PLAYLIST_LOCATION NULL
 
 #define MAX_TARGET_DURATION 3600
@@ -103,6 +104,7 @@ enum {
   PROP_SYNC_MODE,
   PROP_MULTIVARIANT_PLAYLIST_LOCATION,
   PROP_INPUT_THREAD,
+  PROP_PART_BYTERANGES,
 };
 
 static void configure_muxer (GstElement * mux, const HlsSettings * cfg);
@@ -637,6 +639,9 @@ gst_arcly_hls_sink_set_property (GObject * object, guint prop_id,
     case PROP_SYNC_MODE:
       self->prop.sync_mode = g_value_get_enum (value);
       break;
+    case PROP_PART_BYTERANGES:
+      self->prop.part_byteranges = g_value_get_boolean (value);
+      break;
     case PROP_INPUT_THREAD:
       self->prop.input_thread = g_value_get_boolean (value);
       break;
@@ -763,6 +768,9 @@ gst_arcly_hls_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_SYNC_MODE:
       g_value_set_enum (value, self->prop.sync_mode);
+      break;
+    case PROP_PART_BYTERANGES:
+      g_value_set_boolean (value, self->prop.part_byteranges);
       break;
     case PROP_INPUT_THREAD:
       g_value_set_boolean (value, self->prop.input_thread);
@@ -901,6 +909,16 @@ gst_arcly_hls_sink_class_init (GstArclyHlsSinkClass * klass)
           "(segments, init segments and the final playlist; not parts and "
           "live playlist rewrites) or all", GST_TYPE_ARCLY_HLS_SYNC_MODE,
           DEFAULT_PROP_SYNC_MODE, rw));
+  g_object_class_install_property (gobject_class, PROP_PART_BYTERANGES,
+      g_param_spec_boolean ("part-byteranges", "Parts as byte ranges",
+          "Low-Latency HLS: list each part as a byte range of its segment "
+          "(EXT-X-PART BYTERANGE), which is written under its own name as "
+          "it grows, instead of writing every part as a file of its own: "
+          "one file per segment instead of one per part (on a disk file "
+          "system each new file costs kernel time).  The server must "
+          "answer Range requests; with get-fragment-stream the segment's "
+          "stream gets the parts' bytes, flushed at the end of each part.  "
+          "Read at READY to PAUSED", DEFAULT_PROP_PART_BYTERANGES, rw));
   g_object_class_install_property (gobject_class, PROP_INPUT_THREAD,
       g_param_spec_boolean ("input-thread", "Mux on the input threads",
           "fMP4: mux on the threads that push the video and audio instead "
@@ -1002,6 +1020,7 @@ gst_arcly_hls_sink_init (GstArclyHlsSink * self)
   self->prop.blocking_reload = DEFAULT_PROP_BLOCKING_RELOAD;
   self->prop.sync_mode = DEFAULT_PROP_SYNC_MODE;
   self->prop.input_thread = DEFAULT_PROP_INPUT_THREAD;
+  self->prop.part_byteranges = DEFAULT_PROP_PART_BYTERANGES;
   g_queue_init (&self->files);
   self->unit_bufs = g_ptr_array_new ();
   self->pdt_anchor_us = -1;

@@ -35,7 +35,7 @@
 
 struct _ArclyHlsFileWriter {
   gchar *path;
-  gchar *tmp_path;
+  gchar *tmp_path;              /* NULL: written in place */
   gint fd;
   gboolean sync;                /* fsync before the rename */
   guint64 size;
@@ -103,6 +103,32 @@ arcly_hls_file_writer_open (const gchar * path, GError ** error)
 
     set_errno_error (error, err, path);
     g_free (w->tmp_path);
+    g_free (w->path);
+    g_free (w);
+    return NULL;
+  }
+  w->buf = g_malloc (WRITE_BUFFER_SIZE);
+  w->sync = TRUE;
+  return w;
+}
+
+/* A file written under its own name from the start (an LL-HLS segment
+ * whose parts are byte ranges of it, read while it grows): no temporary
+ * file, no rename; commit fsyncs (if asked) and closes, abort only closes
+ * (what was written may be listed already). */
+ArclyHlsFileWriter *
+arcly_hls_file_writer_open_in_place (const gchar * path, GError ** error)
+{
+  ArclyHlsFileWriter *w;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  w = g_new0 (ArclyHlsFileWriter, 1);
+  w->path = g_strdup (path);
+  w->fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (w->fd < 0) {
+    gint err = errno;
+
+    set_errno_error (error, err, path);
     g_free (w->path);
     g_free (w);
     return NULL;
@@ -236,6 +262,12 @@ arcly_hls_file_writer_appendv (ArclyHlsFileWriter * w,
   return ok;
 }
 
+gboolean
+arcly_hls_file_writer_flush (ArclyHlsFileWriter * w, GError ** error)
+{
+  return w->buf_len == 0 || flush_buffer (w, error);
+}
+
 void
 arcly_hls_file_writer_set_sync (ArclyHlsFileWriter * w, gboolean sync)
 {
@@ -276,11 +308,12 @@ arcly_hls_file_writer_commit (ArclyHlsFileWriter * w, GError ** error)
   if (close (w->fd) < 0 && err == 0)
     err = errno;
   w->fd = -1;
-  if (err == 0 && rename (w->tmp_path, w->path) < 0)
+  if (err == 0 && w->tmp_path && rename (w->tmp_path, w->path) < 0)
     err = errno;
   if (err != 0) {
     set_errno_error (error, err, w->path);
-    (void) g_unlink (w->tmp_path);
+    if (w->tmp_path)
+      (void) g_unlink (w->tmp_path);
     writer_free (w);
     return FALSE;
   }
@@ -295,7 +328,10 @@ arcly_hls_file_writer_abort (ArclyHlsFileWriter * w)
     return;
   if (w->fd >= 0)
     close (w->fd);
-  (void) g_unlink (w->tmp_path);
+  /* in place, the file stays: parts of it may be listed (bytes still
+   * buffered were not) */
+  if (w->tmp_path)
+    (void) g_unlink (w->tmp_path);
   writer_free (w);
 }
 

@@ -25,6 +25,14 @@ typedef struct _ArclyHlsFileWriter ArclyHlsFileWriter;
 ArclyHlsFileWriter *arcly_hls_file_writer_open (const gchar * path,
     GError ** error);
 
+ArclyHlsFileWriter *arcly_hls_file_writer_open_in_place (const gchar * path,
+    GError ** error);
+
+/* Writes what is buffered, so that readers of the file see every byte
+ * appended so far. */
+gboolean arcly_hls_file_writer_flush (ArclyHlsFileWriter * w,
+    GError ** error);
+
 gboolean arcly_hls_file_writer_append (ArclyHlsFileWriter * w,
     const guint8 * data, gsize len, GError ** error);
 
@@ -49,7 +57,8 @@ void arcly_hls_file_writer_set_sync (ArclyHlsFileWriter * w, gboolean sync);
 gboolean arcly_hls_file_writer_commit (ArclyHlsFileWriter * w,
     GError ** error);
 
-/* Remove the temporary file and free @w. */
+/* Remove the temporary file (written in place: close the file) and free
+ * @w. */
 void arcly_hls_file_writer_abort (ArclyHlsFileWriter * w);
 
 /* One-shot: open + append + commit. */

@@ -34,6 +34,19 @@ arcly_hls_output_new_file (const gchar * path, GError ** error)
 }
 
 ArclyHlsOutput *
+arcly_hls_output_new_file_in_place (const gchar * path, GError ** error)
+{
+  ArclyHlsFileWriter *w = arcly_hls_file_writer_open_in_place (path, error);
+  ArclyHlsOutput *o;
+
+  if (w == NULL)
+    return NULL;
+  o = g_new0 (ArclyHlsOutput, 1);
+  o->file = w;
+  return o;
+}
+
+ArclyHlsOutput *
 arcly_hls_output_new_stream (GOutputStream * stream, const gchar * path)
 {
   ArclyHlsOutput *o = g_new0 (ArclyHlsOutput, 1);
@@ -91,6 +104,19 @@ arcly_hls_output_append (ArclyHlsOutput * o, const guint8 * data, gsize len,
   struct iovec iov = { (void *) data, len };
 
   return arcly_hls_output_appendv (o, &iov, 1, error);
+}
+
+gboolean
+arcly_hls_output_flush (ArclyHlsOutput * o, GError ** error)
+{
+  gboolean ok;
+
+  if (o->file != NULL)
+    return arcly_hls_file_writer_flush (o->file, error);
+  ok = g_output_stream_flush (o->stream, NULL, error);
+  if (!ok)
+    prefix_error (o, error);
+  return ok;
 }
 
 guint64

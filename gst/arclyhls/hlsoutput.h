@@ -24,6 +24,15 @@ typedef struct _ArclyHlsOutput ArclyHlsOutput;
 ArclyHlsOutput *arcly_hls_output_new_file (const gchar * path,
     GError ** error);
 
+/* The file @path written in place (readers see it grow; see
+ * arcly_hls_file_writer_open_in_place()). */
+ArclyHlsOutput *arcly_hls_output_new_file_in_place (const gchar * path,
+    GError ** error);
+
+/* Hands what was appended so far on (a file: written; a stream:
+ * flushed), for readers of the growing object. */
+gboolean arcly_hls_output_flush (ArclyHlsOutput * o, GError ** error);
+
 /* The application's @stream (takes the reference); @path only names it in
  * errors. */
 ArclyHlsOutput *arcly_hls_output_new_stream (GOutputStream * stream,

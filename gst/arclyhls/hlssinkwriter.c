@@ -338,8 +338,8 @@ count_fsync (GstArclyHlsSink * self, gboolean synced)
  * (temporary file + rename).  NULL after posting an element error (also
  * when the handler returned NULL). */
 static ArclyHlsOutput *
-open_output (GstArclyHlsSink * self, ArclyHlsSinkSignal sig,
-    const gchar * path)
+open_output_full (GstArclyHlsSink * self, ArclyHlsSinkSignal sig,
+    const gchar * path, gboolean in_place)
 {
   const gchar *what = sig == ARCLY_HLS_SIGNAL_GET_PLAYLIST_STREAM ?
       "playlist" : "fragment";
@@ -349,7 +349,8 @@ open_output (GstArclyHlsSink * self, ArclyHlsSinkSignal sig,
 
   if (!g_signal_has_handler_pending (self, arcly_hls_sink_signals[sig], 0,
           FALSE)) {
-    o = arcly_hls_output_new_file (path, &err);
+    o = in_place ? arcly_hls_output_new_file_in_place (path, &err) :
+        arcly_hls_output_new_file (path, &err);
     if (o == NULL)
       post_write_error (self, err);
     return o;
@@ -363,6 +364,13 @@ open_output (GstArclyHlsSink * self, ArclyHlsSinkSignal sig,
     return NULL;
   }
   return arcly_hls_output_new_stream (stream, path);
+}
+
+static ArclyHlsOutput *
+open_output (GstArclyHlsSink * self, ArclyHlsSinkSignal sig,
+    const gchar * path)
+{
+  return open_output_full (self, sig, path, FALSE);
 }
 
 /* Completes @o (see arcly_hls_output_commit()), counting the fsync. */
@@ -586,6 +594,14 @@ parts_enabled (GstArclyHlsSink * self)
       && self->cfg.type != ARCLY_HLS_PLAYLIST_VOD;
 }
 
+/* part-byteranges: the parts are byte ranges of their segment, which is
+ * written under its own name as it grows (no file per part) */
+static gboolean
+parts_in_segment (GstArclyHlsSink * self)
+{
+  return parts_enabled (self) && self->cfg.part_byteranges;
+}
+
 /* The longest a part may be: its target, as written in the playlist
  * (milliseconds, rounded to nearest), so a live source's jitter of a few
  * microseconds does not cost a frame. */
@@ -603,6 +619,18 @@ set_preload_hint (GstArclyHlsSink * self, gboolean last_in_segment)
 {
   gchar *seg = last_in_segment ? format_location (self->cfg.location,
       self->next_index) : NULL;
+
+  if (parts_in_segment (self)) {
+    /* the segment's bytes from where the next part starts */
+    gchar *uri = make_uri (self, seg ? seg : self->seg_path);
+
+    arcly_hls_playlist_set_preload_hint_range (self->playlist, uri,
+        seg ? 0 : (gint64) self->part_offset);
+    g_free (uri);
+    g_free (seg);
+    return;
+  }
+
   gchar *path = last_in_segment ? part_path (seg, 0) :
       part_path (self->seg_path, self->part_index + 1);
   gchar *uri = make_uri (self, path);
@@ -621,6 +649,8 @@ close_part (GstArclyHlsSink * self, GstClockTime end,
 {
   gchar *path, *uri;
   GstClockTime dur;
+  guint64 offset = 0, length = 0;
+  GstStructure *msg;
 
   if (self->part_bufs == NULL || self->part_bufs->len == 0)
     return TRUE;
@@ -628,22 +658,41 @@ close_part (GstArclyHlsSink * self, GstClockTime end,
   if (end > self->part_start + part_max (self))
     end = self->part_start + part_max (self);
 
-  path = part_path (self->seg_path, self->part_index);
-  if (!write_fragment (self, path, (GstBuffer **) self->part_bufs->pdata,
-          self->part_bufs->len, sync_wanted (self, FALSE))) {
-    g_free (path);
-    return FALSE;
-  }
-  g_ptr_array_set_size (self->part_bufs, 0);
   /* a part holds data: never list it as lasting nothing (TS audio that
    * ends exactly where a segment is cut) */
   dur = end > self->part_start + GST_MSECOND ? end - self->part_start :
       GST_MSECOND;
-  uri = make_uri (self, path);
-  arcly_hls_playlist_add_part (self->playlist, uri,
-      (gdouble) dur / GST_SECOND, self->part_independent);
+  if (parts_in_segment (self)) {
+    GError *err = NULL;
+
+    /* its bytes are in the segment: readers must see them before it is
+     * listed */
+    if (!arcly_hls_output_flush (self->seg_file, &err)) {
+      post_write_error (self, err);
+      return FALSE;
+    }
+    offset = self->part_offset;
+    length = arcly_hls_output_get_size (self->seg_file) - offset;
+    self->part_offset += length;
+    path = g_strdup (self->seg_path);
+    uri = make_uri (self, path);
+    arcly_hls_playlist_add_part_range (self->playlist, uri,
+        (gdouble) dur / GST_SECOND, self->part_independent, (gint64) offset,
+        length);
+  } else {
+    path = part_path (self->seg_path, self->part_index);
+    if (!write_fragment (self, path, (GstBuffer **) self->part_bufs->pdata,
+            self->part_bufs->len, sync_wanted (self, FALSE))) {
+      g_free (path);
+      return FALSE;
+    }
+    uri = make_uri (self, path);
+    arcly_hls_playlist_add_part (self->playlist, uri,
+        (gdouble) dur / GST_SECOND, self->part_independent);
+    g_ptr_array_add (self->seg_entry->part_paths, g_strdup (path));
+  }
+  g_ptr_array_set_size (self->part_bufs, 0);
   set_preload_hint (self, last_in_segment);
-  g_ptr_array_add (self->seg_entry->part_paths, g_strdup (path));
 
   GST_DEBUG_OBJECT (self, "part %s: %" GST_TIME_FORMAT, path,
       GST_TIME_ARGS (dur));
@@ -656,14 +705,18 @@ close_part (GstArclyHlsSink * self, GstClockTime end,
   self->stats.parts_written++;
   GST_OBJECT_UNLOCK (self);
   stats_listed (self, self->part_start);
-  post_message (self, gst_structure_new ("arcly-hls-part",
-          "location", G_TYPE_STRING, path,
-          "uri", G_TYPE_STRING, uri,
-          "duration", G_TYPE_UINT64, (guint64) dur,
-          "running-time", G_TYPE_UINT64, (guint64) self->part_start,
-          "sequence", G_TYPE_UINT64, self->seg_msn,
-          "part", G_TYPE_UINT, self->part_index,
-          "independent", G_TYPE_BOOLEAN, self->part_independent, NULL));
+  msg = gst_structure_new ("arcly-hls-part",
+      "location", G_TYPE_STRING, path,
+      "uri", G_TYPE_STRING, uri,
+      "duration", G_TYPE_UINT64, (guint64) dur,
+      "running-time", G_TYPE_UINT64, (guint64) self->part_start,
+      "sequence", G_TYPE_UINT64, self->seg_msn,
+      "part", G_TYPE_UINT, self->part_index,
+      "independent", G_TYPE_BOOLEAN, self->part_independent, NULL);
+  if (parts_in_segment (self))
+    gst_structure_set (msg, "byterange-offset", G_TYPE_UINT64, offset,
+        "byterange-length", G_TYPE_UINT64, length, NULL);
+  post_message (self, msg);
   self->part_index++;
   self->part_start = end;
   g_free (path);
@@ -753,8 +806,9 @@ open_segment (GstArclyHlsSink * self, GstClockTime start, gboolean discont)
   g_free (self->seg_path);
   self->seg_path = format_location (self->cfg.location, self->next_index);
   self->next_index++;
-  self->seg_file = open_output (self, ARCLY_HLS_SIGNAL_GET_FRAGMENT_STREAM,
-      self->seg_path);
+  self->seg_file = open_output_full (self,
+      ARCLY_HLS_SIGNAL_GET_FRAGMENT_STREAM, self->seg_path,
+      parts_in_segment (self));
   if (self->seg_file == NULL)
     return FALSE;
   self->seg_start = start;
@@ -775,6 +829,7 @@ open_segment (GstArclyHlsSink * self, GstClockTime start, gboolean discont)
   self->seg_entry->keep_until = GST_CLOCK_TIME_NONE;
   self->part_index = 0;
   self->part_start = start;
+  self->part_offset = 0;
   GST_DEBUG_OBJECT (self, "segment %s opened at %" GST_TIME_FORMAT
       "%s", self->seg_path, GST_TIME_ARGS (start),
       discont ? " (discontinuity)" : "");

@@ -94,6 +94,7 @@ typedef struct {
   gboolean blocking_reload;
   ArclyHlsSyncMode sync_mode;
   gboolean input_thread;
+  gboolean part_byteranges;
 } HlsSettings;
 
 /* What the writer counts for the "stats" property. */
@@ -163,6 +164,8 @@ struct _GstArclyHlsSink {
    * since it started (written again, as they are, to the part file) */
   GPtrArray *part_bufs;         /* GstBuffer */
   GstClockTime part_start;
+  guint64 part_offset;          /* part-byteranges: where it starts in its
+                                 * segment */
   gboolean part_independent;
   gboolean saw_delta;           /* a non-keyframe unit came: keyframes are
                                  * worth starting a part with */

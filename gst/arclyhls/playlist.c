@@ -31,6 +31,8 @@ typedef struct {
   gchar *uri;
   gdouble duration;
   gboolean independent;
+  gint64 offset;                /* BYTERANGE of @uri, or -1: the whole */
+  guint64 length;
 } ArclyHlsPart;
 
 typedef struct {
@@ -53,6 +55,7 @@ struct _ArclyHlsPlaylist {
   gdouble max_part;             /* longest part ever listed */
   gboolean uses_map;
   gchar *preload_hint;
+  gint64 preload_hint_start;    /* BYTERANGE-START, or -1 */
   gboolean ended;
 };
 
@@ -106,6 +109,7 @@ arcly_hls_playlist_new (const ArclyHlsPlaylistConfig * config)
     pl->cfg.target_duration = 1;
   pl->cfg.part_target = to_millis (pl->cfg.part_target);
   g_queue_init (&pl->segments);
+  pl->preload_hint_start = -1;
   return pl;
 }
 
@@ -148,8 +152,8 @@ arcly_hls_playlist_begin_segment (ArclyHlsPlaylist * pl,
 }
 
 void
-arcly_hls_playlist_add_part (ArclyHlsPlaylist * pl, const gchar * uri,
-    gdouble duration, gboolean independent)
+arcly_hls_playlist_add_part_range (ArclyHlsPlaylist * pl, const gchar * uri,
+    gdouble duration, gboolean independent, gint64 offset, guint64 length)
 {
   ArclyHlsPart *part;
 
@@ -159,15 +163,32 @@ arcly_hls_playlist_add_part (ArclyHlsPlaylist * pl, const gchar * uri,
   part->uri = g_strdup (uri);
   part->duration = to_millis (duration);
   part->independent = independent;
+  part->offset = offset;
+  part->length = length;
   pl->max_part = MAX (pl->max_part, part->duration);
   g_ptr_array_add (pl->open->parts, part);
 }
 
 void
-arcly_hls_playlist_set_preload_hint (ArclyHlsPlaylist * pl, const gchar * uri)
+arcly_hls_playlist_add_part (ArclyHlsPlaylist * pl, const gchar * uri,
+    gdouble duration, gboolean independent)
+{
+  arcly_hls_playlist_add_part_range (pl, uri, duration, independent, -1, 0);
+}
+
+void
+arcly_hls_playlist_set_preload_hint_range (ArclyHlsPlaylist * pl,
+    const gchar * uri, gint64 start)
 {
   g_free (pl->preload_hint);
   pl->preload_hint = g_strdup (uri);
+  pl->preload_hint_start = uri ? start : -1;
+}
+
+void
+arcly_hls_playlist_set_preload_hint (ArclyHlsPlaylist * pl, const gchar * uri)
+{
+  arcly_hls_playlist_set_preload_hint_range (pl, uri, -1);
 }
 
 static guint target_duration (ArclyHlsPlaylist * pl);
@@ -336,8 +357,13 @@ append_parts (GString * s, ArclyHlsSegment * seg)
 
     g_string_append (s, "#EXT-X-PART:DURATION=");
     append_seconds (s, part->duration);
-    g_string_append_printf (s, ",URI=\"%s\"%s\n", part->uri,
-        part->independent ? ",INDEPENDENT=YES" : "");
+    g_string_append_printf (s, ",URI=\"%s\"", part->uri);
+    /* bis 4.4.4.9: BYTERANGE="<length>[@<offset>]" */
+    if (part->offset >= 0)
+      g_string_append_printf (s, ",BYTERANGE=\"%" G_GUINT64_FORMAT "@%"
+          G_GINT64_FORMAT "\"", part->length, part->offset);
+    g_string_append_printf (s, "%s\n", part->independent ?
+        ",INDEPENDENT=YES" : "");
   }
 }
 
@@ -415,9 +441,15 @@ arcly_hls_playlist_render (ArclyHlsPlaylist * pl)
       append_segment_tags (s, pl, pl->open, &last_map);
       append_parts (s, pl->open);
     }
-    if (pl->preload_hint != NULL)
+    if (pl->preload_hint != NULL) {
       g_string_append_printf (s,
-          "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"%s\"\n", pl->preload_hint);
+          "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"%s\"", pl->preload_hint);
+      /* bis 4.4.5.3: the hinted part starts there, its end is open */
+      if (pl->preload_hint_start >= 0)
+        g_string_append_printf (s, ",BYTERANGE-START=%" G_GINT64_FORMAT,
+            pl->preload_hint_start);
+      g_string_append_c (s, '\n');
+    }
   }
   if (pl->ended)
     g_string_append (s, "#EXT-X-ENDLIST\n");

@@ -58,9 +58,20 @@ guint64 arcly_hls_playlist_begin_segment (ArclyHlsPlaylist * pl,
 void arcly_hls_playlist_add_part (ArclyHlsPlaylist * pl, const gchar * uri,
     gdouble duration, gboolean independent);
 
+/* The same for a part that is bytes @offset.. (@length of them) of @uri
+ * (BYTERANGE; @offset -1: the whole of @uri). */
+void arcly_hls_playlist_add_part_range (ArclyHlsPlaylist * pl,
+    const gchar * uri, gdouble duration, gboolean independent, gint64 offset,
+    guint64 length);
+
 /* URI of the part expected next (EXT-X-PRELOAD-HINT), or NULL. */
 void arcly_hls_playlist_set_preload_hint (ArclyHlsPlaylist * pl,
     const gchar * uri);
+
+/* The same for a part that will start at byte @start of @uri
+ * (BYTERANGE-START; -1: none). */
+void arcly_hls_playlist_set_preload_hint_range (ArclyHlsPlaylist * pl,
+    const gchar * uri, gint64 start);
 
 /* Complete the open segment: it is listed with EXTINF @duration and @uri.
  * Slides the live window.  Returns FALSE if no segment was open. */

@@ -32,6 +32,8 @@ typedef struct {
   gdouble duration;
   gboolean independent;
   guint64 msn;                  /* parent segment's sequence number */
+  gint64 offset;                /* BYTERANGE: first byte in @uri, or -1 */
+  guint64 length;               /* BYTERANGE: bytes */
 } HlsCheckPart;
 
 typedef struct {
@@ -47,6 +49,7 @@ typedef struct {
   gboolean can_block_reload;
   gboolean has_server_control;
   gchar *preload_hint;
+  gint64 preload_hint_start;    /* BYTERANGE-START, or -1 */
   GPtrArray *segments;          /* HlsCheckSegment */
   GPtrArray *parts;             /* HlsCheckPart, incl. the open segment's */
   guint n_discontinuities;
@@ -123,7 +126,7 @@ static inline HlsCheckPlaylist *
 hls_check_parse (const gchar * text, gchar ** error)
 {
   HlsCheckPlaylist *pl = g_new0 (HlsCheckPlaylist, 1);
-  gchar **lines = g_strsplit (text, "\n", -1);
+  gchar **lines = (pl->preload_hint_start = -1, g_strsplit (text, "\n", -1));
   gboolean have_target = FALSE, have_seq = FALSE, pending_inf = FALSE;
   gboolean pending_disc = FALSE, pending_pdt = FALSE;
   gint64 pending_pdt_us = 0;
@@ -198,19 +201,44 @@ hls_check_parse (const gchar * text, gchar ** error)
       HlsCheckPart *p = g_new0 (HlsCheckPart, 1);
       gchar *d = hls_check_attr (l + 12, "DURATION");
       gchar *ind = hls_check_attr (l + 12, "INDEPENDENT");
+      gchar *br = hls_check_attr (l + 12, "BYTERANGE");
+      HlsCheckPart *prev = pl->parts->len ?
+          g_ptr_array_index (pl->parts, pl->parts->len - 1) : NULL;
       p->uri = hls_check_attr (l + 12, "URI");
       p->duration = d ? g_ascii_strtod (d, NULL) : -1;
       p->independent = ind && strcmp (ind, "YES") == 0;
       p->msn = msn;
+      p->offset = -1;
       g_free (d);
       g_free (ind);
       g_ptr_array_add (pl->parts, p);
       pending_parts++;
       if (p->uri == NULL || p->duration <= 0)
         HLS_CHECK_FAIL ("bad EXT-X-PART: %s", l);
+      if (br != NULL) {
+        /* bis 4.4.4.9: "<n>[@<o>]", without @o right after the previous
+         * part of the same URI; the parts of a resource tile it from 0 */
+        gchar *end = NULL;
+        gint64 prev_end = prev && prev->offset >= 0 &&
+            g_strcmp0 (prev->uri, p->uri) == 0 ?
+            prev->offset + (gint64) prev->length : 0;
+        p->length = g_ascii_strtoull (br, &end, 10);
+        p->offset = end && *end == '@' ? g_ascii_strtoll (end + 1, NULL, 10) :
+            prev_end;
+        g_free (br);
+        if (p->length == 0)
+          HLS_CHECK_FAIL ("empty BYTERANGE: %s", l);
+        if (p->offset != prev_end)
+          HLS_CHECK_FAIL ("part at byte %" G_GINT64_FORMAT " of %s, the "
+              "previous one ended at %" G_GINT64_FORMAT ": %s", p->offset,
+              p->uri, prev_end, l);
+      }
     } else if (g_str_has_prefix (l, "#EXT-X-PRELOAD-HINT:")) {
+      gchar *st = hls_check_attr (l + 20, "BYTERANGE-START");
       g_free (pl->preload_hint);
       pl->preload_hint = hls_check_attr (l + 20, "URI");
+      pl->preload_hint_start = st ? g_ascii_strtoll (st, NULL, 10) : -1;
+      g_free (st);
     } else if (g_str_has_prefix (l, "#EXTINF:")) {
       pending_dur = g_ascii_strtod (l + 8, NULL);
       if (!(pending_dur > 0))
@@ -253,6 +281,20 @@ hls_check_parse (const gchar * text, gchar ** error)
   if (map != NULL && pl->version < 6)
     HLS_CHECK_FAIL ("EXT-X-MAP needs EXT-X-VERSION >= 6, got %d",
         pl->version);
+  /* a byte-range hint starts where the newest part of its URI ends (at 0
+   * in a resource none is listed of yet) */
+  if (pl->preload_hint != NULL && pl->preload_hint_start >= 0) {
+    gint64 want = 0;
+    for (i = 0; i < pl->parts->len; i++) {
+      HlsCheckPart *p = g_ptr_array_index (pl->parts, i);
+      if (p->offset >= 0 && g_strcmp0 (p->uri, pl->preload_hint) == 0)
+        want = p->offset + (gint64) p->length;
+    }
+    if (pl->preload_hint_start != want)
+      HLS_CHECK_FAIL ("preload hint at byte %" G_GINT64_FORMAT " of %s, "
+          "its listed parts end at %" G_GINT64_FORMAT, pl->preload_hint_start,
+          pl->preload_hint, want);
+  }
   if (pl->parts->len > 0) {
     if (pl->part_target <= 0)
       HLS_CHECK_FAIL ("EXT-X-PART without EXT-X-PART-INF");

@@ -60,6 +60,7 @@ typedef struct {
   GCond cond;
   gchar *result;                /* under lock */
   gchar *caps;                  /* under lock */
+  gint range_requests;          /* answered 206 (atomic) */
 } Server;
 
 /* ---- a small static file server ---------------------------------------- */
@@ -81,17 +82,66 @@ content_type (const gchar * path)
 }
 
 static void
-respond (GOutputStream * out, const gchar * status, const gchar * type,
-    const gchar * body, gsize len)
+respond_full (GOutputStream * out, const gchar * status, const gchar * type,
+    const gchar * extra, const gchar * body, gsize len)
 {
   gchar *head = g_strdup_printf ("HTTP/1.1 %s\r\nContent-Type: %s\r\n"
       "Content-Length: %" G_GSIZE_FORMAT "\r\nCache-Control: no-cache\r\n"
-      "Connection: close\r\n\r\n", status, type, len);
+      "%sConnection: close\r\n\r\n", status, type, len, extra);
 
   g_output_stream_write_all (out, head, strlen (head), NULL, NULL, NULL);
   if (len > 0)
     g_output_stream_write_all (out, body, len, NULL, NULL, NULL);
   g_free (head);
+}
+
+static void
+respond (GOutputStream * out, const gchar * status, const gchar * type,
+    const gchar * body, gsize len)
+{
+  respond_full (out, status, type, "", body, len);
+}
+
+/* "Range: bytes=A-B" (A-: to the end), as hls.js asks for a part that is
+ * a byte range of its segment (arclyhlssink part-byteranges): 206 with
+ * the bytes, from a segment file that may still grow (at most 4 s for
+ * bytes not there yet; a listed part's are), 416 past its end. */
+static void
+respond_range (Server * srv, GOutputStream * out, const gchar * path,
+    const gchar * range)
+{
+  guint64 start, end = G_MAXUINT64;
+  gchar *e = NULL, *data = NULL, *cr;
+  gsize len = 0;
+  guint waited;
+
+  start = g_ascii_strtoull (range, &e, 10);
+  if (e == NULL || *e != '-') {
+    respond (out, "400 Bad Request", "text/plain", "", 0);
+    return;
+  }
+  if (g_ascii_isdigit (e[1]))
+    end = g_ascii_strtoull (e + 1, NULL, 10);
+  for (waited = 0; waited <= 4000; waited += 20) {
+    if (g_file_get_contents (path, &data, &len, NULL)
+        && (end == G_MAXUINT64 ? len > start : len > end))
+      break;
+    g_clear_pointer (&data, g_free);
+    g_usleep (20 * 1000);
+  }
+  if (data == NULL) {
+    respond (out, "416 Range Not Satisfiable", "text/plain", "", 0);
+    return;
+  }
+  if (end == G_MAXUINT64 || end >= len)
+    end = len - 1;
+  cr = g_strdup_printf ("Content-Range: bytes %" G_GUINT64_FORMAT "-%"
+      G_GUINT64_FORMAT "/%" G_GSIZE_FORMAT "\r\n", start, end, len);
+  respond_full (out, "206 Partial Content", content_type (path), cr,
+      data + start, end - start + 1);
+  g_atomic_int_inc (&srv->range_requests);
+  g_free (cr);
+  g_free (data);
 }
 
 typedef struct {
@@ -169,12 +219,15 @@ connection_thread (gpointer user_data)
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
   gchar *line = g_data_input_stream_read_line (in, NULL, NULL, NULL);
   gchar **req = line ? g_strsplit (line, " ", 3) : NULL;
-  gchar *h;
+  gchar *h, *range = NULL;
   guint nheaders = 0;
 
-  /* drain the headers (bounded) */
+  /* drain the headers (bounded), keeping Range */
   while ((h = g_data_input_stream_read_line (in, NULL, NULL, NULL)) != NULL) {
     gboolean end = (*h == '\0' || (h[0] == '\r' && h[1] == '\0'));
+
+    if (range == NULL && g_ascii_strncasecmp (h, "Range: bytes=", 13) == 0)
+      range = g_strstrip (g_strdup (h + 13));
     g_free (h);
     if (end || ++nheaders > 100)
       break;
@@ -218,12 +271,16 @@ connection_thread (gpointer user_data)
       path = g_build_filename (srv->root, rel, NULL);
       /* parts (…NNNNN.K.ext) may be asked for before they exist
        * (EXT-X-PRELOAD-HINT): hold those, as an LL-HLS origin does */
-      if (blocking || g_regex_match_simple ("\\.[0-9]+\\.(m4s|ts)$", rel, 0,
+      if (range != NULL && !blocking)
+        respond_range (srv, out, path, range);
+      else if (blocking || g_regex_match_simple ("\\.[0-9]+\\.(m4s|ts)$", rel, 0,
               0))
         data = wait_for (path, blocking, msn, part, &len);
       else if (!g_file_get_contents (path, &data, &len, NULL))
         data = NULL;
-      if (data != NULL)
+      if (range != NULL && !blocking)
+        ;                       /* answered */
+      else if (data != NULL)
         respond (out, "200 OK", content_type (path), data, len);
       else
         respond (out, "404 Not Found", "text/plain", "", 0);
@@ -233,6 +290,7 @@ connection_thread (gpointer user_data)
     g_free (rel);
   }
   g_strfreev (req);
+  g_free (range);
   g_free (line);
   g_object_unref (in);
   g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
@@ -694,6 +752,9 @@ prepare_root (void)
   return root;
 }
 
+/* Range requests the server of the last play_in_chromium() answered. */
+static gint last_range_requests;
+
 /* Serves @root, plays @streams (comma separated) in headless Chromium for
  * PLAY_SECONDS and returns the page's result (NULL: none in time);
  * *caps: its MSE support line. */
@@ -733,6 +794,7 @@ play_in_chromium (const gchar * root, const gchar * streams, gchar ** caps)
   kill (-pid, SIGKILL);
   waitpid (pid, &status, 0);
   g_spawn_close_pid (pid);
+  last_range_requests = g_atomic_int_get (&srv->range_requests);
   server_stop (srv);
   remove_dir (profile);
   g_free (profile);
@@ -891,6 +953,77 @@ GST_START_TEST (test_hlsjs_low_latency_keyframes)
 
 GST_END_TEST;
 
+/* LL-HLS whose parts are byte ranges of their segments (part-byteranges,
+ * one file per segment), fMP4 and TS, 300 ms parts: hls.js in low-latency
+ * mode fetches the parts with Range requests and plays within its target
+ * latency (PART-HOLD-BACK), in a Chromium run of their own. */
+GST_START_TEST (test_hlsjs_low_latency_byteranges)
+{
+  gchar *root = prepare_root ();
+  gchar *desc, *data = NULL;
+  GstElement *br_fmp4, *br_ts;
+  gchar *result = NULL, *caps = NULL, *p;
+  guint i;
+
+  desc = stream_desc (root, "fmp4-br-ll", "fmp4", "-1", "-1", "true",
+      "playlist-length=5 max-files=8 part-duration=300 blocking-reload=true "
+      "part-byteranges=true");
+  br_fmp4 = start_pipeline (desc, NULL);
+  g_free (desc);
+  desc = stream_desc (root, "ts-br-ll", "mpegts", "-1", "-1", "true",
+      "playlist-length=5 max-files=8 part-duration=300 blocking-reload=true "
+      "part-byteranges=true");
+  br_ts = start_pipeline (desc, NULL);
+  g_free (desc);
+  p = g_build_filename (root, "ts-br-ll", "playlist.m3u8", NULL);
+  fail_unless (wait_segments (p, 2, 20000), "LL playlist not started");
+  g_free (p);
+
+  result = play_in_chromium (root, "fmp4-br-ll,ts-br-ll", &caps);
+  finish_pipeline (br_fmp4, TRUE);
+  finish_pipeline (br_ts, TRUE);
+  fail_unless (result != NULL, "no result from Chromium within %d s",
+      RESULT_TIMEOUT_S);
+
+  check_stream (result, "fmp4-br-ll", 0.0, 3.0);
+  check_stream (result, "ts-br-ll", 0.0, 3.0);
+  check_ll_latency (result, "fmp4-br-ll", 0.9, 0);
+  check_ll_latency (result, "ts-br-ll", 0.9, 0);
+  g_print ("byte-range parts: %d Range requests answered\n",
+      last_range_requests);
+  fail_unless (last_range_requests > 20, "hls.js made %d Range requests",
+      last_range_requests);
+  for (i = 0; i < 2; i++) {
+    gchar *pl = g_build_filename (root, i ? "ts-br-ll" : "fmp4-br-ll",
+        "playlist.m3u8", NULL), **names;
+    GDir *d;
+    const gchar *name;
+
+    fail_unless (g_file_get_contents (pl, &data, NULL, NULL));
+    fail_unless (strstr (data, ",BYTERANGE=\"") != NULL, "%s", data);
+    g_free (data);
+    /* one file per segment: no part files */
+    p = g_path_get_dirname (pl);
+    d = g_dir_open (p, 0, NULL);
+    fail_unless (d != NULL);
+    while ((name = g_dir_read_name (d)) != NULL) {
+      names = g_strsplit (name, ".", -1);
+      fail_if (g_strv_length (names) > 2 && g_ascii_isdigit (names[1][0]),
+          "part file %s", name);
+      g_strfreev (names);
+    }
+    g_dir_close (d);
+    g_free (p);
+    g_free (pl);
+  }
+  g_free (result);
+  g_free (caps);
+  remove_dir (root);
+  g_free (root);
+}
+
+GST_END_TEST;
+
 /* LL-HLS fMP4 and TS whose sources stop for 3 s while hls.js plays them in
  * low-latency mode (a camera drop), in a Chromium run of their own: hls.js
  * plays across the gap and, once the camera is back, within its target
@@ -967,6 +1100,7 @@ browser_suite (void)
   tcase_add_test (tc, test_hlsjs_playback);
   tcase_add_test (tc, test_hlsjs_low_latency_keyframes);
   tcase_add_test (tc, test_hlsjs_low_latency_camera_gap);
+  tcase_add_test (tc, test_hlsjs_low_latency_byteranges);
   return s;
 }
 

@@ -48,6 +48,7 @@ typedef struct {
   GPtrArray *errors;            /* gchar * */
   /* LL checks, done in the streaming thread at each part message */
   gboolean check_parts;
+  gboolean byteranges;          /* part-byteranges=true */
   guint parts_before_segment;   /* parts seen listed while their segment was
                                  * not complete yet */
   GArray *latencies;            /* gdouble, s */
@@ -210,7 +211,10 @@ sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
     run->n_parts++;
     if (run->check_parts) {
       const gchar *uri = gst_structure_get_string (s, "uri");
-      guint64 seq = 0, rt = 0;
+      guint64 seq = 0, rt = 0, br_off = 0, br_len = 0;
+      gboolean ranged = gst_structure_get_uint64 (s, "byterange-offset",
+          &br_off) && gst_structure_get_uint64 (s, "byterange-length",
+          &br_len);
       gchar *text = read_file (run->playlist), *err = NULL;
       HlsCheckPlaylist *pl = text ? hls_check_parse (text, &err) : NULL;
       GstClock *clock = gst_element_get_clock (run->pipeline);
@@ -233,8 +237,26 @@ sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
       } else {
         for (i = 0; i < pl->parts->len; i++) {
           HlsCheckPart *p = g_ptr_array_index (pl->parts, i);
-          if (g_strcmp0 (p->uri, uri) == 0)
+          /* part-byteranges: the segment's URI, and where in it */
+          if (g_strcmp0 (p->uri, uri) == 0 && (ranged ?
+                  p->offset == (gint64) br_off && p->length == br_len :
+                  p->offset < 0))
             listed = TRUE;
+        }
+        if (ranged != run->byteranges)
+          record_fail (run, g_strdup_printf ("part message %s byte range "
+                  "fields", ranged ? "with" : "without"));
+        if (ranged) {
+          /* listed: its bytes are in the (growing) segment file already */
+          gchar *path = g_build_filename (run->dir, uri, NULL);
+          GStatBuf st;
+
+          if (g_stat (path, &st) != 0 || (guint64) st.st_size < br_off +
+              br_len)
+            record_fail (run, g_strdup_printf ("part %s %" G_GUINT64_FORMAT
+                    "@%" G_GUINT64_FORMAT " listed before its bytes are in "
+                    "the file", uri, br_len, br_off));
+          g_free (path);
         }
         if (!listed)
           record_fail (run, g_strdup_printf ("part %s not listed:\n%s", uri,
@@ -249,12 +271,22 @@ sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
           run->parts_before_segment++;
         if (pl->preload_hint == NULL)
           record_fail (run, g_strdup ("no EXT-X-PRELOAD-HINT"));
-        /* the hint names a part still to come */
-        for (i = 0; pl->preload_hint && i < pl->parts->len; i++)
-          if (g_strcmp0 (((HlsCheckPart *) g_ptr_array_index (pl->parts,
-                          i))->uri, pl->preload_hint) == 0)
-            record_fail (run, g_strdup_printf ("preload hint %s is listed",
-                    pl->preload_hint));
+        /* the hint names a part still to come (with byte ranges: where
+         * it starts in a segment) */
+        if (pl->preload_hint && run->byteranges != (pl->preload_hint_start
+                >= 0))
+          record_fail (run, g_strdup_printf ("preload hint %s %s "
+                  "BYTERANGE-START", pl->preload_hint, run->byteranges ?
+                  "without" : "with"));
+        for (i = 0; pl->preload_hint && i < pl->parts->len; i++) {
+          HlsCheckPart *p = g_ptr_array_index (pl->parts, i);
+
+          if (g_strcmp0 (p->uri, pl->preload_hint) == 0
+              && p->offset == pl->preload_hint_start)
+            record_fail (run, g_strdup_printf ("preload hint %s (%"
+                    G_GINT64_FORMAT ") is listed", pl->preload_hint,
+                    pl->preload_hint_start));
+        }
         /* audio only: every part starts with an independent frame */
         for (i = 0; run->audio_only && i < pl->parts->len; i++)
           if (!((HlsCheckPart *) g_ptr_array_index (pl->parts,
@@ -759,14 +791,71 @@ check_part_files (Run * run, HlsCheckPlaylist * pl)
   fail_unless_equals_int (on_disk, pl->parts->len);
 }
 
+/* part-byteranges: no part files; the listed parts of each segment tile
+ * its file from byte 0 to its end, each starting with a fragment (fMP4:
+ * a moof box) or a TS packet. */
+static void
+check_byterange_parts (Run * run, HlsCheckPlaylist * pl, gboolean fmp4)
+{
+  GDir *d = g_dir_open (run->dir, 0, NULL);
+  const gchar *name;
+  guint i, j, checked = 0;
+
+  fail_unless (d != NULL);
+  while ((name = g_dir_read_name (d)) != NULL)
+    fail_if (g_regex_match_simple ("^segment[0-9]+\\.[0-9]+\\.", name, 0,
+            0), "part file %s written with part-byteranges", name);
+  g_dir_close (d);
+  for (i = 0; i < pl->parts->len; i++)
+    fail_unless (((HlsCheckPart *) g_ptr_array_index (pl->parts,
+                i))->offset >= 0, "a part without BYTERANGE");
+  for (i = 0; i < pl->segments->len; i++) {
+    HlsCheckSegment *sg = g_ptr_array_index (pl->segments, i);
+    gchar *path = g_build_filename (run->dir, sg->uri, NULL), *data = NULL;
+    gsize size = 0;
+    guint64 covered = 0;
+
+    if (sg->n_parts == 0) {
+      g_free (path);
+      continue;
+    }
+    fail_unless (g_file_get_contents (path, &data, &size, NULL), "%s", path);
+    for (j = 0; j < pl->parts->len; j++) {
+      HlsCheckPart *p = g_ptr_array_index (pl->parts, j);
+
+      if (p->msn != sg->msn)
+        continue;
+      fail_unless_equals_string (p->uri, sg->uri);
+      fail_unless ((guint64) p->offset == covered);
+      fail_unless ((guint64) p->offset + p->length <= size);
+      if (fmp4)
+        fail_unless (memcmp (data + p->offset + 4, "moof", 4) == 0,
+            "%s part at %" G_GINT64_FORMAT " is not a fragment", sg->uri,
+            p->offset);
+      else
+        fail_unless_equals_int (data[p->offset], 0x47);
+      covered += p->length;
+    }
+    fail_unless_equals_uint64 (covered, size);
+    checked++;
+    g_free (data);
+    g_free (path);
+  }
+  fail_unless (checked > 0, "no complete segment with parts listed");
+}
+
 /* LL-HLS: parts listed before their segment completes, with a preload
  * hint, and a frame is in the playlist (as part of a part) within 1 s of
- * its capture. */
+ * its capture; with @byteranges (part-byteranges=true) as byte ranges of
+ * the segments. */
 static void
-check_low_latency (const gchar * format, gboolean video)
+check_low_latency_full (const gchar * format, gboolean video,
+    gboolean byteranges)
 {
   Run *run = run_new ();
-  gchar *sink = sink_desc (run, format,
+  gchar *sink = sink_desc (run, format, byteranges ?
+      "target-duration=2 part-duration=300 playlist-length=4 max-files=6 "
+      "part-byteranges=true" :
       "target-duration=2 part-duration=300 playlist-length=4 max-files=6");
   gchar *desc = g_strdup_printf ("%s%s %s hls.audio %s",
       video ? VIDEO_SRC ("-1", "true") : "", video ? "hls.video" : "",
@@ -776,6 +865,7 @@ check_low_latency (const gchar * format, gboolean video)
   guint i;
 
   run->check_parts = TRUE;
+  run->byteranges = byteranges;
   run->check_listed_exist = TRUE;
   run->audio_only = !video;
   run_ok (run, desc, 30, 4);
@@ -797,11 +887,20 @@ check_low_latency (const gchar * format, gboolean video)
   fail_unless (fabs (pl->part_target - 0.3) < 1e-6, "PART-TARGET %.3f",
       pl->part_target);
   fail_if (pl->can_block_reload);
-  check_part_files (run, pl);
+  if (byteranges)
+    check_byterange_parts (run, pl, g_str_equal (format, FMT_FMP4));
+  else
+    check_part_files (run, pl);
   hls_check_playlist_free (pl);
   g_free (desc);
   g_free (sink);
   run_free (run);
+}
+
+static void
+check_low_latency (const gchar * format, gboolean video)
+{
+  check_low_latency_full (format, video, FALSE);
 }
 
 GST_START_TEST (test_low_latency_fmp4)
@@ -814,6 +913,20 @@ GST_END_TEST;
 GST_START_TEST (test_low_latency_ts)
 {
   check_low_latency (FMT_TS, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_low_latency_byteranges_fmp4)
+{
+  check_low_latency_full (FMT_FMP4, TRUE, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_low_latency_byteranges_ts)
+{
+  check_low_latency_full (FMT_TS, TRUE, TRUE);
 }
 
 GST_END_TEST;
@@ -1484,6 +1597,8 @@ arclyhlssink_suite (void)
   tcase_add_test (tc, test_hlsdemux_vod_ts);
   tcase_add_test (tc, test_discontinuity_ts);
   tcase_add_test (tc, test_low_latency_ts);
+  tcase_add_test (tc, test_low_latency_byteranges_fmp4);
+  tcase_add_test (tc, test_low_latency_byteranges_ts);
   tcase_add_test (tc, test_low_latency_audio_fmp4);
   tcase_add_test (tc, test_low_latency_audio_ts);
   tcase_add_test (tc, test_live_segments_fmp4);

@@ -134,6 +134,70 @@ GST_START_TEST (test_file_written_whole)
 
 GST_END_TEST;
 
+/* part-byteranges: the segment is written under its own name; a flush
+ * puts every byte appended so far in the file for readers; commit only
+ * closes it (no temporary file, no rename), abort leaves what was there. */
+GST_START_TEST (test_file_in_place)
+{
+  gchar *dir = g_dir_make_tmp ("arcly-hlsoutput-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "seg00001.m4s", NULL);
+  ArclyHlsOutput *o;
+  GError *err = NULL;
+  gboolean synced = FALSE;
+  gchar *data;
+  gsize len;
+  GDir *d;
+
+  o = arcly_hls_output_new_file_in_place (path, &err);
+  fail_unless (o != NULL && arcly_hls_output_is_file (o));
+  fail_unless (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  append_pieces (o);
+  fail_unless (arcly_hls_output_flush (o, &err));
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  fail_unless_equals_uint64 (len, 7);
+  fail_unless (memcmp (data, "01abcde", 7) == 0);
+  g_free (data);
+  /* nothing else in the folder: no temporary file */
+  d = g_dir_open (dir, 0, NULL);
+  fail_unless_equals_string (g_dir_read_name (d), "seg00001.m4s");
+  fail_unless (g_dir_read_name (d) == NULL);
+  g_dir_close (d);
+  fail_unless (arcly_hls_output_append (o, (const guint8 *) "f", 1, &err));
+  fail_unless (arcly_hls_output_commit (o, TRUE, &synced, &err));
+  fail_unless (synced);
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  fail_unless_equals_uint64 (len, 8);
+  g_free (data);
+
+  /* abort: what was flushed stays (parts of it may be listed) */
+  o = arcly_hls_output_new_file_in_place (path, &err);
+  fail_unless (arcly_hls_output_append (o, (const guint8 *) "xy", 2, &err));
+  fail_unless (arcly_hls_output_flush (o, &err));
+  fail_unless (arcly_hls_output_append (o, (const guint8 *) "z", 1, &err));
+  arcly_hls_output_abort (o);
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  fail_unless_equals_uint64 (len, 2);
+  g_free (data);
+
+  /* a stream is flushed */
+  {
+    GOutputStream *m = g_memory_output_stream_new_resizable ();
+
+    o = arcly_hls_output_new_stream (g_object_ref (m), path);
+    append_pieces (o);
+    fail_unless (arcly_hls_output_flush (o, &err));
+    arcly_hls_output_abort (o);
+    g_object_unref (m);
+  }
+
+  g_unlink (path);
+  fail_unless (g_rmdir (dir) == 0, "a temporary file was left");
+  g_free (path);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_file_missing_folder)
 {
   GError *err = NULL;
@@ -158,6 +222,7 @@ hlsoutput_suite (void)
   tcase_add_test (tc, test_stream_abort_closes);
   tcase_add_test (tc, test_stream_error_names_location);
   tcase_add_test (tc, test_file_written_whole);
+  tcase_add_test (tc, test_file_in_place);
   tcase_add_test (tc, test_file_missing_folder);
   return s;
 }

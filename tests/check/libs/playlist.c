@@ -344,6 +344,63 @@ GST_START_TEST (test_low_latency_parts)
 
 GST_END_TEST;
 
+/* part-byteranges: parts as byte ranges of their segment
+ * (BYTERANGE="<length>@<offset>"), the hint with BYTERANGE-START where the
+ * next one starts; a new segment's hint starts at 0. */
+GST_START_TEST (test_low_latency_byteranges)
+{
+  ArclyHlsPlaylist *pl = make (ARCLY_HLS_PLAYLIST_LIVE, 6, 2, 0.3);
+  HlsCheckPlaylist *c;
+  HlsCheckPart *p;
+  gchar *text;
+
+  arcly_hls_playlist_begin_segment (pl, FALSE, NULL, -1);
+  arcly_hls_playlist_add_part_range (pl, "segment00000.m4s", 0.3, TRUE, 0,
+      1000);
+  arcly_hls_playlist_add_part_range (pl, "segment00000.m4s", 0.3, FALSE,
+      1000, 500);
+  arcly_hls_playlist_set_preload_hint_range (pl, "segment00000.m4s", 1500);
+  c = render_and_check (pl, &text);
+  fail_unless (strstr (text, "#EXT-X-PART:DURATION=0.300,URI=\"segment00000"
+          ".m4s\",BYTERANGE=\"1000@0\",INDEPENDENT=YES\n") != NULL, "%s",
+      text);
+  fail_unless (strstr (text, "#EXT-X-PART:DURATION=0.300,URI=\"segment00000"
+          ".m4s\",BYTERANGE=\"500@1000\"\n") != NULL, "%s", text);
+  fail_unless (strstr (text, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\""
+          "segment00000.m4s\",BYTERANGE-START=1500\n") != NULL, "%s", text);
+  fail_unless_equals_int (c->parts->len, 2);
+  p = g_ptr_array_index (c->parts, 1);
+  fail_unless_equals_int (p->offset, 1000);
+  fail_unless_equals_int (p->length, 500);
+  fail_unless_equals_int (c->preload_hint_start, 1500);
+  hls_check_playlist_free (c);
+  g_free (text);
+
+  /* the segment ends with a third part; the hint moves to the next one */
+  arcly_hls_playlist_add_part_range (pl, "segment00000.m4s", 0.3, FALSE,
+      1500, 700);
+  fail_unless (arcly_hls_playlist_end_segment (pl, "segment00000.m4s", 0.9));
+  arcly_hls_playlist_begin_segment (pl, FALSE, NULL, -1);
+  arcly_hls_playlist_set_preload_hint_range (pl, "segment00001.m4s", 0);
+  c = render_and_check (pl, &text);
+  fail_unless (strstr (text, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\""
+          "segment00001.m4s\",BYTERANGE-START=0\n") != NULL, "%s", text);
+  fail_unless_equals_int (c->parts->len, 3);
+  hls_check_playlist_free (c);
+  g_free (text);
+
+  /* a plain hint again has no BYTERANGE-START */
+  arcly_hls_playlist_set_preload_hint (pl, "segment00001.0.m4s");
+  c = render_and_check (pl, &text);
+  fail_unless (strstr (text, "BYTERANGE-START") == NULL, "%s", text);
+  fail_unless_equals_int (c->preload_hint_start, -1);
+  hls_check_playlist_free (c);
+  g_free (text);
+  arcly_hls_playlist_free (pl);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_blocking_reload_claim)
 {
   ArclyHlsPlaylistConfig cfg = { 0, };
@@ -461,6 +518,18 @@ GST_START_TEST (test_checker_rejects)
         "#EXT-X-PART:DURATION=0.5,URI=\"c1\"\n#EXTINF:1.0,\nc.ts\n"
         "#EXT-X-PART:DURATION=0.5,URI=\"d0\",INDEPENDENT=YES\n"
         "#EXT-X-PART:DURATION=0.5,URI=\"d1\"\n#EXTINF:1.0,\nd.ts\n",
+    /* byte-range parts with a hole between them */
+    "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:PART-HOLD-BACK"
+        "=0.9\n#EXT-X-PART-INF:PART-TARGET=0.3\n#EXT-X-MEDIA-SEQUENCE:0\n"
+        "#EXT-X-PART:DURATION=0.3,URI=\"s\",BYTERANGE=\"10@0\","
+        "INDEPENDENT=YES\n#EXT-X-PART:DURATION=0.3,URI=\"s\","
+        "BYTERANGE=\"10@11\"\n",
+    /* a byte-range hint that does not start where the parts end */
+    "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:PART-HOLD-BACK"
+        "=0.9\n#EXT-X-PART-INF:PART-TARGET=0.3\n#EXT-X-MEDIA-SEQUENCE:0\n"
+        "#EXT-X-PART:DURATION=0.3,URI=\"s\",BYTERANGE=\"10@0\","
+        "INDEPENDENT=YES\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"s\","
+        "BYTERANGE-START=9\n",
     /* parts on an old segment but not on a newer one */
     "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-SERVER-CONTROL:PART-HOLD-BACK"
         "=1.5\n#EXT-X-PART-INF:PART-TARGET=0.5\n#EXT-X-MEDIA-SEQUENCE:0\n"
@@ -591,6 +660,7 @@ playlist_suite (void)
   tcase_add_test (tc, test_discontinuity_sequence);
   tcase_add_test (tc, test_map_and_pdt);
   tcase_add_test (tc, test_low_latency_parts);
+  tcase_add_test (tc, test_low_latency_byteranges);
   tcase_add_test (tc, test_blocking_reload_claim);
   tcase_add_test (tc, test_vod);
   tcase_add_test (tc, test_hostile_values);
