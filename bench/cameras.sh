@@ -18,6 +18,8 @@
 #       application before it paced its reads)
 #   (k) (i) with arclyhlssink input-thread=true (the fMP4 muxer runs on the
 #       camera's thread, not GstAggregator's own)
+#   (l) (k) with arclyhlssink part-byteranges=true (parts as byte ranges of
+#       their segment: no file per part)
 # (a)-(c), (e), (f) run the N cameras as N chains in one gst-launch-1.0 process,
 # (d) as one arcly-restream process, so each figure is one process's
 # user+system CPU (/proc/PID/stat) over WINDOW seconds after WARM seconds
@@ -82,7 +84,7 @@ describe() {
            s$i. ! rtpmp4gdepay ! aacparse ! h$i.audio
            hlssink2 name=h$i target-duration=2 max-files=10 playlist-length=6
              location=$o/seg%05d.ts playlist-location=$o/playlist.m3u8" ;;
-      b|c|f|i|k) if [ "$cfg" = b ]; then
+      b|c|f|i|k|l) if [ "$cfg" = b ]; then
              fmt="segment-format=mpegts location=$o/seg%05d.ts"
            else
              fmt="segment-format=fmp4 part-duration=200 location=$o/seg%05d.m4s init-location=$o/init%d.mp4"
@@ -91,6 +93,7 @@ describe() {
            [ "$cfg" = f ] && ri="read-interval=20"
            [ "$cfg" = i ] && ri="read-interval=100"
            [ "$cfg" = k ] && ri="read-interval=100" && fmt="$fmt input-thread=true"
+           [ "$cfg" = l ] && ri="read-interval=100" && fmt="$fmt input-thread=true part-byteranges=true"
            d="$d arclyrtspsrc location=$URL name=s$i $ri
            s$i.video_0 ! arclyh264depay ! h$i.video
            s$i.audio_0 ! arclyaacdepay ! h$i.audio
@@ -214,7 +217,7 @@ if echo "$COUNTS" | grep -qw 1; then
   done
 fi
 
-name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream --output";; e) echo "ingest only (RTSP + depay, fakesink)";; f) echo "ours fMP4 + parts, read-interval=20";; g) echo "arcly-restream from memory";; h) echo "ingest + GstAggregator alone (arclynullagg)";; i) echo "ours fMP4 + parts, read-interval=100";; j) echo "arcly-restream from memory, --read-interval=0";; k) echo "ours fMP4 + parts, read-interval=100, input-thread";; esac; }
+name() { case $1 in a) echo "stock rtspsrc+hlssink2 (TS)";; b) echo "ours TS";; c) echo "ours fMP4 + 200 ms parts";; d) echo "arcly-restream --output";; e) echo "ingest only (RTSP + depay, fakesink)";; f) echo "ours fMP4 + parts, read-interval=20";; g) echo "arcly-restream from memory";; h) echo "ingest + GstAggregator alone (arclynullagg)";; i) echo "ours fMP4 + parts, read-interval=100";; j) echo "arcly-restream from memory, --read-interval=0";; k) echo "ours fMP4 + parts, read-interval=100, input-thread";; l) echo "ours fMP4 + byte-range parts, read-interval=100, input-thread";; esac; }
 echo
 echo "| N | pipeline per camera | CPU-s / camera-min (median) | × stock | RSS / camera | syscalls/s/camera |"
 echo "|---|---|---|---|---|---|"

@@ -55,7 +55,8 @@ arcly_depay_list_chain (ArclyDepayList * dl, GstRTPBaseDepayload * depay,
     GstPad * pad, GstObject * parent, GstBufferList * list)
 {
   GstPadChainFunction chain = GST_PAD_CHAINFUNC (pad);
-  GstFlowReturn ret = GST_FLOW_OK, fret;
+  GstFlowReturn ret = GST_FLOW_OK, fret = GST_FLOW_OK;
+  GstBufferList *out;
   guint i, len = gst_buffer_list_length (list);
 
   g_return_val_if_fail (chain != NULL, GST_FLOW_ERROR);
@@ -81,8 +82,13 @@ arcly_depay_list_chain (ArclyDepayList * dl, GstRTPBaseDepayload * depay,
     ret = chain (pad, parent, gst_buffer_ref (in));
   }
   dl->in_pts = dl->in_dts = GST_CLOCK_TIME_NONE;
-  fret = arcly_depay_list_flush (dl, depay);
-  gst_clear_buffer_list (&dl->out);
+  /* the rest goes out as it is (no new list for more) */
+  out = dl->out;
+  dl->out = NULL;
+  if (gst_buffer_list_length (out) > 0)
+    fret = gst_rtp_base_depayload_push_list (depay, out);
+  else
+    gst_buffer_list_unref (out);
   gst_buffer_list_unref (list);
   return ret != GST_FLOW_OK ? ret : fret;
 }
