@@ -80,6 +80,25 @@ set_errno_error (GError ** error, gint err, const gchar * path)
       path, g_strerror (err));
 }
 
+/* @w with its file @fd open (errno when < 0: @w is freed, NULL) */
+static ArclyHlsFileWriter *
+writer_start (ArclyHlsFileWriter * w, gint fd, GError ** error)
+{
+  if (fd < 0) {
+    gint err = errno;
+
+    set_errno_error (error, err, w->path);
+    g_free (w->tmp_path);
+    g_free (w->path);
+    g_free (w);
+    return NULL;
+  }
+  w->fd = fd;
+  w->buf = g_malloc (WRITE_BUFFER_SIZE);
+  w->sync = TRUE;
+  return w;
+}
+
 ArclyHlsFileWriter *
 arcly_hls_file_writer_open (const gchar * path, GError ** error)
 {
@@ -97,19 +116,8 @@ arcly_hls_file_writer_open (const gchar * path, GError ** error)
   g_free (dir);
   g_free (base);
 
-  w->fd = g_mkstemp_full (w->tmp_path, O_WRONLY | O_CLOEXEC, 0644);
-  if (w->fd < 0) {
-    gint err = errno;
-
-    set_errno_error (error, err, path);
-    g_free (w->tmp_path);
-    g_free (w->path);
-    g_free (w);
-    return NULL;
-  }
-  w->buf = g_malloc (WRITE_BUFFER_SIZE);
-  w->sync = TRUE;
-  return w;
+  return writer_start (w, g_mkstemp_full (w->tmp_path, O_WRONLY | O_CLOEXEC,
+          0644), error);
 }
 
 /* A file written under its own name from the start (an LL-HLS segment
@@ -124,18 +132,8 @@ arcly_hls_file_writer_open_in_place (const gchar * path, GError ** error)
   g_return_val_if_fail (path != NULL, NULL);
   w = g_new0 (ArclyHlsFileWriter, 1);
   w->path = g_strdup (path);
-  w->fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (w->fd < 0) {
-    gint err = errno;
-
-    set_errno_error (error, err, path);
-    g_free (w->path);
-    g_free (w);
-    return NULL;
-  }
-  w->buf = g_malloc (WRITE_BUFFER_SIZE);
-  w->sync = TRUE;
-  return w;
+  return writer_start (w, g_open (path, O_WRONLY | O_CREAT | O_TRUNC |
+          O_CLOEXEC, 0644), error);
 }
 
 static gboolean

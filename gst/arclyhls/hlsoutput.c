@@ -20,10 +20,9 @@ struct _ArclyHlsOutput {
   guint64 size;                 /* stream: bytes written */
 };
 
-ArclyHlsOutput *
-arcly_hls_output_new_file (const gchar * path, GError ** error)
+static ArclyHlsOutput *
+output_for_file (ArclyHlsFileWriter * w)
 {
-  ArclyHlsFileWriter *w = arcly_hls_file_writer_open (path, error);
   ArclyHlsOutput *o;
 
   if (w == NULL)
@@ -34,16 +33,15 @@ arcly_hls_output_new_file (const gchar * path, GError ** error)
 }
 
 ArclyHlsOutput *
+arcly_hls_output_new_file (const gchar * path, GError ** error)
+{
+  return output_for_file (arcly_hls_file_writer_open (path, error));
+}
+
+ArclyHlsOutput *
 arcly_hls_output_new_file_in_place (const gchar * path, GError ** error)
 {
-  ArclyHlsFileWriter *w = arcly_hls_file_writer_open_in_place (path, error);
-  ArclyHlsOutput *o;
-
-  if (w == NULL)
-    return NULL;
-  o = g_new0 (ArclyHlsOutput, 1);
-  o->file = w;
-  return o;
+  return output_for_file (arcly_hls_file_writer_open_in_place (path, error));
 }
 
 ArclyHlsOutput *
