@@ -602,6 +602,17 @@ parts_in_segment (GstArclyHlsSink * self)
   return parts_enabled (self) && self->cfg.part_byteranges;
 }
 
+/* The open part holds data: with part-byteranges, the segment grew past
+ * the part's start; otherwise its buffers are kept for its file. */
+static gboolean
+part_has_data (GstArclyHlsSink * self)
+{
+  if (parts_in_segment (self))
+    return self->seg_file != NULL
+        && arcly_hls_output_get_size (self->seg_file) > self->part_offset;
+  return self->part_bufs != NULL && self->part_bufs->len > 0;
+}
+
 /* The longest a part may be: its target, as written in the playlist
  * (milliseconds, rounded to nearest), so a live source's jitter of a few
  * microseconds does not cost a frame. */
@@ -619,25 +630,21 @@ set_preload_hint (GstArclyHlsSink * self, gboolean last_in_segment)
 {
   gchar *seg = last_in_segment ? format_location (self->cfg.location,
       self->next_index) : NULL;
+  gchar *path, *uri;
 
   if (parts_in_segment (self)) {
     /* the segment's bytes from where the next part starts */
-    gchar *uri = make_uri (self, seg ? seg : self->seg_path);
-
+    uri = make_uri (self, seg ? seg : self->seg_path);
     arcly_hls_playlist_set_preload_hint_range (self->playlist, uri,
         seg ? 0 : (gint64) self->part_offset);
-    g_free (uri);
-    g_free (seg);
-    return;
+  } else {
+    path = seg ? part_path (seg, 0) :
+        part_path (self->seg_path, self->part_index + 1);
+    uri = make_uri (self, path);
+    arcly_hls_playlist_set_preload_hint (self->playlist, uri);
+    g_free (path);
   }
-
-  gchar *path = last_in_segment ? part_path (seg, 0) :
-      part_path (self->seg_path, self->part_index + 1);
-  gchar *uri = make_uri (self, path);
-
-  arcly_hls_playlist_set_preload_hint (self->playlist, uri);
   g_free (uri);
-  g_free (path);
   g_free (seg);
 }
 
@@ -652,7 +659,7 @@ close_part (GstArclyHlsSink * self, GstClockTime end,
   guint64 offset = 0, length = 0;
   GstStructure *msg;
 
-  if (self->part_bufs == NULL || self->part_bufs->len == 0)
+  if (!part_has_data (self))
     return TRUE;
   /* a hole shorter than a gap: the next part takes the rest of it */
   if (end > self->part_start + part_max (self))
@@ -737,7 +744,7 @@ close_segment (GstArclyHlsSink * self, GstClockTime end)
     return TRUE;
   if (parts_enabled (self)) {
     /* parts add up to their segment: it ends where its last part does */
-    if (self->part_bufs->len > 0)
+    if (part_has_data (self))
       end = MIN (end, self->part_start + part_max (self));
     else if (self->part_index > 0)
       end = self->part_start;
@@ -882,7 +889,8 @@ append_buffers (GstArclyHlsSink * self, GstBuffer ** bufs, guint n_bufs)
     post_write_error (self, err);
     return FALSE;
   }
-  if (parts_enabled (self))
+  /* kept for the part's own file (part-byteranges: none) */
+  if (parts_enabled (self) && !parts_in_segment (self))
     for (i = 0; i < n_bufs; i++)
       g_ptr_array_add (self->part_bufs, gst_buffer_ref (bufs[i]));
   return TRUE;
@@ -1021,7 +1029,7 @@ start_part (GstArclyHlsSink * self, GstClockTime rt, GstClockTime end,
     self->lead_rt = rt;
   if (!parts_enabled (self))
     return TRUE;
-  if (self->part_bufs->len > 0) {
+  if (part_has_data (self)) {
     GstClockTime unit = GST_CLOCK_TIME_IS_VALID (end) ? end - rt : 0;
 
     if (((leading && rt + unit > self->part_start + part_max (self))
@@ -1032,7 +1040,7 @@ start_part (GstArclyHlsSink * self, GstClockTime rt, GstClockTime end,
   /* A part starts where the previous one ended (the segment's start for
    * the first): parts add up to their segment even when TS units of the
    * two streams interleave. */
-  if (self->part_bufs->len == 0)
+  if (!part_has_data (self))
     self->part_independent = key || self->audio_only;
   return TRUE;
 }

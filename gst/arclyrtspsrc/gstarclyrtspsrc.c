@@ -379,20 +379,14 @@ push_batch (GstArclyRtspSrc * self, PadState * ps)
 }
 
 static void
-push_event (PadState * ps, GstEvent * ev)
+push_event (GstArclyRtspSrc * self, PadState * ps, GstEvent * ev)
 {
-  /* after the packets before it (only sticky events and EOS come here,
-   * where the flow is of no use) */
-  if (ps->batch && ps->pusher) {
-    GstBufferList *list = ps->batch;
-
-    ps->batch = NULL;
-    arcly_pad_pusher_push (ps->pusher, GST_MINI_OBJECT_CAST (list));
-  }
-  if (ps->pusher)
+  if (ps->pusher) {
+    push_batch (self, ps);      /* the packets before it first */
     arcly_pad_pusher_push (ps->pusher, GST_MINI_OBJECT_CAST (ev));
-  else                          /* set up half way (EOS) */
+  } else {                      /* set up half way (EOS) */
     gst_pad_push_event (ps->pad, ev);
+  }
 }
 
 static void
@@ -406,16 +400,16 @@ send_sticky_events (GstArclyRtspSrc * self, ArclyRtspClientTrack * t,
     GstSegment seg;
 
     gst_event_set_group_id (ev, self->group_id);
-    push_event (ps, ev);
+    push_event (self, ps, ev);
     g_free (sid);
-    push_event (ps, gst_event_new_caps (t->sdp->caps));
+    push_event (self, ps, gst_event_new_caps (t->sdp->caps));
     gst_caps_replace (&ps->caps, t->sdp->caps);
     /* PTS are running times: a TIME segment from 0 maps them 1:1 */
     gst_segment_init (&seg, GST_FORMAT_TIME);
-    push_event (ps, gst_event_new_segment (&seg));
+    push_event (self, ps, gst_event_new_segment (&seg));
     ps->started = TRUE;
   } else if (ps->caps == NULL || !gst_caps_is_equal (ps->caps, t->sdp->caps)) {
-    push_event (ps, gst_event_new_caps (t->sdp->caps));
+    push_event (self, ps, gst_event_new_caps (t->sdp->caps));
     gst_caps_replace (&ps->caps, t->sdp->caps);
   }
 }
@@ -574,14 +568,10 @@ on_rtp_done (ArclyRtspClient * c, gpointer user_data)
   guint i;
 
   for (i = 0; i < self->pads->len; i++) {
-    PadState *ps = g_ptr_array_index (self->pads, i);
+    GstFlowReturn r = push_batch (self, g_ptr_array_index (self->pads, i));
 
-    if (ps->batch) {
-      GstFlowReturn r = push_batch (self, ps);
-
-      if (r != GST_FLOW_OK)
-        ret = r;
-    }
+    if (r != GST_FLOW_OK)
+      ret = r;
   }
   return ret;
 }
@@ -658,7 +648,7 @@ push_eos (GstArclyRtspSrc * self)
   for (i = 0; i < self->pads->len; i++) {
     PadState *ps = g_ptr_array_index (self->pads, i);
 
-    push_event (ps, gst_event_new_eos ());
+    push_event (self, ps, gst_event_new_eos ());
   }
 }
 
