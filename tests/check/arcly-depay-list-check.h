@@ -100,4 +100,25 @@ arcly_harness_push_list (GstHarness * h, GstBufferList * list)
   return gst_pad_push_list (h->srcpad, list);
 }
 
+/* Logs both harnesses, then pushes the @n packets @pkts (taken) into
+ * @one_by_one one at a time and copies of them into @as_list as one list:
+ * what the depayloader does with a list against what it does without. */
+static inline void
+arcly_push_both_ways (GstHarness * one_by_one, GstHarness * as_list,
+    GstBuffer ** pkts, guint n, ArclyPushLog * one, ArclyPushLog * many)
+{
+  GstBufferList *list = gst_buffer_list_new_sized (n);
+  guint i;
+
+  arcly_push_log_start (one, one_by_one);
+  arcly_push_log_start (many, as_list);
+  for (i = 0; i < n; i++) {
+    gst_buffer_list_add (list, gst_buffer_copy_deep (pkts[i]));
+    fail_unless_equals_int (gst_harness_push (one_by_one, pkts[i]),
+        GST_FLOW_OK);
+  }
+  fail_unless_equals_int (arcly_harness_push_list (as_list, list),
+      GST_FLOW_OK);
+}
+
 #endif

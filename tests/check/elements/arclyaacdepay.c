@@ -326,10 +326,9 @@ GST_START_TEST (test_buffer_list)
   GstHarness *h1 = new_harness (HBR_CAPS), *h2 = new_harness (HBR_CAPS);
   static const guint one_au[] = { 300 }, four[] = { 200, 1, 371, 90 };
   ArclyPushLog one, many;
-  GstBufferList *list = gst_buffer_list_new ();
   GstBuffer *in[8];
   guint8 au[3000];
-  guint i, n = 0;
+  guint n = 0;
 
   au_fill (au, sizeof (au), 3);
   in[n++] = hbr_packet (one_au, 1, 1, 20, 0, BASE_PTS, NULL);
@@ -346,13 +345,7 @@ GST_START_TEST (test_buffer_list)
   in[n++] = hbr_packet (one_au, 1, 10, 27, 8192, BASE_PTS + 8 * FRAME_NS,
       NULL);
 
-  arcly_push_log_start (&one, h1);
-  arcly_push_log_start (&many, h2);
-  for (i = 0; i < n; i++) {
-    gst_buffer_list_add (list, gst_buffer_copy_deep (in[i]));
-    fail_unless_equals_int (gst_harness_push (h1, in[i]), GST_FLOW_OK);
-  }
-  fail_unless_equals_int (arcly_harness_push_list (h2, list), GST_FLOW_OK);
+  arcly_push_both_ways (h1, h2, in, n, &one, &many);
 
   GST_INFO ("one by one:\n%s", one.seen->str);
   fail_unless_equals_int (gst_harness_buffers_in_queue (h1), 8);
